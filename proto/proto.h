@@ -1,0 +1,197 @@
+/*
+ * proto.h - every message between raftkv's processes and nodes, and their codecs.
+ *
+ * Wire format: one ZeroMQ frame of msgpack per message (ROUTER sockets add
+ * their identity frame in front). Every message is a msgpack array whose
+ * first two elements are the protocol version (PROTO_VERSION) and the
+ * message type; the fields of each type follow in the order of the table in
+ * proto_table.c, which is the one place a message's fields are listed.
+ *
+ * Decoders never trust a count: every array or byte-string length is checked
+ * against the bytes left before anything is reserved, nesting is bounded by
+ * KV_MSG_DEPTH_MAX, and arrays are carved from a caller-provided arena, so a
+ * hostile frame costs at most its own size. Decoded byte strings
+ * (struct proto_bytes) point into the input buffer: they live as long as it.
+ *
+ * Three families:
+ *   - peer:  struct raft_msg between raftd processes (ZeroMQ TCP)
+ *   - local: struct proto_local between the three processes of one node (ipc://)
+ *   - kv:    struct proto_kv_cmd, the payload of a RAFT_ENTRY_COMMAND entry
+ */
+#ifndef RAFTKV_PROTO_H
+#define RAFTKV_PROTO_H
+
+#include "raft.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1u
+
+/* ---- Buffers ------------------------------------------------------------ */
+
+/* Borrowed bytes: ptr is valid as long as the buffer it points into. */
+struct proto_bytes {
+	const uint8_t *ptr;
+	uint32_t len;
+};
+
+/* A growable output buffer; bounded by KV_MSG_BYTES_MAX. */
+struct proto_buf {
+	uint8_t *ptr; /* owned; free with proto_buf_free() */
+	size_t len;
+	size_t cap;
+};
+
+void proto_buf_reset(struct proto_buf *b); /* len = 0, keeps memory */
+void proto_buf_free(struct proto_buf *b);
+
+/* Fixed memory the decoder carves arrays from; never grows. */
+struct proto_arena {
+	uint8_t *base; /* borrowed from the caller */
+	size_t cap;
+	size_t used;
+};
+
+void proto_arena_init(struct proto_arena *a, void *base, size_t cap);
+
+/* ---- Peer messages (raftd <-> raftd) -------------------------------------- */
+
+/*
+ * Encodes m (its type's fields only) and appends to out. Outgoing APPEND
+ * entries must have their data attached; SNAPSHOT chunks carry a CRC32C on
+ * the wire that the decoder verifies. Returns 0, KV_EINVAL (a field out of
+ * range for its type) or KV_ETOOLARGE.
+ */
+int proto_raft_encode(const struct raft_msg *m, struct proto_buf *out);
+
+/*
+ * Decodes one peer message. Entry data and the snapshot chunk point into buf;
+ * the entries array comes from arena. Returns 0 or KV_EPROTO (malformed,
+ * wrong version, counts past the bytes left, bad chunk checksum, entries not
+ * consecutive, index arithmetic that overflows) or KV_ENOMEM (arena too small).
+ */
+int proto_raft_decode(const uint8_t *buf, size_t len, struct raft_msg *out,
+		      struct proto_arena *arena);
+
+/* ---- Local messages (one node's raftd, storaged, gatewayd) ---------------- */
+
+/*
+ * Sockets, all under the node's socket directory (--sock-dir):
+ *   raftd.sock          raftd ROUTER <- gatewayd DEALER: PROPOSE, READ_INDEX, STATUS, TRANSFER
+ *   storaged-apply.sock storaged ROUTER <- raftd DEALER: APPLY_HELLO, APPLY, SNAPSHOT_*
+ *   storaged-query.sock storaged ROUTER <- gatewayd DEALER: GET, LIST, STATS
+ *   gatewayd-results.sock gatewayd PULL <- storaged PUSH: RESULT
+ * Each request carries req_id; its reply carries the same req_id.
+ */
+enum proto_local_type {
+	PROTO_PROPOSE = 1,        /* gw->raftd: req_id, data (an encoded proto_kv_cmd) */
+	PROTO_PROPOSE_RESP,       /* status, index, term, leader_id */
+	PROTO_READ_INDEX,         /* gw->raftd: req_id */
+	PROTO_READ_INDEX_RESP,    /* status, index, leader_id */
+	PROTO_STATUS_REQ,         /* gw->raftd: req_id */
+	PROTO_STATUS_RESP,        /* node_id, role, is_learner, term, leader_id, commit_index,
+				     applied_index, last_index, members */
+	PROTO_TRANSFER,           /* gw->raftd: node_id (0: any) */
+	PROTO_TRANSFER_RESP,      /* status */
+	PROTO_APPLY_HELLO,        /* raftd->storaged: who has applied what? */
+	PROTO_APPLY,              /* raftd->storaged: entries, committed, in order */
+	PROTO_APPLY_STATE,        /* storaged->raftd: status, applied_index, term (of applied), full */
+	PROTO_SNAPSHOT_REQ,       /* raftd->storaged: write a snapshot of the applied state */
+	PROTO_SNAPSHOT_DONE,      /* status, index, term, size, path */
+	PROTO_SNAPSHOT_INSTALL,   /* raftd->storaged: path, index, term; answered by APPLY_STATE */
+	PROTO_RESULT,             /* storaged->gw: req_id, index, term, status, create_index, mod_index */
+	PROTO_GET,                /* gw->storaged: key, min_index, wait_ms */
+	PROTO_GET_RESP,           /* status, value, create_index, mod_index, applied_index */
+	PROTO_LIST,               /* gw->storaged: prefix, after, limit, min_index, wait_ms */
+	PROTO_LIST_RESP,          /* status, items, more, applied_index */
+	PROTO_STATS_REQ,          /* gw->storaged */
+	PROTO_STATS_RESP,         /* applied_index, term, map_bytes, used_bytes, full, size (keys) */
+};
+#define PROTO_LOCAL_TYPE_MAX PROTO_STATS_RESP
+
+struct proto_member {
+	uint64_t id;
+	uint8_t role; /* enum raft_member_role */
+	struct proto_bytes addr; /* peer address host:port */
+};
+
+struct proto_item {
+	struct proto_bytes key;
+	struct proto_bytes value;
+	uint64_t create_index;
+	uint64_t mod_index;
+};
+
+/* One flat struct for every local message; each type uses the fields listed above. */
+struct proto_local {
+	uint8_t type; /* enum proto_local_type */
+	uint64_t req_id;
+	int32_t status; /* 0 or a KV_E* code */
+	uint64_t index;
+	uint64_t term;
+	uint64_t leader_id;
+	uint64_t node_id;
+	uint64_t commit_index;
+	uint64_t applied_index;
+	uint64_t last_index;
+	uint8_t role; /* enum raft_role */
+	uint8_t is_learner;
+	uint8_t more;
+	uint8_t full;
+	uint64_t create_index;
+	uint64_t mod_index;
+	uint64_t min_index;
+	uint64_t wait_ms;
+	uint64_t limit;
+	uint64_t map_bytes;
+	uint64_t used_bytes;
+	uint64_t size;
+	struct proto_bytes data;
+	struct proto_bytes key;
+	struct proto_bytes value;
+	struct proto_bytes prefix;
+	struct proto_bytes after;
+	struct proto_bytes path;
+	uint32_t n_entries;
+	struct raft_entry *entries; /* APPLY */
+	uint32_t n_members;
+	struct proto_member *members; /* STATUS_RESP */
+	uint32_t n_items;
+	struct proto_item *items; /* LIST_RESP */
+};
+
+/* Encodes m's fields for its type and appends to out. 0, KV_EINVAL or KV_ETOOLARGE. */
+int proto_local_encode(const struct proto_local *m, struct proto_buf *out);
+
+/* Decodes one local message; same rules as proto_raft_decode(). */
+int proto_local_decode(const uint8_t *buf, size_t len, struct proto_local *out,
+		       struct proto_arena *arena);
+
+/* ---- The key-value command (payload of RAFT_ENTRY_COMMAND) ------------------ */
+
+enum proto_kv_op { PROTO_KV_PUT = 1, PROTO_KV_DELETE = 2 };
+
+enum proto_kv_cond {
+	PROTO_COND_NONE = 0,
+	PROTO_COND_IF_MATCH = 1,      /* cond_index must equal the key's mod_index */
+	PROTO_COND_IF_NONE_MATCH = 2, /* the key must not exist */
+};
+
+struct proto_kv_cmd {
+	uint8_t op;         /* enum proto_kv_op */
+	uint64_t origin;    /* node id whose gateway proposed it: it gets the RESULT */
+	uint64_t req_id;    /* that gateway's request id */
+	struct proto_bytes key;   /* 1..KV_KEY_BYTES_MAX */
+	struct proto_bytes value; /* PUT only */
+	uint8_t cond;       /* enum proto_kv_cond */
+	uint64_t cond_index;
+	struct proto_bytes idem_key; /* empty: none; at most KV_IDEMPOTENCY_KEY_BYTES_MAX */
+};
+
+int proto_kv_cmd_encode(const struct proto_kv_cmd *c, struct proto_buf *out);
+
+/* Validates ranges too (op, cond, key and idempotency key lengths). */
+int proto_kv_cmd_decode(const uint8_t *buf, size_t len, struct proto_kv_cmd *out);
+
+#endif
