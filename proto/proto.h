@@ -91,7 +91,8 @@ enum proto_local_type {
 	PROTO_READ_INDEX_RESP,    /* status, index, leader_id */
 	PROTO_STATUS_REQ,         /* gw->raftd: req_id */
 	PROTO_STATUS_RESP,        /* node_id, role, is_learner, term, leader_id, commit_index,
-				     applied_index, last_index, members */
+				     applied_index, last_index, members, wal_fsyncs,
+				     wal_fsync_us_total, wal_fsync_us_max, peer_msgs_dropped */
 	PROTO_TRANSFER,           /* gw->raftd: node_id (0: any) */
 	PROTO_TRANSFER_RESP,      /* status */
 	PROTO_APPLY_HELLO,        /* raftd->storaged: who has applied what? */
@@ -147,6 +148,10 @@ struct proto_local {
 	uint64_t map_bytes;
 	uint64_t used_bytes;
 	uint64_t size;
+	uint64_t wal_fsyncs;         /* STATUS_RESP: fdatasync calls since start */
+	uint64_t wal_fsync_us_total; /* STATUS_RESP: their summed latency */
+	uint64_t wal_fsync_us_max;   /* STATUS_RESP: the slowest */
+	uint64_t peer_msgs_dropped;  /* STATUS_RESP: malformed, unknown-sender or overflowing peer messages */
 	struct proto_bytes data;
 	struct proto_bytes key;
 	struct proto_bytes value;
