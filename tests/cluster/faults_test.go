@@ -1,0 +1,149 @@
+// faults_test.go - processes die and stall under load: kill -9 of each role
+// on the leader and on a follower (F3, F4), SIGSTOP of the leader (F14), and
+// stopping every node (F10). Acknowledged writes must survive; histories must
+// be linearizable.
+package cluster
+
+import (
+	"syscall"
+	"testing"
+	"time"
+)
+
+// writesResume waits until a write through some node succeeds again and
+// returns how long it took.
+func writesResume(t *testing.T, c *Cluster, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < limit {
+		for _, n := range c.Nodes {
+			if p := n.procs["gatewayd"]; p == nil || p.exited() {
+				continue
+			}
+			if Put(n, "probe", time.Now().String(), nil).Status == 200 {
+				return time.Since(start)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("writes did not resume within %v", limit)
+	return 0
+}
+
+func TestKillEachRoleUnderLoad(t *testing.T) {
+	c := NewCluster(t, 3)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	for _, role := range roles {
+		for _, onLeader := range []bool{true, false} {
+			time.Sleep(700 * time.Millisecond)
+			leader := c.Leader(10 * time.Second)
+			victim := leader
+			if !onLeader {
+				victim = c.Followers(leader)[0]
+			}
+			c.Kill(victim, role)
+			took := writesResume(t, c, 10*time.Second)
+			time.Sleep(300 * time.Millisecond)
+			c.Start(victim, role)
+			c.WaitReady(20 * time.Second)
+			t.Logf("kill -9 %s on node %d (leader=%v): writes served again after %v; restarted and ready",
+				role, victim.ID, onLeader, took.Round(time.Millisecond))
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	w.Stop()
+	c.CheckAlive()
+	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown", w.Acked.Load(), w.Unknown.Load())
+	h.Check(t)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+	checkCaughtUp(t, c)
+}
+
+// checkCaughtUp: every node's applied index reaches the leader's commit index.
+func checkCaughtUp(t *testing.T, c *Cluster) {
+	t.Helper()
+	leader := c.Leader(10 * time.Second)
+	ls, err := c.Status(leader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, n := range c.Nodes {
+		for {
+			s, err := c.Status(n)
+			if err == nil && s.AppliedIndex >= ls.CommitIndex {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("node %d did not catch up to commit %d: %+v %v", n.ID, ls.CommitIndex, s, err)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("every node applied up to the leader's commit index %d", ls.CommitIndex)
+}
+
+func TestSigstopLeader(t *testing.T) {
+	c := NewCluster(t, 3)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	time.Sleep(time.Second)
+	old := c.Leader(10 * time.Second)
+	before, _ := c.Status(old)
+	for _, r := range roles {
+		c.Signal(old, r, syscall.SIGSTOP)
+	}
+	var next *Node
+	deadline := time.Now().Add(10 * time.Second)
+	for next == nil && time.Now().Before(deadline) {
+		for _, f := range c.Followers(old) {
+			if s, err := c.Status(f); err == nil && s.Role == "leader" && s.Term > before.Term {
+				next = f
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if next == nil {
+		t.Fatalf("no new leader while node %d is stopped", old.ID)
+	}
+	time.Sleep(time.Second)
+	for _, r := range roles {
+		c.Signal(old, r, syscall.SIGCONT)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if s, err := c.Status(old); err != nil || s.Role == "leader" {
+		t.Errorf("old leader after resuming: %+v %v (want a follower)", s, err)
+	}
+	w.Stop()
+	c.CheckAlive()
+	h.Check(t)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+	t.Logf("SIGSTOP of leader %d: node %d took over; the old leader stepped down on resume; history linearizable", old.ID, next.ID)
+}
+
+func TestRestartAllNodes(t *testing.T) {
+	c := NewCluster(t, 3)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	time.Sleep(2 * time.Second)
+	w.Stop()
+	for _, n := range c.Nodes {
+		c.KillNode(n)
+	}
+	for _, n := range c.Nodes {
+		c.StartNode(n)
+	}
+	c.WaitReady(30 * time.Second)
+	c.Leader(10 * time.Second)
+	h.Check(t)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+	t.Logf("kill -9 of all 9 processes and restart: %d acknowledged writes all present", w.Acked.Load())
+}

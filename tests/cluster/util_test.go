@@ -1,0 +1,5 @@
+package cluster
+
+import "encoding/json"
+
+func jsonUnmarshal(b []byte, v interface{}) error { return json.Unmarshal(b, v) }
