@@ -1,0 +1,234 @@
+/*
+ * sm.h - storaged's state machine: an LMDB environment holding the key-value
+ * data, the applied index and the client-session table (libsm.a).
+ *
+ * On-disk layout (<dir>/data.mdb), every integer big-endian so that LMDB's
+ * byte order is numeric order:
+ *   "kv"       key bytes -> [create_index u64][mod_index u64][value bytes]
+ *   "meta"     "applied_index" -> u64, "applied_term" -> u64,
+ *              "cfg" + index u64 -> data of the CONFIG entry at that index
+ *   "sessions" idempotency key -> [index u64][term u64][status i32 as u32]
+ *                                 [create_index u64][mod_index u64]
+ *   "session_age" index u64 -> idempotency key (ages sessions out in order)
+ * Every write happens in one transaction per applied batch (sm_batch.c), so
+ * the applied index never disagrees with the data or the sessions (F4).
+ *
+ * One thread uses a struct sm at a time, except sm_snap_write(), which only
+ * reads and may run on a helper thread while the owner keeps applying.
+ */
+#ifndef RAFTKV_SM_H
+#define RAFTKV_SM_H
+
+#include "raft.h"
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SM_PATH_BYTES_MAX      1024u
+#define SM_CONFIG_ENTRIES_MAX  1024u /* CONFIG entries kept in meta; older ones dropped */
+#define SM_FULL_PERCENT        95u   /* STATS reports full past this share of the map */
+#define SM_SESSION_VALUE_BYTES 36u
+#define SM_KV_HEADER_BYTES     16u
+
+struct sm_opts {
+	const char *dir;         /* the environment directory; created if missing */
+	uint64_t map_bytes;      /* LMDB map size, set explicitly */
+	uint64_t sessions_max;   /* 0: KV_SESSIONS_MAX */
+	uint64_t session_window; /* 0: KV_SESSION_WINDOW_ENTRIES */
+	int readonly;            /* 1: open an existing environment for reading only */
+};
+
+struct sm {
+	MDB_env *env;
+	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
+	uint64_t applied_index; /* cached from meta; changes only when a txn commits */
+	uint64_t applied_term;
+	int full; /* the last write batch hit MDB_MAP_FULL */
+	uint64_t map_bytes;
+	uint64_t sessions_max;
+	uint64_t session_window;
+	int readonly;
+	char dir[SM_PATH_BYTES_MAX];
+};
+
+/* The outcome of one applied entry; has_result is set for COMMAND entries. */
+struct sm_result {
+	int has_result;
+	uint64_t origin; /* node whose gateway gets the RESULT */
+	uint64_t req_id;
+	uint64_t index; /* of the write whose result this is (the original one on a retry) */
+	uint64_t term;
+	int32_t status; /* 0, KV_ECONDITION, KV_ENOTFOUND or KV_EINVAL */
+	uint64_t create_index;
+	uint64_t mod_index;
+};
+
+struct sm_stats {
+	uint64_t applied_index;
+	uint64_t applied_term;
+	uint64_t map_bytes;
+	uint64_t used_bytes;
+	uint64_t keys;
+	int full; /* map full on the last write, or used past SM_FULL_PERCENT */
+};
+
+/* ---- sm_env.c: the environment --------------------------------------------- */
+
+/*
+ * Opens (creating if missing, unless readonly) the environment in o->dir and
+ * loads the applied index. Returns 0 and sets *out (the caller's; free with
+ * sm_close()), or KV_EINVAL, KV_ENOMEM, KV_EIO, KV_ECORRUPT.
+ */
+int sm_open(const struct sm_opts *o, struct sm **out);
+
+/* Closes the environment and frees sm; sets *sm to NULL; safe on NULL. */
+void sm_close(struct sm **sm);
+
+/* Closes and reopens the environment of sm in place (after replacing its file). */
+int sm_reopen(struct sm *sm);
+
+/* Fills st from the cached applied index and the environment's info. */
+int sm_stats_get(struct sm *sm, struct sm_stats *st);
+
+/* An MDB_* or errno code as a KV_E* code (MDB_MAP_FULL -> KV_EFULL). */
+int sm_err_from_mdb(int rc);
+
+/* Reads meta's applied index and term inside txn (0, 0 when never written). */
+int sm_meta_read_applied(struct sm *sm, MDB_txn *txn, uint64_t *index, uint64_t *term);
+
+/* Writes meta's applied index and term inside txn. */
+int sm_meta_write_applied(struct sm *sm, MDB_txn *txn, uint64_t index, uint64_t term);
+
+static inline void sm_u64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t sm_u64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* ---- sm_apply.c: one entry ---------------------------------------------- */
+
+/*
+ * Applies entry e inside the open write txn (the caller checked that
+ * e->index == applied + 1) and fills *res. Returns 0 whatever the command's
+ * own status (a failed condition or a malformed command is a result, not an
+ * error), or a KV_E* code the transaction cannot survive (KV_EFULL on
+ * MDB_MAP_FULL, KV_EIO): the caller must abort txn.
+ */
+int sm_apply_entry(struct sm *sm, MDB_txn *txn, const struct raft_entry *e, struct sm_result *res);
+
+/* ---- sm_session.c: idempotency keys --------------------------------------- */
+
+/*
+ * Looks key up; a session older than the window counts as absent. Returns 0
+ * and fills *res (status, indexes, term), KV_ENOTFOUND, or an LMDB failure.
+ */
+int sm_session_find(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                    uint64_t now_index, struct sm_result *res);
+
+/* Records res as key's result and ages out what the limits no longer allow. */
+int sm_session_store(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                     const struct sm_result *res);
+
+/* Drops sessions older than the window relative to now_index, and the oldest past the count. */
+int sm_session_age(struct sm *sm, MDB_txn *txn, uint64_t now_index);
+
+/* ---- sm_batch.c: one transaction per batch ------------------------------- */
+
+/*
+ * Applies entries[0..n) in one write transaction together with the applied
+ * index and term. Entries at or below the applied index are skipped; an
+ * entry past applied + 1 is a gap: KV_ERANGE and nothing changes. results
+ * (room for n) receives one sm_result per applied entry, *n_results their
+ * count. Returns 0, KV_ERANGE, KV_EFULL (the map is full: nothing changed,
+ * sm->full set), or KV_EIO. Clears sm->full when a batch commits.
+ */
+int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
+                   struct sm_result *results, uint32_t *n_results);
+
+/* ---- sm_read.c: queries ---------------------------------------------------- */
+
+/* A growable byte buffer for copies out of read transactions; the caller frees ptr. */
+struct sm_buf {
+	uint8_t *ptr;
+	size_t len;
+	size_t cap;
+};
+
+void sm_buf_free(struct sm_buf *b);
+
+struct sm_item {
+	size_t key_off; /* offsets into the list's buffer, stable while it grows */
+	uint32_t key_len;
+	size_t value_off;
+	uint32_t value_len;
+	uint64_t create_index;
+	uint64_t mod_index;
+};
+
+struct sm_list {
+	struct sm_buf buf; /* keys and values of the items */
+	uint32_t n_items;
+	struct sm_item *items; /* room for KV_LIST_LIMIT_MAX; owned */
+	int more;
+	uint64_t applied_index;
+};
+
+/*
+ * Copies key's value into value (replacing its contents) in one read txn.
+ * Returns 0 or KV_ENOTFOUND (indexes 0), KV_EINVAL, KV_ENOMEM, KV_EIO.
+ */
+int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_buf *value,
+                uint64_t *create_index, uint64_t *mod_index);
+
+/*
+ * Lists up to limit (1..KV_LIST_LIMIT_MAX) keys with prefix, strictly after
+ * `after` (empty: from the start), in key order, stopping early once
+ * KV_LIST_BYTES_MAX value bytes are taken (at least one item). out is reset
+ * first and keeps its memory; free with sm_list_free().
+ */
+int sm_read_list(struct sm *sm, const uint8_t *prefix, uint32_t prefix_len, const uint8_t *after,
+                 uint32_t after_len, uint32_t limit, struct sm_list *out);
+
+void sm_list_free(struct sm_list *l);
+
+/* ---- sm_snap.c: snapshots ---------------------------------------------------- */
+
+struct sm_snap_info {
+	uint64_t index;
+	uint64_t term;
+	uint64_t size;
+	char path[SM_PATH_BYTES_MAX];
+};
+
+/*
+ * Writes a compacted copy of sm's environment into snap_dir (created if
+ * missing) as snapshot-<index>.mdb via a .tmp file, fsync and rename, then
+ * deletes all but the newest SM_SNAP_KEEP snapshots. Reads only: may run on
+ * another thread while the owner applies. Returns 0 and fills *info.
+ */
+#define SM_SNAP_KEEP 2u
+int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info);
+
+/* Reads the applied index and term stored in the snapshot file at path. */
+int sm_snap_read_meta(const char *path, uint64_t *index, uint64_t *term);
+
+/*
+ * Replaces sm's data with the snapshot file at path (consumed: renamed into
+ * place) after checking that it holds applied index `index`; reopens sm.
+ * Returns 0, KV_ECORRUPT (not an LMDB file or another index: nothing
+ * replaced), KV_EIO.
+ */
+int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t term);
+
+#endif

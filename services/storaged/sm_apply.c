@@ -1,0 +1,186 @@
+/*
+ * sm_apply.c - applies one committed Raft entry to the key-value table inside
+ * the caller's write transaction. Deterministic: the same entry on the same
+ * state gives the same result on every node, and bad commands are results
+ * (KV_EINVAL), never crashes. Runs on storaged's loop thread.
+ */
+#include "sm.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+#include "kv_limits.h"
+#include "proto.h"
+
+#include <string.h>
+
+static const char SM_CFG_PREFIX[] = "cfg";
+#define SM_CFG_KEY_BYTES (sizeof(SM_CFG_PREFIX) - 1 + 8)
+
+static int sm_apply_is_cfg_key(const MDB_val *k)
+{
+	return k->mv_size == SM_CFG_KEY_BYTES && memcmp(k->mv_data, SM_CFG_PREFIX, 3) == 0;
+}
+
+/* Drops the oldest CONFIG entries beyond SM_CONFIG_ENTRIES_MAX (index order = key order). */
+static int sm_apply_trim_config(struct sm *sm, MDB_txn *txn)
+{
+	MDB_cursor *cur = NULL;
+	int rc = mdb_cursor_open(txn, sm->dbi_meta, &cur);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	uint32_t n = 0;
+	MDB_val k = {sizeof(SM_CFG_PREFIX) - 1, (void *)SM_CFG_PREFIX};
+	MDB_val d;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && sm_apply_is_cfg_key(&k);
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+		n++;
+	while (n > SM_CONFIG_ENTRIES_MAX) {
+		k.mv_size = sizeof(SM_CFG_PREFIX) - 1;
+		k.mv_data = (void *)SM_CFG_PREFIX;
+		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+		if (rc != 0 || !sm_apply_is_cfg_key(&k) || (rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+		n--;
+	}
+	mdb_cursor_close(cur);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
+}
+
+/* A CONFIG entry's data is kept under "cfg"+index so snapshots carry membership. */
+static int sm_apply_config(struct sm *sm, MDB_txn *txn, const struct raft_entry *e)
+{
+	uint8_t kb[SM_CFG_KEY_BYTES];
+	memcpy(kb, SM_CFG_PREFIX, 3);
+	sm_u64_put(kb + 3, e->index);
+	MDB_val k = {sizeof(kb), kb};
+	MDB_val d = {e->len, (void *)e->data};
+	int rc = mdb_put(txn, sm->dbi_meta, &k, &d, 0);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	return sm_apply_trim_config(sm, txn);
+}
+
+/* Reads key's indexes; *exists 0 when absent. */
+static int sm_apply_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int *exists,
+                           uint64_t *create_index, uint64_t *mod_index)
+{
+	MDB_val k = {key->len, (void *)key->ptr};
+	MDB_val d;
+	int rc = mdb_get(txn, sm->dbi_kv, &k, &d);
+	*exists = 0;
+	*create_index = 0;
+	*mod_index = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	if (d.mv_size < SM_KV_HEADER_BYTES)
+		return KV_ECORRUPT;
+	*exists = 1;
+	*create_index = sm_u64_get(d.mv_data);
+	*mod_index = sm_u64_get((const uint8_t *)d.mv_data + 8);
+	return 0;
+}
+
+/* The write itself once conditions hold; fills res's status and indexes. */
+static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, int exists,
+                          uint64_t create_index, struct sm_result *res)
+{
+	MDB_val k = {c->key.len, (void *)c->key.ptr};
+	if (c->op == PROTO_KV_DELETE) {
+		if (!exists) {
+			res->status = KV_ENOTFOUND;
+			return 0;
+		}
+		int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
+		if (rc != 0)
+			return sm_err_from_mdb(rc);
+		res->create_index = create_index;
+		res->mod_index = res->index;
+		return 0;
+	}
+	MDB_val d = {SM_KV_HEADER_BYTES + (size_t)c->value.len, NULL};
+	int rc = mdb_put(txn, sm->dbi_kv, &k, &d, MDB_RESERVE);
+	if (rc == MDB_BAD_VALSIZE) {
+		res->status = KV_EINVAL;
+		return 0;
+	}
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	res->create_index = exists ? create_index : res->index;
+	res->mod_index = res->index;
+	sm_u64_put(d.mv_data, res->create_index);
+	sm_u64_put((uint8_t *)d.mv_data + 8, res->mod_index);
+	if (c->value.len > 0)
+		memcpy((uint8_t *)d.mv_data + SM_KV_HEADER_BYTES, c->value.ptr, c->value.len);
+	return 0;
+}
+
+/* Checks c's condition against the key's current state, then writes. */
+static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                       struct sm_result *res)
+{
+	int exists = 0;
+	uint64_t create_index = 0, mod_index = 0;
+	int err = sm_apply_lookup(sm, txn, &c->key, &exists, &create_index, &mod_index);
+	if (err != 0)
+		return err;
+	int failed = (c->cond == PROTO_COND_IF_MATCH && (!exists || mod_index != c->cond_index)) ||
+	             (c->cond == PROTO_COND_IF_NONE_MATCH && exists);
+	if (failed) {
+		/* The key's current version helps the client decide what to do next. */
+		res->status = KV_ECONDITION;
+		res->create_index = create_index;
+		res->mod_index = mod_index;
+		return 0;
+	}
+	return sm_apply_write(sm, txn, c, exists, create_index, res);
+}
+
+static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry *e,
+                            struct sm_result *res)
+{
+	struct proto_kv_cmd c;
+	memset(&c, 0, sizeof(c));
+	res->has_result = 1;
+	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 || c.key.len == 0 ||
+	    c.key.len > KV_KEY_BYTES_MAX || c.idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX ||
+	    (c.op != PROTO_KV_PUT && c.op != PROTO_KV_DELETE)) {
+		/* Applied as a no-op on every node alike; nobody to tell without an origin. */
+		res->status = KV_EINVAL;
+		return 0;
+	}
+	res->origin = c.origin;
+	res->req_id = c.req_id;
+	if (c.idem_key.len > 0) {
+		int err = sm_session_find(sm, txn, c.idem_key.ptr, c.idem_key.len, e->index, res);
+		if (err == 0)
+			return 0; /* a retry: the first attempt's result, nothing applied */
+		if (err != KV_ENOTFOUND)
+			return err;
+	}
+	int err = sm_apply_kv(sm, txn, &c, res);
+	if (err != 0 || c.idem_key.len == 0)
+		return err;
+	return sm_session_store(sm, txn, c.idem_key.ptr, c.idem_key.len, res);
+}
+
+int sm_apply_entry(struct sm *sm, MDB_txn *txn, const struct raft_entry *e, struct sm_result *res)
+{
+	KV_ASSERT(sm != NULL && txn != NULL && e != NULL && res != NULL);
+	KV_ASSERT(e->index > 0);
+	memset(res, 0, sizeof(*res));
+	res->index = e->index;
+	res->term = e->term;
+	switch (e->type) {
+	case RAFT_ENTRY_NOOP:
+		return 0;
+	case RAFT_ENTRY_CONFIG:
+		return sm_apply_config(sm, txn, e);
+	case RAFT_ENTRY_COMMAND:
+		return sm_apply_command(sm, txn, e, res);
+	default:
+		/* An unknown type from a newer peer: skip it the same way everywhere. */
+		return 0;
+	}
+}

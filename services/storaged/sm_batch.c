@@ -1,0 +1,74 @@
+/*
+ * sm_batch.c - applies a batch of committed entries in ONE LMDB write
+ * transaction together with the applied index and term (F4): a crash at any
+ * point leaves either the whole batch or none of it. Runs on storaged's loop
+ * thread.
+ */
+#include "sm.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+
+/*
+ * Finds the first entry past the applied index and checks that it and every
+ * later one follow without a gap. Returns its position (n when all are old)
+ * or -1 for a gap.
+ */
+static int64_t sm_batch_first_new(const struct sm *sm, const struct raft_entry *entries, uint32_t n)
+{
+	uint32_t i = 0;
+	while (i < n && entries[i].index <= sm->applied_index)
+		i++;
+	if (i == n)
+		return n;
+	if (entries[i].index != sm->applied_index + 1)
+		return -1;
+	for (uint32_t j = i + 1; j < n; j++)
+		if (entries[j].index != entries[j - 1].index + 1)
+			return -1;
+	return i;
+}
+
+int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
+                   struct sm_result *results, uint32_t *n_results)
+{
+	KV_ASSERT(sm != NULL && !sm->readonly && n_results != NULL);
+	KV_ASSERT(n == 0 || (entries != NULL && results != NULL));
+	*n_results = 0;
+	int64_t first = sm_batch_first_new(sm, entries, n);
+	if (first < 0)
+		return KV_ERANGE;
+	if ((uint32_t)first == n)
+		return 0; /* duplicates after a raftd restart: already applied */
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(sm->env, NULL, 0, &txn);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	int err = 0;
+	uint32_t k = 0;
+	for (uint32_t i = (uint32_t)first; i < n && err == 0; i++)
+		err = sm_apply_entry(sm, txn, &entries[i], &results[k++]);
+	const struct raft_entry *last = &entries[n - 1];
+	if (err == 0)
+		err = sm_meta_write_applied(sm, txn, last->index, last->term);
+	if (err != 0)
+		goto out_abort_txn;
+	/* Durable before anyone hears of it: mdb_txn_commit syncs (no MDB_NOSYNC). */
+	err = sm_err_from_mdb(mdb_txn_commit(txn));
+	if (err != 0) {
+		sm->full = err == KV_EFULL;
+		return err;
+	}
+	KV_ASSERT(last->index > sm->applied_index);
+	sm->applied_index = last->index;
+	sm->applied_term = last->term;
+	sm->full = 0;
+	*n_results = k;
+	return 0;
+
+out_abort_txn:
+	mdb_txn_abort(txn);
+	if (err == KV_EFULL)
+		sm->full = 1;
+	return err;
+}

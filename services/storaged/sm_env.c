@@ -1,0 +1,228 @@
+/*
+ * sm_env.c - opening and closing the state machine's LMDB environment, the
+ * meta table's applied index, and statistics. Runs on storaged's loop thread.
+ */
+#include "sm.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+#include "kv_limits.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SM_DBS_MAX 4
+
+static const char SM_KEY_APPLIED_INDEX[] = "applied_index";
+static const char SM_KEY_APPLIED_TERM[] = "applied_term";
+
+int sm_err_from_mdb(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_MAP_FULL:
+		return KV_EFULL;
+	case MDB_NOTFOUND:
+		return KV_ENOTFOUND;
+	case MDB_INVALID:
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_VERSION_MISMATCH:
+	case MDB_INCOMPATIBLE:
+		return KV_ECORRUPT;
+	case MDB_BAD_VALSIZE:
+		return KV_EINVAL;
+	case MDB_READERS_FULL:
+	case MDB_TXN_FULL:
+	case MDB_CURSOR_FULL:
+		return KV_EBUSY;
+	default:
+		return rc > 0 ? kv_err_from_errno(rc) : KV_EIO;
+	}
+}
+
+/* mkdir -p for the environment directory. */
+static int sm_mkdir_p(const char *dir)
+{
+	char path[SM_PATH_BYTES_MAX];
+	size_t len = strlen(dir);
+	if (len == 0 || len >= sizeof(path))
+		return KV_EINVAL;
+	memcpy(path, dir, len + 1);
+	for (size_t i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		char c = path[i];
+		path[i] = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return kv_err_from_errno(errno);
+		path[i] = c;
+	}
+	return 0;
+}
+
+static int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t *v)
+{
+	MDB_val k = {strlen(name), (void *)name};
+	MDB_val d;
+	int rc = mdb_get(txn, sm->dbi_meta, &k, &d);
+	if (rc == MDB_NOTFOUND) {
+		*v = 0;
+		return 0;
+	}
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	if (d.mv_size != 8)
+		return KV_ECORRUPT;
+	*v = sm_u64_get(d.mv_data);
+	return 0;
+}
+
+static int sm_meta_put_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t v)
+{
+	uint8_t b[8];
+	sm_u64_put(b, v);
+	MDB_val k = {strlen(name), (void *)name};
+	MDB_val d = {sizeof(b), b};
+	return sm_err_from_mdb(mdb_put(txn, sm->dbi_meta, &k, &d, 0));
+}
+
+int sm_meta_read_applied(struct sm *sm, MDB_txn *txn, uint64_t *index, uint64_t *term)
+{
+	int err = sm_meta_get_u64(sm, txn, SM_KEY_APPLIED_INDEX, index);
+	if (err == 0)
+		err = sm_meta_get_u64(sm, txn, SM_KEY_APPLIED_TERM, term);
+	return err;
+}
+
+int sm_meta_write_applied(struct sm *sm, MDB_txn *txn, uint64_t index, uint64_t term)
+{
+	int err = sm_meta_put_u64(sm, txn, SM_KEY_APPLIED_INDEX, index);
+	if (err == 0)
+		err = sm_meta_put_u64(sm, txn, SM_KEY_APPLIED_TERM, term);
+	return err;
+}
+
+/* Opens the named databases and loads the applied index in one transaction. */
+static int sm_env_load(struct sm *sm)
+{
+	unsigned int flags = sm->readonly ? 0 : MDB_CREATE;
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(sm->env, NULL, sm->readonly ? MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	if ((rc = mdb_dbi_open(txn, "kv", flags, &sm->dbi_kv)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "meta", flags, &sm->dbi_meta)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "sessions", flags, &sm->dbi_sessions)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "session_age", flags, &sm->dbi_age)) != 0)
+		goto out_abort_txn;
+	int err = sm_meta_read_applied(sm, txn, &sm->applied_index, &sm->applied_term);
+	if (err != 0) {
+		mdb_txn_abort(txn);
+		return err;
+	}
+	return sm_err_from_mdb(mdb_txn_commit(txn));
+
+out_abort_txn:
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? KV_ECORRUPT : sm_err_from_mdb(rc);
+}
+
+/* Creates sm->env from sm's settings and opens it. */
+static int sm_env_start(struct sm *sm)
+{
+	int rc = mdb_env_create(&sm->env);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	if ((rc = mdb_env_set_maxdbs(sm->env, SM_DBS_MAX)) != 0 ||
+	    (rc = mdb_env_set_mapsize(sm->env, (size_t)sm->map_bytes)) != 0)
+		goto out_close_env;
+	/* No threads share a txn, but the snapshot thread's reader needs its own slot. */
+	rc = mdb_env_open(sm->env, sm->dir, sm->readonly ? MDB_RDONLY : 0, 0644);
+	if (rc != 0)
+		goto out_close_env;
+	int err = sm_env_load(sm);
+	if (err != 0) {
+		mdb_env_close(sm->env);
+		sm->env = NULL;
+	}
+	return err;
+
+out_close_env:
+	mdb_env_close(sm->env);
+	sm->env = NULL;
+	return sm_err_from_mdb(rc);
+}
+
+int sm_open(const struct sm_opts *o, struct sm **out)
+{
+	KV_ASSERT(o != NULL && out != NULL);
+	if (o->dir == NULL || strlen(o->dir) >= SM_PATH_BYTES_MAX || o->map_bytes < (1u << 16))
+		return KV_EINVAL;
+	if (!o->readonly) {
+		int err = sm_mkdir_p(o->dir);
+		if (err != 0)
+			return err;
+	}
+	struct sm *sm = calloc(1, sizeof(*sm));
+	if (sm == NULL)
+		return KV_ENOMEM;
+	strcpy(sm->dir, o->dir);
+	sm->map_bytes = o->map_bytes;
+	sm->sessions_max = o->sessions_max ? o->sessions_max : KV_SESSIONS_MAX;
+	sm->session_window = o->session_window ? o->session_window : KV_SESSION_WINDOW_ENTRIES;
+	sm->readonly = o->readonly;
+	int err = sm_env_start(sm);
+	if (err != 0) {
+		free(sm);
+		return err;
+	}
+	*out = sm;
+	return 0;
+}
+
+void sm_close(struct sm **sm)
+{
+	if (sm == NULL || *sm == NULL)
+		return;
+	if ((*sm)->env != NULL)
+		mdb_env_close((*sm)->env);
+	free(*sm);
+	*sm = NULL;
+}
+
+int sm_reopen(struct sm *sm)
+{
+	if (sm->env != NULL) {
+		mdb_env_close(sm->env);
+		sm->env = NULL;
+	}
+	sm->full = 0;
+	return sm_env_start(sm);
+}
+
+int sm_stats_get(struct sm *sm, struct sm_stats *st)
+{
+	MDB_envinfo info;
+	MDB_stat env_stat;
+	MDB_stat kv_stat;
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(sm->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	rc = mdb_stat(txn, sm->dbi_kv, &kv_stat);
+	mdb_txn_abort(txn);
+	if (rc != 0 || (rc = mdb_env_info(sm->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(sm->env, &env_stat)) != 0)
+		return sm_err_from_mdb(rc);
+	st->applied_index = sm->applied_index;
+	st->applied_term = sm->applied_term;
+	st->map_bytes = info.me_mapsize;
+	st->used_bytes = ((uint64_t)info.me_last_pgno + 1) * env_stat.ms_psize;
+	st->keys = kv_stat.ms_entries;
+	st->full = sm->full || st->used_bytes * 100 > st->map_bytes * SM_FULL_PERCENT;
+	return 0;
+}

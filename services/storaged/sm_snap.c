@@ -1,0 +1,187 @@
+/*
+ * sm_snap.c - snapshots of the state machine (F8): a compacted copy of the
+ * environment written to a temporary file, fsynced, renamed, with the
+ * directory fsynced; and the atomic install of a snapshot received from the
+ * leader. sm_snap_write() only reads the environment and runs on storaged's
+ * snapshot thread; sm_snap_install() runs on the loop thread.
+ */
+#include "sm.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* One snapshot at a time, so one fixed temporary name: a crash leaves at most it. */
+static const char SM_SNAP_TMP[] = "snapshot.tmp";
+
+static int sm_snap_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return kv_err_from_errno(errno);
+	int err = fsync(fd) != 0 ? kv_err_from_errno(errno) : 0;
+	close(fd);
+	return err;
+}
+
+int sm_snap_read_meta(const char *path, uint64_t *index, uint64_t *term)
+{
+	struct sm tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	int rc = mdb_env_create(&tmp.env);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	MDB_txn *txn = NULL;
+	int err = 0;
+	/* A lone data file: no lock file, nobody else writes it. */
+	if ((rc = mdb_env_set_maxdbs(tmp.env, 4)) != 0 ||
+	    (rc = mdb_env_open(tmp.env, path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOLOCK, 0644)) != 0 ||
+	    (rc = mdb_txn_begin(tmp.env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto out_close_env;
+	if ((rc = mdb_dbi_open(txn, "meta", 0, &tmp.dbi_meta)) != 0)
+		goto out_abort_txn;
+	err = sm_meta_read_applied(&tmp, txn, index, term);
+out_abort_txn:
+	mdb_txn_abort(txn);
+out_close_env:
+	mdb_env_close(tmp.env);
+	if (rc != 0)
+		return rc == ENOENT ? KV_ENOTFOUND : KV_ECORRUPT;
+	return err;
+}
+
+/* The index in a "snapshot-<index>.mdb" name; 0 when it is not one. */
+static uint64_t sm_snap_name_index(const char *name)
+{
+	unsigned long long idx = 0;
+	int end = 0;
+	if (sscanf(name, "snapshot-%llu.mdb%n", &idx, &end) != 1 || name[end] != '\0')
+		return 0;
+	return (uint64_t)idx;
+}
+
+/* Deletes every snapshot file but the SM_SNAP_KEEP (two) newest. */
+static int sm_snap_prune(const char *snap_dir)
+{
+	uint64_t newest[2] = {0, 0};
+	DIR *d = opendir(snap_dir);
+	if (d == NULL)
+		return kv_err_from_errno(errno);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t idx = sm_snap_name_index(de->d_name);
+		if (idx > newest[0]) {
+			newest[1] = newest[0];
+			newest[0] = idx;
+		} else if (idx > newest[1] && idx != newest[0]) {
+			newest[1] = idx;
+		}
+	}
+	rewinddir(d);
+	int err = 0;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t idx = sm_snap_name_index(de->d_name);
+		if (idx == 0 || idx == newest[0] || idx == newest[1])
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+			err = kv_err_from_errno(errno);
+	}
+	closedir(d);
+	return err;
+}
+
+/* Copies the environment into the open file fd, compacted, and syncs it. */
+static int sm_snap_copy(struct sm *sm, int fd, uint64_t *size)
+{
+	int rc = mdb_env_copyfd2(sm->env, fd, MDB_CP_COMPACT);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	if (fsync(fd) != 0)
+		return kv_err_from_errno(errno);
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return kv_err_from_errno(errno);
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info)
+{
+	KV_ASSERT(sm != NULL && snap_dir != NULL && info != NULL);
+	char tmp[SM_PATH_BYTES_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s/%s", snap_dir, SM_SNAP_TMP) >= (int)sizeof(tmp))
+		return KV_EINVAL;
+	if (mkdir(snap_dir, 0755) != 0 && errno != EEXIST)
+		return kv_err_from_errno(errno);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return kv_err_from_errno(errno);
+	int err = sm_snap_copy(sm, fd, &info->size);
+	if (close(fd) != 0 && err == 0)
+		err = kv_err_from_errno(errno);
+	/* The copy's own meta says which index it holds: applies went on meanwhile. */
+	if (err == 0)
+		err = sm_snap_read_meta(tmp, &info->index, &info->term);
+	if (err != 0)
+		goto out_unlink_tmp;
+	if (snprintf(info->path, sizeof(info->path), "%s/snapshot-%" PRIu64 ".mdb", snap_dir,
+	             info->index) >= (int)sizeof(info->path)) {
+		err = KV_EINVAL;
+		goto out_unlink_tmp;
+	}
+	if (rename(tmp, info->path) != 0) {
+		err = kv_err_from_errno(errno);
+		goto out_unlink_tmp;
+	}
+	if ((err = sm_snap_fsync_dir(snap_dir)) != 0)
+		return err;
+	return sm_snap_prune(snap_dir);
+
+out_unlink_tmp:
+	unlink(tmp);
+	return err;
+}
+
+/* Moves path into place as the environment's data file, durably. */
+static int sm_snap_replace(struct sm *sm, const char *path)
+{
+	char data[SM_PATH_BYTES_MAX + 16];
+	char lock[SM_PATH_BYTES_MAX + 16];
+	snprintf(data, sizeof(data), "%s/data.mdb", sm->dir);
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", sm->dir);
+	if (rename(path, data) != 0)
+		return kv_err_from_errno(errno);
+	/* The lock file's reader table described the old file. */
+	if (unlink(lock) != 0 && errno != ENOENT)
+		return kv_err_from_errno(errno);
+	return sm_snap_fsync_dir(sm->dir);
+}
+
+int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t term)
+{
+	KV_ASSERT(sm != NULL && path != NULL && !sm->readonly);
+	uint64_t snap_index = 0, snap_term = 0;
+	int err = sm_snap_read_meta(path, &snap_index, &snap_term);
+	if (err == KV_ENOTFOUND)
+		return err;
+	if (err != 0 || snap_index != index)
+		return KV_ECORRUPT;
+	(void)term; /* the index names the state; its term is what the file says */
+	mdb_env_close(sm->env);
+	sm->env = NULL;
+	err = sm_snap_replace(sm, path);
+	int reopen = sm_reopen(sm);
+	if (err != 0)
+		return err;
+	if (reopen != 0)
+		return reopen;
+	return sm->applied_index == index ? 0 : KV_ECORRUPT;
+}
