@@ -21,12 +21,19 @@
 #ifndef RAFTKV_PROTO_H
 #define RAFTKV_PROTO_H
 
+#include "kv_limits.h"
 #include "raft.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define PROTO_VERSION 1u
+
+/* Limits the codecs enforce on both sides (beyond kv_limits.h and raft.h). */
+#define PROTO_APPLY_ENTRIES_MAX RAFT_LOG_WINDOW   /* entries in one APPLY */
+#define PROTO_LIST_ITEMS_MAX    KV_LIST_LIMIT_MAX /* items in one LIST_RESP */
+#define PROTO_ADDR_BYTES_MAX    255u              /* a member's peer address */
+#define PROTO_PATH_BYTES_MAX    4096u             /* a snapshot path */
 
 /* ---- Buffers ------------------------------------------------------------ */
 
@@ -55,13 +62,20 @@ struct proto_arena {
 
 void proto_arena_init(struct proto_arena *a, void *base, size_t cap);
 
+/*
+ * Arena bytes that always suffice for one decoded message of the family (the
+ * largest array it may carry, plus alignment). proto_kv_cmd needs none.
+ */
+#define PROTO_RAFT_ARENA_BYTES  (RAFT_APPEND_ENTRIES_MAX * sizeof(struct raft_entry) + 64)
+#define PROTO_LOCAL_ARENA_BYTES (PROTO_APPLY_ENTRIES_MAX * sizeof(struct raft_entry) + 64)
+
 /* ---- Peer messages (raftd <-> raftd) -------------------------------------- */
 
 /*
  * Encodes m (its type's fields only) and appends to out. Outgoing APPEND
  * entries must have their data attached; SNAPSHOT chunks carry a CRC32C on
  * the wire that the decoder verifies. Returns 0, KV_EINVAL (a field out of
- * range for its type) or KV_ETOOLARGE.
+ * range for its type), KV_ETOOLARGE or KV_ENOMEM; on error out is unchanged.
  */
 int proto_raft_encode(const struct raft_msg *m, struct proto_buf *out);
 
@@ -72,7 +86,13 @@ int proto_raft_encode(const struct raft_msg *m, struct proto_buf *out);
  * consecutive, index arithmetic that overflows) or KV_ENOMEM (arena too small).
  */
 int proto_raft_decode(const uint8_t *buf, size_t len, struct raft_msg *out,
-		      struct proto_arena *arena);
+                      struct proto_arena *arena);
+
+/* 1 when a and b have the same type and equal values in that type's fields. */
+int proto_raft_equal(const struct raft_msg *a, const struct raft_msg *b);
+
+/* "APPEND", "VOTE", ...; "UNKNOWN" out of range. A static string, for logs. */
+const char *proto_raft_type_name(uint8_t type);
 
 /* ---- Local messages (one node's raftd, storaged, gatewayd) ---------------- */
 
@@ -85,35 +105,35 @@ int proto_raft_decode(const uint8_t *buf, size_t len, struct raft_msg *out,
  * Each request carries req_id; its reply carries the same req_id.
  */
 enum proto_local_type {
-	PROTO_PROPOSE = 1,        /* gw->raftd: req_id, data (an encoded proto_kv_cmd) */
-	PROTO_PROPOSE_RESP,       /* status, index, term, leader_id */
-	PROTO_READ_INDEX,         /* gw->raftd: req_id */
-	PROTO_READ_INDEX_RESP,    /* status, index, leader_id */
-	PROTO_STATUS_REQ,         /* gw->raftd: req_id */
-	PROTO_STATUS_RESP,        /* node_id, role, is_learner, term, leader_id, commit_index,
-				     applied_index, last_index, members, wal_fsyncs,
-				     wal_fsync_us_total, wal_fsync_us_max, peer_msgs_dropped */
-	PROTO_TRANSFER,           /* gw->raftd: node_id (0: any) */
-	PROTO_TRANSFER_RESP,      /* status */
-	PROTO_APPLY_HELLO,        /* raftd->storaged: who has applied what? */
-	PROTO_APPLY,              /* raftd->storaged: entries, committed, in order */
-	PROTO_APPLY_STATE,        /* storaged->raftd: status, applied_index, term (of applied), full */
-	PROTO_SNAPSHOT_REQ,       /* raftd->storaged: write a snapshot of the applied state */
-	PROTO_SNAPSHOT_DONE,      /* status, index, term, size, path */
-	PROTO_SNAPSHOT_INSTALL,   /* raftd->storaged: path, index, term; answered by APPLY_STATE */
-	PROTO_RESULT,             /* storaged->gw: req_id, index, term, status, create_index, mod_index */
-	PROTO_GET,                /* gw->storaged: key, min_index, wait_ms */
-	PROTO_GET_RESP,           /* status, value, create_index, mod_index, applied_index */
-	PROTO_LIST,               /* gw->storaged: prefix, after, limit, min_index, wait_ms */
-	PROTO_LIST_RESP,          /* status, items, more, applied_index */
-	PROTO_STATS_REQ,          /* gw->storaged */
-	PROTO_STATS_RESP,         /* applied_index, term, map_bytes, used_bytes, full, size (keys) */
+	PROTO_PROPOSE = 1,     /* gw->raftd: req_id, data (an encoded proto_kv_cmd) */
+	PROTO_PROPOSE_RESP,    /* status, index, term, leader_id */
+	PROTO_READ_INDEX,      /* gw->raftd: req_id */
+	PROTO_READ_INDEX_RESP, /* status, index, leader_id */
+	PROTO_STATUS_REQ,      /* gw->raftd: req_id */
+	PROTO_STATUS_RESP,     /* node_id, role, is_learner, term, leader_id, commit_index,
+	                          applied_index, last_index, members, wal_fsyncs,
+	                          wal_fsync_us_total, wal_fsync_us_max, peer_msgs_dropped */
+	PROTO_TRANSFER,        /* gw->raftd: node_id (0: any) */
+	PROTO_TRANSFER_RESP,   /* status */
+	PROTO_APPLY_HELLO,     /* raftd->storaged: who has applied what? */
+	PROTO_APPLY,           /* raftd->storaged: entries, committed, in order */
+	PROTO_APPLY_STATE,     /* storaged->raftd: status, applied_index, term (of applied), full */
+	PROTO_SNAPSHOT_REQ,    /* raftd->storaged: write a snapshot of the applied state */
+	PROTO_SNAPSHOT_DONE,   /* status, index, term, size, path */
+	PROTO_SNAPSHOT_INSTALL, /* raftd->storaged: path, index, term; answered by APPLY_STATE */
+	PROTO_RESULT,     /* storaged->gw: req_id, index, term, status, create_index, mod_index */
+	PROTO_GET,        /* gw->storaged: key, min_index, wait_ms */
+	PROTO_GET_RESP,   /* status, value, create_index, mod_index, applied_index */
+	PROTO_LIST,       /* gw->storaged: prefix, after, limit, min_index, wait_ms */
+	PROTO_LIST_RESP,  /* status, items, more, applied_index */
+	PROTO_STATS_REQ,  /* gw->storaged */
+	PROTO_STATS_RESP, /* applied_index, term, map_bytes, used_bytes, full, size (keys) */
 };
 #define PROTO_LOCAL_TYPE_MAX PROTO_STATS_RESP
 
 struct proto_member {
 	uint64_t id;
-	uint8_t role; /* enum raft_member_role */
+	uint8_t role;            /* enum raft_member_role */
 	struct proto_bytes addr; /* peer address host:port */
 };
 
@@ -151,7 +171,8 @@ struct proto_local {
 	uint64_t wal_fsyncs;         /* STATUS_RESP: fdatasync calls since start */
 	uint64_t wal_fsync_us_total; /* STATUS_RESP: their summed latency */
 	uint64_t wal_fsync_us_max;   /* STATUS_RESP: the slowest */
-	uint64_t peer_msgs_dropped;  /* STATUS_RESP: malformed, unknown-sender or overflowing peer messages */
+	uint64_t peer_msgs_dropped;  /* STATUS_RESP: malformed, unknown-sender or overflowing peer
+	                                messages */
 	struct proto_bytes data;
 	struct proto_bytes key;
 	struct proto_bytes value;
@@ -171,7 +192,11 @@ int proto_local_encode(const struct proto_local *m, struct proto_buf *out);
 
 /* Decodes one local message; same rules as proto_raft_decode(). */
 int proto_local_decode(const uint8_t *buf, size_t len, struct proto_local *out,
-		       struct proto_arena *arena);
+                       struct proto_arena *arena);
+
+/* As proto_raft_equal() and proto_raft_type_name(), for local messages. */
+int proto_local_equal(const struct proto_local *a, const struct proto_local *b);
+const char *proto_local_type_name(uint8_t type);
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND) ------------------ */
 
@@ -184,12 +209,12 @@ enum proto_kv_cond {
 };
 
 struct proto_kv_cmd {
-	uint8_t op;         /* enum proto_kv_op */
-	uint64_t origin;    /* node id whose gateway proposed it: it gets the RESULT */
-	uint64_t req_id;    /* that gateway's request id */
+	uint8_t op;               /* enum proto_kv_op */
+	uint64_t origin;          /* node id whose gateway proposed it: it gets the RESULT */
+	uint64_t req_id;          /* that gateway's request id */
 	struct proto_bytes key;   /* 1..KV_KEY_BYTES_MAX */
 	struct proto_bytes value; /* PUT only */
-	uint8_t cond;       /* enum proto_kv_cond */
+	uint8_t cond;             /* enum proto_kv_cond */
 	uint64_t cond_index;
 	struct proto_bytes idem_key; /* empty: none; at most KV_IDEMPOTENCY_KEY_BYTES_MAX */
 };
@@ -198,5 +223,8 @@ int proto_kv_cmd_encode(const struct proto_kv_cmd *c, struct proto_buf *out);
 
 /* Validates ranges too (op, cond, key and idempotency key lengths). */
 int proto_kv_cmd_decode(const uint8_t *buf, size_t len, struct proto_kv_cmd *out);
+
+/* 1 when a and b have the same op and equal values in that op's fields. */
+int proto_kv_cmd_equal(const struct proto_kv_cmd *a, const struct proto_kv_cmd *b);
 
 #endif

@@ -1,0 +1,19 @@
+# proto/ - the message codecs: $(BUILD)/libproto.a (needs $(BUILD)/libcommon.a
+# for kv_crc32c and kv_assert), and `make bench-proto`.
+
+PROTO_SRCS := proto/proto_buf.c proto/proto_reader.c proto/proto_writer.c proto/proto_table.c \
+	proto/proto_codec.c proto/proto_codec_arrays.c proto/proto_raft.c proto/proto_local.c \
+	proto/proto_kv.c
+PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/libproto.a: $(PROTO_OBJS)
+	ar rcs $@ $^
+
+BINS += $(BUILD)/libproto.a
+
+$(BUILD)/proto/bench_proto: $(BUILD)/proto/bench/bench_proto.o $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) $^ -o $@
+
+.PHONY: bench-proto
+bench-proto: $(BUILD)/proto/bench_proto
+	$(BUILD)/proto/bench_proto
