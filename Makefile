@@ -63,7 +63,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libcommon.a: $(COMMON_OBJS)
 	ar rcs $@ $^
 
-include $(wildcard common/module.mk proto/module.mk services/*/module.mk tools/module.mk tests/*/module.mk compose/module.mk k8s/module.mk)
+include $(wildcard common/module.mk proto/module.mk services/*/module.mk tools/*.mk tests/*/module.mk compose/*.mk k8s/*.mk)
 
 build: $(BINS)
 

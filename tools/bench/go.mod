@@ -1,0 +1,3 @@
+module raftkv/tools/bench
+
+go 1.19

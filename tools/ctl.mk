@@ -1,0 +1,12 @@
+# tools/ctl.mk - the command-line client and the benchmark.
+
+$(BUILD)/raftkvctl: $(BUILD)/tools/raftkvctl.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+BINS += $(BUILD)/raftkvctl
+
+.PHONY: bench
+# Benchmarks raftkv against Debian's etcd-server 3.4 under the same load.
+bench: deps go-deps build
+	@tools/install-deps.sh etcd-server
+	BUILD=$(BUILD) tools/bench.sh
