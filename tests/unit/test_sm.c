@@ -1,0 +1,597 @@
+/*
+ * test_sm.c - storaged's state machine (libsm) on a temporary LMDB
+ * environment: writes, conditions, idempotency and session ageing, skipped
+ * duplicates and rejected gaps, malformed commands, a full map, snapshots,
+ * and the one-transaction rule (F4).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "kv_err.h"
+#include "kv_limits.h"
+#include "proto.h"
+#include "sm.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define T_ENTRIES_MAX 64
+#define T_MAP_BYTES   (32u << 20)
+
+struct t_ctx {
+	char root[64];
+	char dir[128];
+	struct sm *sm;
+	struct proto_buf bufs[T_ENTRIES_MAX]; /* payloads of the entries built so far */
+	int n_bufs;
+};
+
+static int t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int t_open(struct t_ctx *t, uint64_t map_bytes, uint64_t sessions_max, uint64_t window)
+{
+	struct sm_opts o = {.dir = t->dir,
+	                    .map_bytes = map_bytes,
+	                    .sessions_max = sessions_max,
+	                    .session_window = window};
+	return sm_open(&o, &t->sm);
+}
+
+static int t_setup(void **state)
+{
+	struct t_ctx *t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	strcpy(t->root, "/tmp/test_sm.XXXXXX");
+	assert_non_null(mkdtemp(t->root));
+	snprintf(t->dir, sizeof(t->dir), "%s/kv", t->root);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
+	*state = t;
+	return 0;
+}
+
+static int t_teardown(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	for (int i = 0; i < t->n_bufs; i++)
+		proto_buf_free(&t->bufs[i]);
+	nftw(t->root, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(t);
+	return 0;
+}
+
+struct t_cmd {
+	uint8_t op;
+	const char *key;
+	const char *value;
+	uint8_t cond;
+	uint64_t cond_index;
+	const char *idem;
+	uint64_t req_id;
+};
+
+/* A COMMAND entry at index carrying c, its payload kept in t until teardown. */
+static struct raft_entry t_cmd_entry(struct t_ctx *t, uint64_t index, const struct t_cmd *c)
+{
+	assert_true(t->n_bufs < T_ENTRIES_MAX);
+	struct proto_buf *b = &t->bufs[t->n_bufs++];
+	struct proto_kv_cmd kc = {
+	    .op = c->op,
+	    .origin = 1,
+	    .req_id = c->req_id ? c->req_id : index,
+	    .key = {(const uint8_t *)c->key, (uint32_t)strlen(c->key)},
+	    .value = {(const uint8_t *)(c->value ? c->value : ""),
+	              (uint32_t)(c->value ? strlen(c->value) : 0)},
+	    .cond = c->cond,
+	    .cond_index = c->cond_index,
+	    .idem_key = {(const uint8_t *)(c->idem ? c->idem : ""),
+	                 (uint32_t)(c->idem ? strlen(c->idem) : 0)},
+	};
+	assert_int_equal(proto_kv_cmd_encode(&kc, b), 0);
+	struct raft_entry e = {.term = 1,
+	                       .index = index,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b->len,
+	                       .data = b->ptr};
+	return e;
+}
+
+static struct raft_entry t_noop(uint64_t index)
+{
+	struct raft_entry e = {.term = 1, .index = index, .type = RAFT_ENTRY_NOOP};
+	return e;
+}
+
+/* Applies one entry in its own batch; returns the batch's code and the result. */
+static int t_apply(struct t_ctx *t, struct raft_entry e, struct sm_result *res)
+{
+	uint32_t n = 0;
+	struct sm_result r;
+	memset(&r, 0, sizeof(r));
+	int err = sm_apply_batch(t->sm, &e, 1, &r, &n);
+	if (res != NULL)
+		*res = r;
+	if (err == 0 && e.index > 0)
+		assert_true(n <= 1);
+	return err;
+}
+
+static int t_put(struct t_ctx *t, uint64_t index, const char *key, const char *value,
+                 struct sm_result *res)
+{
+	struct t_cmd c = {.op = PROTO_KV_PUT, .key = key, .value = value};
+	return t_apply(t, t_cmd_entry(t, index, &c), res);
+}
+
+/* Asserts key holds value with these indexes (value NULL: absent). */
+static void t_expect(struct t_ctx *t, const char *key, const char *value, uint64_t create_index,
+                     uint64_t mod_index)
+{
+	struct sm_buf v = {0};
+	uint64_t ci = 0, mi = 0;
+	int err = sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi);
+	if (value == NULL) {
+		assert_int_equal(err, KV_ENOTFOUND);
+	} else {
+		assert_int_equal(err, 0);
+		assert_int_equal(v.len, strlen(value));
+		assert_memory_equal(v.ptr, value, v.len);
+		assert_int_equal(ci, create_index);
+		assert_int_equal(mi, mod_index);
+	}
+	sm_buf_free(&v);
+}
+
+static void test_put_get(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	assert_int_equal(t_put(t, 1, "a", "one", &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.create_index, 1);
+	assert_int_equal(r.mod_index, 1);
+	assert_int_equal(t_put(t, 2, "a", "two", &r), 0);
+	assert_int_equal(r.create_index, 1); /* PUT keeps create_index */
+	assert_int_equal(r.mod_index, 2);
+	assert_int_equal(r.origin, 1);
+	assert_int_equal(r.req_id, 2);
+	t_expect(t, "a", "two", 1, 2);
+	t_expect(t, "b", NULL, 0, 0);
+	assert_int_equal(t->sm->applied_index, 2);
+	/* Durable across a reopen: data and applied index come back together. */
+	sm_close(&t->sm);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
+	assert_int_equal(t->sm->applied_index, 2);
+	assert_int_equal(t->sm->applied_term, 1);
+	t_expect(t, "a", "two", 1, 2);
+	printf("checked: put/get, create kept, mod = index, survives reopen\n");
+}
+
+static void test_delete(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	assert_int_equal(t_put(t, 1, "k", "v", &r), 0);
+	struct t_cmd del = {.op = PROTO_KV_DELETE, .key = "k"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 2, &del), &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.mod_index, 2);
+	t_expect(t, "k", NULL, 0, 0);
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 3, &del), &r), 0);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	assert_int_equal(t->sm->applied_index, 3);
+	/* A re-created key gets a new create_index. */
+	assert_int_equal(t_put(t, 4, "k", "w", &r), 0);
+	t_expect(t, "k", "w", 4, 4);
+	printf("checked: delete, delete of missing -> ENOTFOUND, re-create\n");
+}
+
+static void test_conditions(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	assert_int_equal(t_put(t, 1, "c", "v1", &r), 0);
+	struct t_cmd m_bad = {.op = PROTO_KV_PUT,
+	                      .key = "c",
+	                      .value = "x",
+	                      .cond = PROTO_COND_IF_MATCH,
+	                      .cond_index = 7};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 2, &m_bad), &r), 0);
+	assert_int_equal(r.status, KV_ECONDITION);
+	assert_int_equal(r.mod_index, 1); /* the current version, for the client */
+	t_expect(t, "c", "v1", 1, 1);
+	struct t_cmd m_ok = {.op = PROTO_KV_PUT,
+	                     .key = "c",
+	                     .value = "v2",
+	                     .cond = PROTO_COND_IF_MATCH,
+	                     .cond_index = 1};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 3, &m_ok), &r), 0);
+	assert_int_equal(r.status, 0);
+	t_expect(t, "c", "v2", 1, 3);
+	struct t_cmd nm = {
+	    .op = PROTO_KV_PUT, .key = "c", .value = "v3", .cond = PROTO_COND_IF_NONE_MATCH};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 4, &nm), &r), 0);
+	assert_int_equal(r.status, KV_ECONDITION);
+	t_expect(t, "c", "v2", 1, 3);
+	nm.key = "new";
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 5, &nm), &r), 0);
+	assert_int_equal(r.status, 0);
+	t_expect(t, "new", "v3", 5, 5);
+	struct t_cmd m_missing = {.op = PROTO_KV_PUT,
+	                          .key = "nope",
+	                          .value = "x",
+	                          .cond = PROTO_COND_IF_MATCH,
+	                          .cond_index = 0};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 6, &m_missing), &r), 0);
+	assert_int_equal(r.status, KV_ECONDITION);
+	t_expect(t, "nope", NULL, 0, 0);
+	struct t_cmd del_bad = {
+	    .op = PROTO_KV_DELETE, .key = "c", .cond = PROTO_COND_IF_MATCH, .cond_index = 1};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 7, &del_bad), &r), 0);
+	assert_int_equal(r.status, KV_ECONDITION);
+	t_expect(t, "c", "v2", 1, 3);
+	del_bad.cond_index = 3;
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 8, &del_bad), &r), 0);
+	assert_int_equal(r.status, 0);
+	t_expect(t, "c", NULL, 0, 0);
+	printf("checked: if-match right/wrong/missing, if-none-match existing/missing, "
+	       "conditional delete\n");
+}
+
+static void test_idempotency(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	struct t_cmd c = {
+	    .op = PROTO_KV_PUT, .key = "i", .value = "first", .idem = "key-1", .req_id = 100};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 1, &c), &r), 0);
+	assert_int_equal(r.status, 0);
+	c.value = "second";
+	c.req_id = 101;
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 2, &c), &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.index, 1); /* the original write's result */
+	assert_int_equal(r.mod_index, 1);
+	assert_int_equal(r.req_id, 101); /* answered to the retry's request */
+	t_expect(t, "i", "first", 1, 1);
+	assert_int_equal(t->sm->applied_index, 2);
+	/* A failed first attempt is remembered as failed, too. */
+	struct t_cmd f = {.op = PROTO_KV_DELETE, .key = "missing", .idem = "key-2"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 3, &f), &r), 0);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	assert_int_equal(t_put(t, 4, "missing", "now", &r), 0);
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 5, &f), &r), 0);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	assert_int_equal(r.index, 3);
+	t_expect(t, "missing", "now", 4, 4);
+	printf("checked: same idempotency key applies once, returns the original result\n");
+}
+
+static void test_session_age_count(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 3, 0), 0);
+	struct sm_result r;
+	const char *keys[] = {"s-a", "s-b", "s-c", "s-d"};
+	for (int i = 0; i < 4; i++) {
+		struct t_cmd c = {
+		    .op = PROTO_KV_PUT, .key = "cnt", .value = keys[i], .idem = keys[i]};
+		assert_int_equal(t_apply(t, t_cmd_entry(t, (uint64_t)i + 1, &c), &r), 0);
+	}
+	/* At most 3 sessions: s-a (the oldest) is gone and applies again. */
+	struct t_cmd again_a = {.op = PROTO_KV_PUT, .key = "cnt", .value = "a2", .idem = "s-a"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 5, &again_a), &r), 0);
+	assert_int_equal(r.index, 5);
+	t_expect(t, "cnt", "a2", 1, 5);
+	/* s-c is still remembered (s-b dropped when s-a came back). */
+	struct t_cmd again_c = {.op = PROTO_KV_PUT, .key = "cnt", .value = "c2", .idem = "s-c"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 6, &again_c), &r), 0);
+	assert_int_equal(r.index, 3);
+	t_expect(t, "cnt", "a2", 1, 5);
+	struct t_cmd again_b = {.op = PROTO_KV_PUT, .key = "cnt", .value = "b2", .idem = "s-b"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 7, &again_b), &r), 0);
+	assert_int_equal(r.index, 7);
+	t_expect(t, "cnt", "b2", 1, 7);
+	printf("checked: sessions aged out by count (max 3), oldest first\n");
+}
+
+static void test_session_age_window(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 10), 0);
+	struct sm_result r;
+	struct t_cmd c = {.op = PROTO_KV_PUT, .key = "w", .value = "v1", .idem = "win"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 1, &c), &r), 0);
+	for (uint64_t i = 2; i <= 10; i++)
+		assert_int_equal(t_apply(t, t_noop(i), NULL), 0);
+	c.value = "v2";
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 11, &c), &r), 0);
+	assert_int_equal(r.index, 1); /* 11 - 1 = 10: still inside the window */
+	t_expect(t, "w", "v1", 1, 1);
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 12, &c), &r), 0);
+	assert_int_equal(r.index, 12); /* 12 - 1 > 10: expired, applies again */
+	t_expect(t, "w", "v2", 1, 12);
+	/* And the new session is remembered from index 12. */
+	c.value = "v3";
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 13, &c), &r), 0);
+	assert_int_equal(r.index, 12);
+	t_expect(t, "w", "v2", 1, 12);
+	printf("checked: sessions aged out by index window (10)\n");
+}
+
+static void test_duplicates_and_gap(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result res[4];
+	uint32_t n = 0;
+	struct t_cmd c1 = {.op = PROTO_KV_PUT, .key = "d", .value = "1"};
+	struct t_cmd c2 = {.op = PROTO_KV_PUT, .key = "d", .value = "2"};
+	struct t_cmd c3 = {.op = PROTO_KV_PUT, .key = "d", .value = "3"};
+	struct raft_entry b1[2] = {t_cmd_entry(t, 1, &c1), t_cmd_entry(t, 2, &c2)};
+	assert_int_equal(sm_apply_batch(t->sm, b1, 2, res, &n), 0);
+	assert_int_equal(n, 2);
+	/* Resent after a raftd restart: 1 and 2 again (with other payloads), then 3. */
+	struct raft_entry b2[3] = {t_cmd_entry(t, 1, &c3), t_cmd_entry(t, 2, &c3),
+	                           t_cmd_entry(t, 3, &c3)};
+	assert_int_equal(sm_apply_batch(t->sm, b2, 3, res, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(res[0].index, 3);
+	t_expect(t, "d", "3", 1, 3);
+	assert_int_equal(sm_apply_batch(t->sm, b2, 3, res, &n), 0);
+	assert_int_equal(n, 0);
+	/* A gap: 5 after applied 3. */
+	struct raft_entry gap = t_cmd_entry(t, 5, &c1);
+	assert_int_equal(sm_apply_batch(t->sm, &gap, 1, res, &n), KV_ERANGE);
+	assert_int_equal(t->sm->applied_index, 3);
+	/* A hole inside a batch: 4, 6. Nothing of it is applied. */
+	struct raft_entry hole[2] = {t_cmd_entry(t, 4, &c1), t_cmd_entry(t, 6, &c1)};
+	assert_int_equal(sm_apply_batch(t->sm, hole, 2, res, &n), KV_ERANGE);
+	assert_int_equal(t->sm->applied_index, 3);
+	t_expect(t, "d", "3", 1, 3);
+	printf("checked: old entries skipped, gap and hole rejected with KV_ERANGE\n");
+}
+
+static void test_malformed(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	assert_int_equal(t_put(t, 1, "m", "keep", &r), 0);
+	static const uint8_t junk[] = {0xc1, 0xff, 0x00, 0x93, 0x01};
+	struct raft_entry e = {
+	    .term = 2, .index = 2, .type = RAFT_ENTRY_COMMAND, .len = sizeof(junk), .data = junk};
+	assert_int_equal(t_apply(t, e, &r), 0);
+	assert_int_equal(r.status, KV_EINVAL);
+	assert_int_equal(r.origin, 0); /* nobody to answer */
+	struct raft_entry empty = {.term = 2, .index = 3, .type = RAFT_ENTRY_COMMAND};
+	assert_int_equal(t_apply(t, empty, &r), 0);
+	assert_int_equal(r.status, KV_EINVAL);
+	struct raft_entry unknown = {.term = 2, .index = 4, .type = 99};
+	assert_int_equal(t_apply(t, unknown, &r), 0);
+	assert_int_equal(t->sm->applied_index, 4);
+	assert_int_equal(t->sm->applied_term, 2);
+	t_expect(t, "m", "keep", 1, 1);
+	printf("checked: malformed and empty commands -> KV_EINVAL no-ops, index advances\n");
+}
+
+static void test_config_kept(void **state)
+{
+	struct t_ctx *t = *state;
+	static const uint8_t cfg[9] = {RAFT_CONFIG_ADD_LEARNER, 0, 0, 0, 0, 0, 0, 0, 4};
+	struct raft_entry e = {
+	    .term = 1, .index = 1, .type = RAFT_ENTRY_CONFIG, .len = 9, .data = cfg};
+	struct sm_result r;
+	assert_int_equal(t_apply(t, e, &r), 0);
+	assert_int_equal(r.has_result, 0);
+	MDB_txn *txn = NULL;
+	assert_int_equal(mdb_txn_begin(t->sm->env, NULL, MDB_RDONLY, &txn), 0);
+	uint8_t kb[11] = {'c', 'f', 'g'};
+	sm_u64_put(kb + 3, 1);
+	MDB_val k = {sizeof(kb), kb}, d;
+	assert_int_equal(mdb_get(txn, t->sm->dbi_meta, &k, &d), 0);
+	assert_int_equal(d.mv_size, 9);
+	assert_memory_equal(d.mv_data, cfg, 9);
+	mdb_txn_abort(txn);
+	printf("checked: CONFIG entry data stored in meta\n");
+}
+
+static void test_list(void **state)
+{
+	struct t_ctx *t = *state;
+	const char *keys[] = {"a", "p/1", "p/2", "p/3", "p0", "q"};
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(t_put(t, (uint64_t)i + 1, keys[i], keys[i], NULL), 0);
+	struct sm_list l = {0};
+	assert_int_equal(sm_read_list(t->sm, (const uint8_t *)"p/", 2, NULL, 0, 2, &l), 0);
+	assert_int_equal(l.n_items, 2);
+	assert_int_equal(l.more, 1);
+	assert_memory_equal(l.buf.ptr + l.items[0].key_off, "p/1", 3);
+	assert_memory_equal(l.buf.ptr + l.items[1].value_off, "p/2", 3);
+	assert_int_equal(l.items[1].create_index, 3);
+	assert_int_equal(
+	    sm_read_list(t->sm, (const uint8_t *)"p/", 2, (const uint8_t *)"p/2", 3, 10, &l), 0);
+	assert_int_equal(l.n_items, 1);
+	assert_int_equal(l.more, 0);
+	assert_memory_equal(l.buf.ptr + l.items[0].key_off, "p/3", 3);
+	assert_int_equal(sm_read_list(t->sm, NULL, 0, (const uint8_t *)"p0", 2, 10, &l), 0);
+	assert_int_equal(l.n_items, 1);
+	assert_int_equal(l.applied_index, 6);
+	assert_int_equal(sm_read_list(t->sm, NULL, 0, NULL, 0, KV_LIST_LIMIT_MAX + 1, &l),
+	                 KV_EINVAL);
+	sm_list_free(&l);
+	printf("checked: list by prefix, after, limit and more\n");
+}
+
+/* Puts 100 KiB values until the map is full; returns how many fit. */
+static uint64_t t_fill(struct t_ctx *t, char *big, int *last_err)
+{
+	uint64_t i = 1;
+	for (; i < 100; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "big%03llu", (unsigned long long)i);
+		big[0] = (char)('a' + i % 26);
+		*last_err = t_put(t, i, key, big, NULL);
+		if (*last_err != 0)
+			break;
+	}
+	return i - 1;
+}
+
+static void test_map_full(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open(t, 1u << 20, 0, 0), 0);
+	char *big = malloc(100 << 10);
+	assert_non_null(big);
+	memset(big, 'x', (100 << 10) - 1);
+	big[(100 << 10) - 1] = '\0';
+	int err = 0;
+	uint64_t fitted = t_fill(t, big, &err);
+	assert_int_equal(err, KV_EFULL);
+	assert_true(fitted > 0);
+	assert_int_equal(t->sm->applied_index, fitted);
+	assert_int_equal(t->sm->full, 1);
+	struct sm_stats st;
+	assert_int_equal(sm_stats_get(t->sm, &st), 0);
+	assert_int_equal(st.full, 1);
+	assert_int_equal(st.map_bytes, 1u << 20);
+	assert_true(st.used_bytes > 0 && st.used_bytes <= st.map_bytes);
+	assert_int_equal(st.keys, fitted);
+	/* Reads go on. */
+	struct sm_buf v = {0};
+	uint64_t ci, mi;
+	assert_int_equal(sm_read_get(t->sm, (const uint8_t *)"big001", 6, &v, &ci, &mi), 0);
+	assert_int_equal(v.len, (100 << 10) - 1);
+	assert_int_equal(ci, 1);
+	sm_buf_free(&v);
+	/* Mid-batch failure: a small PUT then a too-big one; neither is applied. */
+	struct t_cmd small = {.op = PROTO_KV_PUT, .key = "small", .value = "s"};
+	struct t_cmd huge = {.op = PROTO_KV_PUT, .key = "huge", .value = big};
+	struct raft_entry b[2] = {t_cmd_entry(t, fitted + 1, &small),
+	                          t_cmd_entry(t, fitted + 2, &huge)};
+	struct sm_result res[2];
+	uint32_t n = 0;
+	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), KV_EFULL);
+	assert_int_equal(n, 0);
+	assert_int_equal(t->sm->applied_index, fitted);
+	t_expect(t, "small", NULL, 0, 0);
+	free(big);
+	printf("checked: map full after %llu x 100 KiB in 1 MiB -> KV_EFULL, applied index "
+	       "unchanged, stats full, reads work, half batch not applied\n",
+	       (unsigned long long)fitted);
+}
+
+/* F4: entries applied inside a transaction that never commits leave no trace. */
+static void test_one_txn(void **state)
+{
+	struct t_ctx *t = *state;
+	assert_int_equal(t_put(t, 1, "f4", "before", NULL), 0);
+	MDB_txn *txn = NULL;
+	assert_int_equal(mdb_txn_begin(t->sm->env, NULL, 0, &txn), 0);
+	struct t_cmd c = {.op = PROTO_KV_PUT, .key = "f4", .value = "after"};
+	struct t_cmd s = {.op = PROTO_KV_PUT, .key = "f4s", .value = "x", .idem = "sess"};
+	struct raft_entry e2 = t_cmd_entry(t, 2, &c);
+	struct raft_entry e3 = t_cmd_entry(t, 3, &s);
+	struct sm_result r;
+	assert_int_equal(sm_apply_entry(t->sm, txn, &e2, &r), 0);
+	assert_int_equal(sm_apply_entry(t->sm, txn, &e3, &r), 0);
+	assert_int_equal(sm_meta_write_applied(t->sm, txn, 3, 1), 0);
+	mdb_txn_abort(txn); /* the process died before the commit */
+	sm_close(&t->sm);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
+	assert_int_equal(t->sm->applied_index, 1);
+	t_expect(t, "f4", "before", 1, 1);
+	t_expect(t, "f4s", NULL, 0, 0);
+	/* raftd resends 2 and 3: both apply now, the session is new. */
+	struct raft_entry b[2] = {e2, e3};
+	struct sm_result res[2];
+	uint32_t n = 0;
+	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(res[1].index, 3);
+	t_expect(t, "f4", "after", 1, 2);
+	printf(
+	    "checked: F4 - an aborted batch leaves applied index, data and sessions unchanged\n");
+}
+
+static int t_count_snapshots(const char *dir)
+{
+	int n = 0;
+	for (uint64_t i = 0; i < 20; i++) {
+		char p[256];
+		snprintf(p, sizeof(p), "%s/snapshot-%llu.mdb", dir, (unsigned long long)i);
+		n += access(p, F_OK) == 0;
+	}
+	return n;
+}
+
+static void test_snapshot_round_trip(void **state)
+{
+	struct t_ctx *t = *state;
+	char snap_dir[160];
+	snprintf(snap_dir, sizeof(snap_dir), "%s/snap", t->root);
+	struct sm_snap_info info;
+	for (uint64_t i = 1; i <= 3; i++) {
+		assert_int_equal(t_put(t, i, "s", i == 3 ? "three" : "old", NULL), 0);
+		assert_int_equal(sm_snap_write(t->sm, snap_dir, &info), 0);
+		assert_int_equal(info.index, i);
+		assert_int_equal(info.term, 1);
+		assert_true(info.size > 0);
+	}
+	assert_int_equal(t_count_snapshots(snap_dir), 2); /* the newest two kept */
+	/* A second node with other data installs it. */
+	struct t_ctx other = {0};
+	strcpy(other.root, t->root);
+	snprintf(other.dir, sizeof(other.dir), "%s/kv2", t->root);
+	assert_int_equal(t_open(&other, T_MAP_BYTES, 0, 0), 0);
+	for (uint64_t i = 1; i <= 5; i++)
+		assert_int_equal(t_put(&other, i, "other", "x", NULL), 0);
+	assert_int_equal(sm_snap_install(other.sm, info.path, 4, 1), KV_ECORRUPT);
+	t_expect(&other, "other", "x", 1, 5); /* a wrong index replaces nothing */
+	assert_int_equal(sm_snap_install(other.sm, info.path, 3, 1), 0);
+	assert_int_equal(other.sm->applied_index, 3);
+	t_expect(&other, "s", "three", 1, 3);
+	t_expect(&other, "other", NULL, 0, 0);
+	assert_int_equal(access(info.path, F_OK), -1); /* consumed by the rename */
+	assert_int_equal(t_put(&other, 4, "after", "install", NULL), 0);
+	sm_close(&other.sm);
+	for (int i = 0; i < other.n_bufs; i++)
+		proto_buf_free(&other.bufs[i]);
+	assert_int_equal(t_open(&other, T_MAP_BYTES, 0, 0), 0);
+	assert_int_equal(other.sm->applied_index, 4);
+	sm_close(&other.sm);
+	printf("checked: snapshot write (kept 2), install with index check, reopen\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_put_get, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_conditions, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_idempotency, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_session_age_count, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_session_age_window, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicates_and_gap, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_config_kept, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_list, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_map_full, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_one_txn, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_round_trip, t_setup, t_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
