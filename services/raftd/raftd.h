@@ -1,0 +1,209 @@
+/*
+ * raftd.h - the raftd driver: its state and the functions its files share.
+ *
+ * raftd runs the pure Raft core (raft.h) over the WAL (wal.h), the peer
+ * transport (ZeroMQ TCP) and the node-local sockets to gatewayd and storaged
+ * (proto.h). Everything here belongs to the one loop thread; nothing is
+ * locked. Files: raftd_main.c (flags, boot, shutdown), raftd_loop.c (the
+ * event loop), raftd_update.c (executing a core update), raftd_peers.c
+ * (transport), raftd_local.c (gateway requests), raftd_apply.c (feeding
+ * storaged), raftd_snapshot.c (snapshot files), raftd_sock.c (socket setup).
+ */
+#ifndef RAFTKV_RAFTD_H
+#define RAFTKV_RAFTD_H
+
+#include "proto.h"
+#include "raft.h"
+#include "raftd_peerlist.h"
+#include "raftd_reads.h"
+#include "wal.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#define RAFTD_SVC "raftd"
+
+#define RAFTD_TICK_MS             10u        /* RAFT_EVENT_TICK period */
+#define RAFTD_DRAIN_MAX           256u       /* input messages handled per loop iteration */
+#define RAFTD_HELD_MAX            4096u      /* after-persist messages held before an early sync */
+#define RAFTD_APPLY_BATCH_ENTRIES 256u       /* entries per APPLY */
+#define RAFTD_APPLY_BATCH_BYTES   (8u << 20) /* payload bytes per APPLY */
+#define RAFTD_APPLY_INFLIGHT_MAX  2u         /* APPLY batches awaiting their APPLY_STATE */
+#define RAFTD_STORAGED_QUIET_MS   1000u   /* no answer this long: storaged seems gone, say HELLO */
+#define RAFTD_FULL_RETRY_MS       1000u   /* retry period after storaged answered KV_EFULL */
+#define RAFTD_INSTALL_WAIT_MS     30000u  /* bound on storaged installing a snapshot */
+#define RAFTD_SNAPSHOT_WAIT_MS    120000u /* give up on a SNAPSHOT_REQ after this */
+#define RAFTD_CONNECT_RETRY_MS    1000u   /* a peer whose zmq_connect failed is retried */
+#define RAFTD_ARENA_BYTES         PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
+#define RAFTD_WAL_SEGMENT_BYTES   (64u << 20)
+#define RAFTD_DIR_BYTES_MAX       3072u /* --data-dir and --sock-dir, leaving room for file names */
+#define RAFTD_PERSIST_ROUNDS_MAX  16u   /* PERSISTED steps per iteration before yielding */
+
+/* The flags, parsed by raftd_main.c; strings are borrowed for the process lifetime. */
+struct raftd_opts {
+	uint64_t node_id;
+	const char *peers;
+	const char *listen;
+	const char *data_dir;
+	const char *sock_dir;
+	uint64_t election_timeout_ms;
+	uint64_t heartbeat_ms;
+	uint64_t snapshot_entries;
+	const char *log_level;
+};
+
+/* One other voter or learner and its outgoing DEALER. */
+struct raftd_peer {
+	uint64_t id;
+	char addr[RAFTD_HOST_BYTES_MAX + 8];      /* host:port, for STATUS_RESP */
+	char endpoint[RAFTD_HOST_BYTES_MAX + 16]; /* tcp://host:port */
+	void *dealer;                             /* NULL until zmq_connect succeeded */
+	uint64_t next_connect_ms;
+	uint64_t sent;
+	uint64_t dropped; /* EAGAIN at the high-water mark, or not connected */
+};
+
+/* A message that may leave only after this iteration's wal_sync. */
+struct raftd_held {
+	uint32_t peer; /* index into raftd.peers */
+	zmq_msg_t msg;
+};
+
+/* One APPLY batch awaiting storaged's APPLY_STATE. */
+struct raftd_apply_batch {
+	uint64_t req_id;
+	uint64_t last_index;
+};
+
+/* A snapshot storaged wrote, until its metadata is saved in the WAL. */
+struct raftd_snap_pending {
+	int valid;
+	uint64_t index, term, size;
+	struct raft_config config;
+	char path[PATH_MAX];
+};
+
+struct raftd {
+	struct raftd_opts opts;
+	struct raftd_peer_list peer_list;
+	char wal_dir[RAFTD_DIR_BYTES_MAX];
+	char snap_dir[RAFTD_DIR_BYTES_MAX];
+	volatile sig_atomic_t *stop;
+
+	/* sockets */
+	void *zctx;
+	void *peer_router;  /* --listen: other nodes' DEALERs */
+	void *local_router; /* ipc://<sock-dir>/raftd.sock: gatewayd */
+	void *apply_dealer; /* ipc://<sock-dir>/storaged-apply.sock */
+	uint32_t n_peers;
+	struct raftd_peer peers[RAFT_NODES_MAX];
+	uint64_t peer_msgs_dropped; /* malformed, unknown sender, wrong target, or send drops */
+
+	/* core and log */
+	struct raft *raft;
+	struct wal *wal;
+	struct raft_update update; /* scratch for every raft_step */
+	uint64_t next_tick_ms;
+	int wal_dirty; /* written since the last wal_sync */
+	uint64_t wal_fsyncs, wal_fsync_us_total, wal_fsync_us_max;
+	uint32_t n_held;
+	struct raftd_held *held; /* [RAFTD_HELD_MAX] */
+	uint8_t last_role;
+	uint64_t last_leader, last_term;
+
+	/* snapshots */
+	uint64_t snap_index, snap_term, snap_size;
+	struct raft_config snap_config;
+	int snap_fd;          /* the current snapshot file, -1 if none */
+	int incoming_fd;      /* <snap_dir>/incoming.tmp while receiving, else -1 */
+	uint64_t snap_req_id; /* SNAPSHOT_REQ in progress (0: none) */
+	uint64_t snap_req_ms;
+	uint8_t *chunk_buf;                /* [RAFT_SNAPSHOT_CHUNK_BYTES] */
+	char snap_path[PATH_MAX];          /* the current snapshot file ("" if none) */
+	struct raftd_snap_pending pending; /* SNAPSHOT_DONE awaiting the core's compact_index */
+
+	/* storaged */
+	uint64_t commit_index;  /* highest commit_last seen */
+	uint64_t applied_index; /* storaged's, from APPLY_STATE */
+	uint64_t apply_next;    /* next index to send; 0 until storaged said HELLO */
+	uint32_t n_apply_inflight;
+	struct raftd_apply_batch apply_inflight[RAFTD_APPLY_INFLIGHT_MAX];
+	uint64_t hello_req_id;            /* HELLO awaiting its answer (0: none) */
+	uint64_t storaged_wait_since_ms;  /* oldest unanswered request, 0: none */
+	uint64_t apply_retry_ms;          /* storaged was full: no APPLY before this */
+	struct raft_entry *apply_entries; /* [RAFTD_APPLY_BATCH_ENTRIES] */
+
+	/* gateway */
+	struct raftd_reads *reads;
+
+	/* shared scratch */
+	uint64_t next_req_id;
+	struct proto_buf buf;
+	uint8_t *arena_mem; /* [RAFTD_ARENA_BYTES] */
+};
+
+/* raftd_main.c */
+void raftd_shutdown(struct raftd *d);
+
+/* raftd_boot.c: opens the WAL, snapshot state and the core. 0 or a KV_E* code (logged). */
+int raftd_boot_core(struct raftd *d);
+
+/* raftd_loop.c: runs until *d->stop; returns 0 or a fatal KV_E* code. */
+int raftd_loop_run(struct raftd *d);
+
+/* raftd_update.c: step the core with ev and execute the update (persist, send, apply, answer). */
+int raftd_update_step(struct raftd *d, const struct raft_event *ev);
+/* wal_sync, send held messages, step PERSISTED until nothing is pending. Exits on fsync failure. */
+void raftd_update_flush(struct raftd *d);
+
+/* raftd_sock.c */
+int raftd_sock_open(struct raftd *d);
+void raftd_sock_close(struct raftd *d);
+void *raftd_sock_new(struct raftd *d, int type);
+/* Sends the frames [identity?][payload]; 0, or KV_EBUSY on EAGAIN, KV_EIO otherwise. */
+int raftd_sock_send(void *sock, const void *identity, size_t identity_len, const void *payload,
+                    size_t payload_len);
+
+/* raftd_peers.c */
+int raftd_peers_init(struct raftd *d);
+void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms);
+/* Encodes m with payloads attached into out (initialised here). 0 or a KV_E* code. */
+int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out);
+/* Sends an encoded message to m->to (consumes msg). Drops and counts when it cannot. */
+void raftd_peers_send_encoded(struct raftd *d, uint32_t peer, zmq_msg_t *msg);
+int raftd_peers_index(const struct raftd *d, uint64_t id);
+/* Receives and steps at most budget peer messages; returns how many arrived. */
+uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget);
+
+/* raftd_local.c */
+uint32_t raftd_local_drain(struct raftd *d, uint32_t budget);
+void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u);
+
+/* raftd_apply.c */
+void raftd_apply_init(struct raftd *d);
+uint32_t raftd_apply_drain(struct raftd *d, uint32_t budget);
+void raftd_apply_pump(struct raftd *d, uint64_t now_ms);
+void raftd_apply_committed(struct raftd *d, uint64_t commit_last);
+/* Sends msg to storaged; 0, KV_EBUSY (not connected) or KV_EIO. */
+int raftd_apply_send(struct raftd *d, const struct proto_local *m);
+
+/* raftd_snapshot.c */
+int raftd_snapshot_boot(struct raftd *d, const struct wal_recovery *rec);
+void raftd_snapshot_close(struct raftd *d);
+/* Makes path the file outgoing chunks are read from; unlinks the previous one. */
+void raftd_snapshot_use_file(struct raftd *d, const char *path);
+void raftd_snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len);
+int raftd_snapshot_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk,
+                               uint32_t len);
+int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *si);
+int raftd_snapshot_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
+                              const uint8_t **out);
+void raftd_snapshot_maybe_request(struct raftd *d, uint64_t now_ms);
+void raftd_snapshot_done(struct raftd *d, const struct proto_local *m);
+int raftd_snapshot_compact(struct raftd *d, uint64_t compact_index);
+/* Hands storaged the current snapshot file when it is behind the log's start. */
+int raftd_snapshot_give_storaged(struct raftd *d);
+
+#endif

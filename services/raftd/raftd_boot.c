@@ -1,0 +1,100 @@
+/*
+ * raftd_boot.c - from the disk to a running core: opens the WAL, decides
+ * the configuration (a brand-new node takes every --peers entry as a voter
+ * and records it as the snapshot metadata at index 0; a node with state uses
+ * its WAL's), and creates the core. Main thread, before the loop starts.
+ */
+#include "raftd.h"
+
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t boot_seed(void)
+{
+	uint64_t seed = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &seed, sizeof(seed)) != (ssize_t)sizeof(seed))
+			seed = 0;
+		close(fd);
+	}
+	if (seed == 0)
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ kv_clock_mono_us();
+	return seed;
+}
+
+/* The configuration of a new cluster: every --peers entry, as a voter. */
+static void boot_initial_config(const struct raftd *d, struct raft_config *c)
+{
+	c->n = d->peer_list.n;
+	for (uint32_t i = 0; i < c->n; i++) {
+		c->members[i].id = d->peer_list.peers[i].id;
+		c->members[i].role = RAFT_VOTER;
+	}
+}
+
+static int boot_open_wal(struct raftd *d, struct wal_recovery *rec)
+{
+	struct wal_options wo = {.dir = d->wal_dir, .segment_bytes = RAFTD_WAL_SEGMENT_BYTES};
+	int rc = wal_open(&wo, &d->wal, rec);
+	if (rc != 0) {
+		KV_LOG_ERROR(RAFTD_SVC, "cannot open the WAL", "dir=%s err=\"%s\"", d->wal_dir,
+		             kv_strerror(rc));
+		return rc;
+	}
+	if (rec->snap_index == 0 && rec->snap_config.n == 0) {
+		/* first start: the configuration comes from --peers, once, durably */
+		boot_initial_config(d, &rec->snap_config);
+		rc = wal_save_snapshot_meta(d->wal, 0, 0, &rec->snap_config, 0);
+		if (rc != 0) {
+			KV_LOG_ERROR(RAFTD_SVC, "cannot save the initial configuration",
+			             "err=\"%s\"", kv_strerror(rc));
+			return rc;
+		}
+		KV_LOG_INFO(RAFTD_SVC, "new node, configuration from --peers", "voters=%u",
+		            rec->snap_config.n);
+	}
+	KV_LOG_INFO(RAFTD_SVC, "WAL recovered",
+	            "term=%" PRIu64 " vote=%" PRIu64 " snap_index=%" PRIu64 " entries=%u",
+	            rec->hard_state.term, rec->hard_state.vote, rec->snap_index, rec->n_entries);
+	return 0;
+}
+
+int raftd_boot_core(struct raftd *d)
+{
+	struct wal_recovery rec;
+	int rc = boot_open_wal(d, &rec);
+	if (rc != 0)
+		return rc;
+	rc = raftd_snapshot_boot(d, &rec);
+	if (rc != 0)
+		return rc;
+	struct raft_options ro = {.id = d->opts.node_id,
+	                          .election_timeout_ms = d->opts.election_timeout_ms,
+	                          .heartbeat_ms = d->opts.heartbeat_ms,
+	                          .seed = boot_seed(),
+	                          .prevote = 1,
+	                          .check_quorum = 1};
+	struct raft_boot rb = {.hard_state = rec.hard_state,
+	                       .snap_index = rec.snap_index,
+	                       .snap_term = rec.snap_term,
+	                       .snap_config = rec.snap_config,
+	                       .snap_size = rec.snap_size,
+	                       .n_entries = rec.n_entries,
+	                       .entries = rec.entries,
+	                       .now_ms = kv_clock_mono_ms()};
+	rc = raft_new(&ro, &rb, &d->raft);
+	if (rc != 0) {
+		KV_LOG_ERROR(RAFTD_SVC, "cannot start the Raft core", "err=\"%s\"",
+		             kv_strerror(rc));
+		return rc;
+	}
+	return 0;
+}

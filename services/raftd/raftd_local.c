@@ -1,0 +1,203 @@
+/*
+ * raftd_local.c - requests from the local gatewayd on the ROUTER at
+ * ipc://<sock-dir>/raftd.sock: PROPOSE, READ_INDEX, STATUS_REQ, TRANSFER.
+ * Each answer goes back to the requester's identity with its req_id.
+ * Malformed requests are dropped (the gateway's deadline answers its client).
+ * Loop thread only.
+ */
+#include "raftd.h"
+
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <string.h>
+
+static uint64_t local_leader(const struct raftd *d)
+{
+	struct raft_status st;
+	raft_get_status(d->raft, &st);
+	return st.leader;
+}
+
+static void local_reply(struct raftd *d, const void *identity, size_t identity_len,
+                        const struct proto_local *resp)
+{
+	proto_buf_reset(&d->buf);
+	int rc = proto_local_encode(resp, &d->buf);
+	if (rc == 0)
+		rc = raftd_sock_send(d->local_router, identity, identity_len, d->buf.ptr,
+		                     d->buf.len);
+	if (rc != 0)
+		KV_LOG_WARN(RAFTD_SVC, "local reply dropped", "type=%u err=\"%s\"",
+		            (unsigned)resp->type, kv_strerror(rc));
+}
+
+static void local_propose(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
+{
+	struct raft_event ev = {.type = RAFT_EVENT_PROPOSE,
+	                        .entry_type = RAFT_ENTRY_COMMAND,
+	                        .data = m->data.ptr,
+	                        .len = m->data.len};
+	int rc = raftd_update_step(d, &ev);
+	struct proto_local resp = {.type = PROTO_PROPOSE_RESP, .req_id = m->req_id, .status = rc};
+	if (rc == 0) {
+		resp.index = d->update.proposed_index;
+		resp.term = d->update.proposed_term;
+	}
+	resp.leader_id = local_leader(d);
+	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+}
+
+static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
+{
+	const void *ident = zmq_msg_data((zmq_msg_t *)id);
+	size_t ident_len = zmq_msg_size((zmq_msg_t *)id);
+	uint64_t read_id = raftd_reads_add(d->reads, ident, ident_len, m->req_id);
+	int rc = KV_EINVAL;
+	if (read_id != 0) {
+		struct raft_event ev = {.type = RAFT_EVENT_READ, .read_id = read_id};
+		rc = raftd_update_step(d, &ev);
+	}
+	/* refused at once; a read the core took is answered from update.reads */
+	if (rc != 0 && (read_id == 0 || raftd_reads_take(d->reads, read_id) != NULL)) {
+		struct proto_local resp = {.type = PROTO_READ_INDEX_RESP,
+		                           .req_id = m->req_id,
+		                           .status = rc,
+		                           .leader_id = local_leader(d)};
+		local_reply(d, ident, ident_len, &resp);
+	}
+}
+
+void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u)
+{
+	uint64_t leader = local_leader(d);
+	for (uint32_t i = 0; i < u->n_reads; i++) {
+		const struct raft_read *r = &u->reads[i];
+		const struct raftd_read_slot *s = raftd_reads_take(d->reads, r->read_id);
+		if (s == NULL)
+			continue; /* forgotten: its slot was reused long ago */
+		struct proto_local resp = {.type = PROTO_READ_INDEX_RESP,
+		                           .req_id = s->req_id,
+		                           .status = r->status,
+		                           .index = r->status == 0 ? r->index : 0,
+		                           .leader_id = leader};
+		local_reply(d, s->identity, s->identity_len, &resp);
+	}
+}
+
+/* Fills members with the configuration and the peer addresses named by --peers. */
+static uint32_t local_members(struct raftd *d, const struct raft_status *st,
+                              struct proto_member *members, char (*addrs)[RAFTD_HOST_BYTES_MAX + 8])
+{
+	for (uint32_t i = 0; i < st->config.n; i++) {
+		const struct raft_member *rm = &st->config.members[i];
+		const struct raftd_peer_addr *a = raftd_peerlist_find(&d->peer_list, rm->id);
+		addrs[i][0] = '\0';
+		if (a != NULL)
+			raftd_peerlist_format(a, addrs[i], sizeof(addrs[i]));
+		members[i].id = rm->id;
+		members[i].role = rm->role;
+		members[i].addr.ptr = (const uint8_t *)addrs[i];
+		members[i].addr.len = (uint32_t)strlen(addrs[i]);
+	}
+	return st->config.n;
+}
+
+static void local_status(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
+{
+	struct raft_status st;
+	struct proto_member members[RAFT_NODES_MAX];
+	char addrs[RAFT_NODES_MAX][RAFTD_HOST_BYTES_MAX + 8];
+	raft_get_status(d->raft, &st);
+	struct proto_local resp = {
+	    .type = PROTO_STATUS_RESP,
+	    .req_id = m->req_id,
+	    .node_id = st.id,
+	    .role = st.role,
+	    .is_learner = (uint8_t)st.is_learner,
+	    .term = st.term,
+	    .leader_id = st.leader,
+	    .commit_index = st.commit_index,
+	    .applied_index = d->applied_index,
+	    .last_index = st.last_index,
+	    .wal_fsyncs = d->wal_fsyncs,
+	    .wal_fsync_us_total = d->wal_fsync_us_total,
+	    .wal_fsync_us_max = d->wal_fsync_us_max,
+	    .peer_msgs_dropped = d->peer_msgs_dropped + st.dropped_msgs,
+	    .members = members,
+	};
+	resp.n_members = local_members(d, &st, members, addrs);
+	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+}
+
+static void local_transfer(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
+{
+	struct raft_event ev = {.type = RAFT_EVENT_TRANSFER, .node_id = m->node_id};
+	int rc = raftd_update_step(d, &ev);
+	KV_LOG_INFO(RAFTD_SVC, "leadership transfer requested", "to=%llu status=\"%s\"",
+	            (unsigned long long)m->node_id, rc == 0 ? "ok" : kv_strerror(rc));
+	struct proto_local resp = {.type = PROTO_TRANSFER_RESP, .req_id = m->req_id, .status = rc};
+	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+}
+
+static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payload)
+{
+	struct proto_arena arena;
+	struct proto_local m;
+	proto_arena_init(&arena, d->arena_mem, RAFTD_ARENA_BYTES);
+	int rc = proto_local_decode(zmq_msg_data(payload), zmq_msg_size(payload), &m, &arena);
+	if (rc != 0 || zmq_msg_size((zmq_msg_t *)id) == 0) {
+		KV_LOG_WARN(RAFTD_SVC, "malformed local request dropped", "err=\"%s\"",
+		            kv_strerror(rc));
+		return;
+	}
+	switch (m.type) {
+	case PROTO_PROPOSE:
+		local_propose(d, id, &m);
+		break;
+	case PROTO_READ_INDEX:
+		local_read_index(d, id, &m);
+		break;
+	case PROTO_STATUS_REQ:
+		local_status(d, id, &m);
+		break;
+	case PROTO_TRANSFER:
+		local_transfer(d, id, &m);
+		break;
+	default:
+		KV_LOG_WARN(RAFTD_SVC, "unexpected local message dropped", "type=%u",
+		            (unsigned)m.type);
+	}
+}
+
+uint32_t raftd_local_drain(struct raftd *d, uint32_t budget)
+{
+	uint32_t n = 0;
+	for (; n < budget; n++) {
+		zmq_msg_t id, payload;
+		zmq_msg_init(&id);
+		zmq_msg_init(&payload);
+		if (zmq_msg_recv(&id, d->local_router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&id);
+			zmq_msg_close(&payload);
+			break;
+		}
+		int frames = 1, more = zmq_msg_more(&id);
+		while (more) {
+			zmq_msg_close(&payload);
+			zmq_msg_init(&payload);
+			if (zmq_msg_recv(&payload, d->local_router, ZMQ_DONTWAIT) < 0)
+				break;
+			frames++;
+			more = zmq_msg_more(&payload);
+		}
+		if (frames == 2)
+			local_handle(d, &id, &payload);
+		else
+			KV_LOG_WARN(RAFTD_SVC, "local request with wrong frames dropped",
+			            "frames=%d", frames);
+		zmq_msg_close(&id);
+		zmq_msg_close(&payload);
+	}
+	return n;
+}

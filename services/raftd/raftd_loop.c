@@ -1,0 +1,66 @@
+/*
+ * raftd_loop.c - raftd's one event loop.
+ *
+ * Each iteration: wait (zmq_poll) until input or the next tick; drain a
+ * bounded number of messages from peers, the gateway and storaged, stepping
+ * the core for each (WAL writes happen at once, unsynced); tick the core
+ * every RAFTD_TICK_MS; then one wal_sync for everything written (group
+ * commit), release the messages that waited for it and report PERSISTED;
+ * then feed storaged and do snapshot and reconnect chores. Loop thread only.
+ */
+#include "raftd.h"
+
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <errno.h>
+
+static void loop_tick(struct raftd *d, uint64_t now_ms)
+{
+	if (now_ms < d->next_tick_ms)
+		return;
+	struct raft_event ev = {.type = RAFT_EVENT_TICK};
+	raftd_update_step(d, &ev);
+	d->next_tick_ms = now_ms + RAFTD_TICK_MS;
+}
+
+static void loop_iteration(struct raftd *d)
+{
+	/* peers first but with half the budget, so the gateway is never starved */
+	uint32_t used = raftd_peers_drain(d, RAFTD_DRAIN_MAX / 2);
+	used += raftd_local_drain(d, RAFTD_DRAIN_MAX - used);
+	if (used < RAFTD_DRAIN_MAX)
+		raftd_peers_drain(d, RAFTD_DRAIN_MAX - used);
+	raftd_apply_drain(d, RAFTD_DRAIN_MAX);
+
+	uint64_t now_ms = kv_clock_mono_ms();
+	loop_tick(d, now_ms);
+	raftd_update_flush(d);
+	raftd_apply_pump(d, now_ms);
+	raftd_snapshot_maybe_request(d, now_ms);
+	raftd_peers_connect_due(d, now_ms);
+}
+
+int raftd_loop_run(struct raftd *d)
+{
+	d->next_tick_ms = kv_clock_mono_ms() + RAFTD_TICK_MS;
+	while (!*d->stop) {
+		zmq_pollitem_t items[] = {
+		    {.socket = d->peer_router, .events = ZMQ_POLLIN},
+		    {.socket = d->local_router, .events = ZMQ_POLLIN},
+		    {.socket = d->apply_dealer, .events = ZMQ_POLLIN},
+		};
+		uint64_t now_ms = kv_clock_mono_ms();
+		long timeout_ms = now_ms >= d->next_tick_ms ? 0 : (long)(d->next_tick_ms - now_ms);
+		if (zmq_poll(items, 3, timeout_ms) < 0) {
+			if (errno == EINTR)
+				continue;
+			KV_LOG_ERROR(RAFTD_SVC, "zmq_poll failed", "err=\"%s\"",
+			             zmq_strerror(errno));
+			return KV_EIO;
+		}
+		loop_iteration(d);
+	}
+	return 0;
+}

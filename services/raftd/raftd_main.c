@@ -1,0 +1,209 @@
+/*
+ * raftd_main.c - raftd's entry point: flags, directories, startup, signals
+ * and shutdown. Main thread (which then runs the loop).
+ */
+#include "raftd.h"
+
+#include "kv_err.h"
+#include "kv_limits.h"
+#include "kv_log.h"
+#include "kv_opts.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static volatile sig_atomic_t main_stop;
+
+static void main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+/* mkdir -p */
+static int main_mkdirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return KV_ETOOLARGE;
+	for (char *p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return kv_err_from_errno(errno);
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		return kv_err_from_errno(errno);
+	return 0;
+}
+
+static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
+{
+	const struct kv_opt opts[] = {
+	    {"node-id", KV_OPT_U64, &o->node_id, NULL, 1, RAFTD_NODE_ID_MAX, 1,
+	     "this node's id; must appear in --peers"},
+	    {"peers", KV_OPT_STR, &o->peers, NULL, 0, 0, 1,
+	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included)"},
+	    {"listen", KV_OPT_STR, &o->listen, "", 0, 0, 0,
+	     "peer endpoint to bind (default tcp://0.0.0.0:<own port in --peers>)"},
+	    {"data-dir", KV_OPT_STR, &o->data_dir, "./data", 0, 0, 0,
+	     "directory for the WAL and snapshots"},
+	    {"sock-dir", KV_OPT_STR, &o->sock_dir, "", 0, 0, 0,
+	     "directory of the node's ipc:// sockets (default <data-dir>/sock)"},
+	    {"election-timeout-ms", KV_OPT_U64, &o->election_timeout_ms, "1000", 50, 60000, 0,
+	     "base election timeout; the randomized one is in [base, 2*base)"},
+	    {"heartbeat-ms", KV_OPT_U64, &o->heartbeat_ms, "100", 10, 10000, 0,
+	     "leader heartbeat period; below --election-timeout-ms"},
+	    {"snapshot-entries", KV_OPT_U64, &o->snapshot_entries, "8192", 16,
+	     RAFT_LOG_BUSY_ENTRIES / 2, 0,
+	     "applied entries past the last snapshot before a new one"},
+	    {"log-level", KV_OPT_STR, &o->log_level, "info", 0, 0, 0, "debug, info, warn or error"},
+	};
+	return kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "raftd",
+	                     "raftd - the Raft consensus process of a raftkv node");
+}
+
+/* Cross-flag checks and defaults that depend on other flags; exit status 2 on error. */
+static int main_check_flags(struct raftd *d)
+{
+	static char listen[RAFTD_HOST_BYTES_MAX + 32];
+	static char sock_dir[RAFTD_DIR_BYTES_MAX];
+	char err[256];
+	enum kv_log_level level;
+	if (kv_log_parse_level(d->opts.log_level, &level) != 0) {
+		fprintf(stderr, "error: --log-level \"%s\" is not debug, info, warn or error\n",
+		        d->opts.log_level);
+		return 2;
+	}
+	kv_log_set_level(level);
+	if (raftd_peerlist_parse(d->opts.peers, &d->peer_list, err, sizeof(err)) != 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return 2;
+	}
+	const struct raftd_peer_addr *self = raftd_peerlist_find(&d->peer_list, d->opts.node_id);
+	if (self == NULL) {
+		fprintf(stderr, "error: --node-id %" PRIu64 " is not in --peers\n",
+		        d->opts.node_id);
+		return 2;
+	}
+	if (d->opts.heartbeat_ms >= d->opts.election_timeout_ms) {
+		fprintf(stderr, "error: --heartbeat-ms must be below --election-timeout-ms\n");
+		return 2;
+	}
+	if (strlen(d->opts.data_dir) + 8 >= RAFTD_DIR_BYTES_MAX ||
+	    strlen(d->opts.sock_dir) + 8 >= RAFTD_DIR_BYTES_MAX) {
+		fprintf(stderr, "error: --data-dir and --sock-dir must be below %u bytes\n",
+		        RAFTD_DIR_BYTES_MAX - 8);
+		return 2;
+	}
+	if (d->opts.listen[0] == '\0') {
+		snprintf(listen, sizeof(listen), "tcp://%s:%u",
+		         self->host[0] == '[' ? "[::]" : "0.0.0.0", (unsigned)self->port);
+		d->opts.listen = listen;
+	}
+	if (d->opts.sock_dir[0] == '\0') {
+		snprintf(sock_dir, sizeof(sock_dir), "%s/sock", d->opts.data_dir);
+		d->opts.sock_dir = sock_dir;
+	}
+	snprintf(d->wal_dir, sizeof(d->wal_dir), "%s/wal", d->opts.data_dir);
+	snprintf(d->snap_dir, sizeof(d->snap_dir), "%s/snap", d->opts.data_dir);
+	return 0;
+}
+
+static int main_alloc(struct raftd *d)
+{
+	d->held = calloc(RAFTD_HELD_MAX, sizeof(*d->held));
+	d->chunk_buf = malloc(RAFT_SNAPSHOT_CHUNK_BYTES);
+	d->apply_entries = calloc(RAFTD_APPLY_BATCH_ENTRIES, sizeof(*d->apply_entries));
+	d->reads = malloc(sizeof(*d->reads));
+	d->arena_mem = malloc(RAFTD_ARENA_BYTES);
+	if (!d->held || !d->chunk_buf || !d->apply_entries || !d->reads || !d->arena_mem)
+		return KV_ENOMEM;
+	raftd_reads_init(d->reads);
+	return 0;
+}
+
+static void main_free(struct raftd *d)
+{
+	free(d->held);
+	free(d->chunk_buf);
+	free(d->apply_entries);
+	free(d->reads);
+	free(d->arena_mem);
+	proto_buf_free(&d->buf);
+}
+
+void raftd_shutdown(struct raftd *d)
+{
+	/* leadership handoff on SIGTERM goes here, before the final sync */
+	if (d->raft != NULL && d->wal != NULL)
+		raftd_update_flush(d);
+	raftd_snapshot_close(d);
+	raftd_sock_close(d);
+	raft_destroy(&d->raft);
+	wal_close(&d->wal);
+	KV_LOG_INFO(RAFTD_SVC, "stopped", "node=%" PRIu64, d->opts.node_id);
+}
+
+static void main_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal; /* no SA_RESTART: zmq_poll returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int main_start(struct raftd *d)
+{
+	int rc = main_alloc(d);
+	if (rc == 0)
+		rc = main_mkdirs(d->opts.data_dir);
+	if (rc == 0)
+		rc = main_mkdirs(d->opts.sock_dir);
+	if (rc != 0) {
+		KV_LOG_ERROR(RAFTD_SVC, "cannot prepare directories", "data_dir=%s err=\"%s\"",
+		             d->opts.data_dir, kv_strerror(rc));
+		return rc;
+	}
+	rc = raftd_boot_core(d);
+	if (rc == 0)
+		rc = raftd_sock_open(d);
+	if (rc != 0)
+		return rc;
+	raftd_apply_init(d);
+	KV_LOG_INFO(RAFTD_SVC, "started", "node=%" PRIu64 " listen=%s sock_dir=%s data_dir=%s",
+	            d->opts.node_id, d->opts.listen, d->opts.sock_dir, d->opts.data_dir);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct raftd d;
+	switch (main_parse_flags(&d.opts, argc, argv)) {
+	case KV_OPTS_OK:
+		break;
+	case KV_OPTS_HELP:
+		return 0;
+	default:
+		return 2;
+	}
+	if (main_check_flags(&d) != 0)
+		return 2;
+	d.stop = &main_stop;
+	d.snap_fd = d.incoming_fd = -1;
+	main_signals();
+	int rc = main_start(&d);
+	if (rc == 0)
+		rc = raftd_loop_run(&d);
+	raftd_shutdown(&d);
+	main_free(&d);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,220 @@
+/*
+ * raftd_peers.c - the peer transport: one DEALER per other node for
+ * outgoing messages, the ROUTER on --listen for incoming ones.
+ *
+ * Sending never blocks: a message that cannot be queued (peer away, high-water
+ * mark reached) is dropped and counted, because Raft retransmits. Incoming
+ * messages are checked (decoder, sender identity, addressee) and bad ones are
+ * dropped and counted, never fatal. Loop thread only.
+ */
+#include "raftd.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+#include "kv_limits.h"
+#include "kv_log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEERS_IDENTITY_PREFIX "raftd-"
+
+int raftd_peers_init(struct raftd *d)
+{
+	d->n_peers = 0;
+	for (uint32_t i = 0; i < d->peer_list.n; i++) {
+		const struct raftd_peer_addr *a = &d->peer_list.peers[i];
+		if (a->id == d->opts.node_id)
+			continue;
+		struct raftd_peer *p = &d->peers[d->n_peers++];
+		memset(p, 0, sizeof(*p));
+		p->id = a->id;
+		if (raftd_peerlist_format(a, p->addr, sizeof(p->addr)) != 0)
+			return KV_EINVAL;
+		snprintf(p->endpoint, sizeof(p->endpoint), "tcp://%s:%u", a->host,
+		         (unsigned)a->port);
+	}
+	raftd_peers_connect_due(d, 0);
+	return 0;
+}
+
+int raftd_peers_index(const struct raftd *d, uint64_t id)
+{
+	for (uint32_t i = 0; i < d->n_peers; i++)
+		if (d->peers[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* Creates p's DEALER and connects it; on failure (a name that does not resolve yet) retries later.
+ */
+static void peers_connect(struct raftd *d, struct raftd_peer *p, uint64_t now_ms)
+{
+	char identity[32];
+	int hwm = KV_PEER_SNDHWM, immediate = 1, ipv6 = (p->addr[0] == '[');
+	void *s = raftd_sock_new(d, ZMQ_DEALER);
+	if (s == NULL)
+		goto out_retry;
+	int n =
+	    snprintf(identity, sizeof(identity), PEERS_IDENTITY_PREFIX "%" PRIu64, d->opts.node_id);
+	zmq_setsockopt(s, ZMQ_ROUTING_ID, identity, (size_t)n);
+	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	/* queue only to a live connection: a message to an absent peer is dropped at once */
+	zmq_setsockopt(s, ZMQ_IMMEDIATE, &immediate, sizeof(immediate));
+	zmq_setsockopt(s, ZMQ_IPV6, &ipv6, sizeof(ipv6));
+	if (zmq_connect(s, p->endpoint) != 0) {
+		KV_LOG_WARN(RAFTD_SVC, "peer connect failed, retrying",
+		            "peer=%" PRIu64 " endpoint=%s err=\"%s\"", p->id, p->endpoint,
+		            zmq_strerror(errno));
+		goto out_close_socket;
+	}
+	p->dealer = s;
+	KV_LOG_DEBUG(RAFTD_SVC, "peer connecting", "peer=%" PRIu64 " endpoint=%s", p->id,
+	             p->endpoint);
+	return;
+out_close_socket:
+	zmq_close(s);
+out_retry:
+	p->next_connect_ms = now_ms + RAFTD_CONNECT_RETRY_MS;
+}
+
+void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < d->n_peers; i++)
+		if (d->peers[i].dealer == NULL && now_ms >= d->peers[i].next_connect_ms)
+			peers_connect(d, &d->peers[i], now_ms);
+}
+
+/* Replaces an APPEND's metadata-only entries by the WAL's, payloads attached. */
+static int peers_attach_entries(struct raftd *d, const struct raft_msg *m, struct raft_entry *ents)
+{
+	KV_ASSERT(m->n_entries <= RAFT_APPEND_ENTRIES_MAX);
+	for (uint32_t i = 0; i < m->n_entries; i++) {
+		int rc = wal_get(d->wal, m->entries[i].index, &ents[i]);
+		if (rc != 0)
+			return rc; /* compacted meanwhile: the core will send a snapshot */
+		KV_ASSERT(ents[i].index == m->entries[i].index);
+		KV_ASSERT(ents[i].term == m->entries[i].term);
+	}
+	return 0;
+}
+
+int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out)
+{
+	struct raft_entry ents[RAFT_APPEND_ENTRIES_MAX];
+	struct raft_msg copy = *m;
+	int rc = 0;
+	if (m->type == RAFT_MSG_APPEND && m->n_entries > 0) {
+		rc = peers_attach_entries(d, m, ents);
+		copy.entries = ents;
+	} else if (m->type == RAFT_MSG_SNAPSHOT && m->chunk_len > 0) {
+		rc = raftd_snapshot_read_chunk(d, m->snap_index, m->offset, m->chunk_len,
+		                               &copy.chunk);
+	}
+	if (rc != 0)
+		return rc;
+	proto_buf_reset(&d->buf);
+	rc = proto_raft_encode(&copy, &d->buf);
+	if (rc != 0)
+		return rc;
+	if (zmq_msg_init_size(out, d->buf.len) != 0)
+		return KV_ENOMEM;
+	memcpy(zmq_msg_data(out), d->buf.ptr, d->buf.len);
+	return 0;
+}
+
+void raftd_peers_send_encoded(struct raftd *d, uint32_t peer, zmq_msg_t *msg)
+{
+	KV_ASSERT(peer < d->n_peers);
+	struct raftd_peer *p = &d->peers[peer];
+	if (p->dealer != NULL && zmq_msg_send(msg, p->dealer, ZMQ_DONTWAIT) >= 0) {
+		p->sent++;
+		return;
+	}
+	p->dropped++;
+	d->peer_msgs_dropped++;
+	zmq_msg_close(msg);
+}
+
+/* The node id in a "raftd-<id>" routing identity, or 0. */
+static uint64_t peers_identity_id(const zmq_msg_t *identity)
+{
+	char text[32];
+	size_t len = zmq_msg_size((zmq_msg_t *)identity);
+	size_t prefix = strlen(PEERS_IDENTITY_PREFIX);
+	if (len <= prefix || len >= sizeof(text))
+		return 0;
+	memcpy(text, zmq_msg_data((zmq_msg_t *)identity), len);
+	text[len] = '\0';
+	if (strncmp(text, PEERS_IDENTITY_PREFIX, prefix) != 0)
+		return 0;
+	char *end = NULL;
+	unsigned long long id = strtoull(text + prefix, &end, 10);
+	if (*end != '\0' || text[prefix] < '1' || text[prefix] > '9')
+		return 0;
+	return (uint64_t)id;
+}
+
+/* Decodes, checks and steps one received message; 0 or why it was dropped. */
+static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *payload)
+{
+	struct proto_arena arena;
+	struct raft_msg m;
+	proto_arena_init(&arena, d->arena_mem, RAFTD_ARENA_BYTES);
+	uint64_t sender = peers_identity_id(identity);
+	if (sender == 0 || raftd_peers_index(d, sender) < 0)
+		return KV_EPROTO;
+	int rc = proto_raft_decode(zmq_msg_data(payload), zmq_msg_size(payload), &m, &arena);
+	if (rc != 0)
+		return rc;
+	if (m.from != sender || m.to != d->opts.node_id)
+		return KV_EPROTO;
+	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = &m};
+	return raftd_update_step(d, &ev);
+}
+
+/* Receives one multipart message; returns 0, KV_EBUSY when none, or KV_EPROTO (drained). */
+static int peers_recv_one(struct raftd *d, zmq_msg_t *identity, zmq_msg_t *payload)
+{
+	if (zmq_msg_recv(identity, d->peer_router, ZMQ_DONTWAIT) < 0)
+		return KV_EBUSY;
+	int frames = 1, more = zmq_msg_more(identity);
+	while (more) {
+		zmq_msg_close(payload);
+		zmq_msg_init(payload);
+		if (zmq_msg_recv(payload, d->peer_router, ZMQ_DONTWAIT) < 0)
+			return KV_EPROTO;
+		frames++;
+		more = zmq_msg_more(payload);
+	}
+	return frames == 2 ? 0 : KV_EPROTO;
+}
+
+uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget)
+{
+	uint32_t n = 0;
+	while (n < budget) {
+		zmq_msg_t identity, payload;
+		zmq_msg_init(&identity);
+		zmq_msg_init(&payload);
+		int rc = peers_recv_one(d, &identity, &payload);
+		if (rc != KV_EBUSY) {
+			n++;
+			if (rc == 0)
+				rc = peers_handle(d, &identity, &payload);
+			if (rc == KV_EPROTO || rc == KV_ENOMEM) {
+				d->peer_msgs_dropped++;
+				KV_LOG_DEBUG(RAFTD_SVC, "peer message dropped", "err=\"%s\"",
+				             kv_strerror(rc));
+			}
+		}
+		zmq_msg_close(&identity);
+		zmq_msg_close(&payload);
+		if (rc == KV_EBUSY)
+			break;
+	}
+	return n;
+}

@@ -1,0 +1,239 @@
+/*
+ * raftd_snapshot.c - snapshot files under <data-dir>/snap/.
+ *
+ * Outgoing: storaged writes snapshot-<index>.mdb on SNAPSHOT_REQ; once the
+ * core allows it, its metadata goes to the WAL and the log prefix is dropped;
+ * chunks for lagging followers are pread from that file. Incoming: chunks are
+ * pwritten into incoming.tmp; when complete it is fsynced, renamed to
+ * snapshot-<index>.mdb (directory fsynced), storaged installs it (raftd
+ * waits, bounded), and the WAL is reset to it. Loop thread only.
+ */
+#include "raftd.h"
+
+#include "kv_assert.h"
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+#include "raftd_membership.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void raftd_snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len)
+{
+	snprintf(out, len, "%s/snapshot-%" PRIu64 ".mdb", d->snap_dir, index);
+}
+
+/* Makes path the current outgoing snapshot; the previous file is removed. */
+void raftd_snapshot_use_file(struct raftd *d, const char *path)
+{
+	if (d->snap_fd >= 0)
+		close(d->snap_fd);
+	if (d->snap_path[0] != '\0' && strcmp(d->snap_path, path) != 0)
+		unlink(d->snap_path);
+	snprintf(d->snap_path, sizeof(d->snap_path), "%s", path);
+	d->snap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->snap_fd < 0)
+		KV_LOG_WARN(RAFTD_SVC, "snapshot file missing", "path=%s err=\"%s\"", path,
+		            strerror(errno));
+}
+
+int raftd_snapshot_boot(struct raftd *d, const struct wal_recovery *rec)
+{
+	d->snap_fd = -1;
+	d->incoming_fd = -1;
+	d->snap_path[0] = '\0';
+	if (mkdir(d->snap_dir, 0755) != 0 && errno != EEXIST)
+		return kv_err_from_errno(errno);
+	d->snap_index = rec->snap_index;
+	d->snap_term = rec->snap_term;
+	d->snap_size = rec->snap_size;
+	d->snap_config = rec->snap_config;
+	if (d->snap_index > 0) {
+		char path[PATH_MAX];
+		raftd_snapshot_file_name(d, d->snap_index, path, sizeof(path));
+		raftd_snapshot_use_file(d, path);
+	}
+	return 0;
+}
+
+void raftd_snapshot_close(struct raftd *d)
+{
+	if (d->snap_fd >= 0)
+		close(d->snap_fd);
+	if (d->incoming_fd >= 0)
+		close(d->incoming_fd);
+	d->snap_fd = d->incoming_fd = -1;
+}
+
+static int snapshot_pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return kv_err_from_errno(n < 0 ? errno : EIO);
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int raftd_snapshot_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk, uint32_t len)
+{
+	if (offset == 0 && d->incoming_fd >= 0) {
+		close(d->incoming_fd); /* a transfer restarted from the beginning */
+		d->incoming_fd = -1;
+	}
+	if (d->incoming_fd < 0) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/incoming.tmp", d->snap_dir);
+		int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (offset == 0 ? O_TRUNC : 0);
+		d->incoming_fd = open(path, flags, 0644);
+		if (d->incoming_fd < 0)
+			return kv_err_from_errno(errno);
+		if (offset == 0)
+			KV_LOG_INFO(RAFTD_SVC, "receiving snapshot", "path=%s", path);
+	}
+	return snapshot_pwrite_all(d->incoming_fd, chunk, len, offset);
+}
+
+int raftd_snapshot_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
+                              const uint8_t **out)
+{
+	if (snap_index != d->snap_index || d->snap_fd < 0 || len > RAFT_SNAPSHOT_CHUNK_BYTES)
+		return KV_ENOTFOUND;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(d->snap_fd, d->chunk_buf + got, len - got, (off_t)(offset + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? kv_err_from_errno(errno) : KV_ECORRUPT; /* file too short */
+		got += (size_t)n;
+	}
+	*out = d->chunk_buf;
+	return 0;
+}
+
+static int snapshot_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return kv_err_from_errno(errno);
+	int rc = fsync(fd) == 0 ? 0 : kv_err_from_errno(errno);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Sends SNAPSHOT_INSTALL for path and waits for storaged's APPLY_STATE
+ * answering it; exits the process past RAFTD_INSTALL_WAIT_MS (a restart
+ * recovers). Other storaged messages arriving meanwhile are stale: dropped.
+ */
+static void snapshot_storaged_install(struct raftd *d, const char *path, uint64_t index,
+                                      uint64_t term)
+{
+	struct proto_local m = {.type = PROTO_SNAPSHOT_INSTALL,
+	                        .req_id = ++d->next_req_id,
+	                        .index = index,
+	                        .term = term,
+	                        .path = {(const uint8_t *)path, (uint32_t)strlen(path)}};
+	uint64_t deadline = kv_clock_mono_ms() + RAFTD_INSTALL_WAIT_MS;
+	int sent = 0;
+	while (kv_clock_mono_ms() < deadline) {
+		if (!sent)
+			sent = raftd_apply_send(d, &m) == 0;
+		zmq_pollitem_t it = {.socket = d->apply_dealer, .events = ZMQ_POLLIN};
+		if (zmq_poll(&it, 1, 100) <= 0)
+			continue;
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		struct proto_local a;
+		struct proto_arena arena;
+		proto_arena_init(&arena, d->arena_mem, RAFTD_ARENA_BYTES);
+		int ok =
+		    zmq_msg_recv(&msg, d->apply_dealer, ZMQ_DONTWAIT) >= 0 &&
+		    proto_local_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &a, &arena) == 0 &&
+		    a.type == PROTO_APPLY_STATE && a.req_id == m.req_id;
+		zmq_msg_close(&msg);
+		if (ok && a.status == 0 && a.applied_index >= index)
+			return;
+		if (ok)
+			KV_LOG_ERROR(RAFTD_SVC, "storaged refused the snapshot", "status=\"%s\"",
+			             kv_strerror(a.status));
+	}
+	KV_LOG_ERROR(RAFTD_SVC, "storaged did not install the snapshot in time, exiting",
+	             "index=%" PRIu64, index);
+	exit(1);
+}
+
+/* storaged's state now is the snapshot at index: resume applying after it. */
+static void snapshot_storaged_at(struct raftd *d, uint64_t index)
+{
+	d->applied_index = index;
+	d->apply_next = index + 1;
+	d->n_apply_inflight = 0;
+	d->hello_req_id = 0;
+	d->storaged_wait_since_ms = 0;
+	d->snap_req_id = 0;
+	if (d->commit_index < index)
+		d->commit_index = index;
+}
+
+int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *si)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	if (d->incoming_fd < 0)
+		return KV_EIO; /* the core asks to install a file we never received */
+	int rc = fsync(d->incoming_fd) == 0 ? 0 : kv_err_from_errno(errno);
+	close(d->incoming_fd);
+	d->incoming_fd = -1;
+	if (rc != 0)
+		return rc;
+	snprintf(tmp, sizeof(tmp), "%s/incoming.tmp", d->snap_dir);
+	raftd_snapshot_file_name(d, si->index, path, sizeof(path));
+	if (rename(tmp, path) != 0)
+		return kv_err_from_errno(errno);
+	rc = snapshot_fsync_dir(d->snap_dir);
+	if (rc != 0)
+		return rc;
+	KV_LOG_INFO(RAFTD_SVC, "installing received snapshot",
+	            "index=%" PRIu64 " term=%" PRIu64 " bytes=%" PRIu64, si->index, si->term,
+	            si->size);
+	snapshot_storaged_install(d, path, si->index, si->term);
+	rc = wal_reset(d->wal, si->index, si->term, &si->config, si->size);
+	if (rc != 0)
+		return rc;
+	d->snap_index = si->index;
+	d->snap_term = si->term;
+	d->snap_size = si->size;
+	d->snap_config = si->config;
+	d->pending.valid = 0;
+	raftd_snapshot_use_file(d, path);
+	snapshot_storaged_at(d, si->index);
+	return 0;
+}
+
+int raftd_snapshot_give_storaged(struct raftd *d)
+{
+	if (d->snap_fd < 0) {
+		KV_LOG_ERROR(RAFTD_SVC, "storaged is behind the log and no snapshot file exists",
+		             "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index,
+		             d->snap_index);
+		return KV_ENOTFOUND;
+	}
+	KV_LOG_INFO(RAFTD_SVC, "storaged behind the log start, giving it the snapshot",
+	            "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index, d->snap_index);
+	snapshot_storaged_install(d, d->snap_path, d->snap_index, d->snap_term);
+	snapshot_storaged_at(d, d->snap_index);
+	return 0;
+}
