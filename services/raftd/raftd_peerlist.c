@@ -71,7 +71,8 @@ static int peerlist_host_ok(const char *s, size_t len)
 static int peerlist_item(const char *s, const char *end, struct raftd_peer_addr *a, char *err,
                          size_t err_len)
 {
-	int len = (int)(end - s);
+	/* echo at most 64 bytes of the item so the message stays readable */
+	int len = end - s > 64 ? 64 : (int)(end - s);
 	const char *eq = memchr(s, '=', (size_t)(end - s));
 	if (eq == NULL)
 		return peerlist_fail(err, err_len, "--peers item \"%.*s\" is not id=host:port", len,
