@@ -1,0 +1,124 @@
+/*
+ * storaged.h - the storaged daemon: one event loop (zmq_poll) on one thread
+ * over its ZeroMQ sockets, around the state machine of sm.h, plus one helper
+ * thread that writes snapshots. Shared by the storaged_*.c files.
+ *
+ * Sockets (proto.h), under --sock-dir:
+ *   storaged-apply.sock   ROUTER, bound: raftd's APPLY_HELLO, APPLY, SNAPSHOT_*
+ *   storaged-query.sock   ROUTER, bound: gatewayd's GET, LIST, STATS
+ *   gatewayd-results.sock PUSH, connected: RESULT of this node's proposals
+ */
+#ifndef RAFTKV_STORAGED_H
+#define RAFTKV_STORAGED_H
+
+#include "proto.h"
+#include "sm.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORAGED_ENVELOPE_FRAMES_MAX  4u /* routing frames before the body */
+#define STORAGED_ENVELOPE_FRAME_BYTES 256u
+#define STORAGED_PARK_MAX             4096u /* queries waiting for the applied index */
+#define STORAGED_APPLY_ENTRIES_MAX    8192u /* entries in one APPLY message */
+#define STORAGED_ARENA_BYTES          (STORAGED_APPLY_ENTRIES_MAX * sizeof(struct raft_entry) + 65536u)
+#define STORAGED_POLL_MS_MAX          1000   /* wake at least this often to see signals */
+#define STORAGED_RESULTS_HWM          100000 /* RESULTs queued for a slow gateway */
+
+/* The routing frames a ROUTER put in front of a request; echoed on the reply. */
+struct storaged_envelope {
+	uint32_t n;
+	uint32_t len[STORAGED_ENVELOPE_FRAMES_MAX];
+	uint8_t frame[STORAGED_ENVELOPE_FRAMES_MAX][STORAGED_ENVELOPE_FRAME_BYTES];
+};
+
+/* A GET or LIST waiting until the applied index reaches min_index. */
+struct storaged_parked {
+	struct storaged_envelope env;
+	uint8_t *body; /* owned copy of the request, decoded again when answered */
+	size_t body_len;
+	uint64_t min_index;
+	uint64_t deadline_ms;
+	uint64_t req_id;
+	uint8_t type;
+};
+
+struct storaged_config {
+	uint64_t node_id;
+	const char *data_dir;
+	const char *sock_dir;
+	uint64_t map_bytes;
+};
+
+struct storaged {
+	struct storaged_config cfg;
+	struct sm *sm;
+	char snap_dir[SM_PATH_BYTES_MAX];
+	void *zctx;
+	void *apply_sock;
+	void *query_sock;
+	void *results_sock;
+	void *snap_pair; /* loop's end of the inproc pair to the snapshot thread */
+	pthread_t snap_thread;
+	int snap_thread_started;
+	int snap_busy;
+	struct storaged_envelope snap_env; /* who asked for the snapshot in flight */
+	uint64_t snap_req_id;
+	uint32_t n_parked;
+	struct storaged_parked *parked[STORAGED_PARK_MAX];
+	struct proto_buf out;     /* reply being encoded */
+	struct proto_arena arena; /* decoded arrays of the message in hand */
+	uint8_t *arena_mem;
+	struct sm_result *results; /* room for STORAGED_APPLY_ENTRIES_MAX */
+	struct sm_buf value;       /* GET's copy of a value */
+	struct sm_list list;       /* LIST's copies */
+	struct proto_item *items;  /* LIST_RESP items, KV_LIST_LIMIT_MAX */
+	uint64_t results_dropped;
+};
+
+/* storaged_sock.c: sockets and framing */
+int storaged_sock_open(struct storaged *sd);
+void storaged_sock_close(struct storaged *sd);
+/* Receives one request: envelope frames, then the body into *body (caller closes). */
+int storaged_sock_recv(void *sock, struct storaged_envelope *env, void *body_msg);
+/* Encodes m and sends it behind env on sock; drops it (logged) if it cannot go now. */
+int storaged_sock_reply(struct storaged *sd, void *sock, const struct storaged_envelope *env,
+                        const struct proto_local *m);
+
+/* storaged_apply.c: the apply socket's requests */
+int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m);
+/* Answers a SNAPSHOT_REQ requester once the snapshot thread reports. */
+void storaged_apply_snapshot_done(struct storaged *sd, int status, const struct sm_snap_info *info);
+
+/* storaged_query.c: the query socket's requests */
+int storaged_query_handle(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m, const uint8_t *body, size_t body_len);
+/* Answers a query now (applied index reached or not: status says). */
+int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m, int status);
+
+/* storaged_park.c: queries waiting for the applied index */
+int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,
+                      const struct proto_local *m, const uint8_t *body, size_t body_len,
+                      uint64_t now_ms);
+/* Answers every parked query whose index is reached or whose deadline passed. */
+void storaged_park_run(struct storaged *sd, uint64_t now_ms);
+/* Milliseconds until the nearest deadline, at most max_ms. */
+int storaged_park_timeout_ms(const struct storaged *sd, uint64_t now_ms, int max_ms);
+/* Answers every parked query with status (shutdown) and frees them. */
+void storaged_park_flush(struct storaged *sd, int status);
+
+/* storaged_snapper.c: the snapshot thread */
+int storaged_snapper_start(struct storaged *sd);
+/* Asks the thread for one snapshot; KV_EBUSY while one runs. */
+int storaged_snapper_request(struct storaged *sd);
+/* Reads the thread's report (blocking when wait) and answers the requester. */
+int storaged_snapper_collect(struct storaged *sd, int wait);
+void storaged_snapper_stop(struct storaged *sd);
+
+/* storaged_loop.c: the event loop */
+int storaged_loop_run(struct storaged *sd, volatile int *stop);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * storaged_main.c - the storaged daemon's entry point: flags, the state
+ * machine in <data-dir>/kv, sockets, the snapshot thread, the loop, and a
+ * clean exit on SIGTERM or SIGINT. Main thread (= the loop thread).
+ */
+#include "storaged.h"
+
+#include "kv_err.h"
+#include "kv_limits.h"
+#include "kv_log.h"
+#include "kv_opts.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static volatile int storaged_stop;
+
+static void storaged_on_signal(int sig)
+{
+	(void)sig;
+	storaged_stop = 1;
+}
+
+static int storaged_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = storaged_on_signal; /* no SA_RESTART: zmq_poll returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+		return KV_EIO;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* Parses flags into cfg; returns an exit status (0 to go on, else exit with it - 1). */
+static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, char *sock_dir,
+                          size_t sock_dir_len)
+{
+	const char *log_level = NULL;
+	const char *sock = NULL;
+	const struct kv_opt opts[] = {
+	    {"node-id", KV_OPT_U64, &cfg->node_id, NULL, 1, UINT64_MAX, 1, "this node's id (1..)"},
+	    {"data-dir", KV_OPT_STR, &cfg->data_dir, "./data", 0, 0, 0,
+	     "data directory; LMDB lives in <data-dir>/kv, snapshots in <data-dir>/snap"},
+	    {"sock-dir", KV_OPT_STR, &sock, "", 0, 0, 0,
+	     "directory of the ipc:// sockets (default <data-dir>/sock)"},
+	    {"map-bytes", KV_OPT_U64, &cfg->map_bytes, "1073741824", 1u << 20, 1ull << 44, 0,
+	     "LMDB map size in bytes: the most data the store holds"},
+	    {"log-level", KV_OPT_STR, &log_level, "info", 0, 0, 0, "debug, info, warn or error"},
+	};
+	enum kv_opts_result r =
+	    kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "storaged",
+	                  "raftkv's state machine: applies committed entries "
+	                  "to LMDB, serves reads and snapshots");
+	if (r == KV_OPTS_HELP)
+		return 1;
+	if (r != KV_OPTS_OK)
+		return 3;
+	enum kv_log_level level;
+	if (kv_log_parse_level(log_level, &level) != 0) {
+		fprintf(stderr, "error: --log-level: \"%s\" is not debug, info, warn or error\n",
+		        log_level);
+		return 3;
+	}
+	kv_log_set_level(level);
+	int n = sock[0] ? snprintf(sock_dir, sock_dir_len, "%s", sock)
+	                : snprintf(sock_dir, sock_dir_len, "%s/sock", cfg->data_dir);
+	if (n < 0 || (size_t)n >= sock_dir_len || strlen(cfg->data_dir) > SM_PATH_BYTES_MAX - 16) {
+		fprintf(stderr, "error: --data-dir or --sock-dir is too long\n");
+		return 3;
+	}
+	cfg->sock_dir = sock_dir;
+	return 0;
+}
+
+/* Allocates the loop's buffers and opens the state machine. */
+static int storaged_init(struct storaged *sd)
+{
+	char kv_dir[SM_PATH_BYTES_MAX];
+	snprintf(kv_dir, sizeof(kv_dir), "%s/kv", sd->cfg.data_dir);
+	snprintf(sd->snap_dir, sizeof(sd->snap_dir), "%s/snap", sd->cfg.data_dir);
+	if (mkdir(sd->cfg.data_dir, 0755) != 0 && access(sd->cfg.data_dir, F_OK) != 0)
+		return KV_EIO;
+	sd->arena_mem = malloc(STORAGED_ARENA_BYTES);
+	sd->results = calloc(STORAGED_APPLY_ENTRIES_MAX, sizeof(*sd->results));
+	sd->items = calloc(KV_LIST_LIMIT_MAX, sizeof(*sd->items));
+	if (sd->arena_mem == NULL || sd->results == NULL || sd->items == NULL)
+		return KV_ENOMEM;
+	struct sm_opts o = {.dir = kv_dir, .map_bytes = sd->cfg.map_bytes};
+	int err = sm_open(&o, &sd->sm);
+	if (err != 0)
+		KV_LOG_ERROR("storaged", "cannot open the state machine", "dir=%s error=\"%s\"",
+		             kv_dir, kv_strerror(err));
+	return err;
+}
+
+static void storaged_fini(struct storaged *sd)
+{
+	storaged_snapper_stop(sd);
+	storaged_park_flush(sd, KV_ESHUTDOWN);
+	storaged_sock_close(sd);
+	sm_close(&sd->sm);
+	proto_buf_free(&sd->out);
+	sm_buf_free(&sd->value);
+	sm_list_free(&sd->list);
+	free(sd->arena_mem);
+	free(sd->results);
+	free(sd->items);
+}
+
+int main(int argc, char **argv)
+{
+	static struct storaged sd;
+	char sock_dir[SM_PATH_BYTES_MAX];
+	int rc = storaged_parse(argc, argv, &sd.cfg, sock_dir, sizeof(sock_dir));
+	if (rc != 0)
+		return rc - 1;
+	int err = storaged_signals();
+	if (err == 0)
+		err = storaged_init(&sd);
+	if (err == 0)
+		err = storaged_sock_open(&sd);
+	if (err == 0)
+		err = storaged_snapper_start(&sd);
+	if (err == 0) {
+		KV_LOG_INFO("storaged", "started",
+		            "node_id=%" PRIu64 " data_dir=%s sock_dir=%s "
+		            "applied_index=%" PRIu64 " map_bytes=%" PRIu64,
+		            sd.cfg.node_id, sd.cfg.data_dir, sd.cfg.sock_dir, sd.sm->applied_index,
+		            sd.cfg.map_bytes);
+		err = storaged_loop_run(&sd, &storaged_stop);
+	}
+	if (sd.sm != NULL)
+		KV_LOG_INFO("storaged", "stopping",
+		            "applied_index=%" PRIu64 " results_dropped=%" PRIu64 " error=\"%s\"",
+		            sd.sm->applied_index, sd.results_dropped, kv_strerror(err));
+	storaged_fini(&sd);
+	return err == 0 ? 0 : 1;
+}

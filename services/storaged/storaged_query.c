@@ -1,0 +1,119 @@
+/*
+ * storaged_query.c - gatewayd's requests on the query socket: GET and LIST
+ * (answered once the applied index reaches min_index, else parked) and
+ * STATS. Values are copied out of their read transaction before it ends
+ * (sm_read.c) and encoded from those copies. Loop thread.
+ */
+#include "storaged.h"
+
+#include "kv_assert.h"
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_limits.h"
+#include "kv_log.h"
+
+#include <string.h>
+
+static int storaged_query_get(struct storaged *sd, const struct storaged_envelope *env,
+                              const struct proto_local *m, int status)
+{
+	struct proto_local r;
+	memset(&r, 0, sizeof(r));
+	r.type = PROTO_GET_RESP;
+	r.req_id = m->req_id;
+	r.status = status;
+	if (status == 0)
+		r.status = sm_read_get(sd->sm, m->key.ptr, m->key.len, &sd->value, &r.create_index,
+		                       &r.mod_index);
+	if (r.status == 0) {
+		r.value.ptr = sd->value.ptr;
+		r.value.len = (uint32_t)sd->value.len;
+	}
+	r.applied_index = sd->sm->applied_index;
+	return storaged_sock_reply(sd, sd->query_sock, env, &r);
+}
+
+static int storaged_query_list(struct storaged *sd, const struct storaged_envelope *env,
+                               const struct proto_local *m, int status)
+{
+	struct proto_local r;
+	memset(&r, 0, sizeof(r));
+	r.type = PROTO_LIST_RESP;
+	r.req_id = m->req_id;
+	r.status = status;
+	uint64_t limit = m->limit ? m->limit : KV_LIST_LIMIT_DEFAULT;
+	if (status == 0 && limit > KV_LIST_LIMIT_MAX)
+		r.status = KV_EINVAL;
+	if (r.status == 0)
+		r.status = sm_read_list(sd->sm, m->prefix.ptr, m->prefix.len, m->after.ptr,
+		                        m->after.len, (uint32_t)limit, &sd->list);
+	if (r.status == 0) {
+		const struct sm_list *l = &sd->list;
+		for (uint32_t i = 0; i < l->n_items; i++) {
+			const struct sm_item *it = &l->items[i];
+			sd->items[i].key.ptr = l->buf.ptr + it->key_off;
+			sd->items[i].key.len = it->key_len;
+			sd->items[i].value.ptr = l->buf.ptr + it->value_off;
+			sd->items[i].value.len = it->value_len;
+			sd->items[i].create_index = it->create_index;
+			sd->items[i].mod_index = it->mod_index;
+		}
+		r.n_items = l->n_items;
+		r.items = sd->items;
+		r.more = (uint8_t)l->more;
+	}
+	r.applied_index = sd->sm->applied_index;
+	return storaged_sock_reply(sd, sd->query_sock, env, &r);
+}
+
+static int storaged_query_stats(struct storaged *sd, const struct storaged_envelope *env,
+                                const struct proto_local *m)
+{
+	struct sm_stats st;
+	struct proto_local r;
+	memset(&r, 0, sizeof(r));
+	r.type = PROTO_STATS_RESP;
+	r.req_id = m->req_id;
+	r.status = sm_stats_get(sd->sm, &st);
+	if (r.status == 0) {
+		r.applied_index = st.applied_index;
+		r.term = st.applied_term;
+		r.map_bytes = st.map_bytes;
+		r.used_bytes = st.used_bytes;
+		r.full = (uint8_t)st.full;
+		r.size = st.keys;
+	}
+	return storaged_sock_reply(sd, sd->query_sock, env, &r);
+}
+
+int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m, int status)
+{
+	if (m->type == PROTO_GET)
+		return storaged_query_get(sd, env, m, status);
+	KV_ASSERT(m->type == PROTO_LIST);
+	return storaged_query_list(sd, env, m, status);
+}
+
+int storaged_query_handle(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m, const uint8_t *body, size_t body_len)
+{
+	switch (m->type) {
+	case PROTO_STATS_REQ:
+		return storaged_query_stats(sd, env, m);
+	case PROTO_GET:
+	case PROTO_LIST:
+		if (sd->sm->applied_index >= m->min_index)
+			return storaged_query_answer(sd, env, m, 0);
+		if (m->wait_ms == 0)
+			return storaged_query_answer(sd, env, m, KV_ETIMEDOUT);
+		int err = storaged_park_add(sd, env, m, body, body_len, kv_clock_mono_ms());
+		if (err != 0)
+			return storaged_query_answer(sd, env, m, err);
+		return 0;
+	default:
+		KV_LOG_WARN("storaged", "unexpected message on the query socket", "type=%u",
+		            m->type);
+		return 0;
+	}
+}

@@ -1,0 +1,99 @@
+/*
+ * storaged_snapper.c - the snapshot thread. A snapshot copy takes as long as
+ * the data is big, so it runs here while the loop keeps applying; the two
+ * talk over an inproc:// PAIR: the loop sends 'S' (snapshot) or 'Q' (quit),
+ * the thread answers each 'S' with a struct storaged_snap_report. The thread
+ * only reads the environment (sm_snap_write); one snapshot at a time.
+ */
+#include "storaged.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zmq.h>
+
+struct storaged_snap_report {
+	int status;
+	struct sm_snap_info info;
+};
+
+static void *storaged_snapper_main(void *arg)
+{
+	struct storaged *sd = arg;
+	void *pair = zmq_socket(sd->zctx, ZMQ_PAIR);
+	int linger = 0;
+	if (pair == NULL || zmq_setsockopt(pair, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+	    zmq_connect(pair, "inproc://storaged-snap") != 0)
+		goto out_close_pair;
+	for (;;) {
+		char cmd = 0;
+		int n = zmq_recv(pair, &cmd, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 1 || cmd != 'S')
+			break;
+		struct storaged_snap_report rep;
+		memset(&rep, 0, sizeof(rep));
+		rep.status = sm_snap_write(sd->sm, sd->snap_dir, &rep.info);
+		while (zmq_send(pair, &rep, sizeof(rep), 0) < 0 && errno == EINTR)
+			;
+	}
+out_close_pair:
+	if (pair != NULL)
+		zmq_close(pair);
+	return NULL;
+}
+
+int storaged_snapper_start(struct storaged *sd)
+{
+	int rc = pthread_create(&sd->snap_thread, NULL, storaged_snapper_main, sd);
+	if (rc != 0)
+		return kv_err_from_errno(rc);
+	sd->snap_thread_started = 1;
+	return 0;
+}
+
+int storaged_snapper_request(struct storaged *sd)
+{
+	if (sd->snap_busy)
+		return KV_EBUSY;
+	char cmd = 'S';
+	if (zmq_send(sd->snap_pair, &cmd, 1, ZMQ_DONTWAIT) != 1)
+		return KV_EUNAVAIL;
+	sd->snap_busy = 1;
+	return 0;
+}
+
+int storaged_snapper_collect(struct storaged *sd, int wait)
+{
+	struct storaged_snap_report rep;
+	int n;
+	do
+		n = zmq_recv(sd->snap_pair, &rep, sizeof(rep), wait ? 0 : ZMQ_DONTWAIT);
+	while (n < 0 && errno == EINTR && wait);
+	if (n < 0)
+		return KV_EBUSY;
+	if (n != (int)sizeof(rep)) {
+		KV_LOG_ERROR("storaged", "bad report from the snapshot thread", "bytes=%d", n);
+		return KV_EIO;
+	}
+	sd->snap_busy = 0;
+	storaged_apply_snapshot_done(sd, rep.status, &rep.info);
+	return 0;
+}
+
+void storaged_snapper_stop(struct storaged *sd)
+{
+	if (!sd->snap_thread_started)
+		return;
+	char cmd = 'Q';
+	if (sd->snap_busy)
+		storaged_snapper_collect(sd, 1); /* let the copy finish: the env closes next */
+	while (zmq_send(sd->snap_pair, &cmd, 1, 0) < 0 && errno == EINTR)
+		;
+	pthread_join(sd->snap_thread, NULL);
+	sd->snap_thread_started = 0;
+}
