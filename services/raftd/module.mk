@@ -22,3 +22,35 @@ TEST_LIBS_test_raftd_peerlist := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_reads := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
 # --- end raftd ---
+
+# --- wal ---
+# The write-ahead log: services/raftd/wal*.c (wal_bench.c is its benchmark).
+WAL_SRCS := $(filter-out services/raftd/wal_bench.c,$(wildcard services/raftd/wal*.c))
+WAL_OBJS := $(WAL_SRCS:%.c=$(BUILD)/%.o)
+# The same sources with libfiu's fault points compiled in (-DFIU_ENABLE): tests only.
+WAL_FIU_OBJS := $(WAL_SRCS:%.c=$(BUILD)/wal-fiu/%.o)
+
+$(BUILD)/libwal.a: $(WAL_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/libwal_fiu.a: $(WAL_FIU_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/wal-fiu/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFIU_ENABLE -c $< -o $@
+
+TEST_LIBS_test_wal := $(BUILD)/libwal.a
+TEST_LIBS_test_wal_recovery := $(BUILD)/libwal.a
+TEST_LIBS_test_wal_faults := $(BUILD)/libwal_fiu.a -lfiu -ldl -lpthread
+
+# make bench-wal [WAL_BENCH_DIR=dir]: 1000 batches of 16 x 100-byte entries, one
+# wal_sync per batch, on the disk of WAL_BENCH_DIR (not a tmpfs).
+WAL_BENCH_DIR ?= $(BUILD)
+$(BUILD)/wal_bench: $(BUILD)/services/raftd/wal_bench.o $(BUILD)/libwal.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^
+
+.PHONY: bench-wal
+bench-wal: $(BUILD)/wal_bench
+	$(BUILD)/wal_bench $(WAL_BENCH_DIR)
+# --- end wal ---
