@@ -135,6 +135,37 @@ static int snapshot_fsync_dir(const char *dir)
 }
 
 /*
+ * storaged consumes the file it installs (renames it into its environment and
+ * writes to it), so it gets a private copy and ours stays intact for sending
+ * chunks to followers. The copy is not named snapshot-*.mdb: storaged's
+ * pruning leaves it alone, and a crash leaves only a stray .tmp behind.
+ */
+static int snapshot_copy_for_storaged(struct raftd *d, uint64_t index, char *out, size_t len)
+{
+	snprintf(out, len, "%s/install-%" PRIu64 ".tmp", d->snap_dir, index);
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return kv_err_from_errno(errno);
+	loff_t in_off = 0;
+	int rc = 0;
+	for (;;) {
+		ssize_t n = copy_file_range(d->snap_fd, &in_off, fd, NULL, 1u << 30, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? kv_err_from_errno(errno) : 0;
+			break;
+		}
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = kv_err_from_errno(errno);
+	close(fd);
+	if (rc != 0)
+		unlink(out);
+	return rc;
+}
+
+/*
  * Sends SNAPSHOT_INSTALL for path and waits for storaged's APPLY_STATE
  * answering it; exits the process past RAFTD_INSTALL_WAIT_MS (a restart
  * recovers). Other storaged messages arriving meanwhile are stale: dropped.
@@ -209,7 +240,13 @@ int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *
 	KV_LOG_INFO(RAFTD_SVC, "installing received snapshot",
 	            "index=%" PRIu64 " term=%" PRIu64 " bytes=%" PRIu64, si->index, si->term,
 	            si->size);
-	snapshot_storaged_install(d, path, si->index, si->term);
+	raftd_snapshot_use_file(d, path);
+	if (d->snap_fd < 0)
+		return KV_EIO;
+	rc = snapshot_copy_for_storaged(d, si->index, tmp, sizeof(tmp));
+	if (rc != 0)
+		return rc;
+	snapshot_storaged_install(d, tmp, si->index, si->term);
 	rc = wal_reset(d->wal, si->index, si->term, &si->config, si->size);
 	if (rc != 0)
 		return rc;
@@ -218,13 +255,13 @@ int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *
 	d->snap_size = si->size;
 	d->snap_config = si->config;
 	d->pending.valid = 0;
-	raftd_snapshot_use_file(d, path);
 	snapshot_storaged_at(d, si->index);
 	return 0;
 }
 
 int raftd_snapshot_give_storaged(struct raftd *d)
 {
+	char copy[PATH_MAX];
 	if (d->snap_fd < 0) {
 		KV_LOG_ERROR(RAFTD_SVC, "storaged is behind the log and no snapshot file exists",
 		             "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index,
@@ -233,7 +270,13 @@ int raftd_snapshot_give_storaged(struct raftd *d)
 	}
 	KV_LOG_INFO(RAFTD_SVC, "storaged behind the log start, giving it the snapshot",
 	            "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index, d->snap_index);
-	snapshot_storaged_install(d, d->snap_path, d->snap_index, d->snap_term);
+	int rc = snapshot_copy_for_storaged(d, d->snap_index, copy, sizeof(copy));
+	if (rc != 0) {
+		KV_LOG_ERROR(RAFTD_SVC, "cannot copy the snapshot for storaged", "err=\"%s\"",
+		             kv_strerror(rc));
+		return rc;
+	}
+	snapshot_storaged_install(d, copy, d->snap_index, d->snap_term);
 	snapshot_storaged_at(d, d->snap_index);
 	return 0;
 }
