@@ -21,8 +21,8 @@
 #define STORAGED_ENVELOPE_FRAMES_MAX  4u /* routing frames before the body */
 #define STORAGED_ENVELOPE_FRAME_BYTES 256u
 #define STORAGED_PARK_MAX             4096u /* queries waiting for the applied index */
-#define STORAGED_APPLY_ENTRIES_MAX    8192u /* entries in one APPLY message */
-#define STORAGED_ARENA_BYTES          (STORAGED_APPLY_ENTRIES_MAX * sizeof(struct raft_entry) + 65536u)
+#define STORAGED_APPLY_ENTRIES_MAX    PROTO_APPLY_ENTRIES_MAX /* entries in one APPLY */
+#define STORAGED_ARENA_BYTES          PROTO_LOCAL_ARENA_BYTES
 #define STORAGED_POLL_MS_MAX          1000   /* wake at least this often to see signals */
 #define STORAGED_RESULTS_HWM          100000 /* RESULTs queued for a slow gateway */
 

@@ -1,0 +1,306 @@
+/*
+ * test_storaged_ipc.c - the real storaged binary on a temporary directory,
+ * driven over its real ipc:// sockets: this test plays raftd (a DEALER on
+ * the apply socket) and gatewayd (a DEALER on the query socket and the PULL
+ * that RESULTs arrive on).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "kv_err.h"
+#include "proto.h"
+
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef STORAGED_BIN
+#define STORAGED_BIN "build/storaged"
+#endif
+
+#define T_RECV_MS 5000
+
+struct t_ipc {
+	char dir[64];
+	pid_t pid;
+	void *ctx;
+	void *apply;   /* as raftd */
+	void *query;   /* as gatewayd */
+	void *results; /* as gatewayd */
+	struct proto_buf out;
+	uint8_t in[1 << 20];
+	uint8_t arena_mem[1 << 16];
+	struct proto_arena arena;
+	struct proto_buf cmds[8];
+	int n_cmds;
+};
+
+static struct t_ipc T;
+
+static int t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void *t_sock(int type, const char *name, int bind)
+{
+	char ep[256];
+	snprintf(ep, sizeof(ep), "ipc://%s/sock/%s", T.dir, name);
+	void *s = zmq_socket(T.ctx, type);
+	int linger = 0, rcv_ms = T_RECV_MS;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &rcv_ms, sizeof(rcv_ms));
+	assert_int_equal(bind ? zmq_bind(s, ep) : zmq_connect(s, ep), 0);
+	return s;
+}
+
+static void t_start(void)
+{
+	char data_arg[128];
+	snprintf(data_arg, sizeof(data_arg), "--data-dir=%s", T.dir);
+	T.pid = fork();
+	assert_true(T.pid >= 0);
+	if (T.pid == 0) {
+		execl(STORAGED_BIN, "storaged", "--node-id=1", data_arg, "--map-bytes=16777216",
+		      "--log-level=warn", (char *)NULL);
+		_exit(127);
+	}
+}
+
+static int t_setup(void **state)
+{
+	strcpy(T.dir, "/tmp/test_storaged.XXXXXX");
+	assert_non_null(mkdtemp(T.dir));
+	char sock_dir[128];
+	snprintf(sock_dir, sizeof(sock_dir), "%s/sock", T.dir);
+	assert_int_equal(mkdir(sock_dir, 0755), 0);
+	T.ctx = zmq_ctx_new();
+	T.results = t_sock(ZMQ_PULL, "gatewayd-results.sock", 1);
+	t_start();
+	T.apply = t_sock(ZMQ_DEALER, "storaged-apply.sock", 0);
+	T.query = t_sock(ZMQ_DEALER, "storaged-query.sock", 0);
+	return 0;
+}
+
+static int t_teardown(void **state)
+{
+	if (T.pid > 0) {
+		kill(T.pid, SIGKILL);
+		waitpid(T.pid, NULL, 0);
+	}
+	zmq_close(T.apply);
+	zmq_close(T.query);
+	zmq_close(T.results);
+	zmq_ctx_term(T.ctx);
+	proto_buf_free(&T.out);
+	for (int i = 0; i < T.n_cmds; i++)
+		proto_buf_free(&T.cmds[i]);
+	T.n_cmds = 0;
+	nftw(T.dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static void t_send(void *sock, const struct proto_local *m)
+{
+	proto_buf_reset(&T.out);
+	assert_int_equal(proto_local_encode(m, &T.out), 0);
+	assert_int_equal(zmq_send(sock, T.out.ptr, T.out.len, 0), (int)T.out.len);
+}
+
+/* Receives one message of the expected type (fails after T_RECV_MS). */
+static void t_recv(void *sock, uint8_t type, struct proto_local *m)
+{
+	int n = zmq_recv(sock, T.in, sizeof(T.in), 0);
+	assert_true(n > 0);
+	proto_arena_init(&T.arena, T.arena_mem, sizeof(T.arena_mem));
+	assert_int_equal(proto_local_decode(T.in, (size_t)n, m, &T.arena), 0);
+	assert_int_equal(m->type, type);
+}
+
+static struct raft_entry t_put(uint64_t index, uint64_t origin, uint64_t req_id, const char *key,
+                               const char *value)
+{
+	struct proto_buf *b = &T.cmds[T.n_cmds++];
+	struct proto_kv_cmd c = {.op = PROTO_KV_PUT,
+	                         .origin = origin,
+	                         .req_id = req_id,
+	                         .key = {(const uint8_t *)key, (uint32_t)strlen(key)},
+	                         .value = {(const uint8_t *)value, (uint32_t)strlen(value)}};
+	assert_int_equal(proto_kv_cmd_encode(&c, b), 0);
+	struct raft_entry e = {.term = 2,
+	                       .index = index,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b->len,
+	                       .data = b->ptr};
+	return e;
+}
+
+static void t_apply(struct raft_entry *e, uint32_t n, int status, uint64_t applied)
+{
+	struct proto_local m = {
+	    .type = PROTO_APPLY, .req_id = 500 + applied, .n_entries = n, .entries = e};
+	t_send(T.apply, &m);
+	struct proto_local r;
+	t_recv(T.apply, PROTO_APPLY_STATE, &r);
+	assert_int_equal(r.req_id, 500 + applied);
+	assert_int_equal(r.status, status);
+	assert_int_equal(r.applied_index, applied);
+}
+
+static void t_get(const char *key, uint64_t min_index, uint64_t wait_ms, struct proto_local *r)
+{
+	struct proto_local m = {.type = PROTO_GET,
+	                        .req_id = 900,
+	                        .min_index = min_index,
+	                        .wait_ms = wait_ms,
+	                        .key = {(const uint8_t *)key, (uint32_t)strlen(key)}};
+	t_send(T.query, &m);
+	t_recv(T.query, PROTO_GET_RESP, r);
+	assert_int_equal(r->req_id, 900);
+}
+
+static void test_apply_and_read(void **state)
+{
+	struct proto_local m = {.type = PROTO_APPLY_HELLO, .req_id = 1};
+	struct proto_local r;
+	t_send(T.apply, &m);
+	t_recv(T.apply, PROTO_APPLY_STATE, &r);
+	assert_int_equal(r.req_id, 1);
+	assert_int_equal(r.applied_index, 0);
+	struct raft_entry b1[3] = {{.term = 2, .index = 1, .type = RAFT_ENTRY_NOOP},
+	                           t_put(2, 1, 77, "k", "v"),
+	                           t_put(3, 2, 78, "x", "other")};
+	t_apply(b1, 3, 0, 3);
+	/* Our node's write gets a RESULT; node 2's does not. */
+	t_recv(T.results, PROTO_RESULT, &r);
+	assert_int_equal(r.req_id, 77);
+	assert_int_equal(r.index, 2);
+	assert_int_equal(r.term, 2);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.create_index, 2);
+	assert_int_equal(r.mod_index, 2);
+	zmq_pollitem_t pi = {.socket = T.results, .events = ZMQ_POLLIN};
+	assert_int_equal(zmq_poll(&pi, 1, 200), 0);
+	t_get("k", 3, 0, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.value.len, 1);
+	assert_memory_equal(r.value.ptr, "v", 1);
+	assert_int_equal(r.mod_index, 2);
+	assert_int_equal(r.applied_index, 3);
+	t_get("nope", 0, 0, &r);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	t_get("k", 100, 100, &r);
+	assert_int_equal(r.status, KV_ETIMEDOUT);
+	printf("checked: hello, apply, RESULT only for own origin, get, not found, timeout\n");
+}
+
+static void test_parked_read_and_gap(void **state)
+{
+	struct raft_entry b1[1] = {t_put(1, 1, 10, "p", "one")};
+	t_apply(b1, 1, 0, 1);
+	struct proto_local r;
+	t_recv(T.results, PROTO_RESULT, &r);
+	/* A read at index 2 waits until 2 is applied. */
+	struct proto_local g = {.type = PROTO_GET,
+	                        .req_id = 901,
+	                        .min_index = 2,
+	                        .wait_ms = 3000,
+	                        .key = {(const uint8_t *)"p", 1}};
+	t_send(T.query, &g);
+	zmq_pollitem_t pi = {.socket = T.query, .events = ZMQ_POLLIN};
+	assert_int_equal(zmq_poll(&pi, 1, 200), 0); /* still parked */
+	struct raft_entry b2[1] = {t_put(2, 3, 11, "p", "two")};
+	t_apply(b2, 1, 0, 2);
+	t_recv(T.query, PROTO_GET_RESP, &r);
+	assert_int_equal(r.req_id, 901);
+	assert_int_equal(r.status, 0);
+	assert_memory_equal(r.value.ptr, "two", 3);
+	assert_int_equal(r.applied_index, 2);
+	/* A gap is refused; applied index stays. */
+	struct raft_entry gap[1] = {{.term = 2, .index = 9, .type = RAFT_ENTRY_NOOP}};
+	t_apply(gap, 1, KV_ERANGE, 2);
+	/* LIST and STATS. */
+	struct proto_local l = {.type = PROTO_LIST, .req_id = 902, .limit = 10};
+	t_send(T.query, &l);
+	t_recv(T.query, PROTO_LIST_RESP, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.n_items, 1);
+	assert_memory_equal(r.items[0].key.ptr, "p", 1);
+	struct proto_local s = {.type = PROTO_STATS_REQ, .req_id = 903};
+	t_send(T.query, &s);
+	t_recv(T.query, PROTO_STATS_RESP, &r);
+	assert_int_equal(r.applied_index, 2);
+	assert_int_equal(r.size, 1);
+	assert_int_equal(r.map_bytes, 16777216);
+	assert_int_equal(r.full, 0);
+	printf("checked: parked read answered on apply, gap -> KV_ERANGE, list, stats\n");
+}
+
+static void test_snapshot_and_sigterm(void **state)
+{
+	struct raft_entry b1[2] = {t_put(1, 1, 20, "s", "snap"), t_put(2, 1, 21, "t", "too")};
+	t_apply(b1, 2, 0, 2);
+	struct proto_local m = {.type = PROTO_SNAPSHOT_REQ, .req_id = 30};
+	struct proto_local r;
+	t_send(T.apply, &m);
+	t_recv(T.apply, PROTO_SNAPSHOT_DONE, &r);
+	assert_int_equal(r.req_id, 30);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.index, 2);
+	assert_true(r.size > 0);
+	char snap[512], recv_path[512];
+	snprintf(snap, sizeof(snap), "%.*s", (int)r.path.len, (const char *)r.path.ptr);
+	assert_int_equal(access(snap, R_OK), 0);
+	/* raftd would have received this file from a leader: copy it aside. */
+	snprintf(recv_path, sizeof(recv_path), "%s/received.mdb", T.dir);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", snap, recv_path);
+	assert_int_equal(system(cmd), 0);
+	struct raft_entry b2[1] = {t_put(3, 1, 22, "u", "later")};
+	t_apply(b2, 1, 0, 3);
+	struct proto_local ins = {
+	    .type = PROTO_SNAPSHOT_INSTALL,
+	    .req_id = 31,
+	    .index = 2,
+	    .term = 2,
+	    .path = {(const uint8_t *)recv_path, (uint32_t)strlen(recv_path)}};
+	t_send(T.apply, &ins);
+	t_recv(T.apply, PROTO_APPLY_STATE, &r);
+	assert_int_equal(r.req_id, 31);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.applied_index, 2);
+	t_get("u", 0, 0, &r);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	t_get("t", 0, 0, &r);
+	assert_int_equal(r.status, 0);
+	kill(T.pid, SIGTERM);
+	int st = 0;
+	pid_t done = 0;
+	for (int i = 0; i < 50 && (done = waitpid(T.pid, &st, WNOHANG)) == 0; i++)
+		usleep(100000);
+	assert_int_equal(done, T.pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	T.pid = 0;
+	printf("checked: snapshot written and installed over ipc, clean exit on SIGTERM\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_apply_and_read, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_parked_read_and_gap, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_and_sigterm, t_setup, t_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
