@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# cluster.sh - a local raftkv cluster: N nodes of three processes each
+# (storaged, raftd, gatewayd) on one host.
+#
+#   cluster.sh run               all nodes in the foreground, logs prefixed; Ctrl-C stops all
+#   cluster.sh up                the same in the background (pid files and logs under
+#                                BASE_DIR/node<i>/), waits until every /readyz answers 200
+#   cluster.sh down              stops what `up` started (TERM, then KILL after 5 s)
+#   cluster.sh start I [ROLE]    starts node I (or one role of it) in the background
+#   cluster.sh stop I [ROLE] [SIGNAL]   signals node I (or one role), default TERM, and waits
+#   cluster.sh status            which processes run, and each gateway's /readyz
+#
+# Settings (environment):
+#   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
+#   BIN_DIR=build  READY_TIMEOUT_S=60  LOG_LEVEL=info
+#   RAFTD_ARGS / STORAGED_ARGS / GATEWAYD_ARGS: extra flags for every such process
+# Node i: raft port RAFT_PORT_BASE+i, HTTP port HTTP_PORT_BASE+i, data in
+# BASE_DIR/node<i>, sockets in BASE_DIR/node<i>/sock. Data survives restarts.
+set -euo pipefail
+
+NODES=${NODES:-3}
+BASE_DIR=${BASE_DIR:-./data}
+HOST=${HOST:-127.0.0.1}
+HTTP_PORT_BASE=${HTTP_PORT_BASE:-4000}
+RAFT_PORT_BASE=${RAFT_PORT_BASE:-7000}
+BIN_DIR=${BIN_DIR:-build}
+READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
+LOG_LEVEL=${LOG_LEVEL:-info}
+ROLES=(storaged raftd gatewayd)
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+[[ $NODES =~ ^[1-9]$ ]] || die "NODES must be 1..9 (got $NODES)"
+for v in HTTP_PORT_BASE RAFT_PORT_BASE READY_TIMEOUT_S; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (got ${!v})"
+done
+mkdir -p "$BASE_DIR"
+BASE_DIR=$(cd "$BASE_DIR" && pwd)
+BIN_DIR=$(cd "$BIN_DIR" 2>/dev/null && pwd) || die "no build directory $BIN_DIR (run make build)"
+
+peers_flag() {
+	local s="" i
+	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$i=$HOST:$((RAFT_PORT_BASE + i))"; done
+	echo "$s"
+}
+gateways_flag() {
+	local s="" i
+	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$i=http://$HOST:$((HTTP_PORT_BASE + i))"; done
+	echo "$s"
+}
+
+node_dir() { echo "$BASE_DIR/node$1"; }
+
+# The command line of one role of node $1.
+role_cmd() {
+	local i=$1 role=$2 dir
+	dir=$(node_dir "$i")
+	case $role in
+	storaged)
+		echo "$BIN_DIR/storaged --node-id $i --data-dir $dir --sock-dir $dir/sock" \
+			"--log-level $LOG_LEVEL ${STORAGED_ARGS:-}" ;;
+	raftd)
+		echo "$BIN_DIR/raftd --node-id $i --peers $(peers_flag) --data-dir $dir" \
+			"--sock-dir $dir/sock --log-level $LOG_LEVEL ${RAFTD_ARGS:-}" ;;
+	gatewayd)
+		echo "$BIN_DIR/gatewayd --node-id $i --listen $HOST:$((HTTP_PORT_BASE + i))" \
+			"--gateways $(gateways_flag) --data-dir $dir --sock-dir $dir/sock" \
+			"--log-level $LOG_LEVEL ${GATEWAYD_ARGS:-}" ;;
+	*) die "unknown role $role (storaged, raftd or gatewayd)" ;;
+	esac
+}
+
+check_bins() {
+	local r
+	for r in "${ROLES[@]}"; do
+		[[ -x $BIN_DIR/$r ]] || die "$BIN_DIR/$r is missing (run make build)"
+	done
+}
+
+prepare_node() {
+	local dir sock
+	dir=$(node_dir "$1")
+	sock="$dir/sock/storaged-apply.sock"
+	# a unix socket path is limited to 107 bytes
+	((${#sock} < 100)) || die "BASE_DIR is too long for ipc:// socket paths ($sock)"
+	mkdir -p "$dir/sock"
+}
+
+pid_file() { echo "$(node_dir "$1")/$2.pid"; }
+
+# The pid of a role if it runs (and is what we started), else nothing.
+live_pid() {
+	local f pid
+	f=$(pid_file "$1" "$2")
+	[[ -f $f ]] || return 0
+	pid=$(<"$f")
+	if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+		grep -q "$2" "/proc/$pid/cmdline" 2>/dev/null; then
+		echo "$pid"
+	fi
+}
+
+start_role() {
+	local i=$1 role=$2 dir pid
+	dir=$(node_dir "$i")
+	[[ -z $(live_pid "$i" "$role") ]] || { echo "node$i $role already runs"; return 0; }
+	prepare_node "$i"
+	# shellcheck disable=SC2046
+	setsid $(role_cmd "$i" "$role") >>"$dir/$role.log" 2>&1 </dev/null &
+	pid=$!
+	echo "$pid" >"$(pid_file "$i" "$role")"
+	echo "node$i $role started (pid $pid, log $dir/$role.log)"
+}
+
+stop_role() {
+	local i=$1 role=$2 sig=${3:-TERM} pid n
+	pid=$(live_pid "$i" "$role")
+	[[ -n $pid ]] || { rm -f "$(pid_file "$i" "$role")"; return 0; }
+	kill -s "$sig" "$pid" 2>/dev/null || true
+	if [[ $sig == STOP || $sig == CONT ]]; then
+		echo "node$i $role (pid $pid): SIG$sig"
+		return 0
+	fi
+	for ((n = 0; n < 50; n++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "node$i $role (pid $pid) still runs after 5 s: KILL"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$(pid_file "$i" "$role")"
+	echo "node$i $role stopped (SIG$sig)"
+}
+
+readyz() {
+	curl -s -o /dev/null -m 1 -w '%{http_code}' "http://$HOST:$((HTTP_PORT_BASE + $1))/readyz" ||
+		true
+}
+
+wait_ready() {
+	local deadline=$((SECONDS + READY_TIMEOUT_S)) i line ok code
+	while :; do
+		ok=1 line=""
+		for ((i = 1; i <= NODES; i++)); do
+			code=$(readyz "$i")
+			line+=" node$i=${code:-none}"
+			[[ $code == 200 ]] || ok=0
+		done
+		if ((ok)); then
+			echo "ready:$line"
+			return 0
+		fi
+		if ((SECONDS >= deadline)); then
+			echo "not ready after ${READY_TIMEOUT_S} s:$line" >&2
+			for ((i = 1; i <= NODES; i++)); do
+				echo "--- node$i logs (last lines) under $(node_dir "$i")" >&2
+				tail -n 5 "$(node_dir "$i")"/*.log >&2 2>/dev/null || true
+			done
+			return 1
+		fi
+		echo "waiting for /readyz:$line"
+		sleep 1
+	done
+}
+
+print_urls() {
+	local i
+	echo "raftkv: $NODES nodes, data under $BASE_DIR"
+	for ((i = 1; i <= NODES; i++)); do
+		echo "  node$i: http://$HOST:$((HTTP_PORT_BASE + i))  (raft $HOST:$((RAFT_PORT_BASE + i)))"
+	done
+	echo "try:"
+	echo "  curl -XPUT $HOST:$((HTTP_PORT_BASE + 1))/v1/kv/hello -d world"
+	echo "  curl $HOST:$((HTTP_PORT_BASE + (NODES > 1 ? 2 : 1)))/v1/kv/hello"
+	echo "  curl $HOST:$((HTTP_PORT_BASE + 1))/v1/status"
+}
+
+cmd_run() {
+	check_bins
+	local pids=() i role
+	stop_all() {
+		trap - INT TERM EXIT
+		echo "stopping all processes..."
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		local n
+		for ((n = 0; n < 50; n++)); do
+			kill -0 "${pids[@]}" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "${pids[@]}" 2>/dev/null || true
+		wait 2>/dev/null || true
+		echo "stopped"
+	}
+	trap stop_all INT TERM EXIT
+	for ((i = 1; i <= NODES; i++)); do
+		prepare_node "$i"
+		for role in "${ROLES[@]}"; do
+			# shellcheck disable=SC2046
+			$(role_cmd "$i" "$role") > >(sed -u "s/^/[node$i $role] /") 2>&1 </dev/null &
+			pids+=($!)
+		done
+	done
+	print_urls
+	echo "Ctrl-C stops all $((NODES * 3)) processes"
+	wait
+}
+
+cmd_up() {
+	check_bins
+	local i role
+	for ((i = 1; i <= NODES; i++)); do
+		for role in "${ROLES[@]}"; do start_role "$i" "$role"; done
+	done
+	wait_ready
+	print_urls
+}
+
+cmd_down() {
+	local i role
+	for ((i = 1; i <= 9; i++)); do
+		[[ -d $(node_dir "$i") ]] || continue
+		for role in gatewayd raftd storaged; do stop_role "$i" "$role"; done
+	done
+}
+
+cmd_status() {
+	local i role pid
+	for ((i = 1; i <= NODES; i++)); do
+		local line="node$i:"
+		for role in "${ROLES[@]}"; do
+			pid=$(live_pid "$i" "$role")
+			line+=" $role=${pid:-down}"
+		done
+		echo "$line readyz=$(readyz "$i")"
+	done
+}
+
+node_arg() {
+	[[ ${1:-} =~ ^[1-9]$ ]] && (($1 <= NODES)) || die "node must be 1..$NODES (got ${1:-none})"
+}
+
+case ${1:-} in
+run) cmd_run ;;
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+start)
+	node_arg "${2:-}"
+	if [[ -n ${3:-} ]]; then start_role "$2" "$3"; else
+		for r in "${ROLES[@]}"; do start_role "$2" "$r"; done
+	fi ;;
+stop)
+	node_arg "${2:-}"
+	if [[ -n ${3:-} ]]; then stop_role "$2" "$3" "${4:-TERM}"; else
+		for r in gatewayd raftd storaged; do stop_role "$2" "$r"; done
+	fi ;;
+*) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,26 @@
+# tools/module.mk - a local cluster for people and tests, and the other tools.
+#
+#   make run            3 nodes in the foreground (Ctrl-C stops all nine processes)
+#   make cluster-up     the same in the background; waits until every /readyz is 200
+#   make cluster-down   stops it
+# tools/cluster.sh reads NODES, BASE_DIR, HTTP_PORT_BASE, RAFT_PORT_BASE (and more,
+# see its header) from the environment, so tests can run clusters side by side.
+
+-include tools/ctl.mk
+
+CLUSTER_ENV := BIN_DIR=$(BUILD)
+
+.PHONY: run cluster-up cluster-down cluster-status
+run: deps
+	@$(MAKE) --no-print-directory build
+	@$(CLUSTER_ENV) tools/cluster.sh run
+
+cluster-up: deps
+	@$(MAKE) --no-print-directory build
+	@$(CLUSTER_ENV) tools/cluster.sh up
+
+cluster-down:
+	@$(CLUSTER_ENV) tools/cluster.sh down
+
+cluster-status:
+	@$(CLUSTER_ENV) tools/cluster.sh status
