@@ -637,7 +637,7 @@ void rh_tick(struct rh *h, uint64_t id, uint64_t ms)
 void rh_tick_all(struct rh *h, uint64_t ms)
 {
 	for (uint32_t i = 0; i < RH_NODES_MAX; i++)
-		if (h->nodes[i] != NULL)
+		if (h->nodes[i] != NULL && !h->nodes[i]->frozen)
 			rh_tick(h, i + 1, ms);
 }
 
@@ -782,6 +782,8 @@ static void deliver_at(struct rh *h, uint32_t pos)
 	ev.msg = &q->m;
 	step_node(h, to, &ev);
 	h->n_delivered++;
+	if (q->m.type <= RAFT_MSG_TYPE_MAX)
+		h->delivered_type[q->m.type]++;
 	msg_free(&q);
 }
 
@@ -853,6 +855,40 @@ int rh_inject(struct rh *h, const struct raft_msg *msg)
 	return rh_step(h, msg->to, &ev);
 }
 
+struct rh_msg *rh_copy(const struct rh *h, uint8_t type, uint64_t from, uint64_t to)
+{
+	int i = rh_find(h, type, from, to);
+	struct rh_msg *c;
+
+	if (i < 0)
+		return NULL;
+	c = rh_calloc(1, sizeof(*c));
+	*c = *h->q[i];
+	if (c->m.chunk_len > 0 && h->q[i]->chunk != NULL) {
+		c->chunk = rh_calloc(1, c->m.chunk_len);
+		memcpy(c->chunk, h->q[i]->chunk, c->m.chunk_len);
+	}
+	msg_fix(c);
+	return c;
+}
+
+struct raft_msg *rh_copy_msg(struct rh_msg *copy)
+{
+	return &copy->m;
+}
+
+void rh_replay(struct rh *h, struct rh_msg **copy)
+{
+	if (h->q_n == RH_QUEUE_MAX)
+		rh_fail("message queue full (%u)", RH_QUEUE_MAX);
+	/* at the front, so that it is the next one delivered */
+	memmove(h->q + 1, h->q, h->q_n * sizeof(h->q[0]));
+	h->q[0] = *copy;
+	h->q_n++;
+	*copy = NULL;
+	deliver_at(h, 0);
+}
+
 void rh_cut(struct rh *h, uint64_t a, uint64_t b, int on)
 {
 	if (a == 0 || a > RH_NODES_MAX || b == 0 || b > RH_NODES_MAX)
@@ -888,6 +924,37 @@ void rh_elect(struct rh *h, uint64_t id)
 		        st.role);
 }
 
+static int is_election_msg(uint8_t type)
+{
+	return type == RAFT_MSG_PREVOTE || type == RAFT_MSG_PREVOTE_RESP || type == RAFT_MSG_VOTE ||
+	       type == RAFT_MSG_VOTE_RESP;
+}
+
+void rh_campaign(struct rh *h, uint64_t id)
+{
+	struct raft_status st;
+	uint32_t k = 0;
+
+	rh_status(h, id, &st);
+	for (uint64_t ms = 0; st.role == RAFT_FOLLOWER; ms += RH_TICK_MS) {
+		if (ms > 20u * RH_ELECTION_MS)
+			rh_fail("node %llu never campaigned", (unsigned long long)id);
+		rh_tick(h, id, RH_TICK_MS);
+		rh_status(h, id, &st);
+	}
+	while (st.role != RAFT_LEADER) {
+		uint32_t i = 0;
+
+		while (i < h->q_n && !is_election_msg(h->q[i]->m.type))
+			i++;
+		if (i == h->q_n || k++ == 1000)
+			rh_fail("node %llu's campaign ended as role %u", (unsigned long long)id,
+			        st.role);
+		deliver_at(h, i);
+		rh_status(h, id, &st);
+	}
+}
+
 uint64_t rh_leader(struct rh *h)
 {
 	struct raft_status st;
@@ -913,4 +980,35 @@ uint32_t rh_applied_of_type(struct rh *h, uint64_t id, uint8_t type)
 	for (uint32_t i = 0; i < n->n_applied; i++)
 		k += (uint32_t)(n->applied[i].type == type);
 	return k;
+}
+
+void rh_run(struct rh *h, uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += RH_TICK_MS) {
+		rh_tick_all(h, RH_TICK_MS);
+		rh_deliver_all(h, 10000);
+	}
+}
+
+uint32_t rh_rec_count(const struct rh_node *n, uint8_t type)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n->rec.u.n_msgs_now && i < RAFT_UPDATE_MSGS_MAX; i++)
+		k += (uint32_t)(n->rec.now[i].type == type);
+	for (uint32_t i = 0; i < n->rec.u.n_msgs_after_persist && i < RAFT_UPDATE_MSGS_MAX; i++)
+		k += (uint32_t)(n->rec.after[i].type == type);
+	return k;
+}
+
+const struct raft_msg *rh_rec_find(const struct rh_node *n, int after_persist, uint8_t type,
+                                   uint64_t to)
+{
+	const struct raft_msg *list = after_persist ? n->rec.after : n->rec.now;
+	uint32_t count = after_persist ? n->rec.u.n_msgs_after_persist : n->rec.u.n_msgs_now;
+
+	for (uint32_t i = 0; i < count && i < RAFT_UPDATE_MSGS_MAX; i++)
+		if (list[i].type == type && (to == 0 || list[i].to == to))
+			return &list[i];
+	return NULL;
 }

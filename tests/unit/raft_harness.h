@@ -66,6 +66,7 @@ struct rh_node {
 	struct raft_options opts;
 	uint64_t now_ms;
 	int manual_persist;
+	int frozen; /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
 
 	/* the stored log: entries [log_start, log_start + log_n) */
 	uint64_t log_start;
@@ -113,7 +114,8 @@ struct rh {
 	uint32_t q_n;
 	struct rh_msg *q[RH_QUEUE_MAX];
 	uint64_t n_delivered;
-	uint64_t n_lost; /* dropped by a cut link or rh_drop() */
+	uint64_t delivered_type[RAFT_MSG_TYPE_MAX + 1]; /* per message type */
+	uint64_t n_lost;                                /* dropped by a cut link or rh_drop() */
 	uint64_t leader_term[RH_LEADER_TERMS_MAX];
 	uint64_t leader_id[RH_LEADER_TERMS_MAX];
 	uint32_t n_leader_terms;
@@ -189,14 +191,41 @@ uint32_t rh_drop(struct rh *h, uint8_t type, uint64_t from, uint64_t to);
 /* Delivers msg to msg->to as if it came from the network (hostile input). */
 int rh_inject(struct rh *h, const struct raft_msg *msg);
 
+/* A copy of the first match, kept outside the queue (a message the network will
+ * duplicate or replay later); NULL if none. */
+struct rh_msg *rh_copy(const struct rh *h, uint8_t type, uint64_t from, uint64_t to);
+
+/* The message inside a copy, to read or to change before replaying it. */
+struct raft_msg *rh_copy_msg(struct rh_msg *copy);
+
+/* Delivers a copy as the network would (lost if the link is cut) and frees it. */
+void rh_replay(struct rh *h, struct rh_msg **copy);
+
 /* Cuts (on = 1) or heals the links between id and every other node, both ways. */
 void rh_isolate(struct rh *h, uint64_t id, int on);
 void rh_cut(struct rh *h, uint64_t a, uint64_t b, int on);
 
 /* ---- Scenarios ---- */
 
+/* For ms: ticks every node not frozen by RH_TICK_MS, then delivers until quiet. */
+void rh_run(struct rh *h, uint64_t ms);
+
+/* The number of messages of type in node id's last recorded update (either list). */
+uint32_t rh_rec_count(const struct rh_node *n, uint8_t type);
+
+/* The first message of type to `to` (0: any) in the recorded update's list, or NULL. */
+const struct raft_msg *rh_rec_find(const struct rh_node *n, int after_persist, uint8_t type,
+                                   uint64_t to);
+
 /* Ticks id until it is leader, delivering everything; then delivers until quiet. */
 void rh_elect(struct rh *h, uint64_t id);
+
+/*
+ * Ticks id until it campaigns, then delivers only election messages (PREVOTE,
+ * VOTE and their responses) until it is leader: its first APPENDs (the no-op)
+ * stay queued.
+ */
+void rh_campaign(struct rh *h, uint64_t id);
 
 /* The leader of the highest term among the nodes, or 0. */
 uint64_t rh_leader(struct rh *h);
