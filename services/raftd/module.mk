@@ -1,6 +1,17 @@
 # services/raftd/module.mk - the Raft core (libraftcore.a), the WAL (libwal.a)
 # and the raftd daemon. Each part keeps to its own block below.
 
+# --- raft core ---
+# The pure Raft core: services/raftd/raft.c and raft_*.c (not raftd_*.c, the
+# driver). Planted-bug variants are built by the simulator from these same
+# sources with -DRAFT_BUG_* (see raft_internal.h).
+RAFT_CORE_SRCS := services/raftd/raft.c $(wildcard services/raftd/raft_*.c)
+RAFT_CORE_OBJS := $(RAFT_CORE_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/libraftcore.a: $(RAFT_CORE_OBJS)
+	ar rcs $@ $^
+# --- end raft core ---
+
 # --- raftd ---
 # The driver: services/raftd/raftd_*.c (not raft_*.c, which are the core).
 RAFTD_SRCS := $(wildcard services/raftd/raftd_*.c)

@@ -1,0 +1,184 @@
+/*
+ * raft_append.c - a follower receives APPEND (entries or a heartbeat).
+ *
+ * Entries that already match are never touched: only a real term conflict
+ * truncates, and never at or below the commit index. An acknowledgement of
+ * entries that are not yet durable waits for the persist (msgs_after_persist).
+ * Runs on the thread that owns the struct raft.
+ */
+#include "raft_internal.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+
+/* Truncates after `after` (if asked), appends e[0..n) to the window; config follows. */
+void raft_append_entries_local(struct raft *r, uint64_t after, const struct raft_entry *e,
+                               uint32_t n, int truncate)
+{
+	struct raft_update *u = r->u;
+	int config = 0;
+
+	if (truncate) {
+#ifndef RAFT_BUG_TRUNCATE_COMMITTED
+		KV_ASSERT(after >= r->commit); /* never drop a committed entry (F9) */
+#endif
+		raft_log_truncate(&r->log, after);
+		u->has_truncate = 1;
+		u->truncate_after = after;
+		if (r->durable > after)
+			r->durable = after;
+		config = r->config_index > after;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		raft_log_append(&r->log, &e[i]);
+		config |= e[i].type == RAFT_ENTRY_CONFIG;
+	}
+	KV_ASSERT(u->entries == NULL);
+	u->entries = n > 0 ? e : NULL;
+	u->n_entries = n;
+	if (config)
+		raft_membership_refresh(r);
+}
+
+static void raft_append_reply(struct raft *r, const struct raft_msg *m, uint64_t match, int changed)
+{
+	int after = raft_reply_after_persist(r) || changed || match > r->durable;
+	struct raft_msg *resp;
+
+#ifdef RAFT_BUG_ACK_BEFORE_DURABLE
+	after = raft_reply_after_persist(r);
+#endif
+	resp = raft_msg_push(r, after, RAFT_MSG_APPEND_RESP, m->from);
+	if (resp == NULL)
+		return;
+	resp->match_index = match;
+	resp->seq = m->seq;
+}
+
+/* The conflict hint of a rejected APPEND (see raft.h: hint_index, hint_term). */
+static void raft_append_reject(struct raft *r, const struct raft_msg *m)
+{
+	struct raft_msg *resp =
+	    raft_msg_push(r, raft_reply_after_persist(r), RAFT_MSG_APPEND_RESP, m->from);
+	uint64_t hint;
+
+	if (resp == NULL)
+		return;
+	resp->reject = 1;
+	resp->seq = m->seq;
+	if (m->prev_index > r->log.last_index) {
+		resp->hint_index = r->log.last_index + 1;
+		resp->hint_term = 0;
+		return;
+	}
+	/* walk back over entries whose term is above the leader's: they all conflict */
+	hint = m->prev_index;
+	while (hint > r->commit && hint > r->log.snap_index &&
+	       raft_log_term_at(&r->log, hint) > m->prev_term)
+		hint--;
+	resp->hint_index = hint;
+	resp->hint_term = raft_log_term_at(&r->log, hint);
+}
+
+void raft_follow_leader(struct raft *r, const struct raft_msg *m)
+{
+	if (r->role != RAFT_FOLLOWER || r->leader != m->from)
+		raft_become_follower(r, m->term, m->from);
+	r->heard_leader = 1;
+	r->leader_heard_ms = r->now_ms;
+	r->election_deadline_ms = r->now_ms + raft_random_timeout(r);
+}
+
+#ifndef RAFT_BUG_TRUNCATE_COMMITTED
+/*
+ * Skips the entries we already have, finds the first conflict, appends the
+ * rest (as far as the window holds). Returns the last index now matching.
+ */
+static uint64_t raft_append_merge(struct raft *r, const struct raft_msg *m, uint32_t skip,
+                                  int *changed)
+{
+	uint32_t i = skip, n;
+	uint64_t room;
+
+	while (i < m->n_entries && m->entries[i].index <= r->log.last_index &&
+	       raft_log_term_at(&r->log, m->entries[i].index) == m->entries[i].term)
+		i++;
+	if (i == m->n_entries)
+		return m->prev_index + m->n_entries;
+	n = m->n_entries - i;
+	if (m->entries[i].index <= r->log.last_index) {
+		raft_append_entries_local(r, m->entries[i].index - 1, &m->entries[i], 0, 1);
+		*changed = 1;
+	}
+	room = raft_log_room(&r->log);
+	if (n > room)
+		n = (uint32_t)room; /* the rest comes again once we compact */
+	r->u->entries = NULL;
+	raft_append_entries_local(r, r->log.last_index, &m->entries[i], n, 0);
+	*changed |= n > 0;
+	return m->entries[i].index + n - 1;
+}
+#endif
+
+#ifdef RAFT_BUG_TRUNCATE_COMMITTED
+/* Planted bug: drops everything after prev_index and appends, with no check at all. */
+static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t *match,
+                             int *changed)
+{
+	uint64_t room;
+	uint32_t n = m->n_entries;
+
+	if (m->prev_index < r->log.snap_index || m->prev_index > r->log.last_index) {
+		raft_append_reject(r, m);
+		return 0;
+	}
+	if (r->log.last_index > m->prev_index) {
+		raft_append_entries_local(r, m->prev_index, m->entries, 0, 1);
+		*changed = 1;
+	}
+	room = raft_log_room(&r->log);
+	if (n > room)
+		n = (uint32_t)room;
+	r->u->entries = NULL;
+	raft_append_entries_local(r, m->prev_index, m->entries, n, 0);
+	*changed |= n > 0;
+	*match = m->prev_index + n;
+	return 1;
+}
+#else
+/* Finds where m joins our log; returns 1 with the last index now matching, or 0 after rejecting. */
+static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t *match,
+                             int *changed)
+{
+	uint32_t skip = 0;
+
+	if (m->prev_index < r->commit) {
+		/* entries up to our commit index are settled: they match by Raft's safety */
+		if (m->prev_index + m->n_entries <= r->commit) {
+			*match = r->commit;
+			return 1;
+		}
+		skip = (uint32_t)(r->commit - m->prev_index);
+	} else if (m->prev_index > r->log.last_index ||
+	           raft_log_term_at(&r->log, m->prev_index) != m->prev_term) {
+		raft_append_reject(r, m);
+		return 0;
+	}
+	*match = raft_append_merge(r, m, skip, changed);
+	return 1;
+}
+#endif
+
+void raft_append_recv(struct raft *r, const struct raft_msg *m)
+{
+	uint64_t match = 0, commit;
+	int changed = 0;
+
+	raft_follow_leader(r, m);
+	if (!raft_append_check(r, m, &match, &changed))
+		return;
+	commit = m->commit < match ? m->commit : match;
+	if (commit > r->commit)
+		r->commit = commit;
+	raft_append_reply(r, m, match, changed);
+}

@@ -1,0 +1,173 @@
+/*
+ * raft_snapshot.c - log compaction and InstallSnapshot.
+ *
+ * SNAPSHOT_TAKEN drops the log prefix up to the snapshot's index. A follower
+ * that needs entries before the leader's first index gets the snapshot in
+ * chunks of RAFT_SNAPSHOT_CHUNK_BYTES, one at a time; the receiver takes them
+ * only in order (each SNAPSHOT_RESP names the offset it wants next) and on
+ * the last one replaces its log with the snapshot. The chunk bytes are the
+ * drivers' business: outgoing chunks are NULL, incoming ones are passed
+ * through to the update. Runs on the thread that owns the struct raft.
+ */
+#include "raft_internal.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+
+#include <string.h>
+
+int raft_snapshot_taken(struct raft *r, uint64_t index, uint64_t size)
+{
+	/* only what the state machine can have applied, and only forward */
+	if (index <= r->log.snap_index || index > r->emitted)
+		return KV_EINVAL;
+	raft_log_compact(&r->log, index, size);
+	r->u->compact_index = index;
+	return 0;
+}
+
+void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
+{
+	struct raft_msg *m;
+	uint64_t left;
+
+	if (pr->state != RAFT_PR_SNAPSHOT || pr->snap_index != r->log.snap_index) {
+		pr->state = RAFT_PR_SNAPSHOT;
+		pr->snap_index = r->log.snap_index;
+		pr->snap_offset = 0;
+		pr->n_inflight = 0;
+	}
+	if (pr->n_inflight > 0)
+		return; /* one chunk at a time */
+	m = raft_msg_push(r, 0, RAFT_MSG_SNAPSHOT, pr->id);
+	if (m == NULL)
+		return;
+	left = r->log.snap_size - pr->snap_offset;
+	m->snap_index = r->log.snap_index;
+	m->snap_term = r->log.snap_term;
+	m->snap_config = r->log.snap_config;
+	m->snap_size = r->log.snap_size;
+	m->offset = pr->snap_offset;
+	m->chunk_len =
+	    left < RAFT_SNAPSHOT_CHUNK_BYTES ? (uint32_t)left : RAFT_SNAPSHOT_CHUNK_BYTES;
+	m->commit = r->commit;
+	pr->n_inflight = 1;
+}
+
+void raft_snapshot_recv_response(struct raft *r, const struct raft_msg *m)
+{
+	struct raft_progress *pr = r->role == RAFT_LEADER ? raft_progress_find(r, m->from) : NULL;
+
+	if (pr == NULL)
+		return;
+	pr->recent_active = 1;
+	if (pr->state != RAFT_PR_SNAPSHOT || m->snap_index != pr->snap_index ||
+	    pr->snap_index != r->log.snap_index || m->offset > r->log.snap_size) {
+		r->dropped_msgs++;
+		return;
+	}
+	pr->n_inflight = 0;
+	if (m->offset == r->log.snap_size && !m->reject) {
+		uint64_t match = m->match_index > pr->snap_index ? m->match_index : pr->snap_index;
+
+		if (match > r->log.last_index)
+			match = pr->snap_index;
+		pr->match = match > pr->match ? match : pr->match;
+		pr->next = pr->match + 1;
+		pr->state = RAFT_PR_PROBE;
+		raft_maybe_commit(r);
+		raft_transfer_check(r, pr);
+	} else {
+		pr->snap_offset = m->offset;
+	}
+	raft_replicate_one(r, pr);
+}
+
+static void raft_snapshot_reply(struct raft *r, const struct raft_msg *m, uint64_t offset,
+                                uint64_t match, int reject)
+{
+	struct raft_msg *resp = raft_msg_push(r, 1, RAFT_MSG_SNAPSHOT_RESP, m->from);
+
+	if (resp == NULL)
+		return;
+	resp->snap_index = m->snap_index;
+	resp->snap_term = m->snap_term;
+	resp->offset = offset;
+	resp->match_index = match;
+	resp->reject = (uint8_t)reject;
+}
+
+static void raft_snapshot_install(struct raft *r, const struct raft_msg *m)
+{
+	struct raft_incoming *in = &r->incoming;
+	struct raft_update *u = r->u;
+
+	KV_ASSERT(in->snap.index > r->commit);
+	u->has_snapshot_install = 1;
+	u->snapshot_install = in->snap;
+	raft_log_reset(&r->log, &in->snap);
+	r->commit = in->snap.index;
+	r->durable = in->snap.index;
+	r->emitted = in->snap.index; /* the state machine is replaced, not fed */
+	raft_membership_refresh(r);
+	in->active = 0;
+	raft_snapshot_reply(r, m, in->snap.size, in->snap.index, 0);
+}
+
+/*
+ * Is m the next chunk of the snapshot we are receiving (or the start of a
+ * new one)? If not, *want is the offset to ask for instead.
+ */
+static int raft_snapshot_in_order(struct raft *r, const struct raft_msg *m, uint64_t *want)
+{
+	struct raft_incoming *in = &r->incoming;
+	int same = in->active && in->from == m->from && in->term == r->term &&
+	           in->snap.index == m->snap_index && in->snap.term == m->snap_term &&
+	           in->snap.size == m->snap_size;
+
+	*want = same ? in->offset : 0;
+	if (m->offset == 0 && !same) {
+		memset(in, 0, sizeof(*in));
+		in->active = 1;
+		in->from = m->from;
+		in->term = r->term;
+		in->snap.index = m->snap_index;
+		in->snap.term = m->snap_term;
+		in->snap.config = m->snap_config;
+		in->snap.size = m->snap_size;
+		return 1;
+	}
+	return same && m->offset == in->offset;
+}
+
+void raft_snapshot_recv(struct raft *r, const struct raft_msg *m)
+{
+	struct raft_incoming *in = &r->incoming;
+	struct raft_update *u = r->u;
+	uint64_t want;
+
+	raft_follow_leader(r, m);
+	if (m->snap_index <= r->commit) {
+		raft_snapshot_reply(r, m, m->snap_size, r->commit, 0); /* we have all of it */
+		return;
+	}
+	if (raft_log_term_at(&r->log, m->snap_index) == m->snap_term) {
+		/* our log holds its last entry, so everything before it matches */
+		raft_snapshot_reply(r, m, m->snap_size, m->snap_index, 0);
+		return;
+	}
+	if (!raft_snapshot_in_order(r, m, &want)) {
+		raft_snapshot_reply(r, m, want, 0, 1);
+		return;
+	}
+	if (m->chunk_len > 0) {
+		u->snapshot_chunk = m->chunk;
+		u->chunk_offset = m->offset;
+		u->chunk_len = m->chunk_len;
+	}
+	in->offset = m->offset + m->chunk_len;
+	if (in->offset == in->snap.size)
+		raft_snapshot_install(r, m);
+	else
+		raft_snapshot_reply(r, m, in->offset, 0, 0);
+}

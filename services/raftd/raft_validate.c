@@ -1,0 +1,96 @@
+/*
+ * raft_validate.c - checks every received message before the core acts on it.
+ *
+ * A peer's message is input, never trusted: unknown types, foreign or own
+ * ids, terms at the end of the range, index arithmetic that would overflow,
+ * entries that are not consecutive or not ordered by term, snapshot chunks
+ * past their snapshot's size. A message that fails is ignored and counted
+ * (dropped_msgs), never asserted on. Runs on the thread that owns the struct raft.
+ */
+#include "raft_internal.h"
+
+#include "kv_assert.h"
+#include "kv_err.h"
+
+static int raft_validate_entries(const struct raft_msg *m)
+{
+	uint64_t term = m->prev_term;
+
+	if (m->n_entries > RAFT_APPEND_ENTRIES_MAX || (m->n_entries > 0 && m->entries == NULL))
+		return 0;
+	if (m->prev_index > UINT64_MAX - 1 - m->n_entries)
+		return 0;
+	if ((m->prev_index == 0) != (m->prev_term == 0) || m->prev_term > m->term)
+		return 0;
+	for (uint32_t i = 0; i < m->n_entries; i++) {
+		const struct raft_entry *e = &m->entries[i];
+		uint8_t op;
+		uint64_t node;
+
+		if (e->index != m->prev_index + 1 + i || e->term < term || e->term > m->term)
+			return 0;
+		if (e->type < RAFT_ENTRY_NOOP || e->type > RAFT_ENTRY_CONFIG)
+			return 0;
+		if (e->type == RAFT_ENTRY_CONFIG &&
+		    raft_log_parse_config(e->data, e->len, &op, &node))
+			return 0;
+		term = e->term;
+	}
+	return 1;
+}
+
+static int raft_validate_snapshot(const struct raft_msg *m)
+{
+	if (m->snap_index == 0 || m->snap_term == 0 || m->snap_term > m->term)
+		return 0;
+	if (m->chunk_len > RAFT_SNAPSHOT_CHUNK_BYTES || m->offset > m->snap_size ||
+	    m->chunk_len > m->snap_size - m->offset)
+		return 0;
+	if (m->chunk_len > 0 && m->chunk == NULL)
+		return 0;
+	return m->snap_config.n > 0 && raft_config_valid(&m->snap_config);
+}
+
+/*
+ * Who may send what. Campaigns count only from voters of our configuration,
+ * answers only from its members. A leader's APPEND or SNAPSHOT is taken from
+ * anyone: a node that missed the change adding its leader must still be able
+ * to catch up (its term check protects it).
+ */
+static int raft_validate_sender(const struct raft *r, const struct raft_msg *m)
+{
+	switch (m->type) {
+	case RAFT_MSG_PREVOTE:
+	case RAFT_MSG_VOTE:
+		return raft_config_is_voter(&r->config, m->from);
+	case RAFT_MSG_APPEND:
+	case RAFT_MSG_SNAPSHOT:
+	case RAFT_MSG_READ_INDEX_RESP:
+		return 1;
+	default:
+		return raft_config_find(&r->config, m->from) != NULL;
+	}
+}
+
+int raft_validate_msg(const struct raft *r, const struct raft_msg *m)
+{
+	if (m->type < RAFT_MSG_APPEND || m->type > RAFT_MSG_TYPE_MAX)
+		return 0;
+	if (m->from == 0 || m->from == r->opt.id || m->to != r->opt.id)
+		return 0;
+	if (m->term == 0 || m->term == UINT64_MAX)
+		return 0; /* UINT64_MAX: no term could follow it */
+	if (!raft_validate_sender(r, m))
+		return 0;
+	switch (m->type) {
+	case RAFT_MSG_APPEND:
+		return raft_validate_entries(m);
+	case RAFT_MSG_SNAPSHOT:
+		return raft_validate_snapshot(m);
+	case RAFT_MSG_PREVOTE:
+	case RAFT_MSG_VOTE:
+		return m->last_term <= m->term;
+	default:
+		return 1;
+	}
+}
