@@ -83,7 +83,8 @@ void sm_list_free(struct sm_list *l)
 
 static int sm_read_has_prefix(const MDB_val *k, const uint8_t *prefix, uint32_t prefix_len)
 {
-	return k->mv_size >= prefix_len && memcmp(k->mv_data, prefix, prefix_len) == 0;
+	return prefix_len == 0 ||
+	       (k->mv_size >= prefix_len && memcmp(k->mv_data, prefix, prefix_len) == 0);
 }
 
 /* Positions cur on the first key > after and >= prefix. */
