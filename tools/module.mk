@@ -6,8 +6,6 @@
 # tools/cluster.sh reads NODES, BASE_DIR, HTTP_PORT_BASE, RAFT_PORT_BASE (and more,
 # see its header) from the environment, so tests can run clusters side by side.
 
--include tools/ctl.mk
-
 CLUSTER_ENV := BIN_DIR=$(BUILD)
 
 .PHONY: run cluster-up cluster-down cluster-status
