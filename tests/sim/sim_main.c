@@ -1,0 +1,213 @@
+/*
+ * sim_main.c - the simulator's command line: flags, the seed loop split over
+ * worker processes, the violation report and the one-line summary.
+ *
+ *   sim --seeds N --seed S [--nodes K] [--jobs J] [--quiet] [--name NAME]
+ *
+ * Seeds S..S+N-1 are dealt round-robin to J forked workers; each worker runs
+ * its own world single-threaded and reports totals over a pipe. The first
+ * violation stops every worker. Without --nodes a seed's node count (3 or 5)
+ * is derived from the seed alone, so a replay with --nodes gets the same run.
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kv_opts.h"
+
+#define SIM_JOBS_MAX 16u
+#define U(x)         ((unsigned long long)(x))
+
+struct sim_totals {
+	uint64_t seeds, sim_ms, steps, violations, bad_seed, bad_nodes;
+	char what[256];
+};
+
+struct sim_flags {
+	uint64_t seeds, seed, nodes, jobs;
+	int quiet;
+	const char *name;
+	const char *prog;
+};
+
+static uint32_t nodes_for(const struct sim_flags *f, uint64_t seed)
+{
+	uint64_t h = seed * 0x9e3779b97f4a7c15ull;
+
+	if (f->nodes)
+		return (uint32_t)f->nodes;
+	return ((h >> 32) & 1) ? 5 : 3;
+}
+
+static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed, uint32_t nodes)
+{
+	if (f->quiet) {
+		printf("%s: caught at seed %llu (%u nodes): %s\n", f->name, U(seed), nodes,
+		       w->check.what);
+		fflush(stdout);
+		return;
+	}
+	printf("sim: VIOLATION seed %llu nodes %u at %llu ms\nproperty: %s\n", U(seed), nodes,
+	       U(w->now_ms), w->check.what);
+	printf("faults: partitions %d crashes %d slow disks %d drift %d membership %d transfers %d "
+	       "loss %u dup %u delay<=%llu ms\n",
+	       w->faults.partitions, w->faults.crashes, w->faults.slow_disks, w->faults.drift,
+	       w->faults.membership, w->faults.transfers, w->faults.loss_permille,
+	       w->faults.dup_permille, U(w->faults.delay_max_ms));
+	sim_trace_dump(&w->trace);
+	printf("sim: VIOLATION seed %llu: %s\n", U(seed), w->check.what);
+	if (strcmp(f->name, "sim") == 0)
+		printf("replay: make sim SEEDS=1 SEED=%llu NODES=%u\n", U(seed), nodes);
+	printf("replay: %s --seeds 1 --seed %llu --nodes %u --jobs 1\n", f->prog, U(seed), nodes);
+	fflush(stdout);
+}
+
+static void worker(const struct sim_flags *f, uint32_t job, int fd)
+{
+	struct sim_world *w = NULL;
+	struct sim_totals t = {0};
+
+	if (sim_world_new(&w) != 0) {
+		fprintf(stderr, "sim: out of memory\n");
+		_exit(2);
+	}
+	for (uint64_t i = job; i < f->seeds; i += f->jobs) {
+		uint64_t seed = f->seed + i;
+		uint32_t nodes = nodes_for(f, seed);
+		int bad = sim_world_run(w, seed, nodes);
+
+		t.seeds++;
+		t.sim_ms += w->now_ms;
+		t.steps += w->steps;
+		if (bad) {
+			t.violations = 1;
+			t.bad_seed = seed;
+			t.bad_nodes = nodes;
+			snprintf(t.what, sizeof(t.what), "%s", w->check.what);
+			report(f, w, seed, nodes);
+			break;
+		}
+	}
+	sim_world_destroy(&w);
+	if (write(fd, &t, sizeof(t)) != (ssize_t)sizeof(t))
+		_exit(2);
+	_exit(t.violations ? 1 : 0);
+}
+
+/* Collects every worker's totals; stops the others at the first violation. */
+static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_totals *sum)
+{
+	struct pollfd p[SIM_JOBS_MAX];
+	uint32_t open = (uint32_t)f->jobs;
+	int failed = 0;
+
+	for (uint32_t j = 0; j < f->jobs; j++)
+		p[j] = (struct pollfd){.fd = fds[j], .events = POLLIN};
+	while (open > 0) {
+		if (poll(p, (nfds_t)f->jobs, -1) < 0 && errno != EINTR)
+			return 1;
+		for (uint32_t j = 0; j < f->jobs; j++) {
+			struct sim_totals t;
+
+			if (p[j].fd < 0 || !(p[j].revents & (POLLIN | POLLHUP)))
+				continue;
+			if (read(fds[j], &t, sizeof(t)) != (ssize_t)sizeof(t)) {
+				failed = 1; /* the worker died (an assertion in the core?) */
+				memset(&t, 0, sizeof(t));
+				t.violations = 1;
+				snprintf(t.what, sizeof(t.what), "worker %u crashed", j);
+			}
+			close(fds[j]);
+			p[j].fd = -1;
+			open--;
+			sum->seeds += t.seeds;
+			sum->sim_ms += t.sim_ms;
+			sum->steps += t.steps;
+			if (t.violations && !sum->violations) {
+				sum->bad_seed = t.bad_seed;
+				memcpy(sum->what, t.what, sizeof(t.what));
+			}
+			sum->violations += t.violations;
+			if (t.violations)
+				for (uint32_t k = 0; k < f->jobs; k++)
+					if (p[k].fd >= 0)
+						kill(pids[k], SIGTERM);
+		}
+	}
+	for (uint32_t j = 0; j < f->jobs; j++)
+		waitpid(pids[j], NULL, 0);
+	return failed;
+}
+
+static int run(const struct sim_flags *f)
+{
+	pid_t pids[SIM_JOBS_MAX];
+	int fds[SIM_JOBS_MAX];
+	struct sim_totals sum = {0};
+	struct timespec t0, t1;
+	double wall;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fflush(stdout);
+	for (uint32_t j = 0; j < f->jobs; j++) {
+		int pfd[2];
+
+		if (pipe(pfd) != 0)
+			return 2;
+		pids[j] = fork();
+		if (pids[j] < 0)
+			return 2;
+		if (pids[j] == 0) {
+			close(pfd[0]);
+			worker(f, j, pfd[1]);
+		}
+		close(pfd[1]);
+		fds[j] = pfd[0];
+	}
+	collect(f, pids, fds, &sum);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (f->quiet && sum.violations == 0)
+		printf("%s: NOT caught in %llu seeds\n", f->name, U(sum.seeds));
+	if (!f->quiet)
+		printf("sim: %llu seeds, %llu violations, %.0f simulated s, %.0f steps/s\n",
+		       U(sum.seeds), U(sum.violations), (double)sum.sim_ms / 1000.0,
+		       wall > 0 ? (double)sum.steps / wall : 0.0);
+	return sum.violations ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sim_flags f = {.prog = argv[0]};
+	const struct kv_opt opts[] = {
+	    {"seeds", KV_OPT_U64, &f.seeds, "2000", 1, 100000000, 0, "how many seeds to run"},
+	    {"seed", KV_OPT_U64, &f.seed, "1", 0, UINT64_MAX / 2, 0, "the first seed"},
+	    {"nodes", KV_OPT_U64, &f.nodes, "0", 0, 7, 0, "3, 5 or 7 nodes (0: a mix of 3 and 5)"},
+	    {"jobs", KV_OPT_U64, &f.jobs, "2", 1, SIM_JOBS_MAX, 0, "worker processes"},
+	    {"quiet", KV_OPT_BOOL, &f.quiet, "false", 0, 0, 0,
+	     "print one line: the first seed that caught a violation"},
+	    {"name", KV_OPT_STR, &f.name, "sim", 0, 0, 0, "the name printed in reports"},
+	};
+	enum kv_opts_result r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc,
+	                                      argv, "sim", "deterministic Raft simulator");
+
+	if (r == KV_OPTS_HELP)
+		return 0;
+	if (r != KV_OPTS_OK)
+		return 2;
+	if (f.nodes != 0 && f.nodes != 3 && f.nodes != 5 && f.nodes != 7) {
+		fprintf(stderr, "sim: --nodes must be 3, 5 or 7\n");
+		return 2;
+	}
+	if (f.jobs > f.seeds)
+		f.jobs = f.seeds;
+	return run(&f);
+}
