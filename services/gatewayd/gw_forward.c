@@ -1,0 +1,350 @@
+/*
+ * gw_forward.c - a write that reaches a follower goes to the leader's
+ * gateway over HTTP (h2o's http1client, keep-alive connections per peer)
+ * with X-Raftkv-Forwarded: 1, and the leader's answer (status, headers,
+ * body) is relayed to the client. Loop thread only.
+ *
+ * If the connection to the leader cannot be made, nothing was sent and the
+ * write waits for a leader again; if it fails after the request was sent,
+ * the outcome is unknown: 504 with the request id.
+ */
+#include "gw.h"
+
+#include "gw_errors.h"
+#include "kv_assert.h"
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GW_FWD_POOL_CAP     256u  /* connections per peer gateway */
+#define GW_FWD_IDLE_MS      2000u /* well under the peer's 10 s keep-alive */
+#define GW_FWD_HEAD_MAX     2048u /* our request head: a URL <= 8 KiB is sent separately */
+#define GW_FWD_HEADERS_MAX  16u   /* response headers relayed */
+#define GW_FWD_HEADER_BYTES 4096u /* their names and values */
+
+struct gw_forward {
+	struct gw *gw;
+	struct gw_call *call;
+	h2o_http1client_t *client; /* NULL once h2o has freed it */
+	h2o_iovec_t bufs[4];
+	size_t n_bufs;
+	char head1[64];
+	char head2[GW_FWD_HEAD_MAX];
+	int status;
+	uint32_t n_headers;
+	struct {
+		uint16_t name_off, name_len, value_off, value_len;
+	} headers[GW_FWD_HEADERS_MAX];
+	char header_bytes[GW_FWD_HEADER_BYTES];
+	size_t header_used;
+	char *body; /* malloc'd, at most GW_FORWARD_BODY_MAX */
+	size_t body_len;
+};
+
+static void forward_free(struct gw_forward **fp)
+{
+	if (*fp == NULL)
+		return;
+	free((*fp)->body);
+	free(*fp);
+	*fp = NULL;
+}
+
+/* Detaches and frees c's forward; h2o owns (and frees) the client from here. */
+static void forward_detach(struct gw_call *c)
+{
+	c->fwd->client = NULL;
+	forward_free(&c->fwd);
+}
+
+void gw_forward_cancel(struct gw *gw, struct gw_call *c)
+{
+	if (c->fwd == NULL)
+		return;
+	if (c->fwd->client != NULL)
+		h2o_http1client_cancel(c->fwd->client);
+	forward_free(&c->fwd);
+}
+
+/* The request's outcome is unknown: the leader may have applied it. */
+static void forward_unknown(struct gw *gw, struct gw_call *c, const char *why)
+{
+	KV_LOG_WARN(GW_SVC, "forward failed after sending", "err=\"%s\" req_id=%llx", why,
+	            (unsigned long long)c->req_id);
+	forward_detach(c);
+	struct gw_error_extra ex = {0};
+	ex.request_id = c->req_id;
+	gw_reply_error(gw, &c->http, 504, kv_err_code(KV_ETIMEDOUT),
+	               "the leader's gateway did not answer; the write's outcome is unknown", &ex);
+	gw_pending_end(gw, c);
+}
+
+static int forward_keep_header(const h2o_iovec_t *name)
+{
+	static const char *const drop[] = {"connection", "content-length", "transfer-encoding",
+	                                   "keep-alive", "date",           "server"};
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (h2o_memis(name->base, name->len, drop[i], strlen(drop[i])))
+			return 0;
+	return 1;
+}
+
+static void forward_relay(struct gw *gw, struct gw_call *c)
+{
+	struct gw_forward *f = c->fwd;
+	h2o_req_t *req = c->http.req;
+	req->res.status = f->status;
+	req->res.reason = gw_errors_reason(f->status);
+	for (uint32_t i = 0; i < f->n_headers; i++) {
+		const char *b = f->header_bytes;
+		h2o_iovec_t name =
+		    h2o_strdup(&req->pool, b + f->headers[i].name_off, f->headers[i].name_len);
+		h2o_iovec_t value =
+		    h2o_strdup(&req->pool, b + f->headers[i].value_off, f->headers[i].value_len);
+		h2o_add_header_by_str(&req->pool, &req->res.headers, name.base, name.len, 1, NULL,
+		                      value.base, value.len);
+	}
+	gw_reply_count(gw, &c->http, f->status);
+	c->http.req = NULL;
+	h2o_send_inline(req, f->body != NULL ? f->body : "", f->body_len);
+	forward_detach(c);
+	gw_pending_end(gw, c);
+}
+
+static int forward_on_body(h2o_http1client_t *client, const char *errstr)
+{
+	struct gw_forward *f = client->data;
+	struct gw_call *c = f->call;
+	if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
+		forward_unknown(f->gw, c, errstr);
+		return -1;
+	}
+	h2o_buffer_t *in = client->sock->input;
+	if (in->size > GW_FORWARD_BODY_MAX - f->body_len) {
+		forward_unknown(f->gw, c, "the leader's answer is too large");
+		return -1;
+	}
+	if (in->size > 0) {
+		char *p = realloc(f->body, f->body_len + in->size);
+		if (p == NULL) {
+			forward_unknown(f->gw, c, "out of memory");
+			return -1;
+		}
+		f->body = p;
+		memcpy(f->body + f->body_len, in->bytes, in->size);
+		f->body_len += in->size;
+		h2o_buffer_consume(&client->sock->input, in->size);
+	}
+	if (errstr == h2o_http1client_error_is_eos)
+		forward_relay(f->gw, c);
+	return 0;
+}
+
+static void forward_keep(struct gw_forward *f, const h2o_header_t *h)
+{
+	size_t need = h->name->len + h->value.len;
+	if (f->n_headers == GW_FWD_HEADERS_MAX || need > GW_FWD_HEADER_BYTES - f->header_used)
+		return; /* our answers carry a handful; past that, extra ones are dropped */
+	uint32_t i = f->n_headers++;
+	f->headers[i].name_off = (uint16_t)f->header_used;
+	f->headers[i].name_len = (uint16_t)h->name->len;
+	memcpy(f->header_bytes + f->header_used, h->name->base, h->name->len);
+	f->header_used += h->name->len;
+	f->headers[i].value_off = (uint16_t)f->header_used;
+	f->headers[i].value_len = (uint16_t)h->value.len;
+	memcpy(f->header_bytes + f->header_used, h->value.base, h->value.len);
+	f->header_used += h->value.len;
+}
+
+static h2o_http1client_body_cb forward_on_head(h2o_http1client_t *client, const char *errstr,
+                                               int minor_version, int status, h2o_iovec_t msg,
+                                               h2o_header_t *headers, size_t num_headers, int rlen)
+{
+	struct gw_forward *f = client->data;
+	if (errstr != NULL && errstr != h2o_http1client_error_is_eos) {
+		forward_unknown(f->gw, f->call, errstr);
+		return NULL;
+	}
+	f->status = status;
+	for (size_t i = 0; i < num_headers; i++)
+		if (forward_keep_header(headers[i].name))
+			forward_keep(f, &headers[i]);
+	if (errstr == h2o_http1client_error_is_eos) {
+		forward_relay(f->gw, f->call);
+		return NULL;
+	}
+	return forward_on_body;
+}
+
+static h2o_http1client_head_cb forward_on_connect(h2o_http1client_t *client, const char *errstr,
+                                                  h2o_iovec_t **reqbufs, size_t *reqbufcnt,
+                                                  int *method_is_head)
+{
+	struct gw_forward *f = client->data;
+	struct gw_call *c = f->call;
+	if (errstr != NULL) {
+		/* nothing was sent: wait for a leader (perhaps another) within the deadline */
+		KV_LOG_WARN(GW_SVC, "cannot reach the leader's gateway", "err=\"%s\"", errstr);
+		forward_detach(c);
+		gw_status_refresh(f->gw);
+		c->state = GW_CALL_WAIT_LEADER;
+		c->retry_at_ms = kv_clock_mono_ms() + GW_POLL_MS;
+		return NULL;
+	}
+	*reqbufs = f->bufs;
+	*reqbufcnt = f->n_bufs;
+	*method_is_head = 0;
+	return forward_on_head;
+}
+
+/* Appends "name: value\r\n" for a request header that the leader needs. */
+static int forward_copy_header(h2o_req_t *req, const char *name, char *out, size_t cap, size_t *len)
+{
+	ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+	if (i < 0)
+		return 0;
+	const h2o_iovec_t *v = &req->headers.entries[i].value;
+	int n = snprintf(out + *len, cap - *len, "%s: %.*s\r\n", name, (int)v->len, v->base);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+/* Builds the request: "METHOD " + raw path + the rest of the head, then the body. */
+static int forward_build(struct gw_forward *f, struct gw_call *c, const struct gw_peer *peer)
+{
+	h2o_req_t *req = c->http.req;
+	uint64_t left = gw_pending_left_ms(c);
+	/* the leader answers (504) before we give up on it */
+	uint64_t leader_ms = left > 100 ? left - 50 : (left > 1 ? left - 1 : 1);
+	int n1 =
+	    snprintf(f->head1, sizeof(f->head1), "%.*s ", (int)req->method.len, req->method.base);
+	int n = snprintf(f->head2, sizeof(f->head2),
+	                 " HTTP/1.1\r\nhost: %s:%u\r\ncontent-length: %zu\r\n"
+	                 "x-raftkv-forwarded: 1\r\nx-raftkv-timeout-ms: %" PRIu64 "\r\n",
+	                 peer->host, (unsigned)peer->port, req->entity.len, leader_ms);
+	if (n1 < 0 || (size_t)n1 >= sizeof(f->head1) || n < 0 || (size_t)n >= sizeof(f->head2))
+		return KV_ETOOLARGE;
+	size_t len = (size_t)n;
+	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key",
+	                                   "content-type"};
+	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
+		if (forward_copy_header(req, pass[i], f->head2, sizeof(f->head2), &len) != 0)
+			return KV_ETOOLARGE;
+	if (len + 2 >= sizeof(f->head2))
+		return KV_ETOOLARGE;
+	memcpy(f->head2 + len, "\r\n", 2);
+	len += 2;
+	f->bufs[0] = h2o_iovec_init(f->head1, (size_t)n1);
+	f->bufs[1] = req->path; /* raw, as the client sent it */
+	f->bufs[2] = h2o_iovec_init(f->head2, len);
+	f->n_bufs = 3;
+	if (req->entity.len > 0)
+		f->bufs[f->n_bufs++] = req->entity;
+	return 0;
+}
+
+int gw_forward_start(struct gw *gw, struct gw_call *c, const struct gw_peer *peer)
+{
+	KV_ASSERT(c->fwd == NULL && c->http.req != NULL);
+	struct gw_forward *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return KV_ENOMEM;
+	f->gw = gw;
+	f->call = c;
+	int err = forward_build(f, c, peer);
+	if (err != 0) {
+		forward_free(&f);
+		return err;
+	}
+	c->fwd = f;
+	h2o_http1client_connect_with_pool(&f->client, f, &gw->fwd_ctx,
+	                                  (h2o_socketpool_t *)&peer->pool, forward_on_connect);
+	return 0;
+}
+
+/* Parses "http://host:port" (an optional trailing '/') into p. */
+static int forward_parse_url(const char *url, size_t len, struct gw_peer *p)
+{
+	const char *scheme = "http://";
+	size_t sl = strlen(scheme);
+	if (len >= GW_URL_BYTES_MAX || len <= sl || memcmp(url, scheme, sl) != 0)
+		return KV_EINVAL;
+	memcpy(p->url, url, len);
+	p->url[len] = '\0';
+	if (p->url[len - 1] == '/')
+		p->url[--len] = '\0';
+	const char *host = p->url + sl;
+	const char *colon = strrchr(host, ':');
+	if (colon == NULL || colon == host || (size_t)(colon - host) >= GW_ADDR_BYTES_MAX)
+		return KV_EINVAL;
+	uint64_t port = 0;
+	if (gw_route_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port == 0 ||
+	    port > 65535)
+		return KV_EINVAL;
+	memcpy(p->host, host, (size_t)(colon - host));
+	p->host[colon - host] = '\0';
+	p->port = (uint16_t)port;
+	return 0;
+}
+
+/* One "id=url" entry of --gateways. */
+static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
+{
+	const char *eq = memchr(s, '=', len);
+	if (eq == NULL || gw->n_peers == RAFT_NODES_MAX)
+		return KV_EINVAL;
+	struct gw_peer *p = &gw->peers[gw->n_peers];
+	memset(p, 0, sizeof(*p));
+	if (gw_route_parse_u64(s, (size_t)(eq - s), &p->id) != 0 || p->id == 0 ||
+	    gw_status_peer(gw, p->id) != NULL)
+		return KV_EINVAL;
+	int err = forward_parse_url(eq + 1, len - (size_t)(eq + 1 - s), p);
+	if (err != 0)
+		return err;
+	struct sockaddr_in sin = {0};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(p->port);
+	if (inet_pton(AF_INET, p->host, &sin.sin_addr) == 1)
+		h2o_socketpool_init_by_address(&p->pool, (struct sockaddr *)&sin, sizeof(sin), 0,
+		                               GW_FWD_POOL_CAP);
+	else /* a name: h2o resolves it on its resolver threads, off the loop */
+		h2o_socketpool_init_by_hostport(&p->pool, h2o_iovec_init(p->host, strlen(p->host)),
+		                                p->port, 0, GW_FWD_POOL_CAP);
+	h2o_socketpool_set_timeout(&p->pool, gw->ctx.loop, GW_FWD_IDLE_MS);
+	gw->n_peers++;
+	return 0;
+}
+
+int gw_forward_init(struct gw *gw)
+{
+	h2o_timeout_init(gw->ctx.loop, &gw->fwd_io_timeout, KV_HTTP_TIMEOUT_MS_MAX);
+	gw->fwd_ctx.loop = gw->ctx.loop;
+	gw->fwd_ctx.getaddr_receiver = &gw->ctx.receivers.hostinfo_getaddr;
+	gw->fwd_ctx.io_timeout = &gw->fwd_io_timeout;
+	const char *s = gw->cfg.gateways != NULL ? gw->cfg.gateways : "";
+	while (*s != '\0') {
+		const char *end = strchr(s, ',');
+		size_t len = end != NULL ? (size_t)(end - s) : strlen(s);
+		if (len > 0 && forward_parse_entry(gw, s, len) != 0) {
+			KV_LOG_ERROR(GW_SVC, "bad --gateways entry", "entry=\"%.*s\"", (int)len, s);
+			return KV_EINVAL;
+		}
+		s += len + (end != NULL);
+	}
+	return 0;
+}
+
+void gw_forward_dispose(struct gw *gw)
+{
+	for (uint32_t i = 0; i < gw->n_peers; i++)
+		h2o_socketpool_dispose(&gw->peers[i].pool);
+	gw->n_peers = 0;
+}

@@ -1,0 +1,65 @@
+/*
+ * gw_kv_get.c - GET /v1/kv/{key}: the raw value, with ETag, X-Create-Index
+ * and X-Mod-Index; linearizable by default (gw_read.c). Loop thread only.
+ */
+#include "gw.h"
+
+#include "kv_err.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+static int get_send(struct gw *gw, struct gw_call *c)
+{
+	struct proto_local m = {0};
+	m.type = PROTO_GET;
+	m.req_id = gw_pending_next_id(gw, c);
+	m.key = (struct proto_bytes){c->key.bytes, c->key.len};
+	m.min_index = c->read_index;
+	m.wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
+	return gw_zmq_send(gw, 0, &m);
+}
+
+static void get_header_u64(h2o_req_t *req, const char *name, const char *fmt, uint64_t v)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), fmt, v);
+	gw_reply_header(req, name, text, (size_t)n);
+}
+
+static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+{
+	if (gw_read_on_msg(gw, c, m) || m->type != PROTO_GET_RESP || c->state != GW_CALL_QUERY)
+		return;
+	if (m->status != 0) {
+		gw_read_fail(gw, c, m->status);
+		return;
+	}
+	h2o_req_t *req = c->http.req;
+	get_header_u64(req, "etag", "\"%" PRIu64 "\"", m->mod_index);
+	get_header_u64(req, "x-create-index", "%" PRIu64, m->create_index);
+	get_header_u64(req, "x-mod-index", "%" PRIu64, m->mod_index);
+	const char *body = m->value.len ? (const char *)m->value.ptr : "";
+	gw_reply_send(gw, &c->http, 200, "application/octet-stream", body, m->value.len,
+	              m->applied_index);
+	gw_pending_end(gw, c);
+}
+
+static const struct gw_call_ops get_ops = {get_on_msg, gw_read_on_retry, gw_read_on_deadline};
+
+void gw_kv_get_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+{
+	struct gw_key key;
+	struct gw_query q;
+	if (gw_router_parse(gw, req, h, &key, &q) != 0)
+		return;
+	struct gw_call *c = gw_pending_start(gw, req, h, &get_ops, q.timeout_ms);
+	if (c == NULL) {
+		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		return;
+	}
+	c->key = key;
+	c->query = q;
+	c->send_query = get_send;
+	gw_read_start(gw, c);
+}

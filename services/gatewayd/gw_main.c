@@ -1,0 +1,224 @@
+/*
+ * gw_main.c - gatewayd: flags, the h2o server and its one event loop, the
+ * listening socket with its connection limit, the 10 ms tick, shutdown.
+ *
+ * One thread runs everything (see gw.h). SIGTERM or SIGINT stops accepting,
+ * gives waiting requests a moment to finish and exits 0.
+ */
+#include "gw.h"
+
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+#include "kv_opts.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define GW_ACCEPT_BATCH   64
+#define GW_LISTEN_BACKLOG 1024
+#define GW_STOP_GRACE_MS  2000u
+
+static volatile sig_atomic_t gw_signalled;
+
+static void gw_on_signal(int sig)
+{
+	gw_signalled = sig;
+}
+
+static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char **argv)
+{
+	const struct kv_opt opts[] = {
+	    {"node-id", KV_OPT_U64, &cfg->node_id, NULL, 1, UINT64_MAX, 1,
+	     "this node's id (as in --gateways and raftd's --peers)"},
+	    {"listen", KV_OPT_STR, &cfg->listen, "127.0.0.1:4001", 0, 0, 0,
+	     "HTTP address host:port"},
+	    {"gateways", KV_OPT_STR, &cfg->gateways, "", 0, 0, 0,
+	     "every node's gateway URL: 1=http://127.0.0.1:4001,2=..."},
+	    {"data-dir", KV_OPT_STR, &cfg->data_dir, "./data", 0, 0, 0, "the node's directory"},
+	    {"sock-dir", KV_OPT_STR, &cfg->sock_dir, "", 0, 0, 0,
+	     "directory of the node's ipc:// sockets (default <data-dir>/sock)"},
+	    {"max-value-bytes", KV_OPT_U64, &cfg->max_value_bytes, "1048576", 1,
+	     KV_VALUE_BYTES_MAX_LIMIT, 0, "largest value accepted (413 past it)"},
+	    {"max-inflight", KV_OPT_U64, &cfg->max_inflight, "1024", 1, 65534, 0,
+	     "requests waiting on raftd or storaged (429 past it)"},
+	    {"timeout-ms", KV_OPT_U64, &cfg->timeout_ms, "5000", KV_HTTP_TIMEOUT_MS_MIN,
+	     KV_HTTP_TIMEOUT_MS_MAX, 0, "default request deadline (?timeout= overrides)"},
+	    {"log-level", KV_OPT_STR, &cfg->log_level, "info", 0, 0, 0,
+	     "debug, info, warn or error"},
+	};
+	return kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "gatewayd",
+	                     "the HTTP API of a raftkv node");
+}
+
+static void gw_on_conn_close(void *data)
+{
+	struct gw *gw = data;
+	gw->connections--;
+}
+
+static void gw_on_accept(h2o_socket_t *listener, const char *err)
+{
+	struct gw *gw = listener->data;
+	if (err != NULL)
+		return;
+	for (int i = 0; i < GW_ACCEPT_BATCH; i++) {
+		h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+		if (sock == NULL)
+			return;
+		if (gw->connections >= KV_HTTP_CONNECTIONS_MAX) {
+			h2o_socket_close(sock); /* past the limit: refuse at once */
+			continue;
+		}
+		gw->connections++;
+		sock->on_close.cb = gw_on_conn_close;
+		sock->on_close.data = gw;
+		h2o_accept(&gw->accept_ctx, sock);
+	}
+}
+
+static int gw_listen(struct gw *gw)
+{
+	char host[64];
+	const char *colon = strrchr(gw->cfg.listen, ':');
+	uint64_t port = 0;
+	if (colon == NULL || (size_t)(colon - gw->cfg.listen) >= sizeof(host) ||
+	    gw_route_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
+		return KV_EINVAL;
+	memcpy(host, gw->cfg.listen, (size_t)(colon - gw->cfg.listen));
+	host[colon - gw->cfg.listen] = '\0';
+	struct sockaddr_in sin = {0};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+		return KV_EINVAL;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return kv_err_from_errno(errno);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(fd, GW_LISTEN_BACKLOG) != 0) {
+		int err = kv_err_from_errno(errno);
+		KV_LOG_ERROR(GW_SVC, "cannot listen", "listen=%s err=\"%s\"", gw->cfg.listen,
+		             strerror(errno));
+		close(fd);
+		return err;
+	}
+	gw->listener = h2o_evloop_socket_create(gw->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	gw->listener->data = gw;
+	h2o_socket_read_start(gw->listener, gw_on_accept);
+	return 0;
+}
+
+static void gw_on_tick(h2o_timeout_entry_t *entry)
+{
+	struct gw *gw = H2O_STRUCT_FROM_MEMBER(struct gw, tick_entry, entry);
+	uint64_t now = kv_clock_mono_ms();
+	gw_zmq_drain(gw);
+	gw_status_poll(gw, now);
+	gw_pending_sweep(gw, now);
+	h2o_timeout_link(gw->ctx.loop, &gw->tick, &gw->tick_entry);
+}
+
+static void gw_setup_h2o(struct gw *gw)
+{
+	h2o_config_init(&gw->globalconf);
+	gw->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("raftkv-gatewayd"));
+	/* one byte over: the handler answers 413 in JSON; larger bodies h2o refuses unread */
+	gw->globalconf.max_request_entity_size = (size_t)gw->cfg.max_value_bytes + 1;
+	gw->globalconf.http1.req_timeout = GW_SLOWLORIS_MS;
+	gw->globalconf.http1.upgrade_to_http2 = 0;
+	h2o_hostconf_t *host =
+	    h2o_config_register_host(&gw->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	gw_router_register(h2o_config_register_path(host, "/", 0), gw);
+	h2o_context_init(&gw->ctx, h2o_evloop_create(), &gw->globalconf);
+	gw->accept_ctx.ctx = &gw->ctx;
+	gw->accept_ctx.hosts = gw->globalconf.hosts;
+	h2o_timeout_init(gw->ctx.loop, &gw->tick, GW_TICK_MS);
+	gw->tick_entry.cb = gw_on_tick;
+	h2o_timeout_link(gw->ctx.loop, &gw->tick, &gw->tick_entry);
+}
+
+/* The defaults that depend on other flags, and the directories the sockets live in. */
+static int gw_prepare_dirs(struct gw_config *cfg, char *sock_dir, size_t cap)
+{
+	if (cfg->sock_dir[0] == '\0') {
+		int n = snprintf(sock_dir, cap, "%s/sock", cfg->data_dir);
+		if (n < 0 || (size_t)n >= cap)
+			return KV_EINVAL;
+		cfg->sock_dir = sock_dir;
+	}
+	if ((mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST) ||
+	    (mkdir(cfg->sock_dir, 0755) != 0 && errno != EEXIST)) {
+		KV_LOG_ERROR(GW_SVC, "cannot create directory", "err=\"%s\"", strerror(errno));
+		return KV_EIO;
+	}
+	return 0;
+}
+
+static void gw_stop(struct gw *gw)
+{
+	KV_LOG_INFO(GW_SVC, "stopping", "signal=%d inflight=%u", (int)gw_signalled,
+	            gw->pending.used);
+	gw->stopping = 1;
+	h2o_socket_read_stop(gw->listener);
+	h2o_socket_close(gw->listener);
+	gw->listener = NULL;
+	h2o_context_request_shutdown(&gw->ctx);
+	uint64_t until = kv_clock_mono_ms() + GW_STOP_GRACE_MS;
+	while (gw->pending.used > 0 && kv_clock_mono_ms() < until)
+		h2o_evloop_run(gw->ctx.loop, (int32_t)GW_TICK_MS);
+}
+
+static int gw_run(struct gw *gw)
+{
+	static char sock_dir[512];
+	if (gw_prepare_dirs(&gw->cfg, sock_dir, sizeof(sock_dir)) != 0)
+		return 1;
+	if (gw_pending_init(&gw->pending, (uint32_t)gw->cfg.max_inflight) != 0)
+		return 1;
+	gw_setup_h2o(gw);
+	if (gw_forward_init(gw) != 0 || gw_zmq_open(gw) != 0 || gw_listen(gw) != 0) {
+		KV_LOG_ERROR(GW_SVC, "cannot start", "listen=%s sock_dir=%s", gw->cfg.listen,
+		             gw->cfg.sock_dir);
+		return 1;
+	}
+	KV_LOG_INFO(GW_SVC, "listening", "node_id=%llu listen=%s sock_dir=%s peers=%u",
+	            (unsigned long long)gw->cfg.node_id, gw->cfg.listen, gw->cfg.sock_dir,
+	            gw->n_peers);
+	while (!gw_signalled)
+		h2o_evloop_run(gw->ctx.loop, INT32_MAX);
+	gw_stop(gw);
+	gw_zmq_close(gw);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct gw gw; /* large (metrics tables): not on the stack */
+	enum kv_opts_result r = gw_parse_flags(&gw.cfg, argc, argv);
+	if (r != KV_OPTS_OK)
+		return r == KV_OPTS_HELP ? 0 : 2;
+	enum kv_log_level level;
+	if (kv_log_parse_level(gw.cfg.log_level, &level) != 0) {
+		fprintf(stderr, "error: --log-level: \"%s\" is not debug, info, warn or error\n",
+		        gw.cfg.log_level);
+		return 2;
+	}
+	kv_log_set_level(level);
+	struct sigaction sa = {0};
+	sa.sa_handler = gw_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return gw_run(&gw);
+}

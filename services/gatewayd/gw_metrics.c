@@ -1,0 +1,161 @@
+/*
+ * gw_metrics.c - GET /metrics in the Prometheus text format (0.0.4): HTTP
+ * request counts and latencies kept here, Raft, WAL and LMDB figures from
+ * the cached STATUS and STATS. Loop thread only.
+ */
+#include "gw.h"
+
+#include "kv_clock.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GW_METRICS_BODY_MAX (256u << 10)
+
+static const int metric_codes[GW_METRIC_CODES - 1] = {200, 400, 404, 405, 409, 412, 413, 414,
+                                                      429, 431, 500, 502, 503, 504, 507};
+/* upper bounds in microseconds; the last bucket is +Inf */
+static const uint64_t metric_bounds_us[GW_METRIC_BUCKETS - 1] = {
+    1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
+
+static int metric_code_index(int status)
+{
+	for (int i = 0; i < GW_METRIC_CODES - 1; i++)
+		if (metric_codes[i] == status)
+			return i;
+	return GW_METRIC_CODES - 1; /* counted as "other" */
+}
+
+void gw_metrics_record(struct gw *gw, const struct gw_http *h, int status)
+{
+	struct gw_metrics *m = &gw->metrics;
+	unsigned r = (unsigned)h->route < GW_ROUTE_COUNT ? (unsigned)h->route : 0;
+	unsigned me = (unsigned)h->method < GW_M_COUNT ? (unsigned)h->method : 0;
+	m->requests[r][me][metric_code_index(status)]++;
+	uint64_t us = kv_clock_mono_us() - h->start_us;
+	int b = 0;
+	while (b < GW_METRIC_BUCKETS - 1 && us > metric_bounds_us[b])
+		b++;
+	m->duration_buckets[r][b]++;
+	m->duration_count[r]++;
+	m->duration_sum_us[r] += us;
+}
+
+static void metrics_printf(struct gw_json *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void metrics_printf(struct gw_json *j, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		gw_json_raw(j, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void metrics_requests(struct gw *gw, struct gw_json *j)
+{
+	metrics_printf(j, "# HELP raftkv_http_requests_total HTTP requests answered.\n"
+	                  "# TYPE raftkv_http_requests_total counter\n");
+	for (int r = 0; r < GW_ROUTE_COUNT; r++)
+		for (int me = 0; me < GW_M_COUNT; me++)
+			for (int c = 0; c < GW_METRIC_CODES; c++) {
+				uint64_t v = gw->metrics.requests[r][me][c];
+				if (v == 0)
+					continue;
+				char code[8];
+				if (c < GW_METRIC_CODES - 1)
+					snprintf(code, sizeof(code), "%d", metric_codes[c]);
+				else
+					snprintf(code, sizeof(code), "other");
+				metrics_printf(
+				    j,
+				    "raftkv_http_requests_total{route=\"%s\",method=\"%s\","
+				    "code=\"%s\"} %" PRIu64 "\n",
+				    gw_route_name(r), gw_route_method_name(me), code, v);
+			}
+}
+
+static void metrics_durations(struct gw *gw, struct gw_json *j)
+{
+	metrics_printf(j,
+	               "# HELP raftkv_http_request_duration_seconds Time from request to answer.\n"
+	               "# TYPE raftkv_http_request_duration_seconds histogram\n");
+	const struct gw_metrics *m = &gw->metrics;
+	for (int r = 0; r < GW_ROUTE_COUNT; r++) {
+		if (m->duration_count[r] == 0)
+			continue;
+		uint64_t cum = 0;
+		for (int b = 0; b < GW_METRIC_BUCKETS; b++) {
+			cum += m->duration_buckets[r][b];
+			char le[24];
+			if (b < GW_METRIC_BUCKETS - 1)
+				snprintf(le, sizeof(le), "%g", (double)metric_bounds_us[b] / 1e6);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			metrics_printf(j,
+			               "raftkv_http_request_duration_seconds_bucket{route=\"%s\","
+			               "le=\"%s\"} %" PRIu64 "\n",
+			               gw_route_name(r), le, cum);
+		}
+		metrics_printf(j, "raftkv_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+		               gw_route_name(r), (double)m->duration_sum_us[r] / 1e6);
+		metrics_printf(
+		    j, "raftkv_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
+		    gw_route_name(r), m->duration_count[r]);
+	}
+}
+
+static void metrics_one(struct gw_json *j, const char *name, const char *type, const char *help,
+                        double v)
+{
+	metrics_printf(j, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name,
+	               v);
+}
+
+static void metrics_node(struct gw *gw, struct gw_json *j)
+{
+	const struct gw_status *s = &gw->status;
+	const struct gw_stats *st = &gw->stats;
+	metrics_one(j, "raftkv_raft_term", "gauge", "The current Raft term.", (double)s->term);
+	metrics_one(j, "raftkv_raft_role", "gauge",
+	            "Raft role: 0 unknown, 1 follower, 2 precandidate, 3 candidate, 4 leader.",
+	            s->valid ? (double)s->role : 0);
+	metrics_one(j, "raftkv_raft_commit_index", "gauge", "The commit index.",
+	            (double)s->commit_index);
+	metrics_one(j, "raftkv_raft_applied_index", "gauge", "The applied index.",
+	            (double)(st->valid ? st->applied_index : s->applied_index));
+	metrics_one(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.",
+	            (double)s->wal_fsyncs);
+	metrics_one(j, "raftkv_wal_fsync_seconds_total", "counter", "Time spent in WAL fdatasync.",
+	            (double)s->wal_fsync_us_total / 1e6);
+	metrics_one(j, "raftkv_wal_fsync_seconds_max", "gauge", "The slowest WAL fdatasync.",
+	            (double)s->wal_fsync_us_max / 1e6);
+	metrics_one(j, "raftkv_forwarded_requests_total", "counter",
+	            "Writes forwarded to the leader's gateway.", (double)gw->metrics.forwarded);
+	metrics_one(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.",
+	            (double)st->map_bytes);
+	metrics_one(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
+	            (double)st->used_bytes);
+	metrics_one(j, "raftkv_inflight_requests", "gauge",
+	            "Requests waiting on raftd, storaged or the leader.", (double)gw->pending.used);
+	metrics_one(j, "raftkv_peer_messages_dropped_total", "counter",
+	            "Peer messages raftd dropped (malformed, unknown sender, overflow).",
+	            (double)s->peer_msgs_dropped);
+}
+
+void gw_metrics_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+{
+	struct gw_json j;
+	gw_json_init(&j, GW_METRICS_BODY_MAX);
+	metrics_requests(gw, &j);
+	metrics_durations(gw, &j);
+	metrics_node(gw, &j);
+	gw_reply_send(gw, h, 200, "text/plain; version=0.0.4", j.buf ? j.buf : "", j.len, 0);
+	gw_json_free(&j);
+}

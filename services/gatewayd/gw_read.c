@@ -1,0 +1,110 @@
+/*
+ * gw_read.c - the read path shared by GET and LIST: a linearizable read asks
+ * raftd for a read index (raftd asks the leader when it is a follower) and
+ * then has storaged answer once it has applied that index; a stale read asks
+ * storaged at once. Loop thread only.
+ */
+#include "gw.h"
+
+#include "gw_errors.h"
+#include "kv_clock.h"
+#include "kv_err.h"
+
+#define GW_READ_RETRY_MS 20u /* a read index refused for want of a leader is asked again */
+
+static void read_wait(struct gw_call *c)
+{
+	c->state = GW_CALL_WAIT_LEADER;
+	c->retry_at_ms = kv_clock_mono_ms() + GW_READ_RETRY_MS;
+}
+
+static void read_query(struct gw *gw, struct gw_call *c)
+{
+	c->state = GW_CALL_QUERY;
+	if (c->send_query(gw, c) != 0) {
+		gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "storaged is not connected", NULL);
+		gw_pending_end(gw, c);
+	}
+}
+
+static void read_ask_index(struct gw *gw, struct gw_call *c)
+{
+	struct proto_local m = {0};
+	m.type = PROTO_READ_INDEX;
+	m.req_id = gw_pending_next_id(gw, c);
+	if (gw_zmq_send(gw, 1, &m) != 0) {
+		read_wait(c); /* raftd is down or restarting */
+		return;
+	}
+	c->state = GW_CALL_READ_INDEX;
+}
+
+void gw_read_start(struct gw *gw, struct gw_call *c)
+{
+	if (c->query.consistency == GW_STALE) {
+		c->read_index = 0;
+		read_query(gw, c);
+		return;
+	}
+	read_ask_index(gw, c);
+}
+
+int gw_read_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+{
+	if (m->type != PROTO_READ_INDEX_RESP)
+		return 0;
+	if (c->state != GW_CALL_READ_INDEX)
+		return 1;
+	switch (m->status) {
+	case 0:
+		c->read_index = m->index;
+		read_query(gw, c);
+		break;
+	case KV_ENOLEADER:
+	case KV_ENOTLEADER:
+	case KV_EUNAVAIL:
+	case KV_ETIMEDOUT:
+	case KV_ESTALE:
+		/* no leader could confirm the index: wait within the deadline */
+		gw_status_refresh(gw);
+		read_wait(c);
+		break;
+	default:
+		gw_read_fail(gw, c, m->status);
+	}
+	return 1;
+}
+
+void gw_read_fail(struct gw *gw, struct gw_call *c, int err)
+{
+	if (err == KV_ETIMEDOUT) {
+		gw_reply_kv_error(gw, &c->http, err,
+		                  "this node did not apply the read index before the deadline",
+		                  NULL);
+	} else {
+		gw_reply_kv_error(gw, &c->http, err, NULL, NULL);
+	}
+	gw_pending_end(gw, c);
+}
+
+void gw_read_on_retry(struct gw *gw, struct gw_call *c)
+{
+	if (c->state == GW_CALL_WAIT_LEADER)
+		read_ask_index(gw, c);
+}
+
+void gw_read_on_deadline(struct gw *gw, struct gw_call *c)
+{
+	if (c->state == GW_CALL_WAIT_LEADER || c->state == GW_CALL_READ_INDEX) {
+		if (gw_status_leader(gw) == 0) {
+			gw_reply_no_leader(gw, &c->http, KV_ENOLEADER);
+		} else {
+			gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL,
+			                  "no read index was confirmed before the deadline", NULL);
+		}
+	} else {
+		gw_reply_kv_error(gw, &c->http, KV_ETIMEDOUT,
+		                  "storaged did not answer before the deadline", NULL);
+	}
+	gw_pending_end(gw, c);
+}

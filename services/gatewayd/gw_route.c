@@ -1,0 +1,286 @@
+/*
+ * gw_route.c - path and method dispatch, key decoding, query and header
+ * parsing for gatewayd. Pure; runs on the loop thread and in unit tests.
+ */
+#include "gw_route.h"
+
+#include "kv_err.h"
+
+#include <string.h>
+
+#define GW_KV_PREFIX "/v1/kv/"
+
+static const char *const route_names[GW_ROUTE_COUNT] = {
+    "none", "kv", "kv_list", "status", "livez", "readyz", "metrics",
+};
+
+static const char *const method_names[GW_M_COUNT] = {"other", "GET", "HEAD", "PUT", "DELETE"};
+
+static int route_is(const char *path, size_t len, const char *want)
+{
+	return len == strlen(want) && memcmp(path, want, len) == 0;
+}
+
+enum gw_route_id gw_route_match(const char *path, size_t len)
+{
+	size_t plen = strlen(GW_KV_PREFIX);
+	if (len >= plen && memcmp(path, GW_KV_PREFIX, plen) == 0)
+		return GW_ROUTE_KV_KEY;
+	if (route_is(path, len, "/v1/kv"))
+		return GW_ROUTE_KV_LIST;
+	if (route_is(path, len, "/v1/status"))
+		return GW_ROUTE_STATUS;
+	if (route_is(path, len, "/livez"))
+		return GW_ROUTE_LIVEZ;
+	if (route_is(path, len, "/readyz"))
+		return GW_ROUTE_READYZ;
+	if (route_is(path, len, "/metrics"))
+		return GW_ROUTE_METRICS;
+	return GW_ROUTE_NONE;
+}
+
+const char *gw_route_name(enum gw_route_id route)
+{
+	return (unsigned)route < GW_ROUTE_COUNT ? route_names[route] : "none";
+}
+
+enum gw_method gw_route_method(const char *method, size_t len)
+{
+	for (int m = GW_M_GET; m < GW_M_COUNT; m++)
+		if (route_is(method, len, method_names[m]))
+			return (enum gw_method)m;
+	return GW_M_OTHER;
+}
+
+const char *gw_route_method_name(enum gw_method m)
+{
+	return (unsigned)m < GW_M_COUNT ? method_names[m] : "other";
+}
+
+int gw_route_allows(enum gw_route_id route, enum gw_method m)
+{
+	switch (route) {
+	case GW_ROUTE_KV_KEY:
+		return m == GW_M_GET || m == GW_M_HEAD || m == GW_M_PUT || m == GW_M_DELETE;
+	case GW_ROUTE_NONE:
+		return 1; /* a 404 whatever the method */
+	default:
+		return m == GW_M_GET || m == GW_M_HEAD;
+	}
+}
+
+const char *gw_route_allow_header(enum gw_route_id route)
+{
+	return route == GW_ROUTE_KV_KEY ? "GET, HEAD, PUT, DELETE" : "GET, HEAD";
+}
+
+static int route_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes src into out (at most KV_KEY_BYTES_MAX bytes). plus_space:
+ * '+' means ' ' (query strings, as in HTML forms); in a path '+' is itself.
+ */
+static int route_pct_decode(const char *src, size_t len, int plus_space, struct gw_key *out)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)src[i];
+		if (c == '%') {
+			if (len - i < 3)
+				return KV_EINVAL;
+			int hi = route_hex(src[i + 1]), lo = route_hex(src[i + 2]);
+			if (hi < 0 || lo < 0)
+				return KV_EINVAL;
+			c = (uint8_t)(hi << 4 | lo);
+			i += 2;
+		} else if (c == '+' && plus_space) {
+			c = ' ';
+		}
+		if (n == KV_KEY_BYTES_MAX)
+			return KV_ETOOLARGE;
+		out->bytes[n++] = c;
+	}
+	out->len = n;
+	return 0;
+}
+
+int gw_route_key(const char *raw, size_t len, struct gw_key *out)
+{
+	out->len = 0;
+	if (len == 0)
+		return KV_EINVAL;
+	int err = route_pct_decode(raw, len, 0, out);
+	if (err == 0 && out->len == 0)
+		return KV_EINVAL;
+	return err;
+}
+
+int gw_route_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	if (len == 0)
+		return KV_EINVAL;
+	uint64_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return KV_EINVAL;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return KV_ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* timeout=: milliseconds, "250ms" or "5s"; within the KV_HTTP_TIMEOUT_MS bounds. */
+static int route_timeout(const char *v, size_t len, uint64_t *ms, uint64_t *limit)
+{
+	uint64_t mult = 1;
+	if (len > 2 && memcmp(v + len - 2, "ms", 2) == 0) {
+		len -= 2;
+	} else if (len > 1 && v[len - 1] == 's') {
+		len -= 1;
+		mult = 1000;
+	}
+	uint64_t n = 0;
+	int err = gw_route_parse_u64(v, len, &n);
+	if (err == KV_EINVAL)
+		return err;
+	n = (err == KV_ERANGE || n > UINT64_MAX / mult) ? UINT64_MAX : n * mult;
+	if (n < KV_HTTP_TIMEOUT_MS_MIN || n > KV_HTTP_TIMEOUT_MS_MAX) {
+		*limit =
+		    n < KV_HTTP_TIMEOUT_MS_MIN ? KV_HTTP_TIMEOUT_MS_MIN : KV_HTTP_TIMEOUT_MS_MAX;
+		return KV_ERANGE;
+	}
+	*ms = n;
+	return 0;
+}
+
+static int route_limit(const char *v, size_t len, uint32_t *out, uint64_t *limit)
+{
+	uint64_t n = 0;
+	int err = gw_route_parse_u64(v, len, &n);
+	if (err == KV_EINVAL)
+		return err;
+	if (err == KV_ERANGE || n < 1 || n > KV_LIST_LIMIT_MAX) {
+		*limit = KV_LIST_LIMIT_MAX;
+		return KV_ERANGE;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+enum route_param { P_TIMEOUT, P_CONSISTENCY, P_ENCODING, P_LIMIT, P_PREFIX, P_AFTER, P_COUNT };
+static const char *const param_names[P_COUNT] = {"timeout", "consistency", "encoding",
+                                                 "limit",   "prefix",      "after"};
+
+/* Applies one known parameter's value to q. */
+static int route_param_set(enum route_param p, const char *v, size_t len, struct gw_query *q,
+                           uint64_t *limit)
+{
+	switch (p) {
+	case P_TIMEOUT:
+		return route_timeout(v, len, &q->timeout_ms, limit);
+	case P_CONSISTENCY:
+		if (route_is(v, len, "linearizable"))
+			q->consistency = GW_LINEARIZABLE;
+		else if (route_is(v, len, "stale"))
+			q->consistency = GW_STALE;
+		else
+			return KV_EINVAL;
+		return 0;
+	case P_ENCODING:
+		if (route_is(v, len, "base64"))
+			q->base64 = 1;
+		else if (route_is(v, len, "utf8") || route_is(v, len, "utf-8"))
+			q->base64 = 0;
+		else
+			return KV_EINVAL;
+		return 0;
+	case P_LIMIT:
+		return route_limit(v, len, &q->limit, limit);
+	case P_PREFIX:
+	case P_AFTER: {
+		int err = route_pct_decode(v, len, 1, p == P_PREFIX ? &q->prefix : &q->after);
+		if (err == KV_ETOOLARGE) {
+			*limit = KV_KEY_BYTES_MAX;
+			return KV_ERANGE;
+		}
+		return err;
+	}
+	default:
+		return KV_EINVAL;
+	}
+}
+
+int gw_route_query(const char *qs, size_t len, uint64_t timeout_ms_default, struct gw_query *q,
+                   const char **what, uint64_t *limit)
+{
+	memset(q, 0, sizeof(*q));
+	q->timeout_ms = timeout_ms_default;
+	q->consistency = GW_LINEARIZABLE;
+	q->limit = KV_LIST_LIMIT_DEFAULT;
+	*what = "query";
+	*limit = 0;
+	unsigned seen = 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t end = i;
+		while (end < len && qs[end] != '&')
+			end++;
+		size_t eq = i;
+		while (eq < end && qs[eq] != '=')
+			eq++;
+		for (int p = 0; p < P_COUNT; p++) {
+			if (!route_is(qs + i, eq - i, param_names[p]))
+				continue;
+			*what = param_names[p];
+			if (seen & (1u << p))
+				return KV_EINVAL; /* a repeated parameter is ambiguous */
+			seen |= 1u << p;
+			const char *v = eq < end ? qs + eq + 1 : qs + end;
+			int err = route_param_set((enum route_param)p, v, (size_t)(qs + end - v), q,
+			                          limit);
+			if (err != 0)
+				return err;
+		}
+		i = end + 1;
+	}
+	*what = NULL;
+	return 0;
+}
+
+int gw_route_if_match(const char *v, size_t len, uint64_t *index)
+{
+	if (len >= 2 && v[0] == 'W' && v[1] == '/') {
+		v += 2;
+		len -= 2;
+	}
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v++;
+		len -= 2;
+	}
+	int err = gw_route_parse_u64(v, len, index);
+	return err == 0 ? 0 : KV_EINVAL;
+}
+
+int gw_route_if_none_match(const char *v, size_t len)
+{
+	return route_is(v, len, "*") ? 0 : KV_EINVAL;
+}
+
+int gw_route_idempotency_key(const char *v, size_t len)
+{
+	if (len == 0)
+		return KV_EINVAL;
+	return len > KV_IDEMPOTENCY_KEY_BYTES_MAX ? KV_ETOOLARGE : 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * gw_route.h - what an HTTP request asks for: the route of its path, the
+ * methods that route allows, the key, the query parameters and the
+ * condition headers, decoded and checked against the limits of API.md.
+ *
+ * Pure code (no h2o): values in, values out; any thread. Every function
+ * returns 0 or a negative KV_E* code, and on error names the offending
+ * parameter in *what (a static string) and a bound in *limit where one applies.
+ */
+#ifndef RAFTKV_GW_ROUTE_H
+#define RAFTKV_GW_ROUTE_H
+
+#include "kv_limits.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum gw_route_id {
+	GW_ROUTE_NONE = 0, /* 404 */
+	GW_ROUTE_KV_KEY,   /* /v1/kv/{key} */
+	GW_ROUTE_KV_LIST,  /* /v1/kv */
+	GW_ROUTE_STATUS,   /* /v1/status */
+	GW_ROUTE_LIVEZ,
+	GW_ROUTE_READYZ,
+	GW_ROUTE_METRICS,
+	GW_ROUTE_COUNT,
+};
+
+enum gw_method { GW_M_OTHER = 0, GW_M_GET, GW_M_HEAD, GW_M_PUT, GW_M_DELETE, GW_M_COUNT };
+
+enum gw_consistency { GW_LINEARIZABLE = 0, GW_STALE = 1 };
+
+/* A key or a key-like parameter: decoded bytes. */
+struct gw_key {
+	uint32_t len;
+	uint8_t bytes[KV_KEY_BYTES_MAX];
+};
+
+struct gw_query {
+	uint64_t timeout_ms;  /* KV_HTTP_TIMEOUT_MS_MIN..MAX; the default when absent */
+	uint8_t consistency;  /* enum gw_consistency */
+	uint8_t base64;       /* ?encoding=base64 */
+	uint32_t limit;       /* 1..KV_LIST_LIMIT_MAX */
+	struct gw_key prefix; /* may be empty */
+	struct gw_key after;  /* may be empty: from the start */
+};
+
+/* The route of an abs-path (the query excluded); the label "kv", "status"... for metrics. */
+enum gw_route_id gw_route_match(const char *path, size_t len);
+const char *gw_route_name(enum gw_route_id route);
+
+/* The method of a request line's method token, and its name for metrics. */
+enum gw_method gw_route_method(const char *method, size_t len);
+const char *gw_route_method_name(enum gw_method m);
+
+/* 1 when route serves method; the value of Allow for the route. */
+int gw_route_allows(enum gw_route_id route, enum gw_method m);
+const char *gw_route_allow_header(enum gw_route_id route);
+
+/*
+ * Decodes the key of /v1/kv/{key}: raw is the path after "/v1/kv/" up to the
+ * query. Percent escapes are decoded; every other byte is taken as is, so a
+ * key is any 1..KV_KEY_BYTES_MAX bytes: "/", "../", %00 and invalid UTF-8 are
+ * opaque key bytes that round-trip (API.md: "percent-decoded, may contain /").
+ * Errors: KV_EINVAL (empty, "%zz", a truncated "%0"), KV_ETOOLARGE (> limit).
+ */
+int gw_route_key(const char *raw, size_t len, struct gw_key *out);
+
+/*
+ * Parses the query string (after '?', may be empty) into q, starting from the
+ * defaults (timeout_ms_default, linearizable, limit KV_LIST_LIMIT_DEFAULT).
+ * Known parameters: timeout (ms, or with an "ms" or "s" suffix), consistency
+ * (linearizable|stale), encoding (base64|utf8), limit, prefix, after.
+ * Unknown parameters are ignored, a repeated known one is an error.
+ * Errors: KV_EINVAL (malformed), KV_ERANGE (out of bounds; *limit says the bound).
+ */
+int gw_route_query(const char *qs, size_t len, uint64_t timeout_ms_default, struct gw_query *q,
+                   const char **what, uint64_t *limit);
+
+/* If-Match: "<n>" (also a bare n, or W/"<n>") -> *index. KV_EINVAL otherwise. */
+int gw_route_if_match(const char *v, size_t len, uint64_t *index);
+
+/* If-None-Match: only "*" is meaningful for a key-value store; KV_EINVAL otherwise. */
+int gw_route_if_none_match(const char *v, size_t len);
+
+/* Idempotency-Key: 1..KV_IDEMPOTENCY_KEY_BYTES_MAX bytes; KV_EINVAL or KV_ETOOLARGE. */
+int gw_route_idempotency_key(const char *v, size_t len);
+
+/* A decimal u64 without sign or spaces; KV_EINVAL or KV_ERANGE on overflow. */
+int gw_route_parse_u64(const char *s, size_t len, uint64_t *out);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * gw_status.c - what this gateway knows of its node: raftd's STATUS and
+ * storaged's STATS, polled every GW_POLL_MS and cached; GET /v1/status asks
+ * raftd afresh. Loop thread only.
+ */
+#include "gw.h"
+
+#include "gw_errors.h"
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <string.h>
+
+#define GW_STATUS_BODY_MAX (16u << 10)
+
+static uint64_t status_copy_str(char *dst, size_t cap, struct proto_bytes b)
+{
+	size_t n = b.len < cap - 1 ? b.len : cap - 1;
+	memcpy(dst, b.ptr, n);
+	dst[n] = '\0';
+	return n;
+}
+
+void gw_status_update(struct gw *gw, const struct proto_local *m)
+{
+	struct gw_status *s = &gw->status;
+	uint64_t old_leader = s->valid ? s->leader_id : 0;
+	s->valid = 1;
+	s->at_ms = kv_clock_mono_ms();
+	s->term = m->term;
+	s->leader_id = m->leader_id;
+	s->commit_index = m->commit_index;
+	s->applied_index = m->applied_index;
+	s->last_index = m->last_index;
+	s->role = m->role;
+	s->is_learner = m->is_learner;
+	s->wal_fsyncs = m->wal_fsyncs;
+	s->wal_fsync_us_total = m->wal_fsync_us_total;
+	s->wal_fsync_us_max = m->wal_fsync_us_max;
+	s->peer_msgs_dropped = m->peer_msgs_dropped;
+	s->n_members = m->n_members < RAFT_NODES_MAX ? m->n_members : RAFT_NODES_MAX;
+	for (uint32_t i = 0; i < s->n_members; i++) {
+		s->members[i].id = m->members[i].id;
+		s->members[i].role = m->members[i].role;
+		status_copy_str(s->members[i].addr, sizeof(s->members[i].addr), m->members[i].addr);
+	}
+	if (old_leader != s->leader_id)
+		KV_LOG_INFO(GW_SVC, "leader changed", "leader=%llu term=%llu",
+		            (unsigned long long)s->leader_id, (unsigned long long)s->term);
+}
+
+void gw_stats_update(struct gw *gw, const struct proto_local *m)
+{
+	struct gw_stats *st = &gw->stats;
+	if (m->status != 0)
+		return;
+	st->valid = 1;
+	st->at_ms = kv_clock_mono_ms();
+	st->applied_index = m->applied_index;
+	st->term = m->term;
+	st->map_bytes = m->map_bytes;
+	st->used_bytes = m->used_bytes;
+	st->size = m->size;
+	st->full = m->full;
+}
+
+void gw_status_poll(struct gw *gw, uint64_t now_ms)
+{
+	if (now_ms < gw->next_poll_ms)
+		return;
+	gw->next_poll_ms = now_ms + GW_POLL_MS;
+	/* poll ids name slot 0xffff, which no call uses: the replies only update the caches */
+	struct gw_pending *p = &gw->pending;
+	p->counter = (p->counter + 1) & (UINT64_MAX >> 16);
+	struct proto_local m = {0};
+	m.req_id = p->counter << 16 | 0xffffu;
+	m.type = PROTO_STATUS_REQ;
+	gw_zmq_send(gw, 1, &m);
+	m.type = PROTO_STATS_REQ;
+	gw_zmq_send(gw, 0, &m);
+}
+
+void gw_status_refresh(struct gw *gw)
+{
+	gw->next_poll_ms = 0;
+}
+
+uint64_t gw_status_leader(const struct gw *gw)
+{
+	const struct gw_status *s = &gw->status;
+	if (!s->valid || kv_clock_mono_ms() - s->at_ms > GW_CACHE_FRESH_MS)
+		return 0;
+	return s->leader_id;
+}
+
+static const char *status_role(uint8_t role, int learner)
+{
+	if (learner)
+		return "learner";
+	switch (role) {
+	case RAFT_LEADER:
+		return "leader";
+	case RAFT_CANDIDATE:
+	case RAFT_PRECANDIDATE: /* PreVote is an implementation detail of candidacy */
+		return "candidate";
+	default:
+		return "follower";
+	}
+}
+
+const char *gw_status_role_name(const struct gw *gw)
+{
+	return status_role(gw->status.role, gw->status.is_learner);
+}
+
+const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id)
+{
+	for (uint32_t i = 0; i < gw->n_peers; i++)
+		if (gw->peers[i].id == id && id != 0)
+			return &gw->peers[i];
+	return NULL;
+}
+
+/* The JSON of GET /v1/status from a fresh STATUS_RESP. */
+static void status_format(struct gw *gw, struct gw_json *j)
+{
+	const struct gw_status *s = &gw->status;
+	gw_json_open(j, '{');
+	gw_json_kv_u64(j, "id", gw->cfg.node_id);
+	gw_json_kv_str(j, "role", gw_status_role_name(gw));
+	gw_json_kv_u64(j, "term", s->term);
+	const struct gw_peer *lp = gw_status_peer(gw, s->leader_id);
+	if (s->leader_id == 0) {
+		gw_json_kv_null(j, "leader");
+	} else {
+		gw_json_key(j, "leader");
+		gw_json_open(j, '{');
+		gw_json_kv_u64(j, "id", s->leader_id);
+		lp ? gw_json_kv_str(j, "url", lp->url) : gw_json_kv_null(j, "url");
+		gw_json_close(j, '}');
+	}
+	gw_json_kv_u64(j, "commit_index", s->commit_index);
+	gw_json_kv_u64(j, "applied_index", s->applied_index);
+	gw_json_kv_u64(j, "last_index", s->last_index);
+	gw_json_key(j, "members");
+	gw_json_open(j, '[');
+	for (uint32_t i = 0; i < s->n_members; i++) {
+		const struct gw_peer *p = gw_status_peer(gw, s->members[i].id);
+		gw_json_open(j, '{');
+		gw_json_kv_u64(j, "id", s->members[i].id);
+		gw_json_kv_str(j, "role", s->members[i].role == RAFT_LEARNER ? "learner" : "voter");
+		gw_json_kv_str(j, "peer_address", s->members[i].addr);
+		p ? gw_json_kv_str(j, "url", p->url) : gw_json_kv_null(j, "url");
+		gw_json_close(j, '}');
+	}
+	gw_json_close(j, ']');
+	gw_json_close(j, '}');
+	gw_json_raw(j, "\n", 1);
+}
+
+static void status_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+{
+	if (m->type != PROTO_STATUS_RESP)
+		return;
+	struct gw_json j;
+	gw_json_init(&j, GW_STATUS_BODY_MAX);
+	status_format(gw, &j);
+	gw_reply_send(gw, &c->http, 200, "application/json", j.buf, j.len, 0);
+	gw_json_free(&j);
+	gw_pending_end(gw, c);
+}
+
+static void status_on_deadline(struct gw *gw, struct gw_call *c)
+{
+	gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd did not answer", NULL);
+	gw_pending_end(gw, c);
+}
+
+static void status_on_retry(struct gw *gw, struct gw_call *c)
+{
+}
+
+static const struct gw_call_ops status_ops = {status_on_msg, status_on_retry, status_on_deadline};
+
+void gw_status_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+{
+	struct gw_call *c = gw_pending_start(gw, req, h, &status_ops, GW_STATUS_WAIT_MS);
+	if (c == NULL) {
+		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		return;
+	}
+	struct proto_local m = {0};
+	m.type = PROTO_STATUS_REQ;
+	m.req_id = c->req_id;
+	c->state = GW_CALL_STATUS;
+	if (gw_zmq_send(gw, 1, &m) != 0) {
+		gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd is not connected", NULL);
+		gw_pending_end(gw, c);
+	}
+}

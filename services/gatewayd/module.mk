@@ -1,0 +1,28 @@
+# services/gatewayd/module.mk - gatewayd, the HTTP API of a node (h2o 2.2.5 evloop).
+#
+# libgwcore.a holds the pure parts (routing, JSON, error bodies) that the
+# unit tests link; gatewayd links them with the h2o and ZeroMQ edges.
+
+GW_DIR := services/gatewayd
+GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_errors.c
+GW_SRCS := $(filter-out $(GW_CORE_SRCS),$(wildcard $(GW_DIR)/gw_*.c))
+GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
+	-lssl -lcrypto -lz -lzmq -lpthread
+
+# h2o's headers pick libuv unless told that the library is the evloop build
+$(BUILD)/$(GW_DIR)/%.o: CFLAGS += -DH2O_USE_LIBUV=0
+
+$(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
+	ar rcs $@ $^
+
+$(BUILD)/gatewayd: $(GW_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+		$(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+BINS += $(BUILD)/gatewayd
+
+TEST_LIBS_test_gw_route := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
+
+.PHONY: gatewayd gw-unit
+gatewayd: $(BUILD)/gatewayd
