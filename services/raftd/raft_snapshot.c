@@ -106,8 +106,14 @@ static void raft_snapshot_install(struct raft *r, const struct raft_msg *m)
 	u->has_snapshot_install = 1;
 	u->snapshot_install = in->snap;
 	raft_log_reset(&r->log, &in->snap);
+	/*
+	 * The snapshot is durable only once a PERSISTED event reports it: until
+	 * then acknowledge nothing past what was durable before (found by the
+	 * simulator: a heartbeat acked the snapshot's index before its fsync).
+	 */
+	if (r->durable > r->commit)
+		r->durable = r->commit;
 	r->commit = in->snap.index;
-	r->durable = in->snap.index;
 	r->emitted = in->snap.index; /* the state machine is replaced, not fed */
 	raft_membership_refresh(r);
 	in->active = 0;
