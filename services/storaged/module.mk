@@ -5,8 +5,12 @@ SM_SRCS := $(wildcard services/storaged/sm_*.c)
 SM_OBJS := $(SM_SRCS:%.c=$(BUILD)/%.o)
 STORAGED_SRCS := $(wildcard services/storaged/storaged_*.c)
 STORAGED_OBJS := $(STORAGED_SRCS:%.c=$(BUILD)/%.o)
-SM_LDLIBS := -llmdb
-STORAGED_LDLIBS := -llmdb -lzmq -lpthread
+SM_LDLIBS := -llmdb -lfiu
+STORAGED_LDLIBS := -llmdb -lfiu -lzmq -lpthread
+
+# libfiu fault points (sm_batch.c) are compiled in: inert until a test or
+# fiu-run enables them.
+$(BUILD)/services/storaged/sm_batch.o: CFLAGS += -DFIU_ENABLE
 
 $(BUILD)/libsm.a: $(SM_OBJS)
 	ar rcs $@ $^

@@ -3,11 +3,18 @@
  * transaction together with the applied index and term (F4): a crash at any
  * point leaves either the whole batch or none of it. Runs on storaged's loop
  * thread.
+ *
+ * Fault point (libfiu): "storaged/apply/before_commit" makes the batch fail
+ * as if the process died just before its commit.
+ * Planted bug for the tests (TESTING.md): -DSM_BUG_APPLIED_OUTSIDE_TXN
+ * commits the applied index in a transaction of its own, before the data.
  */
 #include "sm.h"
 
 #include "kv_assert.h"
 #include "kv_err.h"
+
+#include <fiu-local.h>
 
 /*
  * Finds the first entry past the applied index and checks that it and every
@@ -29,6 +36,23 @@ static int64_t sm_batch_first_new(const struct sm *sm, const struct raft_entry *
 	return i;
 }
 
+#ifdef SM_BUG_APPLIED_OUTSIDE_TXN
+/* The planted bug: the applied index committed apart from the data it describes. */
+static int sm_batch_bug_applied(struct sm *sm, const struct raft_entry *last)
+{
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(sm->env, NULL, 0, &txn);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	int err = sm_meta_write_applied(sm, txn, last->index, last->term);
+	if (err != 0) {
+		mdb_txn_abort(txn);
+		return err;
+	}
+	return sm_err_from_mdb(mdb_txn_commit(txn));
+}
+#endif
+
 int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
                    struct sm_result *results, uint32_t *n_results)
 {
@@ -40,6 +64,11 @@ int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 		return KV_ERANGE;
 	if ((uint32_t)first == n)
 		return 0; /* duplicates after a raftd restart: already applied */
+#ifdef SM_BUG_APPLIED_OUTSIDE_TXN
+	int bug_err = sm_batch_bug_applied(sm, &entries[n - 1]);
+	if (bug_err != 0)
+		return bug_err;
+#endif
 	MDB_txn *txn = NULL;
 	int rc = mdb_txn_begin(sm->env, NULL, 0, &txn);
 	if (rc != 0)
@@ -49,8 +78,12 @@ int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	for (uint32_t i = (uint32_t)first; i < n && err == 0; i++)
 		err = sm_apply_entry(sm, txn, &entries[i], &results[k++]);
 	const struct raft_entry *last = &entries[n - 1];
+#ifndef SM_BUG_APPLIED_OUTSIDE_TXN
 	if (err == 0)
 		err = sm_meta_write_applied(sm, txn, last->index, last->term);
+#endif
+	if (err == 0 && fiu_fail("storaged/apply/before_commit"))
+		err = KV_EIO;
 	if (err != 0)
 		goto out_abort_txn;
 	/* Durable before anyone hears of it: mdb_txn_commit syncs (no MDB_NOSYNC). */

@@ -16,6 +16,9 @@
 #include "proto.h"
 #include "sm.h"
 
+#define FIU_ENABLE 1 /* the real fiu_init(), not fiu.h's no-op */
+#include <fiu-control.h>
+#include <fiu.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +530,35 @@ static void test_one_txn(void **state)
 	    "checked: F4 - an aborted batch leaves applied index, data and sessions unchanged\n");
 }
 
+/*
+ * F4 through sm_apply_batch itself: the process "dies" at the fault point just
+ * before the commit. Fails with -DSM_BUG_APPLIED_OUTSIDE_TXN (planted bug).
+ */
+static void test_crash_before_commit(void **state)
+{
+	struct t_ctx *t = *state;
+	assert_int_equal(t_put(t, 1, "c4", "before", NULL), 0);
+	struct t_cmd c = {.op = PROTO_KV_PUT, .key = "c4", .value = "after", .idem = "c4-s"};
+	struct raft_entry b[2] = {t_noop(2), t_cmd_entry(t, 3, &c)};
+	struct sm_result res[2];
+	uint32_t n = 0;
+	assert_int_equal(fiu_init(0), 0);
+	assert_int_equal(fiu_enable("storaged/apply/before_commit", 1, NULL, FIU_ONETIME), 0);
+	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), KV_EIO);
+	fiu_disable("storaged/apply/before_commit");
+	sm_close(&t->sm);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
+	assert_int_equal(t->sm->applied_index, 1);
+	t_expect(t, "c4", "before", 1, 1);
+	/* The retry after restart applies it, and the session is recorded only now. */
+	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(res[1].index, 3);
+	t_expect(t, "c4", "after", 1, 3);
+	printf("checked: F4 - a crash before the batch commit leaves applied index 1 and the old "
+	       "data\n");
+}
+
 static int t_count_snapshots(const char *dir)
 {
 	int n = 0;
@@ -591,6 +623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_list, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_map_full, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_one_txn, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_before_commit, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_round_trip, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
