@@ -1,0 +1,489 @@
+/*
+ * test_raft_log.c - the Raft core's own tests: the metadata window
+ * (raft_log.c) directly, and the tricky parts of the core through
+ * raft_harness: ReadIndex batching, snapshots in chunks, membership rules,
+ * hostile messages, stale PERSISTED events. Each test prints what it checked.
+ */
+#include "raft_harness.h"
+#include "raft_internal.h"
+
+#include "kv_err.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* ---- the window, directly ---- */
+
+static struct raft_boot boot_of(const struct raft_entry *e, uint32_t n, uint64_t term)
+{
+	struct raft_boot b;
+
+	memset(&b, 0, sizeof(b));
+	b.hard_state.term = term;
+	b.snap_config.n = 1;
+	b.snap_config.members[0].id = 1;
+	b.snap_config.members[0].role = RAFT_VOTER;
+	b.n_entries = n;
+	b.entries = e;
+	return b;
+}
+
+static void test_window_append_truncate(void **state)
+{
+	struct raft_entry e[5];
+	struct raft_boot b;
+	struct raft_log log;
+
+	(void)state;
+	for (uint32_t i = 0; i < 5; i++)
+		e[i] = (struct raft_entry){.term = i < 3 ? 1 : 2,
+		                           .index = i + 1,
+		                           .type = RAFT_ENTRY_COMMAND,
+		                           .len = 10 + i};
+	b = boot_of(e, 5, 2);
+	assert_int_equal(raft_log_init(&log, &b), 0);
+	assert_int_equal(log.last_index, 5);
+	assert_int_equal(raft_log_term_at(&log, 0), 0);
+	assert_int_equal(raft_log_term_at(&log, 3), 1);
+	assert_int_equal(raft_log_term_at(&log, 4), 2);
+	assert_int_equal(raft_log_term_at(&log, 6), 0);
+	assert_int_equal(raft_log_meta(&log, 5)->len, 14);
+	assert_int_equal(raft_log_room(&log), RAFT_LOG_WINDOW - 5);
+	raft_log_truncate(&log, 3);
+	assert_int_equal(log.last_index, 3);
+	assert_int_equal(raft_log_term_at(&log, 4), 0);
+	assert_int_equal(raft_log_last_term(&log), 1);
+	printf("boot of 5 entries: terms 1,1,1,2,2 read back; truncate after 3 leaves 1..3, "
+	       "term_at(4) = 0\n");
+	raft_log_free(&log);
+}
+
+static void test_window_wraps_and_fills(void **state)
+{
+	struct raft_boot b = boot_of(NULL, 0, 3);
+	struct raft_log log;
+	uint64_t idx;
+
+	(void)state;
+	assert_int_equal(raft_log_init(&log, &b), 0);
+	for (idx = 1; idx <= RAFT_LOG_WINDOW; idx++) {
+		struct raft_entry e = {.term = 1 + idx / 5000, .index = idx, .type = 2};
+
+		raft_log_append(&log, &e);
+	}
+	assert_int_equal(raft_log_room(&log), 0);
+	raft_log_compact(&log, 10000, 123);
+	assert_int_equal(log.snap_index, 10000);
+	assert_int_equal(log.snap_term, 1 + 10000 / 5000);
+	assert_int_equal(raft_log_room(&log), 10000);
+	/* indexes past the window size land in slots the compaction freed */
+	for (; idx <= RAFT_LOG_WINDOW + 10000; idx++) {
+		struct raft_entry e = {.term = 9, .index = idx, .type = 2};
+
+		raft_log_append(&log, &e);
+	}
+	assert_int_equal(raft_log_room(&log), 0);
+	assert_int_equal(raft_log_term_at(&log, 10000), 3);
+	assert_int_equal(raft_log_term_at(&log, 10001), 3);
+	assert_int_equal(raft_log_term_at(&log, RAFT_LOG_WINDOW), 4);
+	assert_int_equal(raft_log_term_at(&log, RAFT_LOG_WINDOW + 1), 9);
+	assert_int_equal(raft_log_term_at(&log, 9999), 0);
+	printf("window of %u filled, compacted at 10000, refilled to %u across the ring: "
+	       "terms intact, compacted index reads 0\n",
+	       RAFT_LOG_WINDOW, RAFT_LOG_WINDOW + 10000);
+	raft_log_free(&log);
+}
+
+static struct raft_entry config_entry(uint64_t index, uint64_t term, uint8_t op, uint64_t node,
+                                      uint8_t *buf)
+{
+	raft_config_change_encode(op, node, buf);
+	return (struct raft_entry){.term = term,
+	                           .index = index,
+	                           .type = RAFT_ENTRY_CONFIG,
+	                           .len = RAFT_CONFIG_CHANGE_BYTES,
+	                           .data = buf};
+}
+
+static void test_window_config_replay(void **state)
+{
+	uint8_t b1[9], b2[9], b3[9];
+	struct raft_entry e[4];
+	struct raft_boot b;
+	struct raft_log log;
+	struct raft_config cfg;
+	uint64_t at;
+
+	(void)state;
+	e[0] = config_entry(1, 1, RAFT_CONFIG_ADD_LEARNER, 7, b1);
+	e[1] = (struct raft_entry){.term = 1, .index = 2, .type = RAFT_ENTRY_COMMAND};
+	e[2] = config_entry(3, 2, RAFT_CONFIG_PROMOTE, 7, b2);
+	e[3] = config_entry(4, 2, RAFT_CONFIG_REMOVE, 1, b3);
+	b = boot_of(e, 4, 2);
+	assert_int_equal(raft_log_init(&log, &b), 0);
+	raft_log_config_at(&log, 4, &cfg, &at);
+	assert_int_equal(at, 4);
+	assert_int_equal(cfg.n, 1);
+	assert_int_equal(cfg.members[0].id, 7);
+	assert_int_equal(cfg.members[0].role, RAFT_VOTER);
+	raft_log_config_at(&log, 2, &cfg, &at);
+	assert_int_equal(at, 1);
+	assert_int_equal(cfg.n, 2);
+	assert_int_equal(raft_config_find(&cfg, 7)->role, RAFT_LEARNER);
+	raft_log_compact(&log, 3, 0);
+	assert_int_equal(log.snap_config.n, 2);
+	assert_true(raft_config_is_voter(&log.snap_config, 7));
+	raft_log_config_at(&log, 3, &cfg, &at);
+	assert_int_equal(at, 0);
+	printf("config replay: after 4 = {7 voter}; after 2 = {1 voter, 7 learner} from entry 1; "
+	       "compaction at 3 folds it into the snapshot config\n");
+	raft_log_free(&log);
+}
+
+static void test_boot_rejects_bad_logs(void **state)
+{
+	struct raft_options o = {.id = 1, .election_timeout_ms = 100, .heartbeat_ms = 10};
+	struct raft_entry e[3] = {{.term = 1, .index = 1, .type = 2},
+	                          {.term = 1, .index = 2, .type = 2},
+	                          {.term = 1, .index = 3, .type = 2}};
+	uint8_t bad[9] = {9, 0, 0, 0, 0, 0, 0, 0, 1};
+	struct raft_boot b = boot_of(e, 3, 1);
+	struct raft *r = NULL;
+
+	(void)state;
+	assert_int_equal(raft_new(&o, &b, &r), 0);
+	raft_destroy(&r);
+	raft_destroy(&r);
+	assert_null(r);
+	e[2].index = 4;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
+	e[2].index = 3;
+	e[1].term = 2;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* decreasing term at 3 */
+	e[1].term = 1;
+	e[2].type = RAFT_ENTRY_CONFIG;
+	e[2].data = bad;
+	e[2].len = 9;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
+	e[2].type = 2;
+	b.hard_state.term = 0;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* log term above hard state */
+	b.hard_state.term = 1;
+	b.n_entries = RAFT_LOG_WINDOW + 1;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
+	b.n_entries = 3;
+	o.heartbeat_ms = 100;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
+	assert_null(r);
+	printf("raft_new refuses a gap, a falling term, a bad config entry, a term past the hard "
+	       "state, a log over the window and heartbeat >= election timeout\n");
+}
+
+/* ---- the core, through the harness ---- */
+
+static struct raft_status st(struct rh *h, uint64_t id)
+{
+	struct raft_status s;
+
+	rh_status(h, id, &s);
+	return s;
+}
+
+static void test_read_waits_for_term_commit_and_round(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct rh_node *n1;
+	uint32_t hb;
+
+	(void)state;
+	rh_campaign(h, 1); /* the no-op stays queued: nothing of term 1 is committed */
+	n1 = rh_node(h, 1);
+	assert_int_equal(rh_read(h, 1, 100), 0);
+	assert_int_equal(n1->n_reads, 0);
+	rh_deliver_all(h, 1000);
+	assert_int_equal(n1->n_reads, 1);
+	assert_int_equal(n1->reads[0].read_id, 100);
+	assert_int_equal(n1->reads[0].status, 0);
+	assert_true(n1->reads[0].index >= 1);
+	printf("read 100 waited for the no-op's commit, then served at index %llu\n",
+	       (unsigned long long)n1->reads[0].index);
+
+	/* three reads while quiet: one heartbeat round confirms all of them */
+	assert_int_equal(rh_read(h, 1, 101), 0);
+	hb = rh_count(h, RAFT_MSG_APPEND, 1, 0);
+	assert_int_equal(rh_read(h, 1, 102), 0);
+	assert_int_equal(rh_read(h, 1, 103), 0);
+	assert_int_equal(n1->n_reads, 1);
+	rh_deliver_all(h, 1000);
+	assert_int_equal(n1->n_reads, 4);
+	assert_int_equal(hb, 2);
+	printf("reads 101..103: %u heartbeats sent for the first, none served before the quorum "
+	       "answered, all 4 served\n",
+	       hb);
+	rh_destroy(&h);
+}
+
+static void test_read_on_follower_and_failures(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct rh_node *n2;
+
+	(void)state;
+	assert_int_equal(rh_read(h, 2, 1), KV_ENOLEADER);
+	rh_elect(h, 1);
+	n2 = rh_node(h, 2);
+	assert_int_equal(rh_read(h, 2, 7), 0);
+	assert_int_equal(rh_count(h, RAFT_MSG_READ_INDEX, 2, 1), 1);
+	rh_deliver_all(h, 1000);
+	assert_int_equal(n2->n_reads, 1);
+	assert_int_equal(n2->reads[0].status, 0);
+	assert_int_equal(n2->reads[0].index, st(h, 1).commit_index);
+	printf("follower read 7 forwarded to 1, answered with index %llu\n",
+	       (unsigned long long)n2->reads[0].index);
+
+	/* the leader, cut off, queues a read; stepping down fails it */
+	rh_isolate(h, 1, 1);
+	assert_int_equal(rh_read(h, 1, 8), 0);
+	rh_tick_until(h, 1, RAFT_FOLLOWER, 1000);
+	assert_int_equal(rh_node(h, 1)->n_reads, 1);
+	assert_int_equal(rh_node(h, 1)->reads[0].status, KV_ENOTLEADER);
+	printf("isolated leader's read 8 failed with %d when CheckQuorum made it step down\n",
+	       KV_ENOTLEADER);
+	rh_destroy(&h);
+}
+
+static void test_read_queue_limit(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	uint32_t i;
+
+	(void)state;
+	rh_elect(h, 1);
+	rh_isolate(h, 1, 1); /* rounds cannot finish */
+	for (i = 0; i < RAFT_READS_MAX; i++)
+		assert_int_equal(rh_read(h, 1, 1000 + i), 0);
+	assert_int_equal(rh_read(h, 1, 5000), KV_EBUSY);
+	printf("%u reads waiting: read %u refused with KV_EBUSY\n", RAFT_READS_MAX,
+	       RAFT_READS_MAX + 1);
+	rh_destroy(&h);
+}
+
+static void test_snapshot_catches_up_follower(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	char text[16];
+	uint64_t size = 2 * RAFT_SNAPSHOT_CHUNK_BYTES + 100;
+	struct rh_node *n3;
+
+	(void)state;
+	rh_elect(h, 1);
+	rh_isolate(h, 3, 1);
+	for (int i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "v%d", i);
+		assert_int_equal(rh_propose(h, 1, text), 0);
+		rh_deliver_all(h, 1000);
+	}
+	assert_int_equal(st(h, 1).commit_index, 21);
+	assert_int_equal(rh_snapshot(h, 1, 15, size), 0);
+	assert_int_equal(st(h, 1).first_index, 16);
+	rh_isolate(h, 3, 0);
+	rh_run(h, 100);
+	n3 = rh_node(h, 3);
+	assert_int_equal(n3->n_installs, 1);
+	assert_int_equal(n3->n_chunks_written, 3);
+	assert_int_equal(st(h, 3).snap_index, 15);
+	assert_int_equal(st(h, 3).commit_index, 21);
+	assert_int_equal(n3->applied_index, 21);
+	printf("node 3 missed 1..21; leader compacted to 15 and sent %u chunks of a %llu-byte "
+	       "snapshot; node 3 installed it and applied 16..21\n",
+	       n3->n_chunks_written, (unsigned long long)size);
+	rh_destroy(&h);
+}
+
+static void test_snapshot_chunk_out_of_order(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct raft_msg m;
+	const struct raft_msg *resp;
+	static uint8_t chunk[64];
+
+	(void)state;
+	rh_elect(h, 1);
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_SNAPSHOT;
+	m.from = 1;
+	m.to = 2;
+	m.term = st(h, 1).term;
+	m.snap_index = 50;
+	m.snap_term = m.term;
+	m.snap_config = st(h, 1).config;
+	m.snap_size = 128;
+	m.offset = 64;
+	m.chunk_len = 64;
+	m.chunk = chunk;
+	rh_inject(h, &m);
+	resp = rh_rec_find(rh_node(h, 2), 1, RAFT_MSG_SNAPSHOT_RESP, 1);
+	assert_non_null(resp);
+	assert_int_equal(resp->reject, 1);
+	assert_int_equal(resp->offset, 0);
+	assert_int_equal(rh_node(h, 2)->rec.u.chunk_len, 0);
+	printf("a chunk at offset 64 before offset 0: refused, the follower asks for offset 0\n");
+	m.offset = 0;
+	rh_inject(h, &m);
+	resp = rh_rec_find(rh_node(h, 2), 1, RAFT_MSG_SNAPSHOT_RESP, 1);
+	assert_int_equal(resp->reject, 0);
+	assert_int_equal(resp->offset, 64);
+	rh_inject(h, &m); /* duplicated: still wants 64, nothing written */
+	resp = rh_rec_find(rh_node(h, 2), 1, RAFT_MSG_SNAPSHOT_RESP, 1);
+	assert_int_equal(resp->offset, 64);
+	assert_int_equal(rh_node(h, 2)->rec.u.chunk_len, 0);
+	printf("chunk 0 taken (next 64); its duplicate writes nothing and still asks for 64\n");
+	rh_destroy(&h);
+}
+
+static void test_membership_rules(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct raft_config cfg = h->config;
+	struct raft_status s2;
+
+	(void)state;
+	rh_campaign(h, 1);
+	/* nothing of term 1 committed yet */
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_ADD_LEARNER, 4), KV_ECONFIG);
+	rh_deliver_all(h, 1000);
+	rh_add_node(h, 4, &cfg);
+	rh_isolate(h, 4, 1);
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_ADD_LEARNER, 4), 0);
+	assert_int_equal(st(h, 1).config.n, 4); /* in force once appended */
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_REMOVE, 3), KV_ECONFIG);
+	rh_deliver_all(h, 1000);
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_PROMOTE, 4), KV_EBUSY);
+	printf("change before the term's commit: ECONFIG; second change while one is "
+	       "uncommitted: ECONFIG; promote of a learner that has not caught up: EBUSY\n");
+	rh_isolate(h, 4, 0);
+	rh_run(h, 100);
+	assert_int_equal(st(h, 4).commit_index, st(h, 1).commit_index);
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_PROMOTE, 4), 0);
+	rh_run(h, 100);
+	s2 = st(h, 2);
+	assert_true(raft_config_is_voter(&s2.config, 4));
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_REMOVE, 1), 0);
+	rh_run(h, 50);
+	assert_int_equal(st(h, 1).role, RAFT_FOLLOWER);
+	rh_run(h, 500);
+	assert_true(rh_leader(h) != 0 && rh_leader(h) != 1);
+	assert_int_equal(st(h, 1).role, RAFT_FOLLOWER);
+	printf("learner 4 caught up and was promoted; removed leader 1 stepped down once the "
+	       "removal committed and never campaigned again; new leader %llu\n",
+	       (unsigned long long)rh_leader(h));
+	rh_destroy(&h);
+}
+
+/* Steps m into node id whatever m->to says (rh_inject routes by m->to). */
+static void receive_at(struct rh *h, uint64_t id, const struct raft_msg *m)
+{
+	struct raft_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_EVENT_RECEIVE;
+	ev.now_ms = rh_node(h, id)->now_ms;
+	ev.msg = m;
+	assert_int_equal(rh_step(h, id, &ev), 0);
+}
+
+static void test_hostile_messages_dropped(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct raft_entry e[2] = {{.term = 1, .index = 5, .type = 2}, {.term = 1, .index = 7}};
+	struct raft_msg base, m;
+	uint64_t before, term;
+
+	(void)state;
+	rh_elect(h, 1);
+	term = st(h, 2).term;
+	memset(&base, 0, sizeof(base));
+	base.type = RAFT_MSG_APPEND;
+	base.from = 1;
+	base.to = 2;
+	base.term = term;
+	before = st(h, 2).dropped_msgs;
+	m = base, m.type = 0, rh_inject(h, &m);
+	m = base, m.type = RAFT_MSG_TYPE_MAX + 1, rh_inject(h, &m);
+	m = base, m.from = 0, rh_inject(h, &m);
+	m = base, m.from = 2, rh_inject(h, &m);
+	m = base, m.to = 3, receive_at(h, 2, &m);
+	m = base, m.term = UINT64_MAX, rh_inject(h, &m);
+	m = base, m.n_entries = RAFT_APPEND_ENTRIES_MAX + 1, m.entries = e, rh_inject(h, &m);
+	m = base, m.prev_index = 4, m.prev_term = 1, m.n_entries = 2, m.entries = e;
+	rh_inject(h, &m); /* 5 then 7: not consecutive */
+	m = base, m.prev_index = UINT64_MAX - 1, m.prev_term = 1, m.n_entries = 1, m.entries = e;
+	rh_inject(h, &m);
+	m = base, m.type = RAFT_MSG_VOTE, m.from = 9, rh_inject(h, &m);
+	assert_int_equal(st(h, 2).dropped_msgs - before, 10);
+	assert_int_equal(st(h, 2).term, term);
+	assert_int_equal(st(h, 2).leader, 1);
+	printf("10 hostile messages (bad type x2, from 0, from self, to other, term UINT64_MAX, "
+	       "65 entries, gap, index overflow, vote from a stranger): all dropped, term and "
+	       "leader unchanged\n");
+	/* a commit past what the message proves is clamped */
+	m = base, m.commit = 1000000, m.prev_index = st(h, 2).last_index;
+	m.prev_term = st(h, 2).last_term;
+	rh_inject(h, &m);
+	assert_int_equal(st(h, 2).commit_index, st(h, 2).last_index);
+	printf("heartbeat claiming commit 1000000: commit clamped to %llu\n",
+	       (unsigned long long)st(h, 2).commit_index);
+	rh_destroy(&h);
+}
+
+static void test_stale_persisted_ignored(void **state)
+{
+	struct rh *h = rh_new(1, 1, 1);
+	struct raft_event ev;
+
+	(void)state;
+	rh_elect(h, 1);
+	assert_int_equal(st(h, 1).commit_index, 1);
+	rh_node(h, 1)->manual_persist = 1;
+	assert_int_equal(rh_propose(h, 1, "x"), 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_EVENT_PERSISTED;
+	ev.now_ms = rh_node(h, 1)->now_ms;
+	ev.index = 2;
+	ev.term = 99; /* not the term at 2 */
+	rh_step(h, 1, &ev);
+	assert_int_equal(st(h, 1).durable_index, 1);
+	assert_int_equal(st(h, 1).commit_index, 1);
+	rh_persist(h, 1);
+	assert_int_equal(st(h, 1).durable_index, 2);
+	assert_int_equal(st(h, 1).commit_index, 2);
+	printf("single node: PERSISTED(2, term 99) ignored (durable stays 1); the real one commits "
+	       "2\n");
+	rh_destroy(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_window_append_truncate),
+	    cmocka_unit_test(test_window_wraps_and_fills),
+	    cmocka_unit_test(test_window_config_replay),
+	    cmocka_unit_test(test_boot_rejects_bad_logs),
+	    cmocka_unit_test(test_read_waits_for_term_commit_and_round),
+	    cmocka_unit_test(test_read_on_follower_and_failures),
+	    cmocka_unit_test(test_read_queue_limit),
+	    cmocka_unit_test(test_snapshot_catches_up_follower),
+	    cmocka_unit_test(test_snapshot_chunk_out_of_order),
+	    cmocka_unit_test(test_membership_rules),
+	    cmocka_unit_test(test_hostile_messages_dropped),
+	    cmocka_unit_test(test_stale_persisted_ignored),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
