@@ -17,3 +17,6 @@ $(BUILD)/proto/bench_proto: $(BUILD)/proto/bench/bench_proto.o $(BUILD)/libproto
 .PHONY: bench-proto
 bench-proto: $(BUILD)/proto/bench_proto
 	$(BUILD)/proto/bench_proto
+
+# tests/unit/test_proto.c builds hostile frames with msgpack-c, an encoder independent of ours.
+TEST_LIBS_test_proto := -lmsgpackc
