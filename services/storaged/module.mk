@@ -37,3 +37,28 @@ $(BUILD)/bench_sm: $(BUILD)/services/storaged/bench/bench_sm.o $(BUILD)/libsm.a 
 .PHONY: bench-sm
 bench-sm: $(BUILD)/bench_sm
 	timeout 120 $(BUILD)/bench_sm
+
+# The planted bug (TESTING.md "Proving the tests can fail"): libsm built with
+# the applied index committed outside the data transaction must make test_sm
+# fail its F4 crash test.
+SM_BUG_OBJS := $(SM_SRCS:%.c=$(BUILD)/sm-bug/%.o)
+$(BUILD)/sm-bug/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFIU_ENABLE -DSM_BUG_APPLIED_OUTSIDE_TXN -c $< -o $@
+
+$(BUILD)/sm-bug/libsm.a: $(SM_BUG_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/sm-bug/test_sm: $(BUILD)/tests/unit/test_sm.o $(BUILD)/sm-bug/libsm.a \
+		$(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+
+.PHONY: sm-bugs
+sm-bugs: $(BUILD)/sm-bug/test_sm
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-bug/test_sm.out 2>&1; then \
+		echo "sm-bugs: SM_BUG_APPLIED_OUTSIDE_TXN was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_crash_before_commit" $(BUILD)/sm-bug/test_sm.out || \
+		{ echo "sm-bugs: test_sm failed, but not in test_crash_before_commit"; exit 1; }
+	@echo "sm-bugs: SM_BUG_APPLIED_OUTSIDE_TXN caught by test_crash_before_commit"
+
+TEST_STEPS += sm-bugs
