@@ -13,12 +13,14 @@
 
 #include <string.h>
 
-static const char SM_CFG_PREFIX[] = "cfg";
-#define SM_CFG_KEY_BYTES (sizeof(SM_CFG_PREFIX) - 1 + 8)
+/* Not a C string on disk: the three bytes, then the index. */
+static const uint8_t SM_CFG_PREFIX[3] = {'c', 'f', 'g'};
+#define SM_CFG_KEY_BYTES (sizeof(SM_CFG_PREFIX) + 8)
 
 static int sm_apply_is_cfg_key(const MDB_val *k)
 {
-	return k->mv_size == SM_CFG_KEY_BYTES && memcmp(k->mv_data, SM_CFG_PREFIX, 3) == 0;
+	return k->mv_size == SM_CFG_KEY_BYTES &&
+	       memcmp(k->mv_data, SM_CFG_PREFIX, sizeof(SM_CFG_PREFIX)) == 0;
 }
 
 /* Drops the oldest CONFIG entries beyond SM_CONFIG_ENTRIES_MAX (index order = key order). */
@@ -29,13 +31,13 @@ static int sm_apply_trim_config(struct sm *sm, MDB_txn *txn)
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
 	uint32_t n = 0;
-	MDB_val k = {sizeof(SM_CFG_PREFIX) - 1, (void *)SM_CFG_PREFIX};
+	MDB_val k = {sizeof(SM_CFG_PREFIX), (void *)SM_CFG_PREFIX};
 	MDB_val d;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && sm_apply_is_cfg_key(&k);
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
 		n++;
 	while (n > SM_CONFIG_ENTRIES_MAX) {
-		k.mv_size = sizeof(SM_CFG_PREFIX) - 1;
+		k.mv_size = sizeof(SM_CFG_PREFIX);
 		k.mv_data = (void *)SM_CFG_PREFIX;
 		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 		if (rc != 0 || !sm_apply_is_cfg_key(&k) || (rc = mdb_cursor_del(cur, 0)) != 0)
@@ -50,7 +52,7 @@ static int sm_apply_trim_config(struct sm *sm, MDB_txn *txn)
 static int sm_apply_config(struct sm *sm, MDB_txn *txn, const struct raft_entry *e)
 {
 	uint8_t kb[SM_CFG_KEY_BYTES];
-	memcpy(kb, SM_CFG_PREFIX, 3);
+	memcpy(kb, SM_CFG_PREFIX, sizeof(SM_CFG_PREFIX));
 	sm_u64_put(kb + 3, e->index);
 	MDB_val k = {sizeof(kb), kb};
 	MDB_val d = {e->len, (void *)e->data};
