@@ -10,7 +10,9 @@
 #include "kv_log.h"
 #include "kv_opts.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,10 +85,16 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 static int storaged_init(struct storaged *sd)
 {
 	char kv_dir[SM_PATH_BYTES_MAX];
-	snprintf(kv_dir, sizeof(kv_dir), "%s/kv", sd->cfg.data_dir);
-	snprintf(sd->snap_dir, sizeof(sd->snap_dir), "%s/snap", sd->cfg.data_dir);
-	if (mkdir(sd->cfg.data_dir, 0755) != 0 && access(sd->cfg.data_dir, F_OK) != 0)
-		return KV_EIO;
+	char abs_dir[PATH_MAX];
+	if (mkdir(sd->cfg.data_dir, 0755) != 0 && errno != EEXIST)
+		return kv_err_from_errno(errno);
+	/* Absolute: SNAPSHOT_DONE's path must mean the same to raftd. */
+	if (realpath(sd->cfg.data_dir, abs_dir) == NULL)
+		return kv_err_from_errno(errno);
+	if (strlen(abs_dir) > SM_PATH_BYTES_MAX - 16)
+		return KV_EINVAL;
+	snprintf(kv_dir, sizeof(kv_dir), "%s/kv", abs_dir);
+	snprintf(sd->snap_dir, sizeof(sd->snap_dir), "%s/snap", abs_dir);
 	sd->arena_mem = malloc(STORAGED_ARENA_BYTES);
 	sd->results = calloc(STORAGED_APPLY_ENTRIES_MAX, sizeof(*sd->results));
 	sd->items = calloc(KV_LIST_LIMIT_MAX, sizeof(*sd->items));
