@@ -2,7 +2,8 @@
  * test_wal_faults.c - injected I/O failures (libfiu; links libwal_fiu.a,
  * the WAL built with -DFIU_ENABLE): a failed fdatasync is KV_EIO and
  * sticky (F13), a failed write or preallocation is KV_ENOSPC, and what was
- * durable before the failure survives a reopen.
+ * durable before the failure survives a reopen. Points are enabled and
+ * disabled explicitly: libfiu's FIU_ONETIME leaks the point's name.
  */
 #include "test_wal_util.h"
 
@@ -48,8 +49,9 @@ static void test_fdatasync_eio_is_sticky(void **state)
 	struct wal *w;
 	open_with_entries(&d, &w, 5);
 	tw_append_range(w, 6, 8, 1, 100);
-	assert_int_equal(fiu_enable("wal/fdatasync", EIO, NULL, FIU_ONETIME), 0);
+	assert_int_equal(fiu_enable("wal/fdatasync", EIO, NULL, 0), 0);
 	assert_int_equal(wal_sync(w), KV_EIO);
+	assert_int_equal(fiu_disable("wal/fdatasync"), 0);
 	/* the fault is gone, but the WAL must not pretend the pages are safe */
 	assert_int_equal(wal_sync(w), KV_EIO);
 	struct raft_hard_state hs = {.term = 2};
@@ -83,9 +85,10 @@ static void test_write_enospc(void **state)
 	/* the hard state write fails the same way */
 	struct wal_recovery rec;
 	assert_int_equal(tw_open(d.sub, SMALL_SEG, &w, &rec), 0);
-	assert_int_equal(fiu_enable("wal/write", ENOSPC, NULL, FIU_ONETIME), 0);
+	assert_int_equal(fiu_enable("wal/write", ENOSPC, NULL, 0), 0);
 	struct raft_hard_state hs = {.term = 9, .vote = 1};
 	assert_int_equal(wal_save_hard_state(w, &hs), KV_ENOSPC);
+	assert_int_equal(fiu_disable("wal/write"), 0);
 	wal_close(&w);
 	assert_int_equal(tw_open(d.sub, SMALL_SEG, &w, &rec), 0);
 	assert_int_equal(rec.hard_state.term, 0);
@@ -100,11 +103,12 @@ static void test_fallocate_enospc(void **state)
 	struct tw_dir d;
 	struct wal *w;
 	open_with_entries(&d, &w, 30); /* fills segment 1 exactly: the next append rolls */
-	assert_int_equal(fiu_enable("wal/fallocate", ENOSPC, NULL, FIU_ONETIME), 0);
+	assert_int_equal(fiu_enable("wal/fallocate", ENOSPC, NULL, 0), 0);
 	uint8_t buf[100];
 	struct raft_entry e;
 	tw_entry(&e, buf, 31, 1, 100);
 	assert_int_equal(wal_append(w, &e, 1), KV_ENOSPC);
+	assert_int_equal(fiu_disable("wal/fallocate"), 0);
 	assert_int_equal(wal_last_index(w), 30);
 	wal_close(&w);
 	assert_int_equal(tw_count_segments(d.sub), 1); /* the half-made segment was removed */
@@ -114,9 +118,10 @@ static void test_fallocate_enospc(void **state)
 	struct wal_recovery rec;
 	tw_dir_make(&d2);
 	assert_int_equal(tw_open(d2.sub, 0, &w, &rec), 0);
-	assert_int_equal(fiu_enable("wal/fallocate", ENOSPC, NULL, FIU_ONETIME), 0);
+	assert_int_equal(fiu_enable("wal/fallocate", ENOSPC, NULL, 0), 0);
 	tw_entry(&e, buf, 1, 1, 100);
 	assert_int_equal(wal_append(w, &e, 1), KV_ENOSPC);
+	assert_int_equal(fiu_disable("wal/fallocate"), 0);
 	wal_close(&w);
 	assert_int_equal(tw_count_segments(d2.sub), 0);
 	print_message("fallocate ENOSPC on roll-over and on the first segment: KV_ENOSPC, no "
@@ -131,8 +136,9 @@ static void test_snapshot_meta_sync_fails(void **state)
 	struct wal *w;
 	open_with_entries(&d, &w, 10);
 	struct raft_config c = {.n = 1, .members = {{1, RAFT_VOTER}}};
-	assert_int_equal(fiu_enable("wal/fdatasync", EIO, NULL, FIU_ONETIME), 0);
+	assert_int_equal(fiu_enable("wal/fdatasync", EIO, NULL, 0), 0);
 	assert_int_equal(wal_save_snapshot_meta(w, 5, 1, &c, 10), KV_EIO);
+	assert_int_equal(fiu_disable("wal/fdatasync"), 0);
 	assert_int_equal(wal_compact(w, 5), KV_EIO);
 	wal_close(&w);
 	print_message(
@@ -146,8 +152,9 @@ static void test_truncate_zero_fails(void **state)
 	struct tw_dir d;
 	struct wal *w;
 	open_with_entries(&d, &w, 20);
-	assert_int_equal(fiu_enable("wal/write", EIO, NULL, FIU_ONETIME), 0);
+	assert_int_equal(fiu_enable("wal/write", EIO, NULL, 0), 0);
 	assert_int_equal(wal_truncate_after(w, 10), KV_EIO);
+	assert_int_equal(fiu_disable("wal/write"), 0);
 	assert_int_equal(wal_sync(w), KV_EIO);
 	wal_close(&w);
 	expect_reopen(&d, 20); /* nothing was cut: the pre-truncation log, whole */
