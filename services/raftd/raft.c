@@ -145,7 +145,8 @@ static int raft_filter_term(struct raft *r, const struct raft_msg *m)
 	if (m->term > r->term) {
 		if (m->type == RAFT_MSG_PREVOTE || (m->type == RAFT_MSG_PREVOTE_RESP && !m->reject))
 			return 0;
-		if (m->type == RAFT_MSG_VOTE && !m->transfer && raft_in_lease(r)) {
+		if (m->type == RAFT_MSG_VOTE && !m->transfer && r->opt.check_quorum &&
+		    raft_in_lease(r)) {
 			r->dropped_msgs++;
 			return 1;
 		}
@@ -253,13 +254,17 @@ static void raft_finish(struct raft *r)
 #ifdef RAFT_BUG_VOTE_NO_PERSIST
 	if (r->vote_unsaved)
 		hs.vote = hs.term == r->hs_saved.term ? r->hs_saved.vote : 0;
-	r->vote_unsaved = 0;
 #endif
 	if (hs.term != r->hs_saved.term || hs.vote != r->hs_saved.vote) {
 		u->hard_state_changed = 1;
 		u->hard_state = hs;
 		r->hs_saved = hs;
 	}
+#ifdef RAFT_BUG_VOTE_NO_PERSIST
+	if (r->vote_unsaved)
+		r->hs_saved.vote = r->vote; /* pretend it was saved: it never will be */
+	r->vote_unsaved = 0;
+#endif
 	if (last > r->emitted) {
 		u->commit_first = r->emitted + 1;
 		u->commit_last = last;

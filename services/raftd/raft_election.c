@@ -147,7 +147,7 @@ static void raft_leader_tick(struct raft *r)
 {
 	if (r->now_ms >= r->heartbeat_deadline_ms) {
 		r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
-		raft_heartbeat_all(r);
+		raft_heartbeat_tick(r);
 	}
 	raft_transfer_tick(r);
 	if (r->opt.check_quorum && r->now_ms >= r->quorum_deadline_ms)

@@ -200,6 +200,8 @@ void raft_progress_sync(struct raft *r);
 void raft_replicate_one(struct raft *r, struct raft_progress *pr);
 void raft_replicate_all(struct raft *r);
 void raft_heartbeat_all(struct raft *r);
+/* The periodic heartbeat: also resends to followers that made no progress. */
+void raft_heartbeat_tick(struct raft *r);
 void raft_maybe_commit(struct raft *r);
 void raft_replication_recv_response(struct raft *r, const struct raft_msg *m);
 int raft_leader_append(struct raft *r, uint8_t type, const uint8_t *data, uint32_t len);

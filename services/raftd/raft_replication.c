@@ -205,12 +205,16 @@ static void raft_progress_unstall(struct raft *r, struct raft_progress *pr)
 
 void raft_heartbeat_all(struct raft *r)
 {
-	for (uint32_t i = 0; i < r->n_progress; i++) {
-		struct raft_progress *pr = &r->progress[i];
+	for (uint32_t i = 0; i < r->n_progress; i++)
+		raft_send_heartbeat(r, &r->progress[i]);
+}
 
-		raft_send_heartbeat(r, pr);
-		raft_progress_unstall(r, pr);
-	}
+void raft_heartbeat_tick(struct raft *r)
+{
+	raft_heartbeat_all(r);
+	/* after the heartbeats: a resend is counted from the interval, not from read rounds */
+	for (uint32_t i = 0; i < r->n_progress; i++)
+		raft_progress_unstall(r, &r->progress[i]);
 }
 
 static uint64_t raft_own_match(const struct raft *r)

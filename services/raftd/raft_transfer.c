@@ -73,7 +73,8 @@ void raft_transfer_tick(struct raft *r)
 
 void raft_transfer_recv_timeout_now(struct raft *r, const struct raft_msg *m)
 {
-	if (r->role == RAFT_LEADER || !raft_config_is_voter(&r->config, r->opt.id))
+	if (r->role == RAFT_LEADER || m->from != r->leader ||
+	    !raft_config_is_voter(&r->config, r->opt.id))
 		return;
 	if (r->term >= UINT64_MAX - 1)
 		return;
