@@ -112,6 +112,7 @@ static void forward_relay(struct gw *gw, struct gw_call *c)
 	}
 	gw_reply_count(gw, &c->http, f->status);
 	c->http.req = NULL;
+	req->res.content_length = f->body_len;
 	h2o_send_inline(req, f->body != NULL ? f->body : "", f->body_len);
 	forward_detach(c);
 	gw_pending_end(gw, c);

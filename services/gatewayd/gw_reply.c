@@ -57,7 +57,8 @@ void gw_reply_send(struct gw *gw, struct gw_http *h, int status, const char *con
 	reply_common_headers(gw, req, raft_index);
 	gw_metrics_record(gw, h, status);
 	h->req = NULL; /* answered: nothing may touch req after this */
-	h2o_send_inline(req, body, len);
+	req->res.content_length = len;
+	h2o_send_inline(req, len != 0 ? body : "", len);
 }
 
 void gw_reply_error(struct gw *gw, struct gw_http *h, int status, const char *code,

@@ -1,0 +1,220 @@
+/*
+ * test_gw_route.c - gatewayd's pure request parsing (services/gatewayd/gw_route.c):
+ * routes and methods, key percent-decoding (valid keys, "/", "../", %00,
+ * invalid UTF-8, %zz, truncated escapes, empty, 511 vs 512 bytes), query
+ * parameters (timeout, limit, consistency, encoding, prefix/after, repeats),
+ * If-Match, If-None-Match and Idempotency-Key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "gw_route.h"
+#include "kv_err.h"
+#include "kv_limits.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int key_of(const char *raw, struct gw_key *k)
+{
+	return gw_route_key(raw, strlen(raw), k);
+}
+
+static void test_routes(void **state)
+{
+	assert_int_equal(gw_route_match("/v1/kv/a", 8), GW_ROUTE_KV_KEY);
+	assert_int_equal(gw_route_match("/v1/kv/", 7), GW_ROUTE_KV_KEY); /* empty key: 400 later */
+	assert_int_equal(gw_route_match("/v1/kv", 6), GW_ROUTE_KV_LIST);
+	assert_int_equal(gw_route_match("/v1/status", 10), GW_ROUTE_STATUS);
+	assert_int_equal(gw_route_match("/livez", 6), GW_ROUTE_LIVEZ);
+	assert_int_equal(gw_route_match("/readyz", 7), GW_ROUTE_READYZ);
+	assert_int_equal(gw_route_match("/metrics", 8), GW_ROUTE_METRICS);
+	assert_int_equal(gw_route_match("/v1/kvx", 7), GW_ROUTE_NONE);
+	assert_int_equal(gw_route_match("/", 1), GW_ROUTE_NONE);
+	assert_int_equal(gw_route_method("PUT", 3), GW_M_PUT);
+	assert_int_equal(gw_route_method("POST", 4), GW_M_OTHER);
+	assert_int_equal(gw_route_method("get", 3), GW_M_OTHER); /* methods are case-sensitive */
+	assert_true(gw_route_allows(GW_ROUTE_KV_KEY, GW_M_DELETE));
+	assert_false(gw_route_allows(GW_ROUTE_KV_KEY, GW_M_OTHER));
+	assert_false(gw_route_allows(GW_ROUTE_KV_LIST, GW_M_PUT));
+	assert_false(gw_route_allows(GW_ROUTE_METRICS, GW_M_DELETE));
+	assert_string_equal(gw_route_allow_header(GW_ROUTE_KV_KEY), "GET, HEAD, PUT, DELETE");
+	assert_string_equal(gw_route_allow_header(GW_ROUTE_STATUS), "GET, HEAD");
+	printf("checked: 9 paths to routes, 3 methods, 4 allow decisions, 2 Allow headers\n");
+}
+
+static void test_key_valid(void **state)
+{
+	struct gw_key k;
+	assert_int_equal(key_of("abc", &k), 0);
+	assert_int_equal(k.len, 3);
+	assert_memory_equal(k.bytes, "abc", 3);
+	assert_int_equal(key_of("a/b/c", &k), 0); /* '/' is a key byte */
+	assert_memory_equal(k.bytes, "a/b/c", 5);
+	assert_int_equal(key_of("a%2Fb%20c+d", &k), 0); /* '+' is itself in a path */
+	assert_int_equal(k.len, 7);
+	assert_memory_equal(k.bytes, "a/b c+d", 7);
+	assert_int_equal(key_of("../etc", &k), 0); /* opaque: never a path on disk */
+	assert_memory_equal(k.bytes, "../etc", 6);
+	assert_int_equal(key_of("a%00b", &k), 0); /* NUL is a byte like any other */
+	assert_int_equal(k.len, 3);
+	assert_memory_equal(k.bytes, "a\0b", 3);
+	assert_int_equal(key_of("%ff%FE", &k), 0); /* invalid UTF-8 is allowed */
+	assert_int_equal(k.len, 2);
+	assert_int_equal(k.bytes[0], 0xff);
+	assert_int_equal(k.bytes[1], 0xfe);
+	printf("checked: plain, '/', %%2F and '+', ../, %%00, invalid UTF-8 keys decode\n");
+}
+
+static void test_key_invalid(void **state)
+{
+	struct gw_key k;
+	assert_int_equal(key_of("", &k), KV_EINVAL);
+	assert_int_equal(key_of("a%zz", &k), KV_EINVAL);
+	assert_int_equal(key_of("a%4", &k), KV_EINVAL);
+	assert_int_equal(key_of("a%", &k), KV_EINVAL);
+	assert_int_equal(key_of("%g0", &k), KV_EINVAL);
+	char raw[3 * 600];
+	memset(raw, 'k', 511);
+	raw[511] = '\0';
+	assert_int_equal(key_of(raw, &k), 0);
+	assert_int_equal(k.len, 511);
+	raw[511] = 'k';
+	raw[512] = '\0';
+	assert_int_equal(key_of(raw, &k), KV_ETOOLARGE);
+	/* 511 escaped bytes is 1533 raw characters and still fits */
+	for (int i = 0; i < 511; i++)
+		memcpy(raw + 3 * i, "%41", 3);
+	raw[3 * 511] = '\0';
+	assert_int_equal(key_of(raw, &k), 0);
+	assert_int_equal(k.len, 511);
+	memcpy(raw + 3 * 511, "%41", 4);
+	assert_int_equal(key_of(raw, &k), KV_ETOOLARGE);
+	printf("checked: empty, %%zz, %%4, %%, %%g0 rejected; 511 bytes ok, 512 too large "
+	       "(plain and escaped)\n");
+}
+
+static int query_of(const char *qs, struct gw_query *q, const char **what, uint64_t *limit)
+{
+	return gw_route_query(qs, strlen(qs), 5000, q, what, limit);
+}
+
+static void test_query_defaults(void **state)
+{
+	struct gw_query q;
+	const char *what;
+	uint64_t limit;
+	assert_int_equal(query_of("", &q, &what, &limit), 0);
+	assert_int_equal(q.timeout_ms, 5000);
+	assert_int_equal(q.consistency, GW_LINEARIZABLE);
+	assert_int_equal(q.limit, KV_LIST_LIMIT_DEFAULT);
+	assert_int_equal(q.base64, 0);
+	assert_int_equal(q.prefix.len, 0);
+	assert_int_equal(
+	    query_of("consistency=stale&encoding=base64&unknown=1&limit=7", &q, &what, &limit), 0);
+	assert_int_equal(q.consistency, GW_STALE);
+	assert_int_equal(q.base64, 1);
+	assert_int_equal(q.limit, 7);
+	assert_int_equal(query_of("prefix=a%2Fb+c&after=x%00", &q, &what, &limit), 0);
+	assert_int_equal(q.prefix.len, 5);
+	assert_memory_equal(q.prefix.bytes, "a/b c", 5); /* '+' is a space in a query */
+	assert_int_equal(q.after.len, 2);
+	assert_memory_equal(q.after.bytes, "x\0", 2);
+	printf("checked: defaults; stale, base64, limit, unknown ignored; prefix/after decoded\n");
+}
+
+static void test_query_timeout(void **state)
+{
+	struct gw_query q;
+	const char *what;
+	uint64_t limit;
+	assert_int_equal(query_of("timeout=250", &q, &what, &limit), 0);
+	assert_int_equal(q.timeout_ms, 250);
+	assert_int_equal(query_of("timeout=250ms", &q, &what, &limit), 0);
+	assert_int_equal(q.timeout_ms, 250);
+	assert_int_equal(query_of("timeout=2s", &q, &what, &limit), 0);
+	assert_int_equal(q.timeout_ms, 2000);
+	assert_int_equal(query_of("timeout=1", &q, &what, &limit), 0);
+	assert_int_equal(query_of("timeout=60000", &q, &what, &limit), 0);
+	assert_int_equal(query_of("timeout=0", &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(limit, KV_HTTP_TIMEOUT_MS_MIN);
+	assert_string_equal(what, "timeout");
+	assert_int_equal(query_of("timeout=60001", &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(limit, KV_HTTP_TIMEOUT_MS_MAX);
+	assert_int_equal(query_of("timeout=61s", &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(query_of("timeout=99999999999999999999999", &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(query_of("timeout=abc", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("timeout=", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("timeout=-5", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("timeout=1&timeout=2", &q, &what, &limit), KV_EINVAL);
+	printf("checked: timeout ms/ms/s forms, bounds 1 and 60000, 0, 60001, 61s, overflow, "
+	       "abc, empty, negative, repeated\n");
+}
+
+static void test_query_limit_and_values(void **state)
+{
+	struct gw_query q;
+	const char *what;
+	uint64_t limit;
+	assert_int_equal(query_of("limit=1", &q, &what, &limit), 0);
+	assert_int_equal(query_of("limit=1000", &q, &what, &limit), 0);
+	assert_int_equal(q.limit, 1000);
+	assert_int_equal(query_of("limit=0", &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(limit, KV_LIST_LIMIT_MAX);
+	assert_string_equal(what, "limit");
+	assert_int_equal(query_of("limit=1001", &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(query_of("limit=-1", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("limit=1x", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("consistency=maybe", &q, &what, &limit), KV_EINVAL);
+	assert_string_equal(what, "consistency");
+	assert_int_equal(query_of("consistency=linearizable", &q, &what, &limit), 0);
+	assert_int_equal(query_of("encoding=hex", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("prefix=%zz", &q, &what, &limit), KV_EINVAL);
+	char big[700] = "prefix=";
+	memset(big + 7, 'p', 512);
+	big[7 + 512] = '\0';
+	assert_int_equal(query_of(big, &q, &what, &limit), KV_ERANGE);
+	assert_int_equal(limit, KV_KEY_BYTES_MAX);
+	printf("checked: limit 1/1000 ok, 0/1001 out of range, -1/1x malformed; consistency, "
+	       "encoding, prefix %%zz and 512-byte prefix rejected\n");
+}
+
+static void test_conditions(void **state)
+{
+	uint64_t idx = 0;
+	assert_int_equal(gw_route_if_match("\"42\"", 4, &idx), 0);
+	assert_int_equal(idx, 42);
+	assert_int_equal(gw_route_if_match("W/\"7\"", 5, &idx), 0);
+	assert_int_equal(idx, 7);
+	assert_int_equal(gw_route_if_match("9", 1, &idx), 0);
+	assert_int_equal(idx, 9);
+	assert_int_equal(gw_route_if_match("nonsense", 8, &idx), KV_EINVAL);
+	assert_int_equal(gw_route_if_match("\"\"", 2, &idx), KV_EINVAL);
+	assert_int_equal(gw_route_if_match("\"1", 2, &idx), KV_EINVAL);
+	assert_int_equal(gw_route_if_match("*", 1, &idx), KV_EINVAL);
+	assert_int_equal(gw_route_if_match("\"99999999999999999999999\"", 25, &idx), KV_EINVAL);
+	assert_int_equal(gw_route_if_none_match("*", 1), 0);
+	assert_int_equal(gw_route_if_none_match("\"3\"", 3), KV_EINVAL);
+	char idem[200];
+	memset(idem, 'i', sizeof(idem));
+	assert_int_equal(gw_route_idempotency_key(idem, 128), 0);
+	assert_int_equal(gw_route_idempotency_key(idem, 129), KV_ETOOLARGE);
+	assert_int_equal(gw_route_idempotency_key(idem, 0), KV_EINVAL);
+	printf("checked: If-Match quoted/weak/bare ok, 5 malformed rejected; If-None-Match * only; "
+	       "Idempotency-Key 128 ok, 129 and empty rejected\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_routes),        cmocka_unit_test(test_key_valid),
+	    cmocka_unit_test(test_key_invalid),   cmocka_unit_test(test_query_defaults),
+	    cmocka_unit_test(test_query_timeout), cmocka_unit_test(test_query_limit_and_values),
+	    cmocka_unit_test(test_conditions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
