@@ -295,12 +295,45 @@ static void test_snapshot_and_sigterm(void **state)
 	printf("checked: snapshot written and installed over ipc, clean exit on SIGTERM\n");
 }
 
+/* Garbage on both sockets is dropped; the daemon keeps answering. */
+static void test_hostile_frames(void **state)
+{
+	static const uint8_t junk[] = {0x93, 0x01, 0x10, 0xdd, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t huge_count[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+	void *socks[2] = {T.apply, T.query};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(zmq_send(socks[i], "", 0, 0), 0);
+		assert_int_equal(zmq_send(socks[i], junk, sizeof(junk), 0), (int)sizeof(junk));
+		assert_int_equal(zmq_send(socks[i], huge_count, sizeof(huge_count), 0),
+		                 (int)sizeof(huge_count));
+		assert_int_equal(zmq_send(socks[i], junk, 3, ZMQ_SNDMORE), 3);
+		assert_int_equal(zmq_send(socks[i], junk, 2, 0), 2);
+	}
+	/* A reply type sent as a request, and a GET with an empty key. */
+	struct proto_local wrong = {.type = PROTO_GET_RESP, .req_id = 5};
+	t_send(T.apply, &wrong);
+	t_send(T.query, &wrong);
+	struct proto_local m = {.type = PROTO_APPLY_HELLO, .req_id = 6};
+	struct proto_local r;
+	t_send(T.apply, &m);
+	t_recv(T.apply, PROTO_APPLY_STATE, &r);
+	assert_int_equal(r.req_id, 6);
+	struct proto_local s = {.type = PROTO_STATS_REQ, .req_id = 7};
+	t_send(T.query, &s);
+	t_recv(T.query, PROTO_STATS_RESP, &r);
+	assert_int_equal(r.req_id, 7);
+	assert_int_equal(kill(T.pid, 0), 0);
+	printf("checked: empty, truncated, huge-count, multi-frame and wrong-type messages "
+	       "dropped; daemon still answers\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_apply_and_read, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_parked_read_and_gap, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_and_sigterm, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_frames, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
