@@ -12,6 +12,7 @@
 #include "kv_log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -23,6 +24,12 @@ struct storaged_snap_report {
 static void *storaged_snapper_main(void *arg)
 {
 	struct storaged *sd = arg;
+	/* SIGTERM and SIGINT are the loop's to handle; the copy's writes are not interrupted. */
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	void *pair = zmq_socket(sd->zctx, ZMQ_PAIR);
 	int linger = 0;
 	if (pair == NULL || zmq_setsockopt(pair, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
