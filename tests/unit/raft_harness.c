@@ -396,6 +396,8 @@ static void enqueue(struct rh *h, struct rh_msg *q)
 static void persist_snapshot(struct rh_node *n, const struct raft_update *u)
 {
 	if (u->snapshot_chunk != NULL) {
+		if (u->chunk_offset == 0)
+			n->in_bytes = 0; /* a new snapshot starts */
 		if (u->chunk_offset + u->chunk_len > RH_SNAP_BYTES_MAX)
 			rh_fail("node %llu: snapshot chunk past the harness limit",
 			        (unsigned long long)n->id);
@@ -419,6 +421,8 @@ static void persist_snapshot(struct rh_node *n, const struct raft_update *u)
 	n->log_n = 0;
 	n->base_term = n->snap_term;
 	n->applied_index = n->snap_index;
+	if (n->durable_index < n->snap_index)
+		n->durable_index = n->snap_index;
 	n->n_installs++;
 }
 
@@ -836,6 +840,26 @@ uint32_t rh_drop(struct rh *h, uint8_t type, uint64_t from, uint64_t to)
 
 	for (uint32_t i = 0; i < h->q_n;) {
 		if (!msg_matches(&h->q[i]->m, type, from, to)) {
+			i++;
+			continue;
+		}
+		struct rh_msg *q = dequeue(h, i);
+
+		msg_free(&q);
+		h->n_lost++;
+		k++;
+	}
+	return k;
+}
+
+uint32_t rh_drop_entries(struct rh *h, uint64_t from)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < h->q_n;) {
+		const struct raft_msg *m = &h->q[i]->m;
+
+		if (m->type != RAFT_MSG_APPEND || m->from != from || m->n_entries == 0) {
 			i++;
 			continue;
 		}

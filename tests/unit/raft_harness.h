@@ -188,6 +188,9 @@ uint32_t rh_deliver_all(struct rh *h, uint32_t max_msgs);
 /* Removes the matches from the queue; returns how many. */
 uint32_t rh_drop(struct rh *h, uint8_t type, uint64_t from, uint64_t to);
 
+/* Removes queued APPENDs from `from` that carry entries (not heartbeats); returns how many. */
+uint32_t rh_drop_entries(struct rh *h, uint64_t from);
+
 /* Delivers msg to msg->to as if it came from the network (hostile input). */
 int rh_inject(struct rh *h, const struct raft_msg *msg);
 

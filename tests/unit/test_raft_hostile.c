@@ -1,0 +1,199 @@
+/*
+ * test_raft_hostile.c - messages no correct peer sends (TESTING.md, "Inputs
+ * that must get a clear answer"): each is ignored and counted in
+ * dropped_msgs, changes nothing and crashes nothing; the unmodified message
+ * is then accepted, which shows it was the hostile field that got it dropped.
+ */
+#include "raft_harness.h"
+
+#include "kv_err.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define N_ENTRIES (RAFT_APPEND_ENTRIES_MAX + 1)
+
+static struct raft_entry ents[N_ENTRIES];
+static const uint8_t payload[] = "x";
+
+static struct raft_status status_of(struct rh *h, uint64_t id)
+{
+	struct raft_status st;
+
+	rh_status(h, id, &st);
+	return st;
+}
+
+/* Leader 1 of term 1 with its no-op committed on all three. */
+static struct rh *settled_cluster(void)
+{
+	struct rh *h = rh_new(3, 1, 1);
+
+	rh_elect(h, 1);
+	rh_tick(h, 1, RH_HEARTBEAT_MS);
+	rh_deliver_all(h, 100);
+	return h;
+}
+
+/* What a correct leader 1 would send 2: entries 2.. after (1, term 1). */
+static struct raft_msg good_append(uint32_t n)
+{
+	struct raft_msg m;
+
+	memset(&m, 0, sizeof(m));
+	for (uint32_t i = 0; i < n; i++) {
+		ents[i].term = 1;
+		ents[i].index = 2 + i;
+		ents[i].type = RAFT_ENTRY_COMMAND;
+		ents[i].len = 1;
+		ents[i].data = payload;
+	}
+	m.type = RAFT_MSG_APPEND;
+	m.from = 1;
+	m.to = 2;
+	m.term = 1;
+	m.prev_index = 1;
+	m.prev_term = 1;
+	m.commit = 1;
+	m.n_entries = n;
+	m.entries = n > 0 ? ents : NULL;
+	return m;
+}
+
+/* Steps m into node `at`; it must change nothing, answer nothing and be counted. */
+static void expect_dropped(struct rh *h, uint64_t at, const struct raft_msg *m, const char *what)
+{
+	struct raft_status before = status_of(h, at), after;
+	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = m};
+	struct rh_node *n = rh_node(h, at);
+
+	assert_int_equal(rh_step(h, at, &ev), 0);
+	after = status_of(h, at);
+	assert_int_equal(after.dropped_msgs, before.dropped_msgs + 1);
+	assert_int_equal(after.term, before.term);
+	assert_int_equal(after.role, before.role);
+	assert_int_equal(after.leader, before.leader);
+	assert_int_equal(after.last_index, before.last_index);
+	assert_int_equal(after.commit_index, before.commit_index);
+	assert_int_equal(n->rec.u.n_entries, 0);
+	assert_false(n->rec.u.hard_state_changed);
+	assert_false(n->rec.u.has_truncate);
+	assert_int_equal(n->rec.u.n_msgs_now + n->rec.u.n_msgs_after_persist, 0);
+	print_message("dropped and counted, no state change, no answer: %s\n", what);
+}
+
+static void test_hostile_appends(void **state)
+{
+	struct rh *h = settled_cluster();
+	struct raft_msg m;
+
+	m = good_append(1);
+	m.term = UINT64_MAX;
+	expect_dropped(h, 2, &m, "APPEND with term UINT64_MAX");
+
+	m = good_append(1);
+	m.from = 2;
+	expect_dropped(h, 2, &m, "APPEND from the node's own id");
+
+	m = good_append(1);
+	m.to = 3;
+	expect_dropped(h, 2, &m, "APPEND addressed to another node");
+
+	m = good_append(2);
+	ents[1].index = 4;
+	expect_dropped(h, 2, &m, "APPEND with entries 2, 4 (not consecutive)");
+
+	m = good_append(2);
+	ents[0].term = 2;
+	m.term = 2;
+	expect_dropped(h, 2, &m, "APPEND with entry terms going down (2 then 1)");
+
+	m = good_append(N_ENTRIES);
+	expect_dropped(h, 2, &m, "APPEND with n_entries = RAFT_APPEND_ENTRIES_MAX + 1");
+
+	m = good_append(1);
+	m.entries = NULL;
+	expect_dropped(h, 2, &m, "APPEND with n_entries 1 and no entries");
+
+	m = good_append(0);
+	m.prev_index = UINT64_MAX - 1;
+	m.n_entries = 2;
+	m.entries = ents;
+	expect_dropped(h, 2, &m, "APPEND whose indexes overflow past UINT64_MAX");
+
+	m = good_append(1);
+	m.type = RAFT_MSG_TYPE_MAX + 1;
+	expect_dropped(h, 2, &m, "a message of unknown type 12");
+
+	m = good_append(1);
+	assert_int_equal(rh_inject(h, &m), 0);
+	assert_int_equal(status_of(h, 2).last_index, 2);
+	print_message("the same APPEND unmodified is accepted: node 2 now holds index 2\n");
+	rh_destroy(&h);
+}
+
+static void test_hostile_strangers_and_commit(void **state)
+{
+	struct rh *h = settled_cluster();
+	struct raft_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_VOTE;
+	m.from = 99;
+	m.to = 2;
+	m.term = 5;
+	m.last_index = 10;
+	m.last_term = 4;
+	expect_dropped(h, 2, &m, "VOTE in term 5 from unknown node 99");
+	m.type = RAFT_MSG_PREVOTE;
+	expect_dropped(h, 2, &m, "PREVOTE from unknown node 99");
+
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_APPEND_RESP;
+	m.from = 99;
+	m.to = 1;
+	m.term = 1;
+	m.match_index = 1;
+	expect_dropped(h, 1, &m, "APPEND_RESP from unknown node 99 to the leader");
+	m.from = 2;
+	m.match_index = 50;
+	expect_dropped(h, 1, &m, "APPEND_RESP acknowledging index 50 past the leader's last (1)");
+
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_SNAPSHOT;
+	m.from = 1;
+	m.to = 2;
+	m.term = 1;
+	m.snap_index = 5;
+	m.snap_term = 1;
+	m.snap_size = 10;
+	m.offset = 8;
+	m.chunk_len = 4;
+	m.chunk = payload;
+	m.snap_config = status_of(h, 1).config;
+	expect_dropped(h, 2, &m, "SNAPSHOT chunk running past the snapshot's size");
+
+	m = good_append(0);
+	m.commit = 100;
+	assert_int_equal(rh_inject(h, &m), 0);
+	assert_int_equal(status_of(h, 2).commit_index, 1);
+	assert_int_equal(status_of(h, 2).last_index, 1);
+	print_message("a heartbeat with commit 100 past the last index (1): commit clamped to 1, "
+	              "never past the log\n");
+	rh_destroy(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hostile_appends),
+	    cmocka_unit_test(test_hostile_strangers_and_commit),
+	};
+
+	return cmocka_run_group_tests_name("raft hostile messages", tests, NULL, NULL);
+}
