@@ -295,6 +295,27 @@ static void test_snapshot_and_sigterm(void **state)
 	printf("checked: snapshot written and installed over ipc, clean exit on SIGTERM\n");
 }
 
+/* Past STORAGED_PARK_MAX (4096) waiting reads, the next one gets KV_EBUSY at once. */
+static void test_park_limit(void **state)
+{
+	struct proto_local g = {
+	    .type = PROTO_GET, .min_index = 100, .wait_ms = 5000, .key = {(const uint8_t *)"k", 1}};
+	for (uint64_t i = 1; i <= 4097; i++) {
+		g.req_id = i;
+		t_send(T.query, &g);
+	}
+	struct proto_local r;
+	t_recv(T.query, PROTO_GET_RESP, &r);
+	assert_int_equal(r.req_id, 4097);
+	assert_int_equal(r.status, KV_EBUSY);
+	/* Index 1 is applied but 100 is not reached: the 4096 keep waiting. */
+	struct raft_entry e = {.term = 1, .index = 1, .type = RAFT_ENTRY_NOOP};
+	t_apply(&e, 1, 0, 1);
+	zmq_pollitem_t pi = {.socket = T.query, .events = ZMQ_POLLIN};
+	assert_int_equal(zmq_poll(&pi, 1, 100), 0);
+	printf("checked: 4096 reads parked, the 4097th refused with KV_EBUSY\n");
+}
+
 /* Garbage on both sockets is dropped; the daemon keeps answering. */
 static void test_hostile_frames(void **state)
 {
@@ -334,6 +355,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_parked_read_and_gap, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_and_sigterm, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_frames, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_park_limit, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
