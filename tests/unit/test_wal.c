@@ -318,5 +318,5 @@ int main(void)
 	    cmocka_unit_test(test_reset_interrupted),
 	    cmocka_unit_test(test_limits_and_lock),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, tw_remove_leftovers);
 }

@@ -171,5 +171,5 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_meta_sync_fails),
 	    cmocka_unit_test(test_truncate_zero_fails),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, tw_remove_leftovers);
 }

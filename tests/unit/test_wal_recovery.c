@@ -265,5 +265,5 @@ int main(void)
 	    cmocka_unit_test(test_hard_state_slots),
 	    cmocka_unit_test(test_hostile_length),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, tw_remove_leftovers);
 }

@@ -31,11 +31,22 @@ struct tw_dir {
 	char sub[160]; /* path/wal: wal_open creates it */
 };
 
+/* Every directory made and not yet removed: a failed test leaves its own here. */
+#define TW_DIRS_MAX 64
+static char tw_made[TW_DIRS_MAX][128];
+
 static inline void tw_dir_make(struct tw_dir *d)
 {
 	snprintf(d->path, sizeof(d->path), "/tmp/test_wal.XXXXXX");
 	assert_non_null(mkdtemp(d->path));
 	snprintf(d->sub, sizeof(d->sub), "%s/wal", d->path);
+	for (int i = 0; i < TW_DIRS_MAX; i++) {
+		if (tw_made[i][0] == '\0') {
+			memcpy(tw_made[i], d->path, sizeof(d->path));
+			return;
+		}
+	}
+	fail_msg("more than %d test directories at once", TW_DIRS_MAX);
 }
 
 static inline int tw_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
@@ -46,9 +57,33 @@ static inline int tw_rm_one(const char *p, const struct stat *sb, int flag, stru
 	return remove(p);
 }
 
+static inline int tw_rm_tree(const char *path)
+{
+	int rc = nftw(path, tw_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	for (int i = 0; i < TW_DIRS_MAX; i++) {
+		if (strcmp(tw_made[i], path) == 0)
+			tw_made[i][0] = '\0';
+	}
+	return rc;
+}
+
 static inline void tw_dir_remove(struct tw_dir *d)
 {
-	assert_int_equal(nftw(d->path, tw_rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(tw_rm_tree(d->path), 0);
+}
+
+/* Group teardown: removes what failed tests left behind. */
+static inline int tw_remove_leftovers(void **state)
+{
+	(void)state;
+	for (int i = 0; i < TW_DIRS_MAX; i++) {
+		if (tw_made[i][0] != '\0') {
+			char path[128];
+			memcpy(path, tw_made[i], sizeof(path));
+			tw_rm_tree(path);
+		}
+	}
+	return 0;
 }
 
 /* Payload byte i of entry (index, term): never zero, so torn tails are measurable. */
