@@ -34,11 +34,12 @@ static int run(struct wal *w, uint64_t *lat_us)
 	for (uint32_t b = 0; b < BATCHES; b++) {
 		for (uint32_t i = 0; i < PER_BATCH; i++) {
 			memset(payload[i], (int)(index & 0xff), ENTRY_BYTES);
-			es[i] = (struct raft_entry){.index = index++,
+			es[i] = (struct raft_entry){.index = index,
 			                            .term = 1,
 			                            .type = RAFT_ENTRY_COMMAND,
 			                            .len = ENTRY_BYTES,
 			                            .data = payload[i]};
+			index++;
 		}
 		int rc = wal_append(w, es, PER_BATCH);
 		uint64_t t0 = kv_clock_mono_us();

@@ -27,7 +27,7 @@ static void snapmeta_encode(const struct wal_snapmeta *m, uint8_t *p)
 	wal_put_le(p + 24, m->config.n, 4);
 	p[28] = m->reset_pending;
 	for (uint32_t i = 0; i < m->config.n; i++) {
-		uint8_t *q = p + SM_MEMBERS_OFF + i * SM_MEMBER_BYTES;
+		uint8_t *q = p + SM_MEMBERS_OFF + (size_t)i * SM_MEMBER_BYTES;
 		wal_put_le(q, m->config.members[i].id, 8);
 		q[8] = m->config.members[i].role;
 	}
@@ -49,7 +49,7 @@ static int snapmeta_decode(const uint8_t *p, struct wal_snapmeta *m)
 	}
 	m->config.n = (uint32_t)n;
 	for (uint32_t i = 0; i < m->config.n; i++) {
-		const uint8_t *q = p + SM_MEMBERS_OFF + i * SM_MEMBER_BYTES;
+		const uint8_t *q = p + SM_MEMBERS_OFF + (size_t)i * SM_MEMBER_BYTES;
 		m->config.members[i].id = wal_get_le(q, 8);
 		m->config.members[i].role = q[8];
 	}

@@ -51,7 +51,7 @@ static int drop_front_segments(struct wal *w, uint32_t k)
 		rc = wal_segment_remove(&w->segs[i], w->dir_fd);
 	for (uint32_t i = 0; i < k; i++)
 		wal_segment_close(&w->segs[i]); /* those left open after an error */
-	memmove(w->segs, w->segs + k, (size_t)(w->n_segs - k) * sizeof(w->segs[0]));
+	memmove(w->segs, w->segs + k, (size_t)(w->n_segs - k) * sizeof(struct wal_segment *));
 	w->n_segs -= k;
 	if (rc == 0 && k > 0)
 		rc = wal_io_fdatasync(w->dir_fd, &w->stats, "wal directory");

@@ -10,7 +10,7 @@
 
 static void test_fresh_dir_is_a_new_node(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w = NULL;
 	struct wal_recovery rec;
@@ -36,7 +36,7 @@ static void test_fresh_dir_is_a_new_node(void **state)
 
 static void test_append_sync_reopen(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -85,7 +85,7 @@ static void test_append_sync_reopen(void **state)
 
 static void check_truncate(uint64_t seg_bytes, uint32_t len)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -132,7 +132,7 @@ static void test_truncate_then_reopen(void **state)
 
 static void test_rollover_and_compaction(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -179,7 +179,7 @@ static void test_rollover_and_compaction(void **state)
 
 static void test_record_larger_than_segment(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -212,7 +212,7 @@ static void test_record_larger_than_segment(void **state)
 
 static void test_reset_after_snapshot(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -246,7 +246,7 @@ static void test_reset_after_snapshot(void **state)
 /* A crash after wal_reset saved its metadata but before it dropped the log. */
 static void test_reset_interrupted(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -273,7 +273,7 @@ static void test_reset_interrupted(void **state)
 
 static void test_limits_and_lock(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w, *w2 = NULL;
 	struct wal_recovery rec;

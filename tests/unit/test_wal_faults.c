@@ -45,7 +45,7 @@ static void expect_reopen(const struct tw_dir *d, uint64_t n)
 
 static void test_fdatasync_eio_is_sticky(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	struct wal *w;
 	open_with_entries(&d, &w, 5);
 	tw_append_range(w, 6, 8, 1, 100);
@@ -69,7 +69,7 @@ static void test_fdatasync_eio_is_sticky(void **state)
 
 static void test_write_enospc(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	struct wal *w;
 	open_with_entries(&d, &w, 5);
 	assert_int_equal(fiu_enable("wal/write", ENOSPC, NULL, 0), 0);
@@ -100,7 +100,7 @@ static void test_write_enospc(void **state)
 
 static void test_fallocate_enospc(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	struct wal *w;
 	open_with_entries(&d, &w, 30); /* fills segment 1 exactly: the next append rolls */
 	assert_int_equal(fiu_enable("wal/fallocate", ENOSPC, NULL, 0), 0);
@@ -114,7 +114,7 @@ static void test_fallocate_enospc(void **state)
 	assert_int_equal(tw_count_segments(d.sub), 1); /* the half-made segment was removed */
 	expect_reopen(&d, 30);
 	/* fresh node: the first segment cannot be preallocated */
-	struct tw_dir d2;
+	struct tw_dir d2 = {0};
 	struct wal_recovery rec;
 	tw_dir_make(&d2);
 	assert_int_equal(tw_open(d2.sub, 0, &w, &rec), 0);
@@ -132,7 +132,7 @@ static void test_fallocate_enospc(void **state)
 
 static void test_snapshot_meta_sync_fails(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	struct wal *w;
 	open_with_entries(&d, &w, 10);
 	struct raft_config c = {.n = 1, .members = {{1, RAFT_VOTER}}};
@@ -149,7 +149,7 @@ static void test_snapshot_meta_sync_fails(void **state)
 /* A truncation whose zeroing fails must not leave old entries behind new ones. */
 static void test_truncate_zero_fails(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	struct wal *w;
 	open_with_entries(&d, &w, 20);
 	assert_int_equal(fiu_enable("wal/write", EIO, NULL, 0), 0);

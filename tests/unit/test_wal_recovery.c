@@ -42,7 +42,7 @@ static void expect_entries(const char *dir, uint64_t seg_bytes, uint64_t n, uint
 /* Opens dir expecting KV_ECORRUPT and a log line naming file and offset. */
 static void expect_corrupt(const struct tw_dir *d, const char *file, uint64_t off)
 {
-	struct tw_capture cap;
+	struct tw_capture cap = {0};
 	struct wal *w = NULL;
 	struct wal_recovery rec;
 	tw_capture_begin(&cap, d->path);
@@ -59,7 +59,7 @@ static void expect_corrupt(const struct tw_dir *d, const char *file, uint64_t of
 
 static void test_torn_tail_mid_record(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, 0, 10);
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 1);
@@ -74,7 +74,7 @@ static void test_torn_tail_mid_record(void **state)
 
 static void test_torn_tail_short_file(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, SMALL_SEG, 10);
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 1);
@@ -95,7 +95,7 @@ static void test_torn_tail_short_file(void **state)
 
 static void test_garbage_after_last_record(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, 0, 10);
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 1);
@@ -110,7 +110,7 @@ static void test_garbage_after_last_record(void **state)
 
 static void test_bit_flip_in_middle_record(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, 0, 10);
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 1);
@@ -127,7 +127,7 @@ static void test_bit_flip_in_middle_record(void **state)
 
 static void test_bit_flip_in_sealed_segment(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, SMALL_SEG, 100); /* 30 records of 136 bytes per segment */
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 31);
@@ -139,7 +139,7 @@ static void test_bit_flip_in_sealed_segment(void **state)
 
 static void test_gap_and_hole_are_corruption(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, 0, 10);
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 1);
@@ -166,7 +166,7 @@ static void test_gap_and_hole_are_corruption(void **state)
 
 static void test_empty_last_segment_dropped(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, SMALL_SEG, 30); /* exactly fills segment 1 */
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 31);
@@ -182,7 +182,7 @@ static void test_empty_last_segment_dropped(void **state)
 
 static void test_hard_state_slots(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
@@ -216,7 +216,7 @@ static void test_hard_state_slots(void **state)
 
 static void test_hostile_length(void **state)
 {
-	struct tw_dir d;
+	struct tw_dir d = {0};
 	make_log(&d, 0, 10);
 	char seg[256];
 	tw_seg_path(seg, sizeof(seg), d.sub, 1);
