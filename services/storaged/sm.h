@@ -213,7 +213,9 @@ struct sm_snap_info {
 
 /*
  * Writes a compacted copy of sm's environment into snap_dir (created if
- * missing) as snapshot-<index>.mdb via a .tmp file, fsync and rename, then
+ * missing) as snapshot-<index>.mdb via snapshot.tmp (one snapshot at a time,
+ * so one name: a crash leaves at most that file), fsync, rename, fsync of the
+ * directory, then
  * deletes all but the newest SM_SNAP_KEEP snapshots. Reads only: may run on
  * another thread while the owner applies. Returns 0 and fills *info.
  */

@@ -68,6 +68,8 @@ static uint64_t sm_snap_name_index(const char *name)
 	return (uint64_t)idx;
 }
 
+_Static_assert(SM_SNAP_KEEP == 2, "sm_snap_prune tracks the two newest");
+
 /* Deletes every snapshot file but the SM_SNAP_KEEP (two) newest. */
 static int sm_snap_prune(const char *snap_dir)
 {
