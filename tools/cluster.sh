@@ -23,7 +23,7 @@ BASE_DIR=${BASE_DIR:-./data}
 HOST=${HOST:-127.0.0.1}
 HTTP_PORT_BASE=${HTTP_PORT_BASE:-4000}
 RAFT_PORT_BASE=${RAFT_PORT_BASE:-7000}
-BIN_DIR=${BIN_DIR:-build}
+BIN_DIR=${BIN_DIR:-$(dirname "$0")/../build}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
 LOG_LEVEL=${LOG_LEVEL:-info}
 ROLES=(storaged raftd gatewayd)
@@ -36,7 +36,8 @@ for v in HTTP_PORT_BASE RAFT_PORT_BASE READY_TIMEOUT_S; do
 done
 mkdir -p "$BASE_DIR"
 BASE_DIR=$(cd "$BASE_DIR" && pwd)
-BIN_DIR=$(cd "$BIN_DIR" 2>/dev/null && pwd) || die "no build directory $BIN_DIR (run make build)"
+[[ -d $BIN_DIR ]] || die "no build directory $BIN_DIR (run make build)"
+BIN_DIR=$(cd "$BIN_DIR" && pwd)
 
 peers_flag() {
 	local s="" i
