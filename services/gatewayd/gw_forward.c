@@ -72,6 +72,16 @@ void gw_forward_cancel(struct gw *gw, struct gw_call *c)
 	forward_free(&c->fwd);
 }
 
+/* Nothing was proposed: wait for a leader (perhaps another) within the deadline. */
+static void forward_retry(struct gw *gw, struct gw_call *c, const char *why)
+{
+	KV_LOG_DEBUG(GW_SVC, "forward not taken; waiting for a leader", "err=\"%s\"", why);
+	forward_detach(c);
+	gw_status_refresh(gw);
+	c->state = GW_CALL_WAIT_LEADER;
+	c->retry_at_ms = kv_clock_mono_ms() + GW_POLL_MS;
+}
+
 /* The request's outcome is unknown: the leader may have applied it. */
 static void forward_unknown(struct gw *gw, struct gw_call *c, const char *why)
 {
@@ -163,6 +173,15 @@ static void forward_keep(struct gw_forward *f, const h2o_header_t *h)
 	f->header_used += h->value.len;
 }
 
+static int forward_not_proposed(const h2o_header_t *headers, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (h2o_memis(headers[i].name->base, headers[i].name->len,
+		              H2O_STRLIT("x-raftkv-not-proposed")))
+			return 1;
+	return 0;
+}
+
 static h2o_http1client_body_cb forward_on_head(h2o_http1client_t *client, const char *errstr,
                                                int minor_version, int status, h2o_iovec_t msg,
                                                h2o_header_t *headers, size_t num_headers, int rlen)
@@ -173,6 +192,10 @@ static h2o_http1client_body_cb forward_on_head(h2o_http1client_t *client, const 
 		return NULL;
 	}
 	f->status = status;
+	if (status == 503 && forward_not_proposed(headers, num_headers)) {
+		forward_retry(f->gw, f->call, "the leader's gateway is not the leader");
+		return NULL;
+	}
 	for (size_t i = 0; i < num_headers; i++)
 		if (forward_keep_header(headers[i].name))
 			forward_keep(f, &headers[i]);
@@ -190,12 +213,7 @@ static h2o_http1client_head_cb forward_on_connect(h2o_http1client_t *client, con
 	struct gw_forward *f = client->data;
 	struct gw_call *c = f->call;
 	if (errstr != NULL) {
-		/* nothing was sent: wait for a leader (perhaps another) within the deadline */
-		KV_LOG_WARN(GW_SVC, "cannot reach the leader's gateway", "err=\"%s\"", errstr);
-		forward_detach(c);
-		gw_status_refresh(f->gw);
-		c->state = GW_CALL_WAIT_LEADER;
-		c->retry_at_ms = kv_clock_mono_ms() + GW_POLL_MS;
+		forward_retry(f->gw, c, errstr);
 		return NULL;
 	}
 	*reqbufs = f->bufs;

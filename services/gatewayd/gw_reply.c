@@ -88,8 +88,9 @@ void gw_reply_no_leader(struct gw *gw, struct gw_http *h, int err)
 	const struct gw_peer *p = gw_status_peer(gw, ex.leader);
 	if (p != NULL)
 		ex.leader_url = p->url;
-	const char *msg = err == KV_ENOTLEADER
-	                      ? "this node is not the leader and the request was already forwarded"
-	                      : "no leader is known; retry later";
+	/* tells a forwarding gateway that nothing was proposed: it may send the write again */
+	gw_reply_header(h->req, "x-raftkv-not-proposed", "1", 1);
+	const char *msg = err == KV_ENOTLEADER ? "this node is not the leader"
+	                                       : "no leader is known; retry later";
 	gw_reply_kv_error(gw, h, err, msg, &ex);
 }

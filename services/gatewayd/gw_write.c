@@ -76,8 +76,12 @@ static void write_route(struct gw *gw, struct gw_call *c)
 		write_propose(gw, c);
 		return;
 	}
-	if (leader != 0 && c->forwarded) {
-		/* forwarded once already: a second hop could loop between stale views */
+	if (c->forwarded) {
+		/*
+		 * Forwarded once already: a second hop could loop between stale views,
+		 * and waiting here would eat the forwarder's deadline. Answer at once;
+		 * the forwarder sees that nothing was proposed and looks again.
+		 */
 		gw_reply_no_leader(gw, &c->http, KV_ENOTLEADER);
 		gw_pending_end(gw, c);
 		return;
@@ -131,7 +135,11 @@ static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto
 		write_success(gw, c, m);
 		return;
 	case KV_ECONDITION:
-		write_finish_error(gw, c, KV_ECONDITION, "the key's mod_index did not match");
+		write_finish_error(
+		    gw, c, KV_ECONDITION,
+		    c->cond == PROTO_COND_IF_NONE_MATCH
+		        ? "If-None-Match: * but the key exists"
+		        : "If-Match: the key's mod_index differs (or it does not exist)");
 		return;
 	default:
 		write_finish_error(gw, c, m->status, NULL);
