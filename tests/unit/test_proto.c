@@ -1368,6 +1368,36 @@ static void test_kv_field_rules(void **state)
 	              KV_KEY_BYTES_MAX, KV_VALUE_BYTES_MAX_LIMIT, KV_IDEMPOTENCY_KEY_BYTES_MAX);
 }
 
+/* The reader itself: each length is checked against the bytes left, to the byte. */
+static void test_reader_bounds(void **state)
+{
+	const uint8_t bin_fits[] = {0xc4, 2, 'a', 'b'}, bin_over[] = {0xc4, 3, 'a', 'b'};
+	const uint8_t arr_fits[] = {0x92, 1, 2}, arr_over[] = {0x93, 1, 2};
+	const uint8_t u64_cut[] = {0xcf, 0, 0, 0, 0, 0, 0, 0};
+	struct proto_reader r;
+	struct proto_bytes b;
+	uint64_t v;
+	uint32_t n;
+
+	proto_reader_init(&r, bin_fits, sizeof(bin_fits));
+	assert_int_equal(proto_reader_bin(&r, &b), 0);
+	assert_int_equal(b.len, 2);
+	assert_ptr_equal(b.ptr, bin_fits + 2);
+	assert_int_equal(proto_reader_end(&r), 0);
+	proto_reader_init(&r, bin_over, sizeof(bin_over));
+	assert_int_equal(proto_reader_bin(&r, &b), KV_EPROTO);
+	proto_reader_init(&r, arr_fits, sizeof(arr_fits));
+	assert_int_equal(proto_reader_enter(&r, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(proto_reader_end(&r), KV_EPROTO); /* elements unread, array open */
+	proto_reader_init(&r, arr_over, sizeof(arr_over));
+	assert_int_equal(proto_reader_enter(&r, &n), KV_EPROTO);
+	proto_reader_init(&r, u64_cut, sizeof(u64_cut));
+	assert_int_equal(proto_reader_uint(&r, &v), KV_EPROTO);
+	print_message("reader: bin of 2 in 2 bytes read, of 3 refused; array of 2 in 2 bytes "
+	              "entered, of 3 refused; a uint64 one byte short refused\n");
+}
+
 /* Other encoders may use wider forms than ours; the value is what counts. */
 static void test_wider_integer_forms_accepted(void **state)
 {
@@ -1409,6 +1439,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_rules),
 	    cmocka_unit_test(test_local_field_rules),
 	    cmocka_unit_test(test_kv_field_rules),
+	    cmocka_unit_test(test_reader_bounds),
 	    cmocka_unit_test(test_wider_integer_forms_accepted),
 	};
 
