@@ -125,6 +125,15 @@ void sim_check_node(struct sim_world *w, uint32_t slot, const struct raft_status
 	}
 	if (before->role != RAFT_LEADER || before->term != st->term)
 		check_new_leader(w, slot);
+	/* Raft 5.4.2 (figure 8): a leader commits by counting only entries of its own term. */
+	if (st->commit_index > before->commit_index && st->commit_index > st->snap_index &&
+	    raft_term_at(nd->raft, st->commit_index) != st->term)
+		sim_check_fail(
+		    w,
+		    "figure 8 commit rule: leader %llu of term %llu commits index %llu of "
+		    "term %llu",
+		    U(nd->id), U(st->term), U(st->commit_index),
+		    U(raft_term_at(nd->raft, st->commit_index)));
 }
 
 /* Removing entries (after, last]: never at or below commit, never a committed entry. */

@@ -12,6 +12,7 @@
 #include "sim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -209,5 +210,8 @@ int main(int argc, char **argv)
 	}
 	if (f.jobs > f.seeds)
 		f.jobs = f.seeds;
+	/* Cores are created on every boot: keep their big blocks in the heap, not fresh mmaps. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	return run(&f);
 }

@@ -15,6 +15,18 @@
 #include "kv_assert.h"
 #include "kv_err.h"
 
+struct durable_ctx {
+	struct sim_world *w;
+	uint32_t slot;
+};
+
+static void on_durable(void *ctx, const struct sim_disk *d, const struct sim_entry *e)
+{
+	struct durable_ctx *c = ctx;
+
+	sim_check_durable_append(c->w, c->slot, d, e);
+}
+
 uint64_t sim_node_now(const struct sim_node *nd, uint64_t global_ms)
 {
 	return nd->clock_base_ms + global_ms * nd->rate_permille / 1000;
@@ -186,6 +198,27 @@ static void sync_start(struct sim_world *w, uint32_t slot)
 	sim_net_push(&w->net, w->now_ms + lat, SIM_EV_SYNC, (uint8_t)slot, nd->boot);
 }
 
+/*
+ * A truncation or snapshot install would undo writes whose acknowledgements
+ * still wait for a sync (group commit merges them into one fsync, and the
+ * acknowledged entries would never reach the disk). So the driver syncs
+ * first and sends those messages; their PERSISTED is then moot, the next
+ * one covers the log.
+ */
+static void sync_barrier(struct sim_world *w, uint32_t slot)
+{
+	struct sim_node *nd = &w->nodes[slot];
+	struct durable_ctx ctx = {.w = w, .slot = slot};
+
+	if (nd->batch_head == nd->batch_tail)
+		return;
+	sim_disk_sync(&nd->disk, nd->disk.ops_written, on_durable, &ctx);
+	while (nd->held_head != nd->held_tail)
+		msg_send(w, slot, nd->held[nd->held_head++ & (SIM_HELD_MAX - 1)]);
+	nd->batch_head = nd->batch_tail;
+	sim_world_trace(w, SIM_TR_SYNC, slot, nd->disk.ops_durable, 0, 0, 1);
+}
+
 static int exec_persist(struct sim_world *w, uint32_t slot, const struct raft_update *up)
 {
 	struct sim_node *nd = &w->nodes[slot];
@@ -203,6 +236,8 @@ static int exec_persist(struct sim_world *w, uint32_t slot, const struct raft_up
 		memcpy(d->incoming.bytes + up->chunk_offset, up->snapshot_chunk, up->chunk_len);
 		d->incoming.size = (uint32_t)(up->chunk_offset + up->chunk_len);
 	}
+	if (up->has_snapshot_install || up->has_truncate)
+		sync_barrier(w, slot);
 	if (up->has_snapshot_install) {
 		rc = sim_disk_install(d, &up->snapshot_install);
 		if (rc == 0 && sim_sm_load(&nd->sm, &d->vsnap) != 0)
@@ -378,18 +413,6 @@ int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev, str
 	if (!w->check.violated)
 		snapshot_take(w, slot);
 	return rc;
-}
-
-struct durable_ctx {
-	struct sim_world *w;
-	uint32_t slot;
-};
-
-static void on_durable(void *ctx, const struct sim_disk *d, const struct sim_entry *e)
-{
-	struct durable_ctx *c = ctx;
-
-	sim_check_durable_append(c->w, c->slot, d, e);
 }
 
 void sim_node_sync_done(struct sim_world *w, uint32_t slot)
