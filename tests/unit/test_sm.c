@@ -181,6 +181,35 @@ static void test_put_get(void **state)
 	printf("checked: put/get, create kept, mod = index, survives reopen\n");
 }
 
+/*
+ * A second, read-only handle (another process in production, e.g. gatewayd)
+ * sees commits. LMDB advises one handle per process because closing one drops
+ * the fcntl locks of both; nothing here relies on them after the close.
+ */
+static void test_readonly_reader(void **state)
+{
+	struct t_ctx *t = *state;
+	assert_int_equal(t_put(t, 1, "ro", "v1", NULL), 0);
+	struct sm *ro = NULL;
+	struct sm_opts o = {.dir = t->dir, .map_bytes = T_MAP_BYTES, .readonly = 1};
+	assert_int_equal(sm_open(&o, &ro), 0);
+	assert_int_equal(ro->applied_index, 1);
+	assert_int_equal(t_put(t, 2, "ro", "v2", NULL), 0);
+	struct sm_buf v = {0};
+	uint64_t ci = 0, mi = 0;
+	assert_int_equal(sm_read_get(ro, (const uint8_t *)"ro", 2, &v, &ci, &mi), 0);
+	assert_int_equal(mi, 2);
+	assert_memory_equal(v.ptr, "v2", 2);
+	sm_buf_free(&v);
+	sm_close(&ro);
+	assert_null(ro);
+	sm_close(&ro); /* safe twice */
+	struct sm_opts missing = {
+	    .dir = "/nonexistent/raftkv", .map_bytes = T_MAP_BYTES, .readonly = 1};
+	assert_int_not_equal(sm_open(&missing, &ro), 0);
+	printf("checked: read-only handle sees committed writes; missing env is an error\n");
+}
+
 static void test_delete(void **state)
 {
 	struct t_ctx *t = *state;
@@ -613,6 +642,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_put_get, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_readonly_reader, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_conditions, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotency, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_session_age_count, t_setup, t_teardown),
