@@ -116,10 +116,11 @@ static int fill_recovery(struct wal *w, struct wal_recovery *rec)
 int wal_open(const struct wal_options *o, struct wal **out, struct wal_recovery *rec)
 {
 	uint64_t seg_bytes = o->segment_bytes ? o->segment_bytes : WAL_SEGMENT_BYTES_DEFAULT;
+	memset(rec, 0, sizeof(*rec));
+	*out = NULL;
 	if (o->dir == NULL || seg_bytes < WAL_SEGMENT_BYTES_MIN ||
 	    seg_bytes > WAL_SEGMENT_BYTES_MAX)
 		return KV_EINVAL;
-	memset(rec, 0, sizeof(*rec));
 	struct wal *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return KV_ENOMEM;

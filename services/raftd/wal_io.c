@@ -24,8 +24,10 @@
 
 static int io_fail(const char *call, const char *what, int errnum)
 {
-	KV_LOG_ERROR(WAL_SVC, "wal i/o failed", "call=%s file=%s errno=\"%s\"", call, what,
-	             strerror(errnum));
+	const char *msg = errnum == ENOSPC || errnum == EDQUOT
+	                      ? "wal disk full: cannot write the log; free space, then restart"
+	                      : "wal i/o failed";
+	KV_LOG_ERROR(WAL_SVC, msg, "call=%s file=%s errno=\"%s\"", call, what, strerror(errnum));
 	return kv_err_from_errno(errnum);
 }
 
