@@ -3,7 +3,7 @@
 # Every tests/unit/test_X.c becomes its own binary $(BUILD)/tests/unit/test_X,
 # linked, in this order, with:
 #   - $(BUILD)/tests/unit/libraftharness.a   for test_raft_* (the deterministic
-#                                            harness of raft_harness.c)
+#                                            harness, raft_harness*.c)
 #   - $(TEST_LIBS_test_X)                    extra libraries a module names for
 #                                            its own test, in its own module.mk:
 #         TEST_LIBS_test_wal := $(BUILD)/libwal.a -lfiu
@@ -29,7 +29,10 @@ UNIT_TIMEOUT_S ?= 300
 UNIT_LIBS := $(if $(wildcard services/raftd/raft*.c),$(BUILD)/libraftcore.a) \
 	$(if $(wildcard proto/*.c),$(BUILD)/libproto.a) $(BUILD)/libcommon.a
 
-$(UNIT_HARNESS): $(BUILD)/$(UNIT_DIR)/raft_harness.o
+UNIT_HARNESS_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(UNIT_DIR)/raft_harness*.c))
+
+$(UNIT_HARNESS): $(UNIT_HARNESS_OBJS)
+	rm -f $@
 	ar rcs $@ $^
 
 # $(1): the test's name. Archives of TEST_LIBS_$(1) are prerequisites; the
@@ -44,11 +47,15 @@ endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_TEST_RULE,$(t))))
 
 .PHONY: unit-test
-unit-test: $(UNIT_BINS)
+# Each binary is built on its own, so that one test that does not compile
+# fails the step without keeping the others from running.
+unit-test:
 	@failed=""; \
 	for t in $(UNIT_BINS); do \
 		echo "--- $$t"; \
-		if ! CMOCKA_MESSAGE_OUTPUT=stdout timeout $(UNIT_TIMEOUT_S) $$t; then \
+		if ! $(MAKE) --no-print-directory $$t; then \
+			failed="$$failed $$(basename $$t)(build)"; \
+		elif ! CMOCKA_MESSAGE_OUTPUT=stdout timeout $(UNIT_TIMEOUT_S) $$t; then \
 			failed="$$failed $$(basename $$t)"; \
 		fi; \
 	done; \
