@@ -341,7 +341,6 @@ struct sim_client {
 	uint64_t live_value; /* the liveness proposal after healing */
 	uint64_t live_index;
 	uint64_t live_prop_ms;
-	uint64_t acks, reads_ok, writes, config_changes, transfers, snapshots;
 };
 
 void sim_client_reset(struct sim_client *c);
@@ -412,7 +411,14 @@ void sim_fault_heal(struct sim_world *w);
 
 /* ---- World (sim_world.c) ------------------------------------------------------ */
 
+/* What a run exercised, summed over seeds with --stats. */
+struct sim_stats {
+	uint64_t writes, acks, reads_ok, config_changes, transfers, snapshots;
+	uint64_t crashes, installs, partitions, leaders, live_ms_max;
+};
+
 struct sim_world {
+	struct sim_stats stats;
 	uint64_t seed;
 	uint32_t n_initial;
 	struct sim_rng rng;

@@ -118,6 +118,7 @@ void sim_check_node(struct sim_world *w, uint32_t slot, const struct raft_status
 		c->max_term = st->term;
 	if (c->leaders[st->term] == 0) {
 		c->leaders[st->term] = (uint8_t)(slot + 1);
+		w->stats.leaders++;
 	} else if (c->leaders[st->term] != slot + 1) {
 		sim_check_fail(w, "election safety: nodes %u and %llu both lead term %llu",
 		               c->leaders[st->term], U(nd->id), U(st->term));

@@ -93,7 +93,7 @@ static uint64_t propose_write(struct sim_world *w, uint32_t slot)
 	                (uint64_t)-rc);
 	if (rc != 0)
 		return 0;
-	c->writes++;
+	w->stats.writes++;
 	c->props[value & (SIM_PROPS_MAX - 1)] = (struct sim_prop){.value = value,
 	                                                          .index = up.proposed_index,
 	                                                          .term = up.proposed_term,
@@ -143,7 +143,7 @@ static uint64_t config_change(struct sim_world *w, uint32_t slot, uint8_t op, ui
 	rc = sim_node_step(w, slot, &ev, &up);
 	sim_world_trace(w, SIM_TR_CONFIG, slot, op, id, (uint64_t)-rc, rc ? 0 : up.proposed_index);
 	if (rc == 0)
-		w->client.config_changes++;
+		w->stats.config_changes++;
 	return rc == 0;
 }
 
@@ -195,7 +195,7 @@ static void transfer(struct sim_world *w, uint32_t lead)
 		ev.node_id = m->id;
 	rc = sim_node_step(w, lead, &ev, &up);
 	sim_world_trace(w, SIM_TR_TRANSFER, lead, ev.node_id, (uint64_t)-rc, 0, 0);
-	w->client.transfers++;
+	w->stats.transfers++;
 }
 
 static void expire_reads(struct sim_world *w)
@@ -257,7 +257,7 @@ void sim_client_on_apply(struct sim_world *w, uint32_t slot, const struct sim_en
 	if (p->index != e->index || p->term != e->term)
 		return;
 	sim_check_ack(w, slot, e->index, e->term);
-	c->acks++;
+	w->stats.acks++;
 	sim_world_trace(w, SIM_TR_ACK, slot, p->key, value, e->index, 0);
 	if (e->index > c->acked_index[p->key]) {
 		c->acked_index[p->key] = e->index;
@@ -303,7 +303,7 @@ void sim_client_serve_reads(struct sim_world *w, uint32_t slot)
 			    "of index %llu was acknowledged before the read began",
 			    U(nd->id), r->key, U(r->index), U(nd->sm.applied),
 			    U(nd->sm.mod_index[r->key]), U(r->min_index));
-		w->client.reads_ok++;
+		w->stats.reads_ok++;
 		r->read_id = 0;
 	}
 }

@@ -100,6 +100,7 @@ static void partition(struct sim_world *w)
 		b = all & ~bridge & ~a;
 		block_between(w, a, b);
 	}
+	w->stats.partitions++;
 	sim_world_trace(w, SIM_TR_PARTITION, 0, kind, a, b, 0);
 }
 

@@ -29,12 +29,13 @@
 
 struct sim_totals {
 	uint64_t seeds, sim_ms, steps, violations, bad_seed, bad_nodes;
+	struct sim_stats stats;
 	char what[256];
 };
 
 struct sim_flags {
 	uint64_t seeds, seed, nodes, jobs;
-	int quiet;
+	int quiet, stats;
 	const char *name;
 	const char *prog;
 };
@@ -71,6 +72,20 @@ static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed
 	fflush(stdout);
 }
 
+/* The run a worker is in, for the report when an assertion aborts it. */
+static const struct sim_flags *abort_flags;
+static struct sim_world *abort_world;
+static uint64_t abort_seed;
+static uint32_t abort_nodes;
+
+static void on_abort(int sig)
+{
+	signal(sig, SIG_DFL);
+	sim_check_fail(abort_world, "an assertion failed (see stderr above)");
+	report(abort_flags, abort_world, abort_seed, abort_nodes);
+	raise(sig);
+}
+
 static void worker(const struct sim_flags *f, uint32_t job, int fd)
 {
 	struct sim_world *w = NULL;
@@ -80,10 +95,17 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 		fprintf(stderr, "sim: out of memory\n");
 		_exit(2);
 	}
+	abort_flags = f;
+	abort_world = w;
+	signal(SIGABRT, on_abort);
 	for (uint64_t i = job; i < f->seeds; i += f->jobs) {
 		uint64_t seed = f->seed + i;
 		uint32_t nodes = nodes_for(f, seed);
-		int bad = sim_world_run(w, seed, nodes);
+		int bad;
+
+		abort_seed = seed;
+		abort_nodes = nodes;
+		bad = sim_world_run(w, seed, nodes);
 
 		t.seeds++;
 		t.sim_ms += w->now_ms;
@@ -97,10 +119,37 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 			break;
 		}
 	}
+	t.stats = w->stats;
 	sim_world_destroy(&w);
 	if (write(fd, &t, sizeof(t)) != (ssize_t)sizeof(t))
 		_exit(2);
 	_exit(t.violations ? 1 : 0);
+}
+
+static void stats_add(struct sim_stats *a, const struct sim_stats *b)
+{
+	a->writes += b->writes;
+	a->acks += b->acks;
+	a->reads_ok += b->reads_ok;
+	a->config_changes += b->config_changes;
+	a->transfers += b->transfers;
+	a->snapshots += b->snapshots;
+	a->crashes += b->crashes;
+	a->installs += b->installs;
+	a->partitions += b->partitions;
+	a->leaders += b->leaders;
+	if (b->live_ms_max > a->live_ms_max)
+		a->live_ms_max = b->live_ms_max;
+}
+
+static void stats_print(const struct sim_stats *s)
+{
+	printf("sim: exercised %llu writes (%llu acknowledged), %llu linearizable reads, %llu "
+	       "leaders, %llu crashes, %llu partitions, %llu config changes, %llu transfers, %llu "
+	       "snapshots taken, %llu installed; liveness within %llu ms of healing (worst)\n",
+	       U(s->writes), U(s->acks), U(s->reads_ok), U(s->leaders), U(s->crashes),
+	       U(s->partitions), U(s->config_changes), U(s->transfers), U(s->snapshots),
+	       U(s->installs), U(s->live_ms_max));
 }
 
 /* Collects every worker's totals; stops the others at the first violation. */
@@ -132,6 +181,7 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 			sum->seeds += t.seeds;
 			sum->sim_ms += t.sim_ms;
 			sum->steps += t.steps;
+			stats_add(&sum->stats, &t.stats);
 			if (t.violations && !sum->violations) {
 				sum->bad_seed = t.bad_seed;
 				memcpy(sum->what, t.what, sizeof(t.what));
@@ -178,6 +228,8 @@ static int run(const struct sim_flags *f)
 	wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (f->quiet && sum.violations == 0)
 		printf("%s: NOT caught in %llu seeds\n", f->name, U(sum.seeds));
+	if (f->stats)
+		stats_print(&sum.stats);
 	if (!f->quiet)
 		printf("sim: %llu seeds, %llu violations, %.0f simulated s, %.0f steps/s\n",
 		       U(sum.seeds), U(sum.violations), (double)sum.sim_ms / 1000.0,
@@ -195,6 +247,8 @@ int main(int argc, char **argv)
 	    {"jobs", KV_OPT_U64, &f.jobs, "2", 1, SIM_JOBS_MAX, 0, "worker processes"},
 	    {"quiet", KV_OPT_BOOL, &f.quiet, "false", 0, 0, 0,
 	     "print one line: the first seed that caught a violation"},
+	    {"stats", KV_OPT_BOOL, &f.stats, "false", 0, 0, 0,
+	     "print what the seeds exercised before the summary"},
 	    {"name", KV_OPT_STR, &f.name, "sim", 0, 0, 0, "the name printed in reports"},
 	};
 	enum kv_opts_result r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc,

@@ -105,6 +105,7 @@ static void node_down(struct sim_world *w, uint32_t slot, uint8_t state)
 		sim_net_release(&w->net, nd->held[nd->held_head++ & (SIM_HELD_MAX - 1)]);
 	kept = sim_disk_crash(&nd->disk, &w->rng, &torn);
 	nd->state = state;
+	w->stats.crashes += state == SIM_NODE_DOWN;
 	nd->boot++; /* invalidates its pending tick and sync events */
 	sim_client_forget_node(w, slot);
 	sim_world_trace(w, SIM_TR_CRASH, slot, state, kept, (uint64_t)torn, nd->disk.dlog.last);
@@ -244,6 +245,7 @@ static int exec_persist(struct sim_world *w, uint32_t slot, const struct raft_up
 			rc = KV_ECORRUPT;
 		if (rc == 0)
 			sim_check_snapshot_state(w, slot);
+		w->stats.installs++;
 		sim_world_trace(w, SIM_TR_INSTALL, slot, up->snapshot_install.index,
 		                up->snapshot_install.term, up->snapshot_install.size,
 		                (uint64_t)-rc);
@@ -387,7 +389,7 @@ static void snapshot_take(struct sim_world *w, uint32_t slot)
 	nd->snapshot_due = 0;
 	sim_sm_serialize(&nd->sm, &snap);
 	sim_disk_snapshot_taken(&nd->disk, &snap);
-	w->client.snapshots++;
+	w->stats.snapshots++;
 	sim_world_trace(w, SIM_TR_SNAPSHOT, slot, snap.index, snap.term, snap.size, 0);
 	ev.index = snap.index;
 	ev.snap_size = snap.size;

@@ -223,6 +223,8 @@ int sim_world_run(struct sim_world *w, uint64_t seed, uint32_t nodes)
 		if (w->healed && ev.kind == SIM_EV_CLIENT)
 			live = sim_client_live(w);
 	}
+	if (live && w->now_ms - w->fault_end_ms > w->stats.live_ms_max)
+		w->stats.live_ms_max = w->now_ms - w->fault_end_ms;
 	if (!live && !w->check.violated)
 		sim_check_fail(w, "simulator: the event queue ran dry");
 	nodes_down(w);
