@@ -86,7 +86,7 @@ int proto_raft_encode(const struct raft_msg *m, struct proto_buf *out);
  * consecutive, index arithmetic that overflows) or KV_ENOMEM (arena too small).
  */
 int proto_raft_decode(const uint8_t *buf, size_t len, struct raft_msg *out,
-		      struct proto_arena *arena);
+                      struct proto_arena *arena);
 
 /* 1 when a and b have the same type and equal values in that type's fields. */
 int proto_raft_equal(const struct raft_msg *a, const struct raft_msg *b);
@@ -104,6 +104,8 @@ const char *proto_raft_type_name(uint8_t type);
  *   gatewayd-results.sock gatewayd PULL <- storaged PUSH: RESULT
  * Each request carries req_id; its reply carries the same req_id.
  */
+/* One message per line with its fields beside it: */
+/* clang-format off */
 enum proto_local_type {
 	PROTO_PROPOSE = 1,        /* gw->raftd: req_id, data (an encoded proto_kv_cmd) */
 	PROTO_PROPOSE_RESP,       /* status, index, term, leader_id */
@@ -130,10 +132,11 @@ enum proto_local_type {
 	PROTO_STATS_RESP,         /* applied_index, term, map_bytes, used_bytes, full, size (keys) */
 };
 #define PROTO_LOCAL_TYPE_MAX PROTO_STATS_RESP
+/* clang-format on */
 
 struct proto_member {
 	uint64_t id;
-	uint8_t role; /* enum raft_member_role */
+	uint8_t role;            /* enum raft_member_role */
 	struct proto_bytes addr; /* peer address host:port */
 };
 
@@ -171,7 +174,8 @@ struct proto_local {
 	uint64_t wal_fsyncs;         /* STATUS_RESP: fdatasync calls since start */
 	uint64_t wal_fsync_us_total; /* STATUS_RESP: their summed latency */
 	uint64_t wal_fsync_us_max;   /* STATUS_RESP: the slowest */
-	uint64_t peer_msgs_dropped;  /* STATUS_RESP: malformed, unknown-sender or overflowing peer messages */
+	uint64_t peer_msgs_dropped;  /* STATUS_RESP: malformed, unknown-sender or overflowing peer
+	                                messages */
 	struct proto_bytes data;
 	struct proto_bytes key;
 	struct proto_bytes value;
@@ -191,7 +195,7 @@ int proto_local_encode(const struct proto_local *m, struct proto_buf *out);
 
 /* Decodes one local message; same rules as proto_raft_decode(). */
 int proto_local_decode(const uint8_t *buf, size_t len, struct proto_local *out,
-		       struct proto_arena *arena);
+                       struct proto_arena *arena);
 
 /* As proto_raft_equal() and proto_raft_type_name(), for local messages. */
 int proto_local_equal(const struct proto_local *a, const struct proto_local *b);
@@ -208,12 +212,12 @@ enum proto_kv_cond {
 };
 
 struct proto_kv_cmd {
-	uint8_t op;         /* enum proto_kv_op */
-	uint64_t origin;    /* node id whose gateway proposed it: it gets the RESULT */
-	uint64_t req_id;    /* that gateway's request id */
+	uint8_t op;               /* enum proto_kv_op */
+	uint64_t origin;          /* node id whose gateway proposed it: it gets the RESULT */
+	uint64_t req_id;          /* that gateway's request id */
 	struct proto_bytes key;   /* 1..KV_KEY_BYTES_MAX */
 	struct proto_bytes value; /* PUT only */
-	uint8_t cond;       /* enum proto_kv_cond */
+	uint8_t cond;             /* enum proto_kv_cond */
 	uint64_t cond_index;
 	struct proto_bytes idem_key; /* empty: none; at most KV_IDEMPOTENCY_KEY_BYTES_MAX */
 };
