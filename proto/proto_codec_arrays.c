@@ -145,7 +145,7 @@ static int entries_equal(const struct proto_field *fd, const void *a, const void
 	for (uint32_t i = 0; i < n; i++) {
 		if (ea[i].term != eb[i].term || ea[i].index != eb[i].index ||
 		    ea[i].type != eb[i].type || ea[i].len != eb[i].len ||
-		    (ea[i].len && memcmp(ea[i].data, eb[i].data, ea[i].len)))
+		    (ea[i].len && memcmp(ea[i].data, eb[i].data, ea[i].len) != 0))
 			return 0;
 	}
 	return 1;

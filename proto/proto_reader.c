@@ -114,7 +114,7 @@ int proto_reader_int(struct proto_reader *r, int64_t *v)
 	r->p++;
 	r->left--;
 	if (f >= 0xe0) {
-		*v = (int8_t)f;
+		*v = (int64_t)f - 256; /* negative fixint: -32..-1 */
 		return 0;
 	}
 	if (f < 0xd0 || f > 0xd3)
