@@ -165,6 +165,7 @@ struct gw {
 	h2o_socket_t *listener;
 	uint32_t connections;
 	int stopping;
+	h2o_timeout_t screen_timeout; /* a connection's first head must arrive within it */
 	h2o_timeout_t tick;
 	h2o_timeout_entry_t tick_entry;
 	uint64_t next_poll_ms;
@@ -269,6 +270,10 @@ void gw_forward_dispose(struct gw *gw);
 int gw_forward_start(struct gw *gw, struct gw_call *c, const struct gw_peer *peer);
 /* Stops a forward in flight (deadline, client gone). */
 void gw_forward_cancel(struct gw *gw, struct gw_call *c);
+
+/* ---- gw_screen.c: the first head of a connection, before h2o ---- */
+/* Takes sock: hands it to h2o once its first request head passes, or answers and closes. */
+void gw_screen_start(struct gw *gw, h2o_socket_t *sock);
 
 /* ---- gw_router.c: the one h2o handler ---- */
 void gw_router_register(h2o_pathconf_t *pathconf, struct gw *gw);

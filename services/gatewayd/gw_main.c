@@ -81,7 +81,7 @@ static void gw_on_accept(h2o_socket_t *listener, const char *err)
 		gw->connections++;
 		sock->on_close.cb = gw_on_conn_close;
 		sock->on_close.data = gw;
-		h2o_accept(&gw->accept_ctx, sock);
+		gw_screen_start(gw, sock);
 	}
 }
 
@@ -143,6 +143,7 @@ static void gw_setup_h2o(struct gw *gw)
 	h2o_context_init(&gw->ctx, h2o_evloop_create(), &gw->globalconf);
 	gw->accept_ctx.ctx = &gw->ctx;
 	gw->accept_ctx.hosts = gw->globalconf.hosts;
+	h2o_timeout_init(gw->ctx.loop, &gw->screen_timeout, GW_SLOWLORIS_MS);
 	h2o_timeout_init(gw->ctx.loop, &gw->tick, GW_TICK_MS);
 	gw->tick_entry.cb = gw_on_tick;
 	h2o_timeout_link(gw->ctx.loop, &gw->tick, &gw->tick_entry);

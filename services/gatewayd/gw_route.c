@@ -284,3 +284,70 @@ int gw_route_idempotency_key(const char *v, size_t len)
 		return KV_EINVAL;
 	return len > KV_IDEMPOTENCY_KEY_BYTES_MAX ? KV_ETOOLARGE : 0;
 }
+
+/* 1 when line (without its end) starts with "name:" in any case. */
+static int route_header_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	if (len <= n || line[n] != ':')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = line[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != name[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The first chunk-size line at buf[0..len): 0 (incomplete), 1 (fine), 400 or 413. */
+static int route_screen_chunk(const char *buf, size_t len, uint64_t body_max)
+{
+	const char *end = memchr(buf, '\n', len < 128 ? len : 128);
+	if (end == NULL)
+		return len >= 128 ? 400 : 0;
+	uint64_t size = 0;
+	size_t digits = 0;
+	for (const char *p = buf; p < end && route_hex(*p) >= 0; p++, digits++) {
+		if (size > (UINT64_MAX >> 4))
+			return 413;
+		size = size << 4 | (uint64_t)route_hex(*p);
+	}
+	if (digits == 0)
+		return 400;
+	return size > body_max ? 413 : 1;
+}
+
+int gw_route_screen_head(const char *buf, size_t len, uint64_t body_max)
+{
+	const size_t line_max = KV_HTTP_URL_BYTES_MAX + 64; /* method, version, CRLF */
+	const char *nl = memchr(buf, '\n', len < line_max ? len : line_max);
+	if (nl == NULL)
+		return len >= line_max ? 414 : 0;
+	size_t pos = (size_t)(nl - buf) + 1, lines = 0;
+	int has_cl = 0, has_te = 0;
+	while (pos < len) {
+		const char *end = memchr(buf + pos, '\n', len - pos);
+		size_t stop = end != NULL ? (size_t)(end - buf) : len;
+		size_t line_len = stop - pos;
+		if (line_len > 0 && buf[pos + line_len - 1] == '\r')
+			line_len--;
+		if (end != NULL && line_len == 0) { /* the blank line: head complete */
+			if (has_cl && has_te)
+				return 400;
+			return has_te ? route_screen_chunk(buf + stop + 1, len - stop - 1, body_max)
+			              : 1;
+		}
+		if (stop - (size_t)(nl - buf) > KV_HTTP_HEADER_BYTES_MAX)
+			return 431;
+		if (end == NULL)
+			return 0;
+		if (++lines > KV_HTTP_HEADERS_MAX)
+			return 431;
+		has_cl |= route_header_is(buf + pos, line_len, "content-length");
+		has_te |= route_header_is(buf + pos, line_len, "transfer-encoding");
+		pos = stop + 1;
+	}
+	return pos - (size_t)(nl - buf) > KV_HTTP_HEADER_BYTES_MAX ? 431 : 0;
+}

@@ -86,6 +86,19 @@ int gw_route_if_none_match(const char *v, size_t len);
 /* Idempotency-Key: 1..KV_IDEMPOTENCY_KEY_BYTES_MAX bytes; KV_EINVAL or KV_ETOOLARGE. */
 int gw_route_idempotency_key(const char *v, size_t len);
 
+/*
+ * Looks at the start of a connection's first request before h2o parses it
+ * (h2o 2.2.5 answers these cases with a bare 400, or takes them). Returns 0
+ * while the head is incomplete and within limits, 1 when it is complete and
+ * acceptable, or the status to answer: 414 (request line past
+ * KV_HTTP_URL_BYTES_MAX), 431 (more than KV_HTTP_HEADERS_MAX header lines or
+ * KV_HTTP_HEADER_BYTES_MAX bytes of them), 400 (both Content-Length and
+ * Transfer-Encoding: a request-smuggling shape; a malformed first chunk
+ * size), 413 (a chunked body whose first chunk is over body_max). With
+ * Transfer-Encoding the verdict waits for the first chunk-size line.
+ */
+int gw_route_screen_head(const char *buf, size_t len, uint64_t body_max);
+
 /* A decimal u64 without sign or spaces; KV_EINVAL or KV_ERANGE on overflow. */
 int gw_route_parse_u64(const char *s, size_t len, uint64_t *out);
 

@@ -208,13 +208,62 @@ static void test_conditions(void **state)
 	       "Idempotency-Key 128 ok, 129 and empty rejected\n");
 }
 
+static int screen(const char *head)
+{
+	return gw_route_screen_head(head, strlen(head), 1u << 20);
+}
+
+static void test_screen_head(void **state)
+{
+	static char big[80000];
+	assert_int_equal(screen("GET /v1/kv/a HTTP/1.1\r\nHost: x\r\n\r\n"), 1);
+	assert_int_equal(screen("GET /v1/kv/a HTTP/1.1\nHost: x\n\n"), 1);   /* bare LF */
+	assert_int_equal(screen("GET /v1/kv/a HTTP/1.1\r\nHost: x\r\n"), 0); /* not yet */
+	assert_int_equal(screen("GET /v1/kv/a HT"), 0);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nContent-Length: 3\r\n"
+	                        "Transfer-Encoding: chunked\r\n\r\n3\r\nabc"),
+	                 400);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\ncontent-LENGTH: 3\r\n\r\nabc"), 1);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 0);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n"), 1);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                        "FFFFFFFFFFFFFFFF\r\nabc"),
+	                 413);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                        "FFFFFFFFFFFFFFFFFF\r\n"),
+	                 413);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+	                 400);
+	/* a request line past the URL limit, complete or not */
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', KV_HTTP_URL_BYTES_MAX + 100);
+	big[5 + KV_HTTP_URL_BYTES_MAX + 100] = '\0';
+	assert_int_equal(screen(big), 414);
+	/* 100 header lines pass, 101 do not */
+	size_t n = (size_t)sprintf(big, "GET / HTTP/1.1\r\n");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)sprintf(big + n, "X-H%d: v\r\n", i);
+	strcpy(big + n, "\r\n");
+	assert_int_equal(screen(big), 1);
+	strcpy(big + n, "X-H100: v\r\n\r\n");
+	assert_int_equal(screen(big), 431);
+	/* one 64 KiB header, before it is even complete */
+	n = (size_t)sprintf(big, "GET / HTTP/1.1\r\nX-Big: ");
+	memset(big + n, 'b', 65536);
+	big[n + 65536] = '\0';
+	assert_int_equal(screen(big), 431);
+	printf("checked: complete/incomplete heads, bare LF, CL+TE 400, chunk sizes "
+	       "(incomplete, ok, FFFF.. 413, overflow 413, bad 400), 414 URL, 100 vs 101 headers, "
+	       "64 KiB header 431\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_routes),        cmocka_unit_test(test_key_valid),
 	    cmocka_unit_test(test_key_invalid),   cmocka_unit_test(test_query_defaults),
 	    cmocka_unit_test(test_query_timeout), cmocka_unit_test(test_query_limit_and_values),
-	    cmocka_unit_test(test_conditions),
+	    cmocka_unit_test(test_conditions),    cmocka_unit_test(test_screen_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
