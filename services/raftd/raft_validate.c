@@ -52,17 +52,18 @@ static int raft_validate_snapshot(const struct raft_msg *m)
 }
 
 /*
- * Who may send what. Campaigns count only from voters of our configuration,
- * answers only from its members. A leader's APPEND or SNAPSHOT is taken from
- * anyone: a node that missed the change adding its leader must still be able
- * to catch up (its term check protects it).
+ * Who may send what. Answers count only from members of our configuration
+ * (raft_vote.c counts votes only from its voters). Campaigns and a leader's
+ * APPEND or SNAPSHOT are taken from anyone, as the Raft thesis asks (4.1):
+ * a node that missed the changes adding the new voters must still vote for
+ * them and follow their leader, or a cluster can stall. PreVote and the
+ * leader lease keep removed nodes from disrupting.
  */
 static int raft_validate_sender(const struct raft *r, const struct raft_msg *m)
 {
 	switch (m->type) {
 	case RAFT_MSG_PREVOTE:
 	case RAFT_MSG_VOTE:
-		return raft_config_is_voter(&r->config, m->from);
 	case RAFT_MSG_APPEND:
 	case RAFT_MSG_SNAPSHOT:
 	case RAFT_MSG_READ_INDEX_RESP:

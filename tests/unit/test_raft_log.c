@@ -425,12 +425,12 @@ static void test_hostile_messages_dropped(void **state)
 	rh_inject(h, &m); /* 5 then 7: not consecutive */
 	m = base, m.prev_index = UINT64_MAX - 1, m.prev_term = 1, m.n_entries = 1, m.entries = e;
 	rh_inject(h, &m);
-	m = base, m.type = RAFT_MSG_VOTE, m.from = 9, rh_inject(h, &m);
+	m = base, m.type = RAFT_MSG_APPEND_RESP, m.from = 9, rh_inject(h, &m);
 	assert_int_equal(st(h, 2).dropped_msgs - before, 10);
 	assert_int_equal(st(h, 2).term, term);
 	assert_int_equal(st(h, 2).leader, 1);
 	printf("10 hostile messages (bad type x2, from 0, from self, to other, term UINT64_MAX, "
-	       "65 entries, gap, index overflow, vote from a stranger): all dropped, term and "
+	       "65 entries, gap, index overflow, an answer from a stranger): all dropped, term and "
 	       "leader unchanged\n");
 	/* a commit past what the message proves is clamped */
 	m = base, m.commit = 1000000, m.prev_index = st(h, 2).last_index;
