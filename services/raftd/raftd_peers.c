@@ -26,16 +26,16 @@ int raftd_peers_init(struct raftd *d)
 {
 	d->n_peers = 0;
 	for (uint32_t i = 0; i < d->peer_list.n; i++) {
-		const struct raftd_peer_addr *a = &d->peer_list.peers[i];
-		if (a->id == d->opts.node_id)
+		/* a copy: formatting from d into d would alias (-Wrestrict) */
+		struct raftd_peer_addr a = d->peer_list.peers[i];
+		if (a.id == d->opts.node_id)
 			continue;
 		struct raftd_peer *p = &d->peers[d->n_peers++];
 		memset(p, 0, sizeof(*p));
-		p->id = a->id;
-		if (raftd_peerlist_format(a, p->addr, sizeof(p->addr)) != 0)
+		p->id = a.id;
+		if (raftd_peerlist_format(&a, p->addr, sizeof(p->addr)) != 0)
 			return KV_EINVAL;
-		snprintf(p->endpoint, sizeof(p->endpoint), "tcp://%s:%u", a->host,
-		         (unsigned)a->port);
+		snprintf(p->endpoint, sizeof(p->endpoint), "tcp://%s:%u", a.host, (unsigned)a.port);
 	}
 	raftd_peers_connect_due(d, 0);
 	return 0;
