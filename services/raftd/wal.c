@@ -157,7 +157,7 @@ static int roll_segment(struct wal *w, uint64_t index, uint64_t rec_bytes)
 	}
 	/* Sealed segments are durable, so recovery may call any bad record in them corruption. */
 	if (w->n_segs > 0) {
-		int rc = wal_segment_sync(w->segs[w->n_segs - 1], &w->stats);
+		int rc = wal_segment_seal(w->segs[w->n_segs - 1], &w->stats);
 		if (rc != 0)
 			return rc;
 	}
@@ -195,12 +195,15 @@ static int append_some(struct wal *w, const struct raft_entry *e, uint32_t n, ui
 			return rc;
 		s = w->segs[w->n_segs - 1];
 	}
+	int rc = wal_segment_unseal(s, w->dir_fd);
+	if (rc != 0)
+		return rc;
 	uint64_t off = s->write_off;
 	uint32_t k = 0;
 	while (k < n && s->size - off >= wal_record_bytes(e[k].len))
 		off += wal_record_bytes(e[k++].len);
 	uint64_t start = s->write_off;
-	int rc = wal_segment_write(s, e, k);
+	rc = wal_segment_write(s, e, k);
 	if (rc != 0)
 		return rc;
 	KV_ASSERT(s->write_off == off);

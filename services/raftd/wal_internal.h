@@ -81,8 +81,8 @@ struct wal_segment {
 	uint64_t size;        /* file size = mapping size */
 	uint64_t write_off;   /* end of the last valid record: the next append goes here */
 	uint8_t *map;         /* PROT_READ, MAP_SHARED: sees our pwrite()s */
-	int fd;
-	int dirty; /* written since its last fdatasync */
+	int fd;               /* -1 once sealed: only the last segment is written */
+	int dirty;            /* written since its last fdatasync */
 	char name[WAL_SEGMENT_NAME_BYTES];
 };
 
@@ -103,6 +103,12 @@ int wal_segment_write(struct wal_segment *s, const struct raft_entry *e, uint32_
 int wal_segment_cut(struct wal_segment *s, uint64_t off, struct wal_stats *st);
 
 int wal_segment_sync(struct wal_segment *s, struct wal_stats *st);
+
+/* Syncs and closes the descriptor of a segment no longer written (the mapping stays). */
+int wal_segment_seal(struct wal_segment *s, struct wal_stats *st);
+
+/* Reopens a sealed segment for writing (after a truncation made it the last again). */
+int wal_segment_unseal(struct wal_segment *s, int dir_fd);
 
 /* Unmaps, closes and frees; sets *s to NULL. Safe on NULL. */
 void wal_segment_close(struct wal_segment **s);

@@ -157,6 +157,9 @@ int wal_recover_segments(struct wal *w, uint64_t *torn_bytes)
 			return corrupt(s, s->write_off, "bad record in a sealed segment");
 		if (has_valid_after(s, s->write_off))
 			return corrupt(s, s->write_off, "blank record before valid records");
+		rc = wal_segment_seal(s, &w->stats);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

@@ -199,6 +199,30 @@ int wal_segment_sync(struct wal_segment *s, struct wal_stats *st)
 	return rc;
 }
 
+int wal_segment_seal(struct wal_segment *s, struct wal_stats *st)
+{
+	int rc = wal_segment_sync(s, st);
+	if (rc != 0 || s->fd < 0)
+		return rc;
+	/* The mapping outlives the descriptor: reads go on, and fds stay few. */
+	close(s->fd);
+	s->fd = -1;
+	return 0;
+}
+
+int wal_segment_unseal(struct wal_segment *s, int dir_fd)
+{
+	if (s->fd >= 0)
+		return 0;
+	s->fd = openat(dir_fd, s->name, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0) {
+		KV_LOG_ERROR(WAL_SVC, "wal segment reopen failed", "file=%s errno=\"%s\"", s->name,
+		             strerror(errno));
+		return kv_err_from_errno(errno);
+	}
+	return 0;
+}
+
 void wal_segment_close(struct wal_segment **sp)
 {
 	struct wal_segment *s = *sp;

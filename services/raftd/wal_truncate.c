@@ -83,7 +83,9 @@ int wal_truncate_after(struct wal *w, uint64_t index)
 		struct wal_segment *s = w->segs[keep - 1];
 		const struct wal_loc *loc = wal_index_find(w, index + 1);
 		KV_ASSERT(loc != NULL && loc->seg == s);
-		rc = wal_segment_cut(s, loc->off, &w->stats);
+		rc = wal_segment_unseal(s, w->dir_fd);
+		if (rc == 0)
+			rc = wal_segment_cut(s, loc->off, &w->stats);
 		if (rc != 0)
 			return fail(w, rc);
 		s->last_index = index;

@@ -136,11 +136,14 @@ static void test_rollover_and_compaction(void **state)
 	tw_dir_make(&d);
 	struct wal *w;
 	struct wal_recovery rec;
+	int fds = tw_count_fds();
 	assert_int_equal(tw_open(d.sub, SMALL_SEG, &w, &rec), 0);
 	tw_append_range(w, 1, 200, 1, 200); /* 232-byte records, 17 per 4 KiB segment */
 	assert_int_equal(wal_sync(w), 0);
 	int segs = tw_count_segments(d.sub);
 	assert_int_equal(segs, (200 + 16) / 17);
+	/* dir, LOCK, hardstate, snapmeta and the last segment: sealed ones hold no fd */
+	assert_int_equal(tw_count_fds() - fds, 5);
 	assert_int_equal(wal_compact(w, 10), KV_EINVAL); /* no snapshot covers 10 yet */
 	struct raft_config c = {.n = 3,
 	                        .members = {{1, RAFT_VOTER}, {2, RAFT_VOTER}, {3, RAFT_LEARNER}}};
@@ -171,9 +174,40 @@ static void test_rollover_and_compaction(void **state)
 	tw_check_entry(&rec.entries[59], 210, 2, 200);
 	assert_int_equal(wal_first_index(w), first);
 	wal_close(&w);
-	print_message("%d segments of 4 KiB for 200 entries; compact(150) kept entries from %llu; "
+	print_message("%d segments of 4 KiB for 200 entries, 5 fds held; compact(150) kept entries "
+	              "from %llu; "
 	              "snapshot meta and entries 151..210 after reopen\n",
 	              segs, (unsigned long long)first);
+	tw_dir_remove(&d);
+}
+
+/* Truncating back to the end of a sealed segment makes it the one written again. */
+static void test_truncate_into_sealed_segment(void **state)
+{
+	struct tw_dir d = {0};
+	tw_dir_make(&d);
+	struct wal *w;
+	struct wal_recovery rec;
+	assert_int_equal(tw_open(d.sub, SMALL_SEG, &w, &rec), 0);
+	tw_append_range(w, 1, 70, 1, 40); /* 72-byte records: 56 fill segment 1, 64 bytes left */
+	assert_int_equal(wal_sync(w), 0);
+	assert_int_equal(tw_count_segments(d.sub), 2);
+	assert_int_equal(wal_truncate_after(w, 56), 0);
+	assert_int_equal(tw_count_segments(d.sub), 1);
+	tw_append_range(w, 57, 57, 2, 0); /* 32 bytes: fits in segment 1's tail */
+	tw_append_range(w, 58, 58, 2, 0);
+	tw_append_range(w, 59, 59, 2, 0); /* does not fit: a new segment 59 */
+	assert_int_equal(wal_sync(w), 0);
+	assert_int_equal(tw_count_segments(d.sub), 2);
+	wal_close(&w);
+	assert_int_equal(tw_open(d.sub, SMALL_SEG, &w, &rec), 0);
+	assert_int_equal(rec.n_entries, 59);
+	tw_check_entry(&rec.entries[55], 56, 1, 40);
+	tw_check_entry(&rec.entries[56], 57, 2, 0);
+	tw_check_entry(&rec.entries[58], 59, 2, 0);
+	wal_close(&w);
+	print_message("truncate to the end of sealed segment 1: it takes entries 57-58 again, 59 "
+	              "rolls to a new segment; all 59 read back\n");
 	tw_dir_remove(&d);
 }
 
@@ -313,6 +347,7 @@ int main(void)
 	    cmocka_unit_test(test_append_sync_reopen),
 	    cmocka_unit_test(test_truncate_then_reopen),
 	    cmocka_unit_test(test_rollover_and_compaction),
+	    cmocka_unit_test(test_truncate_into_sealed_segment),
 	    cmocka_unit_test(test_record_larger_than_segment),
 	    cmocka_unit_test(test_reset_after_snapshot),
 	    cmocka_unit_test(test_reset_interrupted),

@@ -190,6 +190,17 @@ static inline int tw_count_segments(const char *dir)
 	return n;
 }
 
+/* Open descriptors of this process. */
+static inline int tw_count_fds(void)
+{
+	FILE *p = popen("ls /proc/$PPID/fd | wc -l", "r");
+	assert_non_null(p);
+	int n = -1;
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
 /* Stderr capture: the WAL logs corruption there; tests check the message. */
 struct tw_capture {
 	int saved_fd;
