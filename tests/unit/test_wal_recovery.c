@@ -293,8 +293,8 @@ static void crash_once(uint64_t *x, int junk)
 	struct wal *w;
 	struct wal_recovery rec;
 	uint32_t n1 = 1 + (uint32_t)rnd_below(x, 40), n2 = 1 + (uint32_t)rnd_below(x, 40);
-	uint32_t lens[80];
-	uint64_t ends[80], end = 0;
+	uint32_t lens[80] = {0};
+	uint64_t ends[80] = {0}, end = 0;
 	assert_int_equal(tw_open(d.sub, 1 << 16, &w, &rec), 0);
 	for (uint32_t i = 0; i < n1 + n2; i++) {
 		lens[i] = (uint32_t)rnd_below(x, 300);
