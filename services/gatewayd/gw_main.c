@@ -9,6 +9,7 @@
 
 #include "kv_clock.h"
 #include "kv_err.h"
+#include "kv_hostname.h"
 #include "kv_log.h"
 #include "kv_opts.h"
 
@@ -36,9 +37,13 @@ static void gw_on_signal(int sig)
 
 static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char **argv)
 {
+	int from_hostname = 0;
+	char err[256];
 	const struct kv_opt opts[] = {
-	    {"node-id", KV_OPT_U64, &cfg->node_id, NULL, 1, UINT64_MAX, 1,
-	     "this node's id (as in --gateways and raftd's --peers)"},
+	    {"node-id", KV_OPT_U64, &cfg->node_id, NULL, 1, UINT64_MAX, 0,
+	     "this node's id (as in --gateways and raftd's --peers); or --node-id-from-hostname"},
+	    {"node-id-from-hostname", KV_OPT_BOOL, &from_hostname, "false", 0, 0, 0,
+	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
 	    {"listen", KV_OPT_STR, &cfg->listen, "127.0.0.1:4001", 0, 0, 0,
 	     "HTTP address host:port"},
 	    {"gateways", KV_OPT_STR, &cfg->gateways, "", 0, 0, 0,
@@ -55,8 +60,14 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	    {"log-level", KV_OPT_STR, &cfg->log_level, "info", 0, 0, 0,
 	     "debug, info, warn or error"},
 	};
-	return kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "gatewayd",
-	                     "the HTTP API of a raftkv node");
+	enum kv_opts_result r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc,
+	                                      argv, "gatewayd", "the HTTP API of a raftkv node");
+	if (r == KV_OPTS_OK &&
+	    kv_hostname_resolve_node_id(from_hostname, &cfg->node_id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return KV_OPTS_BAD;
+	}
+	return r;
 }
 
 static void gw_on_conn_close(void *data)

@@ -5,6 +5,7 @@
 #include "raftd.h"
 
 #include "kv_err.h"
+#include "kv_hostname.h"
 #include "kv_limits.h"
 #include "kv_log.h"
 #include "kv_opts.h"
@@ -45,9 +46,13 @@ static int main_mkdirs(const char *path)
 
 static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 {
+	int from_hostname = 0;
+	char err[256];
 	const struct kv_opt opts[] = {
-	    {"node-id", KV_OPT_U64, &o->node_id, NULL, 1, RAFTD_NODE_ID_MAX, 1,
-	     "this node's id; must appear in --peers"},
+	    {"node-id", KV_OPT_U64, &o->node_id, NULL, 1, RAFTD_NODE_ID_MAX, 0,
+	     "this node's id; must appear in --peers; or --node-id-from-hostname"},
+	    {"node-id-from-hostname", KV_OPT_BOOL, &from_hostname, "false", 0, 0, 0,
+	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
 	    {"peers", KV_OPT_STR, &o->peers, NULL, 0, 0, 1,
 	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included)"},
 	    {"listen", KV_OPT_STR, &o->listen, "", 0, 0, 0,
@@ -65,8 +70,14 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	     "applied entries past the last snapshot before a new one"},
 	    {"log-level", KV_OPT_STR, &o->log_level, "info", 0, 0, 0, "debug, info, warn or error"},
 	};
-	return kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "raftd",
-	                     "raftd - the Raft consensus process of a raftkv node");
+	int r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "raftd",
+	                      "raftd - the Raft consensus process of a raftkv node");
+	if (r == KV_OPTS_OK &&
+	    kv_hostname_resolve_node_id(from_hostname, &o->node_id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return KV_OPTS_BAD;
+	}
+	return r;
 }
 
 /* Cross-flag checks and defaults that depend on other flags; exit status 2 on error. */

@@ -6,6 +6,7 @@
 #include "storaged.h"
 
 #include "kv_err.h"
+#include "kv_hostname.h"
 #include "kv_limits.h"
 #include "kv_log.h"
 #include "kv_opts.h"
@@ -46,8 +47,13 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 {
 	const char *log_level = NULL;
 	const char *sock = NULL;
+	int from_hostname = 0;
+	char err[256];
 	const struct kv_opt opts[] = {
-	    {"node-id", KV_OPT_U64, &cfg->node_id, NULL, 1, UINT64_MAX, 1, "this node's id (1..)"},
+	    {"node-id", KV_OPT_U64, &cfg->node_id, NULL, 1, UINT64_MAX, 0,
+	     "this node's id (1..); required unless --node-id-from-hostname"},
+	    {"node-id-from-hostname", KV_OPT_BOOL, &from_hostname, "false", 0, 0, 0,
+	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
 	    {"data-dir", KV_OPT_STR, &cfg->data_dir, "./data", 0, 0, 0,
 	     "data directory; LMDB lives in <data-dir>/kv, snapshots in <data-dir>/snap"},
 	    {"sock-dir", KV_OPT_STR, &sock, "", 0, 0, 0,
@@ -64,6 +70,10 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 		return 1;
 	if (r != KV_OPTS_OK)
 		return 3;
+	if (kv_hostname_resolve_node_id(from_hostname, &cfg->node_id, err, sizeof(err)) != 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return 3;
+	}
 	enum kv_log_level level;
 	if (kv_log_parse_level(log_level, &level) != 0) {
 		fprintf(stderr, "error: --log-level: \"%s\" is not debug, info, warn or error\n",
