@@ -66,29 +66,33 @@
 #define R_U64(f)  FIELD(raft_msg, f, PROTO_F_U64, 0, UINT64_MAX)
 #define R_ID(f)   FIELD(raft_msg, f, PROTO_F_U64, 1, UINT64_MAX)
 #define R_FLAG(f) FIELD(raft_msg, f, PROTO_F_U8, 0, 1)
-#define R_HEAD    R_ID(from), R_ID(to), R_U64(term)
+/* reject is a reason, not only a flag: READ_INDEX_RESP says why (busy, not leader). */
+#define R_REJECT FIELD(raft_msg, reject, PROTO_F_U8, 0, UINT8_MAX)
+#define R_HEAD   R_ID(from), R_ID(to), R_U64(term)
 
 static const struct proto_msg_desc raft_types[RAFT_MSG_TYPE_MAX + 1] = {
     [RAFT_MSG_APPEND] =
         MSG("APPEND", R_HEAD, R_U64(prev_index), R_U64(prev_term), R_U64(commit), R_U64(seq),
             ARRAY(raft_msg, entries, n_entries, PROTO_F_ENTRIES, RAFT_APPEND_ENTRIES_MAX)),
-    [RAFT_MSG_APPEND_RESP] = MSG("APPEND_RESP", R_HEAD, R_FLAG(reject), R_U64(match_index),
+    [RAFT_MSG_APPEND_RESP] = MSG("APPEND_RESP", R_HEAD, R_REJECT, R_U64(match_index),
                                  R_U64(hint_index), R_U64(hint_term), R_U64(seq)),
     [RAFT_MSG_PREVOTE] =
         MSG("PREVOTE", R_HEAD, R_U64(last_index), R_U64(last_term), R_FLAG(transfer)),
-    [RAFT_MSG_PREVOTE_RESP] = MSG("PREVOTE_RESP", R_HEAD, R_FLAG(reject)),
+    [RAFT_MSG_PREVOTE_RESP] = MSG("PREVOTE_RESP", R_HEAD, R_REJECT),
     [RAFT_MSG_VOTE] = MSG("VOTE", R_HEAD, R_U64(last_index), R_U64(last_term), R_FLAG(transfer)),
-    [RAFT_MSG_VOTE_RESP] = MSG("VOTE_RESP", R_HEAD, R_FLAG(reject)),
+    [RAFT_MSG_VOTE_RESP] = MSG("VOTE_RESP", R_HEAD, R_REJECT),
     [RAFT_MSG_SNAPSHOT] = MSG(
         "SNAPSHOT", R_HEAD, R_U64(snap_index), R_U64(snap_term),
         FIELD(raft_msg, snap_config, PROTO_F_CONFIG, 0, RAFT_NODES_MAX), R_U64(snap_size),
-        R_U64(offset), ARRAY(raft_msg, chunk, chunk_len, PROTO_F_CHUNK, RAFT_SNAPSHOT_CHUNK_BYTES)),
-    [RAFT_MSG_SNAPSHOT_RESP] = MSG("SNAPSHOT_RESP", R_HEAD, R_FLAG(reject), R_U64(snap_index),
-                                   R_U64(snap_term), R_U64(snap_size), R_U64(offset)),
+        R_U64(offset), ARRAY(raft_msg, chunk, chunk_len, PROTO_F_CHUNK, RAFT_SNAPSHOT_CHUNK_BYTES),
+        R_U64(commit)),
+    [RAFT_MSG_SNAPSHOT_RESP] =
+        MSG("SNAPSHOT_RESP", R_HEAD, R_REJECT, R_U64(snap_index), R_U64(snap_term),
+            R_U64(snap_size), R_U64(offset), R_U64(match_index)),
     [RAFT_MSG_TIMEOUT_NOW] = MSG("TIMEOUT_NOW", R_HEAD),
     [RAFT_MSG_READ_INDEX] = MSG("READ_INDEX", R_HEAD, R_U64(read_id)),
     [RAFT_MSG_READ_INDEX_RESP] =
-        MSG("READ_INDEX_RESP", R_HEAD, R_FLAG(reject), R_U64(read_id), R_U64(read_index)),
+        MSG("READ_INDEX_RESP", R_HEAD, R_REJECT, R_U64(read_id), R_U64(read_index)),
 };
 
 const struct proto_family proto_family_raft = {

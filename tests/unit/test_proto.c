@@ -124,7 +124,7 @@ static void t_raft_full(uint8_t type, struct raft_msg *m)
 	    .seq = 12345,
 	    .n_entries = 3,
 	    .entries = t_entries,
-	    .reject = 1,
+	    .reject = 2, /* READ_INDEX_RESP: busy; a reason, not only a flag */
 	    .match_index = 77,
 	    .hint_index = 66,
 	    .hint_term = 5,
@@ -171,10 +171,12 @@ static void t_raft_expected(const struct raft_msg *f, struct raft_msg *e)
 		e->snap_index = f->snap_index, e->snap_term = f->snap_term;
 		e->snap_config = f->snap_config, e->snap_size = f->snap_size;
 		e->offset = f->offset, e->chunk_len = f->chunk_len, e->chunk = f->chunk;
+		e->commit = f->commit;
 		break;
 	case RAFT_MSG_SNAPSHOT_RESP:
 		e->reject = f->reject, e->snap_index = f->snap_index, e->snap_term = f->snap_term;
 		e->snap_size = f->snap_size, e->offset = f->offset;
+		e->match_index = f->match_index;
 		break;
 	case RAFT_MSG_READ_INDEX:
 		e->read_id = f->read_id;
@@ -805,8 +807,8 @@ static void test_raft_and_local_refused_on_encode(void **state)
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
 	m.type = RAFT_MSG_TYPE_MAX + 1;
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
-	t_raft_full(RAFT_MSG_VOTE_RESP, &m);
-	m.reject = 2;
+	t_raft_full(RAFT_MSG_VOTE, &m);
+	m.transfer = 2;
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
 	t_raft_full(RAFT_MSG_VOTE, &m);
 	m.from = 0;
@@ -845,10 +847,11 @@ static void test_raft_and_local_refused_on_encode(void **state)
 	t_local_full(0, &l);
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	assert_int_equal(b.len, 0);
-	print_message("refused on encode: type 0 and MAX+1, reject 2, from 0, entry without data, "
-	              "entries not after prev_index, chunk past the snapshot or without bytes, "
-	              "duplicate/zero id or bad role in a config, status 1, role 0, empty GET key, "
-	              "empty item key, local type 0\n");
+	print_message(
+	    "refused on encode: type 0 and MAX+1, transfer 2, from 0, entry without data, "
+	    "entries not after prev_index, chunk past the snapshot or without bytes, "
+	    "duplicate/zero id or bad role in a config, status 1, role 0, empty GET key, "
+	    "empty item key, local type 0\n");
 	proto_buf_free(&b);
 }
 
@@ -1229,6 +1232,12 @@ static void test_entries_rules(void **state)
 	assert_int_equal(t_one(r, A, T_EDIT1(2, t_u(0))), KV_EPROTO);
 	assert_int_equal(t_one(r, A, T_EDIT1(3, t_u(0))), KV_EPROTO);
 	print_message("entry types 0 and 4 refused, 3 accepted; from 0 and to 0 refused\n");
+	/* READ_INDEX_RESP: [.., reject(5), ..]; VOTE: [.., last_index, last_term, transfer(7)] */
+	assert_int_equal(t_one(r, RAFT_MSG_READ_INDEX_RESP, T_EDIT1(5, t_u(2))), 0);
+	assert_int_equal(t_one(r, RAFT_MSG_READ_INDEX_RESP, T_EDIT1(5, t_u(256))), KV_EPROTO);
+	assert_int_equal(t_one(r, RAFT_MSG_VOTE, T_EDIT1(7, t_u(1))), 0);
+	assert_int_equal(t_one(r, RAFT_MSG_VOTE, T_EDIT1(7, t_u(2))), KV_EPROTO);
+	print_message("reject reason 2 accepted, 256 refused; transfer 1 accepted, 2 refused\n");
 	/* APPLY: [1, 10, req_id, entries(3)] */
 	assert_int_equal(t_decode_edited('l', PROTO_APPLY, NULL, 0), 0);
 	assert_int_equal(t_one('l', PROTO_APPLY, T_EDIT3(3, 1, 1, t_u(200))), KV_EPROTO);
