@@ -188,7 +188,8 @@ static void node_boot(struct rh *h, struct rh_node *n, const struct raft_config 
 	rh_check_invariants(h, n);
 }
 
-static struct rh_node *node_new(struct rh *h, uint64_t id, const struct raft_config *config)
+static struct rh_node *node_new(struct rh *h, uint64_t id, const struct raft_config *config,
+                                uint64_t now_ms)
 {
 	struct rh_node *n;
 
@@ -200,6 +201,8 @@ static struct rh_node *node_new(struct rh *h, uint64_t id, const struct raft_con
 	n->log_start = 1;
 	n->snap_data = rh_calloc(1, RH_SNAP_BYTES_MAX);
 	n->in_data = rh_calloc(1, RH_SNAP_BYTES_MAX);
+	n->boot_config = *config;
+	n->now_ms = now_ms;
 	h->nodes[id - 1] = n;
 	if (id > h->n)
 		h->n = (uint32_t)id;
@@ -220,7 +223,7 @@ struct rh *rh_new(uint32_t n_voters, int prevote, int check_quorum)
 	c = voters_config(n_voters);
 	h->config = c;
 	for (uint32_t i = 1; i <= n_voters; i++)
-		node_new(h, i, &c);
+		node_new(h, i, &c, 0);
 	return h;
 }
 
@@ -280,14 +283,34 @@ void rh_boot_log(struct rh *h, uint64_t id, uint64_t term, uint64_t vote, const 
 	n->n_applied = 0;
 	n->n_reads = 0;
 	n->base_term = 0;
+	n->boot_config = h->config;
 	node_boot(h, n, &h->config);
 }
 
 struct rh_node *rh_add_node(struct rh *h, uint64_t id, const struct raft_config *config)
 {
-	struct rh_node *n = node_new(h, id, config);
-
 	/* a newcomer's clock starts with the cluster's */
-	n->now_ms = rh_node(h, 1)->now_ms;
-	return n;
+	return node_new(h, id, config, rh_node(h, 1)->now_ms);
+}
+
+void rh_restart(struct rh *h, uint64_t id)
+{
+	struct rh_node *n = rh_node(h, id);
+
+	if (n->snap_index > 0)
+		rh_fail("node %llu: rh_restart of a node with a snapshot is not supported",
+		        (unsigned long long)id);
+	for (uint32_t k = 0; k < n->n_held; k++)
+		rh_msg_free(&n->held[k]);
+	n->n_held = 0;
+	if (n->durable_index < rh_log_last(n))
+		n->log_n = (uint32_t)(n->durable_index + 1 - n->log_start);
+	n->hs = n->durable_hs;
+	n->in_bytes = 0;
+	/* the state machine is rebuilt from scratch (there is no snapshot) */
+	n->applied_index = 0;
+	n->n_applied = 0;
+	n->n_reads = 0;
+	n->n_restarts++;
+	node_boot(h, n, &n->boot_config);
 }

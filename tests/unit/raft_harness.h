@@ -67,6 +67,8 @@ struct rh_node {
 	uint64_t now_ms;
 	int manual_persist;
 	int frozen; /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
+	struct raft_config boot_config; /* the configuration it boots with (snap_index 0) */
+	uint32_t n_restarts;
 
 	/* the stored log: entries [log_start, log_start + log_n) */
 	uint64_t log_start;
@@ -145,6 +147,14 @@ void rh_boot_log(struct rh *h, uint64_t id, uint64_t term, uint64_t vote, const 
  * its initial configuration (snap_index 0). Returns the node.
  */
 struct rh_node *rh_add_node(struct rh *h, uint64_t id, const struct raft_config *config);
+
+/*
+ * Crashes node id and starts it again from what was durable: the log up to
+ * its durable index, the durable hard state; written-but-unsynced entries and
+ * held messages are lost, the state machine starts empty (not for nodes with
+ * a snapshot). Messages already in the network stay there.
+ */
+void rh_restart(struct rh *h, uint64_t id);
 
 struct rh_node *rh_node(struct rh *h, uint64_t id);
 void rh_status(struct rh *h, uint64_t id, struct raft_status *out);

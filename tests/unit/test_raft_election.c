@@ -451,6 +451,109 @@ static void test_transfer_refuses_proposals(void **state)
 	rh_destroy(&h);
 }
 
+/* A granted vote is durable: after a crash the node still refuses another candidate. */
+static void test_vote_survives_restart(void **state)
+{
+	struct rh *h = rh_new(3, 0, 0);
+	struct rh_node *n3 = rh_node(h, 3);
+	const struct raft_msg *m;
+	struct rh_msg *dup;
+
+	rh_tick_until(h, 1, RAFT_CANDIDATE, 4 * RH_ELECTION_MS);
+	rh_tick_until(h, 2, RAFT_CANDIDATE, 4 * RH_ELECTION_MS);
+	dup = rh_copy(h, RAFT_MSG_VOTE, 1, 3);
+	n3->manual_persist = 1;
+	rh_deliver(h, RAFT_MSG_VOTE, 1, 3);
+	assert_int_equal(n3->hs.vote, 1);
+	rh_restart(h, 3);
+	assert_int_equal(n3->hs.vote, 0);
+	assert_int_equal(rh_count(h, RAFT_MSG_VOTE_RESP, 3, 0), 0);
+	print_message("node 3 granted 1 but crashed before its sync: the vote and its VOTE_RESP "
+	              "are both gone, nobody counted it\n");
+
+	rh_deliver(h, RAFT_MSG_VOTE, 2, 3);
+	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 2);
+	assert_null(m);
+	rh_persist(h, 3);
+	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 2);
+	assert_non_null(m);
+	assert_int_equal(m->reject, 0);
+	assert_int_equal(n3->durable_hs.vote, 2);
+	print_message("so it may grant 2 in the same term, once that vote is durable\n");
+
+	rh_restart(h, 3);
+	assert_int_equal(n3->hs.term, 1);
+	assert_int_equal(n3->hs.vote, 2);
+	n3->manual_persist = 0;
+	rh_drop(h, 0, 0, 3);
+	rh_replay(h, &dup);
+	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1);
+	assert_non_null(m);
+	assert_int_equal(m->reject, 1);
+	rh_drop(h, RAFT_MSG_VOTE_RESP, 3, 1);
+	print_message("after a second crash node 3 booted with (term 1, vote 2) and refused "
+	              "1's VOTE for term 1\n");
+	for (uint64_t ms = 0; status_of(h, 1).term == 1; ms += RH_TICK_MS) {
+		assert_true(ms <= 4 * RH_ELECTION_MS);
+		rh_tick(h, 1, RH_TICK_MS);
+	}
+	assert_int_equal(status_of(h, 1).term, 2);
+	rh_deliver(h, RAFT_MSG_VOTE, 1, 3);
+	assert_int_equal(rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1)->reject, 0);
+	print_message("a new term (2) frees its vote again: it grants 1\n");
+	rh_destroy(&h);
+}
+
+/* CheckQuorum's lease: a follower that hears its leader ignores a VOTE of a higher term. */
+static void test_lease_ignores_disruptive_vote(void **state)
+{
+	struct rh *h = rh_new(3, 0, 1);
+	struct raft_status before;
+
+	rh_elect(h, 1);
+	rh_deliver_all(h, 100);
+	/* only node 3's clock moves: it hears no heartbeat, 2 heard one just now */
+	rh_tick_until(h, 3, RAFT_CANDIDATE, 4 * RH_ELECTION_MS);
+	assert_int_equal(status_of(h, 3).term, 2);
+	before = status_of(h, 2);
+
+	rh_deliver(h, RAFT_MSG_VOTE, 3, 2);
+	assert_int_equal(status_of(h, 2).term, 1);
+	assert_int_equal(status_of(h, 2).leader, 1);
+	assert_int_equal(status_of(h, 2).dropped_msgs, before.dropped_msgs + 1);
+	assert_int_equal(rh_count(h, RAFT_MSG_VOTE_RESP, 2, 3), 0);
+	print_message(
+	    "without PreVote, node 3 timed out and campaigned in term 2; follower 2, which "
+	    "heard leader 1 within the timeout, ignored its VOTE and kept term 1\n");
+	rh_destroy(&h);
+}
+
+/* A transfer that does not finish within an election timeout is abandoned. */
+static void test_transfer_abandoned_after_timeout(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	uint64_t ms;
+
+	rh_elect(h, 1);
+	rh_cut(h, 1, 2, 1);
+	assert_int_equal(rh_propose(h, 1, "a"), 0);
+	assert_int_equal(rh_transfer(h, 1, 2), 0);
+	assert_int_equal(rh_transfer(h, 1, 3), KV_EBUSY);
+	for (ms = 0; rh_propose(h, 1, "b") == KV_EBUSY; ms += RH_TICK_MS) {
+		assert_true(ms <= 2 * RH_ELECTION_MS);
+		rh_tick(h, 1, RH_TICK_MS);
+		rh_deliver_all(h, 100);
+	}
+	assert_true(ms >= RH_ELECTION_MS);
+	assert_int_equal(rh_leader(h), 1);
+	assert_int_equal(status_of(h, 1).term, 1);
+	assert_int_equal(h->delivered_type[RAFT_MSG_TIMEOUT_NOW], 0);
+	print_message("transfer to unreachable node 2: a second transfer is refused (busy); "
+	              "after %llu ms (timeout %u) node 1 leads on in term 1 and takes proposals\n",
+	              (unsigned long long)ms, RH_ELECTION_MS);
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +569,9 @@ int main(void)
 	    cmocka_unit_test(test_check_quorum_steps_down),
 	    cmocka_unit_test(test_transfer_to_caught_up),
 	    cmocka_unit_test(test_transfer_refuses_proposals),
+	    cmocka_unit_test(test_vote_survives_restart),
+	    cmocka_unit_test(test_lease_ignores_disruptive_vote),
+	    cmocka_unit_test(test_transfer_abandoned_after_timeout),
 	};
 
 	return cmocka_run_group_tests_name("raft elections", tests, NULL, NULL);

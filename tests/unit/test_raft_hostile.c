@@ -143,15 +143,15 @@ static void test_hostile_strangers_and_commit(void **state)
 	struct raft_msg m;
 
 	memset(&m, 0, sizeof(m));
-	m.type = RAFT_MSG_VOTE;
+	m.type = RAFT_MSG_READ_INDEX;
 	m.from = 99;
+	m.to = 1;
+	m.term = 1;
+	m.read_id = 3;
+	expect_dropped(h, 1, &m, "READ_INDEX from unknown node 99 to the leader");
+	m.type = RAFT_MSG_TIMEOUT_NOW;
 	m.to = 2;
-	m.term = 5;
-	m.last_index = 10;
-	m.last_term = 4;
-	expect_dropped(h, 2, &m, "VOTE in term 5 from unknown node 99");
-	m.type = RAFT_MSG_PREVOTE;
-	expect_dropped(h, 2, &m, "PREVOTE from unknown node 99");
+	expect_dropped(h, 2, &m, "TIMEOUT_NOW from unknown node 99");
 
 	memset(&m, 0, sizeof(m));
 	m.type = RAFT_MSG_APPEND_RESP;
@@ -160,6 +160,11 @@ static void test_hostile_strangers_and_commit(void **state)
 	m.term = 1;
 	m.match_index = 1;
 	expect_dropped(h, 1, &m, "APPEND_RESP from unknown node 99 to the leader");
+	m.type = RAFT_MSG_SNAPSHOT_RESP;
+	m.snap_index = 1;
+	m.offset = 10;
+	expect_dropped(h, 1, &m, "SNAPSHOT_RESP from unknown node 99 to the leader");
+	m.type = RAFT_MSG_APPEND_RESP;
 	m.from = 2;
 	m.match_index = 50;
 	expect_dropped(h, 1, &m, "APPEND_RESP acknowledging index 50 past the leader's last (1)");
@@ -188,11 +193,42 @@ static void test_hostile_strangers_and_commit(void **state)
 	rh_destroy(&h);
 }
 
+/* Thesis 4.1 and 4.2.3: a stranger's PREVOTE/VOTE is answered, but cannot disrupt a follower. */
+static void test_stranger_campaign_does_not_disrupt(void **state)
+{
+	struct rh *h = settled_cluster();
+	struct raft_msg m;
+	const struct raft_msg *resp;
+
+	memset(&m, 0, sizeof(m));
+	m.type = RAFT_MSG_PREVOTE;
+	m.from = 99;
+	m.to = 2;
+	m.term = 5;
+	m.last_index = 10;
+	m.last_term = 4;
+	rh_inject(h, &m);
+	resp = rh_rec_find(rh_node(h, 2), 0, RAFT_MSG_PREVOTE_RESP, 99);
+	assert_non_null(resp);
+	assert_int_equal(resp->reject, 1);
+	assert_int_equal(status_of(h, 2).term, 1);
+	m.type = RAFT_MSG_VOTE;
+	rh_inject(h, &m);
+	assert_int_equal(status_of(h, 2).term, 1);
+	assert_int_equal(status_of(h, 2).leader, 1);
+	assert_int_equal(rh_node(h, 2)->hs.vote, 1);
+	assert_int_equal(rh_rec_count(rh_node(h, 2), RAFT_MSG_VOTE_RESP), 0);
+	print_message("node 99 (not a member) asked follower 2, which hears leader 1: PREVOTE "
+	              "refused, VOTE for term 5 ignored; term 1 and vote kept\n");
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hostile_appends),
 	    cmocka_unit_test(test_hostile_strangers_and_commit),
+	    cmocka_unit_test(test_stranger_campaign_does_not_disrupt),
 	};
 
 	return cmocka_run_group_tests_name("raft hostile messages", tests, NULL, NULL);

@@ -112,8 +112,16 @@ static void test_promote_and_remove(void **state)
 	struct rh *h = settled_cluster();
 
 	rh_add_node(h, 4, &empty);
+	rh_cut(h, 1, 4, 1);
 	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_ADD_LEARNER, 4), 0);
 	settle(h, 1);
+	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_PROMOTE, 4), KV_EBUSY);
+	print_message("learner 4 cut off and behind: PROMOTE refused (%s)\n",
+	              kv_err_code(KV_EBUSY));
+	rh_cut(h, 1, 4, 0);
+	settle(h, 1);
+	settle(h, 1);
+	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 4), 2);
 	assert_int_equal(rh_propose_config(h, 1, RAFT_CONFIG_PROMOTE, 4), 0);
 	settle(h, 1);
 	assert_int_equal(role_in_config(h, 1, 4), RAFT_VOTER);

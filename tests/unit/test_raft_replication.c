@@ -365,6 +365,43 @@ static void test_apply_once_in_order_when_durable(void **state)
 	rh_destroy(&h);
 }
 
+/* A crash loses only what was never synced, and nothing unsynced was acknowledged. */
+static void test_crash_loses_only_unsynced_tail(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct rh_node *n2 = rh_node(h, 2);
+
+	rh_elect(h, 1);
+	rh_propose(h, 1, "a");
+	rh_deliver_all(h, 100);
+	rh_tick(h, 1, RH_HEARTBEAT_MS);
+	rh_deliver_all(h, 100);
+	n2->manual_persist = 1;
+	rh_propose(h, 1, "b");
+	rh_propose(h, 1, "c");
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 2);
+	assert_int_equal(n2->log_n, 4);
+	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), 2);
+
+	rh_restart(h, 2);
+	assert_int_equal(n2->log_n, 2);
+	assert_int_equal(status_of(h, 2).last_index, 2);
+	assert_int_equal(status_of(h, 2).term, 1);
+	print_message("node 2 wrote 3..4 unsynced and crashed: it boots with 1..2, and the leader "
+	              "never heard it hold more (match 2)\n");
+
+	n2->manual_persist = 0;
+	for (int i = 0; i < 5; i++) {
+		rh_tick(h, 1, RH_HEARTBEAT_MS);
+		rh_deliver_all(h, 100);
+	}
+	assert_int_equal(status_of(h, 2).last_index, 4);
+	assert_int_equal(n2->applied_index, 4);
+	assert_memory_equal(n2->applied[3].data, "c", 1);
+	print_message("the leader sent 3..4 again; node 2 rebuilt its state machine 1..4\n");
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +412,7 @@ int main(void)
 	    cmocka_unit_test(test_stale_append_keeps_matching_entries),
 	    cmocka_unit_test(test_commit_never_decreases),
 	    cmocka_unit_test(test_apply_once_in_order_when_durable),
+	    cmocka_unit_test(test_crash_loses_only_unsynced_tail),
 	};
 
 	return cmocka_run_group_tests_name("raft log replication", tests, NULL, NULL);
