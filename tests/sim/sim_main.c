@@ -35,7 +35,7 @@ struct sim_totals {
 
 struct sim_flags {
 	uint64_t seeds, seed, nodes, jobs;
-	int quiet, stats;
+	int quiet, stats, each;
 	const char *name;
 	const char *prog;
 };
@@ -47,6 +47,28 @@ static uint32_t nodes_for(const struct sim_flags *f, uint64_t seed)
 	if (f->nodes)
 		return (uint32_t)f->nodes;
 	return ((h >> 32) & 1) ? 5 : 3;
+}
+
+static void nodes_print(const struct sim_world *w)
+{
+	for (uint32_t s = 0; s < SIM_SLOTS_MAX; s++) {
+		const struct sim_node *nd = &w->nodes[s];
+		const struct raft_status *st = &nd->st;
+
+		if (nd->boot == 0)
+			continue;
+		printf(
+		    "node %u: %s role %u term %llu leader %llu last %llu/%llu commit %llu applied "
+		    "%llu snap %llu durable log to %llu vote %llu/%llu config",
+		    s + 1, nd->state == SIM_NODE_UP ? "up" : "down", st->role, U(st->term),
+		    U(st->leader), U(st->last_index), U(st->last_term), U(st->commit_index),
+		    U(nd->sm.applied), U(st->snap_index), U(nd->disk.dlog.last),
+		    U(nd->disk.dhs.term), U(nd->disk.dhs.vote));
+		for (uint32_t i = 0; i < st->config.n; i++)
+			printf(" %llu%s", U(st->config.members[i].id),
+			       st->config.members[i].role == RAFT_LEARNER ? "L" : "");
+		printf("\n");
+	}
 }
 
 static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed, uint32_t nodes)
@@ -65,6 +87,7 @@ static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed
 	       w->faults.membership, w->faults.transfers, w->faults.loss_permille,
 	       w->faults.dup_permille, U(w->faults.delay_max_ms));
 	sim_trace_dump(&w->trace);
+	nodes_print(w);
 	printf("sim: VIOLATION seed %llu: %s\n", U(seed), w->check.what);
 	if (strcmp(f->name, "sim") == 0)
 		printf("replay: make sim SEEDS=1 SEED=%llu NODES=%u\n", U(seed), nodes);
@@ -107,6 +130,9 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 		abort_nodes = nodes;
 		bad = sim_world_run(w, seed, nodes);
 
+		if (f->each)
+			printf("seed %llu nodes %u: %llu steps, %llu ms, %llu trace records\n",
+			       U(seed), nodes, U(w->steps), U(w->now_ms), U(w->trace.n));
 		t.seeds++;
 		t.sim_ms += w->now_ms;
 		t.steps += w->steps;
@@ -119,6 +145,7 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 			break;
 		}
 	}
+	fflush(stdout); /* _exit below does not */
 	t.stats = w->stats;
 	sim_world_destroy(&w);
 	if (write(fd, &t, sizeof(t)) != (ssize_t)sizeof(t))
@@ -157,7 +184,7 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 {
 	struct pollfd p[SIM_JOBS_MAX];
 	uint32_t open = (uint32_t)f->jobs;
-	int failed = 0;
+	int failed = 0, stopped = 0;
 
 	for (uint32_t j = 0; j < f->jobs; j++)
 		p[j] = (struct pollfd){.fd = fds[j], .events = POLLIN};
@@ -170,10 +197,13 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 			if (p[j].fd < 0 || !(p[j].revents & (POLLIN | POLLHUP)))
 				continue;
 			if (read(fds[j], &t, sizeof(t)) != (ssize_t)sizeof(t)) {
-				failed = 1; /* the worker died (an assertion in the core?) */
 				memset(&t, 0, sizeof(t));
-				t.violations = 1;
-				snprintf(t.what, sizeof(t.what), "worker %u crashed", j);
+				if (!stopped) {
+					/* it died on its own (an assertion in the core?) */
+					failed = 1;
+					t.violations = 1;
+					snprintf(t.what, sizeof(t.what), "worker %u died", j);
+				}
 			}
 			close(fds[j]);
 			p[j].fd = -1;
@@ -187,10 +217,12 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 				memcpy(sum->what, t.what, sizeof(t.what));
 			}
 			sum->violations += t.violations;
-			if (t.violations)
+			if (t.violations && !stopped) {
+				stopped = 1;
 				for (uint32_t k = 0; k < f->jobs; k++)
 					if (p[k].fd >= 0)
 						kill(pids[k], SIGTERM);
+			}
 		}
 	}
 	for (uint32_t j = 0; j < f->jobs; j++)
@@ -247,6 +279,8 @@ int main(int argc, char **argv)
 	    {"jobs", KV_OPT_U64, &f.jobs, "2", 1, SIM_JOBS_MAX, 0, "worker processes"},
 	    {"quiet", KV_OPT_BOOL, &f.quiet, "false", 0, 0, 0,
 	     "print one line: the first seed that caught a violation"},
+	    {"each", KV_OPT_BOOL, &f.each, "false", 0, 0, 0,
+	     "print one line per seed (steps, simulated ms): replays must match"},
 	    {"stats", KV_OPT_BOOL, &f.stats, "false", 0, 0, 0,
 	     "print what the seeds exercised before the summary"},
 	    {"name", KV_OPT_STR, &f.name, "sim", 0, 0, 0, "the name printed in reports"},

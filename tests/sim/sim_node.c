@@ -239,6 +239,13 @@ static int exec_persist(struct sim_world *w, uint32_t slot, const struct raft_up
 	}
 	if (up->has_snapshot_install || up->has_truncate)
 		sync_barrier(w, slot);
+	if (up->has_snapshot_install && up->snapshot_install.index < nd->sm.applied) {
+		sim_check_fail(w, "node %llu installs snapshot %llu below its applied index %llu",
+		               (unsigned long long)nd->id,
+		               (unsigned long long)up->snapshot_install.index,
+		               (unsigned long long)nd->sm.applied);
+		return 1;
+	}
 	if (up->has_snapshot_install) {
 		rc = sim_disk_install(d, &up->snapshot_install);
 		if (rc == 0 && sim_sm_load(&nd->sm, &d->vsnap) != 0)
