@@ -19,16 +19,17 @@
 #include <h2o/http1client.h>
 #include <stdint.h>
 
-#define GW_SVC              "gatewayd"
-#define GW_URL_BYTES_MAX    128u
-#define GW_ADDR_BYTES_MAX   128u
-#define GW_TICK_MS          10u         /* safety-net drain and deadline sweep */
-#define GW_POLL_MS          100u        /* STATUS and STATS polls */
-#define GW_CACHE_FRESH_MS   1000u       /* a cached STATUS or STATS older than this is unknown */
-#define GW_READY_LAG_MAX    1000u       /* /readyz: applied within this many entries of commit */
-#define GW_STATUS_WAIT_MS   1000u       /* /v1/status waits at most this long for raftd */
-#define GW_FORWARD_BODY_MAX (64u << 10) /* a forwarded write's answer; JSON, small */
-#define GW_SLOWLORIS_MS     10000u      /* h2o's http1 request timeout */
+#define GW_SVC               "gatewayd"
+#define GW_URL_BYTES_MAX     128u
+#define GW_ADDR_BYTES_MAX    128u
+#define GW_TICK_MS           10u         /* safety-net drain and deadline sweep */
+#define GW_POLL_MS           100u        /* STATUS and STATS polls */
+#define GW_CACHE_FRESH_MS    1000u       /* a cached STATUS or STATS older than this is unknown */
+#define GW_READY_LAG_MAX     1000u       /* /readyz: applied within this many entries of commit */
+#define GW_STATUS_WAIT_MS    1000u       /* /v1/status waits at most this long for raftd */
+#define GW_TRANSFER_EVERY_MS 2000u       /* leadership hand-offs asked for at most this often */
+#define GW_FORWARD_BODY_MAX  (64u << 10) /* a forwarded write's answer; JSON, small */
+#define GW_SLOWLORIS_MS      10000u      /* h2o's http1 request timeout */
 
 struct gw_config {
 	uint64_t node_id;
@@ -169,6 +170,8 @@ struct gw {
 	h2o_timeout_t tick;
 	h2o_timeout_entry_t tick_entry;
 	uint64_t next_poll_ms;
+	uint64_t started_ms;
+	uint64_t last_transfer_ms;
 	uint64_t poll_req_id;
 	h2o_timeout_t fwd_io_timeout;
 	h2o_http1client_ctx_t fwd_ctx;

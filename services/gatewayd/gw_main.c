@@ -198,6 +198,7 @@ static int gw_run(struct gw *gw)
 		return 1;
 	if (gw_pending_init(&gw->pending, (uint32_t)gw->cfg.max_inflight) != 0)
 		return 1;
+	gw->started_ms = kv_clock_mono_ms();
 	gw_setup_h2o(gw);
 	if (gw_forward_init(gw) != 0 || gw_zmq_open(gw) != 0 || gw_listen(gw) != 0) {
 		KV_LOG_ERROR(GW_SVC, "cannot start", "listen=%s sock_dir=%s", gw->cfg.listen,

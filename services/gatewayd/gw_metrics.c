@@ -103,50 +103,58 @@ static void metrics_durations(struct gw *gw, struct gw_json *j)
 			               "le=\"%s\"} %" PRIu64 "\n",
 			               gw_route_name(r), le, cum);
 		}
-		metrics_printf(j, "raftkv_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
-		               gw_route_name(r), (double)m->duration_sum_us[r] / 1e6);
+		uint64_t us = m->duration_sum_us[r];
+		metrics_printf(j,
+		               "raftkv_http_request_duration_seconds_sum{route=\"%s\"} %" PRIu64
+		               ".%06" PRIu64 "\n",
+		               gw_route_name(r), us / 1000000, us % 1000000);
 		metrics_printf(
 		    j, "raftkv_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
 		    gw_route_name(r), m->duration_count[r]);
 	}
 }
 
-static void metrics_one(struct gw_json *j, const char *name, const char *type, const char *help,
-                        double v)
+static void metrics_u64(struct gw_json *j, const char *name, const char *type, const char *help,
+                        uint64_t v)
 {
-	metrics_printf(j, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name,
-	               v);
+	metrics_printf(j, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
+	               name, v);
+}
+
+/* Seconds from microseconds, exactly: no float rounding in counters. */
+static void metrics_sec(struct gw_json *j, const char *name, const char *type, const char *help,
+                        uint64_t us)
+{
+	metrics_printf(j, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 ".%06" PRIu64 "\n", name, help,
+	               name, type, name, us / 1000000, us % 1000000);
 }
 
 static void metrics_node(struct gw *gw, struct gw_json *j)
 {
 	const struct gw_status *s = &gw->status;
 	const struct gw_stats *st = &gw->stats;
-	metrics_one(j, "raftkv_raft_term", "gauge", "The current Raft term.", (double)s->term);
-	metrics_one(j, "raftkv_raft_role", "gauge",
+	metrics_u64(j, "raftkv_raft_term", "gauge", "The current Raft term.", s->term);
+	metrics_u64(j, "raftkv_raft_role", "gauge",
 	            "Raft role: 0 unknown, 1 follower, 2 precandidate, 3 candidate, 4 leader.",
-	            s->valid ? (double)s->role : 0);
-	metrics_one(j, "raftkv_raft_commit_index", "gauge", "The commit index.",
-	            (double)s->commit_index);
-	metrics_one(j, "raftkv_raft_applied_index", "gauge", "The applied index.",
-	            (double)(st->valid ? st->applied_index : s->applied_index));
-	metrics_one(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.",
-	            (double)s->wal_fsyncs);
-	metrics_one(j, "raftkv_wal_fsync_seconds_total", "counter", "Time spent in WAL fdatasync.",
-	            (double)s->wal_fsync_us_total / 1e6);
-	metrics_one(j, "raftkv_wal_fsync_seconds_max", "gauge", "The slowest WAL fdatasync.",
-	            (double)s->wal_fsync_us_max / 1e6);
-	metrics_one(j, "raftkv_forwarded_requests_total", "counter",
-	            "Writes forwarded to the leader's gateway.", (double)gw->metrics.forwarded);
-	metrics_one(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.",
-	            (double)st->map_bytes);
-	metrics_one(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
-	            (double)st->used_bytes);
-	metrics_one(j, "raftkv_inflight_requests", "gauge",
-	            "Requests waiting on raftd, storaged or the leader.", (double)gw->pending.used);
-	metrics_one(j, "raftkv_peer_messages_dropped_total", "counter",
+	            s->valid ? s->role : 0);
+	metrics_u64(j, "raftkv_raft_commit_index", "gauge", "The commit index.", s->commit_index);
+	metrics_u64(j, "raftkv_raft_applied_index", "gauge", "The applied index.",
+	            st->valid ? st->applied_index : s->applied_index);
+	metrics_u64(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.", s->wal_fsyncs);
+	metrics_sec(j, "raftkv_wal_fsync_seconds_total", "counter", "Time spent in WAL fdatasync.",
+	            s->wal_fsync_us_total);
+	metrics_sec(j, "raftkv_wal_fsync_seconds_max", "gauge", "The slowest WAL fdatasync.",
+	            s->wal_fsync_us_max);
+	metrics_u64(j, "raftkv_forwarded_requests_total", "counter",
+	            "Writes forwarded to the leader's gateway.", gw->metrics.forwarded);
+	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->map_bytes);
+	metrics_u64(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
+	            st->used_bytes);
+	metrics_u64(j, "raftkv_inflight_requests", "gauge",
+	            "Requests waiting on raftd, storaged or the leader.", gw->pending.used);
+	metrics_u64(j, "raftkv_peer_messages_dropped_total", "counter",
 	            "Peer messages raftd dropped (malformed, unknown sender, overflow).",
-	            (double)s->peer_msgs_dropped);
+	            s->peer_msgs_dropped);
 }
 
 void gw_metrics_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)

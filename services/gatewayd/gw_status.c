@@ -65,10 +65,34 @@ void gw_stats_update(struct gw *gw, const struct proto_local *m)
 	st->full = m->full;
 }
 
+/*
+ * A leader whose storaged does not answer cannot answer writes either (the
+ * RESULTs of its proposals come from its storaged), and writes forwarded to
+ * it would all time out: ask raftd to hand leadership to another voter.
+ */
+static void status_check_storaged(struct gw *gw, uint64_t now_ms)
+{
+	const struct gw_stats *st = &gw->stats;
+	if (gw_status_leader(gw) != gw->cfg.node_id ||
+	    now_ms - gw->started_ms < 2 * GW_CACHE_FRESH_MS ||
+	    now_ms - gw->last_transfer_ms < GW_TRANSFER_EVERY_MS)
+		return;
+	if (st->valid && now_ms - st->at_ms <= GW_CACHE_FRESH_MS)
+		return;
+	gw->last_transfer_ms = now_ms;
+	KV_LOG_WARN(GW_SVC, "storaged does not answer; asking raftd to hand over leadership",
+	            "term=%llu", (unsigned long long)gw->status.term);
+	struct proto_local m = {0};
+	m.type = PROTO_TRANSFER;
+	m.node_id = 0; /* any voter: raftd picks the most up to date */
+	gw_zmq_send(gw, 1, &m);
+}
+
 void gw_status_poll(struct gw *gw, uint64_t now_ms)
 {
 	if (now_ms < gw->next_poll_ms)
 		return;
+	status_check_storaged(gw, now_ms);
 	gw->next_poll_ms = now_ms + GW_POLL_MS;
 	/* poll ids name slot 0xffff, which no call uses: the replies only update the caches */
 	struct gw_pending *p = &gw->pending;

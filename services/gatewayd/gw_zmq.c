@@ -170,6 +170,11 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 	case PROTO_STATS_RESP:
 		gw_stats_update(gw, &m);
 		break;
+	case PROTO_TRANSFER_RESP:
+		if (m.status != 0)
+			KV_LOG_WARN(GW_SVC, "leadership transfer refused", "err=%s",
+			            kv_strerror(m.status));
+		return;
 	case PROTO_PROPOSE_RESP:
 	case PROTO_READ_INDEX_RESP:
 	case PROTO_RESULT:
