@@ -132,6 +132,8 @@ struct raftd {
 	struct raftd_apply_batch apply_inflight[RAFTD_APPLY_INFLIGHT_MAX];
 	uint64_t hello_req_id;            /* HELLO awaiting its answer (0: none) */
 	uint64_t storaged_wait_since_ms;  /* oldest unanswered request, 0: none */
+	uint64_t storaged_heard_ms;       /* last answer from storaged */
+	int storaged_known;               /* a HELLO was answered since start */
 	uint64_t apply_retry_ms;          /* storaged was full: no APPLY before this */
 	struct raft_entry *apply_entries; /* [RAFTD_APPLY_BATCH_ENTRIES] */
 

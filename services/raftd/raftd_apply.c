@@ -89,6 +89,12 @@ void raftd_apply_pump(struct raftd *d, uint64_t now_ms)
 		             d->applied_index);
 		apply_hello(d, now_ms);
 	}
+	if (d->hello_req_id == 0 && d->n_apply_inflight == 0 &&
+	    now_ms - d->storaged_heard_ms >= RAFTD_STORAGED_QUIET_MS) {
+		/* idle: a HELLO now and then notices a storaged that restarted (or lost its data)
+		 */
+		apply_hello(d, now_ms);
+	}
 	if (d->hello_req_id != 0 || now_ms < d->apply_retry_ms)
 		return;
 	if (d->apply_next <= d->snap_index && d->n_apply_inflight == 0) {
@@ -125,6 +131,7 @@ static void apply_hello_answered(struct raftd *d, const struct proto_local *m)
 
 static void apply_state(struct raftd *d, const struct proto_local *m, uint64_t now_ms)
 {
+	d->storaged_heard_ms = now_ms;
 	if (m->req_id == d->hello_req_id && d->hello_req_id != 0) {
 		apply_hello_answered(d, m);
 		return;
