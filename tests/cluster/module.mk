@@ -6,7 +6,7 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 CLUSTER_RUN ?= .
 CLUSTER_TIMEOUT ?= 15m
 
-$(BUILD)/tests/peer_hostile: $(BUILD)/tests/cluster/peer_hostile.o $(BUILD)/libproto.a $(BUILD)/libcommon.a
+$(BUILD)/tests/peer_hostile: $(BUILD)/tests/cluster/peer_hostile/peer_hostile.o $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lzmq -lmsgpackc
 
