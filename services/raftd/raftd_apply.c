@@ -120,13 +120,16 @@ void raftd_apply_pump(struct raftd *d, uint64_t now_ms)
 
 static void apply_hello_answered(struct raftd *d, const struct proto_local *m)
 {
+	/* idle HELLOs repeat every second: log only news */
+	if (!d->storaged_known || m->applied_index != d->applied_index)
+		KV_LOG_INFO(RAFTD_SVC, "storaged connected", "applied=%" PRIu64 " commit=%" PRIu64,
+		            m->applied_index, d->commit_index);
+	d->storaged_known = 1;
 	d->hello_req_id = 0;
 	d->n_apply_inflight = 0;
 	d->applied_index = m->applied_index;
 	d->apply_next = m->applied_index + 1;
 	d->storaged_wait_since_ms = 0;
-	KV_LOG_INFO(RAFTD_SVC, "storaged connected", "applied=%" PRIu64 " commit=%" PRIu64,
-	            m->applied_index, d->commit_index);
 }
 
 static void apply_state(struct raftd *d, const struct proto_local *m, uint64_t now_ms)
