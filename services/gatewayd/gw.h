@@ -28,6 +28,7 @@
 #define GW_READY_LAG_MAX     1000u       /* /readyz: applied within this many entries of commit */
 #define GW_STATUS_WAIT_MS    1000u       /* /v1/status waits at most this long for raftd */
 #define GW_TRANSFER_EVERY_MS 2000u       /* leadership hand-offs asked for at most this often */
+#define GW_STORAGED_LOST_MS  500u        /* no STATS for this long: storaged is down */
 #define GW_FORWARD_BODY_MAX  (64u << 10) /* a forwarded write's answer; JSON, small */
 #define GW_SLOWLORIS_MS      10000u      /* h2o's http1 request timeout */
 

@@ -41,6 +41,11 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
+	if (!gw->stats.valid || kv_clock_mono_ms() - gw->stats.at_ms > GW_STORAGED_LOST_MS) {
+		/* storaged is down: its RESULT would never come; leadership will move */
+		write_wait_leader(gw, c);
+		return;
+	}
 	struct proto_kv_cmd cmd = {0};
 	cmd.op = c->op;
 	cmd.origin = gw->cfg.node_id;
