@@ -15,8 +15,10 @@
  *
  * The harness checks, after every step, what must always hold: the core's
  * log matches the stored log, commit index and term never go down, applied
- * entries come once, in order, and only when durable, at most one leader per
- * term. A violation fails the running cmocka test.
+ * entries come once, in order, and only when durable, no two nodes apply
+ * different entries at one index, a leader never truncates its own log, no
+ * truncation reaches the commit index, at most one leader per term. A
+ * violation fails the running cmocka test.
  *
  * Single-threaded. rh_new() allocates everything; rh_destroy() frees it.
  */

@@ -141,8 +141,14 @@ static void persist_snapshot(struct rh_node *n, const struct raft_update *u)
 /* Step 1 of an update; returns whether anything was written. */
 static int persist(struct rh_node *n, const struct raft_update *u)
 {
+	struct raft_status st;
+
 	persist_snapshot(n, u);
 	if (u->has_truncate) {
+		raft_get_status(n->r, &st);
+		if (st.role == RAFT_LEADER && u->truncate_after < rh_log_last(n))
+			rh_fail("node %llu: a leader truncates its own log after %llu",
+			        (unsigned long long)n->id, (unsigned long long)u->truncate_after);
 		if (u->truncate_after < n->applied_index || u->truncate_after < n->max_commit)
 			rh_fail("node %llu: truncates after %llu, below commit %llu / applied %llu",
 			        (unsigned long long)n->id, (unsigned long long)u->truncate_after,
@@ -161,7 +167,31 @@ static int persist(struct rh_node *n, const struct raft_update *u)
 	       u->n_entries > 0 || u->hard_state_changed;
 }
 
-static void apply(struct rh_node *n, uint64_t first, uint64_t last)
+/* State machine safety: every node that applied index e->index applied the same entry. */
+static void check_same_applied(struct rh *h, const struct rh_node *n, const struct rh_entry *e)
+{
+	for (uint32_t k = 0; k < RH_NODES_MAX; k++) {
+		const struct rh_node *o = h->nodes[k];
+
+		if (o == NULL || o == n)
+			continue;
+		for (uint32_t i = 0; i < o->n_applied; i++) {
+			const struct rh_entry *a = &o->applied[i];
+
+			if (a->index != e->index)
+				continue;
+			if (a->term != e->term || a->type != e->type || a->len != e->len ||
+			    memcmp(a->data, e->data, e->len) != 0)
+				rh_fail("nodes %llu and %llu applied different entries at %llu "
+				        "(terms %llu, %llu)",
+				        (unsigned long long)n->id, (unsigned long long)o->id,
+				        (unsigned long long)e->index, (unsigned long long)e->term,
+				        (unsigned long long)a->term);
+		}
+	}
+}
+
+static void apply(struct rh *h, struct rh_node *n, uint64_t first, uint64_t last)
 {
 	if (first == 0 && last == 0)
 		return;
@@ -179,6 +209,7 @@ static void apply(struct rh_node *n, uint64_t first, uint64_t last)
 		if (e == NULL || n->n_applied == RH_APPLIED_MAX)
 			rh_fail("node %llu: committed entry %llu not in the stored log",
 			        (unsigned long long)n->id, (unsigned long long)i);
+		check_same_applied(h, n, e);
 		n->applied[n->n_applied++] = *e;
 	}
 	n->applied_index = last;
@@ -302,7 +333,7 @@ static void execute(struct rh *h, struct rh_node *n, const struct raft_update *f
 		int wrote = persist(n, u);
 
 		send_all(h, n, u);
-		apply(n, u->commit_first, u->commit_last);
+		apply(h, n, u->commit_first, u->commit_last);
 		answer_and_compact(n, u);
 		rh_check_invariants(h, n);
 		if (!wrote || n->manual_persist)
