@@ -43,6 +43,8 @@ type proc struct {
 
 type Node struct {
 	ID       int
+	Host     string // address its raft and HTTP ports bind to
+	Netns    string // network namespace its processes run in ("" = the test's)
 	HTTPPort int
 	RaftPort int
 	Dir      string
@@ -60,7 +62,11 @@ type Cluster struct {
 	mu       sync.Mutex
 }
 
-func (n *Node) URL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.HTTPPort) }
+func (n *Node) URL() string { return fmt.Sprintf("http://%s:%d", n.Host, n.HTTPPort) }
+
+// Placement puts node id (1-based) on its own host: the address its ports
+// bind to and the network namespace its processes run in (netns_test.go).
+type Placement func(id int) (host, netns string)
 
 func binDir(t *testing.T) string {
 	d := os.Getenv("RAFTKV_BIN")
@@ -79,18 +85,27 @@ func binDir(t *testing.T) string {
 	return abs
 }
 
-// NewCluster starts n nodes and waits until every gateway is ready.
+// NewCluster starts n nodes on loopback and waits until every gateway is ready.
 func NewCluster(t *testing.T, n int) *Cluster {
+	t.Helper()
+	return NewClusterPlaced(t, n, nil)
+}
+
+// NewClusterPlaced is NewCluster with each node where place puts it (nil: loopback).
+func NewClusterPlaced(t *testing.T, n int, place Placement) *Cluster {
 	t.Helper()
 	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}}
 	c.dir = t.TempDir()
 	base := allocPorts(n)
 	var peers, gws []string
 	for i := 1; i <= n; i++ {
-		node := &Node{ID: i, HTTPPort: base + i, RaftPort: base + n + i,
+		node := &Node{ID: i, Host: "127.0.0.1", HTTPPort: base + i, RaftPort: base + n + i,
 			Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", i)), procs: map[string]*proc{}}
+		if place != nil {
+			node.Host, node.Netns = place(i)
+		}
 		c.Nodes = append(c.Nodes, node)
-		peers = append(peers, fmt.Sprintf("%d=127.0.0.1:%d", i, node.RaftPort))
+		peers = append(peers, fmt.Sprintf("%d=%s:%d", i, node.Host, node.RaftPort))
 		gws = append(gws, fmt.Sprintf("%d=%s", i, node.URL()))
 	}
 	c.peers = strings.Join(peers, ",")
@@ -111,10 +126,10 @@ func (c *Cluster) args(n *Node, role string) []string {
 	switch role {
 	case "raftd":
 		common = append(common, "--peers", c.peers, "--listen",
-			fmt.Sprintf("tcp://127.0.0.1:%d", n.RaftPort),
+			fmt.Sprintf("tcp://%s:%d", n.Host, n.RaftPort),
 			"--election-timeout-ms", "500", "--heartbeat-ms", "50")
 	case "gatewayd":
-		common = append(common, "--listen", fmt.Sprintf("127.0.0.1:%d", n.HTTPPort),
+		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
 			"--gateways", c.gateways)
 	}
 	return append(common, c.extra[role]...)
@@ -136,7 +151,13 @@ func (c *Cluster) Start(n *Node, role string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(c.binDir, role), c.args(n, role)...)
+	path, args := filepath.Join(c.binDir, role), c.args(n, role)
+	if n.Netns != "" {
+		// ip netns exec execs the binary itself (no fork), so signals reach it.
+		args = append([]string{"netns", "exec", n.Netns, path}, args...)
+		path = "ip"
+	}
+	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,339 @@
+// partition_test.go - F2: silent network partitions between separate hosts
+// (netns_test.go): a leader cut off in the minority, a bridge node that
+// alone hears both halves, and a leader that can send but not receive.
+// Throughout, at most one node may call itself leader in any term, the
+// minority never acknowledges a write or answers a linearizable read, and the
+// history of concurrent clients must be linearizable with nothing acked lost.
+package cluster
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// probeDeadline is the gateway deadline of probe requests: short, so a
+// partition window holds several of them.
+const probeDeadline = "timeout=1500ms"
+
+// leaderWatch samples every node's /v1/status until stopped and remembers
+// which nodes called themselves leader in which term.
+type leaderWatch struct {
+	c       *Cluster
+	stop    chan struct{}
+	done    chan struct{}
+	mu      sync.Mutex
+	leaders map[uint64]map[uint64]bool
+	samples int
+}
+
+func watchLeaders(c *Cluster) *leaderWatch {
+	w := &leaderWatch{c: c, stop: make(chan struct{}), done: make(chan struct{}),
+		leaders: map[uint64]map[uint64]bool{}}
+	go w.run()
+	return w
+}
+
+func (w *leaderWatch) run() {
+	defer close(w.done)
+	for {
+		for _, n := range w.c.Nodes {
+			s, err := w.c.Status(n)
+			if err != nil {
+				continue
+			}
+			w.mu.Lock()
+			w.samples++
+			if s.Role == "leader" {
+				if w.leaders[s.Term] == nil {
+					w.leaders[s.Term] = map[uint64]bool{}
+				}
+				w.leaders[s.Term][s.ID] = true
+			}
+			w.mu.Unlock()
+		}
+		select {
+		case <-w.stop:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Check stops sampling and fails the test if a term had two leaders.
+func (w *leaderWatch) Check(t *testing.T) {
+	t.Helper()
+	close(w.stop)
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var terms []string
+	for term, ids := range w.leaders {
+		var list []string
+		for id := range ids {
+			list = append(list, fmt.Sprint(id))
+		}
+		sort.Strings(list)
+		terms = append(terms, fmt.Sprintf("%d:%s", term, strings.Join(list, "+")))
+		if len(ids) > 1 {
+			t.Errorf("term %d had %d leaders: nodes %v", term, len(ids), list)
+		}
+	}
+	sort.Strings(terms)
+	t.Logf("election safety: %d status samples, leaders by term [%s], at most one per term",
+		w.samples, strings.Join(terms, " "))
+}
+
+// probePut writes through node n with a short deadline and records the
+// write in h: acknowledged (200) or, for any other answer, of unknown outcome.
+func probePut(h *History, client int, n *Node, key, value string) Reply {
+	call := h.now()
+	r := do("PUT", kvURL(n, key, probeDeadline), []byte(value), nil)
+	ret := h.now()
+	out := kvOutput{}
+	if r.Err != nil || r.Status != 200 {
+		out.Unknown = true
+		ret = int64(^uint64(0) >> 1)
+	}
+	h.add(porcupine.Operation{ClientId: client, Input: kvInput{"put", key, value},
+		Call: call, Output: out, Return: ret})
+	return r
+}
+
+// probeGet reads linearizably through node n with a short deadline and
+// records an answer (200 or 404) in h.
+func probeGet(h *History, client int, n *Node, key string) Reply {
+	call := h.now()
+	r := do("GET", kvURL(n, key, probeDeadline), nil, nil)
+	ret := h.now()
+	if r.Err == nil && (r.Status == 200 || r.Status == 404) {
+		out := kvOutput{Found: r.Status == 200, Value: string(r.Body)}
+		if !out.Found {
+			out.Value = ""
+		}
+		h.add(porcupine.Operation{ClientId: client, Input: kvInput{"get", key, ""},
+			Call: call, Output: out, Return: ret})
+	}
+	return r
+}
+
+// answerKind names a reply for the tallies the tests print.
+func answerKind(r Reply) string {
+	if r.Err != nil {
+		return "transport-error"
+	}
+	return fmt.Sprint(r.Status)
+}
+
+func tally(m map[string]int) string {
+	var parts []string
+	for k, v := range m {
+		parts = append(parts, fmt.Sprintf("%s x%d", k, v))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+func ids(nodes []*Node) []int {
+	var out []int
+	for _, n := range nodes {
+		out = append(out, n.ID)
+	}
+	return out
+}
+
+// newPartitionCluster starts 3 nodes, each in its own namespace.
+func newPartitionCluster(t *testing.T) (*Cluster, *Netns) {
+	t.Helper()
+	nn := NewNetns(t, 3)
+	c := NewClusterPlaced(t, 3, nn.Place)
+	return c, nn
+}
+
+// waitNewLeader waits for one of nodes to lead in a term above term.
+func waitNewLeader(c *Cluster, nodes []*Node, term uint64, limit time.Duration) (*Node, uint64) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		for _, n := range nodes {
+			if s, err := c.Status(n); err == nil && s.Role == "leader" && s.Term > term {
+				return n, s.Term
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil, 0
+}
+
+// writeOK waits until a write through n is acknowledged; false at limit.
+func writeOK(h *History, client int, n *Node, key string, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for i := 0; time.Now().Before(deadline); i++ {
+		if probePut(h, client, n, key, fmt.Sprintf("w%d", i)).Status == 200 {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// finish stops the workload and runs the end-of-test checks every
+// partition test shares.
+func finish(t *testing.T, c *Cluster, h *History, w *Workload, lw *leaderWatch) {
+	t.Helper()
+	time.Sleep(500 * time.Millisecond)
+	w.Stop()
+	c.CheckAlive()
+	lw.Check(t)
+	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown",
+		w.Acked.Load(), w.Unknown.Load())
+	h.Check(t)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+	checkCaughtUp(t, c)
+}
+
+// minorityProbes sends writes and linearizable reads to the cut-off node
+// until end and tallies the answers; none may be a success.
+type minorityProbes struct {
+	mu     sync.Mutex
+	writes map[string]int
+	reads  map[string]int
+	keys   []string
+}
+
+func (p *minorityProbes) run(t *testing.T, h *History, n *Node, end time.Time) {
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(end); i++ {
+				if g%2 == 0 {
+					key := fmt.Sprintf("minority-%d-%d", g, i)
+					r := probePut(h, 100+g, n, key, "must-not-commit")
+					p.note(t, "write", key, r)
+				} else {
+					r := probeGet(h, 100+g, n, "before-cut")
+					p.note(t, "read", "", r)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+}
+
+func (p *minorityProbes) note(t *testing.T, kind, key string, r Reply) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kind == "write" {
+		p.writes[answerKind(r)]++
+		p.keys = append(p.keys, key)
+		if r.Err == nil && r.Status == 200 {
+			t.Errorf("minority node acknowledged write %s: %s", key, r)
+		}
+		return
+	}
+	p.reads[answerKind(r)]++
+	if r.Err == nil && (r.Status == 200 || r.Status == 404) {
+		t.Errorf("minority node answered a linearizable read: %s", r)
+	}
+}
+
+func TestPartitionMinorityLeader(t *testing.T) {
+	c, nn := newPartitionCluster(t)
+	lw := watchLeaders(c)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	time.Sleep(time.Second)
+	old := c.Leader(10 * time.Second)
+	if r := probePut(h, 99, old, "before-cut", "v0"); r.Status != 200 {
+		t.Fatalf("write before the partition: %s", r)
+	}
+	before, err := c.Status(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := c.Followers(old)
+	nn.Cut([]int{old.ID}, ids(rest))
+	cut := time.Now()
+	t.Logf("cut leader %d (term %d) off from nodes %v", old.ID, before.Term, ids(rest))
+
+	probes := &minorityProbes{writes: map[string]int{}, reads: map[string]int{}}
+	probesDone := make(chan struct{})
+	go func() { probes.run(t, h, old, cut.Add(5*time.Second)); close(probesDone) }()
+
+	next, term := waitNewLeader(c, rest, before.Term, 10*time.Second)
+	if next == nil {
+		t.Fatalf("the majority %v elected no leader within 10s", ids(rest))
+	}
+	elected := time.Since(cut)
+	if !writeOK(h, 98, next, "majority-probe", 10*time.Second) {
+		t.Fatalf("new leader %d (term %d) acknowledged no write within 10s", next.ID, term)
+	}
+	t.Logf("majority: node %d leader in term %d after %v, first write acknowledged after %v",
+		next.ID, term, elected.Round(time.Millisecond), time.Since(cut).Round(time.Millisecond))
+	if s, err := c.Status(old); err == nil {
+		t.Logf("cut-off node %d reports role %s term %d (%v after the cut)", old.ID, s.Role,
+			s.Term, time.Since(cut).Round(time.Millisecond))
+	}
+	<-probesDone
+	probes.mu.Lock()
+	t.Logf("writes to the cut-off node: %s (none may be 200)", tally(probes.writes))
+	t.Logf("linearizable reads on it: %s (none may be 200 or 404)", tally(probes.reads))
+	if len(probes.keys) == 0 || len(probes.reads) == 0 {
+		t.Errorf("the probes of the cut-off node did not finish a request")
+	}
+	probes.mu.Unlock()
+
+	nn.HealAll()
+	healed := time.Now()
+	waitRejoined(t, c, old, term, 10*time.Second)
+	t.Logf("healed: node %d rejoined as follower after %v", old.ID,
+		time.Since(healed).Round(time.Millisecond))
+	finish(t, c, h, w, lw)
+	checkNeverApplied(t, c, probes.keys)
+}
+
+// waitRejoined waits until n follows in a term at or past term and applied
+// what the leader had committed when it rejoined.
+func waitRejoined(t *testing.T, c *Cluster, n *Node, term uint64, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var s *Status
+	var err error
+	for time.Now().Before(deadline) {
+		s, err = c.Status(n)
+		if err == nil && s.Role != "leader" && s.Term >= term && s.Leader != nil {
+			ls, lerr := c.Status(c.Leader(limit))
+			if lerr == nil && s.AppliedIndex+1 >= ls.CommitIndex {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("node %d did not rejoin as a caught-up follower within %v: %+v %v", n.ID, limit, s, err)
+}
+
+// checkNeverApplied: writes the minority took after the cut were never
+// replicated, so the new leader's log replaced them; none may exist.
+func checkNeverApplied(t *testing.T, c *Cluster, keys []string) {
+	t.Helper()
+	leader := c.Leader(10 * time.Second)
+	found := 0
+	for _, k := range keys {
+		r := Get(leader, k, "")
+		if r.Err != nil || r.Status != 404 {
+			found++
+			if found <= 5 {
+				t.Errorf("write %s sent to the minority: %s (want 404)", k, r)
+			}
+		}
+	}
+	t.Logf("%d writes sent to the cut-off leader: %d present at the end (want 0)", len(keys), found)
+}
