@@ -21,6 +21,15 @@
 #include <string.h>
 
 #define PEERS_IDENTITY_PREFIX "raftd-"
+/*
+ * ZMTP heartbeats on each outgoing connection: a peer that vanished without a
+ * FIN (host down, network cut, pod back with a new IP) is noticed within the
+ * timeout, the connection is dropped and libzmq reconnects, resolving the
+ * peer's name again. Without them the dead connection lives until TCP gives
+ * up (~15 minutes) and every message to that peer is lost meanwhile.
+ */
+#define PEERS_HEARTBEAT_IVL_MS     1000
+#define PEERS_HEARTBEAT_TIMEOUT_MS 3000
 
 int raftd_peers_init(struct raftd *d)
 {
@@ -55,6 +64,7 @@ static void peers_connect(struct raftd *d, struct raftd_peer *p, uint64_t now_ms
 {
 	char identity[32];
 	int hwm = KV_PEER_SNDHWM, immediate = 1, ipv6 = (p->addr[0] == '[');
+	int hb_ivl_ms = PEERS_HEARTBEAT_IVL_MS, hb_timeout_ms = PEERS_HEARTBEAT_TIMEOUT_MS;
 	void *s = raftd_sock_new(d, ZMQ_DEALER);
 	if (s == NULL)
 		goto out_retry;
@@ -65,6 +75,9 @@ static void peers_connect(struct raftd *d, struct raftd_peer *p, uint64_t now_ms
 	/* queue only to a live connection: a message to an absent peer is dropped at once */
 	zmq_setsockopt(s, ZMQ_IMMEDIATE, &immediate, sizeof(immediate));
 	zmq_setsockopt(s, ZMQ_IPV6, &ipv6, sizeof(ipv6));
+	zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl_ms, sizeof(hb_ivl_ms));
+	zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout_ms, sizeof(hb_timeout_ms));
+	/* a name is resolved by libzmq at each (re)connect, not here: see above */
 	if (zmq_connect(s, p->endpoint) != 0) {
 		KV_LOG_WARN(RAFTD_SVC, "peer connect failed, retrying",
 		            "peer=%" PRIu64 " endpoint=%s err=\"%s\"", p->id, p->endpoint,
