@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -191,8 +192,22 @@ static void gw_stop(struct gw *gw)
 		h2o_evloop_run(gw->ctx.loop, (int32_t)GW_TICK_MS);
 }
 
+/* Room for KV_HTTP_CONNECTIONS_MAX connections: a full fd table would make accept spin. */
+static void gw_raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = KV_HTTP_CONNECTIONS_MAX + 512;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		KV_LOG_WARN(GW_SVC, "open-file limit below the connection limit", "nofile=%llu",
+		            (unsigned long long)rl.rlim_cur);
+}
+
 static int gw_run(struct gw *gw)
 {
+	gw_raise_fd_limit();
 	static char sock_dir[512];
 	if (gw_prepare_dirs(&gw->cfg, sock_dir, sizeof(sock_dir)) != 0)
 		return 1;

@@ -319,6 +319,20 @@ static int route_screen_chunk(const char *buf, size_t len, uint64_t body_max)
 	return size > body_max ? 413 : 1;
 }
 
+/* -1 when the Content-Length line says more than body_max (malformed ones are h2o's 400). */
+static int route_screen_length(const char *line, size_t len, uint64_t body_max)
+{
+	size_t i = strlen("content-length:");
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	size_t end = i;
+	while (end < len && line[end] >= '0' && line[end] <= '9')
+		end++;
+	uint64_t v = 0;
+	int err = gw_route_parse_u64(line + i, end - i, &v);
+	return err == KV_ERANGE || (err == 0 && v > body_max) ? -1 : 0;
+}
+
 int gw_route_screen_head(const char *buf, size_t len, uint64_t body_max)
 {
 	const size_t line_max = KV_HTTP_URL_BYTES_MAX + 64; /* method, version, CRLF */
@@ -345,7 +359,11 @@ int gw_route_screen_head(const char *buf, size_t len, uint64_t body_max)
 			return 0;
 		if (++lines > KV_HTTP_HEADERS_MAX)
 			return 431;
-		has_cl |= route_header_is(buf + pos, line_len, "content-length");
+		if (route_header_is(buf + pos, line_len, "content-length")) {
+			has_cl = 1;
+			if (route_screen_length(buf + pos, line_len, body_max) != 0)
+				return 413; /* answered before the body is read */
+		}
 		has_te |= route_header_is(buf + pos, line_len, "transfer-encoding");
 		pos = stop + 1;
 	}

@@ -94,7 +94,7 @@ int gw_route_idempotency_key(const char *v, size_t len);
  * KV_HTTP_URL_BYTES_MAX), 431 (more than KV_HTTP_HEADERS_MAX header lines or
  * KV_HTTP_HEADER_BYTES_MAX bytes of them), 400 (both Content-Length and
  * Transfer-Encoding: a request-smuggling shape; a malformed first chunk
- * size), 413 (a chunked body whose first chunk is over body_max). With
+ * size), 413 (a Content-Length or a first chunk over body_max). With
  * Transfer-Encoding the verdict waits for the first chunk-size line.
  */
 int gw_route_screen_head(const char *buf, size_t len, uint64_t body_max);

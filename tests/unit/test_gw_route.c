@@ -224,6 +224,11 @@ static void test_screen_head(void **state)
 	                        "Transfer-Encoding: chunked\r\n\r\n3\r\nabc"),
 	                 400);
 	assert_int_equal(screen("PUT /a HTTP/1.1\r\ncontent-LENGTH: 3\r\n\r\nabc"), 1);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n"), 1);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nContent-Length: 1048577\r\n"), 413);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n"),
+	                 413);
+	assert_int_equal(screen("PUT /a HTTP/1.1\r\nContent-Length: -5\r\n\r\n"), 1); /* h2o: 400 */
 	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 0);
 	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n"), 1);
 	assert_int_equal(screen("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -252,7 +257,8 @@ static void test_screen_head(void **state)
 	memset(big + n, 'b', 65536);
 	big[n + 65536] = '\0';
 	assert_int_equal(screen(big), 431);
-	printf("checked: complete/incomplete heads, bare LF, CL+TE 400, chunk sizes "
+	printf("checked: complete/incomplete heads, bare LF, CL+TE 400, Content-Length 1 MiB ok, "
+	       "1 MiB + 1 and overflow 413, chunk sizes "
 	       "(incomplete, ok, FFFF.. 413, overflow 413, bad 400), 414 URL, 100 vs 101 headers, "
 	       "64 KiB header 431\n");
 }
