@@ -65,9 +65,8 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	     "base election timeout; the randomized one is in [base, 2*base)"},
 	    {"heartbeat-ms", KV_OPT_U64, &o->heartbeat_ms, "100", 10, 10000, 0,
 	     "leader heartbeat period; below --election-timeout-ms"},
-	    {"snapshot-entries", KV_OPT_U64, &o->snapshot_entries, "8192", 16,
-	     RAFT_LOG_WINDOW / 2, 0,
-	     "applied entries past the last snapshot before a new one"},
+	    {"snapshot-entries", KV_OPT_U64, &o->snapshot_entries, "8192", 16, RAFT_LOG_WINDOW / 2,
+	     0, "applied entries past the last snapshot before a new one"},
 	    {"log-level", KV_OPT_STR, &o->log_level, "info", 0, 0, 0, "debug, info, warn or error"},
 	};
 	int r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "raftd",
