@@ -15,6 +15,9 @@
 #include "kv_limits.h"
 #include "proto.h"
 
+#ifndef H2O_USE_LIBUV
+#define H2O_USE_LIBUV 0 /* Debian's libh2o-evloop is built on h2o's own loop, not libuv */
+#endif
 #include <h2o.h>
 #include <h2o/http1client.h>
 #include <stdint.h>

@@ -20,10 +20,11 @@ static int get_send(struct gw *gw, struct gw_call *c)
 	return gw_zmq_send(gw, 0, &m);
 }
 
-static void get_header_u64(h2o_req_t *req, const char *name, const char *fmt, uint64_t v)
+/* name: v, or name: "v" (an entity tag) when quoted. */
+static void get_header_u64(h2o_req_t *req, const char *name, int quoted, uint64_t v)
 {
 	char text[32];
-	int n = snprintf(text, sizeof(text), fmt, v);
+	int n = snprintf(text, sizeof(text), quoted ? "\"%" PRIu64 "\"" : "%" PRIu64, v);
 	gw_reply_header(req, name, text, (size_t)n);
 }
 
@@ -36,9 +37,9 @@ static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_loca
 		return;
 	}
 	h2o_req_t *req = c->http.req;
-	get_header_u64(req, "etag", "\"%" PRIu64 "\"", m->mod_index);
-	get_header_u64(req, "x-create-index", "%" PRIu64, m->create_index);
-	get_header_u64(req, "x-mod-index", "%" PRIu64, m->mod_index);
+	get_header_u64(req, "etag", 1, m->mod_index);
+	get_header_u64(req, "x-create-index", 0, m->create_index);
+	get_header_u64(req, "x-mod-index", 0, m->mod_index);
 	const char *body = m->value.len ? (const char *)m->value.ptr : "";
 	gw_reply_send(gw, &c->http, 200, "application/octet-stream", body, m->value.len,
 	              m->applied_index);

@@ -74,7 +74,7 @@ static void status_check_storaged(struct gw *gw, uint64_t now_ms)
 {
 	const struct gw_stats *st = &gw->stats;
 	if (gw_status_leader(gw) != gw->cfg.node_id ||
-	    now_ms - gw->started_ms < 2 * GW_CACHE_FRESH_MS ||
+	    now_ms - gw->started_ms < (uint64_t)2 * GW_CACHE_FRESH_MS ||
 	    now_ms - gw->last_transfer_ms < GW_TRANSFER_EVERY_MS)
 		return;
 	if (st->valid && now_ms - st->at_ms <= GW_STORAGED_LOST_MS)

@@ -9,9 +9,6 @@ GW_SRCS := $(filter-out $(GW_CORE_SRCS),$(wildcard $(GW_DIR)/gw_*.c))
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
 	-lssl -lcrypto -lz -lzmq -lpthread
 
-# h2o's headers pick libuv unless told that the library is the evloop build
-$(BUILD)/$(GW_DIR)/%.o: CFLAGS += -DH2O_USE_LIBUV=0
-
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
 

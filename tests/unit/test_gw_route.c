@@ -87,12 +87,12 @@ static void test_key_invalid(void **state)
 	raw[512] = '\0';
 	assert_int_equal(key_of(raw, &k), KV_ETOOLARGE);
 	/* 511 escaped bytes is 1533 raw characters and still fits */
-	for (int i = 0; i < 511; i++)
-		memcpy(raw + 3 * i, "%41", 3);
-	raw[3 * 511] = '\0';
+	for (size_t i = 0; i < 511; i++)
+		memcpy(raw + (size_t)3 * i, "%41", 3);
+	raw[(size_t)3 * 511] = '\0';
 	assert_int_equal(key_of(raw, &k), 0);
 	assert_int_equal(k.len, 511);
-	memcpy(raw + 3 * 511, "%41", 4);
+	memcpy(raw + (size_t)3 * 511, "%41", 4);
 	assert_int_equal(key_of(raw, &k), KV_ETOOLARGE);
 	printf("checked: empty, %%zz, %%4, %%, %%g0 rejected; 511 bytes ok, 512 too large "
 	       "(plain and escaped)\n");
