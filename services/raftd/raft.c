@@ -302,10 +302,11 @@ static int raft_dispatch(struct raft *r, const struct raft_event *ev)
 
 int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *update)
 {
-	uint64_t commit_before = r->commit;
+	uint64_t commit_before;
 	int rc;
 
 	KV_ASSERT(r != NULL && ev != NULL && update != NULL);
+	commit_before = r->commit;
 	memset(update, 0, sizeof(*update));
 	r->u = update;
 	r->n_pool = 0;

@@ -160,6 +160,7 @@ void raft_election_tick(struct raft *r)
 		raft_leader_tick(r);
 		return;
 	}
+	raft_read_expire(r);
 	if (r->now_ms >= r->election_deadline_ms)
 		raft_campaign(r);
 }

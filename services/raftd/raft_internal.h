@@ -93,10 +93,10 @@ struct raft_progress {
 
 struct raft_pending_read {
 	uint64_t read_id;
-	uint64_t from;  /* 0: a local read; else the follower that asked */
-	uint64_t index; /* leader: the read index (valid once ready) */
-	uint64_t
-	    round; /* leader: heartbeat round that confirms it; 0: waits for the term's commit */
+	uint64_t from;    /* leader: 0 for a local read, else the follower that asked */
+	uint64_t index;   /* leader: the read index (valid once ready) */
+	uint64_t round;   /* leader: the confirming heartbeat round; 0: awaits the term's commit */
+	uint64_t sent_ms; /* follower: when it was forwarded (unanswered ones expire) */
 };
 
 /* ---- A snapshot being received --------------------------------------------- */
@@ -222,6 +222,8 @@ void raft_read_recv_response(struct raft *r, const struct raft_msg *m);
 void raft_read_release(struct raft *r);
 void raft_read_fail_all(struct raft *r);
 void raft_read_start_round(struct raft *r);
+/* A follower gives up on forwarded reads the leader never answered. */
+void raft_read_expire(struct raft *r);
 
 /* ---- raft_transfer.c ----------------------------------------------------------------- */
 

@@ -136,7 +136,24 @@ int raft_read_request(struct raft *r, uint64_t read_id)
 	memset(p, 0, sizeof(*p));
 	p->read_id = read_id;
 	p->from = r->leader; /* forwarded: the leader answers it */
+	p->sent_ms = r->now_ms;
 	return 0;
+}
+
+void raft_read_expire(struct raft *r)
+{
+	uint64_t limit = 2 * r->opt.election_timeout_ms;
+	uint32_t i = 0;
+
+	/* the request or its answer was lost: free the slot instead of waiting forever */
+	while (i < r->n_reads) {
+		if (r->now_ms - r->reads[i].sent_ms < limit) {
+			i++;
+			continue;
+		}
+		raft_read_out(r, r->reads[i].read_id, 0, KV_ENOLEADER);
+		r->reads[i] = r->reads[--r->n_reads];
+	}
 }
 
 void raft_read_recv_request(struct raft *r, const struct raft_msg *m)

@@ -29,7 +29,9 @@ static void raft_progress_reset(struct raft *r, struct raft_progress *pr, uint64
 {
 	memset(pr, 0, sizeof(*pr));
 	pr->id = id;
-	pr->next = r->log.last_index + 1;
+	/* probe with our last entry: a node added just now must get something to answer */
+	pr->next =
+	    r->log.last_index > r->log.snap_index ? r->log.last_index : r->log.last_index + 1;
 	pr->state = RAFT_PR_PROBE;
 }
 
@@ -270,8 +272,8 @@ static void raft_progress_ack(struct raft *r, struct raft_progress *pr, uint64_t
 		k++;
 	memmove(pr->inflight, pr->inflight + k, (pr->n_inflight - k) * sizeof(pr->inflight[0]));
 	pr->n_inflight -= k;
-	if (pr->state == RAFT_PR_PROBE) {
-		/* a success is exact knowledge: pipeline from there */
+	if (pr->state == RAFT_PR_PROBE && pr->match + 1 >= pr->next) {
+		/* the probe itself (or a later APPEND) matched: pipeline from there */
 		pr->state = RAFT_PR_PIPELINE;
 		pr->next = pr->match + 1;
 		pr->n_inflight = 0;
@@ -289,22 +291,28 @@ static uint64_t raft_next_from_hint(const struct raft *r, const struct raft_msg 
 	/* skip every entry of a term the follower cannot have at that index */
 	while (j > r->log.snap_index && raft_log_term_at(&r->log, j) > m->hint_term)
 		j--;
+	if (j == r->log.snap_index && r->log.snap_term > m->hint_term)
+		return j; /* the agreement lies inside our snapshot: send it */
 	return j + 1;
 }
 
 static void raft_progress_reject(struct raft *r, struct raft_progress *pr, const struct raft_msg *m)
 {
 	uint64_t next = raft_next_from_hint(r, m);
+	uint64_t before = pr->next;
 
 	if (pr->state == RAFT_PR_SNAPSHOT)
 		return;
-	if (next > pr->next)
-		next = pr->next;
+	/* every rejection moves back, so repair ends even on a stale or odd hint */
+	if (next >= pr->next)
+		next = pr->next - 1;
 	if (next <= pr->match)
 		next = pr->match + 1;
 	pr->next = next;
+	/* nowhere further back to go: stay paused until the heartbeat resend */
+	if (pr->state == RAFT_PR_PIPELINE || next < before)
+		pr->n_inflight = 0;
 	pr->state = RAFT_PR_PROBE;
-	pr->n_inflight = 0;
 }
 
 void raft_replication_recv_response(struct raft *r, const struct raft_msg *m)
