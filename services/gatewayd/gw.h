@@ -85,6 +85,7 @@ struct gw_http {
 	enum gw_route_id route;
 	enum gw_method method;
 	uint64_t start_us;
+	uint64_t raft_index; /* X-Raft-Index of an error answer; 0: the cached applied index */
 };
 
 struct gw;

@@ -33,6 +33,7 @@ static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_loca
 	if (gw_read_on_msg(gw, c, m) || m->type != PROTO_GET_RESP || c->state != GW_CALL_QUERY)
 		return;
 	if (m->status != 0) {
+		c->http.raft_index = m->applied_index; /* the index the (failed) read saw */
 		gw_read_fail(gw, c, m->status);
 		return;
 	}

@@ -54,7 +54,7 @@ void gw_reply_send(struct gw *gw, struct gw_http *h, int status, const char *con
 	if (content_type != NULL)
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		               content_type, strlen(content_type));
-	reply_common_headers(gw, req, raft_index);
+	reply_common_headers(gw, req, raft_index != 0 ? raft_index : h->raft_index);
 	gw_metrics_record(gw, h, status);
 	h->req = NULL; /* answered: nothing may touch req after this */
 	req->res.content_length = len;
