@@ -180,20 +180,26 @@ print_urls() {
 cmd_run() {
 	check_bins
 	local pids=() i role
+	# stop_all STATUS: stops every process, then exits with STATUS
 	stop_all() {
 		trap - INT TERM EXIT
 		echo "stopping all processes..."
 		kill -TERM "${pids[@]}" 2>/dev/null || true
-		local n
+		local n p alive
 		for ((n = 0; n < 50; n++)); do
-			kill -0 "${pids[@]}" 2>/dev/null || break
+			alive=0
+			for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+			((alive)) || break
 			sleep 0.1
 		done
+		((alive == 0)) || echo "some processes ignored TERM for 5 s: KILL"
 		kill -KILL "${pids[@]}" 2>/dev/null || true
 		wait 2>/dev/null || true
 		echo "stopped"
+		exit "$1"
 	}
-	trap stop_all INT TERM EXIT
+	trap 'stop_all 0' INT TERM
+	trap 'stop_all 1' EXIT
 	for ((i = 1; i <= NODES; i++)); do
 		prepare_node "$i"
 		for role in "${ROLES[@]}"; do
@@ -204,7 +210,18 @@ cmd_run() {
 	done
 	print_urls
 	echo "Ctrl-C stops all $((NODES * 3)) processes"
-	wait
+	# a process that exits (a port in use, a bad flag, a crash) stops the whole run
+	local k
+	while :; do
+		for k in "${!pids[@]}"; do
+			if ! kill -0 "${pids[$k]}" 2>/dev/null; then
+				echo "node$((k / 3 + 1)) ${ROLES[$((k % 3))]} exited; stopping the cluster" >&2
+				stop_all 1
+			fi
+		done
+		sleep 1 &
+		wait $! || true
+	done
 }
 
 cmd_up() {
