@@ -7,6 +7,8 @@
  * raftd_update_flush(), which then releases the held messages and reports
  * PERSISTED to the core. A failed WAL write or sync ends the process at once
  * (F13: never retry and continue); the restart recovers from the disk.
+ * Planted bug for tests (TESTING.md): -DRAFTD_BUG_SEND_BEFORE_SYNC sends
+ * msgs_after_persist at once, before the fsync they wait for.
  * Loop thread only.
  */
 #include "raftd.h"
@@ -85,6 +87,9 @@ static void update_send(struct raftd *d, const struct raft_msg *m, int after_per
 {
 	int peer = raftd_peers_index(d, m->to);
 	zmq_msg_t msg;
+#ifdef RAFTD_BUG_SEND_BEFORE_SYNC
+	after_persist = 0; /* planted bug, tests only: acknowledge what is not yet durable */
+#endif
 	if (peer < 0 || raftd_peers_encode(d, m, &msg) != 0) {
 		d->peer_msgs_dropped++;
 		return;
