@@ -16,7 +16,7 @@ SIM_TEST_SEEDS := $(if $(SAN),300,2000)
 # Until the core exists the simulator cannot link; stay out of `make build` and `make test`.
 ifneq ($(SIM_CORE_SRCS),)
 BINS += $(SIM_BIN)
-TEST_STEPS += sim-test
+TEST_STEPS += sim-test sim-bugs
 endif
 
 .PHONY: sim sim-test sim-bugs
