@@ -468,6 +468,167 @@ static void test_stale_persisted_ignored(void **state)
 	rh_destroy(&h);
 }
 
+/* ---- the core alone, fed by hand ---- */
+
+static struct raft *core_new(uint64_t id, const struct raft_boot *b)
+{
+	struct raft_options o = {.id = id,
+	                         .election_timeout_ms = 100,
+	                         .heartbeat_ms = 10,
+	                         .seed = 7,
+	                         .prevote = 1,
+	                         .check_quorum = 1};
+	struct raft *r = NULL;
+
+	assert_int_equal(raft_new(&o, b, &r), 0);
+	return r;
+}
+
+static void core_recv(struct raft *r, const struct raft_msg *m, uint64_t now, struct raft_update *u)
+{
+	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .now_ms = now, .msg = m};
+
+	assert_int_equal(raft_step(r, &ev, u), 0);
+}
+
+static const struct raft_msg *find_msg(const struct raft_update *u, uint8_t type, uint64_t to)
+{
+	for (uint32_t i = 0; i < u->n_msgs_now; i++)
+		if (u->msgs_now[i].type == type && u->msgs_now[i].to == to)
+			return &u->msgs_now[i];
+	for (uint32_t i = 0; i < u->n_msgs_after_persist; i++)
+		if (u->msgs_after_persist[i].type == type && u->msgs_after_persist[i].to == to)
+			return &u->msgs_after_persist[i];
+	return NULL;
+}
+
+static struct raft_boot boot3(uint64_t term)
+{
+	struct raft_boot b;
+
+	memset(&b, 0, sizeof(b));
+	b.hard_state.term = term;
+	b.snap_config.n = 3;
+	for (uint32_t i = 0; i < 3; i++) {
+		b.snap_config.members[i].id = i + 1;
+		b.snap_config.members[i].role = RAFT_VOTER;
+	}
+	return b;
+}
+
+/* Makes r (booted in term `term`) leader of term + 1 with node 2's votes. */
+static void core_elect(struct raft *r, uint64_t term, struct raft_update *u)
+{
+	struct raft_event tick = {.type = RAFT_EVENT_TICK, .now_ms = 1000};
+	struct raft_msg m = {.from = 2, .to = 1, .term = term + 1};
+
+	assert_int_equal(raft_step(r, &tick, u), 0);
+	assert_non_null(find_msg(u, RAFT_MSG_PREVOTE, 2));
+	m.type = RAFT_MSG_PREVOTE_RESP;
+	core_recv(r, &m, 1000, u);
+	assert_non_null(find_msg(u, RAFT_MSG_VOTE, 2));
+	m.type = RAFT_MSG_VOTE_RESP;
+	core_recv(r, &m, 1000, u);
+}
+
+/*
+ * Sim seed 599: the follower's conflicting entry sits exactly at the leader's
+ * snapshot index with an older term. The leader must fall back to sending the
+ * snapshot, not probe the same index forever.
+ */
+static void test_reject_inside_snapshot_sends_it(void **state)
+{
+	struct raft_entry e = {.term = 3, .index = 5, .type = RAFT_ENTRY_COMMAND};
+	struct raft_boot b = boot3(3);
+	struct raft_update u;
+	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .reject = 1};
+	const struct raft_msg *out;
+	struct raft *r;
+
+	(void)state;
+	b.snap_index = 4;
+	b.snap_term = 3;
+	b.snap_size = 100;
+	b.n_entries = 1;
+	b.entries = &e;
+	r = core_new(1, &b);
+	core_elect(r, 3, &u);
+	out = find_msg(&u, RAFT_MSG_APPEND, 2);
+	assert_non_null(out);
+	assert_int_equal(out->prev_index, 4);
+	m.term = 4;
+	m.hint_index = 4;
+	m.hint_term = 2;
+	core_recv(r, &m, 1000, &u);
+	assert_null(find_msg(&u, RAFT_MSG_APPEND, 2));
+	out = find_msg(&u, RAFT_MSG_SNAPSHOT, 2);
+	assert_non_null(out);
+	assert_int_equal(out->snap_index, 4);
+	assert_int_equal(out->snap_term, 3);
+	assert_int_equal(out->offset, 0);
+	printf("leader with snapshot (4, term 3) got reject hint (4, term 2): it sends the "
+	       "snapshot instead of probing index 4 again\n");
+	raft_destroy(&r);
+}
+
+/* Raft thesis 4.1: a node votes for a candidate its (older) configuration does not list. */
+static void test_vote_for_unknown_candidate(void **state)
+{
+	struct raft_boot b = boot3(1);
+	struct raft_update u;
+	struct raft_msg m = {.type = RAFT_MSG_VOTE, .from = 9, .to = 2, .term = 2};
+	const struct raft_msg *out;
+	struct raft *r;
+
+	(void)state;
+	r = core_new(2, &b);
+	core_recv(r, &m, 500, &u);
+	out = find_msg(&u, RAFT_MSG_VOTE_RESP, 9);
+	assert_non_null(out);
+	assert_int_equal(out->reject, 0);
+	assert_int_equal(u.n_msgs_now, 0); /* the grant waits for the vote to be durable */
+	assert_int_equal(u.hard_state_changed, 1);
+	assert_int_equal(u.hard_state.vote, 9);
+	printf("node 2 granted term 2 to candidate 9 (not in its config), after persist, "
+	       "hard state (2, 9)\n");
+	m.type = RAFT_MSG_APPEND_RESP;
+	core_recv(r, &m, 500, &u);
+	assert_int_equal(u.n_msgs_now + u.n_msgs_after_persist, 0);
+	printf("an APPEND_RESP from 9 is still dropped\n");
+	raft_destroy(&r);
+}
+
+/* A follower frees forwarded reads the leader never answered. */
+static void test_forwarded_read_expires(void **state)
+{
+	struct raft_boot b = boot3(1);
+	struct raft_msg hb = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 1};
+	struct raft_event ev = {.type = RAFT_EVENT_READ, .now_ms = 10, .read_id = 42};
+	struct raft_update u;
+	struct raft *r;
+
+	(void)state;
+	r = core_new(2, &b);
+	core_recv(r, &hb, 10, &u);
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	assert_non_null(find_msg(&u, RAFT_MSG_READ_INDEX, 1));
+	ev.type = RAFT_EVENT_TICK;
+	for (uint64_t t = 20; t < 200; t += 10) {
+		core_recv(r, &hb, t, &u); /* the leader is alive, the answer is lost */
+		ev.now_ms = t;
+		assert_int_equal(raft_step(r, &ev, &u), 0);
+		assert_int_equal(u.n_reads, 0);
+	}
+	ev.now_ms = 215;
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	assert_int_equal(u.n_reads, 1);
+	assert_int_equal(u.reads[0].read_id, 42);
+	assert_int_equal(u.reads[0].status, KV_ENOLEADER);
+	printf("read 42 forwarded at 10 ms, unanswered: failed with KV_ENOLEADER at 215 ms "
+	       "(two election timeouts), not kept forever\n");
+	raft_destroy(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +644,9 @@ int main(void)
 	    cmocka_unit_test(test_membership_rules),
 	    cmocka_unit_test(test_hostile_messages_dropped),
 	    cmocka_unit_test(test_stale_persisted_ignored),
+	    cmocka_unit_test(test_reject_inside_snapshot_sends_it),
+	    cmocka_unit_test(test_vote_for_unknown_candidate),
+	    cmocka_unit_test(test_forwarded_read_expires),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
