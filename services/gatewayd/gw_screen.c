@@ -85,7 +85,12 @@ static void screen_answer(struct gw_screen *s, int status)
 	screen_reason(status, &code, &msg);
 	struct gw_json j;
 	gw_json_init(&j, 256);
-	gw_errors_format(&j, code, msg, NULL);
+	struct gw_error_extra ex = {0};
+	ex.has_limit = status != 400;
+	ex.limit = status == 413   ? s->gw->cfg.max_value_bytes
+	           : status == 414 ? KV_HTTP_URL_BYTES_MAX
+	                           : KV_HTTP_HEADER_BYTES_MAX;
+	gw_errors_format(&j, code, msg, &ex);
 	int n = snprintf(
 	    s->resp, sizeof(s->resp),
 	    "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: application/json\r\n"

@@ -23,3 +23,10 @@ TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
 
 .PHONY: gatewayd gw-unit
 gatewayd: $(BUILD)/gatewayd
+
+# gw-smoke: every endpoint through a real 3-node cluster (services/gatewayd/gw_smoke.sh)
+.PHONY: gw-smoke
+gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	timeout 120 $(GW_DIR)/gw_smoke.sh $(abspath $(BUILD))
+
+TEST_STEPS += gw-smoke
