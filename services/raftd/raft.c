@@ -228,7 +228,7 @@ static int raft_propose(struct raft *r, const struct raft_event *ev)
 	if (ev->len > 0 && ev->data == NULL)
 		return KV_EINVAL;
 	if (r->transfer_target != 0 ||
-	    r->log.last_index - r->log.snap_index >= RAFT_LOG_BUSY_ENTRIES)
+	    r->log.last_index - r->log.snap_index > RAFT_LOG_BUSY_ENTRIES)
 		return KV_EBUSY;
 	if (ev->entry_type == RAFT_ENTRY_CONFIG) {
 		rc = raft_membership_propose_check(r, ev->data, ev->len);

@@ -629,6 +629,55 @@ static void test_forwarded_read_expires(void **state)
 	raft_destroy(&r);
 }
 
+/* A leader refuses proposals past RAFT_LOG_BUSY_ENTRIES until a snapshot frees the window. */
+static void test_busy_window_until_snapshot(void **state)
+{
+	struct raft_boot b = boot_of(NULL, 0, 0);
+	struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = 1000};
+	uint8_t payload[4] = {1, 2, 3, 4};
+	struct raft_update u;
+	uint32_t taken = 0;
+	struct raft *r = core_new(1, &b);
+	int rc;
+
+	(void)state;
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	assert_int_equal(u.n_entries, 1); /* the single voter leads at once, with its no-op */
+	ev.type = RAFT_EVENT_PROPOSE;
+	ev.entry_type = RAFT_ENTRY_COMMAND;
+	ev.data = payload;
+	ev.len = sizeof(payload);
+	while ((rc = raft_step(r, &ev, &u)) == 0)
+		taken++;
+	assert_int_equal(rc, KV_EBUSY);
+	assert_int_equal(taken, RAFT_LOG_BUSY_ENTRIES);
+	ev.entry_type = 9;
+	assert_int_equal(raft_step(r, &ev, &u), KV_EINVAL); /* a bad type is named first */
+	printf("%u proposals taken after the no-op, then KV_EBUSY (window holds %u)\n", taken,
+	       taken + 1);
+	ev.type = RAFT_EVENT_PERSISTED;
+	ev.index = taken + 1;
+	ev.term = 1;
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	assert_int_equal(u.commit_first, 1);
+	assert_int_equal(u.commit_last, taken + 1);
+	ev.type = RAFT_EVENT_SNAPSHOT_TAKEN;
+	ev.index = taken + 2;
+	assert_int_equal(raft_step(r, &ev, &u), KV_EINVAL); /* past what was applied */
+	ev.index = 10000;
+	ev.snap_size = 1;
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	assert_int_equal(u.compact_index, 10000);
+	ev.type = RAFT_EVENT_PROPOSE;
+	ev.entry_type = RAFT_ENTRY_COMMAND;
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	assert_int_equal(u.proposed_index, taken + 2);
+	printf("PERSISTED committed 1..%u at once; snapshot at 10000 compacted and proposal %u "
+	       "was taken\n",
+	       taken + 1, taken + 2);
+	raft_destroy(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_reject_inside_snapshot_sends_it),
 	    cmocka_unit_test(test_vote_for_unknown_candidate),
 	    cmocka_unit_test(test_forwarded_read_expires),
+	    cmocka_unit_test(test_busy_window_until_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
