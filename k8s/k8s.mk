@@ -1,0 +1,31 @@
+# k8s/k8s.mk - `make k8s-test`: the Kubernetes manifests, tested without a
+# Kubernetes cluster (tests/deploy/k8s, Go):
+#   - always: every manifest decoded strictly into k8s.io/api types (a
+#     misspelled or mistyped field fails) and the deployment's invariants;
+#   - when a Docker engine answers: the StatefulSet's pods run as containers
+#     with the manifest's own commands, env, volumes and security settings,
+#     and must form a working cluster. Without Docker it says it is skipped.
+# `kubectl apply -f k8s/` reads only the *.yaml files here, not this one.
+
+DEPLOY_GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+K8S_TEST_DIR := tests/deploy/k8s
+
+.PHONY: k8s-test k8s-test-manifests k8s-test-pods
+k8s-test: k8s-test-manifests k8s-test-pods
+
+k8s-test-manifests:
+	@tools/install-go.sh
+	cd $(K8S_TEST_DIR) && $(DEPLOY_GO) test -count=1 -v -timeout 2m \
+		-run 'Manifests|Strict|Every|StatefulSet|Shared|NodeId|Services|Disruption|Probes|Resources' ./...
+
+k8s-test-pods:
+	@if ! err=$$(docker info 2>&1 >/dev/null); then \
+		echo "k8s-test: pods-in-Docker part SKIPPED: no Docker engine answers" \
+			"(docker info: $$(echo "$$err" | tail -n 1))"; \
+	else \
+		$(MAKE) --no-print-directory image && \
+		cd $(K8S_TEST_DIR) && RAFTKV_K8S_DOCKER=1 $(DEPLOY_GO) test -count=1 -v \
+			-timeout 4m -run 'TestPodsInDocker' ./...; \
+	fi
+
+TEST_STEPS += k8s-test

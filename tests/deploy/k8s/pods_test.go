@@ -1,0 +1,311 @@
+// pods_test.go - runs the StatefulSet's pods as Docker containers, with
+// exactly the commands, arguments, environment, volumes, users and limits
+// written in k8s/ (read from the manifests, never repeated here), and checks
+// that they form a working cluster.
+//
+// Each pod: its first container holds the pod's network namespace, with the
+// pod's host name (raftkv-0) and, on a user-defined network, the alias the
+// headless Service would give it (raftkv-0.raftkv-peers.raftkv.svc.cluster.local);
+// the other containers join it (--network container:...), as containers of a
+// pod share one network namespace and host name. emptyDir and claim volumes
+// become Docker volumes per pod. Runs only with RAFTKV_K8S_DOCKER=1 (make
+// k8s-test sets it when a Docker engine answers).
+package k8s
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// podRun is one pod of the StatefulSet running as containers.
+type podRun struct {
+	ordinal int
+	name    string            // raftkv-0
+	fqdn    string            // raftkv-0.raftkv-peers.raftkv.svc.cluster.local
+	volumes map[string]string // pod volume name -> Docker volume
+	first   string            // the container holding the network namespace
+	url     string            // gatewayd's http port as published on 127.0.0.1
+}
+
+type podHarness struct {
+	t      *testing.T
+	c      *cluster
+	prefix string
+	net    string
+	pods   []*podRun
+}
+
+// containerArgs turns one container of the pod template into docker run flags.
+func (h *podHarness) containerArgs(p *podRun, ct *corev1.Container) []string {
+	spec := &h.c.set.Spec.Template.Spec
+	args := []string{"run", "-d", "--name", h.prefix + "-" + p.name + "-" + ct.Name,
+		"--label", "raftkv-test=" + h.prefix}
+	if ps := spec.SecurityContext; ps != nil {
+		if ps.RunAsUser != nil {
+			u := fmt.Sprint(*ps.RunAsUser)
+			if ps.RunAsGroup != nil {
+				u += fmt.Sprintf(":%d", *ps.RunAsGroup)
+			}
+			args = append(args, "--user", u)
+		}
+		if ps.FSGroup != nil {
+			args = append(args, "--group-add", fmt.Sprint(*ps.FSGroup))
+		}
+	}
+	if sc := ct.SecurityContext; sc != nil {
+		if sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem {
+			args = append(args, "--read-only")
+		}
+		if sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+			args = append(args, "--security-opt", "no-new-privileges")
+		}
+		if sc.Capabilities != nil {
+			for _, c := range sc.Capabilities.Drop {
+				args = append(args, "--cap-drop", string(c))
+			}
+		}
+	}
+	if m, ok := ct.Resources.Limits[corev1.ResourceMemory]; ok {
+		args = append(args, "--memory", fmt.Sprint(m.Value()))
+	}
+	if c, ok := ct.Resources.Limits[corev1.ResourceCPU]; ok {
+		args = append(args, "--cpus", fmt.Sprintf("%.3f", float64(c.MilliValue())/1000))
+	}
+	for _, e := range ct.Env {
+		if e.ValueFrom != nil {
+			h.t.Fatalf("%s: env %s uses valueFrom, which this test cannot reproduce", ct.Name, e.Name)
+		}
+		args = append(args, "-e", e.Name+"="+e.Value)
+	}
+	for _, vm := range ct.VolumeMounts {
+		v := p.volumes[vm.Name]
+		if v == "" {
+			h.t.Fatalf("%s mounts %q, which is neither a pod volume nor a claim", ct.Name, vm.Name)
+		}
+		args = append(args, "-v", v+":"+vm.MountPath)
+	}
+	if ct.Name == spec.Containers[0].Name {
+		args = append(args, "--hostname", p.name, "--network", h.net,
+			"--network-alias", p.fqdn)
+		for _, c := range spec.Containers {
+			for _, port := range c.Ports {
+				args = append(args, "-p", fmt.Sprintf("127.0.0.1::%d", port.ContainerPort))
+			}
+		}
+	} else {
+		args = append(args, "--network", "container:"+p.first)
+	}
+	if len(ct.Command) == 0 {
+		h.t.Fatalf("%s: no command (the image has no useful entrypoint)", ct.Name)
+	}
+	args = append(args, "--entrypoint", ct.Command[0], ct.Image)
+	args = append(args, ct.Command[1:]...)
+	return append(args, ct.Args...)
+}
+
+// startPod creates the pod's volumes (the claim's only if missing: it
+// outlives the pod) and runs its containers in manifest order.
+func (h *podHarness) startPod(p *podRun) {
+	spec := &h.c.set.Spec.Template.Spec
+	for _, v := range spec.Volumes {
+		if v.EmptyDir == nil {
+			h.t.Fatalf("pod volume %s: only emptyDir is reproduced here", v.Name)
+		}
+		docker("volume", "rm", "-f", p.volumes[v.Name]) // an emptyDir starts empty
+		mustDocker(h.t, "volume", "create", "--label", "raftkv-test="+h.prefix, p.volumes[v.Name])
+	}
+	for _, pvc := range h.c.set.Spec.VolumeClaimTemplates {
+		if _, err := docker("volume", "inspect", p.volumes[pvc.Name]); err != nil {
+			mustDocker(h.t, "volume", "create", "--label", "raftkv-test="+h.prefix,
+				p.volumes[pvc.Name])
+		}
+	}
+	for i := range spec.Containers {
+		mustDocker(h.t, h.containerArgs(p, &spec.Containers[i])...)
+	}
+	gw := containerByName(spec, "gatewayd")
+	hostPort := mustDocker(h.t, "port", p.first, fmt.Sprint(portByName(gw, "http")))
+	if i := strings.LastIndex(hostPort, ":"); i >= 0 {
+		hostPort = hostPort[i+1:]
+	}
+	p.url = "http://127.0.0.1:" + strings.Fields(hostPort)[0]
+}
+
+// stopPod stops the pod's containers the way the kubelet does (SIGTERM,
+// then the grace period) and removes them; the claim's volume stays.
+func (h *podHarness) stopPod(p *podRun) {
+	spec := &h.c.set.Spec.Template.Spec
+	grace := fmt.Sprint(*spec.TerminationGracePeriodSeconds)
+	for i := len(spec.Containers) - 1; i >= 0; i-- {
+		name := h.prefix + "-" + p.name + "-" + spec.Containers[i].Name
+		mustDocker(h.t, "stop", "-t", grace, name)
+		mustDocker(h.t, "rm", name)
+	}
+}
+
+func (h *podHarness) ip(container string) string {
+	return mustDocker(h.t, "inspect", "-f",
+		"{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container)
+}
+
+func (h *podHarness) cleanup() {
+	if h.t.Failed() {
+		for _, p := range h.pods {
+			for _, ct := range h.c.set.Spec.Template.Spec.Containers {
+				name := h.prefix + "-" + p.name + "-" + ct.Name
+				out, _ := docker("logs", "--tail", "15", name)
+				h.t.Logf("--- %s (last lines)\n%s", name, out)
+			}
+		}
+	}
+	ids, _ := docker("ps", "-aq", "--filter", "label=raftkv-test="+h.prefix)
+	if ids != "" {
+		docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
+	}
+	vols, _ := docker("volume", "ls", "-q", "--filter", "label=raftkv-test="+h.prefix)
+	if vols != "" {
+		docker(append([]string{"volume", "rm", "-f"}, strings.Fields(vols)...)...)
+	}
+	docker("network", "rm", h.net)
+	h.t.Logf("removed the test's containers, volumes and network (%s)", h.prefix)
+}
+
+func newPodHarness(t *testing.T) *podHarness {
+	_, c := loadCluster(t)
+	h := &podHarness{t: t, c: c, prefix: fmt.Sprintf("rkvk8s-%d", os.Getpid())}
+	h.net = h.prefix + "-net"
+	for i := 0; i < int(*c.set.Spec.Replicas); i++ {
+		p := &podRun{ordinal: i, name: fmt.Sprintf("%s-%d", c.set.Name, i),
+			fqdn: peerName(c, i), volumes: map[string]string{}}
+		for _, v := range c.set.Spec.Template.Spec.Volumes {
+			p.volumes[v.Name] = h.prefix + "-" + p.name + "-" + v.Name
+		}
+		for _, pvc := range c.set.Spec.VolumeClaimTemplates {
+			p.volumes[pvc.Name] = h.prefix + "-" + pvc.Name + "-" + p.name
+		}
+		p.first = h.prefix + "-" + p.name + "-" + c.set.Spec.Template.Spec.Containers[0].Name
+		h.pods = append(h.pods, p)
+	}
+	t.Cleanup(h.cleanup)
+	mustDocker(t, "network", "create", "--label", "raftkv-test="+h.prefix, h.net)
+	return h
+}
+
+func (h *podHarness) waitReady(p *podRun, limit time.Duration) {
+	h.t.Helper()
+	waitFor(h.t, p.name+" /readyz 200", limit, func() error {
+		code, body := httpDo("GET", p.url+"/readyz", "", 2*time.Second)
+		if code != 200 {
+			return fmt.Errorf("%d %s", code, body)
+		}
+		return nil
+	})
+}
+
+func TestPodsInDocker(t *testing.T) {
+	if os.Getenv("RAFTKV_K8S_DOCKER") != "1" {
+		t.Skip("SKIPPED: set RAFTKV_K8S_DOCKER=1 with a Docker engine and the raftkv " +
+			"image (make k8s-test does both when docker info answers)")
+	}
+	h := newPodHarness(t)
+	// pod 0 first, alone for a while: its peers' names do not resolve yet
+	h.startPod(h.pods[0])
+	time.Sleep(2 * time.Second)
+	for _, p := range h.pods[1:] {
+		h.startPod(p)
+	}
+	t.Logf("started %d pods x %d containers from the manifest (pod 0 two seconds "+
+		"before its peers' names existed)", len(h.pods), len(h.c.set.Spec.Template.Spec.Containers))
+	for _, p := range h.pods {
+		h.waitReady(p, 60*time.Second)
+	}
+	h.checkIdentity()
+	h.checkWriteReadAll("k8s/first", "v1", h.pods[1])
+	h.checkPodBackWithNewIP(h.pods[2])
+}
+
+// checkIdentity: each pod's node id is its ordinal + 1 (from the host name)
+// and its members carry the headless Service's names.
+func (h *podHarness) checkIdentity() {
+	for _, p := range h.pods {
+		s, err := getStatus(p.url)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if s.ID != uint64(p.ordinal+1) {
+			h.t.Fatalf("%s says it is node %d, want %d", p.name, s.ID, p.ordinal+1)
+		}
+		if len(s.Members) != len(h.pods) {
+			h.t.Fatalf("%s lists %d members, want %d", p.name, len(s.Members), len(h.pods))
+		}
+		for _, m := range s.Members {
+			want := fmt.Sprintf("%s:%d", peerName(h.c, int(m.ID)-1),
+				portByName(containerByName(&h.c.set.Spec.Template.Spec, "raftd"), "raft"))
+			if m.PeerAddress != want {
+				h.t.Fatalf("%s: member %d at %q, want %q", p.name, m.ID, m.PeerAddress, want)
+			}
+		}
+	}
+	h.t.Logf("checked: pods raftkv-0..%d are nodes 1..%d (node id from the host name), "+
+		"members named by the headless Service", len(h.pods)-1, len(h.pods))
+}
+
+// checkWriteReadAll writes through one pod and reads (linearizable) from all.
+func (h *podHarness) checkWriteReadAll(key, value string, via *podRun) {
+	code, body := httpDo("PUT", via.url+"/v1/kv/"+key, value, 10*time.Second)
+	if code != 200 {
+		h.t.Fatalf("PUT %s via %s: %d %s", key, via.name, code, body)
+	}
+	for _, p := range h.pods {
+		code, got := httpDo("GET", p.url+"/v1/kv/"+key, "", 10*time.Second)
+		if code != 200 || got != value {
+			h.t.Fatalf("GET %s from %s: %d %q, want 200 %q", key, p.name, code, got, value)
+		}
+	}
+	h.t.Logf("checked: PUT %s=%s via %s, linearizable GET from all %d pods returns it",
+		key, value, via.name, len(h.pods))
+}
+
+// checkPodBackWithNewIP deletes a pod (SIGTERM, grace period), writes while
+// it is gone, and brings it back with a new IP (a placeholder container
+// takes the old one), as a rescheduled pod would come back: its peers must
+// find it again by name and it must catch up from its claim.
+func (h *podHarness) checkPodBackWithNewIP(p *podRun) {
+	oldIP := h.ip(p.first)
+	h.stopPod(p)
+	mustDocker(h.t, "run", "-d", "--name", h.prefix+"-placeholder", "--label",
+		"raftkv-test="+h.prefix, "--network", h.net, "--entrypoint", "/usr/bin/storaged",
+		h.c.set.Spec.Template.Spec.Containers[0].Image, "--node-id", "99",
+		"--data-dir", "/tmp/placeholder")
+	phIP := h.ip(h.prefix + "-placeholder")
+	var other *podRun
+	for _, o := range h.pods {
+		if o != p {
+			other = o
+			break
+		}
+	}
+	code, body := httpDo("PUT", other.url+"/v1/kv/k8s/while-away", "v2", 10*time.Second)
+	if code != 200 {
+		h.t.Fatalf("PUT while %s is away, via %s: %d %s", p.name, other.name, code, body)
+	}
+	h.startPod(p)
+	newIP := h.ip(p.first)
+	h.t.Logf("%s deleted (old IP %s, now the placeholder's: %s), written to meanwhile, "+
+		"back with IP %s", p.name, oldIP, phIP, newIP)
+	if newIP == oldIP {
+		h.t.Fatalf("%s came back with its old IP %s: the test proves nothing", p.name, oldIP)
+	}
+	h.waitReady(p, 60*time.Second)
+	code, got := httpDo("GET", p.url+"/v1/kv/k8s/while-away", "", 10*time.Second)
+	if code != 200 || got != "v2" {
+		h.t.Fatalf("GET from %s after its return: %d %q, want 200 v2", p.name, code, got)
+	}
+	h.t.Logf("checked: %s is back under a new IP, found by name, caught up (reads v2)", p.name)
+	h.checkWriteReadAll("k8s/after", "v3", p)
+}
