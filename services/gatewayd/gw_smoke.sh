@@ -15,7 +15,7 @@ CHECKS=0
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$DIR"
+	[ -n "${GW_SMOKE_KEEP:-}" ] || rm -rf "$DIR"
 }
 trap cleanup EXIT
 
