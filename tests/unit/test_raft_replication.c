@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -402,6 +403,49 @@ static void test_crash_loses_only_unsynced_tail(void **state)
 	rh_destroy(&h);
 }
 
+/* A lagging follower is caught up by batches of at most RAFT_APPEND_ENTRIES_MAX, pipelined. */
+static void test_batched_pipelined_catch_up(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	uint32_t max_in_flight = 0, batches = 0;
+	char text[16];
+
+	rh_elect(h, 1);
+	rh_cut(h, 1, 3, 1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(text, sizeof(text), "p%d", i);
+		assert_int_equal(rh_propose(h, 1, text), 0);
+		rh_deliver_all(h, 100);
+	}
+	rh_cut(h, 1, 3, 0);
+	for (int round = 0; status_of(h, 3).last_index < 301; round++) {
+		assert_true(round < 50);
+		rh_tick(h, 1, RH_HEARTBEAT_MS);
+		for (uint32_t k = 0; h->q_n > 0; k++) {
+			const struct raft_msg *m = rh_peek(h, 0, 0, 0);
+			uint32_t out;
+
+			assert_true(k < 10000);
+			if (m->type == RAFT_MSG_APPEND && m->to == 3 && m->n_entries > 0) {
+				assert_true(m->n_entries <= RAFT_APPEND_ENTRIES_MAX);
+				batches++;
+			}
+			out = rh_count(h, RAFT_MSG_APPEND, 1, 3);
+			if (out > max_in_flight)
+				max_in_flight = out;
+			rh_deliver(h, 0, 0, 0);
+		}
+	}
+	assert_same_log(h, 1, 3);
+	assert_true(batches >= (300 + RAFT_APPEND_ENTRIES_MAX - 1) / RAFT_APPEND_ENTRIES_MAX);
+	assert_true(max_in_flight > 1);
+	assert_true(max_in_flight <= RAFT_INFLIGHT_MAX + 1);
+	print_message("node 3, 300 entries behind, caught up in %u APPENDs of at most %u entries, "
+	              "up to %u in flight at once (limit %u + a heartbeat)\n",
+	              batches, RAFT_APPEND_ENTRIES_MAX, max_in_flight, RAFT_INFLIGHT_MAX);
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +457,7 @@ int main(void)
 	    cmocka_unit_test(test_commit_never_decreases),
 	    cmocka_unit_test(test_apply_once_in_order_when_durable),
 	    cmocka_unit_test(test_crash_loses_only_unsynced_tail),
+	    cmocka_unit_test(test_batched_pipelined_catch_up),
 	};
 
 	return cmocka_run_group_tests_name("raft log replication", tests, NULL, NULL);
