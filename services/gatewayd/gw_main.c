@@ -110,6 +110,10 @@ static int gw_listen(struct gw *gw)
 	struct sockaddr_in sin = {0};
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	else if (host[0] == '\0') /* ":4001": every interface */
+		strcpy(host, "0.0.0.0");
 	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
 		return KV_EINVAL;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -215,10 +219,15 @@ static int gw_run(struct gw *gw)
 		return 1;
 	gw->started_ms = kv_clock_mono_ms();
 	gw_setup_h2o(gw);
-	if (gw_forward_init(gw) != 0 || gw_zmq_open(gw) != 0 || gw_listen(gw) != 0) {
-		KV_LOG_ERROR(GW_SVC, "cannot start", "listen=%s sock_dir=%s", gw->cfg.listen,
-		             gw->cfg.sock_dir);
-		return 1;
+	int err = gw_forward_init(gw);
+	if (err == 0)
+		err = gw_listen(gw);
+	if (err == 0)
+		err = gw_zmq_open(gw);
+	if (err != 0) {
+		KV_LOG_ERROR(GW_SVC, "cannot start", "listen=%s sock_dir=%s err=\"%s\"",
+		             gw->cfg.listen, gw->cfg.sock_dir, kv_strerror(err));
+		return err == KV_EINVAL ? 2 : 1; /* a bad --listen or --gateways value: 2 */
 	}
 	KV_LOG_INFO(GW_SVC, "listening", "node_id=%llu listen=%s sock_dir=%s peers=%u",
 	            (unsigned long long)gw->cfg.node_id, gw->cfg.listen, gw->cfg.sock_dir,
