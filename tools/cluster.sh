@@ -9,6 +9,8 @@
 #   cluster.sh start I [ROLE]    starts node I (or one role of it) in the background
 #   cluster.sh stop I [ROLE] [SIGNAL]   signals node I (or one role), default TERM, and waits
 #   cluster.sh status            which processes run, and each gateway's /readyz
+#   cluster.sh smoke             up, writes and reads through every node, kill -9 of the
+#                                leader's raftd, more writes, restart and catch-up, down
 #
 # Settings (environment):
 #   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
@@ -109,6 +111,7 @@ start_role() {
 	# shellcheck disable=SC2046
 	setsid $(role_cmd "$i" "$role") >>"$dir/$role.log" 2>&1 </dev/null &
 	pid=$!
+	disown "$pid" 2>/dev/null || true # no "Killed" notices from this shell
 	echo "$pid" >"$(pid_file "$i" "$role")"
 	echo "node$i $role started (pid $pid, log $dir/$role.log)"
 }
@@ -254,6 +257,60 @@ cmd_status() {
 	done
 }
 
+# ---- smoke: a real cluster end to end (make cluster-smoke) -----------------
+
+smoke_put() { # smoke_put NODE KEY VALUE: 0 when 200, retrying 503/504 for up to 15 s
+	local deadline=$((SECONDS + 15)) code
+	while :; do
+		code=$(curl -s -o /dev/null -m 6 -w '%{http_code}' -XPUT \
+			"http://$HOST:$((HTTP_PORT_BASE + $1))/v1/kv/$2" -d "$3" || true)
+		[[ $code == 200 ]] && return 0
+		((SECONDS < deadline)) || { echo "PUT $2 via node$1: HTTP $code" >&2; return 1; }
+		sleep 0.5
+	done
+}
+
+smoke_get_all() { # smoke_get_all NODE COUNT PREFIX: every key PREFIX1..COUNT reads back
+	local k v
+	for ((k = 1; k <= $2; k++)); do
+		v=$(curl -s -m 6 "http://$HOST:$((HTTP_PORT_BASE + $1))/v1/kv/$3$k" || true)
+		[[ $v == "value-$3$k" ]] || { echo "GET $3$k on node$1: \"$v\"" >&2; return 1; }
+	done
+}
+
+smoke_json() { # smoke_json NODE FIELD: a number from /v1/status, 0 when unknown
+	curl -s -m 3 "http://$HOST:$((HTTP_PORT_BASE + $1))/v1/status" | jq -r "$2 // 0" 2>/dev/null ||
+		echo 0
+}
+
+cmd_smoke() {
+	local i k leader other n=30 deadline
+	check_bins
+	echo "smoke: $NODES nodes under $BASE_DIR, HTTP $((HTTP_PORT_BASE + 1)).., raft $((RAFT_PORT_BASE + 1)).."
+	cmd_up >/dev/null || return 1
+	for ((k = 1; k <= n; k++)); do smoke_put $((k % NODES + 1)) "a$k" "value-a$k" || return 1; done
+	for ((i = 1; i <= NODES; i++)); do smoke_get_all "$i" $n a || return 1; done
+	echo "checked: $n writes through every node read back from every node"
+	leader=$(smoke_json 1 '.leader.id')
+	[[ $leader =~ ^[1-9]$ ]] || { echo "no leader known: $leader" >&2; return 1; }
+	stop_role "$leader" raftd KILL >/dev/null
+	other=$((leader % NODES + 1))
+	for ((k = 1; k <= n; k++)); do smoke_put "$other" "b$k" "value-b$k" || return 1; done
+	echo "checked: after kill -9 of the leader's raftd (node$leader), $n more writes via node$other"
+	start_role "$leader" raftd >/dev/null
+	deadline=$((SECONDS + 30))
+	local want
+	want=$(smoke_json "$other" '.commit_index')
+	until (($(smoke_json "$leader" '.applied_index') >= want)); do
+		((SECONDS < deadline)) || { echo "node$leader did not catch up" >&2; return 1; }
+		sleep 0.5
+	done
+	smoke_get_all "$leader" $n a && smoke_get_all "$leader" $n b || return 1
+	echo "checked: restarted node$leader caught up and reads all $((2 * n)) keys"
+	cmd_down >/dev/null
+	echo "smoke: ok"
+}
+
 node_arg() {
 	[[ ${1:-} =~ ^[1-9]$ ]] && (($1 <= NODES)) || die "node must be 1..$NODES (got ${1:-none})"
 }
@@ -263,6 +320,13 @@ run) cmd_run ;;
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
+smoke)
+	trap 'cmd_down >/dev/null 2>&1' EXIT # never leave a half-tested cluster running
+	if cmd_smoke; then rm -rf "$BASE_DIR"; else
+		echo "smoke: FAILED (logs kept under $BASE_DIR)" >&2
+		cmd_down >/dev/null
+		exit 1
+	fi ;;
 start)
 	node_arg "${2:-}"
 	if [[ -n ${3:-} ]]; then start_role "$2" "$3"; else
