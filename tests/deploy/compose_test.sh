@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# compose_test.sh - compose/docker-compose.yml tested on a real Docker engine
+# (make compose-test; needs the raftkv image: make image):
+#   1. up: 3 nodes x 3 containers, every /readyz 200
+#   2. a write through a follower is read back (linearizable) from every node
+#   3. the leader node's containers are stopped; writes through the other two
+#      go on (counting what a client had to retry); started again, it catches up
+#   4. a node (the current leader) is cut off with docker network disconnect:
+#      it acknowledges no write and serves no linearizable read, the others go
+#      on; reconnected, it catches up and its unacknowledged write is nowhere
+#   5. down -v, also on failure (trap), and no volume of the project is left
+# Bounded: every wait has a limit; the whole run takes about two minutes.
+# Settings: COMPOSE (command; default `docker compose` if the plugin works,
+# else docker-compose), RAFTKV_IMAGE (default raftkv:latest).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+FILE=compose/docker-compose.yml
+PROJECT=rkvcompose$$
+N=3
+WAIT_S=60
+if [[ -z ${COMPOSE:-} ]]; then
+	if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
+fi
+NET="${PROJECT}_raftkv"
+BODY=$(mktemp)
+declare -A PORT
+start_s=$SECONDS
+
+say() { echo "compose-test: $*"; }
+fail() {
+	echo "compose-test: FAILED: $*" >&2
+	exit 1
+}
+dc() { timeout 180 $COMPOSE -p "$PROJECT" -f "$FILE" "$@"; }
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if ((rc != 0)); then
+		say "logs of the failed run (last lines per container):"
+		dc logs --no-color --tail 8 2>&1 | sed 's/^/  /' || true
+	fi
+	dc down -v -t 5 >/dev/null 2>&1 || say "down -v failed"
+	local left
+	left=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
+	[[ -z $left ]] || { say "volumes left behind: $left"; rc=1; }
+	((rc == 0)) && say "down -v: containers, network and volumes of $PROJECT removed"
+	rm -f "$BODY"
+	say "took $((SECONDS - start_s)) s"
+	exit $rc
+}
+trap cleanup EXIT INT TERM
+
+# A free host port for each gateway (4001..4003 may be in use by a local cluster).
+pick_ports() {
+	local i p
+	for ((i = 1; i <= N; i++)); do
+		while :; do
+			p=$((20000 + RANDOM % 20000))
+			ss -ltn "sport = :$p" | grep -q LISTEN || break
+		done
+		PORT[$i]=$p
+		export "RAFTKV_PORT_$i=$p"
+	done
+}
+
+url() { echo "http://127.0.0.1:${PORT[$1]}"; }
+
+# req METHOD NODE PATH [DATA]: prints the status code; the body goes to $BODY.
+req() {
+	local method=$1 node=$2 path=$3
+	local args=(-s -o "$BODY" -w '%{http_code}' -m 12 -X "$method")
+	(($# > 3)) && args+=(--data-binary "$4")
+	curl "${args[@]}" "$(url "$node")$path" || true
+}
+
+leader_of() {
+	curl -s -m 2 "$(url "$1")/v1/status" | jq -r '.leader.id // empty' 2>/dev/null || true
+}
+
+wait_ready() {
+	local node=$1 limit=${2:-$WAIT_S} t0=$SECONDS code
+	while :; do
+		code=$(req GET "$node" /readyz)
+		[[ $code == 200 ]] && return 0
+		((SECONDS - t0 < limit)) || fail "node $node not ready after $limit s: $code $(cat "$BODY")"
+		sleep 1
+	done
+}
+
+# A leader every reachable node agrees on, among the nodes given.
+wait_leader() {
+	local t0=$SECONDS l n ok
+	while :; do
+		l=$(leader_of "$1")
+		ok=1
+		for n in "$@"; do [[ -n $l && $(leader_of "$n") == "$l" ]] || ok=0; done
+		if ((ok)); then
+			echo "$l"
+			return 0
+		fi
+		((SECONDS - t0 < WAIT_S)) || fail "no agreed leader among nodes $* after $WAIT_S s"
+		sleep 0.5
+	done
+}
+
+expect_value() {
+	local node=$1 key=$2 want=$3 query=${4:-}
+	local code
+	code=$(req GET "$node" "/v1/kv/$key$query")
+	[[ $code == 200 && $(cat "$BODY") == "$want" ]] ||
+		fail "GET $key$query from node $node: $code $(cat "$BODY"), want 200 $want"
+}
+
+# put_retrying NODE KEY VALUE: what a client does: retry a 503 (no leader yet)
+# for up to 20 s; with an Idempotency-Key so a retried write applies once.
+# Sets RETRIES; fails on anything but 200 or 503.
+put_retrying() {
+	local node=$1 key=$2 value=$3 t0=$SECONDS code
+	RETRIES=0
+	while :; do
+		code=$(curl -s -o "$BODY" -w '%{http_code}' -m 12 -X PUT -H "Idempotency-Key: $key" \
+			--data-binary "$value" "$(url "$node")/v1/kv/$key" || true)
+		[[ $code == 200 ]] && return 0
+		[[ $code == 503 || $code == 504 || $code == 000 ]] ||
+			fail "PUT $key via node $node: $code $(cat "$BODY")"
+		RETRIES=$((RETRIES + 1))
+		((SECONDS - t0 < 20)) || fail "PUT $key via node $node: still $code after 20 s"
+		sleep 0.3
+	done
+}
+
+svc_id() { dc ps -q "$1-$2"; }
+
+step_up() {
+	pick_ports
+	say "project $PROJECT with '$COMPOSE', gateways on 127.0.0.1:${PORT[1]},${PORT[2]},${PORT[3]}"
+	dc up -d >/dev/null 2>&1 || { dc up -d; fail "up -d"; }
+	local i
+	for ((i = 1; i <= N; i++)); do wait_ready "$i"; done
+	[[ $(dc ps -q | wc -l) == 9 ]] || fail "want 9 containers, have $(dc ps -q | wc -l)"
+	say "checked: up, 9 containers, every /readyz 200 ($((SECONDS - start_s)) s)"
+}
+
+step_follower_write() {
+	local leader f i
+	leader=$(wait_leader 1 2 3)
+	f=$((leader % N + 1))
+	[[ $(req PUT "$f" /v1/kv/compose/hello world) == 200 ]] ||
+		fail "PUT via follower $f: $(cat "$BODY")"
+	for ((i = 1; i <= N; i++)); do expect_value "$i" compose/hello world; done
+	say "checked: leader is node $leader; PUT via follower node $f, linearizable GET from" \
+		"nodes 1-3 returns it"
+}
+
+step_stop_leader() {
+	local l a b k retries=0 t0 roles="raftd storaged gatewayd"
+	l=$(wait_leader 1 2 3)
+	a=$((l % N + 1)) b=$(((l + 1) % N + 1))
+	t0=$SECONDS
+	# shellcheck disable=SC2046
+	dc stop -t 20 $(for r in $roles; do echo "$r-$l"; done) >/dev/null 2>&1
+	say "stopped node $l's 3 containers (the leader) in $((SECONDS - t0)) s"
+	for k in $(seq 1 20); do
+		if ((k % 2)); then put_retrying "$a" "compose/away/$k" "v$k"; else
+			put_retrying "$b" "compose/away/$k" "v$k"; fi
+		retries=$((retries + RETRIES))
+	done
+	say "checked: 20 writes through nodes $a and $b while node $l is down all acknowledged" \
+		"(a client retried 503/504 $retries times); new leader $(wait_leader "$a" "$b")"
+	# shellcheck disable=SC2046
+	dc start $(for r in $roles; do echo "$r-$l"; done) >/dev/null 2>&1
+	wait_ready "$l"
+	for k in 1 10 20; do expect_value "$l" "compose/away/$k" "v$k" "?consistency=stale"; done
+	expect_value "$l" compose/away/20 v20
+	say "checked: node $l started again, caught up (its own copy has the writes made while" \
+		"it was down)"
+}
+
+disconnect_node() {
+	local n=$1 r
+	for r in raftd storaged gatewayd; do docker network disconnect "$NET" "$(svc_id "$r" "$n")"; done
+}
+
+connect_node() {
+	local n=$1 r
+	for r in raftd storaged gatewayd; do
+		docker network connect --alias "$r-$n" "$NET" "$(svc_id "$r" "$n")"
+	done
+}
+
+# raftkvctl inside the cut-off node's gatewayd container: the only way to
+# reach it now (its published port goes through the network it left).
+ctl_in() {
+	local n=$1
+	shift
+	timeout 20 docker exec "$(svc_id gatewayd "$n")" /usr/bin/raftkvctl \
+		--url http://127.0.0.1:4001 --timeout-ms 9000 "$@" 2>&1
+}
+
+step_cut_off() {
+	local c a b out i
+	c=$(wait_leader 1 2 3)
+	a=$((c % N + 1)) b=$(((c + 1) % N + 1))
+	disconnect_node "$c"
+	say "cut node $c (the leader) off the network"
+	if out=$(ctl_in "$c" put compose/cut never); then
+		fail "the cut-off node $c acknowledged a write: $out"
+	fi
+	say "checked: PUT via cut-off node $c not acknowledged: $out"
+	if out=$(ctl_in "$c" get compose/hello); then
+		fail "the cut-off node $c served a linearizable read: $out"
+	fi
+	say "checked: linearizable GET on cut-off node $c refused: $out"
+	put_retrying "$a" compose/during-cut yes
+	expect_value "$b" compose/during-cut yes
+	say "checked: the other two elected node $(wait_leader "$a" "$b") and acknowledge writes" \
+		"(client retries: $RETRIES)"
+	connect_node "$c"
+	wait_ready "$c"
+	expect_value "$c" compose/during-cut yes
+	for ((i = 1; i <= N; i++)); do
+		[[ $(req GET "$i" /v1/kv/compose/cut) == 404 ]] ||
+			fail "the unacknowledged write is on node $i: $(cat "$BODY")"
+	done
+	say "checked: node $c reconnected and caught up; its unacknowledged write is on no node"
+}
+
+step_up
+step_follower_write
+step_stop_leader
+step_cut_off
+say "all checks passed"
