@@ -419,6 +419,7 @@ struct sim_stats {
 
 struct sim_world {
 	struct sim_stats stats;
+	int direct_checks; /* also check the core's rules (figure 8, ack/vote after fsync) */
 	uint64_t seed;
 	uint32_t n_initial;
 	struct sim_rng rng;

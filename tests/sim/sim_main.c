@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,9 +36,10 @@ struct sim_totals {
 
 struct sim_flags {
 	uint64_t seeds, seed, nodes, jobs;
-	int quiet, stats, each;
+	int quiet, stats, each, direct;
 	const char *name;
 	const char *prog;
+	uint64_t *stop_at; /* shared by the workers: no seed above a caught one needs running */
 };
 
 static uint32_t nodes_for(const struct sim_flags *f, uint64_t seed)
@@ -73,12 +75,8 @@ static void nodes_print(const struct sim_world *w)
 
 static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed, uint32_t nodes)
 {
-	if (f->quiet) {
-		printf("%s: caught at seed %llu (%u nodes): %s\n", f->name, U(seed), nodes,
-		       w->check.what);
-		fflush(stdout);
-		return;
-	}
+	if (f->quiet)
+		return; /* the parent prints the lowest seed any worker caught */
 	printf("sim: VIOLATION seed %llu nodes %u at %llu ms\nproperty: %s\n", U(seed), nodes,
 	       U(w->now_ms), w->check.what);
 	printf("faults: partitions %d crashes %d slow disks %d drift %d membership %d transfers %d "
@@ -95,17 +93,36 @@ static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed
 	fflush(stdout);
 }
 
+/* Lowers the shared stop seed to seed: workers still below it go on, so the lowest is found. */
+static void stop_after(uint64_t *stop_at, uint64_t seed)
+{
+	uint64_t cur = __atomic_load_n(stop_at, __ATOMIC_RELAXED);
+
+	while (seed < cur && !__atomic_compare_exchange_n(stop_at, &cur, seed, 0, __ATOMIC_RELAXED,
+	                                                  __ATOMIC_RELAXED))
+		;
+}
+
 /* The run a worker is in, for the report when an assertion aborts it. */
 static const struct sim_flags *abort_flags;
 static struct sim_world *abort_world;
 static uint64_t abort_seed;
 static uint32_t abort_nodes;
+static int abort_fd;
+static struct sim_totals abort_totals;
 
 static void on_abort(int sig)
 {
 	signal(sig, SIG_DFL);
 	sim_check_fail(abort_world, "an assertion failed (see stderr above)");
 	report(abort_flags, abort_world, abort_seed, abort_nodes);
+	abort_totals.violations = 1;
+	abort_totals.bad_seed = abort_seed;
+	abort_totals.bad_nodes = abort_nodes;
+	snprintf(abort_totals.what, sizeof(abort_totals.what), "%s", abort_world->check.what);
+	stop_after(abort_flags->stop_at, abort_seed);
+	if (write(abort_fd, &abort_totals, sizeof(abort_totals)) < 0)
+		abort_fd = -1; /* the parent then reports a dead worker */
 	raise(sig);
 }
 
@@ -118,7 +135,11 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 		fprintf(stderr, "sim: out of memory\n");
 		_exit(2);
 	}
+	w->direct_checks = f->direct;
+	/* One write per report, so two workers' reports never interleave. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	abort_flags = f;
+	abort_fd = fd;
 	abort_world = w;
 	signal(SIGABRT, on_abort);
 	for (uint64_t i = job; i < f->seeds; i += f->jobs) {
@@ -126,6 +147,8 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 		uint32_t nodes = nodes_for(f, seed);
 		int bad;
 
+		if (seed > __atomic_load_n(f->stop_at, __ATOMIC_RELAXED))
+			break;
 		abort_seed = seed;
 		abort_nodes = nodes;
 		bad = sim_world_run(w, seed, nodes);
@@ -141,7 +164,10 @@ static void worker(const struct sim_flags *f, uint32_t job, int fd)
 			t.bad_seed = seed;
 			t.bad_nodes = nodes;
 			snprintf(t.what, sizeof(t.what), "%s", w->check.what);
-			report(f, w, seed, nodes);
+			stop_after(f->stop_at, seed);
+			/* A lower seed caught by another worker is the one to report. */
+			if (__atomic_load_n(f->stop_at, __ATOMIC_RELAXED) == seed)
+				report(f, w, seed, nodes);
 			break;
 		}
 	}
@@ -184,7 +210,7 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 {
 	struct pollfd p[SIM_JOBS_MAX];
 	uint32_t open = (uint32_t)f->jobs;
-	int failed = 0, stopped = 0;
+	int failed = 0;
 
 	for (uint32_t j = 0; j < f->jobs; j++)
 		p[j] = (struct pollfd){.fd = fds[j], .events = POLLIN};
@@ -198,12 +224,11 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 				continue;
 			if (read(fds[j], &t, sizeof(t)) != (ssize_t)sizeof(t)) {
 				memset(&t, 0, sizeof(t));
-				if (!stopped) {
-					/* it died on its own (an assertion in the core?) */
-					failed = 1;
-					t.violations = 1;
-					snprintf(t.what, sizeof(t.what), "worker %u died", j);
-				}
+				/* it died without a word (its assertion report failed?) */
+				failed = 1;
+				t.violations = 1;
+				t.bad_seed = UINT64_MAX;
+				snprintf(t.what, sizeof(t.what), "worker %u died", j);
 			}
 			close(fds[j]);
 			p[j].fd = -1;
@@ -212,17 +237,12 @@ static int collect(const struct sim_flags *f, pid_t *pids, int *fds, struct sim_
 			sum->sim_ms += t.sim_ms;
 			sum->steps += t.steps;
 			stats_add(&sum->stats, &t.stats);
-			if (t.violations && !sum->violations) {
+			if (t.violations && (!sum->violations || t.bad_seed < sum->bad_seed)) {
 				sum->bad_seed = t.bad_seed;
+				sum->bad_nodes = t.bad_nodes;
 				memcpy(sum->what, t.what, sizeof(t.what));
 			}
 			sum->violations += t.violations;
-			if (t.violations && !stopped) {
-				stopped = 1;
-				for (uint32_t k = 0; k < f->jobs; k++)
-					if (p[k].fd >= 0)
-						kill(pids[k], SIGTERM);
-			}
 		}
 	}
 	for (uint32_t j = 0; j < f->jobs; j++)
@@ -258,6 +278,9 @@ static int run(const struct sim_flags *f)
 	collect(f, pids, fds, &sum);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (f->quiet && sum.violations)
+		printf("%s: caught at seed %llu (%llu nodes): %s\n", f->name, U(sum.bad_seed),
+		       U(sum.bad_nodes), sum.what);
 	if (f->quiet && sum.violations == 0)
 		printf("%s: NOT caught in %llu seeds\n", f->name, U(sum.seeds));
 	if (f->stats)
@@ -279,6 +302,8 @@ int main(int argc, char **argv)
 	    {"jobs", KV_OPT_U64, &f.jobs, "2", 1, SIM_JOBS_MAX, 0, "worker processes"},
 	    {"quiet", KV_OPT_BOOL, &f.quiet, "false", 0, 0, 0,
 	     "print one line: the first seed that caught a violation"},
+	    {"direct-checks", KV_OPT_BOOL, &f.direct, "true", 0, 0, 0,
+	     "false: only the outcome properties (no figure 8 rule, no ack/vote-after-fsync)"},
 	    {"each", KV_OPT_BOOL, &f.each, "false", 0, 0, 0,
 	     "print one line per seed (steps, simulated ms): replays must match"},
 	    {"stats", KV_OPT_BOOL, &f.stats, "false", 0, 0, 0,
@@ -298,6 +323,13 @@ int main(int argc, char **argv)
 	}
 	if (f.jobs > f.seeds)
 		f.jobs = f.seeds;
+	f.stop_at = mmap(NULL, sizeof(*f.stop_at), PROT_READ | PROT_WRITE,
+	                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (f.stop_at == MAP_FAILED) {
+		fprintf(stderr, "sim: mmap: %s\n", strerror(errno));
+		return 2;
+	}
+	*f.stop_at = UINT64_MAX;
 	/* Cores are created on every boot: keep their big blocks in the heap, not fresh mmaps. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
