@@ -34,12 +34,29 @@ static int raft_alloc(struct raft *r)
 	return 0;
 }
 
+/*
+ * A crash between syncing the log (or snapshot) and the hard state can leave
+ * entries of a newer term than the saved one. We saw that term, so take it
+ * (vote none: a vote never saved was never sent); the first step saves it.
+ */
+static void raft_boot_adopt_term(struct raft *r)
+{
+	uint64_t seen = raft_log_last_term(&r->log);
+
+	if (r->log.snap_term > seen)
+		seen = r->log.snap_term;
+	if (seen > r->term) {
+		r->term = seen;
+		r->vote = 0;
+	}
+}
+
 int raft_new(const struct raft_options *options, const struct raft_boot *boot, struct raft **out)
 {
 	struct raft *r;
 	int rc;
 
-	if (!raft_options_valid(options) || boot->hard_state.term < boot->snap_term)
+	if (!raft_options_valid(options))
 		return KV_EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -50,16 +67,13 @@ int raft_new(const struct raft_options *options, const struct raft_boot *boot, s
 	rc = raft_alloc(r);
 	if (rc)
 		goto out_free_all;
-	if (raft_log_last_term(&r->log) > boot->hard_state.term) {
-		rc = KV_EINVAL;
-		goto out_free_all;
-	}
 	r->opt = *options;
 	r->rng = options->seed ^ (options->id * 0x9e3779b97f4a7c15ull);
 	r->now_ms = boot->now_ms;
 	r->term = boot->hard_state.term;
 	r->vote = boot->hard_state.vote;
 	r->hs_saved = boot->hard_state;
+	raft_boot_adopt_term(r);
 	r->role = RAFT_FOLLOWER;
 	r->commit = boot->snap_index;
 	r->emitted = boot->snap_index;

@@ -173,16 +173,32 @@ static void test_boot_rejects_bad_logs(void **state)
 	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
 	e[2].type = 2;
 	b.hard_state.term = 0;
-	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* log term above hard state */
+	b.hard_state.vote = 3;
+	assert_int_equal(raft_new(&o, &b, &r), 0); /* log synced, hard state not: adopt its term */
+	{
+		struct raft_event ev = {.type = RAFT_EVENT_TICK, .now_ms = 1};
+		struct raft_update u;
+		struct raft_status s;
+
+		raft_get_status(r, &s);
+		assert_int_equal(s.term, 1);
+		assert_int_equal(raft_step(r, &ev, &u), 0);
+		assert_int_equal(u.hard_state_changed, 1);
+		assert_int_equal(u.hard_state.term, 1);
+		assert_int_equal(u.hard_state.vote, 0);
+	}
+	raft_destroy(&r);
 	b.hard_state.term = 1;
+	b.hard_state.vote = 0;
 	b.n_entries = RAFT_LOG_WINDOW + 1;
 	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
 	b.n_entries = 3;
 	o.heartbeat_ms = 100;
 	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
 	assert_null(r);
-	printf("raft_new refuses a gap, a falling term, a bad config entry, a term past the hard "
-	       "state, a log over the window and heartbeat >= election timeout\n");
+	printf("raft_new refuses a gap, a falling term, a bad config entry, a log over the window "
+	       "and heartbeat >= election timeout; a log term past the hard state is adopted "
+	       "(vote none) and saved by the first step\n");
 }
 
 /* ---- the core, through the harness ---- */
