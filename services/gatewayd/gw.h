@@ -126,6 +126,7 @@ struct gw_call {
 	uint8_t cond; /* enum proto_kv_cond */
 	uint64_t cond_index;
 	uint8_t forwarded; /* arrived with X-Raftkv-Forwarded */
+	uint8_t hops;      /* the next peer to try while our raftd is silent */
 	uint8_t idem_len;
 	uint8_t idem[KV_IDEMPOTENCY_KEY_BYTES_MAX];
 	uint64_t read_index;
@@ -235,6 +236,8 @@ void gw_reply_no_leader(struct gw *gw, struct gw_http *h, int err);
 /* ---- gw_status.c: raftd's STATUS, polled, and GET /v1/status ---- */
 void gw_status_update(struct gw *gw, const struct proto_local *m);
 void gw_status_poll(struct gw *gw, uint64_t now_ms);
+/* 1 when raftd answered a STATUS within GW_CACHE_FRESH_MS. */
+int gw_status_fresh(const struct gw *gw);
 /* The leader if the cached status is fresh, else 0. */
 uint64_t gw_status_leader(const struct gw *gw);
 /* Forces a STATUS poll soon (after a not-leader answer). */

@@ -110,12 +110,15 @@ void gw_status_refresh(struct gw *gw)
 	gw->next_poll_ms = 0;
 }
 
-uint64_t gw_status_leader(const struct gw *gw)
+int gw_status_fresh(const struct gw *gw)
 {
 	const struct gw_status *s = &gw->status;
-	if (!s->valid || kv_clock_mono_ms() - s->at_ms > GW_CACHE_FRESH_MS)
-		return 0;
-	return s->leader_id;
+	return s->valid && kv_clock_mono_ms() - s->at_ms <= GW_CACHE_FRESH_MS;
+}
+
+uint64_t gw_status_leader(const struct gw *gw)
+{
+	return gw_status_fresh(gw) ? gw->status.leader_id : 0;
 }
 
 static const char *status_role(uint8_t role, int learner)
