@@ -20,16 +20,18 @@
 
 /* ---- Limits ------------------------------------------------------------ */
 
-#define SIM_SLOTS_MAX       12u   /* node ids 1..12 over a run (members <= RAFT_NODES_MAX) */
-#define SIM_LOG_CAP         8192u /* entries per simulated log; power of two */
-#define SIM_DATA_BYTES      16u   /* payload bytes of one entry (writes and config changes) */
-#define SIM_KEYS            8u    /* the client's key space */
-#define SIM_SNAP_BYTES_MAX  256u  /* a serialized state machine */
-#define SIM_OPS_MAX         8192u /* unsynced disk writes per node; power of two */
-#define SIM_SNAP_POOL       8u    /* unsynced snapshot installs per node */
-#define SIM_BATCHES_MAX     2048u /* updates waiting for a sync per node; power of two */
-#define SIM_HELD_MAX        8192u /* messages waiting for a sync per node; power of two */
-#define SIM_NET_SLOTS       4096u /* messages in flight (and held) in the whole world */
+#define SIM_SLOTS_MAX       12u        /* node ids 1..12 over a run (members <= RAFT_NODES_MAX) */
+#define SIM_LOG_CAP         8192u      /* entries per simulated log; power of two */
+#define SIM_DATA_BYTES      16u        /* payload bytes of one entry (writes and config changes) */
+#define SIM_KEYS            8u         /* the client's key space */
+#define SIM_SNAP_BYTES_MAX  256u       /* a serialized state machine */
+#define SIM_SNAP_SIZE_MAX   (1u << 20) /* with padding, to span several chunks */
+#define SIM_BIG_CHUNKS      32u        /* in-flight chunks that mix state and padding */
+#define SIM_OPS_MAX         8192u      /* unsynced disk writes per node; power of two */
+#define SIM_SNAP_POOL       8u         /* unsynced snapshot installs per node */
+#define SIM_BATCHES_MAX     2048u      /* updates waiting for a sync per node; power of two */
+#define SIM_HELD_MAX        8192u      /* messages waiting for a sync per node; power of two */
+#define SIM_NET_SLOTS       4096u      /* messages in flight (and held) in the whole world */
 #define SIM_EVENTS_MAX      (SIM_NET_SLOTS + 256u)
 #define SIM_TERMS_MAX       65536u /* terms checked for election safety */
 #define SIM_INDEX_MAX       65536u /* log indexes checked for state machine safety */
@@ -202,7 +204,7 @@ struct sim_sm {
 void sim_sm_reset(struct sim_sm *sm, const struct sim_snap *s);
 /* Applies one entry; returns 0 or KV_EPROTO for a payload it cannot parse. */
 int sim_sm_apply(struct sim_sm *sm, const struct sim_entry *e);
-void sim_sm_serialize(const struct sim_sm *sm, struct sim_snap *out);
+void sim_sm_serialize(const struct sim_sm *sm, uint32_t pad, struct sim_snap *out);
 /* 0 or KV_ECORRUPT. */
 int sim_sm_load(struct sim_sm *sm, const struct sim_snap *s);
 uint64_t sim_sm_hash(const struct sim_sm *sm);
@@ -216,6 +218,7 @@ int sim_config_role(const struct raft_config *c, uint64_t id); /* 0: not a membe
 struct sim_msg_slot {
 	struct raft_msg m;
 	uint32_t next_free;
+	int32_t big; /* the big chunk buffer holding m.chunk, or -1 */
 	struct raft_entry ents[RAFT_APPEND_ENTRIES_MAX];
 	uint8_t data[RAFT_APPEND_ENTRIES_MAX][SIM_DATA_BYTES];
 	uint8_t chunk[SIM_SNAP_BYTES_MAX];
@@ -250,6 +253,9 @@ struct sim_net {
 	uint32_t loss_permille, dup_permille;
 	uint64_t delay_min_ms, delay_max_ms;
 	uint64_t dropped, delivered, sent;
+	uint8_t *big; /* SIM_BIG_CHUNKS x RAFT_SNAPSHOT_CHUNK_BYTES */
+	uint32_t big_free[SIM_BIG_CHUNKS];
+	uint32_t n_big_free;
 };
 
 int sim_net_new(struct sim_net *n);
@@ -260,8 +266,18 @@ uint32_t sim_net_alloc(struct sim_net *n);
 void sim_net_release(struct sim_net *n, uint32_t slot);
 void sim_net_push(struct sim_net *n, uint64_t at_ms, uint8_t kind, uint8_t node, uint32_t gen);
 int sim_net_pop(struct sim_net *n, struct sim_ev *out);
+/* A chunk buffer owned by ms until it is released, or NULL when all are in flight. */
+uint8_t *sim_net_big_alloc(struct sim_net *n, struct sim_msg_slot *ms);
 /* Schedules a copy in slot for delivery under the current faults (may drop or duplicate). */
 void sim_net_send(struct sim_net *n, struct sim_rng *g, uint64_t now_ms, uint32_t slot);
+
+/* ---- Snapshot chunks (sim_chunk.c) ------------------------------------- */
+
+int sim_chunk_init(void);
+/* Fills ms->m.chunk with bytes [m.offset, +m.chunk_len) of s; 0 or KV_EBUSY (no buffer). */
+int sim_chunk_attach(struct sim_net *n, struct sim_msg_slot *ms, const struct sim_snap *s);
+/* Writes a received chunk into the incoming snapshot; 0, KV_ERANGE or KV_ECORRUPT. */
+int sim_chunk_write(struct sim_snap *in, uint64_t off, const uint8_t *p, uint32_t len);
 
 /* ---- Nodes (sim_node.c) ---------------------------------------------------- */
 
@@ -403,6 +419,7 @@ struct sim_faults {
 	uint64_t delay_max_ms;
 	uint64_t client_gap_ms;
 	uint32_t snap_every;
+	uint32_t snap_pad; /* padding bytes after the state: 0, or enough for several chunks */
 };
 
 void sim_fault_choose(struct sim_world *w);
@@ -415,6 +432,7 @@ void sim_fault_heal(struct sim_world *w);
 struct sim_stats {
 	uint64_t writes, acks, reads_ok, config_changes, transfers, snapshots;
 	uint64_t crashes, installs, partitions, leaders, live_ms_max;
+	uint64_t later_chunks; /* snapshot chunks written at an offset > 0 */
 };
 
 struct sim_world {

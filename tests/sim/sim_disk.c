@@ -143,7 +143,7 @@ int sim_disk_install(struct sim_disk *d, const struct raft_snapshot_install *in)
 	struct sim_snap *s;
 	struct sim_op *op;
 
-	if (in->size != d->incoming.size || in->size > SIM_SNAP_BYTES_MAX)
+	if (in->size != d->incoming.size || in->size > SIM_SNAP_SIZE_MAX)
 		return KV_EPROTO;
 	op = op_new(d, SIM_OP_INSTALL);
 	if (!op)

@@ -27,6 +27,11 @@ void sim_fault_choose(struct sim_world *w)
 	f->delay_max_ms = sim_rng_chance(g, 500) ? sim_rng_range(g, 2, 80) : 5;
 	f->client_gap_ms = sim_rng_range(g, 2, 25);
 	f->snap_every = (uint32_t)sim_rng_range(g, 16, 64);
+	/* Some seeds ship snapshots of two to four chunks. */
+	f->snap_pad = sim_rng_chance(g, 250)
+	                  ? (uint32_t)sim_rng_range(g, RAFT_SNAPSHOT_CHUNK_BYTES,
+	                                            3 * RAFT_SNAPSHOT_CHUNK_BYTES + 1000)
+	                  : 0;
 	w->net.loss_permille = f->loss_permille;
 	w->net.dup_permille = f->dup_permille;
 	w->net.delay_min_ms = 1;

@@ -191,6 +191,7 @@ static void stats_add(struct sim_stats *a, const struct sim_stats *b)
 	a->installs += b->installs;
 	a->partitions += b->partitions;
 	a->leaders += b->leaders;
+	a->later_chunks += b->later_chunks;
 	if (b->live_ms_max > a->live_ms_max)
 		a->live_ms_max = b->live_ms_max;
 }
@@ -199,10 +200,11 @@ static void stats_print(const struct sim_stats *s)
 {
 	printf("sim: exercised %llu writes (%llu acknowledged), %llu linearizable reads, %llu "
 	       "leaders, %llu crashes, %llu partitions, %llu config changes, %llu transfers, %llu "
-	       "snapshots taken, %llu installed; liveness within %llu ms of healing (worst)\n",
+	       "snapshots taken, %llu installed (%llu later chunks); liveness within %llu ms of "
+	       "healing (worst)\n",
 	       U(s->writes), U(s->acks), U(s->reads_ok), U(s->leaders), U(s->crashes),
 	       U(s->partitions), U(s->config_changes), U(s->transfers), U(s->snapshots),
-	       U(s->installs), U(s->live_ms_max));
+	       U(s->installs), U(s->later_chunks), U(s->live_ms_max));
 }
 
 /* Collects every worker's totals; stops the others at the first violation. */

@@ -26,8 +26,13 @@ int sim_net_new(struct sim_net *n)
 	n->heap = calloc(SIM_EVENTS_MAX, sizeof(*n->heap));
 	if (!n->heap)
 		goto out_free_slots;
+	n->big = malloc((size_t)SIM_BIG_CHUNKS * RAFT_SNAPSHOT_CHUNK_BYTES);
+	if (!n->big)
+		goto out_free_heap;
 	sim_net_reset(n);
 	return 0;
+out_free_heap:
+	free(n->heap);
 out_free_slots:
 	free(n->slots);
 out_fail:
@@ -38,6 +43,7 @@ void sim_net_free(struct sim_net *n)
 {
 	free(n->slots);
 	free(n->heap);
+	free(n->big);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -48,6 +54,9 @@ void sim_net_reset(struct sim_net *n)
 	n->slots[SIM_NET_SLOTS - 1].next_free = UINT32_MAX;
 	n->free_head = 0;
 	n->used = 0;
+	for (uint32_t i = 0; i < SIM_BIG_CHUNKS; i++)
+		n->big_free[i] = i;
+	n->n_big_free = SIM_BIG_CHUNKS;
 	n->n_heap = 0;
 	n->seq = 0;
 	memset(n->blocked, 0, sizeof(n->blocked));
@@ -68,6 +77,7 @@ uint32_t sim_net_alloc(struct sim_net *n)
 		return s;
 	n->free_head = n->slots[s].next_free;
 	n->slots[s].next_free = UINT32_MAX - 1; /* in use */
+	n->slots[s].big = -1;
 	n->used++;
 	return s;
 }
@@ -75,9 +85,22 @@ uint32_t sim_net_alloc(struct sim_net *n)
 void sim_net_release(struct sim_net *n, uint32_t slot)
 {
 	KV_ASSERT(slot < SIM_NET_SLOTS && n->slots[slot].next_free == UINT32_MAX - 1);
+	if (n->slots[slot].big >= 0) {
+		n->big_free[n->n_big_free++] = (uint32_t)n->slots[slot].big;
+		n->slots[slot].big = -1;
+	}
 	n->slots[slot].next_free = n->free_head;
 	n->free_head = slot;
 	n->used--;
+}
+
+uint8_t *sim_net_big_alloc(struct sim_net *n, struct sim_msg_slot *ms)
+{
+	if (n->n_big_free == 0)
+		return NULL;
+	KV_ASSERT(ms->big < 0);
+	ms->big = (int32_t)n->big_free[--n->n_big_free];
+	return n->big + (size_t)ms->big * RAFT_SNAPSHOT_CHUNK_BYTES;
 }
 
 static int ev_less(const struct sim_ev *a, const struct sim_ev *b)
@@ -146,10 +169,20 @@ static uint32_t slot_dup(struct sim_net *n, uint32_t src)
 		for (uint32_t i = 0; i < s->m.n_entries; i++)
 			d->ents[i].data = s->ents[i].data ? d->data[i] : NULL;
 	}
-	if (s->m.chunk) {
+	if (s->m.chunk == s->chunk) {
 		memcpy(d->chunk, s->chunk, s->m.chunk_len);
 		d->m.chunk = d->chunk;
+	} else if (s->big >= 0) {
+		uint8_t *b = sim_net_big_alloc(n, d);
+
+		if (!b) {
+			sim_net_release(n, dst);
+			return UINT32_MAX;
+		}
+		memcpy(b, s->m.chunk, s->m.chunk_len);
+		d->m.chunk = b;
 	}
+	/* else: NULL, or immutable padding that both may point into */
 	return dst;
 }
 

@@ -171,8 +171,10 @@ static uint32_t msg_prepare(struct sim_world *w, uint32_t slot, const struct raf
 			    (unsigned long long)m->from, (unsigned long long)m->snap_index);
 			goto out_release;
 		}
-		memcpy(ms->chunk, sn->bytes + m->offset, m->chunk_len);
-		ms->m.chunk = ms->chunk;
+		if (sim_chunk_attach(&w->net, ms, sn) != 0) {
+			w->net.dropped++; /* no buffer free: the chunk is lost */
+			goto out_release;
+		}
 	}
 	return s;
 out_release:
@@ -227,15 +229,18 @@ static int exec_persist(struct sim_world *w, uint32_t slot, const struct raft_up
 	int rc = 0;
 
 	if (up->snapshot_chunk) {
-		if (up->chunk_offset + up->chunk_len > SIM_SNAP_BYTES_MAX ||
-		    up->chunk_offset > d->incoming.size) {
-			sim_check_fail(w, "node %llu writes a chunk at %llu+%u past the snapshot",
+		rc = sim_chunk_write(&d->incoming, up->chunk_offset, up->snapshot_chunk,
+		                     up->chunk_len);
+		w->stats.later_chunks += up->chunk_offset > 0;
+		if (rc != 0) {
+			sim_check_fail(w,
+			               "node %llu writes a snapshot chunk at %llu+%u (received %u "
+			               "bytes): %s",
 			               (unsigned long long)nd->id,
-			               (unsigned long long)up->chunk_offset, up->chunk_len);
+			               (unsigned long long)up->chunk_offset, up->chunk_len,
+			               d->incoming.size, kv_strerror(rc));
 			return 1;
 		}
-		memcpy(d->incoming.bytes + up->chunk_offset, up->snapshot_chunk, up->chunk_len);
-		d->incoming.size = (uint32_t)(up->chunk_offset + up->chunk_len);
 	}
 	if (up->has_snapshot_install || up->has_truncate)
 		sync_barrier(w, slot);
@@ -394,7 +399,7 @@ static void snapshot_take(struct sim_world *w, uint32_t slot)
 	    nd->sm.applied <= nd->disk.dsnap.index)
 		return;
 	nd->snapshot_due = 0;
-	sim_sm_serialize(&nd->sm, &snap);
+	sim_sm_serialize(&nd->sm, w->faults.snap_pad, &snap);
 	sim_disk_snapshot_taken(&nd->disk, &snap);
 	w->stats.snapshots++;
 	sim_world_trace(w, SIM_TR_SNAPSHOT, slot, snap.index, snap.term, snap.size, 0);

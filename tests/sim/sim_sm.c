@@ -91,14 +91,16 @@ int sim_sm_apply(struct sim_sm *sm, const struct sim_entry *e)
 	return 0;
 }
 
-void sim_sm_serialize(const struct sim_sm *sm, struct sim_snap *out)
+void sim_sm_serialize(const struct sim_sm *sm, uint32_t pad, struct sim_snap *out)
 {
 	uint8_t *p = out->bytes;
 
 	out->index = sm->applied;
 	out->term = sm->applied_term;
 	out->config = sm->config;
-	out->size = SIM_SM_BYTES;
+	/* Padding (sim_chunk.c) starts after bytes[], which is zero past the state. */
+	out->size = pad ? SIM_SNAP_BYTES_MAX + pad : SIM_SM_BYTES;
+	memset(p + SIM_SM_BYTES, 0, SIM_SNAP_BYTES_MAX - SIM_SM_BYTES);
 	p[0] = (uint8_t)(SIM_SM_MAGIC >> 24);
 	p[1] = (uint8_t)(SIM_SM_MAGIC >> 16);
 	p[2] = (uint8_t)(SIM_SM_MAGIC >> 8);
@@ -119,7 +121,9 @@ int sim_sm_load(struct sim_sm *sm, const struct sim_snap *s)
 	sm->applied_term = s->term;
 	if (s->size == 0 && s->index == 0)
 		return 0; /* the empty state of a new cluster */
-	if (s->size != SIM_SM_BYTES || p[0] != (uint8_t)(SIM_SM_MAGIC >> 24) ||
+	if ((s->size != SIM_SM_BYTES && s->size <= SIM_SNAP_BYTES_MAX) ||
+	    (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]) !=
+	        SIM_SM_MAGIC ||
 	    get64(p + 4) != s->index)
 		return KV_ECORRUPT;
 	for (uint32_t k = 0; k < SIM_KEYS; k++) {

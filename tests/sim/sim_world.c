@@ -22,6 +22,8 @@ int sim_world_new(struct sim_world **out)
 
 	if (!w)
 		return KV_ENOMEM;
+	if (sim_chunk_init() != 0)
+		goto out_free_world;
 	w->boot_entries = calloc(SIM_LOG_CAP, sizeof(*w->boot_entries));
 	if (!w->boot_entries)
 		goto out_free_world;
