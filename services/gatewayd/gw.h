@@ -196,6 +196,11 @@ int gw_zmq_open(struct gw *gw);
 void gw_zmq_close(struct gw *gw);
 /* Sends m to raftd (to_raftd) or storaged; 0, or KV_EUNAVAIL when it is not connected. */
 int gw_zmq_send(struct gw *gw, int to_raftd, const struct proto_local *m);
+/*
+ * 1 when the DEALER to raftd (to_raftd) or storaged has a live connection:
+ * with ZMQ_IMMEDIATE, POLLOUT drops as soon as the peer's process is gone.
+ */
+int gw_zmq_connected(struct gw *gw, int to_raftd);
 /* Receives and dispatches everything queued on the three sockets. */
 void gw_zmq_drain(struct gw *gw);
 

@@ -77,7 +77,7 @@ static void status_check_storaged(struct gw *gw, uint64_t now_ms)
 	    now_ms - gw->started_ms < (uint64_t)2 * GW_CACHE_FRESH_MS ||
 	    now_ms - gw->last_transfer_ms < GW_TRANSFER_EVERY_MS)
 		return;
-	if (st->valid && now_ms - st->at_ms <= GW_STORAGED_LOST_MS)
+	if (st->valid && now_ms - st->at_ms <= GW_STORAGED_LOST_MS && gw_zmq_connected(gw, 0))
 		return;
 	gw->last_transfer_ms = now_ms;
 	KV_LOG_WARN(GW_SVC, "storaged does not answer; asking raftd to hand over leadership",

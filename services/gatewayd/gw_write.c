@@ -41,7 +41,8 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
-	if (!gw->stats.valid || kv_clock_mono_ms() - gw->stats.at_ms > GW_STORAGED_LOST_MS) {
+	if (!gw->stats.valid || kv_clock_mono_ms() - gw->stats.at_ms > GW_STORAGED_LOST_MS ||
+	    !gw_zmq_connected(gw, 0)) {
 		/* storaged is down: its RESULT would never come; leadership will move */
 		write_wait_leader(gw, c);
 		return;

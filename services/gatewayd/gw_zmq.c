@@ -151,6 +151,16 @@ int gw_zmq_send(struct gw *gw, int to_raftd, const struct proto_local *m)
 	return 0;
 }
 
+int gw_zmq_connected(struct gw *gw, int to_raftd)
+{
+	void *s = to_raftd ? gw->zmq.raftd : gw->zmq.storaged;
+	int events = 0;
+	size_t len = sizeof(events);
+	if (s == NULL || zmq_getsockopt(s, ZMQ_EVENTS, &events, &len) != 0)
+		return 0;
+	return (events & ZMQ_POLLOUT) != 0;
+}
+
 /* Decodes one message (the last frame of a multipart one) and dispatches it. */
 static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 {
