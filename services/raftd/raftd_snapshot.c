@@ -140,7 +140,8 @@ static int snapshot_fsync_dir(const char *dir)
  * chunks to followers. The copy is not named snapshot-*.mdb: storaged's
  * pruning leaves it alone, and a crash leaves only a stray .tmp behind.
  */
-static int snapshot_copy_for_storaged(struct raftd *d, uint64_t index, char *out, size_t len)
+static int snapshot_copy_for_storaged(struct raftd *d, int src_fd, uint64_t index, char *out,
+                                      size_t len)
 {
 	snprintf(out, len, "%s/install-%" PRIu64 ".tmp", d->snap_dir, index);
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -149,7 +150,7 @@ static int snapshot_copy_for_storaged(struct raftd *d, uint64_t index, char *out
 	loff_t in_off = 0;
 	int rc = 0;
 	for (;;) {
-		ssize_t n = copy_file_range(d->snap_fd, &in_off, fd, NULL, 1u << 30, 0);
+		ssize_t n = copy_file_range(src_fd, &in_off, fd, NULL, 1u << 30, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -240,10 +241,12 @@ int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *
 	KV_LOG_INFO(RAFTD_SVC, "installing received snapshot",
 	            "index=%" PRIu64 " term=%" PRIu64 " bytes=%" PRIu64, si->index, si->term,
 	            si->size);
-	raftd_snapshot_use_file(d, path);
-	if (d->snap_fd < 0)
-		return KV_EIO;
-	rc = snapshot_copy_for_storaged(d, si->index, tmp, sizeof(tmp));
+	/* the old snapshot file stays until the WAL names the new one (wal_reset below) */
+	int src_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (src_fd < 0)
+		return kv_err_from_errno(errno);
+	rc = snapshot_copy_for_storaged(d, src_fd, si->index, tmp, sizeof(tmp));
+	close(src_fd);
 	if (rc != 0)
 		return rc;
 	snapshot_storaged_install(d, tmp, si->index, si->term);
@@ -255,6 +258,7 @@ int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *
 	d->snap_size = si->size;
 	d->snap_config = si->config;
 	d->pending.valid = 0;
+	raftd_snapshot_use_file(d, path);
 	snapshot_storaged_at(d, si->index);
 	return 0;
 }
@@ -270,7 +274,7 @@ int raftd_snapshot_give_storaged(struct raftd *d)
 	}
 	KV_LOG_INFO(RAFTD_SVC, "storaged behind the log start, giving it the snapshot",
 	            "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index, d->snap_index);
-	int rc = snapshot_copy_for_storaged(d, d->snap_index, copy, sizeof(copy));
+	int rc = snapshot_copy_for_storaged(d, d->snap_fd, d->snap_index, copy, sizeof(copy));
 	if (rc != 0) {
 		KV_LOG_ERROR(RAFTD_SVC, "cannot copy the snapshot for storaged", "err=\"%s\"",
 		             kv_strerror(rc));
