@@ -159,6 +159,10 @@ static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t 
 			return 1;
 		}
 		skip = (uint32_t)(r->commit - m->prev_index);
+		if (m->entries[skip - 1].term != raft_log_term_at(&r->log, r->commit)) {
+			r->dropped_msgs++; /* contradicts what we committed: not a real leader's */
+			return 0;
+		}
 	} else if (m->prev_index > r->log.last_index ||
 	           raft_log_term_at(&r->log, m->prev_index) != m->prev_term) {
 		raft_append_reject(r, m);

@@ -27,7 +27,8 @@ static int raft_validate_entries(const struct raft_msg *m)
 		uint8_t op;
 		uint64_t node;
 
-		if (e->index != m->prev_index + 1 + i || e->term < term || e->term > m->term)
+		if (e->index != m->prev_index + 1 + i || e->term == 0 || e->term < term ||
+		    e->term > m->term)
 			return 0;
 		if (e->type < RAFT_ENTRY_NOOP || e->type > RAFT_ENTRY_CONFIG)
 			return 0;

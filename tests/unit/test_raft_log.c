@@ -694,6 +694,55 @@ static void test_busy_window_until_snapshot(void **state)
 	raft_destroy(&r);
 }
 
+/* An APPEND that contradicts our committed entries is dropped, never asserted on. */
+static void test_append_contradicting_commit_dropped(void **state)
+{
+	struct raft_entry mine[3] = {{.term = 1, .index = 1, .type = RAFT_ENTRY_COMMAND},
+	                             {.term = 2, .index = 2, .type = RAFT_ENTRY_COMMAND},
+	                             {.term = 2, .index = 3, .type = RAFT_ENTRY_COMMAND}};
+	struct raft_entry bad[3] = {{.term = 1, .index = 2, .type = RAFT_ENTRY_COMMAND},
+	                            {.term = 1, .index = 3, .type = RAFT_ENTRY_COMMAND},
+	                            {.term = 1, .index = 4, .type = RAFT_ENTRY_COMMAND}};
+	struct raft_boot b = boot3(2);
+	struct raft_msg m = {.type = RAFT_MSG_APPEND, .from = 1, .to = 2, .term = 2};
+	struct raft_update u;
+	struct raft_status s;
+	struct raft *r;
+
+	(void)state;
+	b.n_entries = 3;
+	b.entries = mine;
+	r = core_new(2, &b);
+	m.prev_index = 3;
+	m.prev_term = 2;
+	m.commit = 3;
+	core_recv(r, &m, 10, &u);
+	raft_get_status(r, &s);
+	assert_int_equal(s.commit_index, 3);
+	m.prev_index = 1;
+	m.prev_term = 1;
+	m.n_entries = 3;
+	m.entries = bad;
+	core_recv(r, &m, 20, &u);
+	raft_get_status(r, &s);
+	assert_int_equal(s.last_index, 3);
+	assert_int_equal(s.last_term, 2);
+	assert_int_equal(s.dropped_msgs, 1);
+	assert_int_equal(u.n_entries, 0);
+	bad[0].term = 0;
+	m.prev_index = 3;
+	m.prev_term = 2;
+	m.n_entries = 1;
+	m.entries = &bad[0];
+	bad[0].index = 4;
+	core_recv(r, &m, 30, &u);
+	raft_get_status(r, &s);
+	assert_int_equal(s.dropped_msgs, 2);
+	printf("committed 1..3 (terms 1,2,2); an APPEND rewriting 2..3 with term 1 and one with "
+	       "an entry of term 0 were dropped; log unchanged\n");
+	raft_destroy(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +762,7 @@ int main(void)
 	    cmocka_unit_test(test_vote_for_unknown_candidate),
 	    cmocka_unit_test(test_forwarded_read_expires),
 	    cmocka_unit_test(test_busy_window_until_snapshot),
+	    cmocka_unit_test(test_append_contradicting_commit_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
