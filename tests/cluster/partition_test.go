@@ -151,12 +151,24 @@ func ids(nodes []*Node) []int {
 	return out
 }
 
-// newPartitionCluster starts 3 nodes, each in its own namespace.
-func newPartitionCluster(t *testing.T) (*Cluster, *Netns) {
+// newPartitionCluster starts n nodes, each in its own namespace.
+func newPartitionCluster(t *testing.T, n int) (*Cluster, *Netns) {
 	t.Helper()
-	nn := NewNetns(t, 3)
-	c := NewClusterPlaced(t, 3, nn.Place)
+	nn := NewNetns(t, n)
+	c := NewClusterPlaced(t, n, nn.Place)
+	mustBeAlive(t, c)
 	return c, nn
+}
+
+// mustBeAlive stops the test when a process died (the harness's readiness
+// wait skips a dead gateway, and the end checks would wait on it per key).
+func mustBeAlive(t *testing.T, c *Cluster) {
+	t.Helper()
+	failed := t.Failed()
+	c.CheckAlive()
+	if !failed && t.Failed() {
+		t.FailNow()
+	}
 }
 
 // waitNewLeader waits for one of nodes to lead in a term above term.
@@ -192,7 +204,7 @@ func finish(t *testing.T, c *Cluster, h *History, w *Workload, lw *leaderWatch) 
 	t.Helper()
 	time.Sleep(500 * time.Millisecond)
 	w.Stop()
-	c.CheckAlive()
+	mustBeAlive(t, c)
 	lw.Check(t)
 	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown",
 		w.Acked.Load(), w.Unknown.Load())
@@ -259,7 +271,7 @@ func (p *minorityProbes) note(t *testing.T, kind, key string, r Reply) {
 }
 
 func TestPartitionMinorityLeader(t *testing.T) {
-	c, nn := newPartitionCluster(t)
+	c, nn := newPartitionCluster(t, 3)
 	lw := watchLeaders(c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
@@ -402,7 +414,7 @@ func bridgeWrites(h *History, n *Node, window time.Duration) ([]int, map[string]
 }
 
 func TestPartitionBridge(t *testing.T) {
-	c, nn := newPartitionCluster(t)
+	c, nn := newPartitionCluster(t, 3)
 	lw := watchLeaders(c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
@@ -439,7 +451,7 @@ func TestPartitionBridge(t *testing.T) {
 }
 
 func TestPartitionOneWay(t *testing.T) {
-	c, nn := newPartitionCluster(t)
+	c, nn := newPartitionCluster(t, 3)
 	lw := watchLeaders(c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
@@ -469,5 +481,50 @@ func TestPartitionOneWay(t *testing.T) {
 	}
 	t.Logf("healed: a write through every node acknowledged within %v",
 		time.Since(healed).Round(time.Millisecond))
+	finish(t, c, h, w, lw)
+}
+
+// TestPartitionRing: five nodes in a ring, each hearing only its two
+// neighbours: every node sees a majority (itself and two), no two nodes see
+// the same one, so only the sticky leader's neighbourhood may commit.
+func TestPartitionRing(t *testing.T) {
+	c, nn := newPartitionCluster(t, 5)
+	lw := watchLeaders(c)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	time.Sleep(time.Second)
+	leader := c.Leader(10 * time.Second)
+	for id := 1; id <= 5; id++ {
+		var far []int
+		for other := 1; other <= 5; other++ {
+			if d := (other - id + 5) % 5; d == 2 || d == 3 {
+				far = append(far, other)
+			}
+		}
+		nn.Drop(id, far, true, true)
+	}
+	t.Logf("ring 1-2-3-4-5-1: each node hears only its neighbours; leader was node %d", leader.ID)
+	perSec, answers := bridgeWrites(h, leader, 6*time.Second)
+	t.Logf("writes through node %d during the ring, acknowledged per second: %v; answers: %s",
+		leader.ID, perSec, tally(answers))
+	acked := 0
+	for _, n := range perSec[2:] {
+		acked += n
+	}
+	if acked == 0 {
+		t.Errorf("no write acknowledged in the last 4s of the ring")
+	}
+	for _, n := range c.Nodes {
+		if s, err := c.Status(n); err == nil {
+			t.Logf("node %d in the ring: role %s term %d commit %d", n.ID, s.Role, s.Term,
+				s.CommitIndex)
+		}
+	}
+	nn.HealAll()
+	for _, n := range c.Nodes {
+		if !writeOK(h, 96, n, "after-heal", 10*time.Second) {
+			t.Errorf("after healing, no write acknowledged through node %d within 10s", n.ID)
+		}
+	}
 	finish(t, c, h, w, lw)
 }
