@@ -32,7 +32,7 @@
 #define GW_STATUS_WAIT_MS    1000u       /* /v1/status waits at most this long for raftd */
 #define GW_TRANSFER_EVERY_MS 2000u       /* leadership hand-offs asked for at most this often */
 #define GW_STORAGED_LOST_MS  500u        /* no STATS for this long: storaged is down */
-#define GW_FORWARD_BODY_MAX  (64u << 10) /* a forwarded write's answer; JSON, small */
+#define GW_FORWARD_BODY_MAX  (64u << 10) /* a forwarded answer past the value limit */
 #define GW_SLOWLORIS_MS      10000u      /* h2o's http1 request timeout */
 
 struct gw_config {
@@ -249,6 +249,13 @@ uint64_t gw_status_leader(const struct gw *gw);
 void gw_status_refresh(struct gw *gw);
 const char *gw_status_role_name(const struct gw *gw);
 const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id);
+/*
+ * While this node's raftd is silent (down, restarting) another gateway may
+ * serve: the next peer other than this node, round robin from *hops. A peer
+ * that cannot serve a forwarded request answers at once, and the caller's
+ * next retry tries the next one. NULL without peers.
+ */
+const struct gw_peer *gw_status_next_peer(const struct gw *gw, uint8_t *hops);
 void gw_status_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h);
 void gw_stats_update(struct gw *gw, const struct proto_local *m);
 

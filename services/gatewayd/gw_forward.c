@@ -43,7 +43,7 @@ struct gw_forward {
 	} headers[GW_FWD_HEADERS_MAX];
 	char header_bytes[GW_FWD_HEADER_BYTES];
 	size_t header_used;
-	char *body; /* malloc'd, at most GW_FORWARD_BODY_MAX */
+	char *body; /* malloc'd, at most max-value-bytes + GW_FORWARD_BODY_MAX */
 	size_t body_len;
 };
 
@@ -91,7 +91,10 @@ static void forward_unknown(struct gw *gw, struct gw_call *c, const char *why)
 	struct gw_error_extra ex = {0};
 	ex.request_id = c->req_id;
 	gw_reply_error(gw, &c->http, 504, kv_err_code(KV_ETIMEDOUT),
-	               "the leader's gateway did not answer; the write's outcome is unknown", &ex);
+	               c->op != 0
+	                   ? "the leader's gateway did not answer; the write's outcome is unknown"
+	                   : "the other gateway did not answer",
+	               &ex);
 	gw_pending_end(gw, c);
 }
 
@@ -137,7 +140,7 @@ static int forward_on_body(h2o_http1client_t *client, const char *errstr)
 		return -1;
 	}
 	h2o_buffer_t *in = client->sock->input;
-	if (in->size > GW_FORWARD_BODY_MAX - f->body_len) {
+	if (f->body_len + in->size > f->gw->cfg.max_value_bytes + GW_FORWARD_BODY_MAX) {
 		forward_unknown(f->gw, c, "the leader's answer is too large");
 		return -1;
 	}
@@ -218,7 +221,7 @@ static h2o_http1client_head_cb forward_on_connect(h2o_http1client_t *client, con
 	}
 	*reqbufs = f->bufs;
 	*reqbufcnt = f->n_bufs;
-	*method_is_head = 0;
+	*method_is_head = c->http.method == GW_M_HEAD;
 	return forward_on_head;
 }
 

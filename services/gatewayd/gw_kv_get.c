@@ -63,5 +63,7 @@ void gw_kv_get_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
 	c->key = key;
 	c->query = q;
 	c->send_query = get_send;
+	c->forwarded =
+	    h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-raftkv-forwarded"), -1) >= 0;
 	gw_read_start(gw, c);
 }

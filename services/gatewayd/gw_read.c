@@ -27,8 +27,26 @@ static void read_query(struct gw *gw, struct gw_call *c)
 	}
 }
 
+/* Our raftd is silent: another gateway serves the GET (not LIST: its page may be large). */
+static int read_forward(struct gw *gw, struct gw_call *c)
+{
+	if (gw_status_fresh(gw) || c->forwarded || c->http.route != GW_ROUTE_KV_KEY)
+		return -1;
+	const struct gw_peer *peer = gw_status_next_peer(gw, &c->hops);
+	if (peer == NULL)
+		return -1;
+	c->state = GW_CALL_FORWARDING; /* first: a failed connect calls back to wait again */
+	if (gw_forward_start(gw, c, peer) != 0) {
+		read_wait(c);
+		return 0;
+	}
+	return 0;
+}
+
 static void read_ask_index(struct gw *gw, struct gw_call *c)
 {
+	if (read_forward(gw, c) == 0)
+		return;
 	struct proto_local m = {0};
 	m.type = PROTO_READ_INDEX;
 	m.req_id = gw_pending_next_id(gw, c);
@@ -104,7 +122,10 @@ void gw_read_on_deadline(struct gw *gw, struct gw_call *c)
 		}
 	} else {
 		gw_reply_kv_error(gw, &c->http, KV_ETIMEDOUT,
-		                  "storaged did not answer before the deadline", NULL);
+		                  c->state == GW_CALL_FORWARDING
+		                      ? "the other gateway did not answer before the deadline"
+		                      : "storaged did not answer before the deadline",
+		                  NULL);
 	}
 	gw_pending_end(gw, c);
 }

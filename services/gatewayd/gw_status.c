@@ -149,6 +149,18 @@ const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id)
 	return NULL;
 }
 
+const struct gw_peer *gw_status_next_peer(const struct gw *gw, uint8_t *hops)
+{
+	for (uint32_t k = 0; k < gw->n_peers; k++) {
+		const struct gw_peer *p = &gw->peers[(*hops + k) % gw->n_peers];
+		if (p->id != gw->cfg.node_id) {
+			*hops = (uint8_t)((*hops + k + 1) % gw->n_peers);
+			return p;
+		}
+	}
+	return NULL;
+}
+
 /* The JSON of GET /v1/status from a fresh STATUS_RESP. */
 static void status_format(struct gw *gw, struct gw_json *j)
 {

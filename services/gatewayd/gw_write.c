@@ -75,25 +75,6 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 	c->state = GW_CALL_PROPOSED;
 }
 
-/*
- * This node's raftd is silent (down, restarting): another gateway may know
- * the leader. Try them in turn; one that is not the leader answers at once
- * that nothing was proposed, and the next retry tries the next one.
- */
-static const struct gw_peer *write_fallback_peer(struct gw *gw, struct gw_call *c)
-{
-	if (gw_status_fresh(gw) || gw->n_peers == 0)
-		return NULL;
-	for (uint32_t k = 0; k < gw->n_peers; k++) {
-		const struct gw_peer *p = &gw->peers[(c->hops + k) % gw->n_peers];
-		if (p->id != gw->cfg.node_id) {
-			c->hops = (uint8_t)((c->hops + k + 1) % gw->n_peers);
-			return p;
-		}
-	}
-	return NULL;
-}
-
 static void write_route(struct gw *gw, struct gw_call *c)
 {
 	uint64_t leader = gw_status_leader(gw);
@@ -112,8 +93,8 @@ static void write_route(struct gw *gw, struct gw_call *c)
 		return;
 	}
 	const struct gw_peer *peer = gw_status_peer(gw, leader);
-	if (peer == NULL)
-		peer = write_fallback_peer(gw, c);
+	if (peer == NULL && !gw_status_fresh(gw))
+		peer = gw_status_next_peer(gw, &c->hops); /* our raftd is silent: ask the others */
 	if (peer == NULL) {
 		write_wait_leader(gw, c);
 		return;
