@@ -1,6 +1,7 @@
 // partition_test.go - F2: silent network partitions between separate hosts
 // (netns_test.go): a leader cut off in the minority, a bridge node that
-// alone hears both halves, and a leader that can send but not receive.
+// alone hears both halves, a leader that can send but not receive, and a
+// five-node ring where every node hears only its two neighbours.
 // Throughout, at most one node may call itself leader in any term, the
 // minority never acknowledges a write or answers a linearizable read, and the
 // history of concurrent clients must be linearizable with nothing acked lost.
@@ -34,13 +35,21 @@ type leaderWatch struct {
 	mu      sync.Mutex
 	leaders map[uint64]map[uint64]bool
 	samples int
+	once    sync.Once
 }
 
-func watchLeaders(c *Cluster) *leaderWatch {
+// watchLeaders starts sampling; a test that stops early ends it on cleanup.
+func watchLeaders(t *testing.T, c *Cluster) *leaderWatch {
 	w := &leaderWatch{c: c, stop: make(chan struct{}), done: make(chan struct{}),
 		leaders: map[uint64]map[uint64]bool{}}
 	go w.run()
+	t.Cleanup(w.halt)
 	return w
+}
+
+func (w *leaderWatch) halt() {
+	w.once.Do(func() { close(w.stop) })
+	<-w.done
 }
 
 func (w *leaderWatch) run() {
@@ -72,8 +81,7 @@ func (w *leaderWatch) run() {
 // Check stops sampling and fails the test if a term had two leaders.
 func (w *leaderWatch) Check(t *testing.T) {
 	t.Helper()
-	close(w.stop)
-	<-w.done
+	w.halt()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var terms []string
@@ -272,7 +280,7 @@ func (p *minorityProbes) note(t *testing.T, kind, key string, r Reply) {
 
 func TestPartitionMinorityLeader(t *testing.T) {
 	c, nn := newPartitionCluster(t, 3)
-	lw := watchLeaders(c)
+	lw := watchLeaders(t, c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
 	time.Sleep(time.Second)
@@ -415,7 +423,7 @@ func bridgeWrites(h *History, n *Node, window time.Duration) ([]int, map[string]
 
 func TestPartitionBridge(t *testing.T) {
 	c, nn := newPartitionCluster(t, 3)
-	lw := watchLeaders(c)
+	lw := watchLeaders(t, c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
 	time.Sleep(time.Second)
@@ -452,7 +460,7 @@ func TestPartitionBridge(t *testing.T) {
 
 func TestPartitionOneWay(t *testing.T) {
 	c, nn := newPartitionCluster(t, 3)
-	lw := watchLeaders(c)
+	lw := watchLeaders(t, c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
 	time.Sleep(time.Second)
@@ -489,7 +497,7 @@ func TestPartitionOneWay(t *testing.T) {
 // the same one, so only the sticky leader's neighbourhood may commit.
 func TestPartitionRing(t *testing.T) {
 	c, nn := newPartitionCluster(t, 5)
-	lw := watchLeaders(c)
+	lw := watchLeaders(t, c)
 	h := NewHistory()
 	w := StartWorkload(c, h, 4)
 	time.Sleep(time.Second)
