@@ -327,6 +327,8 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *u
 	if (ev->now_ms > r->now_ms)
 		r->now_ms = ev->now_ms; /* a clock that goes back only delays timeouts */
 	rc = raft_dispatch(r, ev);
+	if (r->role == RAFT_LEADER && r->commit > commit_before)
+		raft_commit_broadcast(r, commit_before);
 	if (r->role == RAFT_LEADER)
 		raft_read_release(r);
 	raft_membership_check_removed(r);

@@ -200,6 +200,8 @@ void raft_progress_sync(struct raft *r);
 void raft_replicate_one(struct raft *r, struct raft_progress *pr);
 void raft_replicate_all(struct raft *r);
 void raft_heartbeat_all(struct raft *r);
+/* Tells followers that can use it that the commit index moved past commit_before. */
+void raft_commit_broadcast(struct raft *r, uint64_t commit_before);
 /* The periodic heartbeat: also resends to followers that made no progress. */
 void raft_heartbeat_tick(struct raft *r);
 void raft_maybe_commit(struct raft *r);

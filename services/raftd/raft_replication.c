@@ -211,6 +211,17 @@ void raft_heartbeat_all(struct raft *r)
 		raft_send_heartbeat(r, &r->progress[i]);
 }
 
+void raft_commit_broadcast(struct raft *r, uint64_t commit_before)
+{
+	/* followers would otherwise learn the new commit index only at the next heartbeat */
+	for (uint32_t i = 0; i < r->n_progress; i++) {
+		struct raft_progress *pr = &r->progress[i];
+
+		if (pr->state != RAFT_PR_SNAPSHOT && pr->match > commit_before)
+			raft_send_heartbeat(r, pr);
+	}
+}
+
 void raft_heartbeat_tick(struct raft *r)
 {
 	raft_heartbeat_all(r);
