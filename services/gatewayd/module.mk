@@ -1,27 +1,33 @@
 # services/gatewayd/module.mk - gatewayd, the HTTP API of a node (h2o 2.2.5 evloop).
 #
-# libgwcore.a holds the pure parts (routing, JSON, error bodies) that the
-# unit tests link; gatewayd links them with the h2o and ZeroMQ edges.
+# libgwcore.a holds the pure parts (routing, JSON, error bodies); libgw.a
+# everything else but main(), so unit tests link the real request table,
+# replies and sockets; gatewayd is gw_main.o on top of both.
 
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_errors.c
-GW_SRCS := $(filter-out $(GW_CORE_SRCS),$(wildcard $(GW_DIR)/gw_*.c))
+GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
 	-lssl -lcrypto -lz -lzmq -lpthread
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
 
-$(BUILD)/gatewayd: $(GW_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
-		$(BUILD)/libcommon.a
+$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o)
+	ar rcs $@ $^
+
+$(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwcore.a \
+		$(BUILD)/libproto.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
 
 BINS += $(BUILD)/gatewayd
 
 TEST_LIBS_test_gw_route := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_pending := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
 
-.PHONY: gatewayd gw-unit
+.PHONY: gatewayd
 gatewayd: $(BUILD)/gatewayd
 
 # gw-smoke: every endpoint through a real 3-node cluster (services/gatewayd/gw_smoke.sh)
