@@ -62,7 +62,8 @@ struct raftd_peer {
 	void *dealer;                             /* NULL until zmq_connect succeeded */
 	uint64_t next_connect_ms;
 	uint64_t sent;
-	uint64_t dropped; /* EAGAIN at the high-water mark, or not connected */
+	uint64_t dropped;      /* EAGAIN at the high-water mark, or not connected */
+	uint64_t last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
 };
 
 /* A message that may leave only after this iteration's wal_sync. */
@@ -154,6 +155,11 @@ int raftd_boot_core(struct raftd *d);
 
 /* raftd_loop.c: runs until *d->stop; returns 0 or a fatal KV_E* code. */
 int raftd_loop_run(struct raftd *d);
+/* One iteration: wait for input or the next tick, then handle it. 0 or a fatal KV_E* code. */
+int raftd_loop_once(struct raftd *d);
+
+/* raftd_handoff.c: on SIGTERM, a leader hands over to a caught-up voter (bounded wait). */
+void raftd_handoff(struct raftd *d);
 
 /* raftd_update.c: step the core with ev and execute the update (persist, send, apply, answer). */
 int raftd_update_step(struct raftd *d, const struct raft_event *ev);

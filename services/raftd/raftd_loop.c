@@ -42,25 +42,32 @@ static void loop_iteration(struct raftd *d)
 	raftd_peers_connect_due(d, now_ms);
 }
 
+int raftd_loop_once(struct raftd *d)
+{
+	zmq_pollitem_t items[] = {
+	    {.socket = d->peer_router, .events = ZMQ_POLLIN},
+	    {.socket = d->local_router, .events = ZMQ_POLLIN},
+	    {.socket = d->apply_dealer, .events = ZMQ_POLLIN},
+	};
+	uint64_t now_ms = kv_clock_mono_ms();
+	long timeout_ms = now_ms >= d->next_tick_ms ? 0 : (long)(d->next_tick_ms - now_ms);
+	if (zmq_poll(items, 3, timeout_ms) < 0) {
+		if (errno == EINTR)
+			return 0;
+		KV_LOG_ERROR(RAFTD_SVC, "zmq_poll failed", "err=\"%s\"", zmq_strerror(errno));
+		return KV_EIO;
+	}
+	loop_iteration(d);
+	return 0;
+}
+
 int raftd_loop_run(struct raftd *d)
 {
 	d->next_tick_ms = kv_clock_mono_ms() + RAFTD_TICK_MS;
 	while (!*d->stop) {
-		zmq_pollitem_t items[] = {
-		    {.socket = d->peer_router, .events = ZMQ_POLLIN},
-		    {.socket = d->local_router, .events = ZMQ_POLLIN},
-		    {.socket = d->apply_dealer, .events = ZMQ_POLLIN},
-		};
-		uint64_t now_ms = kv_clock_mono_ms();
-		long timeout_ms = now_ms >= d->next_tick_ms ? 0 : (long)(d->next_tick_ms - now_ms);
-		if (zmq_poll(items, 3, timeout_ms) < 0) {
-			if (errno == EINTR)
-				continue;
-			KV_LOG_ERROR(RAFTD_SVC, "zmq_poll failed", "err=\"%s\"",
-			             zmq_strerror(errno));
-			return KV_EIO;
-		}
-		loop_iteration(d);
+		int rc = raftd_loop_once(d);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

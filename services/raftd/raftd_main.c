@@ -151,7 +151,7 @@ static void main_free(struct raftd *d)
 
 void raftd_shutdown(struct raftd *d)
 {
-	/* leadership handoff on SIGTERM goes here, before the final sync */
+	/* a leader has handed over by now (raftd_handoff, called by main) */
 	if (d->raft != NULL && d->wal != NULL)
 		raftd_update_flush(d);
 	raftd_snapshot_close(d);
@@ -213,6 +213,8 @@ int main(int argc, char **argv)
 	int rc = main_start(&d);
 	if (rc == 0)
 		rc = raftd_loop_run(&d);
+	if (rc == 0)
+		raftd_handoff(&d);
 	raftd_shutdown(&d);
 	main_free(&d);
 	return rc == 0 ? 0 : 1;

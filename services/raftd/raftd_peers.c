@@ -10,6 +10,7 @@
 #include "raftd.h"
 
 #include "kv_assert.h"
+#include "kv_clock.h"
 #include "kv_err.h"
 #include "kv_limits.h"
 #include "kv_log.h"
@@ -178,13 +179,15 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 	struct raft_msg m;
 	proto_arena_init(&arena, d->arena_mem, RAFTD_ARENA_BYTES);
 	uint64_t sender = peers_identity_id(identity);
-	if (sender == 0 || raftd_peers_index(d, sender) < 0)
+	int idx = sender == 0 ? -1 : raftd_peers_index(d, sender);
+	if (idx < 0)
 		return KV_EPROTO;
 	int rc = proto_raft_decode(zmq_msg_data(payload), zmq_msg_size(payload), &m, &arena);
 	if (rc != 0)
 		return rc;
 	if (m.from != sender || m.to != d->opts.node_id)
 		return KV_EPROTO;
+	d->peers[idx].last_recv_ms = kv_clock_mono_ms();
 	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = &m};
 	return raftd_update_step(d, &ev);
 }

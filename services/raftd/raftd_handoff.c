@@ -1,0 +1,112 @@
+/*
+ * raftd_handoff.c - leaving leadership before exiting on SIGTERM.
+ *
+ * A leader that simply exits leaves the cluster without a leader for an
+ * election timeout or more, and the writes waiting on it stall or fail. So
+ * on SIGTERM a leader transfers leadership (RAFT_EVENT_TRANSFER) to a voter
+ * it has heard from recently, the most caught-up first, keeps running the
+ * loop until another node leads or RAFTD_HANDOFF_MS pass, then lets main()
+ * shut down. The driver picks the target, not the core's "node 0", because
+ * only the driver knows who answered lately: during a rolling restart the
+ * most caught-up voter may be the one that just stopped. A rolling restart
+ * (Kubernetes, docker compose) then costs no failed writes. Main (= loop)
+ * thread, after raftd_loop_run returned.
+ */
+#include "raftd.h"
+
+#include "kv_clock.h"
+#include "kv_err.h"
+#include "kv_log.h"
+
+#include <inttypes.h>
+
+#define RAFTD_HANDOFF_MS 3000u /* bound on the handoff; Kubernetes' grace period is longer */
+
+/*
+ * Done once another node leads: stepping down alone is not enough, the
+ * target may still need this node's vote, which goes out with the next
+ * iterations (and the final flush).
+ */
+static int handoff_done(const struct raftd *d)
+{
+	struct raft_status st;
+	raft_get_status(d->raft, &st);
+	return st.role != RAFT_LEADER && st.leader != 0 && st.leader != d->opts.node_id;
+}
+
+/* A voter other than this node heard from within an election timeout, the
+ * most caught-up first, not in tried[0..n_tried); 0 if none. */
+static uint64_t handoff_pick(const struct raftd *d, const uint64_t *tried, uint32_t n_tried)
+{
+	struct raft_status st;
+	uint64_t now_ms = kv_clock_mono_ms(), best = 0, best_match = 0;
+	raft_get_status(d->raft, &st);
+	for (uint32_t i = 0; i < st.config.n; i++) {
+		uint64_t id = st.config.members[i].id;
+		int p = raftd_peers_index(d, id);
+		int skip =
+		    st.config.members[i].role != RAFT_VOTER || id == d->opts.node_id || p < 0;
+		for (uint32_t t = 0; t < n_tried && !skip; t++)
+			skip = tried[t] == id;
+		if (skip || d->peers[p].last_recv_ms == 0 ||
+		    now_ms - d->peers[p].last_recv_ms > d->opts.election_timeout_ms)
+			continue;
+		uint64_t match = raft_match_of(d->raft, id);
+		if (best == 0 || match > best_match) {
+			best = id;
+			best_match = match;
+		}
+	}
+	return best;
+}
+
+/* Asks the core to hand over to the next untried live voter; 0 or a KV_E* code. */
+static int handoff_try(struct raftd *d, uint64_t *tried, uint32_t *n_tried)
+{
+	uint64_t target = handoff_pick(d, tried, *n_tried);
+	if (target == 0 && *n_tried > 0) {
+		*n_tried = 0; /* every live voter tried once: start over */
+		target = handoff_pick(d, tried, 0);
+	}
+	if (target == 0)
+		return KV_EUNAVAIL;
+	struct raft_event ev = {.type = RAFT_EVENT_TRANSFER, .node_id = target};
+	int rc = raftd_update_step(d, &ev);
+	if (rc == 0 && *n_tried < RAFT_NODES_MAX) {
+		tried[(*n_tried)++] = target;
+		KV_LOG_INFO(RAFTD_SVC, "stopping: handing leadership over", "to=%" PRIu64, target);
+	}
+	return rc;
+}
+
+void raftd_handoff(struct raftd *d)
+{
+	uint64_t tried[RAFT_NODES_MAX];
+	uint32_t n_tried = 0;
+	struct raft_status st;
+	if (d->raft == NULL)
+		return;
+	raft_get_status(d->raft, &st);
+	if (st.role != RAFT_LEADER)
+		return;
+	uint64_t start_ms = kv_clock_mono_ms();
+	int rc = handoff_try(d, tried, &n_tried);
+	/* the core abandons a transfer after an election timeout; then try the next voter */
+	while (!handoff_done(d) && kv_clock_mono_ms() - start_ms < RAFTD_HANDOFF_MS) {
+		if (raftd_loop_once(d) != 0)
+			break;
+		raft_get_status(d->raft, &st);
+		if (st.role == RAFT_LEADER)
+			rc = handoff_try(d, tried, &n_tried); /* KV_EBUSY while one runs */
+	}
+	raft_get_status(d->raft, &st);
+	if (!handoff_done(d))
+		KV_LOG_WARN(RAFTD_SVC, "leadership handoff did not finish",
+		            "role=%u leader=%" PRIu64 " last_err=\"%s\" waited_ms=%" PRIu64,
+		            (unsigned)st.role, st.leader, rc == 0 ? "none" : kv_strerror(rc),
+		            kv_clock_mono_ms() - start_ms);
+	else
+		KV_LOG_INFO(RAFTD_SVC, "leadership handed over",
+		            "new_leader=%" PRIu64 " term=%" PRIu64 " took_ms=%" PRIu64, st.leader,
+		            st.term, kv_clock_mono_ms() - start_ms);
+}
