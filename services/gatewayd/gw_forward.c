@@ -2,11 +2,13 @@
  * gw_forward.c - a write that reaches a follower goes to the leader's
  * gateway over HTTP (h2o's http1client, keep-alive connections per peer)
  * with X-Raftkv-Forwarded: 1, and the leader's answer (status, headers,
- * body) is relayed to the client. Loop thread only.
+ * body) is relayed to the client. While this node's raftd is silent, writes
+ * and key GETs go to the other gateways in turn the same way. Loop thread only.
  *
- * If the connection to the leader cannot be made, nothing was sent and the
- * write waits for a leader again; if it fails after the request was sent,
- * the outcome is unknown: 504 with the request id.
+ * If the connection cannot be made, or the other gateway answers that it
+ * proposed nothing (X-Raftkv-Not-Proposed), nothing was applied and the
+ * request waits and tries again within its deadline; if it fails after the
+ * request was sent, the outcome is unknown: 504 with the request id.
  */
 #include "gw.h"
 
@@ -255,8 +257,8 @@ static int forward_build(struct gw_forward *f, struct gw_call *c, const struct g
 	if (n1 < 0 || (size_t)n1 >= sizeof(f->head1) || n < 0 || (size_t)n >= sizeof(f->head2))
 		return KV_ETOOLARGE;
 	size_t len = (size_t)n;
-	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key",
-	                                   "content-type"};
+	/* the ones the leader acts on, all short once validated (Content-Type is not one) */
+	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key"};
 	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
 		if (forward_copy_header(req, pass[i], f->head2, sizeof(f->head2), &len) != 0)
 			return KV_ETOOLARGE;
