@@ -200,17 +200,21 @@ func (nn *Netns) teardown() {
 	_, _ = netnsRun("", "ip", "link", "del", nn.hostIf) // gone already unless setup failed midway
 }
 
+// nftReplace starts an nft script that atomically removes node's table
+// inet rkv, whether or not it exists (declaring a table that exists is a
+// no-op); nft runs a script as one transaction.
+const nftReplace = "table inet rkv {}\ndelete table inet rkv\n"
+
 // Drop makes node id silently drop packets from (in) and/or to (out) the
-// given peers, replacing any earlier rules of that node.
+// given peers, replacing its earlier rules in the same transaction.
 func (nn *Netns) Drop(id int, peers []int, in, out bool) {
 	nn.t.Helper()
-	nn.Heal(id)
 	var addrs []string
 	for _, p := range peers {
 		addrs = append(addrs, nn.Addr(p))
 	}
 	set := "{ " + strings.Join(addrs, ", ") + " }"
-	rules := "table inet rkv {\n" +
+	rules := nftReplace + "table inet rkv {\n" +
 		" chain input { type filter hook input priority -10; policy accept; }\n" +
 		" chain output { type filter hook output priority -10; policy accept; }\n}\n"
 	if in {
@@ -238,15 +242,8 @@ func (nn *Netns) Cut(a, b []int) {
 // Heal removes node id's rules (none is fine).
 func (nn *Netns) Heal(id int) {
 	nn.t.Helper()
-	out, err := netnsRun("", "ip", "netns", "exec", nn.Name(id), "nft", "list", "tables")
-	if err != nil {
-		nn.t.Fatalf("heal node %d: %v", id, err)
-	}
-	if !strings.Contains(out, "table inet rkv") {
-		return
-	}
-	if _, err := netnsRun("", "ip", "netns", "exec", nn.Name(id), "nft", "delete", "table",
-		"inet", "rkv"); err != nil {
+	if _, err := netnsRun(nftReplace, "ip", "netns", "exec", nn.Name(id), "nft", "-f",
+		"-"); err != nil {
 		nn.t.Fatalf("heal node %d: %v", id, err)
 	}
 }

@@ -293,8 +293,8 @@ func TestPartitionMinorityLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	rest := ids(c.Followers(old))
+	cut := time.Now() // times below count from the first rule going in
 	nn.Cut([]int{old.ID}, rest)
-	cut := time.Now()
 	t.Logf("cut leader %d (term %d) off from nodes %v", old.ID, before.Term, rest)
 
 	term, keys := cutOffPhase(t, c, h, old, before.Term, cut, true)
@@ -473,8 +473,8 @@ func TestPartitionOneWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	rest := ids(c.Followers(old))
-	nn.Drop(old.ID, rest, true, false)
 	cut := time.Now()
+	nn.Drop(old.ID, rest, true, false)
 	t.Logf("one-way: leader %d (term %d) sends to %v but hears nothing from them", old.ID,
 		before.Term, rest)
 	// What the deaf node sends may still reach the others, so its writes
