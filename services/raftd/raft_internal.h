@@ -5,10 +5,11 @@
  * raft_new() and never grows. One thread at a time per struct raft.
  *
  * Planted bugs for the simulator (each under its own #ifdef, compiled only
- * into test variants): RAFT_BUG_NO_NOOP (raft_election.c, raft_read.c),
+ * into test variants): RAFT_BUG_NO_NOOP (raft_replication.c, raft_read.c),
  * RAFT_BUG_VOTE_NO_PERSIST (raft_vote.c, raft.c), RAFT_BUG_COMMIT_OLD_TERM
  * (raft_replication.c), RAFT_BUG_ACK_BEFORE_DURABLE (raft_append.c,
- * raft_replication.c), RAFT_BUG_TRUNCATE_COMMITTED (raft_append.c, raft_log.c).
+ * raft_replication.c), RAFT_BUG_TRUNCATE_COMMITTED (raft_append.c, raft_log.c,
+ * raft.c).
  */
 #ifndef RAFTKV_RAFT_INTERNAL_H
 #define RAFTKV_RAFT_INTERNAL_H
