@@ -17,7 +17,7 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv" tools/cluster.sh down >/dev/null 2>&1 || true
+	BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv" tools/cluster.sh down >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,7 +47,7 @@ start_etcd() {
 echo "bench: starting etcd $(etcd --version | head -1 | awk '{print $3}') (3 nodes)"
 start_etcd
 echo "bench: starting raftkv (3 nodes)"
-HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv" tools/cluster.sh up >/dev/null
+BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv" tools/cluster.sh up >/dev/null
 
 raftkv_urls="http://127.0.0.1:24001,http://127.0.0.1:24002,http://127.0.0.1:24003"
 etcd_urls="http://127.0.0.1:22371,http://127.0.0.1:22372,http://127.0.0.1:22373"
