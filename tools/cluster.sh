@@ -183,6 +183,12 @@ print_urls() {
 cmd_run() {
 	check_bins
 	local pids=() i role
+	for ((i = 1; i <= NODES; i++)); do
+		for role in "${ROLES[@]}"; do
+			[[ -z $(live_pid "$i" "$role") ]] ||
+				die "a background cluster runs in $BASE_DIR (make cluster-down first)"
+		done
+	done
 	# stop_all STATUS: stops every process, then exits with STATUS
 	stop_all() {
 		trap - INT TERM EXIT
