@@ -211,6 +211,7 @@ uint64_t sim_sm_hash(const struct sim_sm *sm);
 uint64_t sim_entry_hash(const struct sim_entry *e);
 void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id);
 uint32_t sim_config_voters(const struct raft_config *c);
+int sim_config_equal(const struct raft_config *a, const struct raft_config *b);
 int sim_config_role(const struct raft_config *c, uint64_t id); /* 0: not a member */
 
 /* ---- Network (sim_net.c) ------------------------------------------------- */
@@ -295,7 +296,6 @@ struct sim_node {
 	uint32_t boot;
 	struct raft *raft;
 	struct raft_status st;
-	struct raft_config prev_config; /* the config before st.config (for quorum checks) */
 	struct sim_disk disk;
 	struct sim_sm sm;
 	uint32_t rate_permille; /* clock drift */
@@ -390,6 +390,7 @@ struct sim_check {
 	struct sim_match *match; /* SIM_MATCH_SLOTS */
 	uint64_t gen;
 	uint64_t max_term, max_committed;
+	uint64_t verified_commit; /* the highest leader commit found durable on a quorum */
 	int violated;
 	char what[256];
 };

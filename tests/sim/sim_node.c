@@ -84,7 +84,6 @@ int sim_node_start(struct sim_world *w, uint32_t slot)
 	nd->last_commit = 0;
 	nd->snapshot_due = 0;
 	raft_get_status(nd->raft, &nd->st);
-	nd->prev_config = nd->st.config;
 	sim_check_snapshot_state(w, slot);
 	sim_world_trace(w, SIM_TR_RESTART, slot, nd->boot, d->dsnap.index, d->dlog.last,
 	                d->dhs.term);
@@ -421,8 +420,6 @@ int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev, str
 	raft_get_status(nd->raft, &nd->st);
 	sim_check_update(w, slot, &before, up);
 	exec_update(w, slot, up);
-	if (memcmp(&nd->st.config, &before.config, sizeof(before.config)) != 0)
-		nd->prev_config = before.config;
 	sim_check_node(w, slot, &before);
 	if (!w->check.violated)
 		snapshot_take(w, slot);

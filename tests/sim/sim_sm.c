@@ -49,6 +49,18 @@ void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id)
 	}
 }
 
+int sim_config_equal(const struct raft_config *a, const struct raft_config *b)
+{
+	/* Members past n may hold anything. */
+	if (a->n != b->n)
+		return 0;
+	for (uint32_t i = 0; i < a->n; i++)
+		if (a->members[i].id != b->members[i].id ||
+		    a->members[i].role != b->members[i].role)
+			return 0;
+	return 1;
+}
+
 uint32_t sim_config_voters(const struct raft_config *c)
 {
 	uint32_t n = 0;

@@ -229,6 +229,6 @@ int sim_world_run(struct sim_world *w, uint64_t seed, uint32_t nodes)
 		w->stats.live_ms_max = w->now_ms - w->fault_end_ms;
 	if (!live && !w->check.violated)
 		sim_check_fail(w, "simulator: the event queue ran dry");
-	nodes_down(w);
+	/* The nodes stay as they are for the report; the next seed or destroy takes them down. */
 	return w->check.violated;
 }
