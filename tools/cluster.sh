@@ -11,6 +11,7 @@
 #   cluster.sh status            which processes run, and each gateway's /readyz
 #   cluster.sh smoke             up, writes and reads through every node, kill -9 of the
 #                                leader's raftd, more writes, restart and catch-up, down
+#                                (SMOKE_KEEP=1 keeps BASE_DIR and its logs after a pass)
 #
 # Settings (environment):
 #   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
@@ -328,7 +329,9 @@ down) cmd_down ;;
 status) cmd_status ;;
 smoke)
 	trap 'cmd_down >/dev/null 2>&1' EXIT # never leave a half-tested cluster running
-	if cmd_smoke; then rm -rf "$BASE_DIR"; else
+	if cmd_smoke; then
+		[[ -n ${SMOKE_KEEP:-} ]] && echo "logs kept under $BASE_DIR" || rm -rf "$BASE_DIR"
+	else
 		echo "smoke: FAILED (logs kept under $BASE_DIR)" >&2
 		cmd_down >/dev/null
 		exit 1
