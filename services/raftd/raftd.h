@@ -62,8 +62,9 @@ struct raftd_peer {
 	void *dealer;                             /* NULL until zmq_connect succeeded */
 	uint64_t next_connect_ms;
 	uint64_t sent;
-	uint64_t dropped;      /* EAGAIN at the high-water mark, or not connected */
-	uint64_t last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
+	uint64_t dropped; /* EAGAIN at the high-water mark, or not connected */
+	uint64_t
+	    last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
 };
 
 /* A message that may leave only after this iteration's wal_sync. */
