@@ -141,6 +141,9 @@ struct raftd {
 
 	/* gateway */
 	struct raftd_reads *reads;
+	uint64_t gateway_heard_ms;  /* last request from the local gatewayd (0: none yet) */
+	uint64_t leader_since_ms;   /* when this node last became leader */
+	uint64_t handoff_tried_ms;  /* last handoff because a neighbour went silent */
 
 	/* shared scratch */
 	uint64_t next_req_id;
@@ -161,6 +164,8 @@ int raftd_loop_once(struct raftd *d);
 
 /* raftd_handoff.c: on SIGTERM, a leader hands over to a caught-up voter (bounded wait). */
 void raftd_handoff(struct raftd *d);
+/* A leader whose local gatewayd or storaged went silent hands over (rate-limited). */
+void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms);
 
 /* raftd_update.c: step the core with ev and execute the update (persist, send, apply, answer). */
 int raftd_update_step(struct raftd *d, const struct raft_event *ev);

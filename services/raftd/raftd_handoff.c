@@ -110,3 +110,38 @@ void raftd_handoff(struct raftd *d)
 		            "new_leader=%" PRIu64 " term=%" PRIu64 " took_ms=%" PRIu64, st.leader,
 		            st.term, kv_clock_mono_ms() - start_ms);
 }
+
+/*
+ * Followers forward writes to the leader's gatewayd and the leader's storaged
+ * produces every write's result, so a leader whose gatewayd or storaged is
+ * gone serves no write although its raftd is healthy and keeps leadership.
+ * Such a leader hands over to a live voter. The gateway polls STATUS every
+ * ~100 ms, and raftd says hello to an idle storaged every second, so silence
+ * for an election timeout means the neighbour is gone (or hung). A fresh
+ * leader gets two election timeouts of grace for its neighbours to appear,
+ * and attempts are spaced by two election timeouts so that a cluster whose
+ * gateways are all down does not churn leaders faster than that.
+ */
+void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms)
+{
+	struct raft_status st;
+	uint64_t silent_ms = d->opts.election_timeout_ms;
+	raft_get_status(d->raft, &st);
+	if (st.role != RAFT_LEADER || now_ms - d->leader_since_ms < 2 * silent_ms ||
+	    now_ms - d->handoff_tried_ms < 2 * silent_ms)
+		return;
+	uint64_t gw_heard =
+	    d->gateway_heard_ms > d->leader_since_ms ? d->gateway_heard_ms : d->leader_since_ms;
+	int gateway_gone = now_ms - gw_heard > silent_ms;
+	int storaged_gone =
+	    d->storaged_wait_since_ms != 0 && now_ms - d->storaged_wait_since_ms > silent_ms;
+	if (!gateway_gone && !storaged_gone)
+		return;
+	uint64_t tried[RAFT_NODES_MAX];
+	uint32_t n_tried = 0;
+	d->handoff_tried_ms = now_ms;
+	int rc = handoff_try(d, tried, &n_tried);
+	KV_LOG_WARN(RAFTD_SVC, "local neighbour silent: handing leadership over",
+	            "gatewayd_silent_ms=%" PRIu64 " storaged_silent=%d result=\"%s\"",
+	            now_ms - gw_heard, storaged_gone, rc == 0 ? "transfer started" : kv_strerror(rc));
+}

@@ -7,6 +7,8 @@
  */
 #include "raftd.h"
 
+#include "kv_clock.h"
+
 #include "kv_err.h"
 #include "kv_log.h"
 
@@ -151,6 +153,7 @@ static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payloa
 		            kv_strerror(rc));
 		return;
 	}
+	d->gateway_heard_ms = kv_clock_mono_ms();
 	switch (m.type) {
 	case PROTO_PROPOSE:
 		local_propose(d, id, &m);

@@ -40,6 +40,7 @@ static void loop_iteration(struct raftd *d)
 	raftd_apply_pump(d, now_ms);
 	raftd_snapshot_maybe_request(d, now_ms);
 	raftd_peers_connect_due(d, now_ms);
+	raftd_handoff_if_neighbours_gone(d, now_ms);
 }
 
 int raftd_loop_once(struct raftd *d)
