@@ -743,6 +743,30 @@ static void test_append_contradicting_commit_dropped(void **state)
 	raft_destroy(&r);
 }
 
+/* A transfer to a node that cannot catch up is abandoned after an election timeout. */
+static void test_transfer_abandoned(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+
+	(void)state;
+	rh_elect(h, 1);
+	rh_isolate(h, 3, 1);
+	assert_int_equal(rh_propose(h, 1, "a"), 0);
+	rh_deliver_all(h, 1000);
+	assert_int_equal(rh_transfer(h, 1, 3), 0);
+	assert_int_equal(rh_transfer(h, 1, 2), KV_EBUSY);
+	assert_int_equal(rh_propose(h, 1, "b"), KV_EBUSY);
+	assert_int_equal(rh_count(h, RAFT_MSG_TIMEOUT_NOW, 1, 3), 0);
+	rh_run(h, 150);
+	assert_int_equal(st(h, 1).role, RAFT_LEADER);
+	assert_int_equal(rh_propose(h, 1, "c"), 0);
+	assert_int_equal(rh_transfer(h, 1, 9), KV_EINVAL);
+	assert_int_equal(rh_transfer(h, 2, 1), KV_ENOTLEADER);
+	printf("transfer to cut-off node 3: proposals and a second transfer refused (EBUSY), no "
+	       "TIMEOUT_NOW; after 150 ms node 1 still leads and takes proposals again\n");
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +787,7 @@ int main(void)
 	    cmocka_unit_test(test_forwarded_read_expires),
 	    cmocka_unit_test(test_busy_window_until_snapshot),
 	    cmocka_unit_test(test_append_contradicting_commit_dropped),
+	    cmocka_unit_test(test_transfer_abandoned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
