@@ -34,6 +34,17 @@ static int raft_alloc(struct raft *r)
 	return 0;
 }
 
+/* Frees what raft_alloc() and raft_log_init() took (free(NULL) is fine). */
+static void raft_free_parts(struct raft *r)
+{
+	raft_log_free(&r->log);
+	free(r->reads);
+	free(r->msgs_now);
+	free(r->msgs_after);
+	free(r->pool);
+	free(r->reads_out);
+}
+
 /*
  * A crash between syncing the log (or snapshot) and the hard state can leave
  * entries of a newer term than the saved one. We saw that term, so take it
@@ -84,12 +95,7 @@ int raft_new(const struct raft_options *options, const struct raft_boot *boot, s
 	return 0;
 
 out_free_all:
-	raft_log_free(&r->log);
-	free(r->reads);
-	free(r->msgs_now);
-	free(r->msgs_after);
-	free(r->pool);
-	free(r->reads_out);
+	raft_free_parts(r);
 out_free_raft:
 	free(r);
 	return rc;
@@ -102,12 +108,7 @@ void raft_destroy(struct raft **rp)
 	if (rp == NULL || *rp == NULL)
 		return;
 	r = *rp;
-	raft_log_free(&r->log);
-	free(r->reads);
-	free(r->msgs_now);
-	free(r->msgs_after);
-	free(r->pool);
-	free(r->reads_out);
+	raft_free_parts(r);
 	free(r);
 	*rp = NULL;
 }

@@ -6,7 +6,8 @@
  * once a quorum has answered a heartbeat round started after the read came
  * in; every read waiting at that moment shares the round. Followers forward
  * reads to the leader (READ_INDEX) and hand out its answer. At most
- * RAFT_READS_MAX wait; losing leadership fails them. No clock is involved.
+ * RAFT_READS_MAX wait; losing leadership fails them. No safety decision reads
+ * the clock: time only frees a follower's forwarded reads that got no answer.
  * Runs on the thread that owns the struct raft.
  */
 #include "raft_internal.h"
