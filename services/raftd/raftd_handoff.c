@@ -20,7 +20,8 @@
 
 #include <inttypes.h>
 
-#define RAFTD_HANDOFF_MS 3000u /* bound on the handoff; Kubernetes' grace period is longer */
+#define RAFTD_HANDOFF_MS       3000u /* bound on the handoff; Kubernetes' grace period is longer */
+#define RAFTD_HANDOFF_APPLY_MS 1000u /* bound on applying this leader's last entries after it */
 
 /*
  * Done once another node leads: stepping down alone is not enough, the
@@ -79,6 +80,24 @@ static int handoff_try(struct raftd *d, uint64_t *tried, uint32_t *n_tried)
 	return rc;
 }
 
+/*
+ * The local gatewayd waits for the results of the writes this node proposed
+ * as leader; they commit under the new leader. Keep feeding storaged (which
+ * lingers after SIGTERM too) until it has applied them, within a bound.
+ */
+static void handoff_apply_own(struct raftd *d, uint64_t last_index)
+{
+	uint64_t start_ms = kv_clock_mono_ms();
+	while (d->applied_index < last_index &&
+	       kv_clock_mono_ms() - start_ms < RAFTD_HANDOFF_APPLY_MS) {
+		if (raftd_loop_once(d) != 0)
+			break;
+	}
+	KV_LOG_INFO(RAFTD_SVC, "stopping: own entries applied",
+	            "applied=%" PRIu64 " wanted=%" PRIu64 " took_ms=%" PRIu64, d->applied_index,
+	            last_index, kv_clock_mono_ms() - start_ms);
+}
+
 void raftd_handoff(struct raftd *d)
 {
 	uint64_t tried[RAFT_NODES_MAX];
@@ -100,6 +119,8 @@ void raftd_handoff(struct raftd *d)
 			rc = handoff_try(d, tried, &n_tried); /* KV_EBUSY while one runs */
 	}
 	raft_get_status(d->raft, &st);
+	if (handoff_done(d))
+		handoff_apply_own(d, st.last_index);
 	if (!handoff_done(d))
 		KV_LOG_WARN(RAFTD_SVC, "leadership handoff did not finish",
 		            "role=%u leader=%" PRIu64 " last_err=\"%s\" waited_ms=%" PRIu64,
@@ -143,5 +164,6 @@ void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms)
 	int rc = handoff_try(d, tried, &n_tried);
 	KV_LOG_WARN(RAFTD_SVC, "local neighbour silent: handing leadership over",
 	            "gatewayd_silent_ms=%" PRIu64 " storaged_silent=%d result=\"%s\"",
-	            now_ms - gw_heard, storaged_gone, rc == 0 ? "transfer started" : kv_strerror(rc));
+	            now_ms - gw_heard, storaged_gone,
+	            rc == 0 ? "transfer started" : kv_strerror(rc));
 }

@@ -14,19 +14,53 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+/*
+ * After SIGTERM storaged keeps applying for STORAGED_LINGER_MS: a leader's
+ * raftd that hands leadership over (raftd_handoff.c) still feeds it the
+ * entries committed under the new leader, and the local gatewayd waits on
+ * their results; in a Kubernetes pod all three get SIGTERM at once. SIGALRM
+ * or a second SIGTERM ends the linger.
+ */
+#define STORAGED_LINGER_MS 1000
+
 static volatile int storaged_stop;
+static volatile int storaged_linger_over;
 
 static void storaged_on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGALRM || storaged_stop)
+		storaged_linger_over = 1;
 	storaged_stop = 1;
+}
+
+/* Only the loop thread may take SIGALRM: the snapshot thread, started while
+ * it is blocked, inherits it blocked. */
+static void storaged_alarm_mask(int how)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(how, &set, NULL);
+}
+
+static int storaged_linger(struct storaged *sd)
+{
+	struct itimerval it = {.it_value = {.tv_sec = STORAGED_LINGER_MS / 1000,
+	                                    .tv_usec = (STORAGED_LINGER_MS % 1000) * 1000}};
+	if (storaged_linger_over || setitimer(ITIMER_REAL, &it, NULL) != 0)
+		return 0;
+	KV_LOG_INFO("storaged", "stopping: applying a moment longer", "linger_ms=%d",
+	            STORAGED_LINGER_MS);
+	return storaged_loop_run(sd, &storaged_linger_over);
 }
 
 static int storaged_signals(void)
@@ -35,7 +69,8 @@ static int storaged_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = storaged_on_signal; /* no SA_RESTART: zmq_poll returns EINTR */
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGALRM, &sa, NULL) != 0)
 		return KV_EIO;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -144,8 +179,10 @@ int main(int argc, char **argv)
 		err = storaged_init(&sd);
 	if (err == 0)
 		err = storaged_sock_open(&sd);
+	storaged_alarm_mask(SIG_BLOCK);
 	if (err == 0)
 		err = storaged_snapper_start(&sd);
+	storaged_alarm_mask(SIG_UNBLOCK);
 	if (err == 0) {
 		KV_LOG_INFO("storaged", "started",
 		            "node_id=%" PRIu64 " data_dir=%s sock_dir=%s "
@@ -153,6 +190,8 @@ int main(int argc, char **argv)
 		            sd.cfg.node_id, sd.cfg.data_dir, sd.cfg.sock_dir, sd.sm->applied_index,
 		            sd.cfg.map_bytes);
 		err = storaged_loop_run(&sd, &storaged_stop);
+		if (err == 0)
+			err = storaged_linger(&sd);
 	}
 	if (sd.sm != NULL)
 		KV_LOG_INFO("storaged", "stopping",

@@ -32,6 +32,15 @@ func docker(args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// dockerCombined is docker with stdout and stderr together (docker logs
+// writes the container's stderr to its own).
+func dockerCombined(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dockerCallTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	return string(out), err
+}
+
 func mustDocker(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := docker(args...)

@@ -136,16 +136,20 @@ func (h *podHarness) startPod(p *podRun) {
 	p.url = "http://127.0.0.1:" + strings.Fields(hostPort)[0]
 }
 
-// stopPod stops the pod's containers the way the kubelet does (SIGTERM,
-// then the grace period) and removes them; the claim's volume stays.
-func (h *podHarness) stopPod(p *podRun) {
+// stopPod stops the pod's containers the way the kubelet does (SIGTERM to
+// all at once, then the grace period) and removes them; the claim's volume
+// stays. Returns raftd's log.
+func (h *podHarness) stopPod(p *podRun) string {
 	spec := &h.c.set.Spec.Template.Spec
-	grace := fmt.Sprint(*spec.TerminationGracePeriodSeconds)
+	args := []string{"stop", "-t", fmt.Sprint(*spec.TerminationGracePeriodSeconds)}
+	var names []string
 	for i := len(spec.Containers) - 1; i >= 0; i-- {
-		name := h.prefix + "-" + p.name + "-" + spec.Containers[i].Name
-		mustDocker(h.t, "stop", "-t", grace, name)
-		mustDocker(h.t, "rm", name)
+		names = append(names, h.prefix+"-"+p.name+"-"+spec.Containers[i].Name)
 	}
+	mustDocker(h.t, append(args, names...)...) // the CLI stops them in parallel
+	logs, _ := dockerCombined("logs", h.prefix+"-"+p.name+"-raftd")
+	mustDocker(h.t, append([]string{"rm"}, names...)...)
+	return logs
 }
 
 func (h *podHarness) ip(container string) string {
@@ -158,7 +162,7 @@ func (h *podHarness) cleanup() {
 		for _, p := range h.pods {
 			for _, ct := range h.c.set.Spec.Template.Spec.Containers {
 				name := h.prefix + "-" + p.name + "-" + ct.Name
-				out, _ := docker("logs", "--tail", "15", name)
+				out, _ := dockerCombined("logs", "--tail", "15", name)
 				h.t.Logf("--- %s (last lines)\n%s", name, out)
 			}
 		}
@@ -227,6 +231,7 @@ func TestPodsInDocker(t *testing.T) {
 	h.checkIdentity()
 	h.checkWriteReadAll("k8s/first", "v1", h.pods[1])
 	h.checkPodBackWithNewIP(h.pods[2])
+	h.checkRollingRestart()
 }
 
 // checkIdentity: each pod's node id is its ordinal + 1 (from the host name)
