@@ -391,7 +391,7 @@ static void exec_update(struct sim_world *w, uint32_t slot, const struct raft_up
 static void snapshot_take(struct sim_world *w, uint32_t slot)
 {
 	struct sim_node *nd = &w->nodes[slot];
-	struct sim_snap snap;
+	struct sim_snap snap = {0};
 	struct raft_event ev = {.type = RAFT_EVENT_SNAPSHOT_TAKEN};
 
 	if (!nd->snapshot_due || nd->disk.ops_written != nd->disk.ops_durable ||
