@@ -28,6 +28,13 @@
 #define GW_ACCEPT_BATCH   64
 #define GW_LISTEN_BACKLOG 1024
 #define GW_STOP_GRACE_MS  2000u
+/*
+ * After SIGTERM, open connections stay open this long before h2o closes the
+ * idle ones, answering 503 (shutting down) to what arrives on them: another
+ * gateway may have just sent a forwarded write on a pooled connection, and a
+ * close with that request unread would leave its outcome unknown (504).
+ */
+#define GW_STOP_QUIET_MS 300u
 
 static volatile sig_atomic_t gw_signalled;
 
@@ -190,6 +197,9 @@ static void gw_stop(struct gw *gw)
 	h2o_socket_read_stop(gw->listener);
 	h2o_socket_close(gw->listener);
 	gw->listener = NULL;
+	uint64_t quiet_until = kv_clock_mono_ms() + GW_STOP_QUIET_MS;
+	while (kv_clock_mono_ms() < quiet_until)
+		h2o_evloop_run(gw->ctx.loop, (int32_t)GW_TICK_MS);
 	h2o_context_request_shutdown(&gw->ctx);
 	uint64_t until = kv_clock_mono_ms() + GW_STOP_GRACE_MS;
 	while (gw->pending.used > 0 && kv_clock_mono_ms() < until)

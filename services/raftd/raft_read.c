@@ -93,8 +93,11 @@ void raft_read_release(struct raft *r)
 	if (raft_read_assign(r) && raft_read_quorum_seq(r) >= r->read_seq)
 		raft_read_start_round(r);
 	acked = raft_read_quorum_seq(r);
-	while (k < r->n_reads && r->reads[k].round != 0 && r->reads[k].round <= acked)
+	while (k < r->n_reads && r->reads[k].round != 0 && r->reads[k].round <= acked) {
+		if (r->reads[k].from != 0 && r->u->n_msgs_now >= RAFT_UPDATE_MSGS_MAX)
+			break; /* no room for the answer: it stays confirmed for the next step */
 		raft_read_answer(r, &r->reads[k++], 0);
+	}
 	memmove(r->reads, r->reads + k, (r->n_reads - k) * sizeof(r->reads[0]));
 	r->n_reads -= k;
 }

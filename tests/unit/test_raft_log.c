@@ -767,6 +767,63 @@ static void test_transfer_abandoned(void **state)
 	rh_destroy(&h);
 }
 
+static uint32_t count_msgs(const struct raft_update *u, uint8_t type)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < u->n_msgs_now; i++)
+		n += u->msgs_now[i].type == type;
+	for (uint32_t i = 0; i < u->n_msgs_after_persist; i++)
+		n += u->msgs_after_persist[i].type == type;
+	return n;
+}
+
+/* Node 2 acknowledges everything up to match, answering heartbeat round seq. */
+static void core_ack(struct raft *r, uint64_t match, uint64_t seq, struct raft_update *u)
+{
+	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 1};
+
+	m.match_index = match;
+	m.seq = seq;
+	core_recv(r, &m, 1000, u);
+}
+
+/* More confirmed remote reads than an update holds messages: the rest wait, none is lost. */
+static void test_many_remote_reads_not_lost(void **state)
+{
+	struct raft_boot b = boot3(0);
+	struct raft_event ev = {
+	    .type = RAFT_EVENT_PERSISTED, .now_ms = 1000, .index = 1, .term = 1};
+	struct raft_msg rd = {.type = RAFT_MSG_READ_INDEX, .from = 2, .to = 1, .term = 1};
+	const uint32_t n_reads = 300;
+	uint32_t answered, first;
+	struct raft_update u;
+	struct raft *r = core_new(1, &b);
+
+	(void)state;
+	core_elect(r, 0, &u);
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	core_ack(r, 1, 0, &u); /* the no-op commits: reads may be served */
+	for (uint32_t i = 0; i < n_reads; i++) {
+		rd.read_id = 1000 + i;
+		core_recv(r, &rd, 1000, &u);
+		assert_int_equal(count_msgs(&u, RAFT_MSG_READ_INDEX_RESP), 0);
+	}
+	core_ack(r, 1, 1, &u); /* answers round 1: read 1000, and round 2 starts */
+	assert_int_equal(count_msgs(&u, RAFT_MSG_READ_INDEX_RESP), 1);
+	core_ack(r, 1, 2, &u);
+	first = count_msgs(&u, RAFT_MSG_READ_INDEX_RESP);
+	assert_true(first < n_reads - 1);
+	ev.type = RAFT_EVENT_TICK;
+	assert_int_equal(raft_step(r, &ev, &u), 0);
+	answered = 1 + first + count_msgs(&u, RAFT_MSG_READ_INDEX_RESP);
+	assert_int_equal(answered, n_reads);
+	printf("%u remote reads confirmed by round 2: %u answered in that update (it holds %u "
+	       "messages), the other %u at the next step; all %u answered\n",
+	       n_reads - 1, first, RAFT_UPDATE_MSGS_MAX, n_reads - 1 - first, answered);
+	raft_destroy(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +845,7 @@ int main(void)
 	    cmocka_unit_test(test_busy_window_until_snapshot),
 	    cmocka_unit_test(test_append_contradicting_commit_dropped),
 	    cmocka_unit_test(test_transfer_abandoned),
+	    cmocka_unit_test(test_many_remote_reads_not_lost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
