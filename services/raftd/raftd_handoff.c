@@ -100,7 +100,7 @@ static void handoff_apply_own(struct raftd *d, uint64_t last_index)
 
 void raftd_handoff(struct raftd *d)
 {
-	uint64_t tried[RAFT_NODES_MAX];
+	uint64_t tried[RAFT_NODES_MAX] = {0};
 	uint32_t n_tried = 0;
 	struct raft_status st;
 	if (d->raft == NULL)
@@ -158,7 +158,7 @@ void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms)
 	    d->storaged_wait_since_ms != 0 && now_ms - d->storaged_wait_since_ms > silent_ms;
 	if (!gateway_gone && !storaged_gone)
 		return;
-	uint64_t tried[RAFT_NODES_MAX];
+	uint64_t tried[RAFT_NODES_MAX] = {0};
 	uint32_t n_tried = 0;
 	d->handoff_tried_ms = now_ms;
 	int rc = handoff_try(d, tried, &n_tried);

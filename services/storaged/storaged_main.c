@@ -55,7 +55,7 @@ static void storaged_alarm_mask(int how)
 static int storaged_linger(struct storaged *sd)
 {
 	struct itimerval it = {.it_value = {.tv_sec = STORAGED_LINGER_MS / 1000,
-	                                    .tv_usec = (STORAGED_LINGER_MS % 1000) * 1000}};
+	                                    .tv_usec = (STORAGED_LINGER_MS % 1000) * 1000L}};
 	if (storaged_linger_over || setitimer(ITIMER_REAL, &it, NULL) != 0)
 		return 0;
 	KV_LOG_INFO("storaged", "stopping: applying a moment longer", "linger_ms=%d",
