@@ -5,10 +5,12 @@
 #   2. a write through a follower is read back (linearizable) from every node
 #   3. the leader node's containers are stopped; writes through the other two
 #      go on (counting what a client had to retry); started again, it catches up
-#   4. a node (the current leader) is cut off with docker network disconnect:
+#   4. a follower's raftd is killed from outside (a crash, not `docker kill`,
+#      which Docker counts as a manual stop): the restart policy brings it back
+#   5. a node (the current leader) is cut off with docker network disconnect:
 #      it acknowledges no write and serves no linearizable read, the others go
 #      on; reconnected, it catches up and its unacknowledged write is nowhere
-#   5. down -v, also on failure (trap), and no volume of the project is left
+#   6. down -v, also on failure (trap), and no volume of the project is left
 # Bounded: every wait has a limit; the whole run takes about two minutes.
 # Settings: COMPOSE (command; default `docker compose` if the plugin works,
 # else docker-compose), RAFTKV_IMAGE (default raftkv:latest).
@@ -177,6 +179,29 @@ step_stop_leader() {
 		"it was down)"
 }
 
+step_crash() {
+	local l f c pid before after t0
+	l=$(wait_leader 1 2 3)
+	f=$((l % N + 1))
+	c=$(svc_id raftd "$f")
+	before=$(docker inspect -f '{{.RestartCount}}' "$c")
+	pid=$(docker inspect -f '{{.State.Pid}}' "$c")
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || fail "no pid for raftd-$f"
+	kill -KILL "$pid"
+	t0=$SECONDS
+	while :; do
+		after=$(docker inspect -f '{{.RestartCount}} {{.State.Running}}' "$c")
+		[[ $after == "$((before + 1)) true" ]] && break
+		((SECONDS - t0 < 30)) || fail "raftd-$f not restarted after a crash: $after"
+		sleep 0.5
+	done
+	put_retrying "$l" compose/after-crash yes
+	wait_ready "$f"
+	expect_value "$f" compose/after-crash yes
+	say "checked: raftd-$f (pid $pid) killed -9 from outside: restarted by the restart" \
+		"policy (restart count $before -> ${after% *}), node $f ready and caught up"
+}
+
 disconnect_node() {
 	local n=$1 r
 	for r in raftd storaged gatewayd; do docker network disconnect "$NET" "$(svc_id "$r" "$n")"; done
@@ -229,5 +254,6 @@ step_cut_off() {
 step_up
 step_follower_write
 step_stop_leader
+step_crash
 step_cut_off
 say "all checks passed"
