@@ -230,6 +230,7 @@ func TestPodsInDocker(t *testing.T) {
 	}
 	h.checkIdentity()
 	h.checkWriteReadAll("k8s/first", "v1", h.pods[1])
+	h.checkCtlInPod(h.pods[0], "k8s/first", "v1")
 	h.checkPodBackWithNewIP(h.pods[2])
 	h.checkRollingRestart()
 }
@@ -313,4 +314,17 @@ func (h *podHarness) checkPodBackWithNewIP(p *podRun) {
 	}
 	h.t.Logf("checked: %s is back under a new IP, found by name, caught up (reads v2)", p.name)
 	h.checkWriteReadAll("k8s/after", "v3", p)
+}
+
+// checkCtlInPod runs raftkvctl in a pod's gatewayd container, as the README's
+// `kubectl exec ... -c gatewayd -- /usr/bin/raftkvctl` does (no shell in the
+// image; raftkvctl's default URL is the pod's own gateway).
+func (h *podHarness) checkCtlInPod(p *podRun, key, want string) {
+	name := h.prefix + "-" + p.name + "-gatewayd"
+	got, err := docker("exec", name, "/usr/bin/raftkvctl", "get", key)
+	if err != nil || got != want {
+		h.t.Fatalf("raftkvctl get %s in %s: %q %v, want %q", key, name, got, err, want)
+	}
+	h.t.Logf("checked: raftkvctl get %s inside %s's gatewayd container returns %q", key,
+		p.name, got)
 }
