@@ -133,8 +133,8 @@ struct raft_msg {
 	struct raft_entry *entries;
 
 	/* APPEND_RESP, *VOTE_RESP, SNAPSHOT_RESP, READ_INDEX_RESP */
-	uint8_t reject;
-	uint64_t match_index;  /* APPEND_RESP accepted: the last index now matching the leader */
+	uint8_t reject;        /* 0: accepted; else a reason (READ_INDEX_RESP: 1 not leader, 2 busy) */
+	uint64_t match_index;  /* APPEND_RESP accepted, SNAPSHOT_RESP: the last index now matching */
 	uint64_t hint_index;   /* APPEND_RESP rejected: the follower's conflict index */
 	uint64_t hint_term;    /* APPEND_RESP rejected: the term at hint_index (0: log too short) */
 
@@ -143,7 +143,7 @@ struct raft_msg {
 	uint64_t last_term;
 	uint8_t transfer;      /* VOTE after TIMEOUT_NOW: bypasses the leader lease */
 
-	/* SNAPSHOT, SNAPSHOT_RESP */
+	/* SNAPSHOT (also carries commit), SNAPSHOT_RESP */
 	uint64_t snap_index;
 	uint64_t snap_term;
 	struct raft_config snap_config;
@@ -284,8 +284,14 @@ void raft_destroy(struct raft **r);
  * Feeds one event and fills update (overwritten; see struct raft_update).
  * Returns 0, or for PROPOSE / READ / TRANSFER a negative KV_E* code when the
  * request cannot be taken (KV_ENOTLEADER, KV_EBUSY, KV_ECONFIG, KV_EINVAL),
- * in which case the update is still valid and must be executed. Malformed or
- * stale messages are ignored (counted), never fatal.
+ * in which case the update is still valid and must be executed (a refused
+ * READ adds nothing to update.reads). Malformed or stale messages are ignored
+ * (counted in dropped_msgs), never fatal. PREVOTE, VOTE, APPEND, SNAPSHOT and
+ * READ_INDEX_RESP are accepted from nodes outside the current configuration
+ * (Raft thesis 4.1: a lagging node must still be able to vote and follow);
+ * other responses and READ_INDEX from strangers are dropped. A follower's
+ * read that the leader never answers fails with KV_ENOLEADER after two
+ * election timeouts (a bound on waiting, not a safety decision).
  */
 int raft_step(struct raft *r, const struct raft_event *event, struct raft_update *update);
 
