@@ -8,8 +8,8 @@
 
 void kv_assert_fail(const char *expr, const char *file, int line, const char *func)
 {
-	fprintf(stderr, "level=fatal msg=\"assertion failed\" expr=\"%s\" at=%s:%d func=%s\n",
-		expr, file, line, func);
+	fprintf(stderr, "level=fatal msg=\"assertion failed\" expr=\"%s\" at=%s:%d func=%s\n", expr,
+	        file, line, func);
 	fflush(stderr);
 	abort();
 }

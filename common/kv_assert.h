@@ -10,9 +10,8 @@
 
 /* Prints the failed expression with its place to stderr and aborts. */
 void kv_assert_fail(const char *expr, const char *file, int line, const char *func)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 
-#define KV_ASSERT(expr) \
-	((expr) ? (void)0 : kv_assert_fail(#expr, __FILE__, __LINE__, __func__))
+#define KV_ASSERT(expr) ((expr) ? (void)0 : kv_assert_fail(#expr, __FILE__, __LINE__, __func__))
 
 #endif

@@ -11,8 +11,8 @@ const char *kv_strerror(int err)
 	switch (err) {
 	case 0:
 		return "success";
-#define KV_ERR_MSG(name, value, http, code, msg) \
-	case name:                               \
+#define KV_ERR_MSG(name, value, http, code, msg)                                                   \
+	case name:                                                                                 \
 		return msg;
 		KV_ERR_TABLE(KV_ERR_MSG)
 #undef KV_ERR_MSG
@@ -24,8 +24,8 @@ const char *kv_strerror(int err)
 const char *kv_err_code(int err)
 {
 	switch (err) {
-#define KV_ERR_CODE(name, value, http, code, msg) \
-	case name:                                \
+#define KV_ERR_CODE(name, value, http, code, msg)                                                  \
+	case name:                                                                                 \
 		return code;
 		KV_ERR_TABLE(KV_ERR_CODE)
 #undef KV_ERR_CODE
@@ -37,8 +37,8 @@ const char *kv_err_code(int err)
 int kv_err_http_status(int err)
 {
 	switch (err) {
-#define KV_ERR_HTTP(name, value, http, code, msg) \
-	case name:                                \
+#define KV_ERR_HTTP(name, value, http, code, msg)                                                  \
+	case name:                                                                                 \
 		return http;
 		KV_ERR_TABLE(KV_ERR_HTTP)
 #undef KV_ERR_HTTP

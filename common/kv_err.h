@@ -9,26 +9,26 @@
 #define RAFTKV_KV_ERR_H
 
 /* X(name, value, http status, snake_case code, message) */
-#define KV_ERR_TABLE(X)                                                              \
-	X(KV_EINVAL, -1, 400, "invalid_argument", "invalid argument")                \
-	X(KV_ENOMEM, -2, 503, "out_of_memory", "out of memory")                      \
-	X(KV_EIO, -3, 500, "io_error", "input/output error")                         \
-	X(KV_ENOSPC, -4, 507, "no_space", "no space left on device")                 \
-	X(KV_ECORRUPT, -5, 500, "corrupt", "data failed its checksum or framing")    \
-	X(KV_ENOTFOUND, -6, 404, "key_not_found", "key not found")                   \
-	X(KV_ECONDITION, -7, 412, "condition_failed", "condition failed")            \
-	X(KV_ETOOLARGE, -8, 413, "too_large", "over the size limit")                 \
-	X(KV_ENOTLEADER, -9, 503, "not_leader", "this node is not the leader")       \
-	X(KV_ENOLEADER, -10, 503, "no_leader", "no leader is known")                 \
-	X(KV_EBUSY, -11, 429, "busy", "too many requests in flight")                 \
-	X(KV_ETIMEDOUT, -12, 504, "timeout", "the deadline passed")                  \
-	X(KV_EFULL, -13, 507, "store_full", "the store is full; writes are refused") \
-	X(KV_EPROTO, -14, 400, "protocol_error", "malformed message")                \
-	X(KV_ESHUTDOWN, -15, 503, "shutting_down", "shutting down")                  \
-	X(KV_ECONFIG, -16, 409, "config_change_in_progress",                         \
-	  "a membership change is already in progress")                            \
-	X(KV_ESTALE, -17, 503, "stale", "the entry was replaced by a newer leader")  \
-	X(KV_EUNAVAIL, -18, 503, "unavailable", "the service cannot answer now")     \
+#define KV_ERR_TABLE(X)                                                                            \
+	X(KV_EINVAL, -1, 400, "invalid_argument", "invalid argument")                              \
+	X(KV_ENOMEM, -2, 503, "out_of_memory", "out of memory")                                    \
+	X(KV_EIO, -3, 500, "io_error", "input/output error")                                       \
+	X(KV_ENOSPC, -4, 507, "no_space", "no space left on device")                               \
+	X(KV_ECORRUPT, -5, 500, "corrupt", "data failed its checksum or framing")                  \
+	X(KV_ENOTFOUND, -6, 404, "key_not_found", "key not found")                                 \
+	X(KV_ECONDITION, -7, 412, "condition_failed", "condition failed")                          \
+	X(KV_ETOOLARGE, -8, 413, "too_large", "over the size limit")                               \
+	X(KV_ENOTLEADER, -9, 503, "not_leader", "this node is not the leader")                     \
+	X(KV_ENOLEADER, -10, 503, "no_leader", "no leader is known")                               \
+	X(KV_EBUSY, -11, 429, "busy", "too many requests in flight")                               \
+	X(KV_ETIMEDOUT, -12, 504, "timeout", "the deadline passed")                                \
+	X(KV_EFULL, -13, 507, "store_full", "the store is full; writes are refused")               \
+	X(KV_EPROTO, -14, 400, "protocol_error", "malformed message")                              \
+	X(KV_ESHUTDOWN, -15, 503, "shutting_down", "shutting down")                                \
+	X(KV_ECONFIG, -16, 409, "config_change_in_progress",                                       \
+	  "a membership change is already in progress")                                            \
+	X(KV_ESTALE, -17, 503, "stale", "the entry was replaced by a newer leader")                \
+	X(KV_EUNAVAIL, -18, 503, "unavailable", "the service cannot answer now")                   \
 	X(KV_ERANGE, -19, 400, "out_of_range", "value out of range")
 
 enum kv_err {

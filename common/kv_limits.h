@@ -9,35 +9,35 @@
 #define RAFTKV_KV_LIMITS_H
 
 /* Keys and values (API.md). LMDB's default maximum key size is 511 bytes. */
-#define KV_KEY_BYTES_MAX 511u
-#define KV_VALUE_BYTES_MAX_DEFAULT (1u << 20) /* default; --max-value-bytes */
-#define KV_VALUE_BYTES_MAX_LIMIT (16u << 20)  /* the highest --max-value-bytes accepted */
+#define KV_KEY_BYTES_MAX             511u
+#define KV_VALUE_BYTES_MAX_DEFAULT   (1u << 20)  /* default; --max-value-bytes */
+#define KV_VALUE_BYTES_MAX_LIMIT     (16u << 20) /* the highest --max-value-bytes accepted */
 #define KV_IDEMPOTENCY_KEY_BYTES_MAX 128u
 
 /* HTTP edge. */
-#define KV_HTTP_URL_BYTES_MAX 8192u
-#define KV_HTTP_HEADERS_MAX 100u
-#define KV_HTTP_HEADER_BYTES_MAX 16384u
+#define KV_HTTP_URL_BYTES_MAX        8192u
+#define KV_HTTP_HEADERS_MAX          100u
+#define KV_HTTP_HEADER_BYTES_MAX     16384u
 #define KV_HTTP_INFLIGHT_MAX_DEFAULT 1024u /* requests waiting on Raft per gateway; 429 past it */
-#define KV_HTTP_CONNECTIONS_MAX 4096u
-#define KV_HTTP_TIMEOUT_MS_DEFAULT 5000u /* request deadline; ?timeout= within the bounds below */
-#define KV_HTTP_TIMEOUT_MS_MIN 1u
-#define KV_HTTP_TIMEOUT_MS_MAX 60000u
-#define KV_LIST_LIMIT_DEFAULT 100u
-#define KV_LIST_LIMIT_MAX 1000u
-#define KV_LIST_BYTES_MAX (4u << 20) /* a page stops early past this many value bytes */
+#define KV_HTTP_CONNECTIONS_MAX      4096u
+#define KV_HTTP_TIMEOUT_MS_DEFAULT   5000u /* request deadline; ?timeout= within the bounds below */
+#define KV_HTTP_TIMEOUT_MS_MIN       1u
+#define KV_HTTP_TIMEOUT_MS_MAX       60000u
+#define KV_LIST_LIMIT_DEFAULT        100u
+#define KV_LIST_LIMIT_MAX            1000u
+#define KV_LIST_BYTES_MAX            (4u << 20) /* a page stops early past this many value bytes */
 
 /* Messages between processes and nodes. */
 #define KV_MSG_BYTES_MAX (32u << 20) /* ZMQ_MAXMSGSIZE on every socket */
 #define KV_MSG_DEPTH_MAX 8u          /* msgpack nesting accepted by decoders */
-#define KV_PEER_SNDHWM 1000u         /* messages queued per peer before drops */
+#define KV_PEER_SNDHWM   1000u       /* messages queued per peer before drops */
 
 /* Raft. */
-#define KV_RAFT_NODES_MAX 9u
+#define KV_RAFT_NODES_MAX       9u
 #define KV_SNAPSHOT_CHUNK_BYTES (256u << 10)
 
 /* Idempotency: remembered keys, and how many Raft indexes a key is kept for. */
-#define KV_SESSIONS_MAX 100000u
+#define KV_SESSIONS_MAX           100000u
 #define KV_SESSION_WINDOW_ENTRIES 1000000u
 
 #endif

@@ -13,7 +13,7 @@
 
 static enum kv_log_level log_threshold = KV_LOG_INFO;
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void kv_log_set_level(enum kv_log_level level)
 {
@@ -41,9 +41,9 @@ void kv_log(enum kv_log_level level, const char *svc, const char *msg, const cha
 	gmtime_r(&tv.tv_sec, &tm);
 	char line[2048];
 	int n = snprintf(line, sizeof(line),
-			 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s svc=%s msg=\"%s\"",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (long)(tv.tv_usec / 1000), level_names[level], svc, msg);
+	                 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s svc=%s msg=\"%s\"",
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, (long)(tv.tv_usec / 1000), level_names[level], svc, msg);
 	if (n < 0 || (size_t)n >= sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
 	if (fields_fmt != NULL && fields_fmt[0] != '\0') {
@@ -53,7 +53,9 @@ void kv_log(enum kv_log_level level, const char *svc, const char *msg, const cha
 		int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fields_fmt, ap);
 		va_end(ap);
 		if (m > 0)
-			n += m < (int)(sizeof(line) - (size_t)n - 1) ? m : (int)(sizeof(line) - (size_t)n - 2);
+			n += m < (int)(sizeof(line) - (size_t)n - 1)
+			         ? m
+			         : (int)(sizeof(line) - (size_t)n - 2);
 	}
 	line[n++] = '\n';
 	fwrite(line, 1, (size_t)n, stderr);

@@ -21,11 +21,11 @@ int kv_log_parse_level(const char *text, enum kv_log_level *level);
 
 /* Prints one line: svc and msg as given, then fields_fmt (printf-style key=value pairs). */
 void kv_log(enum kv_log_level level, const char *svc, const char *msg, const char *fields_fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #define KV_LOG_DEBUG(svc, msg, ...) kv_log(KV_LOG_DEBUG, svc, msg, __VA_ARGS__)
-#define KV_LOG_INFO(svc, msg, ...) kv_log(KV_LOG_INFO, svc, msg, __VA_ARGS__)
-#define KV_LOG_WARN(svc, msg, ...) kv_log(KV_LOG_WARN, svc, msg, __VA_ARGS__)
+#define KV_LOG_INFO(svc, msg, ...)  kv_log(KV_LOG_INFO, svc, msg, __VA_ARGS__)
+#define KV_LOG_WARN(svc, msg, ...)  kv_log(KV_LOG_WARN, svc, msg, __VA_ARGS__)
 #define KV_LOG_ERROR(svc, msg, ...) kv_log(KV_LOG_ERROR, svc, msg, __VA_ARGS__)
 
 #endif

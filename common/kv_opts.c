@@ -57,20 +57,20 @@ static int opts_set(const struct kv_opt *o, const char *text, const char *source
 	case KV_OPT_BOOL:
 		if (opts_parse_bool(text, (int *)o->target) == 0)
 			return 0;
-		fprintf(stderr, "error: %s --%s: \"%s\" is not a boolean (true or false)\n",
-			source, o->name, text);
+		fprintf(stderr, "error: %s --%s: \"%s\" is not a boolean (true or false)\n", source,
+		        o->name, text);
 		return -1;
 	case KV_OPT_U64:
 		if (opts_parse_u64(text, &v) != 0) {
 			fprintf(stderr, "error: %s --%s: \"%s\" is not a whole number\n", source,
-				o->name, text);
+			        o->name, text);
 			return -1;
 		}
 		if (v < o->min || v > o->max) {
 			fprintf(stderr,
-				"error: %s --%s: %" PRIu64 " is out of range [%" PRIu64
-				", %" PRIu64 "]\n",
-				source, o->name, v, o->min, o->max);
+			        "error: %s --%s: %" PRIu64 " is out of range [%" PRIu64 ", %" PRIu64
+			        "]\n",
+			        source, o->name, v, o->min, o->max);
 			return -1;
 		}
 		*(uint64_t *)o->target = v;
@@ -79,8 +79,7 @@ static int opts_set(const struct kv_opt *o, const char *text, const char *source
 	return -1;
 }
 
-static void opts_print_help(const struct kv_opt *opts, int n, const char *prog,
-			    const char *summary)
+static void opts_print_help(const struct kv_opt *opts, int n, const char *prog, const char *summary)
 {
 	printf("usage: %s [flags]\n%s\n\nflags (each also read from its environment variable):\n",
 	       prog, summary);
@@ -89,7 +88,8 @@ static void opts_print_help(const struct kv_opt *opts, int n, const char *prog,
 		kv_opts_env_name(opts[i].name, env, (int)sizeof(env));
 		printf("  --%-22s %s\n  %-24s env %s", opts[i].name, opts[i].help, "", env);
 		if (opts[i].default_value != NULL)
-			printf(", default %s", opts[i].default_value[0] ? opts[i].default_value : "\"\"");
+			printf(", default %s",
+			       opts[i].default_value[0] ? opts[i].default_value : "\"\"");
 		if (opts[i].required)
 			printf(", required");
 		printf("\n");
@@ -127,7 +127,8 @@ static int opts_apply_argv(const struct kv_opt *opts, int n, int argc, char **ar
 	for (int a = 1; a < argc; a++) {
 		const char *arg = argv[a];
 		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr, "error: unexpected argument \"%s\" (flags start with --)\n", arg);
+			fprintf(stderr, "error: unexpected argument \"%s\" (flags start with --)\n",
+			        arg);
 			return -1;
 		}
 		const char *name = arg + 2;
@@ -156,9 +157,9 @@ static int opts_apply_argv(const struct kv_opt *opts, int n, int argc, char **ar
 }
 
 enum kv_opts_result kv_opts_parse(const struct kv_opt *opts, int n, int argc, char **argv,
-				  const char *prog, const char *summary)
+                                  const char *prog, const char *summary)
 {
-	int set[OPTS_SET_MAX] = { 0 };
+	int set[OPTS_SET_MAX] = {0};
 	if (n > OPTS_SET_MAX)
 		return KV_OPTS_BAD;
 	for (int a = 1; a < argc; a++) {
@@ -180,7 +181,7 @@ enum kv_opts_result kv_opts_parse(const struct kv_opt *opts, int n, int argc, ch
 			char env[96];
 			kv_opts_env_name(opts[i].name, env, (int)sizeof(env));
 			fprintf(stderr, "error: --%s (or %s) is required: %s\n", opts[i].name, env,
-				opts[i].help);
+			        opts[i].help);
 			return KV_OPTS_BAD;
 		}
 	}

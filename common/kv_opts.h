@@ -15,13 +15,13 @@
 enum kv_opt_type { KV_OPT_STR = 1, KV_OPT_U64 = 2, KV_OPT_BOOL = 3 };
 
 struct kv_opt {
-	const char *name;       /* flag without "--": "node-id" */
+	const char *name; /* flag without "--": "node-id" */
 	enum kv_opt_type type;
-	void *target;           /* const char ** for STR, uint64_t * for U64, int * for BOOL */
+	void *target;              /* const char ** for STR, uint64_t * for U64, int * for BOOL */
 	const char *default_value; /* text parsed like a flag value; NULL: no default */
-	uint64_t min, max;      /* U64 bounds, inclusive */
-	int required;           /* 1: error if still unset after env and argv */
-	const char *help;       /* one line */
+	uint64_t min, max;         /* U64 bounds, inclusive */
+	int required;              /* 1: error if still unset after env and argv */
+	const char *help;          /* one line */
 };
 
 enum kv_opts_result { KV_OPTS_OK = 0, KV_OPTS_HELP = 1, KV_OPTS_BAD = 2 };
@@ -34,7 +34,7 @@ enum kv_opts_result { KV_OPTS_OK = 0, KV_OPTS_HELP = 1, KV_OPTS_BAD = 2 };
  * (exit 2). prog and summary head the help text.
  */
 enum kv_opts_result kv_opts_parse(const struct kv_opt *opts, int n, int argc, char **argv,
-				  const char *prog, const char *summary);
+                                  const char *prog, const char *summary);
 
 /* The environment variable for a flag: RAFTKV_ + upper case, '-' -> '_'. */
 void kv_opts_env_name(const char *flag, char *out, int out_len);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define CTL_RESPONSE_BYTES_MAX (64u << 20)
-#define CTL_PATH_BYTES_MAX 4096u
+#define CTL_PATH_BYTES_MAX     4096u
 
 struct ctl_url {
 	char host[256];
@@ -57,7 +57,7 @@ static int ctl_escape_key(const char *key, char *out, size_t cap)
 	size_t n = 0;
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
 		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL;
+		            (*p >= '0' && *p <= '9') || strchr("-._~/", *p) != NULL;
 		if (n + 4 >= cap)
 			return -1;
 		if (plain) {
@@ -74,7 +74,7 @@ static int ctl_escape_key(const char *key, char *out, size_t cap)
 
 static int ctl_connect(const struct ctl_url *u, int timeout_ms)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
 	if (getaddrinfo(u->host, u->port, &hints, &res) != 0)
 		return -1;
@@ -83,7 +83,8 @@ static int ctl_connect(const struct ctl_url *u, int timeout_ms)
 		fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
 		if (fd < 0)
 			continue;
-		struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+		struct timeval tv = {.tv_sec = timeout_ms / 1000,
+		                     .tv_usec = (timeout_ms % 1000) * 1000};
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
@@ -134,7 +135,7 @@ static char *ctl_read_all(int fd, size_t *len_out)
 }
 
 static int ctl_request(const struct ctl_url *u, const char *method, const char *path,
-		       const char *body, int timeout_ms)
+                       const char *body, int timeout_ms)
 {
 	int fd = ctl_connect(u, timeout_ms);
 	if (fd < 0) {
@@ -144,9 +145,9 @@ static int ctl_request(const struct ctl_url *u, const char *method, const char *
 	size_t body_len = body ? strlen(body) : 0;
 	char head[CTL_PATH_BYTES_MAX + 512];
 	int n = snprintf(head, sizeof(head),
-			 "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n\r\n",
-			 method, path, u->host, u->port, body_len);
+	                 "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n"
+	                 "Content-Length: %zu\r\n\r\n",
+	                 method, path, u->host, u->port, body_len);
 	int rc = 3;
 	if (n > 0 && (size_t)n < sizeof(head) && ctl_send_all(fd, head, (size_t)n) == 0 &&
 	    (body_len == 0 || ctl_send_all(fd, body, body_len) == 0)) {
@@ -170,8 +171,9 @@ static int ctl_request(const struct ctl_url *u, const char *method, const char *
 
 static int ctl_usage(void)
 {
-	fprintf(stderr, "usage: raftkvctl [--url http://HOST:PORT] [--timeout-ms N] COMMAND\n"
-			"  get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live\n");
+	fprintf(stderr,
+	        "usage: raftkvctl [--url http://HOST:PORT] [--timeout-ms N] COMMAND\n"
+	        "  get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live\n");
 	return 2;
 }
 

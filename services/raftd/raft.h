@@ -36,15 +36,15 @@
 
 /* ---- Limits ---------------------------------------------------------- */
 
-#define RAFT_NODES_MAX 9u             /* members: voters + learners */
-#define RAFT_LOG_WINDOW 16384u        /* entries held after the last snapshot; power of two */
-#define RAFT_LOG_BUSY_ENTRIES 12288u  /* a leader refuses proposals (KV_EBUSY) past this */
-#define RAFT_APPEND_ENTRIES_MAX 64u   /* entries per APPEND message */
-#define RAFT_APPEND_BYTES_MAX (1u << 20) /* payload bytes per APPEND (at least one entry) */
-#define RAFT_INFLIGHT_MAX 8u          /* APPEND messages in flight per follower */
-#define RAFT_READS_MAX 1024u          /* reads waiting for confirmation */
-#define RAFT_UPDATE_MSGS_MAX 256u     /* messages in one update */
-#define RAFT_UPDATE_ENTRIES_MAX 4096u /* entry metadata slots for one update's messages */
+#define RAFT_NODES_MAX            9u     /* members: voters + learners */
+#define RAFT_LOG_WINDOW           16384u /* entries held after the last snapshot; power of two */
+#define RAFT_LOG_BUSY_ENTRIES     12288u /* a leader refuses proposals (KV_EBUSY) past this */
+#define RAFT_APPEND_ENTRIES_MAX   64u    /* entries per APPEND message */
+#define RAFT_APPEND_BYTES_MAX     (1u << 20) /* payload bytes per APPEND (at least one entry) */
+#define RAFT_INFLIGHT_MAX         8u         /* APPEND messages in flight per follower */
+#define RAFT_READS_MAX            1024u      /* reads waiting for confirmation */
+#define RAFT_UPDATE_MSGS_MAX      256u       /* messages in one update */
+#define RAFT_UPDATE_ENTRIES_MAX   4096u      /* entry metadata slots for one update's messages */
 #define RAFT_SNAPSHOT_CHUNK_BYTES (256u << 10)
 
 /* ---- Entries ---------------------------------------------------------- */
@@ -81,7 +81,7 @@ struct raft_entry {
 enum raft_member_role { RAFT_VOTER = 1, RAFT_LEARNER = 2 };
 
 struct raft_member {
-	uint64_t id; /* never 0 */
+	uint64_t id;  /* never 0 */
 	uint8_t role; /* enum raft_member_role */
 };
 
@@ -100,13 +100,13 @@ struct raft_hard_state {
 /* ---- Messages between cores ---------------------------------------------- */
 
 enum raft_msg_type {
-	RAFT_MSG_APPEND = 1,      /* entries, or none as a heartbeat */
+	RAFT_MSG_APPEND = 1, /* entries, or none as a heartbeat */
 	RAFT_MSG_APPEND_RESP = 2,
-	RAFT_MSG_PREVOTE = 3,     /* term is the term the sender would campaign in */
+	RAFT_MSG_PREVOTE = 3, /* term is the term the sender would campaign in */
 	RAFT_MSG_PREVOTE_RESP = 4,
 	RAFT_MSG_VOTE = 5,
 	RAFT_MSG_VOTE_RESP = 6,
-	RAFT_MSG_SNAPSHOT = 7,    /* one chunk of InstallSnapshot */
+	RAFT_MSG_SNAPSHOT = 7, /* one chunk of InstallSnapshot */
 	RAFT_MSG_SNAPSHOT_RESP = 8,
 	RAFT_MSG_TIMEOUT_NOW = 9, /* leader transfer: campaign now */
 	RAFT_MSG_READ_INDEX = 10, /* follower asks the leader for a read index */
@@ -128,29 +128,30 @@ struct raft_msg {
 	uint64_t prev_index;
 	uint64_t prev_term;
 	uint64_t commit;
-	uint64_t seq;          /* APPEND, APPEND_RESP: the leader's heartbeat round (ReadIndex) */
-	uint32_t n_entries;    /* APPEND: at most RAFT_APPEND_ENTRIES_MAX */
+	uint64_t seq;       /* APPEND, APPEND_RESP: the leader's heartbeat round (ReadIndex) */
+	uint32_t n_entries; /* APPEND: at most RAFT_APPEND_ENTRIES_MAX */
 	struct raft_entry *entries;
 
 	/* APPEND_RESP, *VOTE_RESP, SNAPSHOT_RESP, READ_INDEX_RESP */
-	uint8_t reject;        /* 0: accepted; else a reason (READ_INDEX_RESP: 1 not leader, 2 busy) */
-	uint64_t match_index;  /* APPEND_RESP accepted, SNAPSHOT_RESP: the last index now matching */
-	uint64_t hint_index;   /* APPEND_RESP rejected: the follower's conflict index */
-	uint64_t hint_term;    /* APPEND_RESP rejected: the term at hint_index (0: log too short) */
+	uint8_t reject; /* 0: accepted; else a reason (READ_INDEX_RESP: 1 not leader, 2 busy) */
+	uint64_t match_index; /* APPEND_RESP accepted, SNAPSHOT_RESP: the last index now matching */
+	uint64_t hint_index;  /* APPEND_RESP rejected: the follower's conflict index */
+	uint64_t hint_term;   /* APPEND_RESP rejected: the term at hint_index (0: log too short) */
 
 	/* PREVOTE, VOTE */
 	uint64_t last_index;
 	uint64_t last_term;
-	uint8_t transfer;      /* VOTE after TIMEOUT_NOW: bypasses the leader lease */
+	uint8_t transfer; /* VOTE after TIMEOUT_NOW: bypasses the leader lease */
 
 	/* SNAPSHOT (also carries commit), SNAPSHOT_RESP */
 	uint64_t snap_index;
 	uint64_t snap_term;
 	struct raft_config snap_config;
-	uint64_t snap_size;    /* total bytes of the snapshot */
-	uint64_t offset;       /* SNAPSHOT: of this chunk; SNAPSHOT_RESP: next offset wanted */
-	uint32_t chunk_len;    /* at most RAFT_SNAPSHOT_CHUNK_BYTES; offset + chunk_len == snap_size ends it */
-	const uint8_t *chunk;  /* outgoing: NULL, the driver fills it from its snapshot file */
+	uint64_t snap_size;   /* total bytes of the snapshot */
+	uint64_t offset;      /* SNAPSHOT: of this chunk; SNAPSHOT_RESP: next offset wanted */
+	uint32_t chunk_len;   /* at most RAFT_SNAPSHOT_CHUNK_BYTES; offset + chunk_len == snap_size
+	                         ends it */
+	const uint8_t *chunk; /* outgoing: NULL, the driver fills it from its snapshot file */
 
 	/* READ_INDEX, READ_INDEX_RESP (reject set when the leader cannot serve it) */
 	uint64_t read_id;
@@ -160,19 +161,20 @@ struct raft_msg {
 /* ---- Events --------------------------------------------------------------- */
 
 enum raft_event_type {
-	RAFT_EVENT_TICK = 1,          /* only time passes */
-	RAFT_EVENT_RECEIVE = 2,       /* msg arrived from a peer */
-	RAFT_EVENT_PERSISTED = 3,     /* the log up to (index, term) and every hard state
-					 and snapshot of earlier updates are durable */
-	RAFT_EVENT_PROPOSE = 4,       /* append entry_type/data/len if leader */
-	RAFT_EVENT_READ = 5,          /* a linearizable read identified by read_id */
-	RAFT_EVENT_TRANSFER = 6,      /* hand leadership to node_id (0: the most caught-up voter) */
-	RAFT_EVENT_SNAPSHOT_TAKEN = 7, /* the state machine saved a snapshot at index, snap_size bytes */
+	RAFT_EVENT_TICK = 1,      /* only time passes */
+	RAFT_EVENT_RECEIVE = 2,   /* msg arrived from a peer */
+	RAFT_EVENT_PERSISTED = 3, /* the log up to (index, term) and every hard state
+	                             and snapshot of earlier updates are durable */
+	RAFT_EVENT_PROPOSE = 4,   /* append entry_type/data/len if leader */
+	RAFT_EVENT_READ = 5,      /* a linearizable read identified by read_id */
+	RAFT_EVENT_TRANSFER = 6,  /* hand leadership to node_id (0: the most caught-up voter) */
+	RAFT_EVENT_SNAPSHOT_TAKEN =
+	    7, /* the state machine saved a snapshot at index, snap_size bytes */
 };
 
 struct raft_event {
-	uint8_t type;     /* enum raft_event_type */
-	uint64_t now_ms;  /* every event carries the current (monotonic, possibly drifting) time */
+	uint8_t type;    /* enum raft_event_type */
+	uint64_t now_ms; /* every event carries the current (monotonic, possibly drifting) time */
 
 	const struct raft_msg *msg; /* RECEIVE: borrowed until the update is executed */
 	uint64_t index;             /* PERSISTED, SNAPSHOT_TAKEN */
@@ -189,8 +191,9 @@ struct raft_event {
 
 struct raft_read {
 	uint64_t read_id;
-	uint64_t index;  /* serve the read once applied >= index */
-	int status;      /* 0, or KV_ENOTLEADER / KV_ENOLEADER / KV_EBUSY: the read cannot be confirmed */
+	uint64_t index; /* serve the read once applied >= index */
+	int status; /* 0, or KV_ENOTLEADER / KV_ENOLEADER / KV_EBUSY: the read cannot be confirmed
+	             */
 };
 
 struct raft_snapshot_install {
@@ -207,14 +210,14 @@ struct raft_snapshot_install {
  */
 struct raft_update {
 	/* 1. persist, in this order */
-	const uint8_t *snapshot_chunk;    /* non-NULL: write chunk_len bytes at chunk_offset */
-	uint64_t chunk_offset;            /*   of the incoming snapshot (data borrowed from the event) */
+	const uint8_t *snapshot_chunk; /* non-NULL: write chunk_len bytes at chunk_offset */
+	uint64_t chunk_offset; /*   of the incoming snapshot (data borrowed from the event) */
 	uint32_t chunk_len;
-	int has_snapshot_install;         /* the incoming snapshot is complete: install it, */
+	int has_snapshot_install; /* the incoming snapshot is complete: install it, */
 	struct raft_snapshot_install snapshot_install; /* replacing state machine and log */
 	int has_truncate;
-	uint64_t truncate_after;          /* drop log entries with index > truncate_after */
-	uint32_t n_entries;               /* then append these (data borrowed from the event) */
+	uint64_t truncate_after; /* drop log entries with index > truncate_after */
+	uint32_t n_entries;      /* then append these (data borrowed from the event) */
 	const struct raft_entry *entries;
 	int hard_state_changed;
 	struct raft_hard_state hard_state;
@@ -234,7 +237,7 @@ struct raft_update {
 	const struct raft_read *reads;
 
 	/* 5. snapshot work */
-	uint64_t compact_index;           /* non-zero: log entries <= this may be dropped */
+	uint64_t compact_index; /* non-zero: log entries <= this may be dropped */
 
 	/* for the caller of a PROPOSE that returned 0 */
 	uint64_t proposed_index;
@@ -244,12 +247,12 @@ struct raft_update {
 /* ---- Construction ------------------------------------------------------------ */
 
 struct raft_options {
-	uint64_t id;                    /* this node; must be non-zero */
-	uint64_t election_timeout_ms;   /* base; the randomized timeout is in [base, 2*base) */
-	uint64_t heartbeat_ms;          /* < election_timeout_ms */
-	uint64_t seed;                  /* seeds the core's own PRNG */
-	int prevote;                    /* 1: PreVote on (the default everywhere) */
-	int check_quorum;               /* 1: CheckQuorum and leader lease on */
+	uint64_t id;                  /* this node; must be non-zero */
+	uint64_t election_timeout_ms; /* base; the randomized timeout is in [base, 2*base) */
+	uint64_t heartbeat_ms;        /* < election_timeout_ms */
+	uint64_t seed;                /* seeds the core's own PRNG */
+	int prevote;                  /* 1: PreVote on (the default everywhere) */
+	int check_quorum;             /* 1: CheckQuorum and leader lease on */
 };
 
 /*
@@ -263,8 +266,8 @@ struct raft_boot {
 	uint64_t snap_term;
 	struct raft_config snap_config;
 	uint64_t snap_size;
-	uint32_t n_entries;                /* the log after snap_index, in order */
-	const struct raft_entry *entries;  /* borrowed during raft_new(); CONFIG data is read */
+	uint32_t n_entries;               /* the log after snap_index, in order */
+	const struct raft_entry *entries; /* borrowed during raft_new(); CONFIG data is read */
 	uint64_t now_ms;
 };
 
@@ -301,19 +304,19 @@ enum raft_role { RAFT_FOLLOWER = 1, RAFT_PRECANDIDATE = 2, RAFT_CANDIDATE = 3, R
 
 struct raft_status {
 	uint64_t id;
-	uint8_t role;          /* enum raft_role */
-	int is_learner;        /* this node is a learner in the current configuration */
+	uint8_t role;   /* enum raft_role */
+	int is_learner; /* this node is a learner in the current configuration */
 	uint64_t term;
-	uint64_t leader;       /* 0: none known */
+	uint64_t leader; /* 0: none known */
 	uint64_t commit_index;
 	uint64_t durable_index;
-	uint64_t first_index;  /* snap_index + 1 */
+	uint64_t first_index; /* snap_index + 1 */
 	uint64_t last_index;
 	uint64_t last_term;
 	uint64_t snap_index;
 	uint64_t snap_term;
-	struct raft_config config;  /* as of the last config entry appended */
-	uint64_t dropped_msgs;      /* malformed or stale messages ignored so far */
+	struct raft_config config; /* as of the last config entry appended */
+	uint64_t dropped_msgs;     /* malformed or stale messages ignored so far */
 };
 
 void raft_get_status(const struct raft *r, struct raft_status *out);

@@ -141,9 +141,9 @@ struct raftd {
 
 	/* gateway */
 	struct raftd_reads *reads;
-	uint64_t gateway_heard_ms;  /* last request from the local gatewayd (0: none yet) */
-	uint64_t leader_since_ms;   /* when this node last became leader */
-	uint64_t handoff_tried_ms;  /* last handoff because a neighbour went silent */
+	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
+	uint64_t leader_since_ms;  /* when this node last became leader */
+	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
 
 	/* shared scratch */
 	uint64_t next_req_id;

@@ -27,7 +27,7 @@ static void send_frame(void *sock, const void *data, size_t len, int more)
 
 static void send_msg(void *sock, const struct raft_msg *m)
 {
-	struct proto_buf b = { 0 };
+	struct proto_buf b = {0};
 	if (proto_raft_encode(m, &b) == 0)
 		send_frame(sock, b.ptr, b.len, 0);
 	proto_buf_free(&b);
@@ -35,7 +35,7 @@ static void send_msg(void *sock, const struct raft_msg *m)
 
 static void send_truncations(void *sock, const struct raft_msg *m)
 {
-	struct proto_buf b = { 0 };
+	struct proto_buf b = {0};
 	if (proto_raft_encode(m, &b) != 0)
 		return;
 	for (size_t cut = 0; cut < b.len; cut++)
@@ -52,11 +52,11 @@ static void send_truncations(void *sock, const struct raft_msg *m)
 
 static void send_raw_msgpack(void *sock)
 {
-	static const uint8_t huge_array[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01 };
-	static const uint8_t huge_bin[] = { 0x93, 0x01, 0x01, 0xc6, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t huge_map[] = { 0xdf, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t wrong_types[] = { 0x93, 0xa1, 'x', 0xc3, 0xc0 };
-	static const uint8_t not_msgpack[] = { 0xc1, 0xc1, 0xc1 };
+	static const uint8_t huge_array[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x01};
+	static const uint8_t huge_bin[] = {0x93, 0x01, 0x01, 0xc6, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t huge_map[] = {0xdf, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t wrong_types[] = {0x93, 0xa1, 'x', 0xc3, 0xc0};
+	static const uint8_t not_msgpack[] = {0xc1, 0xc1, 0xc1};
 	uint8_t deep[4096];
 	memset(deep, 0x91, sizeof(deep));
 	send_frame(sock, "", 0, 0);
@@ -74,12 +74,22 @@ static void send_raw_msgpack(void *sock)
 static void send_hostile_messages(void *sock, uint64_t target, uint64_t impostor)
 {
 	static struct raft_entry entries[2] = {
-		{ .term = 1, .index = 1, .type = RAFT_ENTRY_COMMAND, .len = 3, .data = (const uint8_t *)"abc" },
-		{ .term = 1, .index = 2, .type = RAFT_ENTRY_NOOP, .len = 0, .data = NULL },
+	    {.term = 1,
+	     .index = 1,
+	     .type = RAFT_ENTRY_COMMAND,
+	     .len = 3,
+	     .data = (const uint8_t *)"abc"},
+	    {.term = 1, .index = 2, .type = RAFT_ENTRY_NOOP, .len = 0, .data = NULL},
 	};
-	struct raft_msg m = { .type = RAFT_MSG_APPEND, .from = impostor, .to = target, .term = 1,
-			      .prev_index = 0, .prev_term = 0, .commit = 2, .n_entries = 2,
-			      .entries = entries };
+	struct raft_msg m = {.type = RAFT_MSG_APPEND,
+	                     .from = impostor,
+	                     .to = target,
+	                     .term = 1,
+	                     .prev_index = 0,
+	                     .prev_term = 0,
+	                     .commit = 2,
+	                     .n_entries = 2,
+	                     .entries = entries};
 	send_truncations(sock, &m);
 	m.term = UINT64_MAX; /* unknown node with the largest term */
 	send_msg(sock, &m);
@@ -91,18 +101,30 @@ static void send_hostile_messages(void *sock, uint64_t target, uint64_t impostor
 	send_msg(sock, &m);
 	m.prev_index = UINT64_MAX - 1; /* index arithmetic that overflows */
 	send_msg(sock, &m);
-	struct raft_msg v = { .type = RAFT_MSG_VOTE, .from = impostor, .to = target, .term = UINT64_MAX,
-			      .last_index = UINT64_MAX, .last_term = UINT64_MAX };
+	struct raft_msg v = {.type = RAFT_MSG_VOTE,
+	                     .from = impostor,
+	                     .to = target,
+	                     .term = UINT64_MAX,
+	                     .last_index = UINT64_MAX,
+	                     .last_term = UINT64_MAX};
 	send_msg(sock, &v);
-	struct raft_msg s = { .type = RAFT_MSG_SNAPSHOT, .from = impostor, .to = target, .term = 1,
-			      .snap_index = 10, .snap_term = 1, .snap_size = 100, .offset = 50,
-			      .chunk_len = 4, .chunk = (const uint8_t *)"zzzz" };
+	struct raft_msg s = {.type = RAFT_MSG_SNAPSHOT,
+	                     .from = impostor,
+	                     .to = target,
+	                     .term = 1,
+	                     .snap_index = 10,
+	                     .snap_term = 1,
+	                     .snap_size = 100,
+	                     .offset = 50,
+	                     .chunk_len = 4,
+	                     .chunk = (const uint8_t *)"zzzz"};
 	s.snap_config.n = 1;
 	s.snap_config.members[0].id = impostor;
 	s.snap_config.members[0].role = RAFT_VOTER;
-	send_msg(sock, &s); /* a chunk out of order */
+	send_msg(sock, &s);            /* a chunk out of order */
 	for (int t = 0; t < 50; t++) { /* replayed old-term heartbeats */
-		struct raft_msg hb = { .type = RAFT_MSG_APPEND, .from = impostor, .to = target, .term = 0 };
+		struct raft_msg hb = {
+		    .type = RAFT_MSG_APPEND, .from = impostor, .to = target, .term = 0};
 		send_msg(sock, &hb);
 	}
 }
