@@ -5,46 +5,48 @@
 #include "kv_err.h"
 
 #include <errno.h>
+#include <stddef.h>
+
+struct kv_err_info {
+	int err;
+	int http_status;
+	const char *code;
+	const char *message;
+};
+
+static const struct kv_err_info kv_err_infos[] = {
+#define KV_ERR_INFO(name, value, http, code, msg) {name, http, code, msg},
+    KV_ERR_TABLE(KV_ERR_INFO)
+#undef KV_ERR_INFO
+};
+
+/* The table row of err, or NULL for 0 and unknown codes. */
+static const struct kv_err_info *kv_err_find(int err)
+{
+	for (size_t i = 0; i < sizeof(kv_err_infos) / sizeof(kv_err_infos[0]); i++)
+		if (kv_err_infos[i].err == err)
+			return &kv_err_infos[i];
+	return NULL;
+}
 
 const char *kv_strerror(int err)
 {
-	switch (err) {
-	case 0:
+	if (err == 0)
 		return "success";
-#define KV_ERR_MSG(name, value, http, code, msg)                                                   \
-	case name:                                                                                 \
-		return msg;
-		KV_ERR_TABLE(KV_ERR_MSG)
-#undef KV_ERR_MSG
-	default:
-		return "unknown error";
-	}
+	const struct kv_err_info *e = kv_err_find(err);
+	return e ? e->message : "unknown error";
 }
 
 const char *kv_err_code(int err)
 {
-	switch (err) {
-#define KV_ERR_CODE(name, value, http, code, msg)                                                  \
-	case name:                                                                                 \
-		return code;
-		KV_ERR_TABLE(KV_ERR_CODE)
-#undef KV_ERR_CODE
-	default:
-		return "internal_error";
-	}
+	const struct kv_err_info *e = kv_err_find(err);
+	return e ? e->code : "internal_error";
 }
 
 int kv_err_http_status(int err)
 {
-	switch (err) {
-#define KV_ERR_HTTP(name, value, http, code, msg)                                                  \
-	case name:                                                                                 \
-		return http;
-		KV_ERR_TABLE(KV_ERR_HTTP)
-#undef KV_ERR_HTTP
-	default:
-		return 500;
-	}
+	const struct kv_err_info *e = kv_err_find(err);
+	return e ? e->http_status : 500;
 }
 
 int kv_err_from_errno(int errnum)

@@ -84,7 +84,7 @@ static int ctl_connect(const struct ctl_url *u, int timeout_ms)
 		if (fd < 0)
 			continue;
 		struct timeval tv = {.tv_sec = timeout_ms / 1000,
-		                     .tv_usec = (timeout_ms % 1000) * 1000};
+		                     .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000};
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
