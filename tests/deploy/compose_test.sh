@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compose_test.sh - compose/docker-compose.yml tested on a real Docker engine
 # (make compose-test; needs the raftkv image: make image):
-#   1. up: 3 nodes x 3 containers, every /readyz 200
+#   0. the image: user 10001, no shell, raftd --help
+#   1. up: 3 nodes x 3 containers, every /readyz 200, health checks healthy
 #   2. a write through a follower is read back (linearizable) from every node
 #   3. the leader node's containers are stopped; writes through the other two
 #      go on (counting what a client had to retry); started again, it catches up
@@ -142,6 +143,28 @@ step_up() {
 	for ((i = 1; i <= N; i++)); do wait_ready "$i"; done
 	[[ $(dc ps -q | wc -l) == 9 ]] || fail "want 9 containers, have $(dc ps -q | wc -l)"
 	say "checked: up, 9 containers, every /readyz 200 ($((SECONDS - start_s)) s)"
+	local t0=$SECONDS health
+	while :; do
+		health=$(for ((i = 1; i <= N; i++)); do
+			docker inspect -f '{{.State.Health.Status}}' "$(svc_id gatewayd "$i")"
+		done | sort | uniq -c | tr -s ' \n' ' ')
+		[[ $health == " 3 healthy " ]] && break
+		((SECONDS - t0 < 40)) || fail "gateway health checks: $health"
+		sleep 1
+	done
+	say "checked: the 3 gatewayd health checks (raftkvctl ready in the container) say healthy"
+}
+
+step_image() {
+	local img=${RAFTKV_IMAGE:-raftkv:latest} user
+	user=$(docker image inspect -f '{{.Config.User}}' "$img")
+	[[ $user == 10001:10001 ]] || fail "image $img runs as \"$user\", want 10001:10001"
+	if docker run --rm --entrypoint /bin/sh "$img" -c true >/dev/null 2>&1; then
+		fail "image $img has a shell"
+	fi
+	docker run --rm "$img" raftd --help | grep -q '^usage: raftd' || fail "raftd --help in $img"
+	say "checked: image $img runs as 10001:10001, has no /bin/sh, raftd --help works" \
+		"($(docker image inspect -f '{{.Size}}' "$img" | awk '{ printf "%.1f MB", $1 / 1e6 }'))"
 }
 
 step_follower_write() {
@@ -173,10 +196,16 @@ step_stop_leader() {
 	# shellcheck disable=SC2046
 	dc start $(for r in $roles; do echo "$r-$l"; done) >/dev/null 2>&1
 	wait_ready "$l"
+	t0=$SECONDS
+	# /readyz allows a small lag; the node's own copy must get every write soon after
+	until [[ $(req GET "$l" "/v1/kv/compose/away/20?consistency=stale") == 200 ]]; do
+		((SECONDS - t0 < 20)) || fail "node $l's own copy lacks compose/away/20 after 20 s"
+		sleep 0.5
+	done
 	for k in 1 10 20; do expect_value "$l" "compose/away/$k" "v$k" "?consistency=stale"; done
 	expect_value "$l" compose/away/20 v20
-	say "checked: node $l started again, caught up (its own copy has the writes made while" \
-		"it was down)"
+	say "checked: node $l started again and caught up: its own copy has the writes made" \
+		"while it was down (within $((SECONDS - t0)) s of /readyz 200)"
 }
 
 step_crash() {
@@ -251,6 +280,7 @@ step_cut_off() {
 	say "checked: node $c reconnected and caught up; its unacknowledged write is on no node"
 }
 
+step_image
 step_up
 step_follower_write
 step_stop_leader
