@@ -67,9 +67,16 @@ include $(wildcard common/module.mk proto/module.mk services/*/module.mk tools/*
 
 build: $(BINS)
 
+# The order `make test` runs the steps in: the fastest and most basic first;
+# steps a module adds that are not listed here run last.
+TEST_ORDER := unit-test sim-test sim-bugs sm-bugs fuzz-short gw-smoke cluster-smoke \
+	cluster-test compose-test k8s-test
+TEST_STEPS_ORDERED = $(foreach s,$(TEST_ORDER),$(filter $(s),$(TEST_STEPS))) \
+	$(filter-out $(TEST_ORDER),$(TEST_STEPS))
+
 test: deps
 	@$(MAKE) --no-print-directory build
-	@tests/run_steps.sh $(MAKE) -- $(TEST_STEPS)
+	@tests/run_steps.sh $(MAKE) -- $(TEST_STEPS_ORDERED)
 
 LINT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint: deps-lint
