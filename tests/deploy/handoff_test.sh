@@ -39,6 +39,11 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	$CL down >/dev/null 2>&1 || true
+	# a sanitizer build (BIN_DIR=build-address) reports into the logs
+	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$BASE"/node*/*.log 2>/dev/null; then
+		say "FAILED: sanitizer reports in the logs above"
+		rc=1
+	fi
 	if ((rc != 0)); then
 		say "FAILED; last raftd log lines:"
 		tail -n 5 "$BASE"/node*/raftd.log 2>/dev/null | sed 's/^/  /' || true
