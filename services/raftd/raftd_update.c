@@ -51,6 +51,16 @@ static void update_sync_release(struct raftd *d)
 static void update_persist(struct raftd *d, const struct raft_update *u)
 {
 	int rc;
+	/*
+	 * A barrier before anything that removes log entries: messages held for
+	 * the group commit may acknowledge entries this update is about to drop,
+	 * and once dropped those entries would never reach the disk, yet the
+	 * acknowledgements would go out after the sync. Sync and release first.
+	 * (Found by the simulator, whose sim_node.c does the same.) Rare: only
+	 * on a conflict or a snapshot install with writes in flight.
+	 */
+	if ((u->has_truncate || u->has_snapshot_install) && (d->n_held > 0 || d->wal_dirty))
+		update_sync_release(d);
 	if (u->snapshot_chunk != NULL) {
 		rc =
 		    raftd_snapshot_write_chunk(d, u->chunk_offset, u->snapshot_chunk, u->chunk_len);
