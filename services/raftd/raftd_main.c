@@ -5,6 +5,7 @@
 #include "raftd.h"
 
 #include "kv_err.h"
+#include "kv_fs.h"
 #include "kv_hostname.h"
 #include "kv_limits.h"
 #include "kv_log.h"
@@ -23,25 +24,6 @@ static void main_on_signal(int sig)
 {
 	(void)sig;
 	main_stop = 1;
-}
-
-/* mkdir -p */
-static int main_mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return KV_ETOOLARGE;
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			return kv_err_from_errno(errno);
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		return kv_err_from_errno(errno);
-	return 0;
 }
 
 static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
@@ -175,9 +157,9 @@ static int main_start(struct raftd *d)
 {
 	int rc = main_alloc(d);
 	if (rc == 0)
-		rc = main_mkdirs(d->opts.data_dir);
+		rc = kv_fs_mkdir_p(d->opts.data_dir);
 	if (rc == 0)
-		rc = main_mkdirs(d->opts.sock_dir);
+		rc = kv_fs_mkdir_p(d->opts.sock_dir);
 	if (rc != 0) {
 		KV_LOG_ERROR(RAFTD_SVC, "cannot prepare directories", "data_dir=%s err=\"%s\"",
 		             d->opts.data_dir, kv_strerror(rc));

@@ -17,39 +17,20 @@
 
 #include "kv_assert.h"
 #include "kv_err.h"
+#include "kv_fs.h"
 #include "kv_log.h"
 
 #define LOCK_FILE           "LOCK"
 #define SEGMENT_ROUND_BYTES 4096u
 
-/* mkdir -p: each missing component of dir. */
-static int make_dirs(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(dir);
-	if (len == 0 || len >= sizeof(path))
-		return KV_EINVAL;
-	memcpy(path, dir, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		char c = path[i];
-		path[i] = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-			KV_LOG_ERROR(WAL_SVC, "wal mkdir failed", "dir=%s errno=\"%s\"", path,
-			             strerror(errno));
-			return kv_err_from_errno(errno);
-		}
-		path[i] = c;
-	}
-	return 0;
-}
-
 static int open_dir_locked(struct wal *w, const char *dir)
 {
-	int rc = make_dirs(dir);
-	if (rc != 0)
+	int rc = kv_fs_mkdir_p(dir);
+	if (rc != 0) {
+		KV_LOG_ERROR(WAL_SVC, "wal mkdir failed", "dir=%s err=\"%s\"", dir,
+		             kv_strerror(rc));
 		return rc;
+	}
 	w->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w->dir_fd >= 0)
 		w->lock_fd = openat(w->dir_fd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -6,6 +6,7 @@
 
 #include "kv_assert.h"
 #include "kv_err.h"
+#include "kv_fs.h"
 #include "kv_limits.h"
 
 #include <errno.h>
@@ -42,26 +43,6 @@ int sm_err_from_mdb(int rc)
 	default:
 		return rc > 0 ? kv_err_from_errno(rc) : KV_EIO;
 	}
-}
-
-/* mkdir -p for the environment directory. */
-static int sm_mkdir_p(const char *dir)
-{
-	char path[SM_PATH_BYTES_MAX];
-	size_t len = strlen(dir);
-	if (len == 0 || len >= sizeof(path))
-		return KV_EINVAL;
-	memcpy(path, dir, len + 1);
-	for (size_t i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		char c = path[i];
-		path[i] = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST)
-			return kv_err_from_errno(errno);
-		path[i] = c;
-	}
-	return 0;
 }
 
 static int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t *v)
@@ -163,7 +144,7 @@ int sm_open(const struct sm_opts *o, struct sm **out)
 	if (o->dir == NULL || strlen(o->dir) >= SM_PATH_BYTES_MAX || o->map_bytes < (1u << 16))
 		return KV_EINVAL;
 	if (!o->readonly) {
-		int err = sm_mkdir_p(o->dir);
+		int err = kv_fs_mkdir_p(o->dir);
 		if (err != 0)
 			return err;
 	}

@@ -1,0 +1,14 @@
+/*
+ * kv_fs.h - small file-system helpers shared by the daemons.
+ */
+#ifndef RAFTKV_KV_FS_H
+#define RAFTKV_KV_FS_H
+
+/*
+ * mkdir -p: creates dir and every missing parent (mode 0755). Existing
+ * directories are fine. Returns 0, KV_EINVAL (empty), KV_ETOOLARGE (longer
+ * than PATH_MAX) or the KV_E* translation of mkdir's errno.
+ */
+int kv_fs_mkdir_p(const char *dir);
+
+#endif
