@@ -274,6 +274,10 @@ void gw_metrics_record(struct gw *gw, const struct gw_http *h, int status);
 void gw_write_start(struct gw *gw, struct gw_call *c);
 /* Parses If-Match / If-None-Match / Idempotency-Key into c; 0 or answers 400 itself. */
 int gw_write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c);
+/* PUT and DELETE after parsing: takes a pending slot (429 when none), reads the
+ * condition and idempotency headers into it, then proposes or forwards. */
+void gw_write_begin(struct gw *gw, h2o_req_t *req, struct gw_http *h, const struct gw_key *key,
+                    const struct gw_query *q, uint8_t op);
 
 /* ---- gw_read.c: the read path shared by GET and LIST ---- */
 /* Starts c (c->send_query set): READ_INDEX then the query (linearizable), or the query (stale). */

@@ -13,15 +13,5 @@ void gw_kv_delete_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
 	struct gw_query q;
 	if (gw_router_parse(gw, req, h, &key, &q) != 0)
 		return;
-	struct gw_call *c = gw_pending_start(gw, req, h, NULL, q.timeout_ms);
-	if (c == NULL) {
-		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
-		return;
-	}
-	c->key = key;
-	c->query = q;
-	c->op = PROTO_KV_DELETE;
-	if (gw_write_headers(gw, req, c) != 0)
-		return;
-	gw_write_start(gw, c);
+	gw_write_begin(gw, req, h, &key, &q, PROTO_KV_DELETE);
 }

@@ -258,3 +258,19 @@ int gw_write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 	c->forwarded = write_header(req, "x-raftkv-forwarded") != NULL;
 	return 0;
 }
+
+void gw_write_begin(struct gw *gw, h2o_req_t *req, struct gw_http *h, const struct gw_key *key,
+                    const struct gw_query *q, uint8_t op)
+{
+	struct gw_call *c = gw_pending_start(gw, req, h, NULL, q->timeout_ms);
+	if (c == NULL) {
+		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		return;
+	}
+	c->key = *key;
+	c->query = *q;
+	c->op = op;
+	if (gw_write_headers(gw, req, c) != 0)
+		return;
+	gw_write_start(gw, c);
+}
