@@ -10,7 +10,9 @@
 #      which Docker counts as a manual stop): the restart policy brings it back
 #   5. a node (the current leader) is cut off with docker network disconnect:
 #      it acknowledges no write and serves no linearizable read, the others go
-#      on; reconnected, it catches up and its unacknowledged write is nowhere
+#      on; reconnected under new addresses (the old ones left silent: the
+#      test's compose override gives the network a subnet), it catches up and
+#      its unacknowledged write is nowhere
 #   6. down -v, also on failure (trap), and no volume of the project is left
 # Bounded: every wait has a limit; the whole run takes about two minutes.
 # Settings: COMPOSE (command; default `docker compose` if the plugin works,
@@ -26,6 +28,7 @@ if [[ -z ${COMPOSE:-} ]]; then
 fi
 NET="${PROJECT}_raftkv"
 BODY=$(mktemp)
+OVERRIDE=$(mktemp --suffix .yml)
 declare -A PORT
 start_s=$SECONDS
 
@@ -34,7 +37,21 @@ fail() {
 	echo "compose-test: FAILED: $*" >&2
 	exit 1
 }
-dc() { timeout 180 $COMPOSE -p "$PROJECT" -f "$FILE" "$@"; }
+dc() { timeout 180 $COMPOSE -p "$PROJECT" -f "$FILE" -f "$OVERRIDE" "$@"; }
+
+# The test's only addition to the compose file: a subnet of its own, so a node
+# can be reconnected under an address nobody held before (see step_cut_off).
+pick_subnet() {
+	local used n
+	used=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' \
+		$(docker network ls -q) 2>/dev/null || true)
+	for ((n = 0; n < 50; n++)); do
+		SUBNET_PREFIX=172.31.$((RANDOM % 256))
+		[[ $used == *"$SUBNET_PREFIX."* ]] || break
+	done
+	printf 'version: "3.7"\nnetworks:\n  raftkv:\n    ipam:\n      config:\n        - subnet: %s.0/24\n' \
+		"$SUBNET_PREFIX" >"$OVERRIDE"
+}
 
 cleanup() {
 	local rc=$?
@@ -48,7 +65,7 @@ cleanup() {
 	left=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
 	[[ -z $left ]] || { say "volumes left behind: $left"; rc=1; }
 	((rc == 0)) && say "down -v: containers, network and volumes of $PROJECT removed"
-	rm -f "$BODY"
+	rm -f "$BODY" "$OVERRIDE"
 	say "took $((SECONDS - start_s)) s"
 	exit $rc
 }
@@ -137,7 +154,9 @@ svc_id() { dc ps -q "$1-$2"; }
 
 step_up() {
 	pick_ports
-	say "project $PROJECT with '$COMPOSE', gateways on 127.0.0.1:${PORT[1]},${PORT[2]},${PORT[3]}"
+	pick_subnet
+	say "project $PROJECT with '$COMPOSE', gateways on 127.0.0.1:${PORT[1]},${PORT[2]},${PORT[3]}," \
+		"network $SUBNET_PREFIX.0/24"
 	dc up -d >/dev/null 2>&1 || { dc up -d; fail "up -d"; }
 	local i
 	for ((i = 1; i <= N; i++)); do wait_ready "$i"; done
@@ -236,10 +255,16 @@ disconnect_node() {
 	for r in raftd storaged gatewayd; do docker network disconnect "$NET" "$(svc_id "$r" "$n")"; done
 }
 
+ip_of() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+
+# Reconnects node $1 under addresses no container held (.200 and up), so the
+# others' connections to its old ones get no answer at all (no reset): they
+# must notice (ZMTP heartbeats) and resolve its name again.
 connect_node() {
-	local n=$1 r
+	local n=$1 r k=200
 	for r in raftd storaged gatewayd; do
-		docker network connect --alias "$r-$n" "$NET" "$(svc_id "$r" "$n")"
+		docker network connect --ip "$SUBNET_PREFIX.$k" --alias "$r-$n" "$NET" "$(svc_id "$r" "$n")"
+		k=$((k + 1))
 	done
 }
 
@@ -253,11 +278,12 @@ ctl_in() {
 }
 
 step_cut_off() {
-	local c a b out i
+	local c a b out i old_ip t0
 	c=$(wait_leader 1 2 3)
 	a=$((c % N + 1)) b=$(((c + 1) % N + 1))
+	old_ip=$(ip_of "$(svc_id raftd "$c")")
 	disconnect_node "$c"
-	say "cut node $c (the leader) off the network"
+	say "cut node $c (the leader, raftd at $old_ip) off the network"
 	if out=$(ctl_in "$c" put compose/cut never); then
 		fail "the cut-off node $c acknowledged a write: $out"
 	fi
@@ -271,8 +297,11 @@ step_cut_off() {
 	say "checked: the other two elected node $(wait_leader "$a" "$b") and acknowledge writes" \
 		"(client retries: $RETRIES)"
 	connect_node "$c"
+	t0=$SECONDS
 	wait_ready "$c"
 	expect_value "$c" compose/during-cut yes
+	say "checked: node $c back under new addresses (raftd $old_ip -> $(ip_of "$(svc_id raftd "$c")")," \
+		"old ones left empty): ready and caught up in $((SECONDS - t0)) s"
 	for ((i = 1; i <= N; i++)); do
 		[[ $(req GET "$i" /v1/kv/compose/cut) == 404 ]] ||
 			fail "the unacknowledged write is on node $i: $(cat "$BODY")"
