@@ -3,11 +3,13 @@
 // written in k8s/ (read from the manifests, never repeated here), and checks
 // that they form a working cluster.
 //
-// Each pod: its first container holds the pod's network namespace, with the
-// pod's host name (raftkv-0) and, on a user-defined network, the alias the
-// headless Service would give it (raftkv-0.raftkv-peers.raftkv.svc.cluster.local);
-// the other containers join it (--network container:...), as containers of a
-// pod share one network namespace and host name. emptyDir and claim volumes
+// Each pod: a holder container (Kubernetes' "pause" container; here the
+// image's storaged idling on a scratch directory, since the image has nothing
+// like sleep) owns the pod's network namespace, with the pod's host name
+// (raftkv-0) and, on a user-defined network, the alias the headless Service
+// would give it (raftkv-0.raftkv-peers.raftkv.svc.cluster.local); the pod's
+// containers join it (--network container:...), as containers of a pod share
+// one network namespace and host name, which outlives each of them. emptyDir and claim volumes
 // become Docker volumes per pod. Runs only with RAFTKV_K8S_DOCKER=1 (make
 // k8s-test sets it when a Docker engine answers).
 package k8s
@@ -28,7 +30,7 @@ type podRun struct {
 	name    string            // raftkv-0
 	fqdn    string            // raftkv-0.raftkv-peers.raftkv.svc.cluster.local
 	volumes map[string]string // pod volume name -> Docker volume
-	first   string            // the container holding the network namespace
+	first   string            // the holder ("pause") container of the network namespace
 	url     string            // gatewayd's http port as published on 127.0.0.1
 }
 
@@ -38,6 +40,8 @@ type podHarness struct {
 	prefix string
 	net    string
 	pods   []*podRun
+	// the last log lines of containers stopped and removed, shown on failure
+	stoppedLogs []string
 }
 
 // containerArgs turns one container of the pod template into docker run flags.
@@ -89,17 +93,7 @@ func (h *podHarness) containerArgs(p *podRun, ct *corev1.Container) []string {
 		}
 		args = append(args, "-v", v+":"+vm.MountPath)
 	}
-	if ct.Name == spec.Containers[0].Name {
-		args = append(args, "--hostname", p.name, "--network", h.net,
-			"--network-alias", p.fqdn)
-		for _, c := range spec.Containers {
-			for _, port := range c.Ports {
-				args = append(args, "-p", fmt.Sprintf("127.0.0.1::%d", port.ContainerPort))
-			}
-		}
-	} else {
-		args = append(args, "--network", "container:"+p.first)
-	}
+	args = append(args, "--network", "container:"+p.first)
 	if len(ct.Command) == 0 {
 		h.t.Fatalf("%s: no command (the image has no useful entrypoint)", ct.Name)
 	}
@@ -125,6 +119,7 @@ func (h *podHarness) startPod(p *podRun) {
 				p.volumes[pvc.Name])
 		}
 	}
+	h.startHolder(p)
 	for i := range spec.Containers {
 		mustDocker(h.t, h.containerArgs(p, &spec.Containers[i])...)
 	}
@@ -134,6 +129,23 @@ func (h *podHarness) startPod(p *podRun) {
 		hostPort = hostPort[i+1:]
 	}
 	p.url = "http://127.0.0.1:" + strings.Fields(hostPort)[0]
+}
+
+// startHolder runs the pod's network namespace holder: host name, network
+// alias, and every container port of the pod published on 127.0.0.1.
+func (h *podHarness) startHolder(p *podRun) {
+	spec := &h.c.set.Spec.Template.Spec
+	args := []string{"run", "-d", "--name", p.first, "--label", "raftkv-test=" + h.prefix,
+		"--hostname", p.name, "--network", h.net, "--network-alias", p.fqdn}
+	for _, c := range spec.Containers {
+		for _, port := range c.Ports {
+			args = append(args, "-p", fmt.Sprintf("127.0.0.1::%d", port.ContainerPort))
+		}
+	}
+	args = append(args, "--entrypoint", "/usr/bin/storaged", spec.Containers[0].Image,
+		"--node-id", "99", "--data-dir", "/tmp/pause", "--map-bytes", "1048576",
+		"--log-level", "error")
+	mustDocker(h.t, args...)
 }
 
 // stopPod stops the pod's containers the way the kubelet does (SIGTERM to
@@ -148,7 +160,12 @@ func (h *podHarness) stopPod(p *podRun) string {
 	}
 	mustDocker(h.t, append(args, names...)...) // the CLI stops them in parallel
 	logs, _ := dockerCombined("logs", h.prefix+"-"+p.name+"-raftd")
+	for _, n := range names {
+		out, _ := dockerCombined("logs", "--tail", "8", n)
+		h.stoppedLogs = append(h.stoppedLogs, fmt.Sprintf("--- %s (stopped; last lines)\n%s", n, out))
+	}
 	mustDocker(h.t, append([]string{"rm"}, names...)...)
+	mustDocker(h.t, "rm", "-f", p.first) // the namespace goes last, as in a pod
 	return logs
 }
 
@@ -159,6 +176,9 @@ func (h *podHarness) ip(container string) string {
 
 func (h *podHarness) cleanup() {
 	if h.t.Failed() {
+		for _, l := range h.stoppedLogs {
+			h.t.Log(l)
+		}
 		for _, p := range h.pods {
 			for _, ct := range h.c.set.Spec.Template.Spec.Containers {
 				name := h.prefix + "-" + p.name + "-" + ct.Name
@@ -192,7 +212,7 @@ func newPodHarness(t *testing.T) *podHarness {
 		for _, pvc := range c.set.Spec.VolumeClaimTemplates {
 			p.volumes[pvc.Name] = h.prefix + "-" + pvc.Name + "-" + p.name
 		}
-		p.first = h.prefix + "-" + p.name + "-" + c.set.Spec.Template.Spec.Containers[0].Name
+		p.first = h.prefix + "-" + p.name + "-pause"
 		h.pods = append(h.pods, p)
 	}
 	t.Cleanup(h.cleanup)
