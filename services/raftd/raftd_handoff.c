@@ -20,8 +20,11 @@
 
 #include <inttypes.h>
 
-#define RAFTD_HANDOFF_MS       3000u /* bound on the handoff; Kubernetes' grace period is longer */
-#define RAFTD_HANDOFF_APPLY_MS 1000u /* bound on applying this leader's last entries after it */
+#define RAFTD_HANDOFF_MS 3000u /* bound on the handoff; Kubernetes' grace period is longer */
+/* A neighbour is gone after max(election timeout, this) of silence: the gateway
+ * polls every ~100 ms, so a second is ten missed polls, not a slow start. */
+#define RAFTD_NEIGHBOUR_SILENT_MS_MIN 1000u
+#define RAFTD_HANDOFF_APPLY_MS        1000u /* bound on applying this leader's last entries after it */
 
 /*
  * Done once another node leads: stepping down alone is not enough, the
@@ -138,15 +141,18 @@ void raftd_handoff(struct raftd *d)
  * gone serves no write although its raftd is healthy and keeps leadership.
  * Such a leader hands over to a live voter. The gateway polls STATUS every
  * ~100 ms, and raftd says hello to an idle storaged every second, so silence
- * for an election timeout means the neighbour is gone (or hung). A fresh
- * leader gets two election timeouts of grace for its neighbours to appear,
- * and attempts are spaced by two election timeouts so that a cluster whose
- * gateways are all down does not churn leaders faster than that.
+ * for an election timeout (at least RAFTD_NEIGHBOUR_SILENT_MS_MIN), counted
+ * from when this node became leader, means the neighbour is gone (or hung).
+ * A fresh leader gets twice that as grace for its neighbours to appear, and
+ * attempts are spaced by twice that so that a cluster whose gateways are all
+ * down does not churn leaders faster.
  */
 void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms)
 {
 	struct raft_status st;
 	uint64_t silent_ms = d->opts.election_timeout_ms;
+	if (silent_ms < RAFTD_NEIGHBOUR_SILENT_MS_MIN)
+		silent_ms = RAFTD_NEIGHBOUR_SILENT_MS_MIN;
 	raft_get_status(d->raft, &st);
 	if (st.role != RAFT_LEADER || now_ms - d->leader_since_ms < 2 * silent_ms ||
 	    now_ms - d->handoff_tried_ms < 2 * silent_ms)
@@ -154,8 +160,10 @@ void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms)
 	uint64_t gw_heard =
 	    d->gateway_heard_ms > d->leader_since_ms ? d->gateway_heard_ms : d->leader_since_ms;
 	int gateway_gone = now_ms - gw_heard > silent_ms;
-	int storaged_gone =
-	    d->storaged_wait_since_ms != 0 && now_ms - d->storaged_wait_since_ms > silent_ms;
+	uint64_t sd_wait = d->storaged_wait_since_ms > d->leader_since_ms
+	                       ? d->storaged_wait_since_ms
+	                       : d->leader_since_ms;
+	int storaged_gone = d->storaged_wait_since_ms != 0 && now_ms - sd_wait > silent_ms;
 	if (!gateway_gone && !storaged_gone)
 		return;
 	uint64_t tried[RAFT_NODES_MAX] = {0};
