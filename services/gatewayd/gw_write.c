@@ -174,6 +174,12 @@ static void write_on_msg(struct gw *gw, struct gw_call *c, const struct proto_lo
 		write_route(gw, c);
 		return;
 	}
+	if (m->status == KV_EBUSY) {
+		/* a leadership transfer is under way or the leader's log is full:
+		 * nothing was appended; try again next tick, 503 at the deadline */
+		write_wait_leader(gw, c);
+		return;
+	}
 	write_finish_error(gw, c, m->status, NULL);
 }
 

@@ -3,9 +3,9 @@
 // `kubectl rollout restart` does) under a write load sent, like the client
 // Service would, only to pods not being restarted. raftd's leadership handoff
 // on SIGTERM must leave no write failed with anything but a retriable refusal:
-// 503 (no leader, shutting down) or 429 (the leader refuses proposals for the
-// few milliseconds a transfer runs: the core's KV_EBUSY). No 504 (outcome
-// unknown), no 500, no connection error.
+// 503 (no leader, shutting down; the gateway also waits out the few
+// milliseconds a transfer runs, when the core refuses proposals). No 429, no
+// 504 (outcome unknown), no 500, no connection error.
 package k8s
 
 import (
@@ -40,7 +40,7 @@ func (r *loadResult) add(code int, took time.Duration, body string) {
 }
 
 // retriable: success, or a refusal that says nothing was done.
-func retriable(code int) bool { return code == 200 || code == 503 || code == 429 }
+func retriable(code int) bool { return code == 200 || code == 503 }
 
 func (r *loadResult) String() string {
 	r.mu.Lock()
@@ -115,14 +115,14 @@ func (h *podHarness) checkRollingRestart() {
 		h.t.Fatalf("no restarted raftd logged a leadership handoff, yet every pod was restarted")
 	}
 	if len(res.errs) > 0 {
-		h.t.Fatalf("writes failed with other than 503 or 429 during the rolling restart: %s",
+		h.t.Fatalf("writes failed with other than 503 during the rolling restart: %s",
 			strings.Join(res.errs, "; "))
 	}
 	if res.byCode[200] == 0 {
 		h.t.Fatalf("no write succeeded during the rolling restart")
 	}
 	h.t.Logf("checked: rolling restart: %d handoff(s), no write failed with anything but "+
-		"a retriable 503 or 429", handoffs)
+		"a retriable 503", handoffs)
 }
 
 func lastLineWith(text, needle string) string {
