@@ -4,12 +4,14 @@
 # Prints one line per run and the raftkv/etcd ratio per load. Both clusters
 # run on loopback with their data in one temporary directory on the same disk.
 #
-# env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default "16 64"), BUILD (default build)
+# env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default "16 64"),
+#      BENCH_OPS (default "put get get-stale"), BUILD (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-"16 64"}
+OPS=${BENCH_OPS:-"put get get-stale"}
 GO=$(command -v go || echo /usr/local/go/bin/go)
 work=$(mktemp -d /tmp/raftkv-bench.XXXXXX)
 pids=()
@@ -51,7 +53,7 @@ BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftk
 
 raftkv_urls="http://127.0.0.1:24001,http://127.0.0.1:24002,http://127.0.0.1:24003"
 etcd_urls="http://127.0.0.1:22371,http://127.0.0.1:22372,http://127.0.0.1:22373"
-for op in put get get-stale; do
+for op in $OPS; do
 	for c in $CLIENTS; do
 		r=$("$work/raftkv-bench" -target raftkv -urls "$raftkv_urls" -op "$op" -c "$c" -d "${SECONDS_PER_RUN}s")
 		e=$("$work/raftkv-bench" -target etcd -urls "$etcd_urls" -op "$op" -c "$c" -d "${SECONDS_PER_RUN}s")
