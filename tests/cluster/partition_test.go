@@ -278,7 +278,11 @@ func (p *minorityProbes) note(t *testing.T, kind, key string, r Reply) {
 	}
 }
 
-func TestPartitionMinorityLeader(t *testing.T) {
+// leaderUnderLoad starts a 3-node partition cluster with a workload, waits
+// for a leader and a write acknowledged through it, and returns the leader,
+// its status and the other nodes' ids: the start of every test that cuts the
+// leader off.
+func leaderUnderLoad(t *testing.T) (*Cluster, *Netns, *leaderWatch, *History, *Workload, *Node, *Status, []int) {
 	c, nn := newPartitionCluster(t, 3)
 	lw := watchLeaders(t, c)
 	h := NewHistory()
@@ -292,7 +296,11 @@ func TestPartitionMinorityLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rest := ids(c.Followers(old))
+	return c, nn, lw, h, w, old, before, ids(c.Followers(old))
+}
+
+func TestPartitionMinorityLeader(t *testing.T) {
+	c, nn, lw, h, w, old, before, rest := leaderUnderLoad(t)
 	cut := time.Now() // times below count from the first rule going in
 	nn.Cut([]int{old.ID}, rest)
 	t.Logf("cut leader %d (term %d) off from nodes %v", old.ID, before.Term, rest)
@@ -459,20 +467,7 @@ func TestPartitionBridge(t *testing.T) {
 }
 
 func TestPartitionOneWay(t *testing.T) {
-	c, nn := newPartitionCluster(t, 3)
-	lw := watchLeaders(t, c)
-	h := NewHistory()
-	w := StartWorkload(c, h, 4)
-	time.Sleep(time.Second)
-	old := c.Leader(10 * time.Second)
-	if r := probePut(h, 99, old, "split", "v0"); r.Status != 200 {
-		t.Fatalf("write before the partition: %s", r)
-	}
-	before, err := c.Status(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rest := ids(c.Followers(old))
+	c, nn, lw, h, w, old, before, rest := leaderUnderLoad(t)
 	cut := time.Now()
 	nn.Drop(old.ID, rest, true, false)
 	t.Logf("one-way: leader %d (term %d) sends to %v but hears nothing from them", old.ID,
