@@ -8,6 +8,8 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +36,29 @@ func TestHostilePeerPort(t *testing.T) {
 	if _, err := Put(target, "after-hostile-peers", "ok", nil).Write(); err != nil {
 		t.Errorf("write after hostile peer traffic: %v", err)
 	}
-	m := do("GET", target.URL()+"/metrics", nil, nil)
-	t.Logf("raftd still serving; metrics answered %d", m.Status)
+	// The gateway polls raftd's counters every ~100 ms.
+	var dropped int
+	for i := 0; i < 30 && dropped == 0; i++ {
+		time.Sleep(100 * time.Millisecond)
+		dropped = metricValue(do("GET", target.URL()+"/metrics", nil, nil).Body,
+			"raftkv_peer_messages_dropped_total")
+	}
+	if dropped <= 0 {
+		t.Errorf("raftd counted no dropped peer messages after the hostile frames")
+	}
+	t.Logf("raftd still serving; it dropped and counted %d peer messages", dropped)
+}
+
+// metricValue returns the value of an unlabelled metric in Prometheus text, or -1.
+func metricValue(body []byte, name string) int {
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == name {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err == nil {
+				return int(v)
+			}
+		}
+	}
+	return -1
 }
