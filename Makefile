@@ -17,7 +17,7 @@ endif
 # Debian packages every target needs; `make deps` installs whatever is missing.
 DEB_BUILD := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev \
 	libh2o-evloop-dev liblmdb-dev libcmocka-dev libfiu-dev fiu-utils clang \
-	curl jq prometheus nftables iproute2 procps psmisc
+	libclang-rt-14-dev curl jq prometheus nftables iproute2 procps psmisc
 DEB_LINT := clang-format clang-tidy cppcheck
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wshadow \
@@ -48,6 +48,7 @@ help:
 	@echo "make sim-bugs   prove the simulator catches each planted bug"
 	@echo "make lint       clang-format, cppcheck, clang-tidy"
 	@echo "make bench      benchmarks against etcd on this machine"
+	@echo "make fresh-test the README's two commands in a new Debian (debootstrap + Docker)"
 	@echo "make SAN=address test   the tests under address and UB sanitizers"
 
 deps:
