@@ -106,7 +106,7 @@ make_base() {
 		die "debootstrap failed or took over 20 min (see $OUT/debootstrap.log: $(tail -n 1 "$OUT/debootstrap.log"))"
 	fi
 	rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-	tar -C "$rootfs" -c . | docker import -q - "$image" >/dev/null ||
+	tar -C "$rootfs" -c . | docker import - "$image" >/dev/null ||
 		{ rm -rf "$rootfs"; die "docker import of the base root file system failed"; }
 	rm -rf "$rootfs"
 	echo "fresh-test: base $image imported"
