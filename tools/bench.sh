@@ -1,67 +1,167 @@
 #!/usr/bin/env bash
 # bench.sh - raftkv against Debian's etcd-server 3.4 on this machine, under the
-# same load (tools/bench, HTTP, spread over all three nodes of each cluster).
-# Prints one line per run and the raftkv/etcd ratio per load. Both clusters
-# run on loopback with their data in one temporary directory on the same disk.
+# same load. The load comes from wrk (C, epoll, Lua scripts in tools/bench/),
+# which costs the machine far less CPU than the servers it measures. Both
+# clusters have 3 nodes on loopback with their data in one temporary
+# directory on the same disk, fsync on.
 #
-# env: BENCH_SECONDS (default 10), BENCH_CLIENTS (default "16 64"),
-#      BENCH_OPS (default "put get get-stale"), BUILD (default build)
+# Each load runs BENCH_REPS times per system; the order of the two systems
+# alternates between repetitions (raftkv first, then etcd first, ...) so that
+# neither always runs on a warmer or cooler machine. The table shows medians.
+#
+# env: BENCH_SECONDS (default 10), BENCH_REPS (default 2),
+#      BENCH_LOADS (default: every load below), BENCH_KEYS (default 1000),
+#      BUILD (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
-CLIENTS=${BENCH_CLIENTS:-"16 64"}
-OPS=${BENCH_OPS:-"put get get-stale"}
-GO=$(command -v go || echo /usr/local/go/bin/go)
+REPS=${BENCH_REPS:-2}
+export BENCH_KEYS=${BENCH_KEYS:-1000}
+export BENCH_LUA_DIR=$PWD/tools/bench
+
+# name        op        clients  nodes      value bytes
+LOAD_TABLE="
+put-1         put       1        leader     64
+put-16        put       16       leader     64
+put-63        put       63       all        64
+put-255       put       255      all        64
+put-fwd-63    put       63       followers  64
+put-4k-63     put       63       all        4096
+get-63        get       63       all        64
+get-255       get       255      all        64
+stale-63      get-stale 63       all        64
+stale-255     get-stale 255      all        64"
+LOADS=${BENCH_LOADS:-$(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' ')}
+
 work=$(mktemp -d /tmp/raftkv-bench.XXXXXX)
-pids=()
+etcd_pids=()
+RAFTKV_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv")
+
+die() { echo "bench: $*" >&2; exit 1; }
 
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${etcd_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv" tools/cluster.sh down >/dev/null 2>&1 || true
+	env "${RAFTKV_ENV[@]}" tools/cluster.sh down >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-echo "bench: building the load generator"
-(cd tools/bench && "$GO" build -o "$work/raftkv-bench" .)
-
 start_etcd() {
-	local cluster="e1=http://127.0.0.1:22381,e2=http://127.0.0.1:22382,e3=http://127.0.0.1:22383"
+	local cluster="e1=http://127.0.0.1:22381,e2=http://127.0.0.1:22382,e3=http://127.0.0.1:22383" i
 	for i in 1 2 3; do
 		etcd --name "e$i" --data-dir "$work/etcd$i" \
 			--listen-client-urls "http://127.0.0.1:2237$i" --advertise-client-urls "http://127.0.0.1:2237$i" \
 			--listen-peer-urls "http://127.0.0.1:2238$i" --initial-advertise-peer-urls "http://127.0.0.1:2238$i" \
 			--initial-cluster "$cluster" --initial-cluster-state new --log-level error \
 			>"$work/etcd$i.log" 2>&1 &
-		pids+=($!)
+		etcd_pids+=($!)
 	done
 	for i in $(seq 1 100); do
 		curl -sf http://127.0.0.1:22371/health | grep -q true && return 0
 		sleep 0.2
 	done
-	echo "bench: etcd did not become healthy; log:" >&2
 	tail -20 "$work/etcd1.log" >&2
-	return 1
+	die "etcd did not become healthy (its log is above)"
 }
 
-echo "bench: starting etcd $(etcd --version | head -1 | awk '{print $3}') (3 nodes)"
-start_etcd
-echo "bench: starting raftkv (3 nodes)"
-BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv" tools/cluster.sh up >/dev/null
-
-raftkv_urls="http://127.0.0.1:24001,http://127.0.0.1:24002,http://127.0.0.1:24003"
-etcd_urls="http://127.0.0.1:22371,http://127.0.0.1:22372,http://127.0.0.1:22373"
-for op in $OPS; do
-	for c in $CLIENTS; do
-		r=$("$work/raftkv-bench" -target raftkv -urls "$raftkv_urls" -op "$op" -c "$c" -d "${SECONDS_PER_RUN}s")
-		e=$("$work/raftkv-bench" -target etcd -urls "$etcd_urls" -op "$op" -c "$c" -d "${SECONDS_PER_RUN}s")
-		echo "$r"
-		echo "$e"
-		rv=$(sed -n 's/.*ops_per_s=\([0-9]*\).*/\1/p' <<<"$r")
-		ev=$(sed -n 's/.*ops_per_s=\([0-9]*\).*/\1/p' <<<"$e")
-		awk -v op="$op" -v c="$c" -v r="$rv" -v e="$ev" \
-			'BEGIN { printf "ratio op=%s clients=%s raftkv/etcd=%.2f\n", op, c, (e > 0 ? r / e : 0) }'
+# The node number (1..3) of each system's leader.
+raftkv_leader() { curl -sf http://127.0.0.1:24001/v1/status | jq -r .leader.id; }
+etcd_leader() {
+	local i s
+	for i in 1 2 3; do
+		s=$(curl -sf -XPOST http://127.0.0.1:2237$i/v3/maintenance/status -d '{}')
+		[ "$(jq -r .header.member_id <<<"$s")" = "$(jq -r .leader <<<"$s")" ] && { echo "$i"; return; }
 	done
+	die "etcd has no leader"
+}
+
+# host:port list of the nodes a load talks to: leader, followers or all.
+addrs() {
+	local sys=$1 which=$2 base leader i out=""
+	if [ "$sys" = raftkv ]; then base=24000; leader=$(raftkv_leader); else base=22370; leader=$(etcd_leader); fi
+	for i in 1 2 3; do
+		case $which in
+		leader) [ "$i" = "$leader" ] || continue ;;
+		followers) [ "$i" != "$leader" ] || continue ;;
+		esac
+		out+="${out:+,}127.0.0.1:$((base + i))"
+	done
+	echo "$out"
+}
+
+# CPU ticks (user + system) used so far by every process of a system.
+cpu_ticks() {
+	local pattern=$work/$1 pid sum=0
+	for pid in $(pgrep -f -- "$pattern"); do
+		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$sum"
+}
+
+# Runs wrk once: run_wrk SYSTEM OP CLIENTS NODES VALUE_BYTES SECONDS.
+# Prints "ops_per_s p50_us p99_us p999_us cpu_cores errors".
+run_wrk() {
+	local sys=$1 op=$2 clients=$3 nodes=$4 value=$5 secs=$6 a threads t0 t1 out
+	a=$(addrs "$sys" "$nodes")
+	threads=$(tr ',' '\n' <<<"$a" | wc -l)
+	[ "$clients" -ge "$threads" ] || threads=$clients
+	t0=$(cpu_ticks "$sys")
+	out=$(BENCH_ADDRS=$a BENCH_OP=$op BENCH_VALUE=$value wrk -t "$threads" -c "$clients" \
+		-d "${secs}s" --timeout 10s -s "tools/bench/$sys.lua" "http://${a%%,*}/" 2>&1) ||
+		die "wrk failed against $sys: $out"
+	t1=$(cpu_ticks "$sys")
+	awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/^result / {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+		s = r["duration_us"] / 1e6
+		printf "%d %d %d %d %.2f %d\n", r["requests"] / s, r["p50_us"], r["p99_us"],
+			r["p999_us"], ticks / hz / s, r["errors"] + r["status_errors"] }' <<<"$out"
+}
+
+load_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' <<<"$LOAD_TABLE"; }
+
+# Writes every key once on both systems so that reads find them.
+fill() {
+	local sys
+	for sys in raftkv etcd; do run_wrk "$sys" fill 4 leader 64 4 >/dev/null; done
+}
+
+# The median of each column over the repetitions of one load and system.
+medians() {
+	sort -n -k1,1 "$1" | awk '{ for (i = 1; i <= NF; i++) v[NR, i] = $i; n = NR; nf = NF }
+		END { m = int((n + 1) / 2); for (i = 1; i <= nf; i++) printf "%s ", (n % 2 ? v[m, i] : (v[m, i] + v[m + 1, i]) / 2); print "" }'
+}
+
+command -v wrk >/dev/null || die "wrk is not installed (make bench installs it)"
+echo "bench: $(nproc) cores, $(etcd --version | head -1), wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }'), $SECONDS_PER_RUN s per run, $REPS runs per system and load"
+start_etcd
+env "${RAFTKV_ENV[@]}" tools/cluster.sh up >/dev/null || die "the raftkv cluster did not start"
+fill
+for load in $LOADS; do
+	op=$(load_field "$load" 2)
+	[ -n "$op" ] || die "unknown load $load (known: $(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' '))"
+	for rep in $(seq 1 "$REPS"); do
+		order="raftkv etcd"
+		[ $((rep % 2)) -eq 0 ] && order="etcd raftkv"
+		for sys in $order; do
+			r=$(run_wrk "$sys" "$op" "$(load_field "$load" 3)" "$(load_field "$load" 4)" \
+				"$(load_field "$load" 5)" "$SECONDS_PER_RUN")
+			echo "run load=$load rep=$rep system=$sys ops_per_s p50_us p99_us p999_us cpu_cores errors = $r"
+			echo "$r" >>"$work/$load.$sys"
+		done
+	done
+done
+
+echo
+echo "| load | etcd ops/s | etcd p50 / p99 ms | etcd CPU cores | raftkv ops/s | raftkv p50 / p99 ms | raftkv CPU cores | raftkv/etcd |"
+echo "|---|---|---|---|---|---|---|---|"
+for load in $LOADS; do
+	read -r eo ep50 ep99 _ ecpu eerr < <(medians "$work/$load.etcd")
+	read -r ro rp50 rp99 _ rcpu rerr < <(medians "$work/$load.raftkv")
+	awk -v l="$load" -v eo="$eo" -v ep50="$ep50" -v ep99="$ep99" -v ecpu="$ecpu" -v ro="$ro" \
+		-v rp50="$rp50" -v rp99="$rp99" -v rcpu="$rcpu" -v err="$((${eerr%.*} + ${rerr%.*}))" 'BEGIN {
+		printf "| %s | %d | %.2f / %.2f | %.2f | %d | %.2f / %.2f | %.2f | %.2f |%s\n", l, eo,
+			ep50 / 1000, ep99 / 1000, ecpu, ro, rp50 / 1000, rp99 / 1000, rcpu,
+			(eo > 0 ? ro / eo : 0), (err > 0 ? " (" err " errors)" : "") }'
 done

@@ -6,7 +6,7 @@ $(BUILD)/raftkvctl: $(BUILD)/tools/raftkvctl.o
 BINS += $(BUILD)/raftkvctl
 
 .PHONY: bench
-# Benchmarks raftkv against Debian's etcd-server 3.4 under the same load.
-bench: deps go-deps build
-	@tools/install-deps.sh etcd-server
+# Benchmarks raftkv against Debian's etcd-server 3.4 under the same wrk load.
+bench: deps build
+	@tools/install-deps.sh etcd-server wrk
 	BUILD=$(BUILD) tools/bench.sh

@@ -135,7 +135,7 @@ in_box() { docker exec "$container" bash -c "$1"; }
 # make run in the background; a PUT through node 1 and a GET through node 3.
 check_make_run() {
 	local deadline got=""
-	in_box 'cd /root/raftkv && setsid make run >/root/make-run.log 2>&1 & echo $! >/root/make-run.pid'
+	in_box 'cd /root/raftkv || exit 1; setsid make run >/root/make-run.log 2>&1 & echo $! >/root/make-run.pid'
 	deadline=$(($(date +%s) + RUN_TIMEOUT_S))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		if in_box 'curl -fsS -m 5 -XPUT localhost:4001/v1/kv/fresh-test -d hello-fresh' >/dev/null 2>&1; then
