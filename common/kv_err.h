@@ -3,7 +3,7 @@
  *
  * Every function that can fail returns int: 0 on success or a negative KV_E*
  * code from this table. kv_strerror() names each code in one sentence, and
- * kv_err_http_status() maps it to the HTTP status of ../shared/API.md.
+ * kv_err_http_status() maps it to the HTTP status of docs/api.md.
  */
 #ifndef RAFTKV_KV_ERR_H
 #define RAFTKV_KV_ERR_H
@@ -43,7 +43,7 @@ const char *kv_strerror(int err);
 /* The snake_case code of err for JSON error bodies; a static string. */
 const char *kv_err_code(int err);
 
-/* The HTTP status an error maps to (API.md); 500 for unknown codes. */
+/* The HTTP status an error maps to (docs/api.md); 500 for unknown codes. */
 int kv_err_http_status(int err);
 
 /* Translates an errno value into a KV_E* code (ENOSPC -> KV_ENOSPC, ...). */

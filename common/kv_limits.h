@@ -2,13 +2,13 @@
  * kv_limits.h - every limit of raftkv, in one place.
  *
  * Each is checked at the edge where input enters and answered with a clear
- * error when exceeded (API.md: 400, 413, 414, 429, 431, 503). Units are last
+ * error when exceeded (docs/api.md: 400, 413, 414, 429, 431, 503). Units are last
  * in names. Defaults that an operator may change are marked "default".
  */
 #ifndef RAFTKV_KV_LIMITS_H
 #define RAFTKV_KV_LIMITS_H
 
-/* Keys and values (API.md). LMDB's default maximum key size is 511 bytes. */
+/* Keys and values (docs/api.md). LMDB's default maximum key size is 511 bytes. */
 #define KV_KEY_BYTES_MAX             511u
 #define KV_VALUE_BYTES_MAX_DEFAULT   (1u << 20)  /* default; --max-value-bytes */
 #define KV_VALUE_BYTES_MAX_LIMIT     (16u << 20) /* the highest --max-value-bytes accepted */

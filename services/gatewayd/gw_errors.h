@@ -1,5 +1,5 @@
 /*
- * gw_errors.h - the JSON body of every error answer (API.md "Errors"):
+ * gw_errors.h - the JSON body of every error answer (docs/api.md "Errors"):
  *   {"error":{"code":"<snake_case>","message":"<sentence>", ...helpful fields}}
  *
  * Pure formatting; the loop thread sends it (gw_reply.h).

@@ -29,7 +29,7 @@ static void reply_header_u64(h2o_req_t *req, const char *name, uint64_t v)
 	gw_reply_header(req, name, num, (size_t)n);
 }
 
-/* The headers API.md puts on every answer; leader 0 means none is known. */
+/* The headers docs/api.md puts on every answer; leader 0 means none is known. */
 static void reply_common_headers(struct gw *gw, h2o_req_t *req, uint64_t raft_index)
 {
 	reply_header_u64(req, "x-raft-leader", gw_status_leader(gw));

@@ -1,7 +1,7 @@
 /*
  * gw_route.h - what an HTTP request asks for: the route of its path, the
  * methods that route allows, the key, the query parameters and the
- * condition headers, decoded and checked against the limits of API.md.
+ * condition headers, decoded and checked against the limits of docs/api.md.
  *
  * Pure code (no h2o): values in, values out; any thread. Every function
  * returns 0 or a negative KV_E* code, and on error names the offending
@@ -61,7 +61,7 @@ const char *gw_route_allow_header(enum gw_route_id route);
  * Decodes the key of /v1/kv/{key}: raw is the path after "/v1/kv/" up to the
  * query. Percent escapes are decoded; every other byte is taken as is, so a
  * key is any 1..KV_KEY_BYTES_MAX bytes: "/", "../", %00 and invalid UTF-8 are
- * opaque key bytes that round-trip (API.md: "percent-decoded, may contain /").
+ * opaque key bytes that round-trip (docs/api.md "Keys and values").
  * Errors: KV_EINVAL (empty, "%zz", a truncated "%0"), KV_ETOOLARGE (> limit).
  */
 int gw_route_key(const char *raw, size_t len, struct gw_key *out);

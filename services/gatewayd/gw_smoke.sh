@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gw_smoke.sh BIN_DIR - every endpoint of API.md through a real 3-node cluster
+# gw_smoke.sh BIN_DIR - every endpoint of docs/api.md through a real 3-node cluster
 # (storaged, raftd, gatewayd per node) on loopback ports derived from the pid.
 # Each check prints what it checked; the first mismatch fails the script.
 # Everything it starts is killed by pid on exit; it runs in about 10 s.

@@ -5,7 +5,7 @@
  *
  * Loop thread only. A write whose outcome is unknown at its deadline (it
  * was proposed or forwarded) is answered 504 with its request id, never as
- * failed (TESTING.md F5); one that was never sent anywhere gets 503.
+ * failed (docs/testing.md F5); one that was never sent anywhere gets 503.
  */
 #include "gw.h"
 

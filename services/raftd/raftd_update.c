@@ -7,7 +7,7 @@
  * raftd_update_flush(), which then releases the held messages and reports
  * PERSISTED to the core. A failed WAL write or sync ends the process at once
  * (F13: never retry and continue); the restart recovers from the disk.
- * Planted bug for tests (TESTING.md): -DRAFTD_BUG_SEND_BEFORE_SYNC sends
+ * Planted bug for tests (docs/testing.md): -DRAFTD_BUG_SEND_BEFORE_SYNC sends
  * msgs_after_persist at once, before the fsync they wait for.
  * Loop thread only.
  */

@@ -38,7 +38,7 @@ $(BUILD)/bench_sm: $(BUILD)/services/storaged/bench/bench_sm.o $(BUILD)/libsm.a 
 bench-sm: $(BUILD)/bench_sm
 	timeout 120 $(BUILD)/bench_sm
 
-# The planted bug (TESTING.md "Proving the tests can fail"): libsm built with
+# The planted bug (docs/testing.md "Proving the tests can fail"): libsm built with
 # the applied index committed outside the data transaction must make test_sm
 # fail its F4 crash test.
 SM_BUG_OBJS := $(SM_SRCS:%.c=$(BUILD)/sm-bug/%.o)

@@ -6,7 +6,7 @@
  *
  * Fault point (libfiu): "storaged/apply/before_commit" makes the batch fail
  * as if the process died just before its commit.
- * Planted bug for the tests (TESTING.md): -DSM_BUG_APPLIED_OUTSIDE_TXN
+ * Planted bug for the tests (docs/testing.md): -DSM_BUG_APPLIED_OUTSIDE_TXN
  * commits the applied index in a transaction of its own, before the data.
  */
 #include "sm.h"

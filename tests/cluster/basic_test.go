@@ -1,4 +1,4 @@
-// basic_test.go - the API behaves as ../shared/API.md says on a real cluster:
+// basic_test.go - the API behaves as docs/api.md says on a real cluster:
 // writes through followers, reads on every node with each consistency,
 // conditions, idempotency keys, and concurrent compare-and-swap.
 package cluster

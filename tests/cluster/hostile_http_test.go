@@ -1,4 +1,4 @@
-// hostile_http_test.go - the HTTP inputs of ../shared/TESTING.md: each gets a
+// hostile_http_test.go - the HTTP inputs of docs/testing.md: each gets a
 // clear status or a closed connection; no process crashes; memory stays bounded.
 package cluster
 

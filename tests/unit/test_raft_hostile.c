@@ -1,5 +1,5 @@
 /*
- * test_raft_hostile.c - messages no correct peer sends (TESTING.md, "Inputs
+ * test_raft_hostile.c - messages no correct peer sends (docs/testing.md, "Inputs
  * that must get a clear answer"): each is ignored and counted in
  * dropped_msgs, changes nothing and crashes nothing; the unmodified message
  * is then accepted, which shows it was the hostile field that got it dropped.

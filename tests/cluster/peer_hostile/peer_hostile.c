@@ -1,5 +1,5 @@
 /*
- * peer_hostile.c - sends hostile frames to a raftd peer port (TESTING.md,
+ * peer_hostile.c - sends hostile frames to a raftd peer port (docs/testing.md,
  * "Peer and local sockets"): zero-length and truncated frames, a wrong number
  * of frames, msgpack with counts of 0xFFFFFFFF, deep nesting, wrong types,
  * messages from unknown or own node ids, a term of UINT64_MAX, index
