@@ -1,3 +1,0 @@
-module raftkv/tools/bench
-
-go 1.19
