@@ -85,8 +85,8 @@ check_prerequisites() {
 	timeout 20 docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed or took over 20 s)"
 	mirror=${FRESH_MIRROR:-$(apt_mirror)}
 	[ -n "$mirror" ] || die "no $SUITE mirror in this machine's apt sources; set FRESH_MIRROR"
-	timeout 20 curl -fsS -o /dev/null "$mirror/dists/$SUITE/Release" ||
-		die "the Debian mirror $mirror does not answer (tried $mirror/dists/$SUITE/Release for 20 s)"
+	timeout 20 curl -fs -o /dev/null "$mirror/dists/$SUITE/Release" ||
+		die "the Debian mirror $mirror does not answer (no $SUITE Release file within 20 s)"
 }
 
 # Builds and imports the base image unless one with this key exists.
@@ -173,8 +173,8 @@ check_make_test() {
 	echo "fresh-test: make test: $summary"
 }
 
-mkdir -p "$OUT"
 check_prerequisites
+mkdir -p "$OUT"
 phase_done checks
 make_base
 phase_done base
