@@ -1,11 +1,15 @@
 /*
- * gw_route.h - what an HTTP request asks for: the route of its path, the
- * methods that route allows, the key, the query parameters and the
- * condition headers, decoded and checked against the limits of API.md.
+ * gw_route.h - what an HTTP request asks for: the route table (one row per
+ * route: methods, path, handler, metric label, permission) and what is
+ * derived from it (matching, 404/405 and Allow, the metric label of a
+ * request), then the key, the query parameters and the condition headers,
+ * decoded and checked against the limits of API.md.
  *
- * Pure code (no h2o): values in, values out; any thread. Every function
- * returns 0 or a negative KV_E* code, and on error names the offending
- * parameter in *what (a static string) and a bound in *limit where one applies.
+ * Pure code (no h2o): values in, values out; any thread. The table itself is
+ * in gw_routes.h (it names the handlers); the functions here take any table,
+ * so tests can also feed them broken ones. Parsing functions return 0 or a
+ * negative KV_E* code, and on error name the offending parameter in *what (a
+ * static string) and a bound in *limit where one applies.
  */
 #ifndef RAFTKV_GW_ROUTE_H
 #define RAFTKV_GW_ROUTE_H
@@ -15,18 +19,78 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum gw_route_id {
-	GW_ROUTE_NONE = 0, /* 404 */
-	GW_ROUTE_KV_KEY,   /* /v1/kv/{key} */
-	GW_ROUTE_KV_LIST,  /* /v1/kv */
-	GW_ROUTE_STATUS,   /* /v1/status */
-	GW_ROUTE_LIVEZ,
-	GW_ROUTE_READYZ,
-	GW_ROUTE_METRICS,
-	GW_ROUTE_COUNT,
+enum gw_method { GW_M_OTHER = 0, GW_M_GET, GW_M_HEAD, GW_M_PUT, GW_M_DELETE, GW_M_COUNT };
+
+/* Method sets of a row: a bit per enum gw_method. GET rows answer HEAD too. */
+#define GW_MBIT(m)  (1u << (m))
+#define GW_MS_GET   (GW_MBIT(GW_M_GET) | GW_MBIT(GW_M_HEAD))
+#define GW_MS_PUT   GW_MBIT(GW_M_PUT)
+#define GW_MS_DEL   GW_MBIT(GW_M_DELETE)
+#define GW_MS_KNOWN (GW_MS_GET | GW_MS_PUT | GW_MS_DEL)
+
+/* What a client must be allowed to call a route (enforced by the auth work, not yet). */
+enum gw_perm { GW_PERM_OPEN = 0, GW_PERM_READ, GW_PERM_WRITE, GW_PERM_ADMIN, GW_PERM_COUNT };
+
+/* Row flags. */
+#define GW_ROUTE_QUERY 1u /* the router parses the query string (timeout=, limit=, ...) */
+
+/* A path ending in this matches any path it prefixes; the rest is the key (an empty one: 400). */
+#define GW_ROUTE_KEY_SUFFIX "{key}"
+
+#define GW_ROUTES_MAX 16 /* rows in a table; metrics keep a slot per row */
+
+struct gw_req;
+
+/* One HTTP route. Rows of the same path share its label and split its methods. */
+struct gw_route {
+	unsigned methods; /* GW_MS_* */
+	const char *path; /* "/v1/status" (exact) or "/v1/kv/{key}" (GW_ROUTE_KEY_SUFFIX) */
+	void (*handle)(struct gw_req *r);
+	const char *label; /* route="..." in metrics: one per path, unique across paths */
+	uint8_t perm;      /* enum gw_perm */
+	uint8_t flags;     /* GW_ROUTE_* */
 };
 
-enum gw_method { GW_M_OTHER = 0, GW_M_GET, GW_M_HEAD, GW_M_PUT, GW_M_DELETE, GW_M_COUNT };
+/* Where a request's path and method land in a table. */
+struct gw_route_hit {
+	const struct gw_route *row; /* the row to run; NULL: 404 (path < 0) or 405 */
+	int path;                   /* the first row of the matching path; -1: none (404) */
+	unsigned allow;             /* the path's methods, for 405 and its Allow header */
+	size_t key_at;              /* {key} paths: where the key starts in the path; else 0 */
+};
+
+/*
+ * Matches path (the query excluded) and method m against table[0..n): the
+ * first row whose path matches names the path; the row of that path whose
+ * methods include m is the one to run.
+ */
+void gw_route_find(const struct gw_route *table, size_t n, const char *path, size_t len,
+                   enum gw_method m, struct gw_route_hit *hit);
+
+/*
+ * The metrics slot of a hit: 0 for no path (404, and answers before routing),
+ * else 1 + the index of the path's first row; < GW_ROUTES_MAX + 1.
+ */
+unsigned gw_route_slot(const struct gw_route_hit *hit);
+
+/* The label of a slot ("none" for 0 or one that names no row). Static string. */
+const char *gw_route_label(const struct gw_route *table, size_t n, unsigned slot);
+
+/* The Allow header of a method set ("GET, HEAD, PUT, DELETE") into buf; its length. */
+size_t gw_route_allow(unsigned methods, char *buf, size_t cap);
+
+/*
+ * Checks a table: at most GW_ROUTES_MAX rows; each has known methods, a path
+ * starting with '/', a handler, a label and a permission; rows of the same
+ * path have the same label and no method in common; different paths have
+ * different labels. 0, or KV_EINVAL with the reason in *why (static) and the
+ * offending row in *row.
+ */
+int gw_route_check(const struct gw_route *table, size_t n, const char **why, size_t *row);
+
+/* The method of a request line's method token, and its name for metrics. */
+enum gw_method gw_route_method(const char *method, size_t len);
+const char *gw_route_method_name(enum gw_method m);
 
 enum gw_consistency { GW_LINEARIZABLE = 0, GW_STALE = 1 };
 
@@ -44,18 +108,6 @@ struct gw_query {
 	struct gw_key prefix; /* may be empty */
 	struct gw_key after;  /* may be empty: from the start */
 };
-
-/* The route of an abs-path (the query excluded); the label "kv", "status"... for metrics. */
-enum gw_route_id gw_route_match(const char *path, size_t len);
-const char *gw_route_name(enum gw_route_id route);
-
-/* The method of a request line's method token, and its name for metrics. */
-enum gw_method gw_route_method(const char *method, size_t len);
-const char *gw_route_method_name(enum gw_method m);
-
-/* 1 when route serves method; the value of Allow for the route. */
-int gw_route_allows(enum gw_route_id route, enum gw_method m);
-const char *gw_route_allow_header(enum gw_route_id route);
 
 /*
  * Decodes the key of /v1/kv/{key}: raw is the path after "/v1/kv/" up to the

@@ -1,8 +1,9 @@
 # services/gatewayd/module.mk - gatewayd, the HTTP API of a node (h2o 2.2.5 evloop).
 #
 # libgwcore.a holds the pure parts (routing, JSON, error bodies); libgw.a
-# everything else but main(), so unit tests link the real request table,
-# replies and sockets; gatewayd is gw_main.o on top of both.
+# everything else but main() (the route table gw_routes.c with its handlers
+# among it), so unit tests link the real route and request tables, replies
+# and sockets; gatewayd is gw_main.o on top of both.
 
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_errors.c
@@ -22,7 +23,8 @@ $(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwc
 
 BINS += $(BUILD)/gatewayd
 
-TEST_LIBS_test_gw_route := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_pending := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)

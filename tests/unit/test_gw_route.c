@@ -1,9 +1,13 @@
 /*
- * test_gw_route.c - gatewayd's pure request parsing (services/gatewayd/gw_route.c):
- * routes and methods, key percent-decoding (valid keys, "/", "../", %00,
- * invalid UTF-8, %zz, truncated escapes, empty, 511 vs 512 bytes), query
- * parameters (timeout, limit, consistency, encoding, prefix/after, repeats),
- * If-Match, If-None-Match and Idempotency-Key.
+ * test_gw_route.c - gatewayd's routing and request parsing
+ * (services/gatewayd/gw_route.c), with the real route table (gw_routes.h):
+ * paths and methods to rows, 404 and 405 with the Allow header derived from
+ * the table, the table's own checks (every row has a label, one label per
+ * path, no method served twice) on the real table and on broken ones; key
+ * percent-decoding (valid keys, "/", "../", %00, invalid UTF-8, %zz,
+ * truncated escapes, empty, 511 vs 512 bytes), query parameters (timeout,
+ * limit, consistency, encoding, prefix/after, repeats), If-Match,
+ * If-None-Match and Idempotency-Key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +17,7 @@
 #include <cmocka.h>
 
 #include "gw_route.h"
+#include "gw_routes.h"
 #include "kv_err.h"
 #include "kv_limits.h"
 
@@ -24,27 +29,178 @@ static int key_of(const char *raw, struct gw_key *k)
 	return gw_route_key(raw, strlen(raw), k);
 }
 
-static void test_routes(void **state)
+/* The row gatewayd's table runs for method and path, or NULL; *hit as found. */
+static const struct gw_route *route_of(const char *method, const char *path,
+                                       struct gw_route_hit *hit)
 {
-	assert_int_equal(gw_route_match("/v1/kv/a", 8), GW_ROUTE_KV_KEY);
-	assert_int_equal(gw_route_match("/v1/kv/", 7), GW_ROUTE_KV_KEY); /* empty key: 400 later */
-	assert_int_equal(gw_route_match("/v1/kv", 6), GW_ROUTE_KV_LIST);
-	assert_int_equal(gw_route_match("/v1/status", 10), GW_ROUTE_STATUS);
-	assert_int_equal(gw_route_match("/livez", 6), GW_ROUTE_LIVEZ);
-	assert_int_equal(gw_route_match("/readyz", 7), GW_ROUTE_READYZ);
-	assert_int_equal(gw_route_match("/metrics", 8), GW_ROUTE_METRICS);
-	assert_int_equal(gw_route_match("/v1/kvx", 7), GW_ROUTE_NONE);
-	assert_int_equal(gw_route_match("/", 1), GW_ROUTE_NONE);
+	enum gw_method m = gw_route_method(method, strlen(method));
+	gw_route_find(gw_routes, gw_routes_count, path, strlen(path), m, hit);
+	return hit->row;
+}
+
+static void test_routes_match(void **state)
+{
+	struct gw_route_hit hit;
+	assert_ptr_equal(route_of("GET", "/v1/kv/a", &hit)->handle, gw_kv_get_handle);
+	assert_int_equal(hit.key_at, 7);
+	assert_ptr_equal(route_of("HEAD", "/v1/kv/a", &hit)->handle, gw_kv_get_handle);
+	assert_ptr_equal(route_of("PUT", "/v1/kv/a/b", &hit)->handle, gw_kv_put_handle);
+	assert_ptr_equal(route_of("DELETE", "/v1/kv/a", &hit)->handle, gw_kv_delete_handle);
+	assert_ptr_equal(route_of("GET", "/v1/kv/", &hit)->handle,
+	                 gw_kv_get_handle); /* 400 later */
+	assert_ptr_equal(route_of("GET", "/v1/kv", &hit)->handle, gw_kv_list_handle);
+	assert_int_equal(hit.key_at, 0);
+	assert_ptr_equal(route_of("GET", "/v1/status", &hit)->handle, gw_status_handle);
+	assert_ptr_equal(route_of("GET", "/livez", &hit)->handle, gw_health_livez);
+	assert_ptr_equal(route_of("HEAD", "/readyz", &hit)->handle, gw_health_readyz);
+	assert_ptr_equal(route_of("GET", "/metrics", &hit)->handle, gw_metrics_handle);
+	/* rows of one path share its metrics slot; no path is slot 0 ("none") */
+	route_of("PUT", "/v1/kv/a", &hit);
+	unsigned put_slot = gw_route_slot(&hit);
+	route_of("GET", "/v1/kv/a", &hit);
+	assert_int_equal(gw_route_slot(&hit), put_slot);
+	const char *none[] = {"/v1/kvx", "/", "/v1/status/", "/livez2", "/v1/k", ""};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		assert_null(route_of("GET", none[i], &hit));
+		assert_int_equal(hit.path, -1); /* 404 whatever the method */
+		assert_int_equal(gw_route_slot(&hit), 0);
+	}
 	assert_int_equal(gw_route_method("PUT", 3), GW_M_PUT);
 	assert_int_equal(gw_route_method("POST", 4), GW_M_OTHER);
 	assert_int_equal(gw_route_method("get", 3), GW_M_OTHER); /* methods are case-sensitive */
-	assert_true(gw_route_allows(GW_ROUTE_KV_KEY, GW_M_DELETE));
-	assert_false(gw_route_allows(GW_ROUTE_KV_KEY, GW_M_OTHER));
-	assert_false(gw_route_allows(GW_ROUTE_KV_LIST, GW_M_PUT));
-	assert_false(gw_route_allows(GW_ROUTE_METRICS, GW_M_DELETE));
-	assert_string_equal(gw_route_allow_header(GW_ROUTE_KV_KEY), "GET, HEAD, PUT, DELETE");
-	assert_string_equal(gw_route_allow_header(GW_ROUTE_STATUS), "GET, HEAD");
-	printf("checked: 9 paths to routes, 3 methods, 4 allow decisions, 2 Allow headers\n");
+	printf("checked: 10 method+path pairs to their handlers, a shared slot, 6 paths to 404, "
+	       "3 methods\n");
+}
+
+/* The Allow header of a 405 for method on path, or "" when it is not a 405. */
+static const char *allow_of(const char *method, const char *path)
+{
+	static char buf[64];
+	struct gw_route_hit hit;
+	buf[0] = '\0';
+	if (route_of(method, path, &hit) == NULL && hit.path >= 0)
+		gw_route_allow(hit.allow, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_routes_allow(void **state)
+{
+	assert_string_equal(allow_of("POST", "/v1/kv/a"), "GET, HEAD, PUT, DELETE");
+	assert_string_equal(allow_of("PATCH", "/v1/kv/"), "GET, HEAD, PUT, DELETE");
+	assert_string_equal(allow_of("PUT", "/v1/kv"), "GET, HEAD");
+	assert_string_equal(allow_of("DELETE", "/metrics"), "GET, HEAD");
+	assert_string_equal(allow_of("PUT", "/v1/status"), "GET, HEAD");
+	assert_string_equal(allow_of("get", "/livez"), "GET, HEAD");
+	assert_string_equal(allow_of("GET", "/v1/kv/a"), ""); /* served */
+	assert_string_equal(allow_of("POST", "/nope"), "");   /* 404, not 405 */
+	char small[8];
+	assert_int_equal(gw_route_allow(GW_MS_GET | GW_MS_PUT, small, sizeof(small)), 3);
+	assert_string_equal(small, "GET"); /* what fits, whole names only */
+	printf("checked: 6 405s with the path's methods in Allow, a served request and a 404 "
+	       "without, a short buffer\n");
+}
+
+static void test_routes_table(void **state)
+{
+	const char *why = "unset";
+	size_t row = 99;
+	assert_int_equal(gw_route_check(gw_routes, gw_routes_count, &why, &row), 0);
+	assert_null(why);
+	/* every row has a label, and a label names one path: checked pairwise too */
+	for (size_t i = 0; i < gw_routes_count; i++) {
+		assert_non_null(gw_routes[i].label);
+		assert_true(strlen(gw_routes[i].label) > 0);
+		for (size_t j = 0; j < i; j++)
+			assert_int_equal(strcmp(gw_routes[i].path, gw_routes[j].path) == 0,
+			                 strcmp(gw_routes[i].label, gw_routes[j].label) == 0);
+	}
+	/* the labels metrics print, in slot order: the same as before the table */
+	const char *want[] = {"none", "kv", "kv_list", "status", "livez", "readyz", "metrics"};
+	size_t k = 0;
+	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
+		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
+			continue; /* a second row of the same path: its slot is never used */
+		assert_true(k < sizeof(want) / sizeof(want[0]));
+		assert_string_equal(gw_route_label(gw_routes, gw_routes_count, slot), want[k++]);
+	}
+	assert_int_equal(k, sizeof(want) / sizeof(want[0]));
+	assert_string_equal(gw_route_label(gw_routes, gw_routes_count, GW_ROUTES_MAX), "none");
+	/* permissions: reads read, writes write, health open, metrics admin */
+	struct gw_route_hit hit;
+	assert_int_equal(route_of("GET", "/v1/kv/a", &hit)->perm, GW_PERM_READ);
+	assert_int_equal(route_of("PUT", "/v1/kv/a", &hit)->perm, GW_PERM_WRITE);
+	assert_int_equal(route_of("DELETE", "/v1/kv/a", &hit)->perm, GW_PERM_WRITE);
+	assert_int_equal(route_of("GET", "/v1/kv", &hit)->perm, GW_PERM_READ);
+	assert_int_equal(route_of("GET", "/v1/status", &hit)->perm, GW_PERM_READ);
+	assert_int_equal(route_of("GET", "/livez", &hit)->perm, GW_PERM_OPEN);
+	assert_int_equal(route_of("GET", "/readyz", &hit)->perm, GW_PERM_OPEN);
+	assert_int_equal(route_of("GET", "/metrics", &hit)->perm, GW_PERM_ADMIN);
+	printf("checked: the table passes gw_route_check; %zu rows labelled, one label per path; "
+	       "7 metric labels as before; 8 permissions\n",
+	       gw_routes_count);
+}
+
+static void t_handle(struct gw_req *r)
+{
+}
+
+/* gw_route_check on table[0..n): KV_EINVAL at row bad, or 0 when bad < 0. */
+static void check_table(const struct gw_route *table, size_t n, int bad)
+{
+	const char *why = NULL;
+	size_t row = 99;
+	int err = gw_route_check(table, n, &why, &row);
+	if (bad < 0) {
+		assert_int_equal(err, 0);
+		return;
+	}
+	assert_int_equal(err, KV_EINVAL);
+	assert_non_null(why);
+	assert_int_equal(row, (size_t)bad);
+}
+
+static void test_routes_check_broken(void **state)
+{
+	struct gw_route t[GW_ROUTES_MAX + 1];
+	const struct gw_route ok[2] = {
+	    {GW_MS_GET, "/a/{key}", t_handle, "a", GW_PERM_READ, GW_ROUTE_QUERY},
+	    {GW_MS_PUT, "/a/{key}", t_handle, "a", GW_PERM_WRITE, GW_ROUTE_QUERY},
+	};
+	check_table(ok, 2, -1);
+	memcpy(t, ok, sizeof(ok));
+	t[1].label = NULL; /* a row without a label */
+	check_table(t, 2, 1);
+	t[1].label = "";
+	check_table(t, 2, 1);
+	t[1].label = "none"; /* the 404 label */
+	check_table(t, 2, 1);
+	t[1].label = "b"; /* one path, two labels */
+	check_table(t, 2, 1);
+	t[1] = ok[1];
+	t[1].path = "/b"; /* two paths, one label */
+	check_table(t, 2, 1);
+	t[1] = ok[1];
+	t[1].methods = GW_MS_GET | GW_MS_DEL; /* GET served twice */
+	check_table(t, 2, 1);
+	t[1].methods = 0;
+	check_table(t, 2, 1);
+	t[1].methods = GW_MBIT(GW_M_OTHER);
+	check_table(t, 2, 1);
+	t[1] = ok[1];
+	t[1].handle = NULL;
+	check_table(t, 2, 1);
+	t[1] = ok[1];
+	t[1].path = "b";
+	check_table(t, 2, 1);
+	t[1] = ok[1];
+	t[1].perm = GW_PERM_COUNT;
+	check_table(t, 2, 1);
+	for (size_t i = 0; i <= GW_ROUTES_MAX; i++)
+		t[i] = ok[0];
+	check_table(t, GW_ROUTES_MAX + 1, 0); /* too many rows: refused before any row */
+	printf("checked: a good table passes; a missing, empty or \"none\" label, two labels "
+	       "for a path, a label for two paths, a method twice, no or unknown methods, no "
+	       "handler, a relative path, an unknown permission and too many rows fail\n");
 }
 
 static void test_key_valid(void **state)
@@ -266,10 +422,17 @@ static void test_screen_head(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_routes),        cmocka_unit_test(test_key_valid),
-	    cmocka_unit_test(test_key_invalid),   cmocka_unit_test(test_query_defaults),
-	    cmocka_unit_test(test_query_timeout), cmocka_unit_test(test_query_limit_and_values),
-	    cmocka_unit_test(test_conditions),    cmocka_unit_test(test_screen_head),
+	    cmocka_unit_test(test_routes_match),
+	    cmocka_unit_test(test_routes_allow),
+	    cmocka_unit_test(test_routes_table),
+	    cmocka_unit_test(test_routes_check_broken),
+	    cmocka_unit_test(test_key_valid),
+	    cmocka_unit_test(test_key_invalid),
+	    cmocka_unit_test(test_query_defaults),
+	    cmocka_unit_test(test_query_timeout),
+	    cmocka_unit_test(test_query_limit_and_values),
+	    cmocka_unit_test(test_conditions),
+	    cmocka_unit_test(test_screen_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
