@@ -111,7 +111,6 @@ struct gw {
 	uint64_t next_poll_ms;
 	uint64_t started_ms;
 	uint64_t last_transfer_ms;
-	uint64_t poll_req_id;
 	h2o_timeout_t fwd_io_timeout;
 	h2o_http1client_ctx_t fwd_ctx;
 	struct gw_peer peers[RAFT_NODES_MAX];

@@ -58,8 +58,8 @@ void gw_kv_get_handle(struct gw_req *r)
 		return;
 	}
 	c->send_query = get_send;
-	c->peer_may_serve =
-	    1; /* a value is small: another gateway may answer while raftd is silent */
+	/* a value is small: another gateway may answer it while our raftd is silent */
+	c->peer_may_serve = 1;
 	c->forwarded = h2o_find_header_by_str(&r->http.req->headers,
 	                                      H2O_STRLIT("x-raftkv-forwarded"), -1) >= 0;
 	gw_read_start(r->gw, c);

@@ -49,7 +49,7 @@ struct gw_call {
 	uint8_t cond; /* enum proto_kv_cond */
 	uint64_t cond_index;
 	uint8_t forwarded;      /* arrived with X-Raftkv-Forwarded */
-	uint8_t peer_may_serve; /* reads: another gateway may serve it while our raftd is silent */
+	uint8_t peer_may_serve; /* reads: another gateway may serve it (GET, not LIST) */
 	uint8_t hops;           /* the next peer to try while our raftd is silent */
 	uint8_t idem_len;
 	uint8_t idem[KV_IDEMPOTENCY_KEY_BYTES_MAX];

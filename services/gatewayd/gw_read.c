@@ -28,8 +28,7 @@ static void read_query(struct gw *gw, struct gw_call *c)
 	}
 }
 
-/* Our raftd is silent: another gateway serves the read if it may (GET, not LIST: a page may be
- * large). */
+/* Our raftd is silent: another gateway serves the read if its handler allows it (GET). */
 static int read_forward(struct gw *gw, struct gw_call *c)
 {
 	if (gw_status_fresh(gw) || c->forwarded || !c->peer_may_serve)

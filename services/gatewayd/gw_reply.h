@@ -3,8 +3,9 @@
  * carries X-Raft-Leader, X-Served-By, X-Raft-Term and X-Raft-Index and is
  * counted in the metrics. Loop thread only.
  *
- * Each call answers h->req (which must not be NULL) and sets it to NULL:
- * nothing may touch the request afterwards. Strings are copied.
+ * gw_reply_send and the error calls answer h->req (which must not be NULL
+ * yet) and set it to NULL: nothing may touch the request afterwards. Names,
+ * values and bodies are copied.
  */
 #ifndef RAFTKV_GW_REPLY_H
 #define RAFTKV_GW_REPLY_H
