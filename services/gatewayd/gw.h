@@ -18,6 +18,7 @@
 
 #include "gw_config.h"
 #include "gw_json.h"
+#include "gw_parse.h"
 #include "gw_pending.h"
 #include "gw_reply.h"
 #include "gw_req.h"

@@ -112,7 +112,7 @@ static int gw_listen(struct gw *gw)
 	const char *colon = strrchr(gw->cfg.listen, ':');
 	uint64_t port = 0;
 	if (colon == NULL || (size_t)(colon - gw->cfg.listen) >= sizeof(host) ||
-	    gw_route_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
+	    gw_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
 		return KV_EINVAL;
 	memcpy(host, gw->cfg.listen, (size_t)(colon - gw->cfg.listen));
 	host[colon - gw->cfg.listen] = '\0';

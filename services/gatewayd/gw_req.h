@@ -9,6 +9,7 @@
 #define RAFTKV_GW_REQ_H
 
 #include "gw_config.h"
+#include "gw_parse.h"
 #include "gw_route.h"
 
 #ifndef H2O_USE_LIBUV

@@ -43,7 +43,7 @@ static int router_parse(struct gw_req *r, h2o_req_t *req, size_t key_at)
 	size_t qa = req->query_at;
 	size_t path_len = qa == SIZE_MAX ? req->path.len : qa;
 	if (key_at != 0) {
-		int err = gw_route_key(req->path.base + key_at, path_len - key_at, &r->key);
+		int err = gw_parse_key(req->path.base + key_at, path_len - key_at, &r->key);
 		if (err == KV_ETOOLARGE)
 			return router_bad(gw, h, 400, "key_too_long", "the key is over 511 bytes",
 			                  "key", KV_KEY_BYTES_MAX);
@@ -58,7 +58,7 @@ static int router_parse(struct gw_req *r, h2o_req_t *req, size_t key_at)
 	const char *what = NULL;
 	uint64_t limit = 0;
 	struct gw_query *q = &r->query;
-	int err = gw_route_query(qs, qs_len, r->cfg->timeout_ms, q, &what, &limit);
+	int err = gw_parse_query(qs, qs_len, r->cfg->timeout_ms, q, &what, &limit);
 	if (err != 0)
 		return router_bad(gw, h, 400, kv_err_code(err),
 		                  err == KV_ERANGE ? "a query parameter is out of range"
@@ -67,8 +67,8 @@ static int router_parse(struct gw_req *r, h2o_req_t *req, size_t key_at)
 	ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-raftkv-timeout-ms"), -1);
 	uint64_t fwd_ms = 0;
 	if (i >= 0 &&
-	    gw_route_parse_u64(req->headers.entries[i].value.base,
-	                       req->headers.entries[i].value.len, &fwd_ms) == 0 &&
+	    gw_parse_u64(req->headers.entries[i].value.base, req->headers.entries[i].value.len,
+	                 &fwd_ms) == 0 &&
 	    fwd_ms >= KV_HTTP_TIMEOUT_MS_MIN && fwd_ms < q->timeout_ms)
 		q->timeout_ms = fwd_ms;
 	return 0;

@@ -124,7 +124,7 @@ static void screen_on_read(h2o_socket_t *sock, const char *err)
 		return;
 	}
 	int verdict =
-	    gw_route_screen_head(sock->input->bytes, sock->input->size, s->gw->cfg.max_value_bytes);
+	    gw_parse_screen_head(sock->input->bytes, sock->input->size, s->gw->cfg.max_value_bytes);
 	if (verdict == 0)
 		return;
 	if (verdict == 1) {

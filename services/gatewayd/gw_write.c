@@ -243,19 +243,19 @@ static int write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 		return write_bad_header(gw, c, KV_EINVAL, "If-Match",
 		                        "If-Match and If-None-Match together", 0);
 	if (im != NULL) {
-		if (gw_route_if_match(im->base, im->len, &c->cond_index) != 0)
+		if (gw_parse_if_match(im->base, im->len, &c->cond_index) != 0)
 			return write_bad_header(gw, c, KV_EINVAL, "If-Match",
 			                        "If-Match must be a quoted mod_index: \"<n>\"", 0);
 		c->cond = PROTO_COND_IF_MATCH;
 	}
 	if (inm != NULL) {
-		if (c->op != PROTO_KV_PUT || gw_route_if_none_match(inm->base, inm->len) != 0)
+		if (c->op != PROTO_KV_PUT || gw_parse_if_none_match(inm->base, inm->len) != 0)
 			return write_bad_header(gw, c, KV_EINVAL, "If-None-Match",
 			                        "If-None-Match: * is the only form, on PUT", 0);
 		c->cond = PROTO_COND_IF_NONE_MATCH;
 	}
 	if (idem != NULL) {
-		int err = gw_route_idempotency_key(idem->base, idem->len);
+		int err = gw_parse_idempotency_key(idem->base, idem->len);
 		if (err != 0)
 			return write_bad_header(gw, c, err, "Idempotency-Key",
 			                        "Idempotency-Key must be 1 to 128 bytes",
