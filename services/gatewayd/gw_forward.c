@@ -310,8 +310,7 @@ static int forward_parse_url(const char *url, size_t len, struct gw_peer *p)
 	if (colon == NULL || colon == host || (size_t)(colon - host) >= GW_ADDR_BYTES_MAX)
 		return KV_EINVAL;
 	uint64_t port = 0;
-	if (gw_route_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port == 0 ||
-	    port > 65535)
+	if (gw_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port == 0 || port > 65535)
 		return KV_EINVAL;
 	memcpy(p->host, host, (size_t)(colon - host));
 	p->host[colon - host] = '\0';
@@ -327,7 +326,7 @@ static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
 		return KV_EINVAL;
 	struct gw_peer *p = &gw->peers[gw->n_peers];
 	memset(p, 0, sizeof(*p));
-	if (gw_route_parse_u64(s, (size_t)(eq - s), &p->id) != 0 || p->id == 0 ||
+	if (gw_parse_u64(s, (size_t)(eq - s), &p->id) != 0 || p->id == 0 ||
 	    gw_status_peer(gw, p->id) != NULL)
 		return KV_EINVAL;
 	int err = forward_parse_url(eq + 1, len - (size_t)(eq + 1 - s), p);

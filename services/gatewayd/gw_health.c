@@ -7,16 +7,17 @@
 #include "gw.h"
 
 #include "gw_errors.h"
+#include "gw_routes.h"
 #include "kv_clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-void gw_health_livez(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+void gw_health_livez(struct gw_req *r)
 {
 	static const char body[] = "{\"status\":\"ok\"}\n";
-	gw_reply_send(gw, h, 200, "application/json", body, strlen(body), 0);
+	gw_reply_send(r->gw, &r->http, 200, "application/json", body, strlen(body), 0);
 }
 
 /* NULL when ready, else why not (a static sentence). */
@@ -38,8 +39,10 @@ static const char *health_not_ready(const struct gw *gw)
 	return NULL;
 }
 
-void gw_health_readyz(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+void gw_health_readyz(struct gw_req *r)
 {
+	struct gw *gw = r->gw;
+	struct gw_http *h = &r->http;
 	const char *why = health_not_ready(gw);
 	if (why != NULL) {
 		gw_reply_error(gw, h, 503, "not_ready", why, NULL);

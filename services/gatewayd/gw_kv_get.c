@@ -2,8 +2,9 @@
  * gw_kv_get.c - GET /v1/kv/{key}: the raw value, with ETag, X-Create-Index
  * and X-Mod-Index; linearizable by default (gw_read.c). Loop thread only.
  */
-#include "gw.h"
-
+#include "gw_read.h"
+#include "gw_reply.h"
+#include "gw_routes.h"
 #include "kv_err.h"
 
 #include <inttypes.h>
@@ -17,7 +18,7 @@ static int get_send(struct gw *gw, struct gw_call *c)
 	m.key = (struct proto_bytes){c->key.bytes, c->key.len};
 	m.min_index = c->read_index;
 	m.wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
-	return gw_zmq_send(gw, 0, &m);
+	return gw_read_send(gw, &m);
 }
 
 /* name: v, or name: "v" (an entity tag) when quoted. */
@@ -49,21 +50,17 @@ static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_loca
 
 static const struct gw_call_ops get_ops = {get_on_msg, gw_read_on_retry, gw_read_on_deadline};
 
-void gw_kv_get_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+void gw_kv_get_handle(struct gw_req *r)
 {
-	struct gw_key key;
-	struct gw_query q;
-	if (gw_router_parse(gw, req, h, &key, &q) != 0)
-		return;
-	struct gw_call *c = gw_pending_start(gw, req, h, &get_ops, q.timeout_ms);
+	struct gw_call *c = gw_pending_start(r, &get_ops, r->query.timeout_ms);
 	if (c == NULL) {
-		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
-	c->key = key;
-	c->query = q;
 	c->send_query = get_send;
-	c->forwarded =
-	    h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-raftkv-forwarded"), -1) >= 0;
-	gw_read_start(gw, c);
+	/* a value is small: another gateway may answer it while our raftd is silent */
+	c->peer_may_serve = 1;
+	c->forwarded = h2o_find_header_by_str(&r->http.req->headers,
+	                                      H2O_STRLIT("x-raftkv-forwarded"), -1) >= 0;
+	gw_read_start(r->gw, c);
 }

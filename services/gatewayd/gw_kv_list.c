@@ -4,8 +4,10 @@
  * UTF-8 (or all of them with ?encoding=base64) are base64 and their item says
  * "encoding":"base64". Loop thread only.
  */
-#include "gw.h"
-
+#include "gw_json.h"
+#include "gw_read.h"
+#include "gw_reply.h"
+#include "gw_routes.h"
 #include "kv_err.h"
 
 /* The page's JSON: storaged stops a page past KV_LIST_BYTES_MAX value bytes. */
@@ -21,7 +23,7 @@ static int list_send(struct gw *gw, struct gw_call *c)
 	m.limit = c->query.limit;
 	m.min_index = c->read_index;
 	m.wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
-	return gw_zmq_send(gw, 0, &m);
+	return gw_read_send(gw, &m);
 }
 
 /* A string member of bytes: text when it may be, else base64. */
@@ -94,17 +96,13 @@ static void list_on_msg(struct gw *gw, struct gw_call *c, const struct proto_loc
 
 static const struct gw_call_ops list_ops = {list_on_msg, gw_read_on_retry, gw_read_on_deadline};
 
-void gw_kv_list_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+void gw_kv_list_handle(struct gw_req *r)
 {
-	struct gw_query q;
-	if (gw_router_parse(gw, req, h, NULL, &q) != 0)
-		return;
-	struct gw_call *c = gw_pending_start(gw, req, h, &list_ops, q.timeout_ms);
+	struct gw_call *c = gw_pending_start(r, &list_ops, r->query.timeout_ms);
 	if (c == NULL) {
-		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
-	c->query = q;
 	c->send_query = list_send;
-	gw_read_start(gw, c);
+	gw_read_start(r->gw, c);
 }

@@ -7,6 +7,8 @@
  */
 #include "gw.h"
 
+#include "gw_routes.h"
+#include "kv_assert.h"
 #include "kv_clock.h"
 #include "kv_err.h"
 #include "kv_hostname.h"
@@ -110,7 +112,7 @@ static int gw_listen(struct gw *gw)
 	const char *colon = strrchr(gw->cfg.listen, ':');
 	uint64_t port = 0;
 	if (colon == NULL || (size_t)(colon - gw->cfg.listen) >= sizeof(host) ||
-	    gw_route_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
+	    gw_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
 		return KV_EINVAL;
 	memcpy(host, gw->cfg.listen, (size_t)(colon - gw->cfg.listen));
 	host[colon - gw->cfg.listen] = '\0';
@@ -219,8 +221,20 @@ static void gw_raise_fd_limit(void)
 		            (unsigned long long)rl.rlim_cur);
 }
 
+/* A table that breaks the router's assumptions (gw_route_check) is a bug: stop at once. */
+static void gw_check_routes(void)
+{
+	const char *why = NULL;
+	size_t row = 0;
+	if (gw_route_check(gw_routes, gw_routes_count, &why, &row) != 0) {
+		KV_LOG_ERROR(GW_SVC, "bad route table", "row=%zu err=\"%s\"", row, why);
+		KV_ASSERT(0);
+	}
+}
+
 static int gw_run(struct gw *gw)
 {
+	gw_check_routes();
 	gw_raise_fd_limit();
 	static char sock_dir[512];
 	if (gw_prepare_dirs(&gw->cfg, sock_dir, sizeof(sock_dir)) != 0)
@@ -245,6 +259,7 @@ static int gw_run(struct gw *gw)
 	while (!gw_signalled)
 		h2o_evloop_run(gw->ctx.loop, INT32_MAX);
 	gw_stop(gw);
+	gw_forward_dispose(gw); /* the loop runs no more: nothing can use the pools */
 	gw_zmq_close(gw);
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #include "gw.h"
 
+#include "gw_routes.h"
 #include "kv_clock.h"
 
 #include <inttypes.h>
@@ -32,7 +33,7 @@ static int metric_code_index(int status)
 void gw_metrics_record(struct gw *gw, const struct gw_http *h, int status)
 {
 	struct gw_metrics *m = &gw->metrics;
-	unsigned r = (unsigned)h->route < GW_ROUTE_COUNT ? (unsigned)h->route : 0;
+	unsigned r = h->slot <= GW_ROUTES_MAX ? h->slot : 0;
 	unsigned me = (unsigned)h->method < GW_M_COUNT ? (unsigned)h->method : 0;
 	m->requests[r][me][metric_code_index(status)]++;
 	uint64_t us = kv_clock_mono_us() - h->start_us;
@@ -62,7 +63,7 @@ static void metrics_requests(struct gw *gw, struct gw_json *j)
 {
 	metrics_printf(j, "# HELP raftkv_http_requests_total HTTP requests answered.\n"
 	                  "# TYPE raftkv_http_requests_total counter\n");
-	for (int r = 0; r < GW_ROUTE_COUNT; r++)
+	for (unsigned r = 0; r <= GW_ROUTES_MAX; r++)
 		for (int me = 0; me < GW_M_COUNT; me++)
 			for (int c = 0; c < GW_METRIC_CODES; c++) {
 				uint64_t v = gw->metrics.requests[r][me][c];
@@ -77,7 +78,8 @@ static void metrics_requests(struct gw *gw, struct gw_json *j)
 				    j,
 				    "raftkv_http_requests_total{route=\"%s\",method=\"%s\","
 				    "code=\"%s\"} %" PRIu64 "\n",
-				    gw_route_name(r), gw_route_method_name(me), code, v);
+				    gw_route_label(gw_routes, gw_routes_count, r),
+				    gw_route_method_name(me), code, v);
 			}
 }
 
@@ -87,7 +89,7 @@ static void metrics_durations(struct gw *gw, struct gw_json *j)
 	               "# HELP raftkv_http_request_duration_seconds Time from request to answer.\n"
 	               "# TYPE raftkv_http_request_duration_seconds histogram\n");
 	const struct gw_metrics *m = &gw->metrics;
-	for (int r = 0; r < GW_ROUTE_COUNT; r++) {
+	for (unsigned r = 0; r <= GW_ROUTES_MAX; r++) {
 		if (m->duration_count[r] == 0)
 			continue;
 		uint64_t cum = 0;
@@ -101,16 +103,17 @@ static void metrics_durations(struct gw *gw, struct gw_json *j)
 			metrics_printf(j,
 			               "raftkv_http_request_duration_seconds_bucket{route=\"%s\","
 			               "le=\"%s\"} %" PRIu64 "\n",
-			               gw_route_name(r), le, cum);
+			               gw_route_label(gw_routes, gw_routes_count, r), le, cum);
 		}
 		uint64_t us = m->duration_sum_us[r];
 		metrics_printf(j,
 		               "raftkv_http_request_duration_seconds_sum{route=\"%s\"} %" PRIu64
 		               ".%06" PRIu64 "\n",
-		               gw_route_name(r), us / 1000000, us % 1000000);
+		               gw_route_label(gw_routes, gw_routes_count, r), us / 1000000,
+		               us % 1000000);
 		metrics_printf(
 		    j, "raftkv_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
-		    gw_route_name(r), m->duration_count[r]);
+		    gw_route_label(gw_routes, gw_routes_count, r), m->duration_count[r]);
 	}
 }
 
@@ -157,13 +160,14 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	            s->peer_msgs_dropped);
 }
 
-void gw_metrics_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+void gw_metrics_handle(struct gw_req *r)
 {
+	struct gw *gw = r->gw;
 	struct gw_json j;
 	gw_json_init(&j, GW_METRICS_BODY_MAX);
 	metrics_requests(gw, &j);
 	metrics_durations(gw, &j);
 	metrics_node(gw, &j);
-	gw_reply_send(gw, h, 200, "text/plain; version=0.0.4", j.buf ? j.buf : "", j.len, 0);
+	gw_reply_send(gw, &r->http, 200, "text/plain; version=0.0.4", j.buf ? j.buf : "", j.len, 0);
 	gw_json_free(&j);
 }

@@ -78,9 +78,11 @@ uint64_t gw_pending_next_id(struct gw *gw, struct gw_call *c)
 	return c->req_id;
 }
 
-struct gw_call *gw_pending_start(struct gw *gw, h2o_req_t *req, const struct gw_http *http,
-                                 const struct gw_call_ops *ops, uint64_t timeout_ms)
+struct gw_call *gw_pending_start(const struct gw_req *r, const struct gw_call_ops *ops,
+                                 uint64_t timeout_ms)
 {
+	struct gw *gw = r->gw;
+	h2o_req_t *req = r->http.req;
 	struct gw_pending *p = &gw->pending;
 	if (p->free_head >= p->cap)
 		return NULL;
@@ -94,8 +96,9 @@ struct gw_call *gw_pending_start(struct gw *gw, h2o_req_t *req, const struct gw_
 	link->gw = gw;
 	link->call = c;
 	c->link = link;
-	c->http = *http;
-	c->http.req = req;
+	c->http = r->http;
+	c->key = r->key;
+	c->query = r->query;
 	c->ops = ops;
 	c->deadline_ms = kv_clock_mono_ms() + timeout_ms;
 	gw_pending_next_id(gw, c);

@@ -5,6 +5,7 @@
  * storaged at once. Loop thread only.
  */
 #include "gw.h"
+#include "gw_read.h"
 
 #include "gw_errors.h"
 #include "kv_clock.h"
@@ -27,10 +28,10 @@ static void read_query(struct gw *gw, struct gw_call *c)
 	}
 }
 
-/* Our raftd is silent: another gateway serves the GET (not LIST: its page may be large). */
+/* Our raftd is silent: another gateway serves the read if its handler allows it (GET). */
 static int read_forward(struct gw *gw, struct gw_call *c)
 {
-	if (gw_status_fresh(gw) || c->forwarded || c->http.route != GW_ROUTE_KV_KEY)
+	if (gw_status_fresh(gw) || c->forwarded || !c->peer_may_serve)
 		return -1;
 	const struct gw_peer *peer = gw_status_next_peer(gw, &c->hops);
 	if (peer == NULL)
@@ -128,4 +129,9 @@ void gw_read_on_deadline(struct gw *gw, struct gw_call *c)
 		                  NULL);
 	}
 	gw_pending_end(gw, c);
+}
+
+int gw_read_send(struct gw *gw, const struct proto_local *m)
+{
+	return gw_zmq_send(gw, 0, m);
 }

@@ -2,12 +2,14 @@
  * gw_router.c - gatewayd's one h2o handler: it routes on the raw path, so a
  * key like "a/../b" stays a key and is never normalized into another route
  * (h2o's own path dispatch matches the normalized path). Checks the URL and
- * header limits, answers 404 and 405, then calls the route's handler.
- * Loop thread only.
+ * header limits, answers 404 and 405 from the route table (gw_routes.h),
+ * decodes the key and the query the row asks for, then runs the row's
+ * handler. Loop thread only.
  */
 #include "gw.h"
 
 #include "gw_errors.h"
+#include "gw_routes.h"
 #include "kv_clock.h"
 #include "kv_err.h"
 
@@ -29,14 +31,19 @@ static int router_bad(struct gw *gw, struct gw_http *h, int status, const char *
 	return -1;
 }
 
-int gw_router_parse(struct gw *gw, h2o_req_t *req, struct gw_http *h, struct gw_key *key,
-                    struct gw_query *q)
+/*
+ * Decodes what r's row asks for: the key of a {key} path (at key_at) and the
+ * query. 0, or -1 after answering 400. A forwarded request's
+ * X-Raftkv-Timeout-Ms shortens the deadline to the forwarder's time left.
+ */
+static int router_parse(struct gw_req *r, h2o_req_t *req, size_t key_at)
 {
+	struct gw *gw = r->gw;
+	struct gw_http *h = &r->http;
 	size_t qa = req->query_at;
 	size_t path_len = qa == SIZE_MAX ? req->path.len : qa;
-	if (key != NULL) {
-		size_t off = strlen("/v1/kv/");
-		int err = gw_route_key(req->path.base + off, path_len - off, key);
+	if (key_at != 0) {
+		int err = gw_parse_key(req->path.base + key_at, path_len - key_at, &r->key);
 		if (err == KV_ETOOLARGE)
 			return router_bad(gw, h, 400, "key_too_long", "the key is over 511 bytes",
 			                  "key", KV_KEY_BYTES_MAX);
@@ -44,11 +51,14 @@ int gw_router_parse(struct gw *gw, h2o_req_t *req, struct gw_http *h, struct gw_
 			return router_bad(gw, h, 400, "invalid_key",
 			                  "the key is empty or has a bad percent escape", "key", 0);
 	}
+	if (!(r->route->flags & GW_ROUTE_QUERY))
+		return 0;
 	const char *qs = qa == SIZE_MAX ? "" : req->path.base + qa + 1;
 	size_t qs_len = qa == SIZE_MAX ? 0 : req->path.len - qa - 1;
 	const char *what = NULL;
 	uint64_t limit = 0;
-	int err = gw_route_query(qs, qs_len, gw->cfg.timeout_ms, q, &what, &limit);
+	struct gw_query *q = &r->query;
+	int err = gw_parse_query(qs, qs_len, r->cfg->timeout_ms, q, &what, &limit);
 	if (err != 0)
 		return router_bad(gw, h, 400, kv_err_code(err),
 		                  err == KV_ERANGE ? "a query parameter is out of range"
@@ -57,8 +67,8 @@ int gw_router_parse(struct gw *gw, h2o_req_t *req, struct gw_http *h, struct gw_
 	ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-raftkv-timeout-ms"), -1);
 	uint64_t fwd_ms = 0;
 	if (i >= 0 &&
-	    gw_route_parse_u64(req->headers.entries[i].value.base,
-	                       req->headers.entries[i].value.len, &fwd_ms) == 0 &&
+	    gw_parse_u64(req->headers.entries[i].value.base, req->headers.entries[i].value.len,
+	                 &fwd_ms) == 0 &&
 	    fwd_ms >= KV_HTTP_TIMEOUT_MS_MIN && fwd_ms < q->timeout_ms)
 		q->timeout_ms = fwd_ms;
 	return 0;
@@ -79,60 +89,47 @@ static int router_limits(struct gw *gw, h2o_req_t *req, struct gw_http *h)
 	return 0;
 }
 
-static void router_dispatch(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+/* 405 with the Allow header of the path's methods. */
+static void router_not_allowed(struct gw *gw, struct gw_http *h, unsigned allow)
 {
-	switch (h->route) {
-	case GW_ROUTE_KV_KEY:
-		if (h->method == GW_M_PUT)
-			gw_kv_put_handle(gw, req, h);
-		else if (h->method == GW_M_DELETE)
-			gw_kv_delete_handle(gw, req, h);
-		else
-			gw_kv_get_handle(gw, req, h);
-		return;
-	case GW_ROUTE_KV_LIST:
-		gw_kv_list_handle(gw, req, h);
-		return;
-	case GW_ROUTE_STATUS:
-		gw_status_handle(gw, req, h);
-		return;
-	case GW_ROUTE_LIVEZ:
-		gw_health_livez(gw, req, h);
-		return;
-	case GW_ROUTE_READYZ:
-		gw_health_readyz(gw, req, h);
-		return;
-	case GW_ROUTE_METRICS:
-		gw_metrics_handle(gw, req, h);
-		return;
-	default:
-		router_bad(gw, h, 404, "not_found", "no such path", NULL, 0);
-	}
+	char value[64];
+	size_t len = gw_route_allow(allow, value, sizeof(value));
+	gw_reply_header(h->req, "allow", value, len);
+	router_bad(gw, h, 405, "method_not_allowed", "the method is not supported on this path",
+	           NULL, 0);
 }
 
 static int router_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct gw *gw = ((struct gw_router *)self)->gw;
-	struct gw_http h = {0};
-	h.req = req;
-	h.start_us = kv_clock_mono_us();
+	struct gw_req r = {0};
+	r.gw = gw;
+	r.cfg = &gw->cfg;
+	r.http.req = req;
+	r.http.start_us = kv_clock_mono_us();
+	r.http.method = (uint8_t)gw_route_method(req->method.base, req->method.len);
 	size_t path_len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
-	h.route = gw_route_match(req->path.base, path_len);
-	h.method = gw_route_method(req->method.base, req->method.len);
-	if (router_limits(gw, req, &h) != 0)
+	struct gw_route_hit hit;
+	gw_route_find(gw_routes, gw_routes_count, req->path.base, path_len,
+	              (enum gw_method)r.http.method, &hit);
+	r.http.slot = (uint8_t)gw_route_slot(&hit);
+	if (router_limits(gw, req, &r.http) != 0)
 		return 0;
-	if (!gw_route_allows(h.route, h.method)) {
-		const char *allow = gw_route_allow_header(h.route);
-		gw_reply_header(req, "allow", allow, strlen(allow));
-		router_bad(gw, &h, 405, "method_not_allowed",
-		           "the method is not supported on this path", NULL, 0);
+	if (hit.path >= 0 && hit.row == NULL) {
+		router_not_allowed(gw, &r.http, hit.allow);
 		return 0;
 	}
 	if (gw->stopping) {
-		gw_reply_kv_error(gw, &h, KV_ESHUTDOWN, NULL, NULL);
+		gw_reply_kv_error(gw, &r.http, KV_ESHUTDOWN, NULL, NULL);
 		return 0;
 	}
-	router_dispatch(gw, req, &h);
+	if (hit.row == NULL) {
+		router_bad(gw, &r.http, 404, "not_found", "no such path", NULL, 0);
+		return 0;
+	}
+	r.route = hit.row;
+	if (router_parse(&r, req, hit.key_at) == 0)
+		hit.row->handle(&r);
 	return 0;
 }
 

@@ -99,7 +99,7 @@ static void screen_answer(struct gw_screen *s, int status)
 	    status, gw_errors_reason(status), j.len, s->gw->cfg.node_id, gw_status_leader(s->gw),
 	    s->gw->status.term, s->gw->status.applied_index, (int)j.len, j.buf);
 	gw_json_free(&j);
-	struct gw_http h = {.route = GW_ROUTE_NONE, .method = GW_M_OTHER, .start_us = 0};
+	struct gw_http h = {.slot = 0, .method = GW_M_OTHER}; /* before routing: route "none" */
 	h.start_us = kv_clock_mono_us();
 	gw_metrics_record(s->gw, &h, status);
 	s->answered = 1;
@@ -124,7 +124,7 @@ static void screen_on_read(h2o_socket_t *sock, const char *err)
 		return;
 	}
 	int verdict =
-	    gw_route_screen_head(sock->input->bytes, sock->input->size, s->gw->cfg.max_value_bytes);
+	    gw_parse_screen_head(sock->input->bytes, sock->input->size, s->gw->cfg.max_value_bytes);
 	if (verdict == 0)
 		return;
 	if (verdict == 1) {

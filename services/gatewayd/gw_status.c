@@ -6,6 +6,7 @@
 #include "gw.h"
 
 #include "gw_errors.h"
+#include "gw_routes.h"
 #include "kv_clock.h"
 #include "kv_err.h"
 #include "kv_log.h"
@@ -136,7 +137,7 @@ static const char *status_role(uint8_t role, int learner)
 	}
 }
 
-const char *gw_status_role_name(const struct gw *gw)
+static const char *status_role_name(const struct gw *gw)
 {
 	return status_role(gw->status.role, gw->status.is_learner);
 }
@@ -167,7 +168,7 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	const struct gw_status *s = &gw->status;
 	gw_json_open(j, '{');
 	gw_json_kv_u64(j, "id", gw->cfg.node_id);
-	gw_json_kv_str(j, "role", gw_status_role_name(gw));
+	gw_json_kv_str(j, "role", status_role_name(gw));
 	gw_json_kv_u64(j, "term", s->term);
 	const struct gw_peer *lp = gw_status_peer(gw, s->leader_id);
 	if (s->leader_id == 0) {
@@ -222,11 +223,12 @@ static void status_on_retry(struct gw *gw, struct gw_call *c)
 
 static const struct gw_call_ops status_ops = {status_on_msg, status_on_retry, status_on_deadline};
 
-void gw_status_handle(struct gw *gw, h2o_req_t *req, struct gw_http *h)
+void gw_status_handle(struct gw_req *r)
 {
-	struct gw_call *c = gw_pending_start(gw, req, h, &status_ops, GW_STATUS_WAIT_MS);
+	struct gw *gw = r->gw;
+	struct gw_call *c = gw_pending_start(r, &status_ops, GW_STATUS_WAIT_MS);
 	if (c == NULL) {
-		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		gw_reply_kv_error(gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
 	struct proto_local m = {0};

@@ -8,6 +8,7 @@
  * failed (docs/testing.md F5); one that was never sent anywhere gets 503.
  */
 #include "gw.h"
+#include "gw_write.h"
 
 #include "gw_errors.h"
 #include "kv_clock.h"
@@ -207,7 +208,7 @@ static void write_on_deadline(struct gw *gw, struct gw_call *c)
 
 static const struct gw_call_ops write_ops = {write_on_msg, write_on_retry, write_on_deadline};
 
-void gw_write_start(struct gw *gw, struct gw_call *c)
+static void write_start(struct gw *gw, struct gw_call *c)
 {
 	c->ops = &write_ops;
 	write_route(gw, c);
@@ -232,7 +233,8 @@ static int write_bad_header(struct gw *gw, struct gw_call *c, int err, const cha
 	return -1;
 }
 
-int gw_write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
+/* Parses If-Match / If-None-Match / Idempotency-Key into c; 0, or -1 after answering 400. */
+static int write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 {
 	const h2o_iovec_t *im = write_header(req, "if-match");
 	const h2o_iovec_t *inm = write_header(req, "if-none-match");
@@ -241,19 +243,19 @@ int gw_write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 		return write_bad_header(gw, c, KV_EINVAL, "If-Match",
 		                        "If-Match and If-None-Match together", 0);
 	if (im != NULL) {
-		if (gw_route_if_match(im->base, im->len, &c->cond_index) != 0)
+		if (gw_parse_if_match(im->base, im->len, &c->cond_index) != 0)
 			return write_bad_header(gw, c, KV_EINVAL, "If-Match",
 			                        "If-Match must be a quoted mod_index: \"<n>\"", 0);
 		c->cond = PROTO_COND_IF_MATCH;
 	}
 	if (inm != NULL) {
-		if (c->op != PROTO_KV_PUT || gw_route_if_none_match(inm->base, inm->len) != 0)
+		if (c->op != PROTO_KV_PUT || gw_parse_if_none_match(inm->base, inm->len) != 0)
 			return write_bad_header(gw, c, KV_EINVAL, "If-None-Match",
 			                        "If-None-Match: * is the only form, on PUT", 0);
 		c->cond = PROTO_COND_IF_NONE_MATCH;
 	}
 	if (idem != NULL) {
-		int err = gw_route_idempotency_key(idem->base, idem->len);
+		int err = gw_parse_idempotency_key(idem->base, idem->len);
 		if (err != 0)
 			return write_bad_header(gw, c, err, "Idempotency-Key",
 			                        "Idempotency-Key must be 1 to 128 bytes",
@@ -265,18 +267,15 @@ int gw_write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 	return 0;
 }
 
-void gw_write_begin(struct gw *gw, h2o_req_t *req, struct gw_http *h, const struct gw_key *key,
-                    const struct gw_query *q, uint8_t op)
+void gw_write_begin(struct gw_req *r, uint8_t op)
 {
-	struct gw_call *c = gw_pending_start(gw, req, h, NULL, q->timeout_ms);
+	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
 	if (c == NULL) {
-		gw_reply_kv_error(gw, h, KV_EBUSY, NULL, NULL);
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
-	c->key = *key;
-	c->query = *q;
 	c->op = op;
-	if (gw_write_headers(gw, req, c) != 0)
+	if (write_headers(r->gw, r->http.req, c) != 0)
 		return;
-	gw_write_start(gw, c);
+	write_start(r->gw, c);
 }

@@ -1,11 +1,13 @@
 # services/gatewayd/module.mk - gatewayd, the HTTP API of a node (h2o 2.2.5 evloop).
 #
-# libgwcore.a holds the pure parts (routing, JSON, error bodies); libgw.a
-# everything else but main(), so unit tests link the real request table,
-# replies and sockets; gatewayd is gw_main.o on top of both.
+# libgwcore.a holds the pure parts (routing, parsing, JSON, error bodies); libgw.a
+# everything else but main() (the route table gw_routes.c with its handlers
+# among it), so unit tests link the real route and request tables, replies
+# and sockets; gatewayd is gw_main.o on top of both.
 
 GW_DIR := services/gatewayd
-GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_errors.c
+GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c \
+	$(GW_DIR)/gw_errors.c
 GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
 	-lssl -lcrypto -lz -lzmq -lpthread
@@ -22,8 +24,10 @@ $(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwc
 
 BINS += $(BUILD)/gatewayd
 
-TEST_LIBS_test_gw_route := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_pending := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
 

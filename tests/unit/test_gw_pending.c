@@ -63,8 +63,9 @@ static int t_teardown(void **state)
 
 static struct gw_call *t_start(int i, uint64_t timeout_ms)
 {
-	struct gw_http h = {.route = GW_ROUTE_KV_KEY, .method = GW_M_GET};
-	return gw_pending_start(&t_gw, &t_reqs[i], &h, &t_ops, timeout_ms);
+	struct gw_req r = {.gw = &t_gw, .cfg = &t_gw.cfg};
+	r.http = (struct gw_http){.req = &t_reqs[i], .slot = 1, .method = GW_M_GET};
+	return gw_pending_start(&r, &t_ops, timeout_ms);
 }
 
 static void t_reply(uint64_t req_id)

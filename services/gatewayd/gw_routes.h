@@ -1,0 +1,44 @@
+/*
+ * gw_routes.h - gatewayd's HTTP routes, one row each: the methods, the path,
+ * the handler, the metric label and the permission a client needs
+ * (struct gw_route, gw_route.h). The router's matching, its 404 and 405
+ * answers with their Allow header, and the route="..." label of every metric
+ * come from this table.
+ *
+ * A new endpoint is one row here and its handler in a file of its own. The
+ * row also declares the handler, and each handler file includes this header,
+ * so a handler whose signature differs from its row does not compile.
+ * gatewayd checks the table when it starts (gw_route_check), as does
+ * test_gw_route. Rows are matched in order: the first row whose path matches
+ * names the path.
+ */
+#ifndef RAFTKV_GW_ROUTES_H
+#define RAFTKV_GW_ROUTES_H
+
+#include "gw_route.h"
+
+/* X(methods, path, handler, metric label, permission, flags) */
+#define GW_ROUTE_TABLE(X)                                                                          \
+	X(GW_MS_GET, "/v1/kv/{key}", gw_kv_get_handle, "kv", GW_PERM_READ, GW_ROUTE_QUERY)         \
+	X(GW_MS_PUT, "/v1/kv/{key}", gw_kv_put_handle, "kv", GW_PERM_WRITE, GW_ROUTE_QUERY)        \
+	X(GW_MS_DEL, "/v1/kv/{key}", gw_kv_delete_handle, "kv", GW_PERM_WRITE, GW_ROUTE_QUERY)     \
+	X(GW_MS_GET, "/v1/kv", gw_kv_list_handle, "kv_list", GW_PERM_READ, GW_ROUTE_QUERY)         \
+	X(GW_MS_GET, "/v1/status", gw_status_handle, "status", GW_PERM_READ, 0)                    \
+	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
+	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
+	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)
+
+/*
+ * The handlers, one file each, called only by the router through the table.
+ * r is borrowed for the call: a handler answers it (gw_reply.h) or copies
+ * what it needs into a pending call (gw_pending.h) that answers later.
+ */
+#define GW_ROUTE_DECLARE(methods, path, handle, label, perm, flags) void handle(struct gw_req *r);
+GW_ROUTE_TABLE(GW_ROUTE_DECLARE)
+#undef GW_ROUTE_DECLARE
+
+/* The table (gw_routes.c): gw_routes_count rows, at most GW_ROUTES_MAX. */
+extern const struct gw_route gw_routes[];
+extern const size_t gw_routes_count;
+
+#endif
