@@ -154,9 +154,9 @@ check_make_run() {
 	# Ctrl-C: SIGINT to make's process group, as a terminal would send it.
 	in_box 'kill -INT -- -$(cat /root/make-run.pid)'
 	deadline=$(($(date +%s) + 30))
-	while in_box 'pgrep -x "raftd|storaged|gatewayd" >/dev/null'; do
+	while in_box 'pidof raftd storaged gatewayd >/dev/null'; do
 		[ "$(date +%s)" -lt "$deadline" ] ||
-			die "make run: processes still running 30 s after Ctrl-C: $(in_box 'pgrep -a -x "raftd|storaged|gatewayd"' | tr '\n' ' ')"
+			die "make run: processes still running 30 s after Ctrl-C: $(in_box 'pidof raftd storaged gatewayd')"
 		sleep 1
 	done
 	docker cp -q "$container:/root/make-run.log" "$OUT/make-run.log" || true
