@@ -123,6 +123,7 @@ start_container() {
 		-v "$APT_CACHE:/var/cache/apt/archives" \
 		-e DEBIAN_FRONTEND=noninteractive -e HOME=/root \
 		"$image" sleep infinity >/dev/null || die "cannot start a container of $image"
+	trust_local_cas
 	src=$(mktemp -d /tmp/raftkv-fresh-src.XXXXXX)
 	git clone -q --no-local "$top" "$src/raftkv" || die "git clone of $top failed"
 	echo "fresh-test: copying a clean clone of $(git -C "$src/raftkv" log -1 --format='%h %s')"
@@ -131,6 +132,22 @@ start_container() {
 }
 
 in_box() { docker exec "$container" bash -c "$1"; }
+
+# Certificate authorities this machine's administrator added (a network whose
+# egress re-signs TLS trusts its own CA) go into the clean room as well: they
+# belong to the network the machine is on, not to what the project installs.
+trust_local_cas() {
+	local crt n=0
+	for crt in /usr/local/share/ca-certificates/*.crt; do
+		[ -f "$crt" ] || continue
+		docker cp -q "$crt" "$container:/usr/local/share/ca-certificates/" ||
+			die "cannot copy $crt into the container"
+		n=$((n + 1))
+	done
+	[ $n -eq 0 ] && return
+	in_box 'update-ca-certificates >/dev/null 2>&1' || die "update-ca-certificates failed in the container"
+	echo "fresh-test: the container trusts this machine's $n locally added CA certificate(s)"
+}
 
 # make run in the background; a PUT through node 1 and a GET through node 3.
 check_make_run() {
