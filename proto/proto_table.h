@@ -1,7 +1,7 @@
 /*
  * proto_table.h - the description of every message's fields (internal to proto/).
  *
- * proto_table.c holds the one table; proto_codec*.c encode, decode and compare
+ * proto_table.c expands proto_messages.h into these descriptions; proto_codec*.c encode, decode and compare
  * any message by walking it, so a field is added in exactly one place. Each
  * field names its C location (offsetof), its kind and the range a decoder
  * accepts and an encoder sends; rules that tie fields together (entries

@@ -24,6 +24,7 @@
 #include "kv_limits.h"
 #include "proto.h"
 #include "proto_reader.h"
+#include "proto_sample.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -225,9 +226,14 @@ static void t_assert_raft_same(const struct raft_msg *a, const struct raft_msg *
 static struct proto_member t_members[3];
 static struct proto_item t_items[3];
 static struct raft_entry t_apply_entries[3];
+static uint8_t t_sample_bytes[64];
 
+/* A message of type with every field set (proto_sample.h, from proto_messages.h). */
 static void t_local_full(uint8_t type, struct proto_local *m)
 {
+	struct proto_sample s = {
+	    t_apply_entries, 3, t_members, 3, t_items, 3, t_sample_bytes, 1000};
+
 	t_members[0] = (struct proto_member){1, RAFT_VOTER, t_bytes("10.0.0.1:7001")};
 	t_members[1] = (struct proto_member){2, RAFT_VOTER, t_bytes("10.0.0.2:7001")};
 	t_members[2] = (struct proto_member){3, RAFT_LEARNER, t_bytes("")};
@@ -235,187 +241,64 @@ static void t_local_full(uint8_t type, struct proto_local *m)
 	t_items[1] = (struct proto_item){t_bytes("b/c"), t_bytes(""), 6, 6};
 	t_items[2] = (struct proto_item){t_bytes("b/d"), t_bytes(t_data2), 7, 10};
 	memcpy(t_apply_entries, t_entries, sizeof(t_entries));
-	*m = (struct proto_local){
-	    .type = type,
-	    .req_id = 42,
-	    .status = KV_ECONDITION,
-	    .index = 1001,
-	    .term = 5,
-	    .leader_id = 3,
-	    .node_id = 2,
-	    .commit_index = 990,
-	    .applied_index = 980,
-	    .last_index = 1002,
-	    .role = RAFT_LEADER,
-	    .is_learner = 1,
-	    .more = 1,
-	    .full = 1,
-	    .create_index = 300,
-	    .mod_index = 301,
-	    .min_index = 970,
-	    .wait_ms = 250,
-	    .limit = 100,
-	    .map_bytes = 1ull << 30,
-	    .used_bytes = 1ull << 20,
-	    .size = 12,
-	    .wal_fsyncs = 77,
-	    .wal_fsync_us_total = 123456,
-	    .wal_fsync_us_max = 999,
-	    .peer_msgs_dropped = 4,
-	    .data = t_bytes(t_data0),
-	    .key = t_bytes("key/1"),
-	    .value = t_bytes("value-1"),
-	    .prefix = t_bytes("key/"),
-	    .after = t_bytes("key/0"),
-	    .path = t_bytes("/var/lib/raftkv/snap/snap-1001.mdb"),
-	    .n_entries = 3,
-	    .entries = t_apply_entries,
-	    .n_members = 3,
-	    .members = t_members,
-	    .n_items = 3,
-	    .items = t_items,
-	};
+	for (size_t i = 0; i < sizeof(t_sample_bytes); i++)
+		t_sample_bytes[i] = (uint8_t)('a' + i % 26);
+	proto_sample_local(&s, type, m);
 }
 
-/* The fields each local type carries (and req_id), restated from proto.h. */
-static void t_local_expected(const struct proto_local *f, struct proto_local *e)
+static void t_same_members(const struct proto_member *a, const struct proto_member *b, uint32_t n)
 {
-	memset(e, 0, sizeof(*e));
-	e->type = f->type, e->req_id = f->req_id;
-	switch (f->type) {
-	case PROTO_PROPOSE:
-		e->data = f->data;
-		break;
-	case PROTO_PROPOSE_RESP:
-		e->status = f->status, e->index = f->index, e->term = f->term;
-		e->leader_id = f->leader_id;
-		break;
-	case PROTO_READ_INDEX_RESP:
-		e->status = f->status, e->index = f->index, e->leader_id = f->leader_id;
-		break;
-	case PROTO_STATUS_RESP:
-		e->node_id = f->node_id, e->role = f->role, e->is_learner = f->is_learner;
-		e->term = f->term, e->leader_id = f->leader_id, e->commit_index = f->commit_index;
-		e->applied_index = f->applied_index, e->last_index = f->last_index;
-		e->n_members = f->n_members, e->members = f->members;
-		e->wal_fsyncs = f->wal_fsyncs, e->wal_fsync_us_total = f->wal_fsync_us_total;
-		e->wal_fsync_us_max = f->wal_fsync_us_max;
-		e->peer_msgs_dropped = f->peer_msgs_dropped;
-		break;
-	case PROTO_TRANSFER:
-		e->node_id = f->node_id;
-		break;
-	case PROTO_TRANSFER_RESP:
-		e->status = f->status;
-		break;
-	case PROTO_APPLY:
-		e->n_entries = f->n_entries, e->entries = f->entries;
-		break;
-	case PROTO_APPLY_STATE:
-		e->status = f->status, e->applied_index = f->applied_index, e->term = f->term;
-		e->full = f->full;
-		break;
-	case PROTO_SNAPSHOT_DONE:
-		e->status = f->status, e->index = f->index, e->term = f->term, e->size = f->size;
-		e->path = f->path;
-		break;
-	case PROTO_SNAPSHOT_INSTALL:
-		e->path = f->path, e->index = f->index, e->term = f->term;
-		break;
-	case PROTO_RESULT:
-		e->index = f->index, e->term = f->term, e->status = f->status;
-		e->create_index = f->create_index, e->mod_index = f->mod_index;
-		break;
-	case PROTO_GET:
-		e->key = f->key, e->min_index = f->min_index, e->wait_ms = f->wait_ms;
-		break;
-	case PROTO_GET_RESP:
-		e->status = f->status, e->value = f->value, e->create_index = f->create_index;
-		e->mod_index = f->mod_index, e->applied_index = f->applied_index;
-		break;
-	case PROTO_LIST:
-		e->prefix = f->prefix, e->after = f->after, e->limit = f->limit;
-		e->min_index = f->min_index, e->wait_ms = f->wait_ms;
-		break;
-	case PROTO_LIST_RESP:
-		e->status = f->status, e->n_items = f->n_items, e->items = f->items;
-		e->more = f->more, e->applied_index = f->applied_index;
-		break;
-	case PROTO_STATS_RESP:
-		e->applied_index = f->applied_index, e->term = f->term, e->map_bytes = f->map_bytes;
-		e->used_bytes = f->used_bytes, e->full = f->full, e->size = f->size;
-		break;
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(a[i].id, b[i].id);
+		assert_int_equal(a[i].role, b[i].role);
+		assert_true(t_bytes_same(a[i].addr, b[i].addr));
 	}
 }
+
+static void t_same_items(const struct proto_item *a, const struct proto_item *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		assert_true(t_bytes_same(a[i].key, b[i].key));
+		assert_true(t_bytes_same(a[i].value, b[i].value));
+		assert_int_equal(a[i].create_index, b[i].create_index);
+		assert_int_equal(a[i].mod_index, b[i].mod_index);
+	}
+}
+
+/* Field by field, as proto_messages.h lists them: a##X and b##X are the two structs. */
+#define T_SAME_U64(X, name)    assert_int_equal(a##X->name, b##X->name);
+#define T_SAME_U8(X, name)     assert_int_equal(a##X->name, b##X->name);
+#define T_SAME_STATUS(X, name) assert_int_equal(a##X->name, b##X->name);
+#define T_SAME_BYTES(X, name)  assert_true(t_bytes_same(a##X->name, b##X->name));
+#define T_SAME_ENTRIES(X, name)                                                                    \
+	assert_int_equal(a##X->n_##name, b##X->n_##name);                                          \
+	assert_true(t_entries_same(a##X->name, b##X->name, a##X->n_##name));
+#define T_SAME_MEMBERS(X, name)                                                                    \
+	assert_int_equal(a##X->n_##name, b##X->n_##name);                                          \
+	t_same_members(a##X->name, b##X->name, a##X->n_##name);
+#define T_SAME_ITEMS(X, name)                                                                      \
+	assert_int_equal(a##X->n_##name, b##X->n_##name);                                          \
+	t_same_items(a##X->name, b##X->name, a##X->n_##name);
+#define T_SAME(X, KIND, name, lo, hi, doc) T_SAME_##KIND(X, name)
 
 static void t_assert_local_same(const struct proto_local *a, const struct proto_local *b)
 {
-	const uint64_t *ua[] = {&a->req_id,
-	                        &a->index,
-	                        &a->term,
-	                        &a->leader_id,
-	                        &a->node_id,
-	                        &a->commit_index,
-	                        &a->applied_index,
-	                        &a->last_index,
-	                        &a->create_index,
-	                        &a->mod_index,
-	                        &a->min_index,
-	                        &a->wait_ms,
-	                        &a->limit,
-	                        &a->map_bytes,
-	                        &a->used_bytes,
-	                        &a->size,
-	                        &a->wal_fsyncs,
-	                        &a->wal_fsync_us_total,
-	                        &a->wal_fsync_us_max,
-	                        &a->peer_msgs_dropped};
-	const uint64_t *ub[] = {&b->req_id,
-	                        &b->index,
-	                        &b->term,
-	                        &b->leader_id,
-	                        &b->node_id,
-	                        &b->commit_index,
-	                        &b->applied_index,
-	                        &b->last_index,
-	                        &b->create_index,
-	                        &b->mod_index,
-	                        &b->min_index,
-	                        &b->wait_ms,
-	                        &b->limit,
-	                        &b->map_bytes,
-	                        &b->used_bytes,
-	                        &b->size,
-	                        &b->wal_fsyncs,
-	                        &b->wal_fsync_us_total,
-	                        &b->wal_fsync_us_max,
-	                        &b->peer_msgs_dropped};
+	const struct proto_local *ah = a, *bh = b;
 
 	assert_int_equal(a->type, b->type);
-	for (size_t i = 0; i < sizeof(ua) / sizeof(ua[0]); i++)
-		assert_int_equal(*ua[i], *ub[i]);
-	assert_int_equal(a->status, b->status);
-	assert_int_equal(a->role, b->role);
-	assert_int_equal(a->is_learner, b->is_learner);
-	assert_int_equal(a->more, b->more);
-	assert_int_equal(a->full, b->full);
-	assert_true(t_bytes_same(a->data, b->data) && t_bytes_same(a->key, b->key));
-	assert_true(t_bytes_same(a->value, b->value) && t_bytes_same(a->prefix, b->prefix));
-	assert_true(t_bytes_same(a->after, b->after) && t_bytes_same(a->path, b->path));
-	assert_int_equal(a->n_entries, b->n_entries);
-	assert_true(t_entries_same(a->entries, b->entries, a->n_entries));
-	assert_int_equal(a->n_members, b->n_members);
-	for (uint32_t i = 0; i < a->n_members; i++) {
-		assert_int_equal(a->members[i].id, b->members[i].id);
-		assert_int_equal(a->members[i].role, b->members[i].role);
-		assert_true(t_bytes_same(a->members[i].addr, b->members[i].addr));
+	PROTO_LOCAL_HEADER(T_SAME, h)
+	switch (a->type) {
+#define T_SAME_CASE(NAME, name, doc)                                                               \
+	case PROTO_##NAME: {                                                                       \
+		const struct proto_##name *ab = &a->u.name, *bb = &b->u.name;                      \
+		PROTO_LOCAL_##NAME(T_SAME, b)                                                      \
+		(void)ab, (void)bb;                                                                \
+		break;                                                                             \
 	}
-	assert_int_equal(a->n_items, b->n_items);
-	for (uint32_t i = 0; i < a->n_items; i++) {
-		assert_true(t_bytes_same(a->items[i].key, b->items[i].key));
-		assert_true(t_bytes_same(a->items[i].value, b->items[i].value));
-		assert_int_equal(a->items[i].create_index, b->items[i].create_index);
-		assert_int_equal(a->items[i].mod_index, b->items[i].mod_index);
+		PROTO_LOCAL_MESSAGES(T_SAME_CASE)
+#undef T_SAME_CASE
+	default:
+		fail_msg("unknown local type %u", a->type);
 	}
 }
 
@@ -522,23 +405,21 @@ static void test_raft_round_trip_every_type(void **state)
 static void test_local_round_trip_every_type(void **state)
 {
 	struct proto_buf b = {0}, b2 = {0};
-	struct proto_local full, want, got;
+	struct proto_local full, got;
 
 	for (uint8_t t = 1; t <= PROTO_LOCAL_TYPE_MAX; t++) {
 		t_local_full(t, &full);
-		t_local_expected(&full, &want);
 		proto_buf_reset(&b);
 		assert_int_equal(proto_local_encode(&full, &b), 0);
 		t_check_msgpack(&b, t);
 		assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
-		t_assert_local_same(&want, &got);
-		assert_true(proto_local_equal(&want, &got));
+		t_assert_local_same(&full, &got);
+		assert_true(proto_local_equal(&full, &got));
 		proto_buf_reset(&b2);
 		assert_int_equal(proto_local_encode(&got, &b2), 0);
 		assert_int_equal(b2.len, b.len);
 		assert_memory_equal(b2.ptr, b.ptr, b.len);
-		print_message("local %-16s %4zu bytes: own fields kept, others zero, "
-		              "re-encodes identically\n",
+		print_message("local %-16s %4zu bytes: every field kept, re-encodes identically\n",
 		              proto_local_type_name(t), b.len);
 	}
 	proto_buf_free(&b);
@@ -673,16 +554,16 @@ static void test_local_max_sizes(void **state)
 	static struct proto_item items[PROTO_LIST_ITEMS_MAX + 1];
 	static struct proto_member mem[RAFT_NODES_MAX + 1];
 	static uint8_t key[KV_KEY_BYTES_MAX], addr[PROTO_ADDR_BYTES_MAX + 1];
-	struct proto_local m = {.type = PROTO_APPLY, .req_id = 1, .entries = e}, got;
+	struct proto_local m = {.type = PROTO_APPLY, .req_id = 1, .u.apply.entries = e}, got;
 	struct proto_buf b = {0};
 
 	for (uint32_t i = 0; i <= PROTO_APPLY_ENTRIES_MAX; i++)
 		e[i] = (struct raft_entry){1, 1 + i, RAFT_ENTRY_NOOP, 0, NULL};
-	m.n_entries = PROTO_APPLY_ENTRIES_MAX;
+	m.u.apply.n_entries = PROTO_APPLY_ENTRIES_MAX;
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 	t_assert_local_same(&m, &got);
-	m.n_entries++;
+	m.u.apply.n_entries++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
 	print_message("APPLY of %u entries round trips; one more is refused\n",
 	              PROTO_APPLY_ENTRIES_MAX);
@@ -691,12 +572,13 @@ static void test_local_max_sizes(void **state)
 	for (uint32_t i = 0; i <= PROTO_LIST_ITEMS_MAX; i++)
 		items[i] = (struct proto_item){{key, KV_KEY_BYTES_MAX}, {key, 100}, i, i + 1};
 	m = (struct proto_local){
-	    .type = PROTO_LIST_RESP, .n_items = PROTO_LIST_ITEMS_MAX, .items = items, .more = 1};
+	    .type = PROTO_LIST_RESP,
+	    .u.list_resp = {.n_items = PROTO_LIST_ITEMS_MAX, .items = items, .more = 1}};
 	proto_buf_reset(&b);
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 	t_assert_local_same(&m, &got);
-	m.n_items++;
+	m.u.list_resp.n_items++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
 	print_message("LIST_RESP of %u items with %u-byte keys round trips; one more is refused\n",
 	              PROTO_LIST_ITEMS_MAX, KV_KEY_BYTES_MAX);
@@ -704,17 +586,16 @@ static void test_local_max_sizes(void **state)
 	memset(addr, 'a', sizeof(addr));
 	for (uint32_t i = 0; i <= RAFT_NODES_MAX; i++)
 		mem[i] = (struct proto_member){i + 1, RAFT_VOTER, {addr, PROTO_ADDR_BYTES_MAX}};
-	m = (struct proto_local){.type = PROTO_STATUS_RESP,
-	                         .role = RAFT_FOLLOWER,
-	                         .n_members = RAFT_NODES_MAX,
-	                         .members = mem};
+	m = (struct proto_local){
+	    .type = PROTO_STATUS_RESP,
+	    .u.status_resp = {.role = RAFT_FOLLOWER, .n_members = RAFT_NODES_MAX, .members = mem}};
 	proto_buf_reset(&b);
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 	t_assert_local_same(&m, &got);
-	m.n_members++;
+	m.u.status_resp.n_members++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
-	m.n_members--;
+	m.u.status_resp.n_members--;
 	mem[0].addr.len++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
 	print_message("STATUS_RESP of %u members with %u-byte addresses round trips; "
@@ -733,13 +614,13 @@ static void test_frame_size_limit(void **state)
 	struct proto_buf b = {0};
 
 	assert_non_null(data);
-	m.data = (struct proto_bytes){data, KV_MSG_BYTES_MAX - head};
+	m.u.propose.data = (struct proto_bytes){data, KV_MSG_BYTES_MAX - head};
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(b.len, KV_MSG_BYTES_MAX);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
-	assert_int_equal(got.data.len, KV_MSG_BYTES_MAX - head);
+	assert_int_equal(got.u.propose.data.len, KV_MSG_BYTES_MAX - head);
 	proto_buf_reset(&b);
-	m.data.len++;
+	m.u.propose.data.len++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_ETOOLARGE);
 	assert_int_equal(b.len, 0);
 	/* The decoder refuses a longer frame before looking at it. */
@@ -833,13 +714,13 @@ static void test_raft_and_local_refused_on_encode(void **state)
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
 
 	t_local_full(PROTO_PROPOSE_RESP, &l);
-	l.status = 1;
+	l.u.propose_resp.status = 1;
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	t_local_full(PROTO_STATUS_RESP, &l);
-	l.role = 0;
+	l.u.status_resp.role = 0;
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	t_local_full(PROTO_GET, &l);
-	l.key.len = 0;
+	l.u.get.key.len = 0;
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	t_local_full(PROTO_LIST_RESP, &l);
 	t_items[1].key.len = 0;
@@ -1422,7 +1303,7 @@ static void test_wider_integer_forms_accepted(void **state)
 	assert_int_equal(m.type, RAFT_MSG_VOTE_RESP);
 	assert_true(m.from == 1 && m.to == 2 && m.term == 3 && m.reject == 1);
 	assert_int_equal(proto_local_decode(g, sizeof(g), &lm, t_arena()), 0);
-	assert_int_equal(lm.status, KV_EPROTO);
+	assert_int_equal(lm.u.transfer_resp.status, KV_EPROTO);
 	print_message("uint8/16/32/64 and int64 forms of small values decode to the same values\n");
 }
 
