@@ -153,7 +153,7 @@ int sm_session_age(struct sm *sm, MDB_txn *txn, uint64_t now_index);
  * count. Returns 0, KV_ERANGE, KV_EFULL (the map is full: nothing changed,
  * sm->full set), or KV_EIO. Clears sm->full when a batch commits.
  */
-int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
+int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
                    struct sm_result *results, uint32_t *n_results);
 
 /* ---- sm_read.c: queries ---------------------------------------------------- */

@@ -58,7 +58,7 @@ static int storaged_apply_batch(struct storaged *sd, const struct storaged_envel
 	if (m->n_entries > STORAGED_APPLY_ENTRIES_MAX)
 		err = KV_ETOOLARGE;
 	else
-		err = sm_apply_batch(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
+		err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
 	if (err != 0 && err != KV_ERANGE)
 		KV_LOG_WARN("storaged", "apply failed",
 		            "entries=%u applied_index=%" PRIu64 " error=\"%s\"", m->n_entries,
