@@ -9,8 +9,12 @@
  *
  * Hostile frames are built with msgpack-c, an encoder independent of ours,
  * and our own frames are checked to be valid msgpack by msgpack-c's unpacker.
- * The fields each type carries are restated here by hand from the comments
- * of raft.h and proto.h, not taken from proto_table.c.
+ * Local messages and kv commands are sampled, compared and packed by
+ * msgpack-c from the lists of proto_messages.h (a new type or field is
+ * covered without an edit here): each type's msgpack-c frame must equal
+ * ours, and every prefix of it and every field out of its range (in the
+ * frame and in the struct) must be refused. Peer messages (struct raft_msg
+ * of raft.h) are restated by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -369,6 +373,364 @@ static int t_decode(char fam, const uint8_t *frame, size_t len)
 		err = proto_kv_cmd_decode(copy, len, &kc);
 	free(copy);
 	return err;
+}
+
+/* ---- Frames built by msgpack-c from proto_messages.h --------------------------- */
+
+/*
+ * The walkers below expand T_F over a message's header and its type's own
+ * fields, in wire order (m: a struct proto_local *, c: a struct proto_kv_cmd *).
+ */
+#define T_LOCAL_CASE(NAME, name, doc)                                                              \
+	case PROTO_##NAME:                                                                         \
+		PROTO_LOCAL_##NAME(T_F, (&m->u.name)) break;
+#define T_LOCAL_WALK()                                                                             \
+	PROTO_LOCAL_HEADER(T_F, m)                                                                 \
+	switch (m->type) {                                                                         \
+		PROTO_LOCAL_MESSAGES(T_LOCAL_CASE)                                                 \
+	default:                                                                                   \
+		break;                                                                             \
+	}
+#define T_KV_CASE(NAME, name, doc)                                                                 \
+	case PROTO_KV_##NAME:                                                                      \
+		PROTO_KV_##NAME(T_F, c) break;
+#define T_KV_WALK()                                                                                \
+	PROTO_KV_HEADER(T_F, c)                                                                    \
+	switch (c->op) {                                                                           \
+		PROTO_KV_MESSAGES(T_KV_CASE)                                                       \
+	default:                                                                                   \
+		break;                                                                             \
+	}
+
+static uint8_t *t_big; /* KV_MSG_BYTES_MAX + 1 zero bytes: byte strings past any limit */
+
+/*
+ * One walk: field index bad (-1: none) is put out of its range, above its
+ * max (variant 0) or below its min (variant 1); broken says whether that
+ * field has such a value at all.
+ */
+struct t_walk {
+	msgpack_packer *pk; /* packing walks only */
+	int idx;            /* index of the next field */
+	int bad;
+	int variant;
+	int broken;
+	uint32_t n; /* counting walks: fields seen */
+};
+
+static int t_walk_bad(struct t_walk *w)
+{
+	return w->idx++ == w->bad;
+}
+
+/* The out-of-range value of an integer field, if the variant has one. */
+static int t_walk_uint(struct t_walk *w, uint64_t lo, uint64_t hi, uint64_t type_max, uint64_t *v)
+{
+	if (!t_walk_bad(w))
+		return 0;
+	if (w->variant == 0 && hi < type_max)
+		*v = hi + 1, w->broken = 1;
+	else if (w->variant == 1 && lo > 0)
+		*v = lo - 1, w->broken = 1;
+	return w->broken;
+}
+
+static struct proto_bytes t_walk_bytes(struct t_walk *w, struct proto_bytes b, uint64_t lo,
+                                       uint64_t hi)
+{
+	if (!t_walk_bad(w))
+		return b;
+	if (w->variant == 0)
+		b = (struct proto_bytes){t_big, (uint32_t)hi + 1}, w->broken = 1;
+	else if (lo > 0)
+		b.len = (uint32_t)lo - 1, w->broken = 1;
+	return b;
+}
+
+/* An array count: max + 1 elements in variant 0 (the packer makes them up). */
+static uint32_t t_walk_count(struct t_walk *w, uint32_t n, uint64_t hi)
+{
+	if (t_walk_bad(w) && w->variant == 0)
+		n = (uint32_t)hi + 1, w->broken = 1;
+	return n;
+}
+
+/* ---- Packing with msgpack-c ---- */
+
+static void t_pack_u64(struct t_walk *w, uint64_t v, uint64_t lo, uint64_t hi)
+{
+	t_walk_uint(w, lo, hi, UINT64_MAX, &v);
+	msgpack_pack_uint64(w->pk, v);
+}
+
+static void t_pack_u8(struct t_walk *w, uint8_t v, uint64_t lo, uint64_t hi)
+{
+	uint64_t x = v;
+
+	t_walk_uint(w, lo, hi, UINT8_MAX, &x);
+	msgpack_pack_uint64(w->pk, x);
+}
+
+static void t_pack_status(struct t_walk *w, int32_t v)
+{
+	int64_t x = v;
+
+	if (t_walk_bad(w))
+		x = w->variant == 0 ? 1 : (int64_t)INT32_MIN - 1, w->broken = 1;
+	msgpack_pack_int64(w->pk, x);
+}
+
+static void t_pack_bin(msgpack_packer *pk, struct proto_bytes b)
+{
+	msgpack_pack_bin(pk, b.len);
+	if (b.len)
+		msgpack_pack_bin_body(pk, b.ptr, b.len);
+}
+
+static void t_pack_bytes(struct t_walk *w, struct proto_bytes b, uint64_t lo, uint64_t hi)
+{
+	t_pack_bin(w->pk, t_walk_bytes(w, b, lo, hi));
+}
+
+static void t_pack_entries(struct t_walk *w, const struct raft_entry *e, uint32_t n, uint64_t hi)
+{
+	uint32_t count = t_walk_count(w, n, hi);
+
+	msgpack_pack_array(w->pk, count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct raft_entry x = i < n ? e[i] : (struct raft_entry){1, 1 + i, RAFT_ENTRY_NOOP, 0, NULL};
+
+		msgpack_pack_array(w->pk, 4);
+		msgpack_pack_uint64(w->pk, x.term);
+		msgpack_pack_uint64(w->pk, x.index);
+		msgpack_pack_uint64(w->pk, x.type);
+		t_pack_bin(w->pk, (struct proto_bytes){x.data, x.len});
+	}
+}
+
+static void t_pack_members(struct t_walk *w, const struct proto_member *m, uint32_t n, uint64_t hi)
+{
+	uint32_t count = t_walk_count(w, n, hi);
+
+	msgpack_pack_array(w->pk, count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct proto_member x = i < n ? m[i] : (struct proto_member){100 + i, RAFT_VOTER, {NULL, 0}};
+
+		msgpack_pack_array(w->pk, 3);
+		msgpack_pack_uint64(w->pk, x.id);
+		msgpack_pack_uint64(w->pk, x.role);
+		t_pack_bin(w->pk, x.addr);
+	}
+}
+
+static void t_pack_items(struct t_walk *w, const struct proto_item *it, uint32_t n, uint64_t hi)
+{
+	uint32_t count = t_walk_count(w, n, hi);
+
+	msgpack_pack_array(w->pk, count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct proto_item x = i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i};
+
+		msgpack_pack_array(w->pk, 4);
+		t_pack_bin(w->pk, x.key);
+		t_pack_bin(w->pk, x.value);
+		msgpack_pack_uint64(w->pk, x.create_index);
+		msgpack_pack_uint64(w->pk, x.mod_index);
+	}
+}
+
+#define T_PACK_U64(X, name, lo, hi)     t_pack_u64(w, X->name, lo, hi);
+#define T_PACK_U8(X, name, lo, hi)      t_pack_u8(w, X->name, lo, hi);
+#define T_PACK_STATUS(X, name, lo, hi)  t_pack_status(w, X->name);
+#define T_PACK_BYTES(X, name, lo, hi)   t_pack_bytes(w, X->name, lo, hi);
+#define T_PACK_ENTRIES(X, name, lo, hi) t_pack_entries(w, X->name, X->n_##name, hi);
+#define T_PACK_MEMBERS(X, name, lo, hi) t_pack_members(w, X->name, X->n_##name, hi);
+#define T_PACK_ITEMS(X, name, lo, hi)   t_pack_items(w, X->name, X->n_##name, hi);
+#define T_F(X, KIND, name, lo, hi, doc) T_PACK_##KIND(X, name, lo, hi)
+
+static void t_pack_local(struct t_walk *w, const struct proto_local *m)
+{
+	T_LOCAL_WALK()
+}
+
+static void t_pack_kv(struct t_walk *w, const struct proto_kv_cmd *c)
+{
+	T_KV_WALK()
+}
+
+#undef T_F
+#define T_F(X, KIND, name, lo, hi, doc) w->n++;
+
+static void t_count_local(struct t_walk *w, const struct proto_local *m)
+{
+	T_LOCAL_WALK()
+}
+
+static void t_count_kv(struct t_walk *w, const struct proto_kv_cmd *c)
+{
+	T_KV_WALK()
+}
+
+/* ---- The same values out of range in the struct, for the encoder ---- */
+
+static void t_break_u8(struct t_walk *w, uint8_t *v, uint64_t lo, uint64_t hi)
+{
+	uint64_t x = *v;
+
+	if (t_walk_uint(w, lo, hi, UINT8_MAX, &x))
+		*v = (uint8_t)x;
+}
+
+static void t_break_status(struct t_walk *w, int32_t *v)
+{
+	if (t_walk_bad(w) && w->variant == 0)
+		*v = 1, w->broken = 1;
+}
+
+#undef T_F
+#define T_BREAK_U64(X, name, lo, hi)    t_walk_uint(w, lo, hi, UINT64_MAX, &X->name);
+#define T_BREAK_U8(X, name, lo, hi)     t_break_u8(w, &X->name, lo, hi);
+#define T_BREAK_STATUS(X, name, lo, hi) t_break_status(w, &X->name);
+#define T_BREAK_BYTES(X, name, lo, hi)  X->name = t_walk_bytes(w, X->name, lo, hi);
+#define T_BREAK_ARRAY(X, name, lo, hi)  X->n_##name = t_walk_count(w, X->n_##name, hi);
+#define T_BREAK_ENTRIES                 T_BREAK_ARRAY
+#define T_BREAK_MEMBERS                 T_BREAK_ARRAY
+#define T_BREAK_ITEMS                   T_BREAK_ARRAY
+#define T_F(X, KIND, name, lo, hi, doc) T_BREAK_##KIND(X, name, lo, hi)
+
+static void t_break_local(struct t_walk *w, struct proto_local *m)
+{
+	T_LOCAL_WALK()
+}
+
+static void t_break_kv(struct t_walk *w, struct proto_kv_cmd *c)
+{
+	T_KV_WALK()
+}
+
+#undef T_F
+
+/* Sample of family fam ('l' or 'k') and type, from proto_sample.h. */
+static void t_sample(char fam, uint8_t type, struct proto_local *m, struct proto_kv_cmd *c)
+{
+	struct proto_sample s = {.bytes = t_sample_bytes, .seq = 7};
+
+	if (fam == 'l')
+		t_local_full(type, m);
+	else
+		proto_sample_kv(&s, type, c);
+}
+
+/* [version, type, fields...] of the sample, by msgpack-c; w says which field to break. */
+static void t_pack_sample(char fam, uint8_t type, struct t_walk *w, msgpack_sbuffer *sb)
+{
+	struct proto_local m;
+	struct proto_kv_cmd c;
+	struct t_walk count = {.bad = -1};
+	msgpack_packer pk;
+
+	t_sample(fam, type, &m, &c);
+	fam == 'l' ? t_count_local(&count, &m) : t_count_kv(&count, &c);
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	w->pk = &pk;
+	msgpack_pack_array(&pk, 2 + count.n);
+	msgpack_pack_uint64(&pk, PROTO_VERSION);
+	msgpack_pack_uint64(&pk, type);
+	fam == 'l' ? t_pack_local(w, &m) : t_pack_kv(w, &c);
+	w->n = count.n;
+}
+
+/* Encodes the sample with field bad out of range: 0 or the encoder's error. */
+static int t_encode_broken(char fam, uint8_t type, struct t_walk *w)
+{
+	struct proto_local m;
+	struct proto_kv_cmd c;
+	struct proto_buf b = {0};
+	int err;
+
+	t_sample(fam, type, &m, &c);
+	if (fam == 'l') {
+		t_break_local(w, &m);
+		err = proto_local_encode(&m, &b);
+	} else {
+		t_break_kv(w, &c);
+		err = proto_kv_cmd_encode(&c, &b);
+	}
+	proto_buf_free(&b);
+	return err;
+}
+
+/*
+ * Our frame equals msgpack-c's; every prefix, every out-of-range field in a
+ * frame (by the decoder) and in the struct (by the encoder) is refused.
+ * Returns how many out-of-range values were refused.
+ */
+static unsigned t_generated_type(char fam, uint8_t type)
+{
+	struct t_walk w = {.bad = -1};
+	struct proto_buf ours = {0};
+	struct proto_local m;
+	struct proto_kv_cmd c;
+	msgpack_sbuffer sb;
+	unsigned refused = 0;
+	int err;
+
+	t_pack_sample(fam, type, &w, &sb);
+	t_sample(fam, type, &m, &c);
+	assert_int_equal(fam == 'l' ? proto_local_encode(&m, &ours) : proto_kv_cmd_encode(&c, &ours),
+	                 0);
+	assert_int_equal(ours.len, sb.size);
+	assert_memory_equal(ours.ptr, sb.data, sb.size);
+	assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, sb.size), 0);
+	for (size_t len = 0; len < sb.size; len++)
+		assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, len), KV_EPROTO);
+	msgpack_sbuffer_destroy(&sb);
+	for (uint32_t i = 0; i < w.n; i++) {
+		for (int variant = 0; variant < 2; variant++) {
+			struct t_walk bad = {.bad = (int)i, .variant = variant};
+			struct t_walk bad2 = bad;
+
+			t_pack_sample(fam, type, &bad, &sb);
+			/* The struct cannot hold every wire value (a status below INT32_MIN). */
+			err = t_encode_broken(fam, type, &bad2);
+			assert_int_equal(err, bad2.broken ? KV_EINVAL : 0);
+			refused += (unsigned)bad2.broken;
+			if (bad.broken) {
+				assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, sb.size),
+				                 KV_EPROTO);
+				refused++;
+			}
+			msgpack_sbuffer_destroy(&sb);
+		}
+	}
+	proto_buf_free(&ours);
+	return refused;
+}
+
+static void test_generated_frames_every_type(void **state)
+{
+	const struct {
+		char fam;
+		uint8_t max;
+		const char *(*name)(uint8_t);
+	} fams[] = {{'l', PROTO_LOCAL_TYPE_MAX, proto_local_type_name}, {'k', PROTO_KV_DELETE, NULL}};
+
+	t_big = calloc(1, KV_MSG_BYTES_MAX + 1);
+	assert_non_null(t_big);
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		for (uint8_t t = 1; t <= fams[f].max; t++) {
+			unsigned refused = t_generated_type(fams[f].fam, t);
+
+			print_message("%s %-16s msgpack-c frame from proto_messages.h == ours; every "
+			              "prefix and %u out-of-range values refused\n",
+			              fams[f].fam == 'l' ? "local" : "kv   ",
+			              fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
+			              refused);
+		}
+	}
+	free(t_big);
+	t_big = NULL;
 }
 
 /* ---- Round trips ------------------------------------------------------------- */
@@ -1313,6 +1675,7 @@ int main(void)
 	    cmocka_unit_test(test_raft_round_trip_every_type),
 	    cmocka_unit_test(test_local_round_trip_every_type),
 	    cmocka_unit_test(test_kv_round_trip_both_ops),
+	    cmocka_unit_test(test_generated_frames_every_type),
 	    cmocka_unit_test(test_uint64_max_values_accepted),
 	    cmocka_unit_test(test_encode_appends_and_fails_cleanly),
 	    cmocka_unit_test(test_raft_max_sizes),
