@@ -133,13 +133,19 @@ struct proto_item {
 };
 
 /* The C declaration of one field of each KIND of proto_messages.h. */
-#define PROTO_CFIELD_U64(name)     uint64_t name;
-#define PROTO_CFIELD_U8(name)      uint8_t name;
-#define PROTO_CFIELD_STATUS(name)  int32_t name; /* 0 or a KV_E* code */
-#define PROTO_CFIELD_BYTES(name)   struct proto_bytes name;
-#define PROTO_CFIELD_ENTRIES(name) uint32_t n_##name; struct raft_entry *name;
-#define PROTO_CFIELD_MEMBERS(name) uint32_t n_##name; struct proto_member *name;
-#define PROTO_CFIELD_ITEMS(name)   uint32_t n_##name; struct proto_item *name;
+#define PROTO_CFIELD_U64(name)    uint64_t name;
+#define PROTO_CFIELD_U8(name)     uint8_t name;
+#define PROTO_CFIELD_STATUS(name) int32_t name; /* 0 or a KV_E* code */
+#define PROTO_CFIELD_BYTES(name)  struct proto_bytes name;
+#define PROTO_CFIELD_ENTRIES(name)                                                                 \
+	uint32_t n_##name;                                                                         \
+	struct raft_entry *name;
+#define PROTO_CFIELD_MEMBERS(name)                                                                 \
+	uint32_t n_##name;                                                                         \
+	struct proto_member *name;
+#define PROTO_CFIELD_ITEMS(name)                                                                   \
+	uint32_t n_##name;                                                                         \
+	struct proto_item *name;
 #define PROTO_CFIELD(X, KIND, name, lo, hi, doc) PROTO_CFIELD_##KIND(name)
 
 /*

@@ -72,8 +72,8 @@ static void doc_rows(FILE *f, const struct doc_field *d, size_t n, unsigned *pos
 
 /* A message: its number, name, what it is, then the header's and its own fields. */
 static void doc_message(FILE *f, unsigned type, const char *name, const char *what,
-                        const struct doc_field *head, size_t n_head,
-                        const struct doc_field *own, size_t n_own)
+                        const struct doc_field *head, size_t n_head, const struct doc_field *own,
+                        size_t n_own)
 {
 	unsigned pos = 2;
 
@@ -91,7 +91,10 @@ static void doc_message(FILE *f, unsigned type, const char *name, const char *wh
  * element, so that messages without fields of their own still make a
  * valid initializer; the counts subtract it.
  */
-#define DOC_NONE {"", "", "", "", 0, 0, ""}
+#define DOC_NONE                                                                                   \
+	{                                                                                          \
+		"", "", "", "", 0, 0, ""                                                           \
+	}
 
 static void doc_local(FILE *f)
 {
@@ -102,8 +105,7 @@ static void doc_local(FILE *f)
 #define DOC_LOCAL(NAME, name, what)                                                                \
 	{                                                                                          \
 		static const struct doc_field own[] = {PROTO_LOCAL_##NAME(DOC_FIELD, x) DOC_NONE}; \
-		doc_message(f, ++type, #NAME, what, head, DOC_N(head) - 1, own,                    \
-		            DOC_N(own) - 1);                                                       \
+		doc_message(f, ++type, #NAME, what, head, DOC_N(head) - 1, own, DOC_N(own) - 1);   \
 	}
 	PROTO_LOCAL_MESSAGES(DOC_LOCAL)
 #undef DOC_LOCAL
@@ -119,8 +121,7 @@ static void doc_kv(FILE *f)
 #define DOC_KV(NAME, name, what)                                                                   \
 	{                                                                                          \
 		static const struct doc_field own[] = {PROTO_KV_##NAME(DOC_FIELD, x) DOC_NONE};    \
-		doc_message(f, ++type, #NAME, what, head, DOC_N(head) - 1, own,                    \
-		            DOC_N(own) - 1);                                                       \
+		doc_message(f, ++type, #NAME, what, head, DOC_N(head) - 1, own, DOC_N(own) - 1);   \
 	}
 	PROTO_KV_MESSAGES(DOC_KV)
 #undef DOC_KV
@@ -146,14 +147,15 @@ void proto_doc_write(FILE *f)
 	fprintf(f, "# raftkv messages\n\n"
 	           "<!-- Generated from proto/proto_messages.h by `make proto-doc`; do not edit. "
 	           "`make unit-test` (test_proto_doc) fails when this file differs. -->\n\n");
-	fprintf(f, "Protocol version %u. Every message is one ZeroMQ frame holding one msgpack "
-	           "array, `[version, type, fields...]`, with the fields of its type in the order "
-	           "below and nothing else. # is the field's position in that array. Kinds: U64 "
-	           "and U8 are msgpack uints, STATUS a msgpack int, BYTES a bin; ENTRIES is an "
-	           "array of `[term, index, type, data]`, MEMBERS of `[id, role, addr]`, ITEMS of "
-	           "`[key, value, create_index, mod_index]`, CONFIG of `[id, role]`; CHUNK is a bin "
-	           "followed by the CRC32C of its bytes (two positions). A decoder refuses any "
-	           "value outside its range, and an encoder refuses to send one.\n",
+	fprintf(f,
+	        "Protocol version %u. Every message is one ZeroMQ frame holding one msgpack "
+	        "array, `[version, type, fields...]`, with the fields of its type in the order "
+	        "below and nothing else. # is the field's position in that array. Kinds: U64 "
+	        "and U8 are msgpack uints, STATUS a msgpack int, BYTES a bin; ENTRIES is an "
+	        "array of `[term, index, type, data]`, MEMBERS of `[id, role, addr]`, ITEMS of "
+	        "`[key, value, create_index, mod_index]`, CONFIG of `[id, role]`; CHUNK is a bin "
+	        "followed by the CRC32C of its bytes (two positions). A decoder refuses any "
+	        "value outside its range, and an encoder refuses to send one.\n",
 	        PROTO_VERSION);
 	doc_local(f);
 	doc_kv(f);

@@ -42,8 +42,8 @@ static inline struct proto_bytes proto_sample_bytes(struct proto_sample *s, uint
 	return (struct proto_bytes){s->bytes, (uint32_t)len};
 }
 
-#define PROTO_SAMPLE_U64(s, p, name, lo, hi) (p)->name = proto_sample_clamp((s)->seq++, lo, hi);
-#define PROTO_SAMPLE_U8(s, p, name, lo, hi)  (p)->name = (uint8_t)(hi);
+#define PROTO_SAMPLE_U64(s, p, name, lo, hi)    (p)->name = proto_sample_clamp((s)->seq++, lo, hi);
+#define PROTO_SAMPLE_U8(s, p, name, lo, hi)     (p)->name = (uint8_t)(hi);
 #define PROTO_SAMPLE_STATUS(s, p, name, lo, hi) (p)->name = KV_ECONDITION;
 #define PROTO_SAMPLE_BYTES(s, p, name, lo, hi)  (p)->name = proto_sample_bytes(s, lo, hi);
 #define PROTO_SAMPLE_ENTRIES(s, p, name, lo, hi)                                                   \
@@ -68,9 +68,8 @@ static inline void proto_sample_local(struct proto_sample *s, uint8_t type, stru
 #define PROTO_SAMPLE_LOCAL(NAME, name, doc)                                                        \
 	case PROTO_##NAME: {                                                                       \
 		struct proto_##name *b = &m->u.name;                                               \
-		PROTO_LOCAL_##NAME(PROTO_SAMPLE_FIELD, b)                                          \
-		(void)b;                                                                           \
-		break;                                                                             \
+		(void)b; /* unused when the type has no fields */                                  \
+		PROTO_LOCAL_##NAME(PROTO_SAMPLE_FIELD, b) break;                                   \
 	}
 		PROTO_LOCAL_MESSAGES(PROTO_SAMPLE_LOCAL)
 #undef PROTO_SAMPLE_LOCAL

@@ -64,10 +64,10 @@
 
 /* ---- proto_local: the header, then the body in u.<name> ------------------------ */
 
-#define L_HEAD_OFF(X, f)                     offsetof(struct proto_local, f)
-#define L_BODY_OFF(X, f)                     offsetof(struct proto_local, u.X.f)
-#define L_HEAD(X, KIND, name, lo, hi, doc)   DESC(L_HEAD_OFF, X, KIND, name, lo, hi)
-#define L_FIELD(X, KIND, name, lo, hi, doc)  DESC(L_BODY_OFF, X, KIND, name, lo, hi)
+#define L_HEAD_OFF(X, f)                    offsetof(struct proto_local, f)
+#define L_BODY_OFF(X, f)                    offsetof(struct proto_local, u.X.f)
+#define L_HEAD(X, KIND, name, lo, hi, doc)  DESC(L_HEAD_OFF, X, KIND, name, lo, hi)
+#define L_FIELD(X, KIND, name, lo, hi, doc) DESC(L_BODY_OFF, X, KIND, name, lo, hi)
 #define L_FIELDS(NAME, name, doc)                                                                  \
 	static const struct proto_field local_fields_##NAME[] = {                                  \
 	    PROTO_LOCAL_HEADER(L_HEAD, name) PROTO_LOCAL_##NAME(L_FIELD, name)};
@@ -111,9 +111,10 @@ const struct proto_family proto_family_raft = {
 #define K_OFF(X, f)                         offsetof(struct proto_kv_cmd, f)
 #define K_FIELD(X, KIND, name, lo, hi, doc) DESC(K_OFF, X, KIND, name, lo, hi)
 #define K_FIELDS(NAME, name, doc)                                                                  \
-	static const struct proto_field kv_fields_##NAME[] = {                                     \
-	    PROTO_KV_HEADER(K_FIELD, name) PROTO_KV_##NAME(K_FIELD, name)};
-#define K_TYPE(NAME, name, doc) [PROTO_KV_##NAME] = {#NAME, N_FIELDS(kv_fields_##NAME), kv_fields_##NAME},
+	static const struct proto_field kv_fields_##NAME[] = {PROTO_KV_HEADER(K_FIELD, name)       \
+	                                                          PROTO_KV_##NAME(K_FIELD, name)};
+#define K_TYPE(NAME, name, doc)                                                                    \
+	[PROTO_KV_##NAME] = {#NAME, N_FIELDS(kv_fields_##NAME), kv_fields_##NAME},
 
 PROTO_KV_MESSAGES(K_FIELDS)
 

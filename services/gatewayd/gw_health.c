@@ -34,7 +34,7 @@ static const char *health_not_ready(const struct gw *gw)
 	uint64_t applied = st->msg.applied_index;
 	if (s->msg.commit_index > applied && s->msg.commit_index - applied > GW_READY_LAG_MAX)
 		return s->msg.is_learner ? "this learner has not caught up with the commit index"
-		                     : "the applied index is behind the commit index";
+		                         : "the applied index is behind the commit index";
 	return NULL;
 }
 
@@ -49,6 +49,7 @@ void gw_health_readyz(struct gw *gw, h2o_req_t *req, struct gw_http *h)
 	int n = snprintf(body, sizeof(body),
 	                 "{\"status\":\"ready\",\"leader\":%" PRIu64 ",\"applied_index\":%" PRIu64
 	                 ",\"commit_index\":%" PRIu64 "}\n",
-	                 gw->status.msg.leader_id, gw->stats.msg.applied_index, gw->status.msg.commit_index);
+	                 gw->status.msg.leader_id, gw->stats.msg.applied_index,
+	                 gw->status.msg.commit_index);
 	gw_reply_send(gw, h, 200, "application/json", body, (size_t)n, 0);
 }

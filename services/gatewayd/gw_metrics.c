@@ -137,10 +137,12 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	metrics_u64(j, "raftkv_raft_role", "gauge",
 	            "Raft role: 0 unknown, 1 follower, 2 precandidate, 3 candidate, 4 leader.",
 	            s->valid ? s->msg.role : 0);
-	metrics_u64(j, "raftkv_raft_commit_index", "gauge", "The commit index.", s->msg.commit_index);
+	metrics_u64(j, "raftkv_raft_commit_index", "gauge", "The commit index.",
+	            s->msg.commit_index);
 	metrics_u64(j, "raftkv_raft_applied_index", "gauge", "The applied index.",
 	            st->valid ? st->msg.applied_index : s->msg.applied_index);
-	metrics_u64(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.", s->msg.wal_fsyncs);
+	metrics_u64(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.",
+	            s->msg.wal_fsyncs);
 	metrics_sec(j, "raftkv_wal_fsync_seconds_total", "counter", "Time spent in WAL fdatasync.",
 	            s->msg.wal_fsync_us_total);
 	metrics_sec(j, "raftkv_wal_fsync_seconds_max", "gauge", "The slowest WAL fdatasync.",

@@ -174,12 +174,12 @@ static int snapshot_copy_for_storaged(struct raftd *d, int src_fd, uint64_t inde
 static void snapshot_storaged_install(struct raftd *d, const char *path, uint64_t index,
                                       uint64_t term)
 {
-	struct proto_local m = {.type = PROTO_SNAPSHOT_INSTALL,
-	                        .req_id = ++d->next_req_id,
-	                        .u.snapshot_install = {
-	                            .path = {(const uint8_t *)path, (uint32_t)strlen(path)},
-	                            .index = index,
-	                            .term = term}};
+	struct proto_local m = {
+	    .type = PROTO_SNAPSHOT_INSTALL,
+	    .req_id = ++d->next_req_id,
+	    .u.snapshot_install = {.path = {(const uint8_t *)path, (uint32_t)strlen(path)},
+	                           .index = index,
+	                           .term = term}};
 	uint64_t deadline = kv_clock_mono_ms() + RAFTD_INSTALL_WAIT_MS;
 	int sent = 0;
 	while (kv_clock_mono_ms() < deadline) {

@@ -140,7 +140,7 @@ void storaged_apply_snapshot_done(struct storaged *sd, int status, const struct 
 		done->path.len = (uint32_t)strlen(info->path);
 	}
 	KV_LOG_INFO("storaged", "snapshot written",
-	            "index=%" PRIu64 " size=%" PRIu64 " path=%s error=\"%s\"", done->index, done->size,
-	            status == 0 ? info->path : "", kv_strerror(status));
+	            "index=%" PRIu64 " size=%" PRIu64 " path=%s error=\"%s\"", done->index,
+	            done->size, status == 0 ? info->path : "", kv_strerror(status));
 	storaged_sock_reply(sd, sd->apply_sock, &sd->snap_env, &r);
 }

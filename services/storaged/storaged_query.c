@@ -42,7 +42,7 @@ static int storaged_query_list(struct storaged *sd, const struct storaged_envelo
 		r->status = KV_EINVAL;
 	if (r->status == 0)
 		r->status = sm_read_list(sd->sm, m->prefix.ptr, m->prefix.len, m->after.ptr,
-		                        m->after.len, (uint32_t)limit, &sd->list);
+		                         m->after.len, (uint32_t)limit, &sd->list);
 	if (r->status == 0) {
 		const struct sm_list *l = &sd->list;
 		for (uint32_t i = 0; i < l->n_items; i++) {

@@ -235,8 +235,8 @@ static uint8_t t_sample_bytes[64];
 /* A message of type with every field set (proto_sample.h, from proto_messages.h). */
 static void t_local_full(uint8_t type, struct proto_local *m)
 {
-	struct proto_sample s = {
-	    t_apply_entries, 3, t_members, 3, t_items, 3, t_sample_bytes, 1000};
+	struct proto_sample s = {t_apply_entries, 3, t_members,      3,
+	                         t_items,         3, t_sample_bytes, 1000};
 
 	t_members[0] = (struct proto_member){1, RAFT_VOTER, t_bytes("10.0.0.1:7001")};
 	t_members[1] = (struct proto_member){2, RAFT_VOTER, t_bytes("10.0.0.2:7001")};
@@ -295,8 +295,7 @@ static void t_assert_local_same(const struct proto_local *a, const struct proto_
 #define T_SAME_CASE(NAME, name, doc)                                                               \
 	case PROTO_##NAME: {                                                                       \
 		const struct proto_##name *ab = &a->u.name, *bb = &b->u.name;                      \
-		PROTO_LOCAL_##NAME(T_SAME, b)                                                      \
-		(void)ab, (void)bb;                                                                \
+		PROTO_LOCAL_##NAME(T_SAME, b)(void) ab, (void)bb;                                  \
 		break;                                                                             \
 	}
 		PROTO_LOCAL_MESSAGES(T_SAME_CASE)
@@ -410,8 +409,8 @@ static uint8_t *t_big; /* KV_MSG_BYTES_MAX + 1 zero bytes: byte strings past any
  * field has such a value at all.
  */
 struct t_walk {
-	msgpack_packer *pk; /* packing walks only */
-	int idx;            /* index of the next field */
+	msgpack_packer pk; /* packing walks only */
+	int idx;           /* index of the next field */
 	int bad;
 	int variant;
 	int broken;
@@ -460,7 +459,7 @@ static uint32_t t_walk_count(struct t_walk *w, uint32_t n, uint64_t hi)
 static void t_pack_u64(struct t_walk *w, uint64_t v, uint64_t lo, uint64_t hi)
 {
 	t_walk_uint(w, lo, hi, UINT64_MAX, &v);
-	msgpack_pack_uint64(w->pk, v);
+	msgpack_pack_uint64(&w->pk, v);
 }
 
 static void t_pack_u8(struct t_walk *w, uint8_t v, uint64_t lo, uint64_t hi)
@@ -468,7 +467,7 @@ static void t_pack_u8(struct t_walk *w, uint8_t v, uint64_t lo, uint64_t hi)
 	uint64_t x = v;
 
 	t_walk_uint(w, lo, hi, UINT8_MAX, &x);
-	msgpack_pack_uint64(w->pk, x);
+	msgpack_pack_uint64(&w->pk, x);
 }
 
 static void t_pack_status(struct t_walk *w, int32_t v)
@@ -477,7 +476,7 @@ static void t_pack_status(struct t_walk *w, int32_t v)
 
 	if (t_walk_bad(w))
 		x = w->variant == 0 ? 1 : (int64_t)INT32_MIN - 1, w->broken = 1;
-	msgpack_pack_int64(w->pk, x);
+	msgpack_pack_int64(&w->pk, x);
 }
 
 static void t_pack_bin(msgpack_packer *pk, struct proto_bytes b)
@@ -489,22 +488,23 @@ static void t_pack_bin(msgpack_packer *pk, struct proto_bytes b)
 
 static void t_pack_bytes(struct t_walk *w, struct proto_bytes b, uint64_t lo, uint64_t hi)
 {
-	t_pack_bin(w->pk, t_walk_bytes(w, b, lo, hi));
+	t_pack_bin(&w->pk, t_walk_bytes(w, b, lo, hi));
 }
 
 static void t_pack_entries(struct t_walk *w, const struct raft_entry *e, uint32_t n, uint64_t hi)
 {
 	uint32_t count = t_walk_count(w, n, hi);
 
-	msgpack_pack_array(w->pk, count);
+	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
-		struct raft_entry x = i < n ? e[i] : (struct raft_entry){1, 1 + i, RAFT_ENTRY_NOOP, 0, NULL};
+		struct raft_entry x =
+		    i < n ? e[i] : (struct raft_entry){1, 1 + i, RAFT_ENTRY_NOOP, 0, NULL};
 
-		msgpack_pack_array(w->pk, 4);
-		msgpack_pack_uint64(w->pk, x.term);
-		msgpack_pack_uint64(w->pk, x.index);
-		msgpack_pack_uint64(w->pk, x.type);
-		t_pack_bin(w->pk, (struct proto_bytes){x.data, x.len});
+		msgpack_pack_array(&w->pk, 4);
+		msgpack_pack_uint64(&w->pk, x.term);
+		msgpack_pack_uint64(&w->pk, x.index);
+		msgpack_pack_uint64(&w->pk, x.type);
+		t_pack_bin(&w->pk, (struct proto_bytes){x.data, x.len});
 	}
 }
 
@@ -512,14 +512,15 @@ static void t_pack_members(struct t_walk *w, const struct proto_member *m, uint3
 {
 	uint32_t count = t_walk_count(w, n, hi);
 
-	msgpack_pack_array(w->pk, count);
+	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
-		struct proto_member x = i < n ? m[i] : (struct proto_member){100 + i, RAFT_VOTER, {NULL, 0}};
+		struct proto_member x =
+		    i < n ? m[i] : (struct proto_member){100 + i, RAFT_VOTER, {NULL, 0}};
 
-		msgpack_pack_array(w->pk, 3);
-		msgpack_pack_uint64(w->pk, x.id);
-		msgpack_pack_uint64(w->pk, x.role);
-		t_pack_bin(w->pk, x.addr);
+		msgpack_pack_array(&w->pk, 3);
+		msgpack_pack_uint64(&w->pk, x.id);
+		msgpack_pack_uint64(&w->pk, x.role);
+		t_pack_bin(&w->pk, x.addr);
 	}
 }
 
@@ -527,15 +528,15 @@ static void t_pack_items(struct t_walk *w, const struct proto_item *it, uint32_t
 {
 	uint32_t count = t_walk_count(w, n, hi);
 
-	msgpack_pack_array(w->pk, count);
+	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
 		struct proto_item x = i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i};
 
-		msgpack_pack_array(w->pk, 4);
-		t_pack_bin(w->pk, x.key);
-		t_pack_bin(w->pk, x.value);
-		msgpack_pack_uint64(w->pk, x.create_index);
-		msgpack_pack_uint64(w->pk, x.mod_index);
+		msgpack_pack_array(&w->pk, 4);
+		t_pack_bin(&w->pk, x.key);
+		t_pack_bin(&w->pk, x.value);
+		msgpack_pack_uint64(&w->pk, x.create_index);
+		msgpack_pack_uint64(&w->pk, x.mod_index);
 	}
 }
 
@@ -588,15 +589,15 @@ static void t_break_status(struct t_walk *w, int32_t *v)
 }
 
 #undef T_F
-#define T_BREAK_U64(X, name, lo, hi)    t_walk_uint(w, lo, hi, UINT64_MAX, &X->name);
-#define T_BREAK_U8(X, name, lo, hi)     t_break_u8(w, &X->name, lo, hi);
-#define T_BREAK_STATUS(X, name, lo, hi) t_break_status(w, &X->name);
-#define T_BREAK_BYTES(X, name, lo, hi)  X->name = t_walk_bytes(w, X->name, lo, hi);
-#define T_BREAK_ARRAY(X, name, lo, hi)  X->n_##name = t_walk_count(w, X->n_##name, hi);
-#define T_BREAK_ENTRIES                 T_BREAK_ARRAY
-#define T_BREAK_MEMBERS                 T_BREAK_ARRAY
-#define T_BREAK_ITEMS                   T_BREAK_ARRAY
-#define T_F(X, KIND, name, lo, hi, doc) T_BREAK_##KIND(X, name, lo, hi)
+#define T_BREAK_U64(X, name, lo, hi)     t_walk_uint(w, lo, hi, UINT64_MAX, &X->name);
+#define T_BREAK_U8(X, name, lo, hi)      t_break_u8(w, &X->name, lo, hi);
+#define T_BREAK_STATUS(X, name, lo, hi)  t_break_status(w, &X->name);
+#define T_BREAK_BYTES(X, name, lo, hi)   X->name = t_walk_bytes(w, X->name, lo, hi);
+#define T_BREAK_ARRAY(X, name, lo, hi)   X->n_##name = t_walk_count(w, X->n_##name, hi);
+#define T_BREAK_ENTRIES(X, name, lo, hi) T_BREAK_ARRAY(X, name, lo, hi)
+#define T_BREAK_MEMBERS(X, name, lo, hi) T_BREAK_ARRAY(X, name, lo, hi)
+#define T_BREAK_ITEMS(X, name, lo, hi)   T_BREAK_ARRAY(X, name, lo, hi)
+#define T_F(X, KIND, name, lo, hi, doc)  T_BREAK_##KIND(X, name, lo, hi)
 
 static void t_break_local(struct t_walk *w, struct proto_local *m)
 {
@@ -627,16 +628,14 @@ static void t_pack_sample(char fam, uint8_t type, struct t_walk *w, msgpack_sbuf
 	struct proto_local m;
 	struct proto_kv_cmd c;
 	struct t_walk count = {.bad = -1};
-	msgpack_packer pk;
 
 	t_sample(fam, type, &m, &c);
 	fam == 'l' ? t_count_local(&count, &m) : t_count_kv(&count, &c);
 	msgpack_sbuffer_init(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	w->pk = &pk;
-	msgpack_pack_array(&pk, 2 + count.n);
-	msgpack_pack_uint64(&pk, PROTO_VERSION);
-	msgpack_pack_uint64(&pk, type);
+	msgpack_packer_init(&w->pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&w->pk, 2 + count.n);
+	msgpack_pack_uint64(&w->pk, PROTO_VERSION);
+	msgpack_pack_uint64(&w->pk, type);
 	fam == 'l' ? t_pack_local(w, &m) : t_pack_kv(w, &c);
 	w->n = count.n;
 }
@@ -678,8 +677,8 @@ static unsigned t_generated_type(char fam, uint8_t type)
 
 	t_pack_sample(fam, type, &w, &sb);
 	t_sample(fam, type, &m, &c);
-	assert_int_equal(fam == 'l' ? proto_local_encode(&m, &ours) : proto_kv_cmd_encode(&c, &ours),
-	                 0);
+	assert_int_equal(
+	    fam == 'l' ? proto_local_encode(&m, &ours) : proto_kv_cmd_encode(&c, &ours), 0);
 	assert_int_equal(ours.len, sb.size);
 	assert_memory_equal(ours.ptr, sb.data, sb.size);
 	assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, sb.size), 0);
@@ -714,7 +713,8 @@ static void test_generated_frames_every_type(void **state)
 		char fam;
 		uint8_t max;
 		const char *(*name)(uint8_t);
-	} fams[] = {{'l', PROTO_LOCAL_TYPE_MAX, proto_local_type_name}, {'k', PROTO_KV_DELETE, NULL}};
+	} fams[] = {{'l', PROTO_LOCAL_TYPE_MAX, proto_local_type_name},
+	            {'k', PROTO_KV_DELETE, NULL}};
 
 	t_big = calloc(1, KV_MSG_BYTES_MAX + 1);
 	assert_non_null(t_big);
@@ -722,11 +722,12 @@ static void test_generated_frames_every_type(void **state)
 		for (uint8_t t = 1; t <= fams[f].max; t++) {
 			unsigned refused = t_generated_type(fams[f].fam, t);
 
-			print_message("%s %-16s msgpack-c frame from proto_messages.h == ours; every "
-			              "prefix and %u out-of-range values refused\n",
-			              fams[f].fam == 'l' ? "local" : "kv   ",
-			              fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
-			              refused);
+			print_message(
+			    "%s %-16s msgpack-c frame from proto_messages.h == ours; every "
+			    "prefix and %u out-of-range values refused\n",
+			    fams[f].fam == 'l' ? "local" : "kv   ",
+			    fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
+			    refused);
 		}
 	}
 	free(t_big);

@@ -212,9 +212,10 @@ static void test_parked_read_and_gap(void **state)
 	struct proto_local r;
 	t_recv(T.results, PROTO_RESULT, &r);
 	/* A read at index 2 waits until 2 is applied. */
-	struct proto_local g = {.type = PROTO_GET,
-	                        .req_id = 901,
-	                        .u.get = {.key = {(const uint8_t *)"p", 1}, .min_index = 2, .wait_ms = 3000}};
+	struct proto_local g = {
+	    .type = PROTO_GET,
+	    .req_id = 901,
+	    .u.get = {.key = {(const uint8_t *)"p", 1}, .min_index = 2, .wait_ms = 3000}};
 	t_send(T.query, &g);
 	zmq_pollitem_t pi = {.socket = T.query, .events = ZMQ_POLLIN};
 	assert_int_equal(zmq_poll(&pi, 1, 200), 0); /* still parked */
@@ -258,7 +259,8 @@ static void test_snapshot_and_sigterm(void **state)
 	assert_int_equal(r.u.snapshot_done.index, 2);
 	assert_true(r.u.snapshot_done.size > 0);
 	char snap[512], recv_path[512];
-	snprintf(snap, sizeof(snap), "%.*s", (int)r.u.snapshot_done.path.len, (const char *)r.u.snapshot_done.path.ptr);
+	snprintf(snap, sizeof(snap), "%.*s", (int)r.u.snapshot_done.path.len,
+	         (const char *)r.u.snapshot_done.path.ptr);
 	assert_int_equal(access(snap, R_OK), 0);
 	/* raftd would have received this file from a leader: copy it aside. */
 	snprintf(recv_path, sizeof(recv_path), "%s/received.mdb", T.dir);
@@ -267,12 +269,12 @@ static void test_snapshot_and_sigterm(void **state)
 	assert_int_equal(system(cmd), 0);
 	struct raft_entry b2[1] = {t_put(3, 1, 22, "u", "later")};
 	t_apply(b2, 1, 0, 3);
-	struct proto_local ins = {
-	    .type = PROTO_SNAPSHOT_INSTALL,
-	    .req_id = 31,
-	    .u.snapshot_install = {.path = {(const uint8_t *)recv_path, (uint32_t)strlen(recv_path)},
-	                           .index = 2,
-	                           .term = 2}};
+	struct proto_local ins = {.type = PROTO_SNAPSHOT_INSTALL,
+	                          .req_id = 31,
+	                          .u.snapshot_install = {.path = {(const uint8_t *)recv_path,
+	                                                          (uint32_t)strlen(recv_path)},
+	                                                 .index = 2,
+	                                                 .term = 2}};
 	t_send(T.apply, &ins);
 	t_recv(T.apply, PROTO_APPLY_STATE, &r);
 	assert_int_equal(r.req_id, 31);
