@@ -150,7 +150,8 @@ struct proto_item {
 
 /*
  * struct proto_propose, struct proto_propose_resp, ...: each local message's
- * own fields, and nothing else. Messages without fields are empty structs.
+ * own fields, and nothing else. Messages without fields are empty structs
+ * (a GNU C extension that gcc and clang accept; sizeof 0).
  */
 #define PROTO_LOCAL_STRUCT(NAME, name, doc)                                                        \
 	struct proto_##name {                                                                      \

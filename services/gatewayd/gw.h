@@ -58,7 +58,8 @@ struct gw_peer {
 
 /*
  * raftd's last STATUS_RESP, copied out of the message: msg.members is NULL
- * (it pointed into the frame); the members are copied to members[].
+ * and msg.n_members 0 (they pointed into the frame); the members are copied
+ * to members[].
  */
 struct gw_status {
 	int valid;

@@ -30,7 +30,8 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 	s->valid = 1;
 	s->at_ms = kv_clock_mono_ms();
 	s->msg = *m;
-	s->msg.members = NULL; /* points into the frame: copied below */
+	s->msg.members = NULL; /* points into the frame: copied to s->members below */
+	s->msg.n_members = 0;
 	s->n_members = m->n_members < RAFT_NODES_MAX ? m->n_members : RAFT_NODES_MAX;
 	for (uint32_t i = 0; i < s->n_members; i++) {
 		s->members[i].id = m->members[i].id;
