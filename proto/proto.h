@@ -4,8 +4,9 @@
  * Wire format: one ZeroMQ frame of msgpack per message (ROUTER sockets add
  * their identity frame in front). Every message is a msgpack array whose
  * first two elements are the protocol version (PROTO_VERSION) and the
- * message type; the fields of each type follow in the order of the table in
- * proto_table.c, which is the one place a message's fields are listed.
+ * message type; the fields of each type follow in the order of its list in
+ * proto_messages.h, the one place a message's fields are declared (reference:
+ * docs/protocol.md, generated from it).
  *
  * Decoders never trust a count: every array or byte-string length is checked
  * against the bytes left before anything is reserved, nesting is bounded by
