@@ -4,8 +4,9 @@
  * Wire format: one ZeroMQ frame of msgpack per message (ROUTER sockets add
  * their identity frame in front). Every message is a msgpack array whose
  * first two elements are the protocol version (PROTO_VERSION) and the
- * message type; the fields of each type follow in the order of the table in
- * proto_table.c, which is the one place a message's fields are listed.
+ * message type; the fields of each type follow in the order of its list in
+ * proto_messages.h, the one place a message's fields are declared (reference:
+ * docs/protocol.md, generated from it).
  *
  * Decoders never trust a count: every array or byte-string length is checked
  * against the bytes left before anything is reserved, nesting is bounded by
@@ -22,6 +23,7 @@
 #define RAFTKV_PROTO_H
 
 #include "kv_limits.h"
+#include "proto_messages.h"
 #include "raft.h"
 
 #include <stddef.h>
@@ -103,36 +105,20 @@ const char *proto_raft_type_name(uint8_t type);
  *   storaged-query.sock storaged ROUTER <- gatewayd DEALER: GET, LIST, STATS
  *   gatewayd-results.sock gatewayd PULL <- storaged PUSH: RESULT
  * Each request carries req_id; its reply carries the same req_id.
+ *
+ * The messages and their fields are listed once, in proto_messages.h; the
+ * enum, the structs and the union below are expanded from that list (and
+ * docs/protocol.md is generated from it).
  */
-/* One message per line with its fields beside it: */
-/* clang-format off */
+
+/* PROTO_PROPOSE = 1, PROTO_PROPOSE_RESP, ... in the order of the list. */
+#define PROTO_LOCAL_ENUM(NAME, name, doc) PROTO_##NAME,
 enum proto_local_type {
-	PROTO_PROPOSE = 1,        /* gw->raftd: req_id, data (an encoded proto_kv_cmd) */
-	PROTO_PROPOSE_RESP,       /* status, index, term, leader_id */
-	PROTO_READ_INDEX,         /* gw->raftd: req_id */
-	PROTO_READ_INDEX_RESP,    /* status, index, leader_id */
-	PROTO_STATUS_REQ,         /* gw->raftd: req_id */
-	PROTO_STATUS_RESP,        /* node_id, role, is_learner, term, leader_id, commit_index,
-				     applied_index, last_index, members, wal_fsyncs,
-				     wal_fsync_us_total, wal_fsync_us_max, peer_msgs_dropped */
-	PROTO_TRANSFER,           /* gw->raftd: node_id (0: any) */
-	PROTO_TRANSFER_RESP,      /* status */
-	PROTO_APPLY_HELLO,        /* raftd->storaged: who has applied what? */
-	PROTO_APPLY,              /* raftd->storaged: entries, committed, in order */
-	PROTO_APPLY_STATE,        /* storaged->raftd: status, applied_index, term (of applied), full */
-	PROTO_SNAPSHOT_REQ,       /* raftd->storaged: write a snapshot of the applied state */
-	PROTO_SNAPSHOT_DONE,      /* status, index, term, size, path */
-	PROTO_SNAPSHOT_INSTALL,   /* raftd->storaged: path, index, term; answered by APPLY_STATE */
-	PROTO_RESULT,             /* storaged->gw: req_id, index, term, status, create_index, mod_index */
-	PROTO_GET,                /* gw->storaged: key, min_index, wait_ms */
-	PROTO_GET_RESP,           /* status, value, create_index, mod_index, applied_index */
-	PROTO_LIST,               /* gw->storaged: prefix, after, limit, min_index, wait_ms */
-	PROTO_LIST_RESP,          /* status, items, more, applied_index */
-	PROTO_STATS_REQ,          /* gw->storaged */
-	PROTO_STATS_RESP,         /* applied_index, term, map_bytes, used_bytes, full, size (keys) */
+	PROTO_LOCAL_NONE = 0, /* no message has it */
+	PROTO_LOCAL_MESSAGES(PROTO_LOCAL_ENUM) PROTO_LOCAL_TYPE_END
 };
-#define PROTO_LOCAL_TYPE_MAX PROTO_STATS_RESP
-/* clang-format on */
+#undef PROTO_LOCAL_ENUM
+#define PROTO_LOCAL_TYPE_MAX (PROTO_LOCAL_TYPE_END - 1)
 
 struct proto_member {
 	uint64_t id;
@@ -147,48 +133,48 @@ struct proto_item {
 	uint64_t mod_index;
 };
 
-/* One flat struct for every local message; each type uses the fields listed above. */
+/* The C declaration of one field of each KIND of proto_messages.h. */
+#define PROTO_CFIELD_U64(name)    uint64_t name;
+#define PROTO_CFIELD_U8(name)     uint8_t name;
+#define PROTO_CFIELD_STATUS(name) int32_t name; /* 0 or a KV_E* code */
+#define PROTO_CFIELD_BYTES(name)  struct proto_bytes name;
+#define PROTO_CFIELD_ENTRIES(name)                                                                 \
+	uint32_t n_##name;                                                                         \
+	struct raft_entry *name;
+#define PROTO_CFIELD_MEMBERS(name)                                                                 \
+	uint32_t n_##name;                                                                         \
+	struct proto_member *name;
+#define PROTO_CFIELD_ITEMS(name)                                                                   \
+	uint32_t n_##name;                                                                         \
+	struct proto_item *name;
+#define PROTO_CFIELD(X, KIND, name, lo, hi, doc) PROTO_CFIELD_##KIND(name)
+
+/*
+ * struct proto_propose, struct proto_propose_resp, ...: each local message's
+ * own fields, and nothing else. Messages without fields are empty structs
+ * (a GNU C extension that gcc and clang accept; sizeof 0).
+ */
+#define PROTO_LOCAL_STRUCT(NAME, name, doc)                                                        \
+	struct proto_##name {                                                                      \
+		PROTO_LOCAL_##NAME(PROTO_CFIELD, name)                                             \
+	};
+PROTO_LOCAL_MESSAGES(PROTO_LOCAL_STRUCT)
+#undef PROTO_LOCAL_STRUCT
+
+/*
+ * One local message: the header every type carries, and the body of its
+ * type in u (u.propose for PROTO_PROPOSE, u.status_resp for
+ * PROTO_STATUS_RESP, ...). Only the member of type is defined.
+ */
+#define PROTO_LOCAL_MEMBER(NAME, name, doc) struct proto_##name name;
 struct proto_local {
 	uint8_t type; /* enum proto_local_type */
-	uint64_t req_id;
-	int32_t status; /* 0 or a KV_E* code */
-	uint64_t index;
-	uint64_t term;
-	uint64_t leader_id;
-	uint64_t node_id;
-	uint64_t commit_index;
-	uint64_t applied_index;
-	uint64_t last_index;
-	uint8_t role; /* enum raft_role */
-	uint8_t is_learner;
-	uint8_t more;
-	uint8_t full;
-	uint64_t create_index;
-	uint64_t mod_index;
-	uint64_t min_index;
-	uint64_t wait_ms;
-	uint64_t limit;
-	uint64_t map_bytes;
-	uint64_t used_bytes;
-	uint64_t size;
-	uint64_t wal_fsyncs;         /* STATUS_RESP: fdatasync calls since start */
-	uint64_t wal_fsync_us_total; /* STATUS_RESP: their summed latency */
-	uint64_t wal_fsync_us_max;   /* STATUS_RESP: the slowest */
-	uint64_t peer_msgs_dropped;  /* STATUS_RESP: malformed, unknown-sender or overflowing peer
-	                                messages */
-	struct proto_bytes data;
-	struct proto_bytes key;
-	struct proto_bytes value;
-	struct proto_bytes prefix;
-	struct proto_bytes after;
-	struct proto_bytes path;
-	uint32_t n_entries;
-	struct raft_entry *entries; /* APPLY */
-	uint32_t n_members;
-	struct proto_member *members; /* STATUS_RESP */
-	uint32_t n_items;
-	struct proto_item *items; /* LIST_RESP */
+	PROTO_LOCAL_HEADER(PROTO_CFIELD, hdr)
+	union {
+		PROTO_LOCAL_MESSAGES(PROTO_LOCAL_MEMBER)
+	} u;
 };
+#undef PROTO_LOCAL_MEMBER
 
 /* Encodes m's fields for its type and appends to out. 0, KV_EINVAL or KV_ETOOLARGE. */
 int proto_local_encode(const struct proto_local *m, struct proto_buf *out);

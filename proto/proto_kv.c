@@ -3,7 +3,7 @@
  * RAFT_ENTRY_COMMAND entry.
  *
  * The ranges (op, cond, key 1..KV_KEY_BYTES_MAX, value, idempotency key) are
- * in proto_table.c and checked both ways, so a command that reached the log
+ * in proto_messages.h and checked both ways, so a command that reached the log
  * always decodes the same on every node. No arrays, hence no arena.
  * Stateless; any thread.
  */

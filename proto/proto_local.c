@@ -2,7 +2,7 @@
  * proto_local.c - codec of struct proto_local, the messages between one
  * node's raftd, storaged and gatewayd.
  *
- * Every rule of these messages is a per-field range (proto_table.c) or an
+ * Every rule of these messages is a per-field range (proto_messages.h) or an
  * entries rule the codec already applies (APPLY entries consecutive), so
  * this file only names the family. Stateless; any thread.
  */

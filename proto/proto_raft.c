@@ -1,7 +1,7 @@
 /*
  * proto_raft.c - codec of struct raft_msg, the messages between raftd peers.
  *
- * The field layout is in proto_table.c; this file adds the rules that tie
+ * The field layout is in proto_messages.h; this file adds the rules that tie
  * fields of one message together and that need no Raft state: APPEND
  * entries follow prev_index without wrapping, a SNAPSHOT chunk lies inside
  * the snapshot. Everything else (stale terms, a commit past the log, an

@@ -1,12 +1,11 @@
 /*
  * proto_table.h - the description of every message's fields (internal to proto/).
  *
- * proto_table.c holds the one table; proto_codec*.c encode, decode and compare
- * any message by walking it, so a field is added in exactly one place. Each
- * field names its C location (offsetof), its kind and the range a decoder
- * accepts and an encoder sends; rules that tie fields together (entries
- * following prev_index, a chunk inside the snapshot) live in the family's
- * file (proto_raft.c, proto_local.c, proto_kv.c).
+ * proto_table.c expands proto_messages.h into these descriptions; proto_codec*.c encode, decode and
+ * compare any message by walking it, so a field is added in exactly one place. Each field names its
+ * C location (offsetof), its kind and the range a decoder accepts and an encoder sends; rules that
+ * tie fields together (entries following prev_index, a chunk inside the snapshot) live in the
+ * family's file (proto_raft.c, proto_local.c, proto_kv.c).
  */
 #ifndef RAFTKV_PROTO_TABLE_H
 #define RAFTKV_PROTO_TABLE_H

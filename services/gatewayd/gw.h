@@ -51,13 +51,15 @@ struct gw_peer {
 	h2o_socketpool_t pool; /* keep-alive connections for forwarding */
 };
 
-/* raftd's last STATUS_RESP, copied out of the message. */
+/*
+ * raftd's last STATUS_RESP, copied out of the message: msg.members is NULL
+ * and msg.n_members 0 (they pointed into the frame); the members are copied
+ * to members[].
+ */
 struct gw_status {
 	int valid;
 	uint64_t at_ms;
-	uint64_t term, leader_id, commit_index, applied_index, last_index;
-	uint8_t role, is_learner;
-	uint64_t wal_fsyncs, wal_fsync_us_total, wal_fsync_us_max, peer_msgs_dropped;
+	struct proto_status_resp msg;
 	uint32_t n_members;
 	struct {
 		uint64_t id;
@@ -70,8 +72,7 @@ struct gw_status {
 struct gw_stats {
 	int valid;
 	uint64_t at_ms;
-	uint64_t applied_index, term, map_bytes, used_bytes, size;
-	uint8_t full;
+	struct proto_stats_resp msg;
 };
 
 struct gw_zmq {

@@ -28,14 +28,14 @@ static const char *health_not_ready(const struct gw *gw)
 	const struct gw_stats *st = &gw->stats;
 	if (!s->valid || now - s->at_ms > GW_CACHE_FRESH_MS)
 		return "raftd does not answer";
-	if (s->leader_id == 0)
+	if (s->msg.leader_id == 0)
 		return "no leader is known";
 	if (!st->valid || now - st->at_ms > GW_CACHE_FRESH_MS)
 		return "storaged does not answer";
-	uint64_t applied = st->applied_index;
-	if (s->commit_index > applied && s->commit_index - applied > GW_READY_LAG_MAX)
-		return s->is_learner ? "this learner has not caught up with the commit index"
-		                     : "the applied index is behind the commit index";
+	uint64_t applied = st->msg.applied_index;
+	if (s->msg.commit_index > applied && s->msg.commit_index - applied > GW_READY_LAG_MAX)
+		return s->msg.is_learner ? "this learner has not caught up with the commit index"
+		                         : "the applied index is behind the commit index";
 	return NULL;
 }
 
@@ -52,6 +52,7 @@ void gw_health_readyz(struct gw_req *r)
 	int n = snprintf(body, sizeof(body),
 	                 "{\"status\":\"ready\",\"leader\":%" PRIu64 ",\"applied_index\":%" PRIu64
 	                 ",\"commit_index\":%" PRIu64 "}\n",
-	                 gw->status.leader_id, gw->stats.applied_index, gw->status.commit_index);
+	                 gw->status.msg.leader_id, gw->stats.msg.applied_index,
+	                 gw->status.msg.commit_index);
 	gw_reply_send(gw, h, 200, "application/json", body, (size_t)n, 0);
 }

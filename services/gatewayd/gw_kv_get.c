@@ -12,12 +12,12 @@
 
 static int get_send(struct gw *gw, struct gw_call *c)
 {
-	struct proto_local m = {0};
-	m.type = PROTO_GET;
+	struct proto_local m = {.type = PROTO_GET};
+	struct proto_get *g = &m.u.get;
 	m.req_id = gw_pending_next_id(gw, c);
-	m.key = (struct proto_bytes){c->key.bytes, c->key.len};
-	m.min_index = c->read_index;
-	m.wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
+	g->key = (struct proto_bytes){c->key.bytes, c->key.len};
+	g->min_index = c->read_index;
+	g->wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
 	return gw_read_send(gw, &m);
 }
 
@@ -29,9 +29,11 @@ static void get_header_u64(h2o_req_t *req, const char *name, int quoted, uint64_
 	gw_reply_header(req, name, text, (size_t)n);
 }
 
-static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *lm)
 {
-	if (gw_read_on_msg(gw, c, m) || m->type != PROTO_GET_RESP || c->state != GW_CALL_QUERY)
+	const struct proto_get_resp *m = &lm->u.get_resp;
+
+	if (gw_read_on_msg(gw, c, lm) || lm->type != PROTO_GET_RESP || c->state != GW_CALL_QUERY)
 		return;
 	if (m->status != 0) {
 		c->http.raft_index = m->applied_index; /* the index the (failed) read saw */

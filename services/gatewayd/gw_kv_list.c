@@ -15,14 +15,14 @@
 
 static int list_send(struct gw *gw, struct gw_call *c)
 {
-	struct proto_local m = {0};
-	m.type = PROTO_LIST;
+	struct proto_local m = {.type = PROTO_LIST};
+	struct proto_list *l = &m.u.list;
 	m.req_id = gw_pending_next_id(gw, c);
-	m.prefix = (struct proto_bytes){c->query.prefix.bytes, c->query.prefix.len};
-	m.after = (struct proto_bytes){c->query.after.bytes, c->query.after.len};
-	m.limit = c->query.limit;
-	m.min_index = c->read_index;
-	m.wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
+	l->prefix = (struct proto_bytes){c->query.prefix.bytes, c->query.prefix.len};
+	l->after = (struct proto_bytes){c->query.after.bytes, c->query.after.len};
+	l->limit = c->query.limit;
+	l->min_index = c->read_index;
+	l->wait_ms = c->read_index ? gw_pending_left_ms(c) : 0;
 	return gw_read_send(gw, &m);
 }
 
@@ -50,7 +50,7 @@ static void list_item(struct gw_json *j, const struct proto_item *it, int force_
 	gw_json_close(j, '}');
 }
 
-static void list_format(struct gw_json *j, const struct proto_local *m, int force_b64)
+static void list_format(struct gw_json *j, const struct proto_list_resp *m, int force_b64)
 {
 	gw_json_open(j, '{');
 	gw_json_key(j, "items");
@@ -72,9 +72,11 @@ static void list_format(struct gw_json *j, const struct proto_local *m, int forc
 	gw_json_raw(j, "\n", 1);
 }
 
-static void list_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+static void list_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *lm)
 {
-	if (gw_read_on_msg(gw, c, m) || m->type != PROTO_LIST_RESP || c->state != GW_CALL_QUERY)
+	const struct proto_list_resp *m = &lm->u.list_resp;
+
+	if (gw_read_on_msg(gw, c, lm) || lm->type != PROTO_LIST_RESP || c->state != GW_CALL_QUERY)
 		return;
 	if (m->status != 0) {
 		c->http.raft_index = m->applied_index; /* the index the (failed) read saw */

@@ -136,28 +136,30 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 {
 	const struct gw_status *s = &gw->status;
 	const struct gw_stats *st = &gw->stats;
-	metrics_u64(j, "raftkv_raft_term", "gauge", "The current Raft term.", s->term);
+	metrics_u64(j, "raftkv_raft_term", "gauge", "The current Raft term.", s->msg.term);
 	metrics_u64(j, "raftkv_raft_role", "gauge",
 	            "Raft role: 0 unknown, 1 follower, 2 precandidate, 3 candidate, 4 leader.",
-	            s->valid ? s->role : 0);
-	metrics_u64(j, "raftkv_raft_commit_index", "gauge", "The commit index.", s->commit_index);
+	            s->valid ? s->msg.role : 0);
+	metrics_u64(j, "raftkv_raft_commit_index", "gauge", "The commit index.",
+	            s->msg.commit_index);
 	metrics_u64(j, "raftkv_raft_applied_index", "gauge", "The applied index.",
-	            st->valid ? st->applied_index : s->applied_index);
-	metrics_u64(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.", s->wal_fsyncs);
+	            st->valid ? st->msg.applied_index : s->msg.applied_index);
+	metrics_u64(j, "raftkv_wal_fsyncs_total", "counter", "WAL fdatasync calls.",
+	            s->msg.wal_fsyncs);
 	metrics_sec(j, "raftkv_wal_fsync_seconds_total", "counter", "Time spent in WAL fdatasync.",
-	            s->wal_fsync_us_total);
+	            s->msg.wal_fsync_us_total);
 	metrics_sec(j, "raftkv_wal_fsync_seconds_max", "gauge", "The slowest WAL fdatasync.",
-	            s->wal_fsync_us_max);
+	            s->msg.wal_fsync_us_max);
 	metrics_u64(j, "raftkv_forwarded_requests_total", "counter",
 	            "Writes forwarded to the leader's gateway.", gw->metrics.forwarded);
-	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->map_bytes);
+	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->msg.map_bytes);
 	metrics_u64(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
-	            st->used_bytes);
+	            st->msg.used_bytes);
 	metrics_u64(j, "raftkv_inflight_requests", "gauge",
 	            "Requests waiting on raftd, storaged or the leader.", gw->pending.used);
 	metrics_u64(j, "raftkv_peer_messages_dropped_total", "counter",
 	            "Peer messages raftd dropped (malformed, unknown sender, overflow).",
-	            s->peer_msgs_dropped);
+	            s->msg.peer_msgs_dropped);
 }
 
 void gw_metrics_handle(struct gw_req *r)

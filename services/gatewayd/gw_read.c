@@ -48,8 +48,7 @@ static void read_ask_index(struct gw *gw, struct gw_call *c)
 {
 	if (read_forward(gw, c) == 0)
 		return;
-	struct proto_local m = {0};
-	m.type = PROTO_READ_INDEX;
+	struct proto_local m = {.type = PROTO_READ_INDEX};
 	m.req_id = gw_pending_next_id(gw, c);
 	if (gw_zmq_send(gw, 1, &m) != 0) {
 		read_wait(c); /* raftd is down or restarting */
@@ -68,9 +67,11 @@ void gw_read_start(struct gw *gw, struct gw_call *c)
 	read_ask_index(gw, c);
 }
 
-int gw_read_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+int gw_read_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *lm)
 {
-	if (m->type != PROTO_READ_INDEX_RESP)
+	const struct proto_read_index_resp *m = &lm->u.read_index_resp;
+
+	if (lm->type != PROTO_READ_INDEX_RESP)
 		return 0;
 	if (c->state != GW_CALL_READ_INDEX)
 		return 1;

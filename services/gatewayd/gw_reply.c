@@ -34,9 +34,9 @@ static void reply_common_headers(struct gw *gw, h2o_req_t *req, uint64_t raft_in
 {
 	reply_header_u64(req, "x-raft-leader", gw_status_leader(gw));
 	reply_header_u64(req, "x-served-by", gw->cfg.node_id);
-	reply_header_u64(req, "x-raft-term", gw->status.term);
+	reply_header_u64(req, "x-raft-term", gw->status.msg.term);
 	reply_header_u64(req, "x-raft-index",
-	                 raft_index != 0 ? raft_index : gw->status.applied_index);
+	                 raft_index != 0 ? raft_index : gw->status.msg.applied_index);
 }
 
 void gw_reply_count(struct gw *gw, struct gw_http *h, int status)

@@ -97,7 +97,7 @@ static void screen_answer(struct gw_screen *s, int status)
 	    "Content-Length: %zu\r\nX-Served-By: %" PRIu64 "\r\nX-Raft-Leader: %" PRIu64
 	    "\r\nX-Raft-Term: %" PRIu64 "\r\nX-Raft-Index: %" PRIu64 "\r\n\r\n%.*s",
 	    status, gw_errors_reason(status), j.len, s->gw->cfg.node_id, gw_status_leader(s->gw),
-	    s->gw->status.term, s->gw->status.applied_index, (int)j.len, j.buf);
+	    s->gw->status.msg.term, s->gw->status.msg.applied_index, (int)j.len, j.buf);
 	gw_json_free(&j);
 	struct gw_http h = {.slot = 0, .method = GW_M_OTHER}; /* before routing: route "none" */
 	h.start_us = kv_clock_mono_us();

@@ -23,47 +23,33 @@ static uint64_t status_copy_str(char *dst, size_t cap, struct proto_bytes b)
 	return n;
 }
 
-void gw_status_update(struct gw *gw, const struct proto_local *m)
+void gw_status_update(struct gw *gw, const struct proto_local *lm)
 {
+	const struct proto_status_resp *m = &lm->u.status_resp;
 	struct gw_status *s = &gw->status;
-	uint64_t old_leader = s->valid ? s->leader_id : 0;
+	uint64_t old_leader = s->valid ? s->msg.leader_id : 0;
 	s->valid = 1;
 	s->at_ms = kv_clock_mono_ms();
-	s->term = m->term;
-	s->leader_id = m->leader_id;
-	s->commit_index = m->commit_index;
-	s->applied_index = m->applied_index;
-	s->last_index = m->last_index;
-	s->role = m->role;
-	s->is_learner = m->is_learner;
-	s->wal_fsyncs = m->wal_fsyncs;
-	s->wal_fsync_us_total = m->wal_fsync_us_total;
-	s->wal_fsync_us_max = m->wal_fsync_us_max;
-	s->peer_msgs_dropped = m->peer_msgs_dropped;
+	s->msg = *m;
+	s->msg.members = NULL; /* points into the frame: copied to s->members below */
+	s->msg.n_members = 0;
 	s->n_members = m->n_members < RAFT_NODES_MAX ? m->n_members : RAFT_NODES_MAX;
 	for (uint32_t i = 0; i < s->n_members; i++) {
 		s->members[i].id = m->members[i].id;
 		s->members[i].role = m->members[i].role;
 		status_copy_str(s->members[i].addr, sizeof(s->members[i].addr), m->members[i].addr);
 	}
-	if (old_leader != s->leader_id)
+	if (old_leader != s->msg.leader_id)
 		KV_LOG_INFO(GW_SVC, "leader changed", "leader=%llu term=%llu",
-		            (unsigned long long)s->leader_id, (unsigned long long)s->term);
+		            (unsigned long long)s->msg.leader_id, (unsigned long long)s->msg.term);
 }
 
 void gw_stats_update(struct gw *gw, const struct proto_local *m)
 {
 	struct gw_stats *st = &gw->stats;
-	if (m->status != 0)
-		return;
 	st->valid = 1;
 	st->at_ms = kv_clock_mono_ms();
-	st->applied_index = m->applied_index;
-	st->term = m->term;
-	st->map_bytes = m->map_bytes;
-	st->used_bytes = m->used_bytes;
-	st->size = m->size;
-	st->full = m->full;
+	st->msg = m->u.stats_resp;
 }
 
 /*
@@ -82,10 +68,9 @@ static void status_check_storaged(struct gw *gw, uint64_t now_ms)
 		return;
 	gw->last_transfer_ms = now_ms;
 	KV_LOG_WARN(GW_SVC, "storaged does not answer; asking raftd to hand over leadership",
-	            "term=%llu", (unsigned long long)gw->status.term);
-	struct proto_local m = {0};
-	m.type = PROTO_TRANSFER;
-	m.node_id = 0; /* any voter: raftd picks the most up to date */
+	            "term=%llu", (unsigned long long)gw->status.msg.term);
+	struct proto_local m = {.type = PROTO_TRANSFER};
+	m.u.transfer.node_id = 0; /* any voter: raftd picks the most up to date */
 	gw_zmq_send(gw, 1, &m);
 }
 
@@ -98,8 +83,7 @@ void gw_status_poll(struct gw *gw, uint64_t now_ms)
 	/* poll ids name slot 0xffff, which no call uses: the replies only update the caches */
 	struct gw_pending *p = &gw->pending;
 	p->counter = (p->counter + 1) & (UINT64_MAX >> 16);
-	struct proto_local m = {0};
-	m.req_id = p->counter << 16 | 0xffffu;
+	struct proto_local m = {.req_id = p->counter << 16 | 0xffffu};
 	m.type = PROTO_STATUS_REQ;
 	gw_zmq_send(gw, 1, &m);
 	m.type = PROTO_STATS_REQ;
@@ -119,7 +103,7 @@ int gw_status_fresh(const struct gw *gw)
 
 uint64_t gw_status_leader(const struct gw *gw)
 {
-	return gw_status_fresh(gw) ? gw->status.leader_id : 0;
+	return gw_status_fresh(gw) ? gw->status.msg.leader_id : 0;
 }
 
 static const char *status_role(uint8_t role, int learner)
@@ -139,7 +123,7 @@ static const char *status_role(uint8_t role, int learner)
 
 static const char *status_role_name(const struct gw *gw)
 {
-	return status_role(gw->status.role, gw->status.is_learner);
+	return status_role(gw->status.msg.role, gw->status.msg.is_learner);
 }
 
 const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id)
@@ -169,20 +153,20 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	gw_json_open(j, '{');
 	gw_json_kv_u64(j, "id", gw->cfg.node_id);
 	gw_json_kv_str(j, "role", status_role_name(gw));
-	gw_json_kv_u64(j, "term", s->term);
-	const struct gw_peer *lp = gw_status_peer(gw, s->leader_id);
-	if (s->leader_id == 0) {
+	gw_json_kv_u64(j, "term", s->msg.term);
+	const struct gw_peer *lp = gw_status_peer(gw, s->msg.leader_id);
+	if (s->msg.leader_id == 0) {
 		gw_json_kv_null(j, "leader");
 	} else {
 		gw_json_key(j, "leader");
 		gw_json_open(j, '{');
-		gw_json_kv_u64(j, "id", s->leader_id);
+		gw_json_kv_u64(j, "id", s->msg.leader_id);
 		lp ? gw_json_kv_str(j, "url", lp->url) : gw_json_kv_null(j, "url");
 		gw_json_close(j, '}');
 	}
-	gw_json_kv_u64(j, "commit_index", s->commit_index);
-	gw_json_kv_u64(j, "applied_index", s->applied_index);
-	gw_json_kv_u64(j, "last_index", s->last_index);
+	gw_json_kv_u64(j, "commit_index", s->msg.commit_index);
+	gw_json_kv_u64(j, "applied_index", s->msg.applied_index);
+	gw_json_kv_u64(j, "last_index", s->msg.last_index);
 	gw_json_key(j, "members");
 	gw_json_open(j, '[');
 	for (uint32_t i = 0; i < s->n_members; i++) {
@@ -231,9 +215,7 @@ void gw_status_handle(struct gw_req *r)
 		gw_reply_kv_error(gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
-	struct proto_local m = {0};
-	m.type = PROTO_STATUS_REQ;
-	m.req_id = c->req_id;
+	struct proto_local m = {.type = PROTO_STATUS_REQ, .req_id = c->req_id};
 	c->state = GW_CALL_STATUS;
 	if (gw_zmq_send(gw, 1, &m) != 0) {
 		gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd is not connected", NULL);

@@ -38,7 +38,7 @@ static void write_finish_error(struct gw *gw, struct gw_call *c, int err, const 
 static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
-	if (gw->stats.valid && gw->stats.full) {
+	if (gw->stats.valid && gw->stats.msg.full) {
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
@@ -65,10 +65,8 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 		write_finish_error(gw, c, err, NULL);
 		return;
 	}
-	struct proto_local m = {0};
-	m.type = PROTO_PROPOSE;
-	m.req_id = c->req_id;
-	m.data = (struct proto_bytes){gw->cmd.ptr, (uint32_t)gw->cmd.len};
+	struct proto_local m = {.type = PROTO_PROPOSE, .req_id = c->req_id};
+	m.u.propose.data = (struct proto_bytes){gw->cmd.ptr, (uint32_t)gw->cmd.len};
 	if (gw_zmq_send(gw, 1, &m) != 0) {
 		write_wait_leader(gw, c); /* raftd is down: nothing was proposed, try again */
 		return;
@@ -108,7 +106,7 @@ static void write_route(struct gw *gw, struct gw_call *c)
 }
 
 /* 200 {"key","create_index","mod_index"} (PUT) or {"key","mod_index"} (DELETE). */
-static void write_success(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+static void write_success(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
 	struct gw_json j;
 	gw_json_init(&j, GW_WRITE_BODY_MAX);
@@ -137,7 +135,7 @@ static void write_success(struct gw *gw, struct gw_call *c, const struct proto_l
 	gw_pending_end(gw, c);
 }
 
-static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
 	switch (m->status) {
 	case 0:
@@ -155,22 +153,23 @@ static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto
 	}
 }
 
-static void write_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
+static void write_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *lm)
 {
-	if (m->type == PROTO_RESULT &&
+	if (lm->type == PROTO_RESULT &&
 	    (c->state == GW_CALL_PROPOSED || c->state == GW_CALL_COMMITTING)) {
-		write_on_result(gw, c, m); /* RESULT may overtake PROPOSE_RESP */
+		write_on_result(gw, c, &lm->u.result); /* RESULT may overtake PROPOSE_RESP */
 		return;
 	}
-	if (m->type != PROTO_PROPOSE_RESP || c->state != GW_CALL_PROPOSED)
+	if (lm->type != PROTO_PROPOSE_RESP || c->state != GW_CALL_PROPOSED)
 		return;
+	const struct proto_propose_resp *m = &lm->u.propose_resp;
 	if (m->status == 0) {
 		c->state = GW_CALL_COMMITTING;
 		return;
 	}
 	if (m->status == KV_ENOTLEADER || m->status == KV_ENOLEADER) {
 		/* nothing was appended: safe to send elsewhere once we know the leader */
-		gw->status.leader_id = m->leader_id != gw->cfg.node_id ? m->leader_id : 0;
+		gw->status.msg.leader_id = m->leader_id != gw->cfg.node_id ? m->leader_id : 0;
 		gw_status_refresh(gw);
 		write_route(gw, c);
 		return;

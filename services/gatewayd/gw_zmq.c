@@ -181,9 +181,9 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 		gw_stats_update(gw, &m);
 		break;
 	case PROTO_TRANSFER_RESP:
-		if (m.status != 0)
+		if (m.u.transfer_resp.status != 0)
 			KV_LOG_WARN(GW_SVC, "leadership transfer refused", "err=%s",
-			            kv_strerror(m.status));
+			            kv_strerror(m.u.transfer_resp.status));
 		return;
 	case PROTO_PROPOSE_RESP:
 	case PROTO_READ_INDEX_RESP:

@@ -65,10 +65,8 @@ static int apply_send_batch(struct raftd *d, uint64_t now_ms)
 		bytes += e->len;
 		n++;
 	}
-	struct proto_local m = {.type = PROTO_APPLY,
-	                        .req_id = ++d->next_req_id,
-	                        .n_entries = n,
-	                        .entries = d->apply_entries};
+	struct proto_local m = {.type = PROTO_APPLY, .req_id = ++d->next_req_id};
+	m.u.apply = (struct proto_apply){.n_entries = n, .entries = d->apply_entries};
 	int rc = raftd_apply_send(d, &m);
 	if (rc != 0)
 		return rc;
@@ -118,7 +116,7 @@ void raftd_apply_pump(struct raftd *d, uint64_t now_ms)
 	}
 }
 
-static void apply_hello_answered(struct raftd *d, const struct proto_local *m)
+static void apply_hello_answered(struct raftd *d, const struct proto_apply_state *m)
 {
 	/* idle HELLOs repeat every second: log only news */
 	if (!d->storaged_known || m->applied_index != d->applied_index)
@@ -132,10 +130,12 @@ static void apply_hello_answered(struct raftd *d, const struct proto_local *m)
 	d->storaged_wait_since_ms = 0;
 }
 
-static void apply_state(struct raftd *d, const struct proto_local *m, uint64_t now_ms)
+static void apply_state(struct raftd *d, const struct proto_local *lm, uint64_t now_ms)
 {
+	const struct proto_apply_state *m = &lm->u.apply_state;
+
 	d->storaged_heard_ms = now_ms;
-	if (m->req_id == d->hello_req_id && d->hello_req_id != 0) {
+	if (lm->req_id == d->hello_req_id && d->hello_req_id != 0) {
 		apply_hello_answered(d, m);
 		return;
 	}
@@ -143,7 +143,7 @@ static void apply_state(struct raftd *d, const struct proto_local *m, uint64_t n
 		d->applied_index = m->applied_index;
 	uint32_t keep = 0;
 	for (uint32_t i = 0; i < d->n_apply_inflight; i++)
-		if (d->apply_inflight[i].req_id != m->req_id &&
+		if (d->apply_inflight[i].req_id != lm->req_id &&
 		    d->apply_inflight[i].last_index > d->applied_index)
 			d->apply_inflight[keep++] = d->apply_inflight[i];
 	d->n_apply_inflight = keep;

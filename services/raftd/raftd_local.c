@@ -38,15 +38,17 @@ static void local_propose(struct raftd *d, const zmq_msg_t *id, const struct pro
 {
 	struct raft_event ev = {.type = RAFT_EVENT_PROPOSE,
 	                        .entry_type = RAFT_ENTRY_COMMAND,
-	                        .data = m->data.ptr,
-	                        .len = m->data.len};
+	                        .data = m->u.propose.data.ptr,
+	                        .len = m->u.propose.data.len};
 	int rc = raftd_update_step(d, &ev);
-	struct proto_local resp = {.type = PROTO_PROPOSE_RESP, .req_id = m->req_id, .status = rc};
+	struct proto_local resp = {.type = PROTO_PROPOSE_RESP, .req_id = m->req_id};
+	struct proto_propose_resp *r = &resp.u.propose_resp;
+	r->status = rc;
 	if (rc == 0) {
-		resp.index = d->update.proposed_index;
-		resp.term = d->update.proposed_term;
+		r->index = d->update.proposed_index;
+		r->term = d->update.proposed_term;
 	}
-	resp.leader_id = local_leader(d);
+	r->leader_id = local_leader(d);
 	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
@@ -64,8 +66,8 @@ static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct 
 	if (rc != 0 && (read_id == 0 || raftd_reads_take(d->reads, read_id) != NULL)) {
 		struct proto_local resp = {.type = PROTO_READ_INDEX_RESP,
 		                           .req_id = m->req_id,
-		                           .status = rc,
-		                           .leader_id = local_leader(d)};
+		                           .u.read_index_resp.status = rc,
+		                           .u.read_index_resp.leader_id = local_leader(d)};
 		local_reply(d, ident, ident_len, &resp);
 	}
 }
@@ -80,9 +82,9 @@ void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u)
 			continue; /* forgotten: its slot was reused long ago */
 		struct proto_local resp = {.type = PROTO_READ_INDEX_RESP,
 		                           .req_id = s->req_id,
-		                           .status = r->status,
-		                           .index = r->status == 0 ? r->index : 0,
-		                           .leader_id = leader};
+		                           .u.read_index_resp.status = r->status,
+		                           .u.read_index_resp.index = r->status == 0 ? r->index : 0,
+		                           .u.read_index_resp.leader_id = leader};
 		local_reply(d, s->identity, s->identity_len, &resp);
 	}
 }
@@ -114,31 +116,32 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	struct proto_local resp = {
 	    .type = PROTO_STATUS_RESP,
 	    .req_id = m->req_id,
-	    .node_id = st.id,
-	    .role = st.role,
-	    .is_learner = (uint8_t)st.is_learner,
-	    .term = st.term,
-	    .leader_id = st.leader,
-	    .commit_index = st.commit_index,
-	    .applied_index = d->applied_index,
-	    .last_index = st.last_index,
-	    .wal_fsyncs = d->wal_fsyncs,
-	    .wal_fsync_us_total = d->wal_fsync_us_total,
-	    .wal_fsync_us_max = d->wal_fsync_us_max,
-	    .peer_msgs_dropped = d->peer_msgs_dropped + st.dropped_msgs,
-	    .members = members,
+	    .u.status_resp.node_id = st.id,
+	    .u.status_resp.role = st.role,
+	    .u.status_resp.is_learner = (uint8_t)st.is_learner,
+	    .u.status_resp.term = st.term,
+	    .u.status_resp.leader_id = st.leader,
+	    .u.status_resp.commit_index = st.commit_index,
+	    .u.status_resp.applied_index = d->applied_index,
+	    .u.status_resp.last_index = st.last_index,
+	    .u.status_resp.wal_fsyncs = d->wal_fsyncs,
+	    .u.status_resp.wal_fsync_us_total = d->wal_fsync_us_total,
+	    .u.status_resp.wal_fsync_us_max = d->wal_fsync_us_max,
+	    .u.status_resp.peer_msgs_dropped = d->peer_msgs_dropped + st.dropped_msgs,
+	    .u.status_resp.members = members,
 	};
-	resp.n_members = local_members(d, &st, members, addrs);
+	resp.u.status_resp.n_members = local_members(d, &st, members, addrs);
 	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_transfer(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
 {
-	struct raft_event ev = {.type = RAFT_EVENT_TRANSFER, .node_id = m->node_id};
+	struct raft_event ev = {.type = RAFT_EVENT_TRANSFER, .node_id = m->u.transfer.node_id};
 	int rc = raftd_update_step(d, &ev);
 	KV_LOG_INFO(RAFTD_SVC, "leadership transfer requested", "to=%llu status=\"%s\"",
-	            (unsigned long long)m->node_id, rc == 0 ? "ok" : kv_strerror(rc));
-	struct proto_local resp = {.type = PROTO_TRANSFER_RESP, .req_id = m->req_id, .status = rc};
+	            (unsigned long long)m->u.transfer.node_id, rc == 0 ? "ok" : kv_strerror(rc));
+	struct proto_local resp = {
+	    .type = PROTO_TRANSFER_RESP, .req_id = m->req_id, .u.transfer_resp.status = rc};
 	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 

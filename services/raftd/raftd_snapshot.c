@@ -174,11 +174,12 @@ static int snapshot_copy_for_storaged(struct raftd *d, int src_fd, uint64_t inde
 static void snapshot_storaged_install(struct raftd *d, const char *path, uint64_t index,
                                       uint64_t term)
 {
-	struct proto_local m = {.type = PROTO_SNAPSHOT_INSTALL,
-	                        .req_id = ++d->next_req_id,
-	                        .index = index,
-	                        .term = term,
-	                        .path = {(const uint8_t *)path, (uint32_t)strlen(path)}};
+	struct proto_local m = {
+	    .type = PROTO_SNAPSHOT_INSTALL,
+	    .req_id = ++d->next_req_id,
+	    .u.snapshot_install = {.path = {(const uint8_t *)path, (uint32_t)strlen(path)},
+	                           .index = index,
+	                           .term = term}};
 	uint64_t deadline = kv_clock_mono_ms() + RAFTD_INSTALL_WAIT_MS;
 	int sent = 0;
 	while (kv_clock_mono_ms() < deadline) {
@@ -197,11 +198,11 @@ static void snapshot_storaged_install(struct raftd *d, const char *path, uint64_
 		    proto_local_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &a, &arena) == 0 &&
 		    a.type == PROTO_APPLY_STATE && a.req_id == m.req_id;
 		zmq_msg_close(&msg);
-		if (ok && a.status == 0 && a.applied_index >= index)
+		if (ok && a.u.apply_state.status == 0 && a.u.apply_state.applied_index >= index)
 			return;
 		if (ok)
 			KV_LOG_ERROR(RAFTD_SVC, "storaged refused the snapshot", "status=\"%s\"",
-			             kv_strerror(a.status));
+			             kv_strerror(a.u.apply_state.status));
 	}
 	KV_LOG_ERROR(RAFTD_SVC, "storaged did not install the snapshot in time, exiting",
 	             "index=%" PRIu64, index);

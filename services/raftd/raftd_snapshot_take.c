@@ -59,7 +59,7 @@ static int take_config_at(struct raftd *d, uint64_t index, struct raft_config *o
 }
 
 /* Checks storaged's snapshot against the log; 0 if it can become the new snapshot. */
-static int take_check(struct raftd *d, const struct proto_local *m)
+static int take_check(struct raftd *d, const struct proto_snapshot_done *m)
 {
 	struct raft_entry e;
 	if (m->status != 0)
@@ -73,9 +73,11 @@ static int take_check(struct raftd *d, const struct proto_local *m)
 	return e.term == m->term ? 0 : KV_ECORRUPT;
 }
 
-void raftd_snapshot_done(struct raftd *d, const struct proto_local *m)
+void raftd_snapshot_done(struct raftd *d, const struct proto_local *lm)
 {
-	if (d->snap_req_id == 0 || m->req_id != d->snap_req_id)
+	const struct proto_snapshot_done *m = &lm->u.snapshot_done;
+
+	if (d->snap_req_id == 0 || lm->req_id != d->snap_req_id)
 		return; /* an answer to a request we gave up on */
 	d->snap_req_id = 0;
 	int rc = take_check(d, m);

@@ -140,9 +140,6 @@ int sm_session_find(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t ke
 int sm_session_store(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
                      const struct sm_result *res);
 
-/* Drops sessions older than the window relative to now_index, and the oldest past the count. */
-int sm_session_age(struct sm *sm, MDB_txn *txn, uint64_t now_index);
-
 /* ---- sm_batch.c: one transaction per batch ------------------------------- */
 
 /*
@@ -153,7 +150,7 @@ int sm_session_age(struct sm *sm, MDB_txn *txn, uint64_t now_index);
  * count. Returns 0, KV_ERANGE, KV_EFULL (the map is full: nothing changed,
  * sm->full set), or KV_EIO. Clears sm->full when a batch commits.
  */
-int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
+int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
                    struct sm_result *results, uint32_t *n_results);
 
 /* ---- sm_read.c: queries ---------------------------------------------------- */
@@ -221,9 +218,6 @@ struct sm_snap_info {
  */
 #define SM_SNAP_KEEP 2u
 int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info);
-
-/* Reads the applied index and term stored in the snapshot file at path. */
-int sm_snap_read_meta(const char *path, uint64_t *index, uint64_t *term);
 
 /*
  * Replaces sm's data with the snapshot file at path (consumed: renamed into

@@ -53,7 +53,7 @@ static int sm_batch_bug_applied(struct sm *sm, const struct raft_entry *last)
 }
 #endif
 
-int sm_apply_batch(struct sm *sm, const struct raft_entry *entries, uint32_t n,
+int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
                    struct sm_result *results, uint32_t *n_results)
 {
 	KV_ASSERT(sm != NULL && !sm->readonly && n_results != NULL);

@@ -77,7 +77,8 @@ static int sm_session_drop_first(struct sm *sm, MDB_cursor *cur, MDB_val *age_ke
 	return sm_err_from_mdb(mdb_cursor_del(cur, 0));
 }
 
-int sm_session_age(struct sm *sm, MDB_txn *txn, uint64_t now_index)
+/* Drops sessions older than the window relative to now_index, and the oldest past the count. */
+static int sm_session_age(struct sm *sm, MDB_txn *txn, uint64_t now_index)
 {
 	MDB_cursor *cur = NULL;
 	MDB_stat st;

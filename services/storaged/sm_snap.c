@@ -32,7 +32,8 @@ static int sm_snap_fsync_dir(const char *dir)
 	return err;
 }
 
-int sm_snap_read_meta(const char *path, uint64_t *index, uint64_t *term)
+/* Reads the applied index and term stored in the snapshot file at path. */
+static int sm_snap_read_meta(const char *path, uint64_t *index, uint64_t *term)
 {
 	struct sm tmp;
 	memset(&tmp, 0, sizeof(tmp));

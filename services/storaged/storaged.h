@@ -98,6 +98,8 @@ int storaged_query_handle(struct storaged *sd, const struct storaged_envelope *e
 /* Answers a query now (applied index reached or not: status says). */
 int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *env,
                           const struct proto_local *m, int status);
+/* A GET's or LIST's min_index and wait_ms (the index to wait for, and how long). */
+void storaged_query_wait(const struct proto_local *m, uint64_t *min_index, uint64_t *wait_ms);
 
 /* storaged_park.c: queries waiting for the applied index */
 int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,

@@ -19,18 +19,15 @@
 static void storaged_apply_state(struct storaged *sd, const struct storaged_envelope *env,
                                  uint64_t req_id, int status)
 {
-	struct proto_local r;
-	memset(&r, 0, sizeof(r));
-	r.type = PROTO_APPLY_STATE;
-	r.req_id = req_id;
-	r.status = status;
+	struct proto_local r = {.type = PROTO_APPLY_STATE, .req_id = req_id};
+	struct proto_apply_state *a = &r.u.apply_state;
+	a->status = status;
 	if (sd->sm->env != NULL) {
 		struct sm_stats st;
-		r.full = (uint8_t)(sm_stats_get(sd->sm, &st) == 0 ? st.full : sd->sm->full);
+		a->full = (uint8_t)(sm_stats_get(sd->sm, &st) == 0 ? st.full : sd->sm->full);
 	}
-	r.applied_index = sd->sm->applied_index;
-	r.index = sd->sm->applied_index;
-	r.term = sd->sm->applied_term;
+	a->applied_index = sd->sm->applied_index;
+	a->term = sd->sm->applied_term;
 	storaged_sock_reply(sd, sd->apply_sock, env, &r);
 }
 
@@ -41,15 +38,12 @@ static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
 		const struct sm_result *res = &sd->results[i];
 		if (!res->has_result || res->origin != sd->cfg.node_id)
 			continue;
-		struct proto_local r;
-		memset(&r, 0, sizeof(r));
-		r.type = PROTO_RESULT;
-		r.req_id = res->req_id;
-		r.index = res->index;
-		r.term = res->term;
-		r.status = res->status;
-		r.create_index = res->create_index;
-		r.mod_index = res->mod_index;
+		struct proto_local r = {.type = PROTO_RESULT, .req_id = res->req_id};
+		r.u.result = (struct proto_result){.index = res->index,
+		                                   .term = res->term,
+		                                   .status = res->status,
+		                                   .create_index = res->create_index,
+		                                   .mod_index = res->mod_index};
 		/* No envelope: a PUSH socket; without a gateway it would block, so drop. */
 		if (storaged_sock_reply(sd, sd->results_sock, NULL, &r) != 0)
 			sd->results_dropped++;
@@ -57,19 +51,19 @@ static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
 }
 
 static int storaged_apply_batch(struct storaged *sd, const struct storaged_envelope *env,
-                                const struct proto_local *m)
+                                uint64_t req_id, const struct proto_apply *m)
 {
 	uint32_t n_results = 0;
 	int err = 0;
 	if (m->n_entries > STORAGED_APPLY_ENTRIES_MAX)
 		err = KV_ETOOLARGE;
 	else
-		err = sm_apply_batch(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
+		err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
 	if (err != 0 && err != KV_ERANGE)
 		KV_LOG_WARN("storaged", "apply failed",
 		            "entries=%u applied_index=%" PRIu64 " error=\"%s\"", m->n_entries,
 		            sd->sm->applied_index, kv_strerror(err));
-	storaged_apply_state(sd, env, m->req_id, err);
+	storaged_apply_state(sd, env, req_id, err);
 	if (err == 0)
 		storaged_apply_send_results(sd, n_results);
 	/* F13: a failed write or sync is never retried and continued. */
@@ -77,12 +71,12 @@ static int storaged_apply_batch(struct storaged *sd, const struct storaged_envel
 }
 
 static int storaged_apply_install(struct storaged *sd, const struct storaged_envelope *env,
-                                  const struct proto_local *m)
+                                  uint64_t req_id, const struct proto_snapshot_install *m)
 {
 	char path[SM_PATH_BYTES_MAX];
 	if (m->path.len == 0 || m->path.len >= sizeof(path) ||
 	    memchr(m->path.ptr, '\0', m->path.len) != NULL) {
-		storaged_apply_state(sd, env, m->req_id, KV_EINVAL);
+		storaged_apply_state(sd, env, req_id, KV_EINVAL);
 		return 0;
 	}
 	memcpy(path, m->path.ptr, m->path.len);
@@ -98,7 +92,7 @@ static int storaged_apply_install(struct storaged *sd, const struct storaged_env
 		KV_LOG_ERROR("storaged", "state machine lost after install", "dir=%s", sd->sm->dir);
 		return KV_EIO;
 	}
-	storaged_apply_state(sd, env, m->req_id, err);
+	storaged_apply_state(sd, env, req_id, err);
 	return 0;
 }
 
@@ -110,17 +104,18 @@ int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *e
 		storaged_apply_state(sd, env, m->req_id, 0);
 		return 0;
 	case PROTO_APPLY:
-		return storaged_apply_batch(sd, env, m);
+		return storaged_apply_batch(sd, env, m->req_id, &m->u.apply);
 	case PROTO_SNAPSHOT_INSTALL:
-		return storaged_apply_install(sd, env, m);
+		return storaged_apply_install(sd, env, m->req_id, &m->u.snapshot_install);
 	case PROTO_SNAPSHOT_REQ: {
 		int err = storaged_snapper_request(sd);
 		if (err == 0) {
 			sd->snap_env = *env;
 			sd->snap_req_id = m->req_id;
 		} else {
-			struct proto_local r = {
-			    .type = PROTO_SNAPSHOT_DONE, .req_id = m->req_id, .status = err};
+			struct proto_local r = {.type = PROTO_SNAPSHOT_DONE,
+			                        .req_id = m->req_id,
+			                        .u.snapshot_done.status = err};
 			storaged_sock_reply(sd, sd->apply_sock, env, &r);
 		}
 		return 0;
@@ -134,20 +129,18 @@ int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *e
 
 void storaged_apply_snapshot_done(struct storaged *sd, int status, const struct sm_snap_info *info)
 {
-	struct proto_local r;
-	memset(&r, 0, sizeof(r));
-	r.type = PROTO_SNAPSHOT_DONE;
-	r.req_id = sd->snap_req_id;
-	r.status = status;
+	struct proto_local r = {.type = PROTO_SNAPSHOT_DONE, .req_id = sd->snap_req_id};
+	struct proto_snapshot_done *done = &r.u.snapshot_done;
+	done->status = status;
 	if (status == 0) {
-		r.index = info->index;
-		r.term = info->term;
-		r.size = info->size;
-		r.path.ptr = (const uint8_t *)info->path;
-		r.path.len = (uint32_t)strlen(info->path);
+		done->index = info->index;
+		done->term = info->term;
+		done->size = info->size;
+		done->path.ptr = (const uint8_t *)info->path;
+		done->path.len = (uint32_t)strlen(info->path);
 	}
 	KV_LOG_INFO("storaged", "snapshot written",
-	            "index=%" PRIu64 " size=%" PRIu64 " path=%s error=\"%s\"", r.index, r.size,
-	            status == 0 ? info->path : "", kv_strerror(status));
+	            "index=%" PRIu64 " size=%" PRIu64 " path=%s error=\"%s\"", done->index,
+	            done->size, status == 0 ? info->path : "", kv_strerror(status));
 	storaged_sock_reply(sd, sd->apply_sock, &sd->snap_env, &r);
 }

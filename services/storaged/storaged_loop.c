@@ -31,11 +31,11 @@ static int storaged_loop_dispatch(struct storaged *sd, void *sock,
 		            kv_strerror(err));
 		if (sock == sd->apply_sock && err == KV_ENOMEM) {
 			/* More entries than one APPLY may carry: raftd must send fewer. */
-			struct proto_local r = {.type = PROTO_APPLY_STATE,
-			                        .status = KV_ETOOLARGE,
-			                        .applied_index = sd->sm->applied_index,
-			                        .index = sd->sm->applied_index,
-			                        .term = sd->sm->applied_term};
+			struct proto_local r = {
+			    .type = PROTO_APPLY_STATE,
+			    .u.apply_state = {.status = KV_ETOOLARGE,
+			                      .applied_index = sd->sm->applied_index,
+			                      .term = sd->sm->applied_term}};
 			storaged_sock_reply(sd, sock, env, &r);
 		}
 		return 0;

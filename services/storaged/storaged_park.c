@@ -31,9 +31,10 @@ int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,
 	memcpy(p->body, body, body_len);
 	p->body_len = body_len;
 	p->env = *env;
-	p->min_index = m->min_index;
-	uint64_t wait_ms =
-	    m->wait_ms < KV_HTTP_TIMEOUT_MS_MAX ? m->wait_ms : KV_HTTP_TIMEOUT_MS_MAX;
+	uint64_t wait_ms;
+	storaged_query_wait(m, &p->min_index, &wait_ms);
+	if (wait_ms > KV_HTTP_TIMEOUT_MS_MAX)
+		wait_ms = KV_HTTP_TIMEOUT_MS_MAX;
 	p->deadline_ms = now_ms + wait_ms;
 	p->req_id = m->req_id;
 	p->type = m->type;

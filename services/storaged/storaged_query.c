@@ -15,39 +15,35 @@
 #include <string.h>
 
 static int storaged_query_get(struct storaged *sd, const struct storaged_envelope *env,
-                              const struct proto_local *m, int status)
+                              uint64_t req_id, const struct proto_get *m, int status)
 {
-	struct proto_local r;
-	memset(&r, 0, sizeof(r));
-	r.type = PROTO_GET_RESP;
-	r.req_id = m->req_id;
-	r.status = status;
+	struct proto_local rm = {.type = PROTO_GET_RESP, .req_id = req_id};
+	struct proto_get_resp *r = &rm.u.get_resp;
+	r->status = status;
 	if (status == 0)
-		r.status = sm_read_get(sd->sm, m->key.ptr, m->key.len, &sd->value, &r.create_index,
-		                       &r.mod_index);
-	if (r.status == 0) {
-		r.value.ptr = sd->value.ptr;
-		r.value.len = (uint32_t)sd->value.len;
+		r->status = sm_read_get(sd->sm, m->key.ptr, m->key.len, &sd->value,
+		                        &r->create_index, &r->mod_index);
+	if (r->status == 0) {
+		r->value.ptr = sd->value.ptr;
+		r->value.len = (uint32_t)sd->value.len;
 	}
-	r.applied_index = sd->sm->applied_index;
-	return storaged_sock_reply(sd, sd->query_sock, env, &r);
+	r->applied_index = sd->sm->applied_index;
+	return storaged_sock_reply(sd, sd->query_sock, env, &rm);
 }
 
 static int storaged_query_list(struct storaged *sd, const struct storaged_envelope *env,
-                               const struct proto_local *m, int status)
+                               uint64_t req_id, const struct proto_list *m, int status)
 {
-	struct proto_local r;
-	memset(&r, 0, sizeof(r));
-	r.type = PROTO_LIST_RESP;
-	r.req_id = m->req_id;
-	r.status = status;
+	struct proto_local rm = {.type = PROTO_LIST_RESP, .req_id = req_id};
+	struct proto_list_resp *r = &rm.u.list_resp;
+	r->status = status;
 	uint64_t limit = m->limit ? m->limit : KV_LIST_LIMIT_DEFAULT;
 	if (status == 0 && limit > KV_LIST_LIMIT_MAX)
-		r.status = KV_EINVAL;
-	if (r.status == 0)
-		r.status = sm_read_list(sd->sm, m->prefix.ptr, m->prefix.len, m->after.ptr,
-		                        m->after.len, (uint32_t)limit, &sd->list);
-	if (r.status == 0) {
+		r->status = KV_EINVAL;
+	if (r->status == 0)
+		r->status = sm_read_list(sd->sm, m->prefix.ptr, m->prefix.len, m->after.ptr,
+		                         m->after.len, (uint32_t)limit, &sd->list);
+	if (r->status == 0) {
 		const struct sm_list *l = &sd->list;
 		for (uint32_t i = 0; i < l->n_items; i++) {
 			const struct sm_item *it = &l->items[i];
@@ -58,31 +54,27 @@ static int storaged_query_list(struct storaged *sd, const struct storaged_envelo
 			sd->items[i].create_index = it->create_index;
 			sd->items[i].mod_index = it->mod_index;
 		}
-		r.n_items = l->n_items;
-		r.items = sd->items;
-		r.more = (uint8_t)l->more;
+		r->n_items = l->n_items;
+		r->items = sd->items;
+		r->more = (uint8_t)l->more;
 	}
-	r.applied_index = sd->sm->applied_index;
-	return storaged_sock_reply(sd, sd->query_sock, env, &r);
+	r->applied_index = sd->sm->applied_index;
+	return storaged_sock_reply(sd, sd->query_sock, env, &rm);
 }
 
 static int storaged_query_stats(struct storaged *sd, const struct storaged_envelope *env,
                                 const struct proto_local *m)
 {
 	struct sm_stats st;
-	struct proto_local r;
-	memset(&r, 0, sizeof(r));
-	r.type = PROTO_STATS_RESP;
-	r.req_id = m->req_id;
-	r.status = sm_stats_get(sd->sm, &st);
-	if (r.status == 0) {
-		r.applied_index = st.applied_index;
-		r.term = st.applied_term;
-		r.map_bytes = st.map_bytes;
-		r.used_bytes = st.used_bytes;
-		r.full = (uint8_t)st.full;
-		r.size = st.keys;
-	}
+	struct proto_local r = {.type = PROTO_STATS_RESP, .req_id = m->req_id};
+	/* STATS_RESP carries no status: a failure answers zeros. */
+	if (sm_stats_get(sd->sm, &st) == 0)
+		r.u.stats_resp = (struct proto_stats_resp){.applied_index = st.applied_index,
+		                                           .term = st.applied_term,
+		                                           .map_bytes = st.map_bytes,
+		                                           .used_bytes = st.used_bytes,
+		                                           .full = (uint8_t)st.full,
+		                                           .size = st.keys};
 	return storaged_sock_reply(sd, sd->query_sock, env, &r);
 }
 
@@ -90,22 +82,32 @@ int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *e
                           const struct proto_local *m, int status)
 {
 	if (m->type == PROTO_GET)
-		return storaged_query_get(sd, env, m, status);
+		return storaged_query_get(sd, env, m->req_id, &m->u.get, status);
 	KV_ASSERT(m->type == PROTO_LIST);
-	return storaged_query_list(sd, env, m, status);
+	return storaged_query_list(sd, env, m->req_id, &m->u.list, status);
+}
+
+void storaged_query_wait(const struct proto_local *m, uint64_t *min_index, uint64_t *wait_ms)
+{
+	KV_ASSERT(m->type == PROTO_GET || m->type == PROTO_LIST);
+	*min_index = m->type == PROTO_GET ? m->u.get.min_index : m->u.list.min_index;
+	*wait_ms = m->type == PROTO_GET ? m->u.get.wait_ms : m->u.list.wait_ms;
 }
 
 int storaged_query_handle(struct storaged *sd, const struct storaged_envelope *env,
                           const struct proto_local *m, const uint8_t *body, size_t body_len)
 {
+	uint64_t min_index, wait_ms;
+
 	switch (m->type) {
 	case PROTO_STATS_REQ:
 		return storaged_query_stats(sd, env, m);
 	case PROTO_GET:
 	case PROTO_LIST:
-		if (sd->sm->applied_index >= m->min_index)
+		storaged_query_wait(m, &min_index, &wait_ms);
+		if (sd->sm->applied_index >= min_index)
 			return storaged_query_answer(sd, env, m, 0);
-		if (m->wait_ms == 0)
+		if (wait_ms == 0)
 			return storaged_query_answer(sd, env, m, KV_ETIMEDOUT);
 		int err = storaged_park_add(sd, env, m, body, body_len, kv_clock_mono_ms());
 		if (err != 0)

@@ -8,6 +8,7 @@
  * Generated at build time rather than committed as binary blobs.
  */
 #include "proto.h"
+#include "proto_sample.h"
 
 #include "kv_err.h"
 
@@ -91,51 +92,16 @@ static int seed_raft(const char *dir, struct proto_buf *b)
 	return bad;
 }
 
+/* Every field of every local type set: proto_sample.h expands proto_messages.h. */
 static int seed_local(const char *dir, struct proto_buf *b)
 {
-	struct proto_local m = {
-	    .req_id = 9,
-	    .status = KV_ENOTLEADER,
-	    .index = 12,
-	    .term = 4,
-	    .leader_id = 2,
-	    .node_id = 1,
-	    .commit_index = 11,
-	    .applied_index = 10,
-	    .last_index = 12,
-	    .role = RAFT_FOLLOWER,
-	    .is_learner = 1,
-	    .more = 1,
-	    .full = 1,
-	    .create_index = 5,
-	    .mod_index = 6,
-	    .min_index = 10,
-	    .wait_ms = 100,
-	    .limit = 10,
-	    .map_bytes = 1 << 20,
-	    .used_bytes = 4096,
-	    .size = 2,
-	    .wal_fsyncs = 3,
-	    .wal_fsync_us_total = 900,
-	    .wal_fsync_us_max = 400,
-	    .peer_msgs_dropped = 1,
-	    .data = {(const uint8_t *)seed_payload, sizeof(seed_payload) - 1},
-	    .key = {(const uint8_t *)"k1", 2},
-	    .value = {(const uint8_t *)"v1", 2},
-	    .prefix = {(const uint8_t *)"k", 1},
-	    .after = {(const uint8_t *)"k0", 2},
-	    .path = {(const uint8_t *)"/tmp/snap", 9},
-	    .n_entries = 2,
-	    .entries = seed_entries,
-	    .n_members = 2,
-	    .members = seed_members,
-	    .n_items = 2,
-	    .items = seed_items,
-	};
+	static const uint8_t bytes[64] = "k1/a local message's bytes, cut to each field's range..";
+	struct proto_sample s = {seed_entries, 2, seed_members, 2, seed_items, 2, bytes, 9};
+	struct proto_local m;
 	int bad = 0;
 
 	for (uint8_t t = 1; t <= PROTO_LOCAL_TYPE_MAX; t++) {
-		m.type = t;
+		proto_sample_local(&s, t, &m);
 		proto_buf_reset(b);
 		if (proto_local_encode(&m, b) != 0)
 			return 1;

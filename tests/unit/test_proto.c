@@ -9,8 +9,12 @@
  *
  * Hostile frames are built with msgpack-c, an encoder independent of ours,
  * and our own frames are checked to be valid msgpack by msgpack-c's unpacker.
- * The fields each type carries are restated here by hand from the comments
- * of raft.h and proto.h, not taken from proto_table.c.
+ * Local messages and kv commands are sampled, compared and packed by
+ * msgpack-c from the lists of proto_messages.h (a new type or field is
+ * covered without an edit here): each type's msgpack-c frame must equal
+ * ours, and every prefix of it and every field out of its range (in the
+ * frame and in the struct) must be refused. Peer messages (struct raft_msg
+ * of raft.h) are restated by hand.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +28,7 @@
 #include "kv_limits.h"
 #include "proto.h"
 #include "proto_reader.h"
+#include "proto_sample.h"
 
 #include <msgpack.h>
 #include <stdio.h>
@@ -225,9 +230,14 @@ static void t_assert_raft_same(const struct raft_msg *a, const struct raft_msg *
 static struct proto_member t_members[3];
 static struct proto_item t_items[3];
 static struct raft_entry t_apply_entries[3];
+static uint8_t t_sample_bytes[64];
 
+/* A message of type with every field set (proto_sample.h, from proto_messages.h). */
 static void t_local_full(uint8_t type, struct proto_local *m)
 {
+	struct proto_sample s = {t_apply_entries, 3, t_members,      3,
+	                         t_items,         3, t_sample_bytes, 1000};
+
 	t_members[0] = (struct proto_member){1, RAFT_VOTER, t_bytes("10.0.0.1:7001")};
 	t_members[1] = (struct proto_member){2, RAFT_VOTER, t_bytes("10.0.0.2:7001")};
 	t_members[2] = (struct proto_member){3, RAFT_LEARNER, t_bytes("")};
@@ -235,187 +245,63 @@ static void t_local_full(uint8_t type, struct proto_local *m)
 	t_items[1] = (struct proto_item){t_bytes("b/c"), t_bytes(""), 6, 6};
 	t_items[2] = (struct proto_item){t_bytes("b/d"), t_bytes(t_data2), 7, 10};
 	memcpy(t_apply_entries, t_entries, sizeof(t_entries));
-	*m = (struct proto_local){
-	    .type = type,
-	    .req_id = 42,
-	    .status = KV_ECONDITION,
-	    .index = 1001,
-	    .term = 5,
-	    .leader_id = 3,
-	    .node_id = 2,
-	    .commit_index = 990,
-	    .applied_index = 980,
-	    .last_index = 1002,
-	    .role = RAFT_LEADER,
-	    .is_learner = 1,
-	    .more = 1,
-	    .full = 1,
-	    .create_index = 300,
-	    .mod_index = 301,
-	    .min_index = 970,
-	    .wait_ms = 250,
-	    .limit = 100,
-	    .map_bytes = 1ull << 30,
-	    .used_bytes = 1ull << 20,
-	    .size = 12,
-	    .wal_fsyncs = 77,
-	    .wal_fsync_us_total = 123456,
-	    .wal_fsync_us_max = 999,
-	    .peer_msgs_dropped = 4,
-	    .data = t_bytes(t_data0),
-	    .key = t_bytes("key/1"),
-	    .value = t_bytes("value-1"),
-	    .prefix = t_bytes("key/"),
-	    .after = t_bytes("key/0"),
-	    .path = t_bytes("/var/lib/raftkv/snap/snap-1001.mdb"),
-	    .n_entries = 3,
-	    .entries = t_apply_entries,
-	    .n_members = 3,
-	    .members = t_members,
-	    .n_items = 3,
-	    .items = t_items,
-	};
+	for (size_t i = 0; i < sizeof(t_sample_bytes); i++)
+		t_sample_bytes[i] = (uint8_t)('a' + i % 26);
+	proto_sample_local(&s, type, m);
 }
 
-/* The fields each local type carries (and req_id), restated from proto.h. */
-static void t_local_expected(const struct proto_local *f, struct proto_local *e)
+static void t_same_members(const struct proto_member *a, const struct proto_member *b, uint32_t n)
 {
-	memset(e, 0, sizeof(*e));
-	e->type = f->type, e->req_id = f->req_id;
-	switch (f->type) {
-	case PROTO_PROPOSE:
-		e->data = f->data;
-		break;
-	case PROTO_PROPOSE_RESP:
-		e->status = f->status, e->index = f->index, e->term = f->term;
-		e->leader_id = f->leader_id;
-		break;
-	case PROTO_READ_INDEX_RESP:
-		e->status = f->status, e->index = f->index, e->leader_id = f->leader_id;
-		break;
-	case PROTO_STATUS_RESP:
-		e->node_id = f->node_id, e->role = f->role, e->is_learner = f->is_learner;
-		e->term = f->term, e->leader_id = f->leader_id, e->commit_index = f->commit_index;
-		e->applied_index = f->applied_index, e->last_index = f->last_index;
-		e->n_members = f->n_members, e->members = f->members;
-		e->wal_fsyncs = f->wal_fsyncs, e->wal_fsync_us_total = f->wal_fsync_us_total;
-		e->wal_fsync_us_max = f->wal_fsync_us_max;
-		e->peer_msgs_dropped = f->peer_msgs_dropped;
-		break;
-	case PROTO_TRANSFER:
-		e->node_id = f->node_id;
-		break;
-	case PROTO_TRANSFER_RESP:
-		e->status = f->status;
-		break;
-	case PROTO_APPLY:
-		e->n_entries = f->n_entries, e->entries = f->entries;
-		break;
-	case PROTO_APPLY_STATE:
-		e->status = f->status, e->applied_index = f->applied_index, e->term = f->term;
-		e->full = f->full;
-		break;
-	case PROTO_SNAPSHOT_DONE:
-		e->status = f->status, e->index = f->index, e->term = f->term, e->size = f->size;
-		e->path = f->path;
-		break;
-	case PROTO_SNAPSHOT_INSTALL:
-		e->path = f->path, e->index = f->index, e->term = f->term;
-		break;
-	case PROTO_RESULT:
-		e->index = f->index, e->term = f->term, e->status = f->status;
-		e->create_index = f->create_index, e->mod_index = f->mod_index;
-		break;
-	case PROTO_GET:
-		e->key = f->key, e->min_index = f->min_index, e->wait_ms = f->wait_ms;
-		break;
-	case PROTO_GET_RESP:
-		e->status = f->status, e->value = f->value, e->create_index = f->create_index;
-		e->mod_index = f->mod_index, e->applied_index = f->applied_index;
-		break;
-	case PROTO_LIST:
-		e->prefix = f->prefix, e->after = f->after, e->limit = f->limit;
-		e->min_index = f->min_index, e->wait_ms = f->wait_ms;
-		break;
-	case PROTO_LIST_RESP:
-		e->status = f->status, e->n_items = f->n_items, e->items = f->items;
-		e->more = f->more, e->applied_index = f->applied_index;
-		break;
-	case PROTO_STATS_RESP:
-		e->applied_index = f->applied_index, e->term = f->term, e->map_bytes = f->map_bytes;
-		e->used_bytes = f->used_bytes, e->full = f->full, e->size = f->size;
-		break;
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(a[i].id, b[i].id);
+		assert_int_equal(a[i].role, b[i].role);
+		assert_true(t_bytes_same(a[i].addr, b[i].addr));
 	}
 }
+
+static void t_same_items(const struct proto_item *a, const struct proto_item *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		assert_true(t_bytes_same(a[i].key, b[i].key));
+		assert_true(t_bytes_same(a[i].value, b[i].value));
+		assert_int_equal(a[i].create_index, b[i].create_index);
+		assert_int_equal(a[i].mod_index, b[i].mod_index);
+	}
+}
+
+/* Field by field, as proto_messages.h lists them: a##X and b##X are the two structs. */
+#define T_SAME_U64(X, name)    assert_int_equal(a##X->name, b##X->name);
+#define T_SAME_U8(X, name)     assert_int_equal(a##X->name, b##X->name);
+#define T_SAME_STATUS(X, name) assert_int_equal(a##X->name, b##X->name);
+#define T_SAME_BYTES(X, name)  assert_true(t_bytes_same(a##X->name, b##X->name));
+#define T_SAME_ENTRIES(X, name)                                                                    \
+	assert_int_equal(a##X->n_##name, b##X->n_##name);                                          \
+	assert_true(t_entries_same(a##X->name, b##X->name, a##X->n_##name));
+#define T_SAME_MEMBERS(X, name)                                                                    \
+	assert_int_equal(a##X->n_##name, b##X->n_##name);                                          \
+	t_same_members(a##X->name, b##X->name, a##X->n_##name);
+#define T_SAME_ITEMS(X, name)                                                                      \
+	assert_int_equal(a##X->n_##name, b##X->n_##name);                                          \
+	t_same_items(a##X->name, b##X->name, a##X->n_##name);
+#define T_SAME(X, KIND, name, lo, hi, doc) T_SAME_##KIND(X, name)
 
 static void t_assert_local_same(const struct proto_local *a, const struct proto_local *b)
 {
-	const uint64_t *ua[] = {&a->req_id,
-	                        &a->index,
-	                        &a->term,
-	                        &a->leader_id,
-	                        &a->node_id,
-	                        &a->commit_index,
-	                        &a->applied_index,
-	                        &a->last_index,
-	                        &a->create_index,
-	                        &a->mod_index,
-	                        &a->min_index,
-	                        &a->wait_ms,
-	                        &a->limit,
-	                        &a->map_bytes,
-	                        &a->used_bytes,
-	                        &a->size,
-	                        &a->wal_fsyncs,
-	                        &a->wal_fsync_us_total,
-	                        &a->wal_fsync_us_max,
-	                        &a->peer_msgs_dropped};
-	const uint64_t *ub[] = {&b->req_id,
-	                        &b->index,
-	                        &b->term,
-	                        &b->leader_id,
-	                        &b->node_id,
-	                        &b->commit_index,
-	                        &b->applied_index,
-	                        &b->last_index,
-	                        &b->create_index,
-	                        &b->mod_index,
-	                        &b->min_index,
-	                        &b->wait_ms,
-	                        &b->limit,
-	                        &b->map_bytes,
-	                        &b->used_bytes,
-	                        &b->size,
-	                        &b->wal_fsyncs,
-	                        &b->wal_fsync_us_total,
-	                        &b->wal_fsync_us_max,
-	                        &b->peer_msgs_dropped};
+	const struct proto_local *ah = a, *bh = b;
 
 	assert_int_equal(a->type, b->type);
-	for (size_t i = 0; i < sizeof(ua) / sizeof(ua[0]); i++)
-		assert_int_equal(*ua[i], *ub[i]);
-	assert_int_equal(a->status, b->status);
-	assert_int_equal(a->role, b->role);
-	assert_int_equal(a->is_learner, b->is_learner);
-	assert_int_equal(a->more, b->more);
-	assert_int_equal(a->full, b->full);
-	assert_true(t_bytes_same(a->data, b->data) && t_bytes_same(a->key, b->key));
-	assert_true(t_bytes_same(a->value, b->value) && t_bytes_same(a->prefix, b->prefix));
-	assert_true(t_bytes_same(a->after, b->after) && t_bytes_same(a->path, b->path));
-	assert_int_equal(a->n_entries, b->n_entries);
-	assert_true(t_entries_same(a->entries, b->entries, a->n_entries));
-	assert_int_equal(a->n_members, b->n_members);
-	for (uint32_t i = 0; i < a->n_members; i++) {
-		assert_int_equal(a->members[i].id, b->members[i].id);
-		assert_int_equal(a->members[i].role, b->members[i].role);
-		assert_true(t_bytes_same(a->members[i].addr, b->members[i].addr));
+	PROTO_LOCAL_HEADER(T_SAME, h)
+	switch (a->type) {
+#define T_SAME_CASE(NAME, name, doc)                                                               \
+	case PROTO_##NAME: {                                                                       \
+		const struct proto_##name *ab = &a->u.name, *bb = &b->u.name;                      \
+		PROTO_LOCAL_##NAME(T_SAME, b)(void) ab, (void)bb;                                  \
+		break;                                                                             \
 	}
-	assert_int_equal(a->n_items, b->n_items);
-	for (uint32_t i = 0; i < a->n_items; i++) {
-		assert_true(t_bytes_same(a->items[i].key, b->items[i].key));
-		assert_true(t_bytes_same(a->items[i].value, b->items[i].value));
-		assert_int_equal(a->items[i].create_index, b->items[i].create_index);
-		assert_int_equal(a->items[i].mod_index, b->items[i].mod_index);
+		PROTO_LOCAL_MESSAGES(T_SAME_CASE)
+#undef T_SAME_CASE
+	default:
+		fail_msg("unknown local type %u", a->type);
 	}
 }
 
@@ -488,6 +374,366 @@ static int t_decode(char fam, const uint8_t *frame, size_t len)
 	return err;
 }
 
+/* ---- Frames built by msgpack-c from proto_messages.h --------------------------- */
+
+/*
+ * The walkers below expand T_F over a message's header and its type's own
+ * fields, in wire order (m: a struct proto_local *, c: a struct proto_kv_cmd *).
+ */
+#define T_LOCAL_CASE(NAME, name, doc)                                                              \
+	case PROTO_##NAME:                                                                         \
+		PROTO_LOCAL_##NAME(T_F, (&m->u.name)) break;
+#define T_LOCAL_WALK()                                                                             \
+	PROTO_LOCAL_HEADER(T_F, m)                                                                 \
+	switch (m->type) {                                                                         \
+		PROTO_LOCAL_MESSAGES(T_LOCAL_CASE)                                                 \
+	default:                                                                                   \
+		break;                                                                             \
+	}
+#define T_KV_CASE(NAME, name, doc)                                                                 \
+	case PROTO_KV_##NAME:                                                                      \
+		PROTO_KV_##NAME(T_F, c) break;
+#define T_KV_WALK()                                                                                \
+	PROTO_KV_HEADER(T_F, c)                                                                    \
+	switch (c->op) {                                                                           \
+		PROTO_KV_MESSAGES(T_KV_CASE)                                                       \
+	default:                                                                                   \
+		break;                                                                             \
+	}
+
+static uint8_t *t_big; /* KV_MSG_BYTES_MAX + 1 zero bytes: byte strings past any limit */
+
+/*
+ * One walk: field index bad (-1: none) is put out of its range, above its
+ * max (variant 0) or below its min (variant 1); broken says whether that
+ * field has such a value at all.
+ */
+struct t_walk {
+	msgpack_packer pk; /* packing walks only */
+	int idx;           /* index of the next field */
+	int bad;
+	int variant;
+	int broken;
+	uint32_t n; /* counting walks: fields seen */
+};
+
+static int t_walk_bad(struct t_walk *w)
+{
+	return w->idx++ == w->bad;
+}
+
+/* The out-of-range value of an integer field, if the variant has one. */
+static int t_walk_uint(struct t_walk *w, uint64_t lo, uint64_t hi, uint64_t type_max, uint64_t *v)
+{
+	if (!t_walk_bad(w))
+		return 0;
+	if (w->variant == 0 && hi < type_max)
+		*v = hi + 1, w->broken = 1;
+	else if (w->variant == 1 && lo > 0)
+		*v = lo - 1, w->broken = 1;
+	return w->broken;
+}
+
+static struct proto_bytes t_walk_bytes(struct t_walk *w, struct proto_bytes b, uint64_t lo,
+                                       uint64_t hi)
+{
+	if (!t_walk_bad(w))
+		return b;
+	if (w->variant == 0)
+		b = (struct proto_bytes){t_big, (uint32_t)hi + 1}, w->broken = 1;
+	else if (lo > 0)
+		b.len = (uint32_t)lo - 1, w->broken = 1;
+	return b;
+}
+
+/* An array count: max + 1 elements in variant 0 (the packer makes them up). */
+static uint32_t t_walk_count(struct t_walk *w, uint32_t n, uint64_t hi)
+{
+	if (t_walk_bad(w) && w->variant == 0)
+		n = (uint32_t)hi + 1, w->broken = 1;
+	return n;
+}
+
+/* ---- Packing with msgpack-c ---- */
+
+static void t_pack_u64(struct t_walk *w, uint64_t v, uint64_t lo, uint64_t hi)
+{
+	t_walk_uint(w, lo, hi, UINT64_MAX, &v);
+	msgpack_pack_uint64(&w->pk, v);
+}
+
+static void t_pack_u8(struct t_walk *w, uint8_t v, uint64_t lo, uint64_t hi)
+{
+	uint64_t x = v;
+
+	t_walk_uint(w, lo, hi, UINT8_MAX, &x);
+	msgpack_pack_uint64(&w->pk, x);
+}
+
+static void t_pack_status(struct t_walk *w, int32_t v)
+{
+	int64_t x = v;
+
+	if (t_walk_bad(w))
+		x = w->variant == 0 ? 1 : (int64_t)INT32_MIN - 1, w->broken = 1;
+	msgpack_pack_int64(&w->pk, x);
+}
+
+static void t_pack_bin(msgpack_packer *pk, struct proto_bytes b)
+{
+	msgpack_pack_bin(pk, b.len);
+	if (b.len)
+		msgpack_pack_bin_body(pk, b.ptr, b.len);
+}
+
+static void t_pack_bytes(struct t_walk *w, struct proto_bytes b, uint64_t lo, uint64_t hi)
+{
+	t_pack_bin(&w->pk, t_walk_bytes(w, b, lo, hi));
+}
+
+static void t_pack_entries(struct t_walk *w, const struct raft_entry *e, uint32_t n, uint64_t hi)
+{
+	uint32_t count = t_walk_count(w, n, hi);
+
+	msgpack_pack_array(&w->pk, count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct raft_entry x =
+		    i < n ? e[i] : (struct raft_entry){1, 1 + i, RAFT_ENTRY_NOOP, 0, NULL};
+
+		msgpack_pack_array(&w->pk, 4);
+		msgpack_pack_uint64(&w->pk, x.term);
+		msgpack_pack_uint64(&w->pk, x.index);
+		msgpack_pack_uint64(&w->pk, x.type);
+		t_pack_bin(&w->pk, (struct proto_bytes){x.data, x.len});
+	}
+}
+
+static void t_pack_members(struct t_walk *w, const struct proto_member *m, uint32_t n, uint64_t hi)
+{
+	uint32_t count = t_walk_count(w, n, hi);
+
+	msgpack_pack_array(&w->pk, count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct proto_member x =
+		    i < n ? m[i] : (struct proto_member){100 + i, RAFT_VOTER, {NULL, 0}};
+
+		msgpack_pack_array(&w->pk, 3);
+		msgpack_pack_uint64(&w->pk, x.id);
+		msgpack_pack_uint64(&w->pk, x.role);
+		t_pack_bin(&w->pk, x.addr);
+	}
+}
+
+static void t_pack_items(struct t_walk *w, const struct proto_item *it, uint32_t n, uint64_t hi)
+{
+	uint32_t count = t_walk_count(w, n, hi);
+
+	msgpack_pack_array(&w->pk, count);
+	for (uint32_t i = 0; i < count; i++) {
+		struct proto_item x = i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i};
+
+		msgpack_pack_array(&w->pk, 4);
+		t_pack_bin(&w->pk, x.key);
+		t_pack_bin(&w->pk, x.value);
+		msgpack_pack_uint64(&w->pk, x.create_index);
+		msgpack_pack_uint64(&w->pk, x.mod_index);
+	}
+}
+
+#define T_PACK_U64(X, name, lo, hi)     t_pack_u64(w, X->name, lo, hi);
+#define T_PACK_U8(X, name, lo, hi)      t_pack_u8(w, X->name, lo, hi);
+#define T_PACK_STATUS(X, name, lo, hi)  t_pack_status(w, X->name);
+#define T_PACK_BYTES(X, name, lo, hi)   t_pack_bytes(w, X->name, lo, hi);
+#define T_PACK_ENTRIES(X, name, lo, hi) t_pack_entries(w, X->name, X->n_##name, hi);
+#define T_PACK_MEMBERS(X, name, lo, hi) t_pack_members(w, X->name, X->n_##name, hi);
+#define T_PACK_ITEMS(X, name, lo, hi)   t_pack_items(w, X->name, X->n_##name, hi);
+#define T_F(X, KIND, name, lo, hi, doc) T_PACK_##KIND(X, name, lo, hi)
+
+static void t_pack_local(struct t_walk *w, const struct proto_local *m)
+{
+	T_LOCAL_WALK()
+}
+
+static void t_pack_kv(struct t_walk *w, const struct proto_kv_cmd *c)
+{
+	T_KV_WALK()
+}
+
+#undef T_F
+#define T_F(X, KIND, name, lo, hi, doc) w->n++;
+
+static void t_count_local(struct t_walk *w, const struct proto_local *m)
+{
+	T_LOCAL_WALK()
+}
+
+static void t_count_kv(struct t_walk *w, const struct proto_kv_cmd *c)
+{
+	T_KV_WALK()
+}
+
+/* ---- The same values out of range in the struct, for the encoder ---- */
+
+static void t_break_u8(struct t_walk *w, uint8_t *v, uint64_t lo, uint64_t hi)
+{
+	uint64_t x = *v;
+
+	if (t_walk_uint(w, lo, hi, UINT8_MAX, &x))
+		*v = (uint8_t)x;
+}
+
+static void t_break_status(struct t_walk *w, int32_t *v)
+{
+	if (t_walk_bad(w) && w->variant == 0)
+		*v = 1, w->broken = 1;
+}
+
+#undef T_F
+#define T_BREAK_U64(X, name, lo, hi)     t_walk_uint(w, lo, hi, UINT64_MAX, &X->name);
+#define T_BREAK_U8(X, name, lo, hi)      t_break_u8(w, &X->name, lo, hi);
+#define T_BREAK_STATUS(X, name, lo, hi)  t_break_status(w, &X->name);
+#define T_BREAK_BYTES(X, name, lo, hi)   X->name = t_walk_bytes(w, X->name, lo, hi);
+#define T_BREAK_ARRAY(X, name, lo, hi)   X->n_##name = t_walk_count(w, X->n_##name, hi);
+#define T_BREAK_ENTRIES(X, name, lo, hi) T_BREAK_ARRAY(X, name, lo, hi)
+#define T_BREAK_MEMBERS(X, name, lo, hi) T_BREAK_ARRAY(X, name, lo, hi)
+#define T_BREAK_ITEMS(X, name, lo, hi)   T_BREAK_ARRAY(X, name, lo, hi)
+#define T_F(X, KIND, name, lo, hi, doc)  T_BREAK_##KIND(X, name, lo, hi)
+
+static void t_break_local(struct t_walk *w, struct proto_local *m)
+{
+	T_LOCAL_WALK()
+}
+
+static void t_break_kv(struct t_walk *w, struct proto_kv_cmd *c)
+{
+	T_KV_WALK()
+}
+
+#undef T_F
+
+/* Sample of family fam ('l' or 'k') and type, from proto_sample.h. */
+static void t_sample(char fam, uint8_t type, struct proto_local *m, struct proto_kv_cmd *c)
+{
+	struct proto_sample s = {.bytes = t_sample_bytes, .seq = 7};
+
+	if (fam == 'l')
+		t_local_full(type, m);
+	else
+		proto_sample_kv(&s, type, c);
+}
+
+/* [version, type, fields...] of the sample, by msgpack-c; w says which field to break. */
+static void t_pack_sample(char fam, uint8_t type, struct t_walk *w, msgpack_sbuffer *sb)
+{
+	struct proto_local m;
+	struct proto_kv_cmd c;
+	struct t_walk count = {.bad = -1};
+
+	t_sample(fam, type, &m, &c);
+	fam == 'l' ? t_count_local(&count, &m) : t_count_kv(&count, &c);
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&w->pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&w->pk, 2 + count.n);
+	msgpack_pack_uint64(&w->pk, PROTO_VERSION);
+	msgpack_pack_uint64(&w->pk, type);
+	fam == 'l' ? t_pack_local(w, &m) : t_pack_kv(w, &c);
+	w->n = count.n;
+}
+
+/* Encodes the sample with field bad out of range: 0 or the encoder's error. */
+static int t_encode_broken(char fam, uint8_t type, struct t_walk *w)
+{
+	struct proto_local m;
+	struct proto_kv_cmd c;
+	struct proto_buf b = {0};
+	int err;
+
+	t_sample(fam, type, &m, &c);
+	if (fam == 'l') {
+		t_break_local(w, &m);
+		err = proto_local_encode(&m, &b);
+	} else {
+		t_break_kv(w, &c);
+		err = proto_kv_cmd_encode(&c, &b);
+	}
+	proto_buf_free(&b);
+	return err;
+}
+
+/*
+ * Our frame equals msgpack-c's; every prefix, every out-of-range field in a
+ * frame (by the decoder) and in the struct (by the encoder) is refused.
+ * Returns how many out-of-range values were refused.
+ */
+static unsigned t_generated_type(char fam, uint8_t type)
+{
+	struct t_walk w = {.bad = -1};
+	struct proto_buf ours = {0};
+	struct proto_local m;
+	struct proto_kv_cmd c;
+	msgpack_sbuffer sb;
+	unsigned refused = 0;
+	int err;
+
+	t_pack_sample(fam, type, &w, &sb);
+	t_sample(fam, type, &m, &c);
+	assert_int_equal(
+	    fam == 'l' ? proto_local_encode(&m, &ours) : proto_kv_cmd_encode(&c, &ours), 0);
+	assert_int_equal(ours.len, sb.size);
+	assert_memory_equal(ours.ptr, sb.data, sb.size);
+	assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, sb.size), 0);
+	for (size_t len = 0; len < sb.size; len++)
+		assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, len), KV_EPROTO);
+	msgpack_sbuffer_destroy(&sb);
+	for (uint32_t i = 0; i < w.n; i++) {
+		for (int variant = 0; variant < 2; variant++) {
+			struct t_walk bad = {.bad = (int)i, .variant = variant};
+			struct t_walk bad2 = bad;
+
+			t_pack_sample(fam, type, &bad, &sb);
+			/* The struct cannot hold every wire value (a status below INT32_MIN). */
+			err = t_encode_broken(fam, type, &bad2);
+			assert_int_equal(err, bad2.broken ? KV_EINVAL : 0);
+			refused += (unsigned)bad2.broken;
+			if (bad.broken) {
+				assert_int_equal(t_decode(fam, (const uint8_t *)sb.data, sb.size),
+				                 KV_EPROTO);
+				refused++;
+			}
+			msgpack_sbuffer_destroy(&sb);
+		}
+	}
+	proto_buf_free(&ours);
+	return refused;
+}
+
+static void test_generated_frames_every_type(void **state)
+{
+	const struct {
+		char fam;
+		uint8_t max;
+		const char *(*name)(uint8_t);
+	} fams[] = {{'l', PROTO_LOCAL_TYPE_MAX, proto_local_type_name},
+	            {'k', PROTO_KV_DELETE, NULL}};
+
+	t_big = calloc(1, KV_MSG_BYTES_MAX + 1);
+	assert_non_null(t_big);
+	for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		for (uint8_t t = 1; t <= fams[f].max; t++) {
+			unsigned refused = t_generated_type(fams[f].fam, t);
+
+			print_message(
+			    "%s %-16s msgpack-c frame from proto_messages.h == ours; every "
+			    "prefix and %u out-of-range values refused\n",
+			    fams[f].fam == 'l' ? "local" : "kv   ",
+			    fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
+			    refused);
+		}
+	}
+	free(t_big);
+	t_big = NULL;
+}
+
 /* ---- Round trips ------------------------------------------------------------- */
 
 static void test_raft_round_trip_every_type(void **state)
@@ -522,23 +768,21 @@ static void test_raft_round_trip_every_type(void **state)
 static void test_local_round_trip_every_type(void **state)
 {
 	struct proto_buf b = {0}, b2 = {0};
-	struct proto_local full, want, got;
+	struct proto_local full, got;
 
 	for (uint8_t t = 1; t <= PROTO_LOCAL_TYPE_MAX; t++) {
 		t_local_full(t, &full);
-		t_local_expected(&full, &want);
 		proto_buf_reset(&b);
 		assert_int_equal(proto_local_encode(&full, &b), 0);
 		t_check_msgpack(&b, t);
 		assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
-		t_assert_local_same(&want, &got);
-		assert_true(proto_local_equal(&want, &got));
+		t_assert_local_same(&full, &got);
+		assert_true(proto_local_equal(&full, &got));
 		proto_buf_reset(&b2);
 		assert_int_equal(proto_local_encode(&got, &b2), 0);
 		assert_int_equal(b2.len, b.len);
 		assert_memory_equal(b2.ptr, b.ptr, b.len);
-		print_message("local %-16s %4zu bytes: own fields kept, others zero, "
-		              "re-encodes identically\n",
+		print_message("local %-16s %4zu bytes: every field kept, re-encodes identically\n",
 		              proto_local_type_name(t), b.len);
 	}
 	proto_buf_free(&b);
@@ -673,16 +917,16 @@ static void test_local_max_sizes(void **state)
 	static struct proto_item items[PROTO_LIST_ITEMS_MAX + 1];
 	static struct proto_member mem[RAFT_NODES_MAX + 1];
 	static uint8_t key[KV_KEY_BYTES_MAX], addr[PROTO_ADDR_BYTES_MAX + 1];
-	struct proto_local m = {.type = PROTO_APPLY, .req_id = 1, .entries = e}, got;
+	struct proto_local m = {.type = PROTO_APPLY, .req_id = 1, .u.apply.entries = e}, got;
 	struct proto_buf b = {0};
 
 	for (uint32_t i = 0; i <= PROTO_APPLY_ENTRIES_MAX; i++)
 		e[i] = (struct raft_entry){1, 1 + i, RAFT_ENTRY_NOOP, 0, NULL};
-	m.n_entries = PROTO_APPLY_ENTRIES_MAX;
+	m.u.apply.n_entries = PROTO_APPLY_ENTRIES_MAX;
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 	t_assert_local_same(&m, &got);
-	m.n_entries++;
+	m.u.apply.n_entries++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
 	print_message("APPLY of %u entries round trips; one more is refused\n",
 	              PROTO_APPLY_ENTRIES_MAX);
@@ -691,12 +935,13 @@ static void test_local_max_sizes(void **state)
 	for (uint32_t i = 0; i <= PROTO_LIST_ITEMS_MAX; i++)
 		items[i] = (struct proto_item){{key, KV_KEY_BYTES_MAX}, {key, 100}, i, i + 1};
 	m = (struct proto_local){
-	    .type = PROTO_LIST_RESP, .n_items = PROTO_LIST_ITEMS_MAX, .items = items, .more = 1};
+	    .type = PROTO_LIST_RESP,
+	    .u.list_resp = {.n_items = PROTO_LIST_ITEMS_MAX, .items = items, .more = 1}};
 	proto_buf_reset(&b);
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 	t_assert_local_same(&m, &got);
-	m.n_items++;
+	m.u.list_resp.n_items++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
 	print_message("LIST_RESP of %u items with %u-byte keys round trips; one more is refused\n",
 	              PROTO_LIST_ITEMS_MAX, KV_KEY_BYTES_MAX);
@@ -704,17 +949,16 @@ static void test_local_max_sizes(void **state)
 	memset(addr, 'a', sizeof(addr));
 	for (uint32_t i = 0; i <= RAFT_NODES_MAX; i++)
 		mem[i] = (struct proto_member){i + 1, RAFT_VOTER, {addr, PROTO_ADDR_BYTES_MAX}};
-	m = (struct proto_local){.type = PROTO_STATUS_RESP,
-	                         .role = RAFT_FOLLOWER,
-	                         .n_members = RAFT_NODES_MAX,
-	                         .members = mem};
+	m = (struct proto_local){
+	    .type = PROTO_STATUS_RESP,
+	    .u.status_resp = {.role = RAFT_FOLLOWER, .n_members = RAFT_NODES_MAX, .members = mem}};
 	proto_buf_reset(&b);
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 	t_assert_local_same(&m, &got);
-	m.n_members++;
+	m.u.status_resp.n_members++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
-	m.n_members--;
+	m.u.status_resp.n_members--;
 	mem[0].addr.len++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
 	print_message("STATUS_RESP of %u members with %u-byte addresses round trips; "
@@ -733,13 +977,13 @@ static void test_frame_size_limit(void **state)
 	struct proto_buf b = {0};
 
 	assert_non_null(data);
-	m.data = (struct proto_bytes){data, KV_MSG_BYTES_MAX - head};
+	m.u.propose.data = (struct proto_bytes){data, KV_MSG_BYTES_MAX - head};
 	assert_int_equal(proto_local_encode(&m, &b), 0);
 	assert_int_equal(b.len, KV_MSG_BYTES_MAX);
 	assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
-	assert_int_equal(got.data.len, KV_MSG_BYTES_MAX - head);
+	assert_int_equal(got.u.propose.data.len, KV_MSG_BYTES_MAX - head);
 	proto_buf_reset(&b);
-	m.data.len++;
+	m.u.propose.data.len++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_ETOOLARGE);
 	assert_int_equal(b.len, 0);
 	/* The decoder refuses a longer frame before looking at it. */
@@ -833,13 +1077,13 @@ static void test_raft_and_local_refused_on_encode(void **state)
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
 
 	t_local_full(PROTO_PROPOSE_RESP, &l);
-	l.status = 1;
+	l.u.propose_resp.status = 1;
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	t_local_full(PROTO_STATUS_RESP, &l);
-	l.role = 0;
+	l.u.status_resp.role = 0;
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	t_local_full(PROTO_GET, &l);
-	l.key.len = 0;
+	l.u.get.key.len = 0;
 	assert_int_equal(proto_local_encode(&l, &b), KV_EINVAL);
 	t_local_full(PROTO_LIST_RESP, &l);
 	t_items[1].key.len = 0;
@@ -1422,7 +1666,7 @@ static void test_wider_integer_forms_accepted(void **state)
 	assert_int_equal(m.type, RAFT_MSG_VOTE_RESP);
 	assert_true(m.from == 1 && m.to == 2 && m.term == 3 && m.reject == 1);
 	assert_int_equal(proto_local_decode(g, sizeof(g), &lm, t_arena()), 0);
-	assert_int_equal(lm.status, KV_EPROTO);
+	assert_int_equal(lm.u.transfer_resp.status, KV_EPROTO);
 	print_message("uint8/16/32/64 and int64 forms of small values decode to the same values\n");
 }
 
@@ -1432,6 +1676,7 @@ int main(void)
 	    cmocka_unit_test(test_raft_round_trip_every_type),
 	    cmocka_unit_test(test_local_round_trip_every_type),
 	    cmocka_unit_test(test_kv_round_trip_both_ops),
+	    cmocka_unit_test(test_generated_frames_every_type),
 	    cmocka_unit_test(test_uint64_max_values_accepted),
 	    cmocka_unit_test(test_encode_appends_and_fails_cleanly),
 	    cmocka_unit_test(test_raft_max_sizes),

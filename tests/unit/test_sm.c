@@ -122,7 +122,7 @@ static int t_apply(struct t_ctx *t, struct raft_entry e, struct sm_result *res)
 	uint32_t n = 0;
 	struct sm_result r;
 	memset(&r, 0, sizeof(r));
-	int err = sm_apply_batch(t->sm, &e, 1, &r, &n);
+	int err = sm_batch_apply(t->sm, &e, 1, &r, &n);
 	if (res != NULL)
 		*res = r;
 	if (err == 0 && e.index > 0)
@@ -373,24 +373,24 @@ static void test_duplicates_and_gap(void **state)
 	struct t_cmd c2 = {.op = PROTO_KV_PUT, .key = "d", .value = "2"};
 	struct t_cmd c3 = {.op = PROTO_KV_PUT, .key = "d", .value = "3"};
 	struct raft_entry b1[2] = {t_cmd_entry(t, 1, &c1), t_cmd_entry(t, 2, &c2)};
-	assert_int_equal(sm_apply_batch(t->sm, b1, 2, res, &n), 0);
+	assert_int_equal(sm_batch_apply(t->sm, b1, 2, res, &n), 0);
 	assert_int_equal(n, 2);
 	/* Resent after a raftd restart: 1 and 2 again (with other payloads), then 3. */
 	struct raft_entry b2[3] = {t_cmd_entry(t, 1, &c3), t_cmd_entry(t, 2, &c3),
 	                           t_cmd_entry(t, 3, &c3)};
-	assert_int_equal(sm_apply_batch(t->sm, b2, 3, res, &n), 0);
+	assert_int_equal(sm_batch_apply(t->sm, b2, 3, res, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(res[0].index, 3);
 	t_expect(t, "d", "3", 1, 3);
-	assert_int_equal(sm_apply_batch(t->sm, b2, 3, res, &n), 0);
+	assert_int_equal(sm_batch_apply(t->sm, b2, 3, res, &n), 0);
 	assert_int_equal(n, 0);
 	/* A gap: 5 after applied 3. */
 	struct raft_entry gap = t_cmd_entry(t, 5, &c1);
-	assert_int_equal(sm_apply_batch(t->sm, &gap, 1, res, &n), KV_ERANGE);
+	assert_int_equal(sm_batch_apply(t->sm, &gap, 1, res, &n), KV_ERANGE);
 	assert_int_equal(t->sm->applied_index, 3);
 	/* A hole inside a batch: 4, 6. Nothing of it is applied. */
 	struct raft_entry hole[2] = {t_cmd_entry(t, 4, &c1), t_cmd_entry(t, 6, &c1)};
-	assert_int_equal(sm_apply_batch(t->sm, hole, 2, res, &n), KV_ERANGE);
+	assert_int_equal(sm_batch_apply(t->sm, hole, 2, res, &n), KV_ERANGE);
 	assert_int_equal(t->sm->applied_index, 3);
 	t_expect(t, "d", "3", 1, 3);
 	printf("checked: old entries skipped, gap and hole rejected with KV_ERANGE\n");
@@ -516,7 +516,7 @@ static void test_map_full(void **state)
 	                          t_cmd_entry(t, fitted + 2, &huge)};
 	struct sm_result res[2];
 	uint32_t n = 0;
-	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), KV_EFULL);
+	assert_int_equal(sm_batch_apply(t->sm, b, 2, res, &n), KV_EFULL);
 	assert_int_equal(n, 0);
 	assert_int_equal(t->sm->applied_index, fitted);
 	t_expect(t, "small", NULL, 0, 0);
@@ -551,7 +551,7 @@ static void test_one_txn(void **state)
 	struct raft_entry b[2] = {e2, e3};
 	struct sm_result res[2];
 	uint32_t n = 0;
-	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), 0);
+	assert_int_equal(sm_batch_apply(t->sm, b, 2, res, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(res[1].index, 3);
 	t_expect(t, "f4", "after", 1, 2);
@@ -560,7 +560,7 @@ static void test_one_txn(void **state)
 }
 
 /*
- * F4 through sm_apply_batch itself: the process "dies" at the fault point just
+ * F4 through sm_batch_apply itself: the process "dies" at the fault point just
  * before the commit. Fails with -DSM_BUG_APPLIED_OUTSIDE_TXN (planted bug).
  */
 static void test_crash_before_commit(void **state)
@@ -573,14 +573,14 @@ static void test_crash_before_commit(void **state)
 	uint32_t n = 0;
 	assert_int_equal(fiu_init(0), 0);
 	assert_int_equal(fiu_enable("storaged/apply/before_commit", 1, NULL, FIU_ONETIME), 0);
-	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), KV_EIO);
+	assert_int_equal(sm_batch_apply(t->sm, b, 2, res, &n), KV_EIO);
 	fiu_disable("storaged/apply/before_commit");
 	sm_close(&t->sm);
 	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
 	assert_int_equal(t->sm->applied_index, 1);
 	t_expect(t, "c4", "before", 1, 1);
 	/* The retry after restart applies it, and the session is recorded only now. */
-	assert_int_equal(sm_apply_batch(t->sm, b, 2, res, &n), 0);
+	assert_int_equal(sm_batch_apply(t->sm, b, 2, res, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(res[1].index, 3);
 	t_expect(t, "c4", "after", 1, 3);

@@ -147,23 +147,24 @@ static struct raft_entry t_put(uint64_t index, uint64_t origin, uint64_t req_id,
 
 static void t_apply(struct raft_entry *e, uint32_t n, int status, uint64_t applied)
 {
-	struct proto_local m = {
-	    .type = PROTO_APPLY, .req_id = 500 + applied, .n_entries = n, .entries = e};
+	struct proto_local m = {.type = PROTO_APPLY,
+	                        .req_id = 500 + applied,
+	                        .u.apply = {.n_entries = n, .entries = e}};
 	t_send(T.apply, &m);
 	struct proto_local r;
 	t_recv(T.apply, PROTO_APPLY_STATE, &r);
 	assert_int_equal(r.req_id, 500 + applied);
-	assert_int_equal(r.status, status);
-	assert_int_equal(r.applied_index, applied);
+	assert_int_equal(r.u.apply_state.status, status);
+	assert_int_equal(r.u.apply_state.applied_index, applied);
 }
 
 static void t_get(const char *key, uint64_t min_index, uint64_t wait_ms, struct proto_local *r)
 {
 	struct proto_local m = {.type = PROTO_GET,
 	                        .req_id = 900,
-	                        .min_index = min_index,
-	                        .wait_ms = wait_ms,
-	                        .key = {(const uint8_t *)key, (uint32_t)strlen(key)}};
+	                        .u.get = {.key = {(const uint8_t *)key, (uint32_t)strlen(key)},
+	                                  .min_index = min_index,
+	                                  .wait_ms = wait_ms}};
 	t_send(T.query, &m);
 	t_recv(T.query, PROTO_GET_RESP, r);
 	assert_int_equal(r->req_id, 900);
@@ -176,7 +177,7 @@ static void test_apply_and_read(void **state)
 	t_send(T.apply, &m);
 	t_recv(T.apply, PROTO_APPLY_STATE, &r);
 	assert_int_equal(r.req_id, 1);
-	assert_int_equal(r.applied_index, 0);
+	assert_int_equal(r.u.apply_state.applied_index, 0);
 	struct raft_entry b1[3] = {{.term = 2, .index = 1, .type = RAFT_ENTRY_NOOP},
 	                           t_put(2, 1, 77, "k", "v"),
 	                           t_put(3, 2, 78, "x", "other")};
@@ -184,23 +185,23 @@ static void test_apply_and_read(void **state)
 	/* Our node's write gets a RESULT; node 2's does not. */
 	t_recv(T.results, PROTO_RESULT, &r);
 	assert_int_equal(r.req_id, 77);
-	assert_int_equal(r.index, 2);
-	assert_int_equal(r.term, 2);
-	assert_int_equal(r.status, 0);
-	assert_int_equal(r.create_index, 2);
-	assert_int_equal(r.mod_index, 2);
+	assert_int_equal(r.u.result.index, 2);
+	assert_int_equal(r.u.result.term, 2);
+	assert_int_equal(r.u.result.status, 0);
+	assert_int_equal(r.u.result.create_index, 2);
+	assert_int_equal(r.u.result.mod_index, 2);
 	zmq_pollitem_t pi = {.socket = T.results, .events = ZMQ_POLLIN};
 	assert_int_equal(zmq_poll(&pi, 1, 200), 0);
 	t_get("k", 3, 0, &r);
-	assert_int_equal(r.status, 0);
-	assert_int_equal(r.value.len, 1);
-	assert_memory_equal(r.value.ptr, "v", 1);
-	assert_int_equal(r.mod_index, 2);
-	assert_int_equal(r.applied_index, 3);
+	assert_int_equal(r.u.get_resp.status, 0);
+	assert_int_equal(r.u.get_resp.value.len, 1);
+	assert_memory_equal(r.u.get_resp.value.ptr, "v", 1);
+	assert_int_equal(r.u.get_resp.mod_index, 2);
+	assert_int_equal(r.u.get_resp.applied_index, 3);
 	t_get("nope", 0, 0, &r);
-	assert_int_equal(r.status, KV_ENOTFOUND);
+	assert_int_equal(r.u.get_resp.status, KV_ENOTFOUND);
 	t_get("k", 100, 100, &r);
-	assert_int_equal(r.status, KV_ETIMEDOUT);
+	assert_int_equal(r.u.get_resp.status, KV_ETIMEDOUT);
 	printf("checked: hello, apply, RESULT only for own origin, get, not found, timeout\n");
 }
 
@@ -211,11 +212,10 @@ static void test_parked_read_and_gap(void **state)
 	struct proto_local r;
 	t_recv(T.results, PROTO_RESULT, &r);
 	/* A read at index 2 waits until 2 is applied. */
-	struct proto_local g = {.type = PROTO_GET,
-	                        .req_id = 901,
-	                        .min_index = 2,
-	                        .wait_ms = 3000,
-	                        .key = {(const uint8_t *)"p", 1}};
+	struct proto_local g = {
+	    .type = PROTO_GET,
+	    .req_id = 901,
+	    .u.get = {.key = {(const uint8_t *)"p", 1}, .min_index = 2, .wait_ms = 3000}};
 	t_send(T.query, &g);
 	zmq_pollitem_t pi = {.socket = T.query, .events = ZMQ_POLLIN};
 	assert_int_equal(zmq_poll(&pi, 1, 200), 0); /* still parked */
@@ -223,26 +223,26 @@ static void test_parked_read_and_gap(void **state)
 	t_apply(b2, 1, 0, 2);
 	t_recv(T.query, PROTO_GET_RESP, &r);
 	assert_int_equal(r.req_id, 901);
-	assert_int_equal(r.status, 0);
-	assert_memory_equal(r.value.ptr, "two", 3);
-	assert_int_equal(r.applied_index, 2);
+	assert_int_equal(r.u.get_resp.status, 0);
+	assert_memory_equal(r.u.get_resp.value.ptr, "two", 3);
+	assert_int_equal(r.u.get_resp.applied_index, 2);
 	/* A gap is refused; applied index stays. */
 	struct raft_entry gap[1] = {{.term = 2, .index = 9, .type = RAFT_ENTRY_NOOP}};
 	t_apply(gap, 1, KV_ERANGE, 2);
 	/* LIST and STATS. */
-	struct proto_local l = {.type = PROTO_LIST, .req_id = 902, .limit = 10};
+	struct proto_local l = {.type = PROTO_LIST, .req_id = 902, .u.list.limit = 10};
 	t_send(T.query, &l);
 	t_recv(T.query, PROTO_LIST_RESP, &r);
-	assert_int_equal(r.status, 0);
-	assert_int_equal(r.n_items, 1);
-	assert_memory_equal(r.items[0].key.ptr, "p", 1);
+	assert_int_equal(r.u.list_resp.status, 0);
+	assert_int_equal(r.u.list_resp.n_items, 1);
+	assert_memory_equal(r.u.list_resp.items[0].key.ptr, "p", 1);
 	struct proto_local s = {.type = PROTO_STATS_REQ, .req_id = 903};
 	t_send(T.query, &s);
 	t_recv(T.query, PROTO_STATS_RESP, &r);
-	assert_int_equal(r.applied_index, 2);
-	assert_int_equal(r.size, 1);
-	assert_int_equal(r.map_bytes, 16777216);
-	assert_int_equal(r.full, 0);
+	assert_int_equal(r.u.stats_resp.applied_index, 2);
+	assert_int_equal(r.u.stats_resp.size, 1);
+	assert_int_equal(r.u.stats_resp.map_bytes, 16777216);
+	assert_int_equal(r.u.stats_resp.full, 0);
 	printf("checked: parked read answered on apply, gap -> KV_ERANGE, list, stats\n");
 }
 
@@ -255,11 +255,12 @@ static void test_snapshot_and_sigterm(void **state)
 	t_send(T.apply, &m);
 	t_recv(T.apply, PROTO_SNAPSHOT_DONE, &r);
 	assert_int_equal(r.req_id, 30);
-	assert_int_equal(r.status, 0);
-	assert_int_equal(r.index, 2);
-	assert_true(r.size > 0);
+	assert_int_equal(r.u.snapshot_done.status, 0);
+	assert_int_equal(r.u.snapshot_done.index, 2);
+	assert_true(r.u.snapshot_done.size > 0);
 	char snap[512], recv_path[512];
-	snprintf(snap, sizeof(snap), "%.*s", (int)r.path.len, (const char *)r.path.ptr);
+	snprintf(snap, sizeof(snap), "%.*s", (int)r.u.snapshot_done.path.len,
+	         (const char *)r.u.snapshot_done.path.ptr);
 	assert_int_equal(access(snap, R_OK), 0);
 	/* raftd would have received this file from a leader: copy it aside. */
 	snprintf(recv_path, sizeof(recv_path), "%s/received.mdb", T.dir);
@@ -268,21 +269,21 @@ static void test_snapshot_and_sigterm(void **state)
 	assert_int_equal(system(cmd), 0);
 	struct raft_entry b2[1] = {t_put(3, 1, 22, "u", "later")};
 	t_apply(b2, 1, 0, 3);
-	struct proto_local ins = {
-	    .type = PROTO_SNAPSHOT_INSTALL,
-	    .req_id = 31,
-	    .index = 2,
-	    .term = 2,
-	    .path = {(const uint8_t *)recv_path, (uint32_t)strlen(recv_path)}};
+	struct proto_local ins = {.type = PROTO_SNAPSHOT_INSTALL,
+	                          .req_id = 31,
+	                          .u.snapshot_install = {.path = {(const uint8_t *)recv_path,
+	                                                          (uint32_t)strlen(recv_path)},
+	                                                 .index = 2,
+	                                                 .term = 2}};
 	t_send(T.apply, &ins);
 	t_recv(T.apply, PROTO_APPLY_STATE, &r);
 	assert_int_equal(r.req_id, 31);
-	assert_int_equal(r.status, 0);
-	assert_int_equal(r.applied_index, 2);
+	assert_int_equal(r.u.apply_state.status, 0);
+	assert_int_equal(r.u.apply_state.applied_index, 2);
 	t_get("u", 0, 0, &r);
-	assert_int_equal(r.status, KV_ENOTFOUND);
+	assert_int_equal(r.u.get_resp.status, KV_ENOTFOUND);
 	t_get("t", 0, 0, &r);
-	assert_int_equal(r.status, 0);
+	assert_int_equal(r.u.get_resp.status, 0);
 	kill(T.pid, SIGTERM);
 	int st = 0;
 	pid_t done = 0;
@@ -299,7 +300,8 @@ static void test_snapshot_and_sigterm(void **state)
 static void test_park_limit(void **state)
 {
 	struct proto_local g = {
-	    .type = PROTO_GET, .min_index = 100, .wait_ms = 5000, .key = {(const uint8_t *)"k", 1}};
+	    .type = PROTO_GET,
+	    .u.get = {.key = {(const uint8_t *)"k", 1}, .min_index = 100, .wait_ms = 5000}};
 	for (uint64_t i = 1; i <= 4097; i++) {
 		g.req_id = i;
 		t_send(T.query, &g);
@@ -307,7 +309,7 @@ static void test_park_limit(void **state)
 	struct proto_local r;
 	t_recv(T.query, PROTO_GET_RESP, &r);
 	assert_int_equal(r.req_id, 4097);
-	assert_int_equal(r.status, KV_EBUSY);
+	assert_int_equal(r.u.get_resp.status, KV_EBUSY);
 	/* Index 1 is applied but 100 is not reached: the 4096 keep waiting. */
 	struct raft_entry e = {.term = 1, .index = 1, .type = RAFT_ENTRY_NOOP};
 	t_apply(&e, 1, 0, 1);

@@ -1,6 +1,6 @@
 /*
  * bench_sm.c - `make bench-sm`: applied entries per second through
- * sm_apply_batch() with durable commits (one LMDB transaction and sync per
+ * sm_batch_apply() with durable commits (one LMDB transaction and sync per
  * batch), batches of 64 PUTs of 100-byte values over 10,000 distinct keys.
  * Usage: bench_sm [dir] [seconds]; dir defaults to a temporary directory
  * under /tmp (removed afterwards), seconds to 5 (at most 60).
@@ -67,7 +67,7 @@ static int64_t bench_run(struct sm *sm, unsigned seconds, uint64_t *worst_us)
 		int err = bench_fill(bufs, e, next);
 		uint64_t t0 = kv_clock_mono_us();
 		if (err == 0)
-			err = sm_apply_batch(sm, e, BENCH_BATCH, res, &n);
+			err = sm_batch_apply(sm, e, BENCH_BATCH, res, &n);
 		uint64_t dt = kv_clock_mono_us() - t0;
 		if (err != 0 || n != BENCH_BATCH) {
 			fprintf(stderr, "bench_sm: apply failed: %s\n", kv_strerror(err));

@@ -1,0 +1,243 @@
+/*
+ * proto_messages.h - the one list of every message and its fields.
+ *
+ * Each message type is declared once, here, as an X-macro of its fields in
+ * wire order (after [version, type] and the family's header fields). That
+ * one declaration is expanded into:
+ *   - its C struct (local messages: struct proto_<name>, a member of the
+ *     union in struct proto_local; see proto.h),
+ *   - the codec table that encodes, decodes, checks and compares it
+ *     (proto_table.c),
+ *   - the round trips and refusals of tests/unit/test_proto.c,
+ *   - the message reference docs/protocol.md (proto_doc.c, `make proto-doc`;
+ *     `make proto-doc-check` fails when the checked-in copy differs).
+ *
+ * A field is F(X, KIND, name, min, max, "what it is"): X is passed through
+ * for the expander, KIND one of
+ *   U64     uint64_t in [min, max]
+ *   U8      uint8_t in [min, max]: enums and 0/1 flags
+ *   STATUS  int32_t: 0 or a negative KV_E* code (min, max unused: 0, 0)
+ *   BYTES   struct proto_bytes, length in [min, max]
+ *   ENTRIES struct raft_entry *name with uint32_t n_name <= max
+ *   MEMBERS struct proto_member *name with uint32_t n_name <= max
+ *   ITEMS   struct proto_item *name with uint32_t n_name <= max
+ *   CONFIG  struct raft_config name, at most max members (peer messages)
+ *   CHUNK   const uint8_t *name with uint32_t name_len <= max, sent with its
+ *           CRC32C (peer messages)
+ * A message is M(NAME, name, "direction: what it is"); its type number is
+ * its place in the family's list, starting at 1, so append new types at the
+ * end of a list (and bump PROTO_VERSION when a type's fields change).
+ *
+ * Adding a local message takes two places: one M() line in
+ * PROTO_LOCAL_MESSAGES and its PROTO_LOCAL_<NAME> field list below (then
+ * `make proto-doc`); the sender and the receiver handle it.
+ */
+#ifndef RAFTKV_PROTO_MESSAGES_H
+#define RAFTKV_PROTO_MESSAGES_H
+
+/* clang-format off */
+
+/* ---- Local messages (one node's gatewayd, raftd, storaged) ------------------ */
+
+/* Header of every local message: a request and its reply carry the same req_id. */
+#define PROTO_LOCAL_HEADER(F, X) \
+	F(X, U64, req_id, 0, UINT64_MAX, "the sender's request id, echoed in the reply")
+
+#define PROTO_LOCAL_MESSAGES(M) \
+	M(PROPOSE,          propose,          "gatewayd->raftd: append a command to the log") \
+	M(PROPOSE_RESP,     propose_resp,     "raftd->gatewayd: where the command went") \
+	M(READ_INDEX,       read_index,       "gatewayd->raftd: a linearizable read point") \
+	M(READ_INDEX_RESP,  read_index_resp,  "raftd->gatewayd: the read point") \
+	M(STATUS_REQ,       status_req,       "gatewayd->raftd: the node's Raft status") \
+	M(STATUS_RESP,      status_resp,      "raftd->gatewayd: the node's Raft status") \
+	M(TRANSFER,         transfer,         "gatewayd->raftd: hand leadership over") \
+	M(TRANSFER_RESP,    transfer_resp,    "raftd->gatewayd: whether the transfer started") \
+	M(APPLY_HELLO,      apply_hello,      "raftd->storaged: who has applied what?") \
+	M(APPLY,            apply,            "raftd->storaged: committed entries, in order") \
+	M(APPLY_STATE,      apply_state,      "storaged->raftd: what is applied") \
+	M(SNAPSHOT_REQ,     snapshot_req,     "raftd->storaged: snapshot the applied state") \
+	M(SNAPSHOT_DONE,    snapshot_done,    "storaged->raftd: the snapshot written") \
+	M(SNAPSHOT_INSTALL, snapshot_install, "raftd->storaged: replace the state; answered by APPLY_STATE") \
+	M(RESULT,           result,           "storaged->gatewayd: a proposed command applied") \
+	M(GET,              get,              "gatewayd->storaged: read one key") \
+	M(GET_RESP,         get_resp,         "storaged->gatewayd: the key's value") \
+	M(LIST,             list,             "gatewayd->storaged: read keys by prefix") \
+	M(LIST_RESP,        list_resp,        "storaged->gatewayd: one page of keys") \
+	M(STATS_REQ,        stats_req,        "gatewayd->storaged: the state machine's size") \
+	M(STATS_RESP,       stats_resp,       "storaged->gatewayd: the state machine's size")
+
+#define PROTO_LOCAL_PROPOSE(F, X) \
+	F(X, BYTES,   data,        0, KV_MSG_BYTES_MAX, "an encoded proto_kv_cmd")
+#define PROTO_LOCAL_PROPOSE_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or KV_ENOTLEADER, KV_EBUSY, ...") \
+	F(X, U64,     index,       0, UINT64_MAX,       "log index given to the command") \
+	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
+	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none")
+#define PROTO_LOCAL_READ_INDEX(F, X)
+#define PROTO_LOCAL_READ_INDEX_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
+	F(X, U64,     index,       0, UINT64_MAX,       "read once this index is applied") \
+	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none")
+#define PROTO_LOCAL_STATUS_REQ(F, X)
+#define PROTO_LOCAL_STATUS_RESP(F, X) \
+	F(X, U64,     node_id,     0, UINT64_MAX,       "this node") \
+	F(X, U8,      role,        RAFT_FOLLOWER, RAFT_LEADER, "enum raft_role") \
+	F(X, U8,      is_learner,  0, 1,                "1: a non-voting member") \
+	F(X, U64,     term,        0, UINT64_MAX,       "current term") \
+	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none") \
+	F(X, U64,     commit_index, 0, UINT64_MAX,      "highest committed index") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index storaged applied") \
+	F(X, U64,     last_index,  0, UINT64_MAX,       "last index in the log") \
+	F(X, MEMBERS, members,     0, RAFT_NODES_MAX,   "the configuration") \
+	F(X, U64,     wal_fsyncs,  0, UINT64_MAX,       "fdatasync calls since start") \
+	F(X, U64,     wal_fsync_us_total, 0, UINT64_MAX, "their summed latency") \
+	F(X, U64,     wal_fsync_us_max, 0, UINT64_MAX,  "the slowest") \
+	F(X, U64,     peer_msgs_dropped, 0, UINT64_MAX, "malformed, unknown-sender or overflowing peer messages")
+#define PROTO_LOCAL_TRANSFER(F, X) \
+	F(X, U64,     node_id,     0, UINT64_MAX,       "the new leader, 0: any")
+#define PROTO_LOCAL_TRANSFER_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code")
+#define PROTO_LOCAL_APPLY_HELLO(F, X)
+#define PROTO_LOCAL_APPLY(F, X) \
+	F(X, ENTRIES, entries,     0, PROTO_APPLY_ENTRIES_MAX, "committed entries, indexes consecutive")
+#define PROTO_LOCAL_APPLY_STATE(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied") \
+	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
+	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused")
+#define PROTO_LOCAL_SNAPSHOT_REQ(F, X)
+#define PROTO_LOCAL_SNAPSHOT_DONE(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
+	F(X, U64,     index,       0, UINT64_MAX,       "last index in the snapshot") \
+	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
+	F(X, U64,     size,        0, UINT64_MAX,       "bytes of the snapshot file") \
+	F(X, BYTES,   path,        0, PROTO_PATH_BYTES_MAX, "the snapshot file")
+#define PROTO_LOCAL_SNAPSHOT_INSTALL(F, X) \
+	F(X, BYTES,   path,        1, PROTO_PATH_BYTES_MAX, "the snapshot file to install") \
+	F(X, U64,     index,       0, UINT64_MAX,       "last index in the snapshot") \
+	F(X, U64,     term,        0, UINT64_MAX,       "term of that index")
+#define PROTO_LOCAL_RESULT(F, X) \
+	F(X, U64,     index,       0, UINT64_MAX,       "log index of the command") \
+	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
+	F(X, STATUS,  status,      0, 0,                "0 or KV_ECONDITION, ...") \
+	F(X, U64,     create_index, 0, UINT64_MAX,      "the key's create index") \
+	F(X, U64,     mod_index,   0, UINT64_MAX,       "the key's modify index")
+#define PROTO_LOCAL_GET(F, X) \
+	F(X, BYTES,   key,         1, KV_KEY_BYTES_MAX, "the key") \
+	F(X, U64,     min_index,   0, UINT64_MAX,       "answer once this index is applied") \
+	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for it")
+#define PROTO_LOCAL_GET_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or KV_ENOTFOUND, ...") \
+	F(X, BYTES,   value,       0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
+	F(X, U64,     create_index, 0, UINT64_MAX,      "the key's create index") \
+	F(X, U64,     mod_index,   0, UINT64_MAX,       "the key's modify index") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
+#define PROTO_LOCAL_LIST(F, X) \
+	F(X, BYTES,   prefix,      0, KV_KEY_BYTES_MAX, "keys that start with it") \
+	F(X, BYTES,   after,       0, KV_KEY_BYTES_MAX, "keys after it, empty: from the start") \
+	F(X, U64,     limit,       0, UINT64_MAX,       "at most this many items") \
+	F(X, U64,     min_index,   0, UINT64_MAX,       "answer once this index is applied") \
+	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for it")
+#define PROTO_LOCAL_LIST_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
+	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "the keys, in order") \
+	F(X, U8,      more,        0, 1,                "1: more keys follow the last") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
+#define PROTO_LOCAL_STATS_REQ(F, X)
+#define PROTO_LOCAL_STATS_RESP(F, X) \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied") \
+	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
+	F(X, U64,     map_bytes,   0, UINT64_MAX,       "LMDB map size") \
+	F(X, U64,     used_bytes,  0, UINT64_MAX,       "bytes in use") \
+	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused") \
+	F(X, U64,     size,        0, UINT64_MAX,       "keys stored")
+
+/* ---- The key-value command (payload of RAFT_ENTRY_COMMAND; type is the op) -- */
+
+/* struct proto_kv_cmd (proto.h) holds the fields of both ops. */
+#define PROTO_KV_MESSAGES(M) \
+	M(PUT,    put,    "write a key's value") \
+	M(DELETE, delete, "remove a key")
+
+#define PROTO_KV_HEADER(F, X) \
+	F(X, U64,   origin,     0, UINT64_MAX, "node whose gateway proposed it: it gets the RESULT") \
+	F(X, U64,   req_id,     0, UINT64_MAX, "that gateway's request id") \
+	F(X, BYTES, key,        1, KV_KEY_BYTES_MAX, "the key")
+#define PROTO_KV_COND(F, X) \
+	F(X, U8,    cond,       PROTO_COND_NONE, PROTO_COND_IF_NONE_MATCH, "enum proto_kv_cond") \
+	F(X, U64,   cond_index, 0, UINT64_MAX, "IF_MATCH: the key's mod_index") \
+	F(X, BYTES, idem_key,   0, KV_IDEMPOTENCY_KEY_BYTES_MAX, "idempotency key, empty: none")
+#define PROTO_KV_PUT(F, X) \
+	F(X, BYTES, value,      0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
+	PROTO_KV_COND(F, X)
+#define PROTO_KV_DELETE(F, X) \
+	PROTO_KV_COND(F, X)
+
+/* ---- Peer messages (raftd <-> raftd; struct raft_msg in raft.h) -------------- */
+
+#define PROTO_RAFT_HEADER(F, X) \
+	F(X, U64, from, 1, UINT64_MAX, "sender's node id") \
+	F(X, U64, to,   1, UINT64_MAX, "receiver's node id") \
+	F(X, U64, term, 0, UINT64_MAX, "sender's term")
+/* reject is a reason, not only a flag: READ_INDEX_RESP says why (busy, not leader). */
+#define PROTO_RAFT_REJECT(F, X) \
+	F(X, U8,  reject, 0, UINT8_MAX, "0: granted/accepted, else why not")
+
+#define PROTO_RAFT_MESSAGES(M) \
+	M(APPEND,          append,          "leader->follower: entries after prev_index") \
+	M(APPEND_RESP,     append_resp,     "follower->leader: match or a hint") \
+	M(PREVOTE,         prevote,         "candidate->all: would you vote?") \
+	M(PREVOTE_RESP,    prevote_resp,    "the answer") \
+	M(VOTE,            vote,            "candidate->all: vote for me") \
+	M(VOTE_RESP,       vote_resp,       "the answer") \
+	M(SNAPSHOT,        snapshot,        "leader->follower: one chunk of a snapshot") \
+	M(SNAPSHOT_RESP,   snapshot_resp,   "follower->leader: chunk received") \
+	M(TIMEOUT_NOW,     timeout_now,     "leader->target: campaign now (transfer)") \
+	M(READ_INDEX,      read_index,      "leader->all: confirm leadership for a read") \
+	M(READ_INDEX_RESP, read_index_resp, "the answer")
+
+#define PROTO_RAFT_APPEND(F, X) \
+	F(X, U64,     prev_index, 0, UINT64_MAX, "index before the first entry") \
+	F(X, U64,     prev_term,  0, UINT64_MAX, "its term") \
+	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index") \
+	F(X, U64,     seq,        0, UINT64_MAX, "echoed in APPEND_RESP") \
+	F(X, ENTRIES, entries,    0, RAFT_APPEND_ENTRIES_MAX, "indexes from prev_index + 1")
+#define PROTO_RAFT_APPEND_RESP(F, X) \
+	PROTO_RAFT_REJECT(F, X) \
+	F(X, U64,     match_index, 0, UINT64_MAX, "last index known to match") \
+	F(X, U64,     hint_index, 0, UINT64_MAX, "rejected: where to retry") \
+	F(X, U64,     hint_term,  0, UINT64_MAX, "rejected: the term there") \
+	F(X, U64,     seq,        0, UINT64_MAX, "the APPEND's seq")
+#define PROTO_RAFT_PREVOTE(F, X) \
+	F(X, U64,     last_index, 0, UINT64_MAX, "candidate's last index") \
+	F(X, U64,     last_term,  0, UINT64_MAX, "its term") \
+	F(X, U8,      transfer,   0, 1, "1: a leadership transfer")
+#define PROTO_RAFT_PREVOTE_RESP(F, X) PROTO_RAFT_REJECT(F, X)
+#define PROTO_RAFT_VOTE(F, X) PROTO_RAFT_PREVOTE(F, X)
+#define PROTO_RAFT_VOTE_RESP(F, X) PROTO_RAFT_REJECT(F, X)
+#define PROTO_RAFT_SNAPSHOT(F, X) \
+	F(X, U64,     snap_index, 0, UINT64_MAX, "last index in the snapshot") \
+	F(X, U64,     snap_term,  0, UINT64_MAX, "its term") \
+	F(X, CONFIG,  snap_config, 0, RAFT_NODES_MAX, "configuration at snap_index") \
+	F(X, U64,     snap_size,  0, UINT64_MAX, "bytes of the whole snapshot") \
+	F(X, U64,     offset,     0, UINT64_MAX, "of this chunk") \
+	F(X, CHUNK,   chunk,      0, RAFT_SNAPSHOT_CHUNK_BYTES, "the chunk and its CRC32C") \
+	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index")
+#define PROTO_RAFT_SNAPSHOT_RESP(F, X) \
+	PROTO_RAFT_REJECT(F, X) \
+	F(X, U64,     snap_index, 0, UINT64_MAX, "the snapshot's index") \
+	F(X, U64,     snap_term,  0, UINT64_MAX, "its term") \
+	F(X, U64,     snap_size,  0, UINT64_MAX, "its size") \
+	F(X, U64,     offset,     0, UINT64_MAX, "bytes received so far") \
+	F(X, U64,     match_index, 0, UINT64_MAX, "last index known to match")
+#define PROTO_RAFT_TIMEOUT_NOW(F, X)
+#define PROTO_RAFT_READ_INDEX(F, X) \
+	F(X, U64,     read_id,    0, UINT64_MAX, "echoed in the answer")
+#define PROTO_RAFT_READ_INDEX_RESP(F, X) \
+	PROTO_RAFT_REJECT(F, X) \
+	F(X, U64,     read_id,    0, UINT64_MAX, "the request's read_id") \
+	F(X, U64,     read_index, 0, UINT64_MAX, "the leader's commit index")
+
+/* clang-format on */
+
+#endif
