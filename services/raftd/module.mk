@@ -12,6 +12,16 @@ $(BUILD)/libraftcore.a: $(RAFT_CORE_OBJS)
 	ar rcs $@ $^
 # --- end raft core ---
 
+# --- executor ---
+# The one executor of the core's updates (services/raftd/exec/): pure, linked
+# by raftd, the simulator (built with its planted-bug variants) and the unit harness.
+RAFT_EXEC_SRCS := $(wildcard services/raftd/exec/*.c)
+RAFT_EXEC_OBJS := $(RAFT_EXEC_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/libraftexec.a: $(RAFT_EXEC_OBJS)
+	ar rcs $@ $^
+# --- end executor ---
+
 # --- raftd ---
 # The driver: services/raftd/raftd_*.c (not raft_*.c, which are the core).
 RAFTD_SRCS := $(wildcard services/raftd/raftd_*.c)
@@ -19,7 +29,7 @@ RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/,raftd_peerlist.o raftd_reads.o \
 	raftd_membership.o)
-RAFTD_LIBS := $(BUILD)/libraftcore.a $(BUILD)/libwal.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
 
 $(BUILD)/libraftdpure.a: $(RAFTD_PURE_OBJS)
 	ar rcs $@ $^

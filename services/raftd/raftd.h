@@ -14,6 +14,7 @@
 
 #include "proto.h"
 #include "raft.h"
+#include "raft_exec.h"
 #include "raftd_peerlist.h"
 #include "raftd_reads.h"
 #include "wal.h"
@@ -27,7 +28,6 @@
 
 #define RAFTD_TICK_MS             10u        /* RAFT_EVENT_TICK period */
 #define RAFTD_DRAIN_MAX           256u       /* input messages handled per loop iteration */
-#define RAFTD_HELD_MAX            4096u      /* after-persist messages held before an early sync */
 #define RAFTD_APPLY_BATCH_ENTRIES 256u       /* entries per APPLY */
 #define RAFTD_APPLY_BATCH_BYTES   (8u << 20) /* payload bytes per APPLY */
 #define RAFTD_APPLY_INFLIGHT_MAX  2u         /* APPLY batches awaiting their APPLY_STATE */
@@ -67,7 +67,7 @@ struct raftd_peer {
 	    last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
 };
 
-/* A message that may leave only after this iteration's wal_sync. */
+/* A message the executor holds until the next wal_sync (raftd_update.c). */
 struct raftd_held {
 	uint32_t peer; /* index into raftd.peers */
 	zmq_msg_t msg;
@@ -108,10 +108,12 @@ struct raftd {
 	struct wal *wal;
 	struct raft_update update; /* scratch for every raft_step */
 	uint64_t next_tick_ms;
-	int wal_dirty; /* written since the last wal_sync */
+	int wal_dirty;          /* written since the last wal_sync */
+	uint64_t wal_last_term; /* the term of the WAL's last entry; 0: look it up */
 	uint64_t wal_fsyncs, wal_fsync_us_total, wal_fsync_us_max;
-	uint32_t n_held;
-	struct raftd_held *held; /* [RAFTD_HELD_MAX] */
+	struct raft_exec *exec;  /* runs every update */
+	struct raftd_held *held; /* [RAFT_EXEC_HELD_MAX]: the executor's token & mask */
+	uint64_t held_next;      /* the next token */
 	uint8_t last_role;
 	uint64_t last_leader, last_term;
 
@@ -167,7 +169,9 @@ void raftd_handoff(struct raftd *d);
 /* A leader whose local gatewayd or storaged went silent hands over (rate-limited). */
 void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms);
 
-/* raftd_update.c: step the core with ev and execute the update (persist, send, apply, answer). */
+/* raftd_update.c: sets up d->exec over raftd's I/O (after main_alloc). */
+void raftd_update_init(struct raftd *d);
+/* Steps the core with ev and has the executor run the update. Returns raft_step's result. */
 int raftd_update_step(struct raftd *d, const struct raft_event *ev);
 /* wal_sync, send held messages, step PERSISTED until nothing is pending. Exits on fsync failure. */
 void raftd_update_flush(struct raftd *d);
@@ -193,7 +197,8 @@ uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget);
 
 /* raftd_local.c */
 uint32_t raftd_local_drain(struct raftd *d, uint32_t budget);
-void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u);
+/* Answers the gateway for each read the core confirmed or refused (reads borrowed). */
+void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, uint32_t n);
 
 /* raftd_apply.c */
 void raftd_apply_init(struct raftd *d);

@@ -70,11 +70,11 @@ static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct 
 	}
 }
 
-void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u)
+void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, uint32_t n)
 {
 	uint64_t leader = local_leader(d);
-	for (uint32_t i = 0; i < u->n_reads; i++) {
-		const struct raft_read *r = &u->reads[i];
+	for (uint32_t i = 0; i < n; i++) {
+		const struct raft_read *r = &reads[i];
 		const struct raftd_read_slot *s = raftd_reads_take(d->reads, r->read_id);
 		if (s == NULL)
 			continue; /* forgotten: its slot was reused long ago */

@@ -110,19 +110,25 @@ static int main_check_flags(struct raftd *d)
 
 static int main_alloc(struct raftd *d)
 {
-	d->held = calloc(RAFTD_HELD_MAX, sizeof(*d->held));
+	d->exec = calloc(1, sizeof(*d->exec));
+	d->held = calloc(RAFT_EXEC_HELD_MAX, sizeof(*d->held));
 	d->chunk_buf = malloc(RAFT_SNAPSHOT_CHUNK_BYTES);
 	d->apply_entries = calloc(RAFTD_APPLY_BATCH_ENTRIES, sizeof(*d->apply_entries));
 	d->reads = malloc(sizeof(*d->reads));
 	d->arena_mem = malloc(RAFTD_ARENA_BYTES);
-	if (!d->held || !d->chunk_buf || !d->apply_entries || !d->reads || !d->arena_mem)
+	if (!d->exec || !d->held || !d->chunk_buf || !d->apply_entries || !d->reads ||
+	    !d->arena_mem)
 		return KV_ENOMEM;
 	raftd_reads_init(d->reads);
+	raftd_update_init(d);
 	return 0;
 }
 
 static void main_free(struct raftd *d)
 {
+	if (d->exec != NULL)
+		raft_exec_reset(d->exec); /* closes what is still held */
+	free(d->exec);
 	free(d->held);
 	free(d->chunk_buf);
 	free(d->apply_entries);

@@ -1,15 +1,13 @@
 /*
- * raftd_update.c - steps the Raft core and executes its update in raft.h's
- * order: persist (WAL writes, not yet synced), send msgs_now, hold
- * msgs_after_persist, record the commit, answer reads, compact.
+ * raftd_update.c - steps the Raft core and has the shared executor
+ * (raft_exec.h) run its update over raftd's I/O: the WAL (writes, wal_sync),
+ * the snapshot files, ZeroMQ to the peers, storaged and the gateway's reads.
  *
  * Group commit: writes of many updates share one wal_sync in
- * raftd_update_flush(), which then releases the held messages and reports
- * PERSISTED to the core. A failed WAL write or sync ends the process at once
- * (F13: never retry and continue); the restart recovers from the disk.
- * Planted bug for tests (TESTING.md): -DRAFTD_BUG_SEND_BEFORE_SYNC sends
- * msgs_after_persist at once, before the fsync they wait for.
- * Loop thread only.
+ * raftd_update_flush(), once per loop iteration, which then releases the
+ * held messages and reports PERSISTED to the core. A failed WAL write or
+ * sync ends the process at once (F13: never retry and continue); the
+ * restart recovers from the disk. Loop thread only.
  */
 #include "raftd.h"
 
@@ -28,91 +26,178 @@ static void update_fatal(const char *what, int rc)
 	exit(1);
 }
 
-/* Makes every WAL write so far durable and sends the messages that waited for it. */
-static void update_sync_release(struct raftd *d)
+static int io_write_chunk(void *ctx, uint64_t offset, const uint8_t *data, uint32_t len)
 {
-	if (d->wal_dirty) {
-		uint64_t t0 = kv_clock_mono_us();
-		int rc = wal_sync(d->wal);
-		if (rc != 0)
-			update_fatal("wal_sync", rc);
-		uint64_t us = kv_clock_mono_us() - t0;
-		d->wal_fsyncs++;
-		d->wal_fsync_us_total += us;
-		if (us > d->wal_fsync_us_max)
-			d->wal_fsync_us_max = us;
-		d->wal_dirty = 0;
-	}
-	for (uint32_t i = 0; i < d->n_held; i++)
-		raftd_peers_send_encoded(d, d->held[i].peer, &d->held[i].msg);
-	d->n_held = 0;
+	int rc = raftd_snapshot_write_chunk(ctx, offset, data, len);
+	if (rc != 0)
+		update_fatal("snapshot chunk write", rc);
+	return 0;
 }
 
-static void update_persist(struct raftd *d, const struct raft_update *u)
+static int io_install(void *ctx, const struct raft_snapshot_install *si)
 {
-	int rc;
-	/*
-	 * A barrier before anything that removes log entries: messages held for
-	 * the group commit may acknowledge entries this update is about to drop,
-	 * and once dropped those entries would never reach the disk, yet the
-	 * acknowledgements would go out after the sync. Sync and release first.
-	 * (Found by the simulator, whose sim_node.c does the same.) Rare: only
-	 * on a conflict or a snapshot install with writes in flight.
-	 */
-	if ((u->has_truncate || u->has_snapshot_install) && (d->n_held > 0 || d->wal_dirty))
-		update_sync_release(d);
-	if (u->snapshot_chunk != NULL) {
-		rc =
-		    raftd_snapshot_write_chunk(d, u->chunk_offset, u->snapshot_chunk, u->chunk_len);
-		if (rc != 0)
-			update_fatal("snapshot chunk write", rc);
-	}
-	if (u->has_snapshot_install) {
-		rc = raftd_snapshot_install(d, &u->snapshot_install);
-		if (rc != 0)
-			update_fatal("snapshot install", rc);
-	}
-	if (u->has_truncate) {
-		rc = wal_truncate_after(d->wal, u->truncate_after);
-		if (rc != 0)
-			update_fatal("wal_truncate_after", rc);
-		d->wal_dirty = 1;
-	}
-	if (u->n_entries > 0) {
-		rc = wal_append(d->wal, u->entries, u->n_entries);
-		if (rc != 0)
-			update_fatal("wal_append", rc);
-		d->wal_dirty = 1;
-	}
-	if (u->hard_state_changed) {
-		rc = wal_save_hard_state(d->wal, &u->hard_state);
-		if (rc != 0)
-			update_fatal("wal_save_hard_state", rc);
-		d->wal_dirty = 1;
-	}
+	struct raftd *d = ctx;
+	int rc = raftd_snapshot_install(d, si);
+	if (rc != 0)
+		update_fatal("snapshot install", rc);
+	d->wal_last_term = 0; /* looked up again when needed */
+	return 0;
 }
 
-/* Encodes m; sends it now, or holds it until the next sync. */
-static void update_send(struct raftd *d, const struct raft_msg *m, int after_persist)
+static int io_truncate(void *ctx, uint64_t after)
 {
+	struct raftd *d = ctx;
+	int rc = wal_truncate_after(d->wal, after);
+	if (rc != 0)
+		update_fatal("wal_truncate_after", rc);
+	d->wal_dirty = 1;
+	d->wal_last_term = 0; /* looked up again when needed */
+	return 0;
+}
+
+static int io_append(void *ctx, const struct raft_entry *entries, uint32_t n)
+{
+	struct raftd *d = ctx;
+	int rc = wal_append(d->wal, entries, n);
+	if (rc != 0)
+		update_fatal("wal_append", rc);
+	d->wal_dirty = 1;
+	d->wal_last_term = entries[n - 1].term;
+	return 0;
+}
+
+static int io_save_hard_state(void *ctx, const struct raft_hard_state *hs)
+{
+	struct raftd *d = ctx;
+	int rc = wal_save_hard_state(d->wal, hs);
+	if (rc != 0)
+		update_fatal("wal_save_hard_state", rc);
+	d->wal_dirty = 1;
+	return 0;
+}
+
+/* The WAL's last entry and its term (the snapshot's when the log is empty). */
+static void io_log_last(void *ctx, uint64_t *index, uint64_t *term)
+{
+	struct raftd *d = ctx;
+	uint64_t last = wal_last_index(d->wal);
+	*index = last;
+	if (last == d->snap_index) {
+		*term = d->snap_term;
+		return;
+	}
+	if (d->wal_last_term == 0) {
+		struct raft_entry e;
+		int rc = wal_get(d->wal, last, &e);
+		if (rc != 0)
+			update_fatal("wal_get last", rc);
+		d->wal_last_term = e.term;
+	}
+	*term = d->wal_last_term;
+}
+
+/* Makes every WAL write so far durable; times the fsync. */
+static int io_sync(void *ctx)
+{
+	struct raftd *d = ctx;
+	if (!d->wal_dirty)
+		return 0;
+	uint64_t t0 = kv_clock_mono_us();
+	int rc = wal_sync(d->wal);
+	if (rc != 0)
+		update_fatal("wal_sync", rc);
+	uint64_t us = kv_clock_mono_us() - t0;
+	d->wal_fsyncs++;
+	d->wal_fsync_us_total += us;
+	if (us > d->wal_fsync_us_max)
+		d->wal_fsync_us_max = us;
+	d->wal_dirty = 0;
+	return 0;
+}
+
+/* Encodes m into the held slot for token d->held_next; non-zero: dropped. */
+static int io_prepare(void *ctx, const struct raft_msg *m, uint64_t *token)
+{
+	struct raftd *d = ctx;
+	int peer = raftd_peers_index(d, m->to);
+	struct raftd_held *h = &d->held[d->held_next & (RAFT_EXEC_HELD_MAX - 1)];
+	if (peer < 0 || raftd_peers_encode(d, m, &h->msg) != 0) {
+		d->peer_msgs_dropped++;
+		return KV_EINVAL;
+	}
+	h->peer = (uint32_t)peer;
+	*token = d->held_next++;
+	return 0;
+}
+
+static void io_transmit(void *ctx, uint64_t token)
+{
+	struct raftd *d = ctx;
+	struct raftd_held *h = &d->held[token & (RAFT_EXEC_HELD_MAX - 1)];
+	raftd_peers_send_encoded(d, h->peer, &h->msg);
+}
+
+static void io_discard(void *ctx, uint64_t token)
+{
+	struct raftd *d = ctx;
+	zmq_msg_close(&d->held[token & (RAFT_EXEC_HELD_MAX - 1)].msg);
+}
+
+/* Encodes and sends m now (not through the held ring, whose slots may all be taken). */
+static void io_send(void *ctx, const struct raft_msg *m)
+{
+	struct raftd *d = ctx;
 	int peer = raftd_peers_index(d, m->to);
 	zmq_msg_t msg;
-#ifdef RAFTD_BUG_SEND_BEFORE_SYNC
-	after_persist = 0; /* planted bug, tests only: acknowledge what is not yet durable */
-#endif
 	if (peer < 0 || raftd_peers_encode(d, m, &msg) != 0) {
 		d->peer_msgs_dropped++;
 		return;
 	}
-	if (!after_persist) {
-		raftd_peers_send_encoded(d, (uint32_t)peer, &msg);
-		return;
-	}
-	if (d->n_held == RAFTD_HELD_MAX)
-		update_sync_release(d); /* this update's writes are done: syncing now is safe */
-	d->held[d->n_held].peer = (uint32_t)peer;
-	d->held[d->n_held].msg = msg;
-	d->n_held++;
+	raftd_peers_send_encoded(d, (uint32_t)peer, &msg);
+}
+
+static void io_apply(void *ctx, uint64_t first, uint64_t last)
+{
+	raftd_apply_committed(ctx, last);
+}
+
+static void io_answer(void *ctx, const struct raft_read *reads, uint32_t n)
+{
+	if (n > 0)
+		raftd_local_answer_reads(ctx, reads, n);
+}
+
+static int io_compact(void *ctx, uint64_t index)
+{
+	int rc = raftd_snapshot_compact(ctx, index);
+	if (rc != 0)
+		update_fatal("wal compact", rc);
+	return 0;
+}
+
+static const struct raft_exec_io update_io = {
+    .write_chunk = io_write_chunk,
+    .install = io_install,
+    .truncate = io_truncate,
+    .append = io_append,
+    .save_hard_state = io_save_hard_state,
+    .log_last = io_log_last,
+    .sync = io_sync,
+    .sync_request = NULL, /* raftd_update_flush() syncs once per loop iteration */
+    .send = io_send,
+    .prepare = io_prepare,
+    .transmit = io_transmit,
+    .discard = io_discard,
+    .apply = io_apply,
+    .answer = io_answer,
+    .compact = io_compact,
+};
+
+void raftd_update_init(struct raftd *d)
+{
+	struct raft_exec_io io = update_io;
+	io.ctx = d;
+	raft_exec_init(d->exec, &io);
 }
 
 static void update_log_changes(struct raftd *d)
@@ -138,50 +223,18 @@ int raftd_update_step(struct raftd *d, const struct raft_event *ev)
 	struct raft_event e = *ev;
 	e.now_ms = kv_clock_mono_ms();
 	int rc = raft_step(d->raft, &e, &d->update);
-	const struct raft_update *u = &d->update;
-
-	update_persist(d, u);
-	for (uint32_t i = 0; i < u->n_msgs_now; i++)
-		update_send(d, &u->msgs_now[i], 0);
-	for (uint32_t i = 0; i < u->n_msgs_after_persist; i++)
-		update_send(d, &u->msgs_after_persist[i], 1);
-	if (u->commit_last != 0)
-		raftd_apply_committed(d, u->commit_last);
-	if (u->n_reads > 0)
-		raftd_local_answer_reads(d, u);
-	if (u->compact_index != 0) {
-		int crc = raftd_snapshot_compact(d, u->compact_index);
-		if (crc != 0)
-			update_fatal("wal compact", crc);
-	}
+	int xrc = raft_exec_run(d->exec, &d->update);
+	KV_ASSERT(xrc == 0); /* every failing I/O above exits */
 	update_log_changes(d);
 	return rc;
-}
-
-/* The term of the WAL's last entry (the snapshot's term when the log is empty). */
-static uint64_t update_last_term(struct raftd *d, uint64_t last)
-{
-	if (last == d->snap_index)
-		return d->snap_term;
-	struct raft_entry e;
-	int rc = wal_get(d->wal, last, &e);
-	if (rc != 0)
-		update_fatal("wal_get last", rc);
-	return e.term;
 }
 
 void raftd_update_flush(struct raftd *d)
 {
 	for (uint32_t round = 0; round < RAFTD_PERSIST_ROUNDS_MAX; round++) {
-		if (!d->wal_dirty && d->n_held == 0)
+		struct raft_event ev = {.type = RAFT_EVENT_PERSISTED};
+		if (!raft_exec_flush(d->exec, &ev))
 			return;
-		int was_dirty = d->wal_dirty;
-		update_sync_release(d);
-		if (!was_dirty)
-			return;
-		uint64_t last = wal_last_index(d->wal);
-		struct raft_event ev = {.type = RAFT_EVENT_PERSISTED, .index = last};
-		ev.term = update_last_term(d, last);
 		raftd_update_step(d, &ev);
 	}
 }

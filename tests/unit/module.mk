@@ -26,7 +26,8 @@ UNIT_BINS := $(UNIT_NAMES:%=$(BUILD)/$(UNIT_DIR)/%)
 UNIT_HARNESS := $(BUILD)/$(UNIT_DIR)/libraftharness.a
 UNIT_TIMEOUT_S ?= 300
 
-UNIT_LIBS := $(if $(wildcard services/raftd/raft*.c),$(BUILD)/libraftcore.a) \
+UNIT_LIBS := $(if $(wildcard services/raftd/exec/*.c),$(BUILD)/libraftexec.a) \
+	$(if $(wildcard services/raftd/raft*.c),$(BUILD)/libraftcore.a) \
 	$(if $(wildcard proto/*.c),$(BUILD)/libproto.a) $(BUILD)/libcommon.a
 
 UNIT_HARNESS_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(UNIT_DIR)/raft_harness*.c))

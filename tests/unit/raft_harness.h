@@ -26,6 +26,7 @@
 #define RAFTKV_RAFT_HARNESS_H
 
 #include "raft.h"
+#include "raft_exec.h"
 
 #include <stdint.h>
 
@@ -61,6 +62,14 @@ struct rh_record {
 };
 
 struct rh_msg;
+struct rh;
+struct rh_node;
+
+/* What the node's executor I/O is called back with. */
+struct rh_exec_ctx {
+	struct rh *h;
+	struct rh_node *n;
+};
 
 struct rh_node {
 	uint64_t id;
@@ -81,9 +90,9 @@ struct rh_node {
 	uint64_t durable_index;            /* as last reported by RAFT_EVENT_PERSISTED */
 	uint32_t n_persisted_events;
 
-	/* msgs_after_persist waiting for rh_persist() */
-	uint32_t n_held;
-	struct rh_msg *held[RAFT_UPDATE_MSGS_MAX];
+	/* the shared executor; in manual-persist mode its held messages wait for rh_persist() */
+	struct raft_exec exec;
+	struct rh_exec_ctx exec_ctx;
 
 	/* the state machine */
 	uint64_t applied_index;
