@@ -22,7 +22,7 @@
 #define RAFTKV_PROTO_H
 
 #include "kv_limits.h"
-#include "raft.h"
+#include "raft_wire.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
-# tests/sim - the deterministic simulator: real Raft cores (services/raftd/raft*.c,
-# the pure core only, not the raftd driver) over a simulated network and disk.
+# tests/sim - the deterministic simulator: real Raft cores and the shared executor
+# (services/raftd/core/ and exec/, not the raftd driver) over a simulated network and disk.
 #
 #   make sim SEEDS=N [SEED=S] [NODES=K]   run N seeds from S (default 2000 from 1)
 #   make sim-test                         2,000 seeds (300 under SAN=...)
@@ -7,8 +7,7 @@
 
 SIM_SRCS := $(wildcard tests/sim/*.c)
 SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
-SIM_CORE_SRCS := $(filter-out services/raftd/raftd%,$(wildcard services/raftd/raft*.c)) \
-	$(wildcard services/raftd/exec/*.c)
+SIM_CORE_SRCS := $(wildcard services/raftd/core/*.c services/raftd/exec/*.c)
 SIM_BIN := $(BUILD)/sim
 SIM_BUG_NAMES := no-noop vote-no-persist commit-old-term ack-before-durable truncate-committed \
 	exec-release-before-sync

@@ -119,7 +119,7 @@ static int main_alloc(struct raftd *d)
 	if (!d->exec || !d->held || !d->chunk_buf || !d->apply_entries || !d->reads ||
 	    !d->arena_mem)
 		return KV_ENOMEM;
-	raftd_reads_init(d->reads);
+	raftd_read_table_init(d->reads);
 	raftd_update_init(d);
 	return 0;
 }
@@ -142,7 +142,7 @@ void raftd_shutdown(struct raftd *d)
 	/* a leader has handed over by now (raftd_handoff, called by main) */
 	if (d->raft != NULL && d->wal != NULL)
 		raftd_update_flush(d);
-	raftd_snapshot_close(d);
+	raftd_snapfile_close(d);
 	raftd_sock_close(d);
 	raft_destroy(&d->raft);
 	wal_close(&d->wal);

@@ -1,13 +1,12 @@
 /*
  * raftd.h - the raftd driver: its state and the functions its files share.
  *
- * raftd runs the pure Raft core (raft.h) over the WAL (wal.h), the peer
- * transport (ZeroMQ TCP) and the node-local sockets to gatewayd and storaged
- * (proto.h). Everything here belongs to the one loop thread; nothing is
- * locked. Files: raftd_main.c (flags, boot, shutdown), raftd_loop.c (the
- * event loop), raftd_update.c (executing a core update), raftd_peers.c
- * (transport), raftd_local.c (gateway requests), raftd_apply.c (feeding
- * storaged), raftd_snapshot.c (snapshot files), raftd_sock.c (socket setup).
+ * raftd runs the pure Raft core (raft.h) through the shared executor
+ * (raft_exec.h) over the WAL (wal.h), the peer transport (ZeroMQ TCP) and
+ * the node-local sockets to gatewayd and storaged (proto.h). Everything here
+ * belongs to the one loop thread; nothing is locked. The driver's files are
+ * the raftd_*.c of services/raftd/driver/, each named for what it does; the
+ * functions they share are declared below under their file's name.
  */
 #ifndef RAFTKV_RAFTD_H
 #define RAFTKV_RAFTD_H
@@ -16,7 +15,7 @@
 #include "raft.h"
 #include "raft_exec.h"
 #include "raftd_peerlist.h"
-#include "raftd_reads.h"
+#include "raftd_read_table.h"
 #include "wal.h"
 
 #include <limits.h>
@@ -142,7 +141,7 @@ struct raftd {
 	struct raft_entry *apply_entries; /* [RAFTD_APPLY_BATCH_ENTRIES] */
 
 	/* gateway */
-	struct raftd_reads *reads;
+	struct raftd_read_table *reads;
 	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
 	uint64_t leader_since_ms;  /* when this node last became leader */
 	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
@@ -208,21 +207,26 @@ void raftd_apply_committed(struct raftd *d, uint64_t commit_last);
 /* Sends msg to storaged; 0, KV_EBUSY (not connected) or KV_EIO. */
 int raftd_apply_send(struct raftd *d, const struct proto_local *m);
 
-/* raftd_snapshot.c */
-int raftd_snapshot_boot(struct raftd *d, const struct wal_recovery *rec);
-void raftd_snapshot_close(struct raftd *d);
+/* raftd_snapfile.c */
+int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec);
+void raftd_snapfile_close(struct raftd *d);
 /* Makes path the file outgoing chunks are read from; unlinks the previous one. */
-void raftd_snapshot_use_file(struct raftd *d, const char *path);
-void raftd_snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len);
-int raftd_snapshot_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk,
+void raftd_snapfile_use(struct raftd *d, const char *path);
+void raftd_snapfile_name(const struct raftd *d, uint64_t index, char *out, size_t len);
+int raftd_snapfile_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk,
                                uint32_t len);
-int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *si);
-int raftd_snapshot_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
+int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *si);
+int raftd_snapfile_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
                               const uint8_t **out);
-void raftd_snapshot_maybe_request(struct raftd *d, uint64_t now_ms);
-void raftd_snapshot_done(struct raftd *d, const struct proto_local *m);
-int raftd_snapshot_compact(struct raftd *d, uint64_t compact_index);
 /* Hands storaged the current snapshot file when it is behind the log's start. */
-int raftd_snapshot_give_storaged(struct raftd *d);
+int raftd_snapfile_give_storaged(struct raftd *d);
+
+/* raftd_snapshot_take.c */
+/* Asks storaged for a snapshot when --snapshot-entries were applied since the last. */
+void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms);
+/* storaged's SNAPSHOT_DONE: tells the core (SNAPSHOT_TAKEN). */
+void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *m);
+/* The core's compact_index: snapshot metadata made durable, then the log prefix dropped. */
+int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * raft_internal.h - the private state of a Raft core, shared by raft*.c.
+ * raft_internal.h - the private state of a Raft core, shared by the core's files
+ * (services/raftd/core/).
  *
  * Nothing here is part of the contract (raft.h is). Every array is sized at
  * raft_new() and never grows. One thread at a time per struct raft.

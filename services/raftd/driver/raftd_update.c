@@ -28,7 +28,7 @@ static void update_fatal(const char *what, int rc)
 
 static int io_write_chunk(void *ctx, uint64_t offset, const uint8_t *data, uint32_t len)
 {
-	int rc = raftd_snapshot_write_chunk(ctx, offset, data, len);
+	int rc = raftd_snapfile_write_chunk(ctx, offset, data, len);
 	if (rc != 0)
 		update_fatal("snapshot chunk write", rc);
 	return 0;
@@ -37,7 +37,7 @@ static int io_write_chunk(void *ctx, uint64_t offset, const uint8_t *data, uint3
 static int io_install(void *ctx, const struct raft_snapshot_install *si)
 {
 	struct raftd *d = ctx;
-	int rc = raftd_snapshot_install(d, si);
+	int rc = raftd_snapfile_install(d, si);
 	if (rc != 0)
 		update_fatal("snapshot install", rc);
 	d->wal_last_term = 0; /* looked up again when needed */
@@ -169,7 +169,7 @@ static void io_answer(void *ctx, const struct raft_read *reads, uint32_t n)
 
 static int io_compact(void *ctx, uint64_t index)
 {
-	int rc = raftd_snapshot_compact(ctx, index);
+	int rc = raftd_snapshot_take_compact(ctx, index);
 	if (rc != 0)
 		update_fatal("wal compact", rc);
 	return 0;
