@@ -5,17 +5,14 @@
  * Nothing here is part of the contract (raft.h is). Every array is sized at
  * raft_new() and never grows. One thread at a time per struct raft.
  *
- * Planted bugs for the simulator (each under its own #ifdef, compiled only
- * into test variants): RAFT_BUG_NO_NOOP (raft_replication.c, raft_read.c),
- * RAFT_BUG_VOTE_NO_PERSIST (raft_vote.c, raft.c), RAFT_BUG_COMMIT_OLD_TERM
- * (raft_replication.c), RAFT_BUG_ACK_BEFORE_DURABLE (raft_append.c,
- * raft_replication.c), RAFT_BUG_TRUNCATE_COMMITTED (raft_append.c, raft_log.c,
- * raft.c).
+ * Planted bugs for the simulator are decided only through the hooks of
+ * raft_bugs.h (no-ops unless a test variant is built with -DRAFT_BUG_*).
  */
 #ifndef RAFTKV_RAFT_INTERNAL_H
 #define RAFTKV_RAFT_INTERNAL_H
 
 #include "raft.h"
+#include "raft_bugs.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -122,7 +119,7 @@ struct raft {
 	uint64_t term;
 	uint64_t vote;
 	struct raft_hard_state hs_saved;
-	int vote_unsaved; /* RAFT_BUG_VOTE_NO_PERSIST only */
+	int vote_unsaved; /* raft_bug_vote_no_persist() only */
 
 	uint8_t role;
 	uint64_t leader;

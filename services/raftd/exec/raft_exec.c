@@ -2,21 +2,16 @@
  * raft_exec.c - executes a core update in raft.h's order over a driver's
  * I/O, with the group commit: held messages and the PERSISTED they wait for.
  *
- * Planted bug for tests (TESTING.md): -DRAFT_BUG_EXEC_RELEASE_BEFORE_SYNC
+ * Planted bug for tests (raft_bugs.h): raft_bug_exec_release_before_sync()
  * sends msgs_after_persist at once, before the sync they wait for.
  * Runs on its driver's thread; pure (no syscalls, no allocation).
  */
 #include "raft_exec.h"
 
 #include "kv_assert.h"
+#include "raft_bugs.h"
 
 #include <stddef.h>
-
-#ifdef RAFT_BUG_EXEC_RELEASE_BEFORE_SYNC
-#define EXEC_BUG_RELEASE_BEFORE_SYNC 1
-#else
-#define EXEC_BUG_RELEASE_BEFORE_SYNC 0
-#endif
 
 static void exec_clear(struct raft_exec *x)
 {
@@ -114,7 +109,7 @@ static int exec_hold(struct raft_exec *x, const struct raft_update *u, int wrote
 	struct raft_exec_batch *b;
 	int rc;
 
-	if (EXEC_BUG_RELEASE_BEFORE_SYNC ||
+	if (raft_bug_exec_release_before_sync() ||
 	    (!wrote && x->batch_head == x->batch_tail && x->writes == x->synced)) {
 		for (uint32_t i = 0; i < u->n_msgs_after_persist; i++)
 			x->io.send(x->io.ctx, &u->msgs_after_persist[i]);
@@ -131,7 +126,8 @@ static int exec_hold(struct raft_exec *x, const struct raft_update *u, int wrote
 	b->mark = x->writes;
 	x->io.log_last(x->io.ctx, &b->index, &b->term);
 	b->n_held = 0;
-	for (uint32_t i = 0; !EXEC_BUG_RELEASE_BEFORE_SYNC && i < u->n_msgs_after_persist; i++) {
+	for (uint32_t i = 0; !raft_bug_exec_release_before_sync() && i < u->n_msgs_after_persist;
+	     i++) {
 		uint64_t token;
 
 		if (x->io.prepare(x->io.ctx, &u->msgs_after_persist[i], &token) != 0)

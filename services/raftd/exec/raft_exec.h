@@ -25,7 +25,7 @@
  *
  * Pure: no syscalls, no allocation; the held messages live in a fixed ring
  * (RAFT_EXEC_HELD_MAX). One thread per struct raft_exec. Planted bug for
- * tests: -DRAFT_BUG_EXEC_RELEASE_BEFORE_SYNC (see raft_exec.c).
+ * tests: raft_bug_exec_release_before_sync() (raft_bugs.h).
  */
 #ifndef RAFTKV_RAFT_EXEC_H
 #define RAFTKV_RAFT_EXEC_H
