@@ -143,17 +143,6 @@ int raft_reply_after_persist(const struct raft *r)
 	return r->term != r->hs_saved.term || r->vote != r->hs_saved.vote;
 }
 
-void raft_read_out(struct raft *r, uint64_t read_id, uint64_t index, int status)
-{
-	struct raft_update *u = r->u;
-
-	KV_ASSERT(u->n_reads <= RAFT_READS_MAX);
-	r->reads_out[u->n_reads].read_id = read_id;
-	r->reads_out[u->n_reads].index = index;
-	r->reads_out[u->n_reads].status = status;
-	u->n_reads++;
-}
-
 /* Higher terms make us follow; lower ones get our term back where useful. Returns 1 if consumed. */
 static int raft_filter_term(struct raft *r, const struct raft_msg *m)
 {

@@ -12,8 +12,8 @@
 #include "kv_err.h"
 
 /* Truncates after `after` (if asked), appends e[0..n) to the window; config follows. */
-void raft_append_entries_local(struct raft *r, uint64_t after, const struct raft_entry *e,
-                               uint32_t n, int truncate)
+static void raft_append_entries_local(struct raft *r, uint64_t after, const struct raft_entry *e,
+                                      uint32_t n, int truncate)
 {
 	struct raft_update *u = r->u;
 	int config = 0;

@@ -152,9 +152,6 @@ struct raftd {
 	uint8_t *arena_mem; /* [RAFTD_ARENA_BYTES] */
 };
 
-/* raftd_main.c */
-void raftd_shutdown(struct raftd *d);
-
 /* raftd_boot.c: opens the WAL, snapshot state and the core. 0 or a KV_E* code (logged). */
 int raftd_boot_core(struct raftd *d);
 
@@ -212,7 +209,6 @@ int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec);
 void raftd_snapfile_close(struct raftd *d);
 /* Makes path the file outgoing chunks are read from; unlinks the previous one. */
 void raftd_snapfile_use(struct raftd *d, const char *path);
-void raftd_snapfile_name(const struct raftd *d, uint64_t index, char *out, size_t len);
 int raftd_snapfile_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk,
                                uint32_t len);
 int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *si);

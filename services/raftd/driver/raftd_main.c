@@ -137,7 +137,7 @@ static void main_free(struct raftd *d)
 	proto_buf_free(&d->buf);
 }
 
-void raftd_shutdown(struct raftd *d)
+static void main_shutdown(struct raftd *d)
 {
 	/* a leader has handed over by now (raftd_handoff, called by main) */
 	if (d->raft != NULL && d->wal != NULL)
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		rc = raftd_loop_run(&d);
 	if (rc == 0)
 		raftd_handoff(&d);
-	raftd_shutdown(&d);
+	main_shutdown(&d);
 	main_free(&d);
 	return rc == 0 ? 0 : 1;
 }

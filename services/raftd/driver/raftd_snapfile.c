@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void raftd_snapfile_name(const struct raftd *d, uint64_t index, char *out, size_t len)
+static void snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len)
 {
 	snprintf(out, len, "%s/snapshot-%" PRIu64 ".mdb", d->snap_dir, index);
 }
@@ -57,7 +57,7 @@ int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec)
 	d->snap_config = rec->snap_config;
 	if (d->snap_index > 0) {
 		char path[PATH_MAX];
-		raftd_snapfile_name(d, d->snap_index, path, sizeof(path));
+		snapshot_file_name(d, d->snap_index, path, sizeof(path));
 		raftd_snapfile_use(d, path);
 	}
 	return 0;
@@ -232,7 +232,7 @@ int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *
 	if (rc != 0)
 		return rc;
 	snprintf(tmp, sizeof(tmp), "%s/incoming.tmp", d->snap_dir);
-	raftd_snapfile_name(d, si->index, path, sizeof(path));
+	snapshot_file_name(d, si->index, path, sizeof(path));
 	if (rename(tmp, path) != 0)
 		return kv_err_from_errno(errno);
 	rc = snapshot_fsync_dir(d->snap_dir);
