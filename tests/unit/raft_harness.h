@@ -4,14 +4,17 @@
  * N cores (ids 1..N) in one process, one message queue that the test steps by
  * hand, and per node a log store that keeps payloads, a hard state, a
  * snapshot and the list of entries handed to the "state machine". Each
- * update is executed in the order raft.h prescribes: persist, send, apply,
+ * update is run by the shared executor (raft_exec.h, over
+ * raft_harness_io.c) in the order raft.h prescribes: persist, send, apply,
  * answer, compact. Nothing is random: time moves only when a test ticks a
  * node, and a message moves only when a test delivers it.
  *
  * By default a node persists at once (the write is durable as soon as it is
  * done, and RAFT_EVENT_PERSISTED follows). A node in manual-persist mode
  * keeps its written state volatile and holds msgs_after_persist until the
- * test calls rh_persist().
+ * test calls rh_persist(), as raftd holds them until its wal_sync: an
+ * update that wrote nothing while everything is synced sends them at once,
+ * and a truncation or snapshot install syncs and sends the held ones first.
  *
  * The harness checks, after every step, what must always hold: the core's
  * log matches the stored log, commit index and term never go down, applied
