@@ -22,7 +22,8 @@ DEB_LINT := clang-format clang-tidy cppcheck
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wshadow \
 	-Wno-unused-parameter -fno-omit-frame-pointer -MMD -MP
-INCLUDES := -Icommon -Iproto -Iservices/raftd -Iservices/storaged -Iservices/gatewayd
+INCLUDES := -Icommon -Iproto -Iservices/raftd/core -Iservices/raftd/exec -Iservices/raftd/wal \
+	-Iservices/raftd/driver -Iservices/storaged -Iservices/gatewayd
 ifneq ($(SAN),)
 CFLAGS_SAN := -fsanitize=$(SAN),undefined -fno-sanitize-recover=undefined
 endif

@@ -24,7 +24,7 @@
 
 #include "kv_limits.h"
 #include "proto_messages.h"
-#include "raft.h"
+#include "raft_wire.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,25 +1,36 @@
-# services/raftd/module.mk - the Raft core (libraftcore.a), the WAL (libwal.a)
-# and the raftd daemon. Each part keeps to its own block below.
+# services/raftd/module.mk - raftd's layers, one folder each, each its own block:
+#   core/    the pure Raft core (libraftcore.a)
+#   exec/    the one executor of the core's updates (libraftexec.a), pure
+#   wal/     the write-ahead log (libwal.a)
+#   driver/  the raftd daemon: sockets, loop, main (links the three above)
+# Planted-bug variants of core/ and exec/ are built by the simulator from
+# these same folders with -DRAFT_BUG_* (tests/sim/module.mk).
 
 # --- raft core ---
-# The pure Raft core: services/raftd/raft.c and raft_*.c (not raftd_*.c, the
-# driver). Planted-bug variants are built by the simulator from these same
-# sources with -DRAFT_BUG_* (see raft_internal.h).
-RAFT_CORE_SRCS := services/raftd/raft.c $(wildcard services/raftd/raft_*.c)
+RAFT_CORE_SRCS := $(wildcard services/raftd/core/*.c)
 RAFT_CORE_OBJS := $(RAFT_CORE_SRCS:%.c=$(BUILD)/%.o)
 
 $(BUILD)/libraftcore.a: $(RAFT_CORE_OBJS)
 	ar rcs $@ $^
 # --- end raft core ---
 
+# --- executor ---
+# Linked by raftd, the simulator and the unit harness.
+RAFT_EXEC_SRCS := $(wildcard services/raftd/exec/*.c)
+RAFT_EXEC_OBJS := $(RAFT_EXEC_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/libraftexec.a: $(RAFT_EXEC_OBJS)
+	ar rcs $@ $^
+# --- end executor ---
+
 # --- raftd ---
-# The driver: services/raftd/raftd_*.c (not raft_*.c, which are the core).
-RAFTD_SRCS := $(wildcard services/raftd/raftd_*.c)
+RAFTD_SRCS := $(wildcard services/raftd/driver/*.c)
 RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
-RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/,raftd_peerlist.o raftd_reads.o \
-	raftd_membership.o)
-RAFTD_LIBS := $(BUILD)/libraftcore.a $(BUILD)/libwal.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
+	raftd_read_table.o raftd_membership.o)
+RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
+	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 
 $(BUILD)/libraftdpure.a: $(RAFTD_PURE_OBJS)
 	ar rcs $@ $^
@@ -30,13 +41,13 @@ $(BUILD)/raftd: $(RAFTD_OBJS) $(RAFTD_LIBS)
 BINS += $(BUILD)/raftd
 
 TEST_LIBS_test_raftd_peerlist := $(BUILD)/libraftdpure.a
-TEST_LIBS_test_raftd_reads := $(BUILD)/libraftdpure.a
+TEST_LIBS_test_raftd_read_table := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
 # --- end raftd ---
 
 # --- wal ---
-# The write-ahead log: services/raftd/wal*.c (wal_bench.c is its benchmark).
-WAL_SRCS := $(filter-out services/raftd/wal_bench.c,$(wildcard services/raftd/wal*.c))
+# wal/wal_bench.c is its benchmark, not part of the library.
+WAL_SRCS := $(filter-out services/raftd/wal/wal_bench.c,$(wildcard services/raftd/wal/*.c))
 WAL_OBJS := $(WAL_SRCS:%.c=$(BUILD)/%.o)
 # The same sources with libfiu's fault points compiled in (-DFIU_ENABLE): tests only.
 WAL_FIU_OBJS := $(WAL_SRCS:%.c=$(BUILD)/wal-fiu/%.o)
@@ -58,7 +69,7 @@ TEST_LIBS_test_wal_faults := $(BUILD)/libwal_fiu.a -lfiu -ldl -lpthread
 # make bench-wal [WAL_BENCH_DIR=dir]: 1000 batches of 16 x 100-byte entries, one
 # wal_sync per batch, on the disk of WAL_BENCH_DIR (not a tmpfs).
 WAL_BENCH_DIR ?= $(BUILD)
-$(BUILD)/wal_bench: $(BUILD)/services/raftd/wal_bench.o $(BUILD)/libwal.a $(BUILD)/libcommon.a
+$(BUILD)/wal_bench: $(BUILD)/services/raftd/wal/wal_bench.o $(BUILD)/libwal.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^
 
 .PHONY: bench-wal

@@ -19,7 +19,7 @@
 #ifndef RAFTKV_SM_H
 #define RAFTKV_SM_H
 
-#include "raft.h"
+#include "raft_wire.h"
 
 #include <lmdb.h>
 #include <stddef.h>

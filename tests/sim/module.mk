@@ -1,15 +1,16 @@
-# tests/sim - the deterministic simulator: real Raft cores (services/raftd/raft*.c,
-# the pure core only, not the raftd driver) over a simulated network and disk.
+# tests/sim - the deterministic simulator: real Raft cores and the shared executor
+# (services/raftd/core/ and exec/, not the raftd driver) over a simulated network and disk.
 #
 #   make sim SEEDS=N [SEED=S] [NODES=K]   run N seeds from S (default 2000 from 1)
 #   make sim-test                         2,000 seeds (300 under SAN=...)
-#   make sim-bugs                         each planted core bug must be caught
+#   make sim-bugs                         each planted core or executor bug must be caught
 
 SIM_SRCS := $(wildcard tests/sim/*.c)
 SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
-SIM_CORE_SRCS := $(filter-out services/raftd/raftd%,$(wildcard services/raftd/raft*.c))
+SIM_CORE_SRCS := $(wildcard services/raftd/core/*.c services/raftd/exec/*.c)
 SIM_BIN := $(BUILD)/sim
-SIM_BUG_NAMES := no-noop vote-no-persist commit-old-term ack-before-durable truncate-committed
+SIM_BUG_NAMES := no-noop vote-no-persist commit-old-term ack-before-durable truncate-committed \
+	exec-release-before-sync
 SIM_BUG_BINS := $(SIM_BUG_NAMES:%=$(BUILD)/sim-bug-%/sim)
 SIM_TEST_SEEDS := $(if $(SAN),300,2000)
 
@@ -30,7 +31,7 @@ sim: $(SIM_BIN)
 sim-test: $(SIM_BIN)
 	@$(SIM_BIN) --seeds $(SIM_TEST_SEEDS) --seed 1
 
-# One core build per planted bug (raft.h's RAFT_BUG_* switches), each in its own object dir.
+# One core + executor build per planted bug (RAFT_BUG_* switches), each in its own object dir.
 define SIM_BUG_RULES
 $(BUILD)/sim-bug-$(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
@@ -44,6 +45,7 @@ $(eval $(call SIM_BUG_RULES,vote-no-persist,VOTE_NO_PERSIST))
 $(eval $(call SIM_BUG_RULES,commit-old-term,COMMIT_OLD_TERM))
 $(eval $(call SIM_BUG_RULES,ack-before-durable,ACK_BEFORE_DURABLE))
 $(eval $(call SIM_BUG_RULES,truncate-committed,TRUNCATE_COMMITTED))
+$(eval $(call SIM_BUG_RULES,exec-release-before-sync,EXEC_RELEASE_BEFORE_SYNC))
 
 # Each bug must be caught within 2,000 seeds; prints the first seed and property per bug.
 sim-bugs: $(SIM_BUG_BINS)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "raft.h"
+#include "raft_exec.h"
 
 /* ---- Limits ------------------------------------------------------------ */
 
@@ -29,8 +30,6 @@
 #define SIM_BIG_CHUNKS      32u        /* in-flight chunks that mix state and padding */
 #define SIM_OPS_MAX         8192u      /* unsynced disk writes per node; power of two */
 #define SIM_SNAP_POOL       8u         /* unsynced snapshot installs per node */
-#define SIM_BATCHES_MAX     2048u      /* updates waiting for a sync per node; power of two */
-#define SIM_HELD_MAX        8192u      /* messages waiting for a sync per node; power of two */
 #define SIM_NET_SLOTS       4096u      /* messages in flight (and held) in the whole world */
 #define SIM_EVENTS_MAX      (SIM_NET_SLOTS + 256u)
 #define SIM_TERMS_MAX       65536u /* terms checked for election safety */
@@ -284,10 +283,12 @@ int sim_chunk_write(struct sim_snap *in, uint64_t off, const uint8_t *p, uint32_
 
 enum sim_node_state { SIM_NODE_OFF = 0, SIM_NODE_UP, SIM_NODE_DOWN };
 
-struct sim_batch {
-	uint64_t op_mark;     /* durable once ops_durable >= op_mark */
-	uint64_t index, term; /* the log's last entry when the update ran */
-	uint32_t n_held;      /* messages in held[] released with it */
+struct sim_world;
+
+/* What the node's executor I/O (sim_exec.c) is called back with. */
+struct sim_exec_ctx {
+	struct sim_world *w;
+	uint32_t slot;
 };
 
 struct sim_node {
@@ -301,18 +302,13 @@ struct sim_node {
 	uint32_t rate_permille; /* clock drift */
 	uint64_t clock_base_ms;
 	int slow_disk;
-	int syncing;
-	uint64_t sync_mark;
-	struct sim_batch batches[SIM_BATCHES_MAX];
-	uint64_t batch_head, batch_tail;
-	uint32_t held[SIM_HELD_MAX];
-	uint64_t held_head, held_tail;
+	struct raft_exec exec; /* runs each update; held tokens are net slots */
+	struct sim_exec_ctx exec_ctx;
+	uint64_t sync_mark;   /* disk ops covered by the sync in flight */
 	uint64_t last_commit; /* this boot */
 	int snapshot_due;
 	int removed; /* its removal is committed: stop after the current step */
 };
-
-struct sim_world;
 
 uint64_t sim_node_now(const struct sim_node *nd, uint64_t global_ms);
 /* Boots from the node's durable disk; 0 or the raft_new error. */
@@ -323,6 +319,11 @@ void sim_node_stop(struct sim_world *w, uint32_t slot);
 int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev,
                   struct raft_update *up);
 void sim_node_sync_done(struct sim_world *w, uint32_t slot);
+
+/* ---- The executor's I/O over the simulated disk and network (sim_exec.c) ---- */
+
+/* Sets up the node's executor (nothing held); at each start. */
+void sim_exec_start(struct sim_world *w, uint32_t slot);
 
 /* ---- Client (sim_client.c) ------------------------------------------------- */
 

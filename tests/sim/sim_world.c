@@ -110,7 +110,6 @@ static void node_reset(struct sim_world *w, uint32_t s)
 	nd->boot = 0;
 	nd->slow_disk = 0;
 	nd->removed = 0;
-	nd->syncing = 0;
 	memset(&nd->st, 0, sizeof(nd->st));
 	nd->rate_permille = w->faults.drift ? (uint32_t)sim_rng_range(&w->rng, 900, 1100) : 1000;
 	nd->clock_base_ms = sim_rng_range(&w->rng, 1000, 1000000);

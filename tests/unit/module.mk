@@ -10,7 +10,8 @@
 #     (archives named there become prerequisites of the binary; -l flags are
 #     only passed to the linker). Set it in a module.mk included before this
 #     one (common/, proto/, services/*, tools/ all are).
-#   - $(BUILD)/libraftcore.a when services/raftd/raft*.c exist, and
+#   - $(BUILD)/libraftexec.a and libraftcore.a when services/raftd/exec/ and
+#     core/ hold sources, and
 #     $(BUILD)/libproto.a when proto/*.c exist (archives: a test pulls in only
 #     what it uses)
 #   - $(BUILD)/libcommon.a and -lcmocka
@@ -26,7 +27,8 @@ UNIT_BINS := $(UNIT_NAMES:%=$(BUILD)/$(UNIT_DIR)/%)
 UNIT_HARNESS := $(BUILD)/$(UNIT_DIR)/libraftharness.a
 UNIT_TIMEOUT_S ?= 300
 
-UNIT_LIBS := $(if $(wildcard services/raftd/raft*.c),$(BUILD)/libraftcore.a) \
+UNIT_LIBS := $(if $(wildcard services/raftd/exec/*.c),$(BUILD)/libraftexec.a) \
+	$(if $(wildcard services/raftd/core/*.c),$(BUILD)/libraftcore.a) \
 	$(if $(wildcard proto/*.c),$(BUILD)/libproto.a) $(BUILD)/libcommon.a
 
 UNIT_HARNESS_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(UNIT_DIR)/raft_harness*.c))

@@ -181,6 +181,8 @@ static void node_boot(struct rh *h, struct rh_node *n, const struct raft_config 
 	if (rc != 0)
 		rh_fail("raft_new(node %llu) = %d (%s)", (unsigned long long)n->id, rc,
 		        kv_strerror(rc));
+	raft_exec_reset(&n->exec);
+	rh_exec_init(h, n);
 	n->durable_hs = n->hs;
 	n->durable_index = rh_log_last(n);
 	n->max_term = n->hs.term;
@@ -249,8 +251,7 @@ void rh_destroy(struct rh **hp)
 
 		if (n == NULL)
 			continue;
-		for (uint32_t k = 0; k < n->n_held; k++)
-			rh_msg_free(&n->held[k]);
+		raft_exec_reset(&n->exec);
 		raft_destroy(&n->r);
 		free(n->snap_data);
 		free(n->in_data);
@@ -300,9 +301,7 @@ void rh_restart(struct rh *h, uint64_t id)
 	if (n->snap_index > 0)
 		rh_fail("node %llu: rh_restart of a node with a snapshot is not supported",
 		        (unsigned long long)id);
-	for (uint32_t k = 0; k < n->n_held; k++)
-		rh_msg_free(&n->held[k]);
-	n->n_held = 0;
+	raft_exec_reset(&n->exec); /* the held messages are lost */
 	if (n->durable_index < rh_log_last(n))
 		n->log_n = (uint32_t)(n->durable_index + 1 - n->log_start);
 	n->hs = n->durable_hs;

@@ -4,14 +4,17 @@
  * N cores (ids 1..N) in one process, one message queue that the test steps by
  * hand, and per node a log store that keeps payloads, a hard state, a
  * snapshot and the list of entries handed to the "state machine". Each
- * update is executed in the order raft.h prescribes: persist, send, apply,
+ * update is run by the shared executor (raft_exec.h, over
+ * raft_harness_io.c) in the order raft.h prescribes: persist, send, apply,
  * answer, compact. Nothing is random: time moves only when a test ticks a
  * node, and a message moves only when a test delivers it.
  *
  * By default a node persists at once (the write is durable as soon as it is
  * done, and RAFT_EVENT_PERSISTED follows). A node in manual-persist mode
  * keeps its written state volatile and holds msgs_after_persist until the
- * test calls rh_persist().
+ * test calls rh_persist(), as raftd holds them until its wal_sync: an
+ * update that wrote nothing while everything is synced sends them at once,
+ * and a truncation or snapshot install syncs and sends the held ones first.
  *
  * The harness checks, after every step, what must always hold: the core's
  * log matches the stored log, commit index and term never go down, applied
@@ -26,6 +29,7 @@
 #define RAFTKV_RAFT_HARNESS_H
 
 #include "raft.h"
+#include "raft_exec.h"
 
 #include <stdint.h>
 
@@ -61,6 +65,14 @@ struct rh_record {
 };
 
 struct rh_msg;
+struct rh;
+struct rh_node;
+
+/* What the node's executor I/O is called back with. */
+struct rh_exec_ctx {
+	struct rh *h;
+	struct rh_node *n;
+};
 
 struct rh_node {
 	uint64_t id;
@@ -81,9 +93,9 @@ struct rh_node {
 	uint64_t durable_index;            /* as last reported by RAFT_EVENT_PERSISTED */
 	uint32_t n_persisted_events;
 
-	/* msgs_after_persist waiting for rh_persist() */
-	uint32_t n_held;
-	struct rh_msg *held[RAFT_UPDATE_MSGS_MAX];
+	/* the shared executor; in manual-persist mode its held messages wait for rh_persist() */
+	struct raft_exec exec;
+	struct rh_exec_ctx exec_ctx;
 
 	/* the state machine */
 	uint64_t applied_index;

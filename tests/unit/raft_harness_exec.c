@@ -1,7 +1,8 @@
 /*
- * raft_harness_exec.c - executing a raft_update in raft.h's order (persist,
- * send, apply, answer, compact), the invariants checked after every step, and
- * the events a test feeds. Test thread only.
+ * raft_harness_exec.c - the messages a node sends (payloads copied from its
+ * log), stepping a node and executing its update with the shared executor
+ * (raft_exec.h over raft_harness_io.c), the invariants checked after every
+ * step, and the events a test feeds. Test thread only.
  */
 #include "raft_harness_internal.h"
 
@@ -66,7 +67,7 @@ static void msg_attach_chunk(struct rh_node *from, struct rh_msg *q)
 	memcpy(q->chunk, from->snap_data + m->offset, m->chunk_len);
 }
 
-static struct rh_msg *msg_copy(struct rh_node *from, const struct raft_msg *m)
+struct rh_msg *rh_msg_copy(struct rh_node *from, const struct raft_msg *m)
 {
 	struct rh_msg *q = rh_calloc(1, sizeof(*q));
 
@@ -101,152 +102,6 @@ void rh_enqueue(struct rh *h, struct rh_msg *q)
 	if (h->q_n == RH_QUEUE_MAX)
 		rh_fail("message queue full (%u)", RH_QUEUE_MAX);
 	h->q[h->q_n++] = q;
-}
-
-/* ---- Executing an update ---- */
-
-static void persist_snapshot(struct rh_node *n, const struct raft_update *u)
-{
-	if (u->snapshot_chunk != NULL) {
-		if (u->chunk_offset == 0)
-			n->in_bytes = 0; /* a new snapshot starts */
-		if (u->chunk_offset + u->chunk_len > RH_SNAP_BYTES_MAX)
-			rh_fail("node %llu: snapshot chunk past the harness limit",
-			        (unsigned long long)n->id);
-		memcpy(n->in_data + u->chunk_offset, u->snapshot_chunk, u->chunk_len);
-		if (u->chunk_offset + u->chunk_len > n->in_bytes)
-			n->in_bytes = u->chunk_offset + u->chunk_len;
-		n->n_chunks_written++;
-	}
-	if (!u->has_snapshot_install)
-		return;
-	if (n->in_bytes != u->snapshot_install.size)
-		rh_fail("node %llu: installs a snapshot of %llu bytes having received %llu",
-		        (unsigned long long)n->id, (unsigned long long)u->snapshot_install.size,
-		        (unsigned long long)n->in_bytes);
-	memcpy(n->snap_data, n->in_data, n->in_bytes);
-	n->snap_size = n->in_bytes;
-	n->snap_index = u->snapshot_install.index;
-	n->snap_term = u->snapshot_install.term;
-	n->in_bytes = 0;
-	n->log_start = n->snap_index + 1;
-	n->log_n = 0;
-	n->base_term = n->snap_term;
-	n->applied_index = n->snap_index;
-	if (n->durable_index < n->snap_index)
-		n->durable_index = n->snap_index;
-	n->n_installs++;
-}
-
-/* Step 1 of an update; returns whether anything was written. */
-static int persist(struct rh_node *n, const struct raft_update *u)
-{
-	struct raft_status st;
-
-	persist_snapshot(n, u);
-	if (u->has_truncate) {
-		raft_get_status(n->r, &st);
-		if (st.role == RAFT_LEADER && u->truncate_after < rh_log_last(n))
-			rh_fail("node %llu: a leader truncates its own log after %llu",
-			        (unsigned long long)n->id, (unsigned long long)u->truncate_after);
-		if (u->truncate_after < n->applied_index || u->truncate_after < n->max_commit)
-			rh_fail("node %llu: truncates after %llu, below commit %llu / applied %llu",
-			        (unsigned long long)n->id, (unsigned long long)u->truncate_after,
-			        (unsigned long long)n->max_commit,
-			        (unsigned long long)n->applied_index);
-		if (u->truncate_after < rh_log_last(n))
-			n->log_n = (uint32_t)(u->truncate_after + 1 - n->log_start);
-		if (n->durable_index > u->truncate_after)
-			n->durable_index = u->truncate_after;
-	}
-	for (uint32_t i = 0; i < u->n_entries; i++)
-		rh_log_append(n, &u->entries[i]);
-	if (u->hard_state_changed)
-		n->hs = u->hard_state;
-	return u->snapshot_chunk != NULL || u->has_snapshot_install || u->has_truncate ||
-	       u->n_entries > 0 || u->hard_state_changed;
-}
-
-/* State machine safety: every node that applied index e->index applied the same entry. */
-static void check_same_applied(struct rh *h, const struct rh_node *n, const struct rh_entry *e)
-{
-	for (uint32_t k = 0; k < RH_NODES_MAX; k++) {
-		const struct rh_node *o = h->nodes[k];
-
-		if (o == NULL || o == n)
-			continue;
-		for (uint32_t i = 0; i < o->n_applied; i++) {
-			const struct rh_entry *a = &o->applied[i];
-
-			if (a->index != e->index)
-				continue;
-			if (a->term != e->term || a->type != e->type || a->len != e->len ||
-			    memcmp(a->data, e->data, e->len) != 0)
-				rh_fail("nodes %llu and %llu applied different entries at %llu "
-				        "(terms %llu, %llu)",
-				        (unsigned long long)n->id, (unsigned long long)o->id,
-				        (unsigned long long)e->index, (unsigned long long)e->term,
-				        (unsigned long long)a->term);
-		}
-	}
-}
-
-static void apply(struct rh *h, struct rh_node *n, uint64_t first, uint64_t last)
-{
-	if (first == 0 && last == 0)
-		return;
-	if (first != n->applied_index + 1 || last < first)
-		rh_fail("node %llu: hands out [%llu, %llu] after applying %llu",
-		        (unsigned long long)n->id, (unsigned long long)first,
-		        (unsigned long long)last, (unsigned long long)n->applied_index);
-	if (last > n->durable_index)
-		rh_fail("node %llu: hands out up to %llu, durable only up to %llu",
-		        (unsigned long long)n->id, (unsigned long long)last,
-		        (unsigned long long)n->durable_index);
-	for (uint64_t i = first; i <= last; i++) {
-		const struct rh_entry *e = rh_log_get(n, i);
-
-		if (e == NULL || n->n_applied == RH_APPLIED_MAX)
-			rh_fail("node %llu: committed entry %llu not in the stored log",
-			        (unsigned long long)n->id, (unsigned long long)i);
-		check_same_applied(h, n, e);
-		n->applied[n->n_applied++] = *e;
-	}
-	n->applied_index = last;
-}
-
-static void answer_and_compact(struct rh_node *n, const struct raft_update *u)
-{
-	for (uint32_t i = 0; i < u->n_reads; i++) {
-		if (n->n_reads == RH_READS_MAX)
-			rh_fail("node %llu: more than %u read answers", (unsigned long long)n->id,
-			        RH_READS_MAX);
-		n->reads[n->n_reads++] = u->reads[i];
-	}
-	if (u->compact_index == 0)
-		return;
-	if (u->compact_index > n->snap_index)
-		rh_fail("node %llu: compacts to %llu past its snapshot at %llu",
-		        (unsigned long long)n->id, (unsigned long long)u->compact_index,
-		        (unsigned long long)n->snap_index);
-	rh_log_compact(n, u->compact_index, &n->base_term);
-}
-
-static void send_all(struct rh *h, struct rh_node *n, const struct raft_update *u)
-{
-	for (uint32_t i = 0; i < u->n_msgs_now; i++)
-		rh_enqueue(h, msg_copy(n, &u->msgs_now[i]));
-	for (uint32_t i = 0; i < u->n_msgs_after_persist; i++) {
-		struct rh_msg *q = msg_copy(n, &u->msgs_after_persist[i]);
-
-		if (!n->manual_persist) {
-			rh_enqueue(h, q);
-			continue;
-		}
-		if (n->n_held == RAFT_UPDATE_MSGS_MAX)
-			rh_fail("node %llu: too many held messages", (unsigned long long)n->id);
-		n->held[n->n_held++] = q;
-	}
 }
 
 static void record(struct rh_node *n, int rc, const struct raft_update *u)
@@ -323,34 +178,31 @@ void rh_check_invariants(struct rh *h, struct rh_node *n)
 
 /* ---- Stepping ---- */
 
-/* Executes u (from n's last step); chains PERSISTED events for an auto-persist node. */
+/*
+ * Executes u (from n's last step) with the shared executor; a node that is
+ * not in manual-persist mode then syncs at once and steps the PERSISTED,
+ * executing its update too, until nothing waits.
+ */
 static void execute(struct rh *h, struct rh_node *n, const struct raft_update *first)
 {
-	const struct raft_update *u = first;
 	struct raft_update next;
+	struct raft_event ev;
 
-	for (int round = 0;; round++) {
-		int wrote = persist(n, u);
-
-		send_all(h, n, u);
-		apply(h, n, u->commit_first, u->commit_last);
-		answer_and_compact(n, u);
-		rh_check_invariants(h, n);
-		if (!wrote || n->manual_persist)
+	raft_exec_run(&n->exec, first);
+	rh_check_invariants(h, n);
+	for (int round = 0; !n->manual_persist; round++) {
+		memset(&ev, 0, sizeof(ev));
+		if (!raft_exec_flush(&n->exec, &ev))
 			return;
 		if (round == RH_PERSIST_ROUNDS_MAX)
 			rh_fail("node %llu: PERSISTED keeps asking to persist",
 			        (unsigned long long)n->id);
-		struct raft_event ev = {.type = RAFT_EVENT_PERSISTED, .now_ms = n->now_ms};
-
-		ev.index = rh_log_last(n);
-		ev.term = rh_log_last_term(n, n->base_term);
-		n->durable_hs = n->hs;
-		n->durable_index = ev.index;
+		ev.now_ms = n->now_ms;
 		n->n_persisted_events++;
 		memset(&next, 0, sizeof(next));
 		raft_step(n->r, &ev, &next);
-		u = &next;
+		raft_exec_run(&n->exec, &next);
+		rh_check_invariants(h, n);
 	}
 }
 
@@ -460,13 +312,10 @@ void rh_persist(struct rh *h, uint64_t id)
 	struct rh_node *n = rh_node(h, id);
 	struct raft_event ev = {.type = RAFT_EVENT_PERSISTED};
 
+	raft_exec_flush(&n->exec, &ev); /* syncs and sends the held messages */
 	n->durable_hs = n->hs;
 	n->durable_index = rh_log_last(n);
-	for (uint32_t i = 0; i < n->n_held; i++) {
-		rh_enqueue(h, n->held[i]);
-		n->held[i] = NULL;
-	}
-	n->n_held = 0;
+	ev.type = RAFT_EVENT_PERSISTED;
 	ev.index = n->durable_index;
 	ev.term = rh_log_last_term(n, n->base_term);
 	n->n_persisted_events++;

@@ -35,10 +35,15 @@ void rh_msg_free(struct rh_msg **m);
 
 /* Messages and stepping (raft_harness_exec.c). */
 void rh_msg_fix(struct rh_msg *q);
+/* A queued copy of m with payloads from from's log; the caller owns it. */
+struct rh_msg *rh_msg_copy(struct rh_node *from, const struct raft_msg *m);
 int rh_link_cut(const struct rh *h, uint64_t from, uint64_t to);
 void rh_enqueue(struct rh *h, struct rh_msg *q);
 void rh_check_invariants(struct rh *h, struct rh_node *n);
 int rh_step_node(struct rh *h, struct rh_node *n, struct raft_event *ev);
+
+/* Sets up n's executor over the harness I/O (raft_harness_io.c); nothing held. */
+void rh_exec_init(struct rh *h, struct rh_node *n);
 
 /* The queue (raft_harness_net.c). */
 struct rh_msg *rh_dequeue(struct rh *h, uint32_t pos);

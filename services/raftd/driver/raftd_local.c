@@ -56,14 +56,14 @@ static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct 
 {
 	const void *ident = zmq_msg_data((zmq_msg_t *)id);
 	size_t ident_len = zmq_msg_size((zmq_msg_t *)id);
-	uint64_t read_id = raftd_reads_add(d->reads, ident, ident_len, m->req_id);
+	uint64_t read_id = raftd_read_table_add(d->reads, ident, ident_len, m->req_id);
 	int rc = KV_EINVAL;
 	if (read_id != 0) {
 		struct raft_event ev = {.type = RAFT_EVENT_READ, .read_id = read_id};
 		rc = raftd_update_step(d, &ev);
 	}
 	/* refused at once; a read the core took is answered from update.reads */
-	if (rc != 0 && (read_id == 0 || raftd_reads_take(d->reads, read_id) != NULL)) {
+	if (rc != 0 && (read_id == 0 || raftd_read_table_take(d->reads, read_id) != NULL)) {
 		struct proto_local resp = {.type = PROTO_READ_INDEX_RESP,
 		                           .req_id = m->req_id,
 		                           .u.read_index_resp.status = rc,
@@ -72,12 +72,12 @@ static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct 
 	}
 }
 
-void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u)
+void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, uint32_t n)
 {
 	uint64_t leader = local_leader(d);
-	for (uint32_t i = 0; i < u->n_reads; i++) {
-		const struct raft_read *r = &u->reads[i];
-		const struct raftd_read_slot *s = raftd_reads_take(d->reads, r->read_id);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct raft_read *r = &reads[i];
+		const struct raftd_read_slot *s = raftd_read_table_take(d->reads, r->read_id);
 		if (s == NULL)
 			continue; /* forgotten: its slot was reused long ago */
 		struct proto_local resp = {.type = PROTO_READ_INDEX_RESP,

@@ -25,15 +25,12 @@ static void raft_vote_reply(struct raft *r, const struct raft_msg *m, int grant)
 	int after = raft_reply_after_persist(r);
 	struct raft_msg *resp;
 
-#ifdef RAFT_BUG_VOTE_NO_PERSIST
-	if (grant && type == RAFT_MSG_VOTE_RESP) {
+	if (grant && type == RAFT_MSG_VOTE_RESP)
+		after = 1; /* even a repeated grant: the first may not be durable yet */
+	if (grant && type == RAFT_MSG_VOTE_RESP && raft_bug_vote_no_persist()) {
 		after = 0;
 		r->vote_unsaved = 1;
 	}
-#else
-	if (grant && type == RAFT_MSG_VOTE_RESP)
-		after = 1; /* even a repeated grant: the first may not be durable yet */
-#endif
 	resp = raft_msg_push(r, after, type, m->from);
 	if (resp == NULL)
 		return;

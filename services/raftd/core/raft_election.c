@@ -113,7 +113,7 @@ void raft_become_candidate(struct raft *r, int transfer)
 	raft_send_campaign(r, RAFT_MSG_VOTE, r->term, transfer);
 }
 
-void raft_campaign(struct raft *r)
+static void raft_campaign(struct raft *r)
 {
 	/* Learners and removed nodes never campaign; a term of UINT64_MAX is the end. */
 	if (!raft_config_is_voter(&r->config, r->opt.id) || r->term >= UINT64_MAX - 1) {

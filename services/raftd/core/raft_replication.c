@@ -76,7 +76,7 @@ int raft_leader_append(struct raft *r, uint8_t type, const uint8_t *data, uint32
 	u->n_entries++;
 	if (type == RAFT_ENTRY_CONFIG)
 		raft_membership_refresh(r);
-	raft_maybe_commit(r); /* a cluster of one, or RAFT_BUG_ACK_BEFORE_DURABLE */
+	raft_maybe_commit(r); /* a cluster of one, or raft_bug_ack_before_durable() */
 	return 0;
 }
 
@@ -91,14 +91,10 @@ void raft_become_leader(struct raft *r)
 	raft_progress_sync(r);
 	r->heartbeat_deadline_ms = r->now_ms + r->opt.heartbeat_ms;
 	r->quorum_deadline_ms = r->now_ms + r->opt.election_timeout_ms;
-#ifdef RAFT_BUG_NO_NOOP
-	r->term_start_index = r->log.last_index + 1;
-#else
-	if (raft_leader_append(r, RAFT_ENTRY_NOOP, NULL, 0) != 0)
+	if (raft_bug_no_noop() || raft_leader_append(r, RAFT_ENTRY_NOOP, NULL, 0) != 0)
 		r->term_start_index = r->log.last_index + 1; /* full window: wait for a proposal */
 	else
 		r->term_start_index = r->log.last_index;
-#endif
 	raft_replicate_all(r);
 }
 
@@ -232,11 +228,7 @@ void raft_heartbeat_tick(struct raft *r)
 
 static uint64_t raft_own_match(const struct raft *r)
 {
-#ifdef RAFT_BUG_ACK_BEFORE_DURABLE
-	return r->log.last_index;
-#else
-	return r->durable;
-#endif
+	return raft_bug_ack_before_durable() ? r->log.last_index : r->durable;
 }
 
 void raft_maybe_commit(struct raft *r)
@@ -263,10 +255,8 @@ void raft_maybe_commit(struct raft *r)
 	q = matches[raft_quorum(n) - 1];
 	if (q <= r->commit || q > r->log.last_index)
 		return;
-#ifndef RAFT_BUG_COMMIT_OLD_TERM
-	if (raft_log_term_at(&r->log, q) != r->term)
+	if (!raft_bug_commit_old_term() && raft_log_term_at(&r->log, q) != r->term)
 		return; /* only entries of our term commit by counting (paper, figure 8) */
-#endif
 	r->commit = q;
 }
 

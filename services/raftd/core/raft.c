@@ -143,17 +143,6 @@ int raft_reply_after_persist(const struct raft *r)
 	return r->term != r->hs_saved.term || r->vote != r->hs_saved.vote;
 }
 
-void raft_read_out(struct raft *r, uint64_t read_id, uint64_t index, int status)
-{
-	struct raft_update *u = r->u;
-
-	KV_ASSERT(u->n_reads <= RAFT_READS_MAX);
-	r->reads_out[u->n_reads].read_id = read_id;
-	r->reads_out[u->n_reads].index = index;
-	r->reads_out[u->n_reads].status = status;
-	u->n_reads++;
-}
-
 /* Higher terms make us follow; lower ones get our term back where useful. Returns 1 if consumed. */
 static int raft_filter_term(struct raft *r, const struct raft_msg *m)
 {
@@ -266,20 +255,16 @@ static void raft_finish(struct raft *r)
 	struct raft_hard_state hs = {.term = r->term, .vote = r->vote};
 	uint64_t last = r->commit < r->durable ? r->commit : r->durable;
 
-#ifdef RAFT_BUG_VOTE_NO_PERSIST
-	if (r->vote_unsaved)
+	if (raft_bug_vote_no_persist() && r->vote_unsaved)
 		hs.vote = hs.term == r->hs_saved.term ? r->hs_saved.vote : 0;
-#endif
 	if (hs.term != r->hs_saved.term || hs.vote != r->hs_saved.vote) {
 		u->hard_state_changed = 1;
 		u->hard_state = hs;
 		r->hs_saved = hs;
 	}
-#ifdef RAFT_BUG_VOTE_NO_PERSIST
-	if (r->vote_unsaved)
+	if (raft_bug_vote_no_persist() && r->vote_unsaved)
 		r->hs_saved.vote = r->vote; /* pretend it was saved: it never will be */
 	r->vote_unsaved = 0;
-#endif
 	if (last > r->emitted) {
 		u->commit_first = r->emitted + 1;
 		u->commit_last = last;
@@ -335,9 +320,8 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *u
 	raft_membership_check_removed(r);
 	raft_finish(r);
 	KV_ASSERT(r->commit >= commit_before);
-#ifndef RAFT_BUG_TRUNCATE_COMMITTED /* that bug may truncate below the commit index */
-	KV_ASSERT(r->commit <= r->log.last_index);
-#endif
+	/* the planted TRUNCATE_COMMITTED may truncate below the commit index */
+	KV_ASSERT(raft_bug_truncate_committed() || r->commit <= r->log.last_index);
 	r->u = NULL;
 	return rc;
 }

@@ -125,7 +125,7 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 		rc = peers_attach_entries(d, m, ents);
 		copy.entries = ents;
 	} else if (m->type == RAFT_MSG_SNAPSHOT && m->chunk_len > 0) {
-		rc = raftd_snapshot_read_chunk(d, m->snap_index, m->offset, m->chunk_len,
+		rc = raftd_snapfile_read_chunk(d, m->snap_index, m->offset, m->chunk_len,
 		                               &copy.chunk);
 	}
 	if (rc != 0)

@@ -1,5 +1,5 @@
 /*
- * raftd_snapshot.c - snapshot files under <data-dir>/snap/.
+ * raftd_snapfile.c - snapshot files under <data-dir>/snap/.
  *
  * Outgoing: storaged writes snapshot-<index>.mdb on SNAPSHOT_REQ; once the
  * core allows it, its metadata goes to the WAL and the log prefix is dropped;
@@ -25,13 +25,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void raftd_snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len)
+static void snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len)
 {
 	snprintf(out, len, "%s/snapshot-%" PRIu64 ".mdb", d->snap_dir, index);
 }
 
 /* Makes path the current outgoing snapshot; the previous file is removed. */
-void raftd_snapshot_use_file(struct raftd *d, const char *path)
+void raftd_snapfile_use(struct raftd *d, const char *path)
 {
 	if (d->snap_fd >= 0)
 		close(d->snap_fd);
@@ -44,7 +44,7 @@ void raftd_snapshot_use_file(struct raftd *d, const char *path)
 		            strerror(errno));
 }
 
-int raftd_snapshot_boot(struct raftd *d, const struct wal_recovery *rec)
+int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec)
 {
 	d->snap_fd = -1;
 	d->incoming_fd = -1;
@@ -57,13 +57,13 @@ int raftd_snapshot_boot(struct raftd *d, const struct wal_recovery *rec)
 	d->snap_config = rec->snap_config;
 	if (d->snap_index > 0) {
 		char path[PATH_MAX];
-		raftd_snapshot_file_name(d, d->snap_index, path, sizeof(path));
-		raftd_snapshot_use_file(d, path);
+		snapshot_file_name(d, d->snap_index, path, sizeof(path));
+		raftd_snapfile_use(d, path);
 	}
 	return 0;
 }
 
-void raftd_snapshot_close(struct raftd *d)
+void raftd_snapfile_close(struct raftd *d)
 {
 	if (d->snap_fd >= 0)
 		close(d->snap_fd);
@@ -87,7 +87,7 @@ static int snapshot_pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t of
 	return 0;
 }
 
-int raftd_snapshot_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk, uint32_t len)
+int raftd_snapfile_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk, uint32_t len)
 {
 	if (offset == 0 && d->incoming_fd >= 0) {
 		close(d->incoming_fd); /* a transfer restarted from the beginning */
@@ -106,7 +106,7 @@ int raftd_snapshot_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *
 	return snapshot_pwrite_all(d->incoming_fd, chunk, len, offset);
 }
 
-int raftd_snapshot_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
+int raftd_snapfile_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
                               const uint8_t **out)
 {
 	if (snap_index != d->snap_index || d->snap_fd < 0 || len > RAFT_SNAPSHOT_CHUNK_BYTES)
@@ -222,7 +222,7 @@ static void snapshot_storaged_at(struct raftd *d, uint64_t index)
 		d->commit_index = index;
 }
 
-int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *si)
+int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *si)
 {
 	char tmp[PATH_MAX], path[PATH_MAX];
 	if (d->incoming_fd < 0)
@@ -233,7 +233,7 @@ int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *
 	if (rc != 0)
 		return rc;
 	snprintf(tmp, sizeof(tmp), "%s/incoming.tmp", d->snap_dir);
-	raftd_snapshot_file_name(d, si->index, path, sizeof(path));
+	snapshot_file_name(d, si->index, path, sizeof(path));
 	if (rename(tmp, path) != 0)
 		return kv_err_from_errno(errno);
 	rc = snapshot_fsync_dir(d->snap_dir);
@@ -259,12 +259,12 @@ int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *
 	d->snap_size = si->size;
 	d->snap_config = si->config;
 	d->pending.valid = 0;
-	raftd_snapshot_use_file(d, path);
+	raftd_snapfile_use(d, path);
 	snapshot_storaged_at(d, si->index);
 	return 0;
 }
 
-int raftd_snapshot_give_storaged(struct raftd *d)
+int raftd_snapfile_give_storaged(struct raftd *d)
 {
 	char copy[PATH_MAX];
 	if (d->snap_fd < 0) {

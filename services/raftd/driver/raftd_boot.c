@@ -73,7 +73,7 @@ int raftd_boot_core(struct raftd *d)
 	int rc = boot_open_wal(d, &rec);
 	if (rc != 0)
 		return rc;
-	rc = raftd_snapshot_boot(d, &rec);
+	rc = raftd_snapfile_boot(d, &rec);
 	if (rc != 0)
 		return rc;
 	struct raft_options ro = {.id = d->opts.node_id,

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void raftd_snapshot_maybe_request(struct raftd *d, uint64_t now_ms)
+void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms)
 {
 	if (d->snap_req_id != 0) {
 		if (now_ms - d->snap_req_ms < RAFTD_SNAPSHOT_WAIT_MS)
@@ -73,7 +73,7 @@ static int take_check(struct raftd *d, const struct proto_snapshot_done *m)
 	return e.term == m->term ? 0 : KV_ECORRUPT;
 }
 
-void raftd_snapshot_done(struct raftd *d, const struct proto_local *lm)
+void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *lm)
 {
 	const struct proto_snapshot_done *m = &lm->u.snapshot_done;
 
@@ -104,7 +104,7 @@ void raftd_snapshot_done(struct raftd *d, const struct proto_local *lm)
 	raftd_update_step(d, &ev);
 }
 
-int raftd_snapshot_compact(struct raftd *d, uint64_t compact_index)
+int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index)
 {
 	struct raftd_snap_pending *p = &d->pending;
 	if (p->valid && p->index >= compact_index) {
@@ -116,7 +116,7 @@ int raftd_snapshot_compact(struct raftd *d, uint64_t compact_index)
 		d->snap_size = p->size;
 		d->snap_config = p->config;
 		p->valid = 0;
-		raftd_snapshot_use_file(d, p->path);
+		raftd_snapfile_use(d, p->path);
 	}
 	if (compact_index > d->snap_index) {
 		KV_LOG_WARN(RAFTD_SVC, "compaction past the snapshot refused",

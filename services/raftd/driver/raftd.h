@@ -1,21 +1,21 @@
 /*
  * raftd.h - the raftd driver: its state and the functions its files share.
  *
- * raftd runs the pure Raft core (raft.h) over the WAL (wal.h), the peer
- * transport (ZeroMQ TCP) and the node-local sockets to gatewayd and storaged
- * (proto.h). Everything here belongs to the one loop thread; nothing is
- * locked. Files: raftd_main.c (flags, boot, shutdown), raftd_loop.c (the
- * event loop), raftd_update.c (executing a core update), raftd_peers.c
- * (transport), raftd_local.c (gateway requests), raftd_apply.c (feeding
- * storaged), raftd_snapshot.c (snapshot files), raftd_sock.c (socket setup).
+ * raftd runs the pure Raft core (raft.h) through the shared executor
+ * (raft_exec.h) over the WAL (wal.h), the peer transport (ZeroMQ TCP) and
+ * the node-local sockets to gatewayd and storaged (proto.h). Everything here
+ * belongs to the one loop thread; nothing is locked. The driver's files are
+ * the raftd_*.c of services/raftd/driver/, each named for what it does; the
+ * functions they share are declared below under their file's name.
  */
 #ifndef RAFTKV_RAFTD_H
 #define RAFTKV_RAFTD_H
 
 #include "proto.h"
 #include "raft.h"
+#include "raft_exec.h"
 #include "raftd_peerlist.h"
-#include "raftd_reads.h"
+#include "raftd_read_table.h"
 #include "wal.h"
 
 #include <limits.h>
@@ -27,7 +27,6 @@
 
 #define RAFTD_TICK_MS             10u        /* RAFT_EVENT_TICK period */
 #define RAFTD_DRAIN_MAX           256u       /* input messages handled per loop iteration */
-#define RAFTD_HELD_MAX            4096u      /* after-persist messages held before an early sync */
 #define RAFTD_APPLY_BATCH_ENTRIES 256u       /* entries per APPLY */
 #define RAFTD_APPLY_BATCH_BYTES   (8u << 20) /* payload bytes per APPLY */
 #define RAFTD_APPLY_INFLIGHT_MAX  2u         /* APPLY batches awaiting their APPLY_STATE */
@@ -67,7 +66,7 @@ struct raftd_peer {
 	    last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
 };
 
-/* A message that may leave only after this iteration's wal_sync. */
+/* A message the executor holds until the next wal_sync (raftd_update.c). */
 struct raftd_held {
 	uint32_t peer; /* index into raftd.peers */
 	zmq_msg_t msg;
@@ -108,10 +107,12 @@ struct raftd {
 	struct wal *wal;
 	struct raft_update update; /* scratch for every raft_step */
 	uint64_t next_tick_ms;
-	int wal_dirty; /* written since the last wal_sync */
+	int wal_dirty;          /* written since the last wal_sync */
+	uint64_t wal_last_term; /* the term of the WAL's last entry; 0: look it up */
 	uint64_t wal_fsyncs, wal_fsync_us_total, wal_fsync_us_max;
-	uint32_t n_held;
-	struct raftd_held *held; /* [RAFTD_HELD_MAX] */
+	struct raft_exec *exec;  /* runs every update */
+	struct raftd_held *held; /* [RAFT_EXEC_HELD_MAX]: the executor's token & mask */
+	uint64_t held_next;      /* the next token */
 	uint8_t last_role;
 	uint64_t last_leader, last_term;
 
@@ -140,7 +141,7 @@ struct raftd {
 	struct raft_entry *apply_entries; /* [RAFTD_APPLY_BATCH_ENTRIES] */
 
 	/* gateway */
-	struct raftd_reads *reads;
+	struct raftd_read_table *reads;
 	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
 	uint64_t leader_since_ms;  /* when this node last became leader */
 	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
@@ -150,9 +151,6 @@ struct raftd {
 	struct proto_buf buf;
 	uint8_t *arena_mem; /* [RAFTD_ARENA_BYTES] */
 };
-
-/* raftd_main.c */
-void raftd_shutdown(struct raftd *d);
 
 /* raftd_boot.c: opens the WAL, snapshot state and the core. 0 or a KV_E* code (logged). */
 int raftd_boot_core(struct raftd *d);
@@ -167,7 +165,9 @@ void raftd_handoff(struct raftd *d);
 /* A leader whose local gatewayd or storaged went silent hands over (rate-limited). */
 void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms);
 
-/* raftd_update.c: step the core with ev and execute the update (persist, send, apply, answer). */
+/* raftd_update.c: sets up d->exec over raftd's I/O (after main_alloc). */
+void raftd_update_init(struct raftd *d);
+/* Steps the core with ev and has the executor run the update. Returns raft_step's result. */
 int raftd_update_step(struct raftd *d, const struct raft_event *ev);
 /* wal_sync, send held messages, step PERSISTED until nothing is pending. Exits on fsync failure. */
 void raftd_update_flush(struct raftd *d);
@@ -193,7 +193,8 @@ uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget);
 
 /* raftd_local.c */
 uint32_t raftd_local_drain(struct raftd *d, uint32_t budget);
-void raftd_local_answer_reads(struct raftd *d, const struct raft_update *u);
+/* Answers the gateway for each read the core confirmed or refused (reads borrowed). */
+void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, uint32_t n);
 
 /* raftd_apply.c */
 void raftd_apply_init(struct raftd *d);
@@ -203,21 +204,25 @@ void raftd_apply_committed(struct raftd *d, uint64_t commit_last);
 /* Sends msg to storaged; 0, KV_EBUSY (not connected) or KV_EIO. */
 int raftd_apply_send(struct raftd *d, const struct proto_local *m);
 
-/* raftd_snapshot.c */
-int raftd_snapshot_boot(struct raftd *d, const struct wal_recovery *rec);
-void raftd_snapshot_close(struct raftd *d);
+/* raftd_snapfile.c */
+int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec);
+void raftd_snapfile_close(struct raftd *d);
 /* Makes path the file outgoing chunks are read from; unlinks the previous one. */
-void raftd_snapshot_use_file(struct raftd *d, const char *path);
-void raftd_snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len);
-int raftd_snapshot_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk,
+void raftd_snapfile_use(struct raftd *d, const char *path);
+int raftd_snapfile_write_chunk(struct raftd *d, uint64_t offset, const uint8_t *chunk,
                                uint32_t len);
-int raftd_snapshot_install(struct raftd *d, const struct raft_snapshot_install *si);
-int raftd_snapshot_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
+int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *si);
+int raftd_snapfile_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t offset, uint32_t len,
                               const uint8_t **out);
-void raftd_snapshot_maybe_request(struct raftd *d, uint64_t now_ms);
-void raftd_snapshot_done(struct raftd *d, const struct proto_local *m);
-int raftd_snapshot_compact(struct raftd *d, uint64_t compact_index);
 /* Hands storaged the current snapshot file when it is behind the log's start. */
-int raftd_snapshot_give_storaged(struct raftd *d);
+int raftd_snapfile_give_storaged(struct raftd *d);
+
+/* raftd_snapshot_take.c */
+/* Asks storaged for a snapshot when --snapshot-entries were applied since the last. */
+void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms);
+/* storaged's SNAPSHOT_DONE: tells the core (SNAPSHOT_TAKEN). */
+void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *m);
+/* The core's compact_index: snapshot metadata made durable, then the log prefix dropped. */
+int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index);
 
 #endif

@@ -110,19 +110,25 @@ static int main_check_flags(struct raftd *d)
 
 static int main_alloc(struct raftd *d)
 {
-	d->held = calloc(RAFTD_HELD_MAX, sizeof(*d->held));
+	d->exec = calloc(1, sizeof(*d->exec));
+	d->held = calloc(RAFT_EXEC_HELD_MAX, sizeof(*d->held));
 	d->chunk_buf = malloc(RAFT_SNAPSHOT_CHUNK_BYTES);
 	d->apply_entries = calloc(RAFTD_APPLY_BATCH_ENTRIES, sizeof(*d->apply_entries));
 	d->reads = malloc(sizeof(*d->reads));
 	d->arena_mem = malloc(RAFTD_ARENA_BYTES);
-	if (!d->held || !d->chunk_buf || !d->apply_entries || !d->reads || !d->arena_mem)
+	if (!d->exec || !d->held || !d->chunk_buf || !d->apply_entries || !d->reads ||
+	    !d->arena_mem)
 		return KV_ENOMEM;
-	raftd_reads_init(d->reads);
+	raftd_read_table_init(d->reads);
+	raftd_update_init(d);
 	return 0;
 }
 
 static void main_free(struct raftd *d)
 {
+	if (d->exec != NULL)
+		raft_exec_reset(d->exec); /* closes what is still held */
+	free(d->exec);
 	free(d->held);
 	free(d->chunk_buf);
 	free(d->apply_entries);
@@ -131,12 +137,12 @@ static void main_free(struct raftd *d)
 	proto_buf_free(&d->buf);
 }
 
-void raftd_shutdown(struct raftd *d)
+static void main_shutdown(struct raftd *d)
 {
 	/* a leader has handed over by now (raftd_handoff, called by main) */
 	if (d->raft != NULL && d->wal != NULL)
 		raftd_update_flush(d);
-	raftd_snapshot_close(d);
+	raftd_snapfile_close(d);
 	raftd_sock_close(d);
 	raft_destroy(&d->raft);
 	wal_close(&d->wal);
@@ -197,7 +203,7 @@ int main(int argc, char **argv)
 		rc = raftd_loop_run(&d);
 	if (rc == 0)
 		raftd_handoff(&d);
-	raftd_shutdown(&d);
+	main_shutdown(&d);
 	main_free(&d);
 	return rc == 0 ? 0 : 1;
 }

@@ -1,5 +1,5 @@
 /*
- * wal_internal.h - what the wal*.c files share and nobody else uses:
+ * wal_internal.h - what the WAL's files (services/raftd/wal/) share and nobody else uses:
  * struct wal itself, segments, the entry index, record framing, the
  * two-slot files and the syscall wrappers (the only place with fault points).
  * One thread at a time per struct wal.

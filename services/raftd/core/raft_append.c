@@ -12,16 +12,15 @@
 #include "kv_err.h"
 
 /* Truncates after `after` (if asked), appends e[0..n) to the window; config follows. */
-void raft_append_entries_local(struct raft *r, uint64_t after, const struct raft_entry *e,
-                               uint32_t n, int truncate)
+static void raft_append_entries_local(struct raft *r, uint64_t after, const struct raft_entry *e,
+                                      uint32_t n, int truncate)
 {
 	struct raft_update *u = r->u;
 	int config = 0;
 
 	if (truncate) {
-#ifndef RAFT_BUG_TRUNCATE_COMMITTED
-		KV_ASSERT(after >= r->commit); /* never drop a committed entry (F9) */
-#endif
+		/* never drop a committed entry (F9), unless that bug is planted */
+		KV_ASSERT(raft_bug_truncate_committed() || after >= r->commit);
 		raft_log_truncate(&r->log, after);
 		u->has_truncate = 1;
 		u->truncate_after = after;
@@ -45,9 +44,8 @@ static void raft_append_reply(struct raft *r, const struct raft_msg *m, uint64_t
 	int after = raft_reply_after_persist(r) || changed || match > r->durable;
 	struct raft_msg *resp;
 
-#ifdef RAFT_BUG_ACK_BEFORE_DURABLE
-	after = raft_reply_after_persist(r);
-#endif
+	if (raft_bug_ack_before_durable())
+		after = raft_reply_after_persist(r);
 	resp = raft_msg_push(r, after, RAFT_MSG_APPEND_RESP, m->from);
 	if (resp == NULL)
 		return;
@@ -89,7 +87,6 @@ void raft_follow_leader(struct raft *r, const struct raft_msg *m)
 	r->election_deadline_ms = r->now_ms + raft_random_timeout(r);
 }
 
-#ifndef RAFT_BUG_TRUNCATE_COMMITTED
 /*
  * Skips the entries we already have, finds the first conflict, appends the
  * rest (as far as the window holds). Returns the last index now matching.
@@ -118,12 +115,10 @@ static uint64_t raft_append_merge(struct raft *r, const struct raft_msg *m, uint
 	*changed |= n > 0;
 	return m->entries[i].index + n - 1;
 }
-#endif
 
-#ifdef RAFT_BUG_TRUNCATE_COMMITTED
-/* Planted bug: drops everything after prev_index and appends, with no check at all. */
-static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t *match,
-                             int *changed)
+/* The planted TRUNCATE_COMMITTED: drops everything after prev_index and appends, no check. */
+static int raft_append_check_planted(struct raft *r, const struct raft_msg *m, uint64_t *match,
+                                     int *changed)
 {
 	uint64_t room;
 	uint32_t n = m->n_entries;
@@ -145,13 +140,15 @@ static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t 
 	*match = m->prev_index + n;
 	return 1;
 }
-#else
+
 /* Finds where m joins our log; returns 1 with the last index now matching, or 0 after rejecting. */
 static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t *match,
                              int *changed)
 {
 	uint32_t skip = 0;
 
+	if (raft_bug_truncate_committed())
+		return raft_append_check_planted(r, m, match, changed);
 	if (m->prev_index < r->commit) {
 		/* entries up to our commit index are settled: they match by Raft's safety */
 		if (m->prev_index + m->n_entries <= r->commit) {
@@ -171,7 +168,6 @@ static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t 
 	*match = raft_append_merge(r, m, skip, changed);
 	return 1;
 }
-#endif
 
 void raft_append_recv(struct raft *r, const struct raft_msg *m)
 {

@@ -97,7 +97,7 @@ void raftd_apply_pump(struct raftd *d, uint64_t now_ms)
 		return;
 	if (d->apply_next <= d->snap_index && d->n_apply_inflight == 0) {
 		/* storaged is behind the start of the log: it needs our snapshot */
-		if (raftd_snapshot_give_storaged(d) != 0)
+		if (raftd_snapfile_give_storaged(d) != 0)
 			return;
 	}
 	while (d->n_apply_inflight < RAFTD_APPLY_INFLIGHT_MAX && d->apply_next <= d->commit_index) {
@@ -183,7 +183,7 @@ uint32_t raftd_apply_drain(struct raftd *d, uint32_t budget)
 		else if (m.type == PROTO_APPLY_STATE)
 			apply_state(d, &m, now_ms);
 		else if (m.type == PROTO_SNAPSHOT_DONE)
-			raftd_snapshot_done(d, &m);
+			raftd_snapshot_take_done(d, &m);
 		else
 			KV_LOG_WARN(RAFTD_SVC, "unexpected storaged message dropped", "type=%u",
 			            (unsigned)m.type);

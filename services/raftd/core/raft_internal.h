@@ -1,20 +1,18 @@
 /*
- * raft_internal.h - the private state of a Raft core, shared by raft*.c.
+ * raft_internal.h - the private state of a Raft core, shared by the core's files
+ * (services/raftd/core/).
  *
  * Nothing here is part of the contract (raft.h is). Every array is sized at
  * raft_new() and never grows. One thread at a time per struct raft.
  *
- * Planted bugs for the simulator (each under its own #ifdef, compiled only
- * into test variants): RAFT_BUG_NO_NOOP (raft_replication.c, raft_read.c),
- * RAFT_BUG_VOTE_NO_PERSIST (raft_vote.c, raft.c), RAFT_BUG_COMMIT_OLD_TERM
- * (raft_replication.c), RAFT_BUG_ACK_BEFORE_DURABLE (raft_append.c,
- * raft_replication.c), RAFT_BUG_TRUNCATE_COMMITTED (raft_append.c, raft_log.c,
- * raft.c).
+ * Planted bugs for the simulator are decided only through the hooks of
+ * raft_bugs.h (no-ops unless a test variant is built with -DRAFT_BUG_*).
  */
 #ifndef RAFTKV_RAFT_INTERNAL_H
 #define RAFTKV_RAFT_INTERNAL_H
 
 #include "raft.h"
+#include "raft_bugs.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -121,7 +119,7 @@ struct raft {
 	uint64_t term;
 	uint64_t vote;
 	struct raft_hard_state hs_saved;
-	int vote_unsaved; /* RAFT_BUG_VOTE_NO_PERSIST only */
+	int vote_unsaved; /* raft_bug_vote_no_persist() only */
 
 	uint8_t role;
 	uint64_t leader;
@@ -175,7 +173,6 @@ struct raft {
 struct raft_msg *raft_msg_push(struct raft *r, int after_persist, uint8_t type, uint64_t to);
 /* After persist when the hard state changed in this step, else now. */
 int raft_reply_after_persist(const struct raft *r);
-void raft_read_out(struct raft *r, uint64_t read_id, uint64_t index, int status);
 uint64_t raft_quorum(uint32_t n_voters);
 
 /* ---- raft_election.c --------------------------------------------------------- */
@@ -183,7 +180,6 @@ uint64_t raft_quorum(uint32_t n_voters);
 uint64_t raft_random_timeout(struct raft *r);
 void raft_become_follower(struct raft *r, uint64_t term, uint64_t leader);
 void raft_become_candidate(struct raft *r, int transfer);
-void raft_campaign(struct raft *r);
 void raft_election_tick(struct raft *r);
 int raft_in_lease(const struct raft *r);
 
@@ -214,8 +210,6 @@ int raft_leader_append(struct raft *r, uint8_t type, const uint8_t *data, uint32
 void raft_append_recv(struct raft *r, const struct raft_msg *m);
 /* m comes from the leader of our term: follow it and restart the election timer. */
 void raft_follow_leader(struct raft *r, const struct raft_msg *m);
-void raft_append_entries_local(struct raft *r, uint64_t after, const struct raft_entry *e,
-                               uint32_t n, int truncate);
 
 /* ---- raft_read.c ----------------------------------------------------------------- */
 
@@ -224,7 +218,6 @@ void raft_read_recv_request(struct raft *r, const struct raft_msg *m);
 void raft_read_recv_response(struct raft *r, const struct raft_msg *m);
 void raft_read_release(struct raft *r);
 void raft_read_fail_all(struct raft *r);
-void raft_read_start_round(struct raft *r);
 /* A follower gives up on forwarded reads the leader never answered. */
 void raft_read_expire(struct raft *r);
 

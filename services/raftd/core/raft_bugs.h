@@ -1,0 +1,82 @@
+/*
+ * raft_bugs.h - the planted bugs (TESTING.md): the one place where the core
+ * and the executor learn whether a bug is planted.
+ *
+ * Each hook names the decision a bug gets wrong and is a compile-time 0
+ * unless the variant is built with -DRAFT_BUG_<NAME> (tests/sim/module.mk
+ * builds one simulator per bug, and `make sim-bugs` proves each is caught).
+ * In every other build the branch a hook guards is dead code and the
+ * compiler drops it, so the core's logic reads `if (raft_bug_x()) ...` and
+ * nothing else. No #ifdef RAFT_BUG_* belongs anywhere but here.
+ */
+#ifndef RAFTKV_RAFT_BUGS_H
+#define RAFTKV_RAFT_BUGS_H
+
+#ifdef RAFT_BUG_NO_NOOP
+#define RAFT_BUG_ON_NO_NOOP 1
+#else
+#define RAFT_BUG_ON_NO_NOOP 0
+#endif
+#ifdef RAFT_BUG_VOTE_NO_PERSIST
+#define RAFT_BUG_ON_VOTE_NO_PERSIST 1
+#else
+#define RAFT_BUG_ON_VOTE_NO_PERSIST 0
+#endif
+#ifdef RAFT_BUG_COMMIT_OLD_TERM
+#define RAFT_BUG_ON_COMMIT_OLD_TERM 1
+#else
+#define RAFT_BUG_ON_COMMIT_OLD_TERM 0
+#endif
+#ifdef RAFT_BUG_ACK_BEFORE_DURABLE
+#define RAFT_BUG_ON_ACK_BEFORE_DURABLE 1
+#else
+#define RAFT_BUG_ON_ACK_BEFORE_DURABLE 0
+#endif
+#ifdef RAFT_BUG_TRUNCATE_COMMITTED
+#define RAFT_BUG_ON_TRUNCATE_COMMITTED 1
+#else
+#define RAFT_BUG_ON_TRUNCATE_COMMITTED 0
+#endif
+#ifdef RAFT_BUG_EXEC_RELEASE_BEFORE_SYNC
+#define RAFT_BUG_ON_EXEC_RELEASE_BEFORE_SYNC 1
+#else
+#define RAFT_BUG_ON_EXEC_RELEASE_BEFORE_SYNC 0
+#endif
+
+/* NO_NOOP: a new leader appends no no-op, and serves reads from its commit index at once. */
+static inline int raft_bug_no_noop(void)
+{
+	return RAFT_BUG_ON_NO_NOOP;
+}
+
+/* VOTE_NO_PERSIST: a granted vote is sent at once and its hard state never saved. */
+static inline int raft_bug_vote_no_persist(void)
+{
+	return RAFT_BUG_ON_VOTE_NO_PERSIST;
+}
+
+/* COMMIT_OLD_TERM: a leader commits entries of older terms by counting (figure 8). */
+static inline int raft_bug_commit_old_term(void)
+{
+	return RAFT_BUG_ON_COMMIT_OLD_TERM;
+}
+
+/* ACK_BEFORE_DURABLE: acks and the leader's own match count entries not yet durable. */
+static inline int raft_bug_ack_before_durable(void)
+{
+	return RAFT_BUG_ON_ACK_BEFORE_DURABLE;
+}
+
+/* TRUNCATE_COMMITTED: a follower drops everything after prev_index, committed or not. */
+static inline int raft_bug_truncate_committed(void)
+{
+	return RAFT_BUG_ON_TRUNCATE_COMMITTED;
+}
+
+/* EXEC_RELEASE_BEFORE_SYNC (raft_exec.c): msgs_after_persist go out before their sync. */
+static inline int raft_bug_exec_release_before_sync(void)
+{
+	return RAFT_BUG_ON_EXEC_RELEASE_BEFORE_SYNC;
+}
+
+#endif
