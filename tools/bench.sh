@@ -7,7 +7,8 @@
 #
 # Each load runs BENCH_REPS times per system; the order of the two systems
 # alternates between repetitions (raftkv first, then etcd first, ...) so that
-# neither always runs on a warmer or cooler machine. The table shows medians.
+# neither always runs on a warmer or cooler machine. The table shows the run
+# with the median throughput (the mean of the middle two for an even count).
 #
 # env: BENCH_SECONDS (default 10), BENCH_REPS (default 2),
 #      BENCH_LOADS (default: every load below), BENCH_KEYS (default 1000),
@@ -127,7 +128,8 @@ fill() {
 	for sys in raftkv etcd; do run_wrk "$sys" fill 4 leader 64 4 >/dev/null; done
 }
 
-# The median of each column over the repetitions of one load and system.
+# The repetition with the median throughput, whole (its latency and CPU with it);
+# with an even count, the mean of the two middle ones.
 medians() {
 	sort -n -k1,1 "$1" | awk '{ for (i = 1; i <= NF; i++) v[NR, i] = $i; n = NR; nf = NF }
 		END { m = int((n + 1) / 2); for (i = 1; i <= nf; i++) printf "%s ", (n % 2 ? v[m, i] : (v[m, i] + v[m + 1, i]) / 2); print "" }'
