@@ -119,12 +119,12 @@ static void raft_send_append(struct raft *r, struct raft_progress *pr)
 	m = raft_msg_push(r, 0, RAFT_MSG_APPEND, pr->id);
 	if (m == NULL)
 		return;
-	m->prev_index = first - 1;
-	m->prev_term = raft_log_term_at(&r->log, first - 1);
-	m->commit = r->commit;
-	m->seq = r->read_seq;
-	m->n_entries = n;
-	m->entries = &r->pool[r->n_pool];
+	m->u.append.prev_index = first - 1;
+	m->u.append.prev_term = raft_log_term_at(&r->log, first - 1);
+	m->u.append.commit = r->commit;
+	m->u.append.seq = r->read_seq;
+	m->u.append.n_entries = n;
+	m->u.append.entries = &r->pool[r->n_pool];
 	for (uint32_t i = 0; i < n; i++) {
 		const struct raft_meta *meta = raft_log_meta(&r->log, first + i);
 		struct raft_entry *e = &r->pool[r->n_pool + i];
@@ -173,11 +173,11 @@ static void raft_send_heartbeat(struct raft *r, struct raft_progress *pr)
 		return;
 	/* prev = what it already matches, so a heartbeat never needs entries */
 	if (pr->match >= r->log.snap_index) {
-		m->prev_index = pr->match;
-		m->prev_term = raft_log_term_at(&r->log, pr->match);
-		m->commit = r->commit;
+		m->u.append.prev_index = pr->match;
+		m->u.append.prev_term = raft_log_term_at(&r->log, pr->match);
+		m->u.append.commit = r->commit;
 	}
-	m->seq = r->read_seq;
+	m->u.append.seq = r->read_seq;
 }
 
 /* Two heartbeats without progress while messages are out: assume they were lost. */
@@ -286,13 +286,13 @@ static uint64_t raft_next_from_hint(const struct raft *r, const struct raft_msg 
 {
 	uint64_t j;
 
-	if (m->hint_term == 0)
-		return m->hint_index; /* its log ends before: continue after its last entry */
-	j = m->hint_index < r->log.last_index ? m->hint_index : r->log.last_index;
+	if (m->u.append_resp.hint_term == 0)
+		return m->u.append_resp.hint_index; /* its log ends before: continue after its last entry */
+	j = m->u.append_resp.hint_index < r->log.last_index ? m->u.append_resp.hint_index : r->log.last_index;
 	/* skip every entry of a term the follower cannot have at that index */
-	while (j > r->log.snap_index && raft_log_term_at(&r->log, j) > m->hint_term)
+	while (j > r->log.snap_index && raft_log_term_at(&r->log, j) > m->u.append_resp.hint_term)
 		j--;
-	if (j == r->log.snap_index && r->log.snap_term > m->hint_term)
+	if (j == r->log.snap_index && r->log.snap_term > m->u.append_resp.hint_term)
 		return j; /* the agreement lies inside our snapshot: send it */
 	return j + 1;
 }
@@ -323,20 +323,20 @@ void raft_replication_recv_response(struct raft *r, const struct raft_msg *m)
 	if (r->role != RAFT_LEADER)
 		return;
 	pr = raft_progress_find(r, m->from);
-	if (pr == NULL || (!m->reject && m->match_index > r->log.last_index) ||
-	    m->seq > r->read_seq) {
+	if (pr == NULL || (!m->u.append_resp.reject && m->u.append_resp.match_index > r->log.last_index) ||
+	    m->u.append_resp.seq > r->read_seq) {
 		r->dropped_msgs++;
 		return;
 	}
 	pr->recent_active = 1;
-	if (m->seq > pr->acked_seq)
-		pr->acked_seq = m->seq;
-	if (m->reject) {
+	if (m->u.append_resp.seq > pr->acked_seq)
+		pr->acked_seq = m->u.append_resp.seq;
+	if (m->u.append_resp.reject) {
 		raft_progress_reject(r, pr, m);
 	} else {
 		if (pr->state == RAFT_PR_SNAPSHOT)
 			return; /* it answers an older APPEND; the snapshot decides */
-		raft_progress_ack(r, pr, m->match_index);
+		raft_progress_ack(r, pr, m->u.append_resp.match_index);
 		raft_maybe_commit(r);
 		raft_transfer_check(r, pr);
 	}

@@ -14,20 +14,20 @@
 
 static int raft_validate_entries(const struct raft_msg *m)
 {
-	uint64_t term = m->prev_term;
+	uint64_t term = m->u.append.prev_term;
 
-	if (m->n_entries > RAFT_APPEND_ENTRIES_MAX || (m->n_entries > 0 && m->entries == NULL))
+	if (m->u.append.n_entries > RAFT_APPEND_ENTRIES_MAX || (m->u.append.n_entries > 0 && m->u.append.entries == NULL))
 		return 0;
-	if (m->prev_index > UINT64_MAX - 1 - m->n_entries)
+	if (m->u.append.prev_index > UINT64_MAX - 1 - m->u.append.n_entries)
 		return 0;
-	if ((m->prev_index == 0) != (m->prev_term == 0) || m->prev_term > m->term)
+	if ((m->u.append.prev_index == 0) != (m->u.append.prev_term == 0) || m->u.append.prev_term > m->term)
 		return 0;
-	for (uint32_t i = 0; i < m->n_entries; i++) {
-		const struct raft_entry *e = &m->entries[i];
+	for (uint32_t i = 0; i < m->u.append.n_entries; i++) {
+		const struct raft_entry *e = &m->u.append.entries[i];
 		uint8_t op;
 		uint64_t node;
 
-		if (e->index != m->prev_index + 1 + i || e->term == 0 || e->term < term ||
+		if (e->index != m->u.append.prev_index + 1 + i || e->term == 0 || e->term < term ||
 		    e->term > m->term)
 			return 0;
 		if (e->type < RAFT_ENTRY_NOOP || e->type > RAFT_ENTRY_CONFIG)
@@ -42,14 +42,14 @@ static int raft_validate_entries(const struct raft_msg *m)
 
 static int raft_validate_snapshot(const struct raft_msg *m)
 {
-	if (m->snap_index == 0 || m->snap_term == 0 || m->snap_term > m->term)
+	if (m->u.snapshot.snap_index == 0 || m->u.snapshot.snap_term == 0 || m->u.snapshot.snap_term > m->term)
 		return 0;
-	if (m->chunk_len > RAFT_SNAPSHOT_CHUNK_BYTES || m->offset > m->snap_size ||
-	    m->chunk_len > m->snap_size - m->offset)
+	if (m->u.snapshot.chunk_len > RAFT_SNAPSHOT_CHUNK_BYTES || m->u.snapshot.offset > m->u.snapshot.snap_size ||
+	    m->u.snapshot.chunk_len > m->u.snapshot.snap_size - m->u.snapshot.offset)
 		return 0;
-	if (m->chunk_len > 0 && m->chunk == NULL)
+	if (m->u.snapshot.chunk_len > 0 && m->u.snapshot.chunk == NULL)
 		return 0;
-	return m->snap_config.n > 0 && raft_config_valid(&m->snap_config);
+	return m->u.snapshot.snap_config.n > 0 && raft_config_valid(&m->u.snapshot.snap_config);
 }
 
 /*
@@ -91,7 +91,7 @@ int raft_validate_msg(const struct raft *r, const struct raft_msg *m)
 		return raft_validate_snapshot(m);
 	case RAFT_MSG_PREVOTE:
 	case RAFT_MSG_VOTE:
-		return m->last_term <= m->term;
+		return m->u.vote.last_term <= m->term;
 	default:
 		return 1;
 	}
