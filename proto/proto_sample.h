@@ -109,8 +109,9 @@ static inline void proto_sample_raft(struct proto_sample *s, uint8_t type, struc
 	/* The rules of proto_raft.c that tie fields together. */
 	if (type == RAFT_MSG_APPEND && m->u.append.n_entries > 0)
 		m->u.append.prev_index = m->u.append.entries[0].index - 1;
+	/* The largest snap_size: a chunk past its max is refused for that, not for the size. */
 	if (type == RAFT_MSG_SNAPSHOT)
-		m->u.snapshot.snap_size = m->u.snapshot.offset + m->u.snapshot.chunk_len + 1;
+		m->u.snapshot.snap_size = UINT64_MAX;
 }
 
 /* Fills c as a command of op (0 or out of range: the header only). */
