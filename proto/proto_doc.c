@@ -136,8 +136,9 @@ static void doc_raft(FILE *f)
 #define DOC_RAFT(NAME, BODY, body, what)                                                           \
 	{                                                                                          \
 		static const struct doc_field own[] = {PROTO_RAFT_##BODY(DOC_FIELD, x) DOC_NONE};  \
-		doc_message(f, RAFT_MSG_##NAME, #NAME, what "; in C: struct raft_" #body " u." #body,  \
-		            head, DOC_N(head) - 1, own, DOC_N(own) - 1);                           \
+		doc_message(f, RAFT_MSG_##NAME, #NAME,                                             \
+		            what "; in C: struct raft_" #body " u." #body, head, DOC_N(head) - 1,  \
+		            own, DOC_N(own) - 1);                                                  \
 	}
 	PROTO_RAFT_MESSAGES(DOC_RAFT)
 #undef DOC_RAFT

@@ -28,8 +28,8 @@ struct proto_sample {
 	uint32_t n_members;
 	struct proto_item *items; /* borrowed, for ITEMS fields */
 	uint32_t n_items;
-	const uint8_t *bytes; /* borrowed, for BYTES fields: at least 64 bytes */
-	uint64_t seq;         /* the next scalar value */
+	const uint8_t *bytes;             /* borrowed, for BYTES fields: at least 64 bytes */
+	uint64_t seq;                     /* the next scalar value */
 	const struct raft_config *config; /* borrowed, for CONFIG fields */
 	const uint8_t *chunk;             /* borrowed, for CHUNK fields: chunk_len bytes */
 	uint32_t chunk_len;

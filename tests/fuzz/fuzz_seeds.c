@@ -51,7 +51,7 @@ static int seed_write(const char *dir, const char *family, const char *name,
 	return fclose(f) != 0;
 }
 
-/* The body of type t; these values give the same frames as the flat struct they replaced. */
+/* The body of type t: the values the seeds had before raft_msg had a union (same frames). */
 static void seed_raft_body(uint8_t t, struct raft_msg *m)
 {
 	memset(&m->u, 0, sizeof(m->u));

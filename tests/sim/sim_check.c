@@ -352,9 +352,11 @@ void sim_check_sent(struct sim_world *w, uint32_t slot, const struct raft_msg *m
 		    "(durable term %llu vote %llu)",
 		    U(m->from), U(m->term), U(m->to), U(d->dhs.term), U(d->dhs.vote));
 	if (m->type == RAFT_MSG_APPEND_RESP && !m->u.append_resp.reject &&
-	    m->u.append_resp.match_index > d->dlog.last && m->u.append_resp.match_index > d->dsnap.index)
+	    m->u.append_resp.match_index > d->dlog.last &&
+	    m->u.append_resp.match_index > d->dsnap.index)
 		sim_check_fail(w,
 		               "node %llu acknowledges index %llu to %llu before it is durable "
 		               "(durable last %llu)",
-		               U(m->from), U(m->u.append_resp.match_index), U(m->to), U(d->dlog.last));
+		               U(m->from), U(m->u.append_resp.match_index), U(m->to),
+		               U(d->dlog.last));
 }

@@ -158,7 +158,8 @@ static inline void t_local_full(uint8_t type, struct proto_local *m)
 	proto_sample_local(&s, type, m);
 }
 
-static inline void t_same_members(const struct proto_member *a, const struct proto_member *b, uint32_t n)
+static inline void t_same_members(const struct proto_member *a, const struct proto_member *b,
+                                  uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		assert_int_equal(a[i].id, b[i].id);

@@ -241,15 +241,15 @@ static void t_pack_kv(struct t_walk *w, const struct proto_kv_cmd *c)
 }
 
 #undef T_F
-#define T_WIRE_U64     1
-#define T_WIRE_U8      1
-#define T_WIRE_STATUS  1
-#define T_WIRE_BYTES   1
-#define T_WIRE_ENTRIES 1
-#define T_WIRE_MEMBERS 1
-#define T_WIRE_ITEMS   1
-#define T_WIRE_CONFIG  1
-#define T_WIRE_CHUNK   2
+#define T_WIRE_U64                      1
+#define T_WIRE_U8                       1
+#define T_WIRE_STATUS                   1
+#define T_WIRE_BYTES                    1
+#define T_WIRE_ENTRIES                  1
+#define T_WIRE_MEMBERS                  1
+#define T_WIRE_ITEMS                    1
+#define T_WIRE_CONFIG                   1
+#define T_WIRE_CHUNK                    2
 #define T_F(X, KIND, name, lo, hi, doc) w->n++, w->wire += T_WIRE_##KIND;
 
 static void t_count_raft(struct t_walk *w, const struct raft_msg *r)
@@ -295,8 +295,8 @@ static void t_break_status(struct t_walk *w, int32_t *v)
 #define T_BREAK_CONFIG(X, name, lo, hi)  X->name.n = t_walk_count(w, X->name.n, hi);
 #define T_BREAK_CHUNK(X, name, lo, hi)                                                             \
 	{                                                                                          \
-		struct proto_bytes cb = t_walk_bytes(w, (struct proto_bytes){X->name, X->name##_len}, \
-		                                     0, hi);                                        \
+		struct proto_bytes cb =                                                            \
+		    t_walk_bytes(w, (struct proto_bytes){X->name, X->name##_len}, 0, hi);          \
 		X->name = cb.ptr, X->name##_len = cb.len;                                          \
 	}
 #define T_F(X, KIND, name, lo, hi, doc) T_BREAK_##KIND(X, name, lo, hi)
@@ -461,7 +461,9 @@ static void test_generated_frames_every_type(void **state)
 			print_message(
 			    "%s %-16s msgpack-c frame from proto_messages.h == ours; every "
 			    "prefix and %u out-of-range values refused\n",
-			    fams[f].fam == 'r' ? "raft " : fams[f].fam == 'l' ? "local" : "kv   ",
+			    fams[f].fam == 'r'   ? "raft "
+			    : fams[f].fam == 'l' ? "local"
+			                         : "kv   ",
 			    fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
 			    refused);
 		}

@@ -436,10 +436,13 @@ static void test_hostile_messages_dropped(void **state)
 	m = base, m.from = 2, rh_inject(h, &m);
 	m = base, m.to = 3, receive_at(h, 2, &m);
 	m = base, m.term = UINT64_MAX, rh_inject(h, &m);
-	m = base, m.u.append.n_entries = RAFT_APPEND_ENTRIES_MAX + 1, m.u.append.entries = e, rh_inject(h, &m);
-	m = base, m.u.append.prev_index = 4, m.u.append.prev_term = 1, m.u.append.n_entries = 2, m.u.append.entries = e;
+	m = base, m.u.append.n_entries = RAFT_APPEND_ENTRIES_MAX + 1, m.u.append.entries = e,
+	rh_inject(h, &m);
+	m = base, m.u.append.prev_index = 4, m.u.append.prev_term = 1, m.u.append.n_entries = 2,
+	m.u.append.entries = e;
 	rh_inject(h, &m); /* 5 then 7: not consecutive */
-	m = base, m.u.append.prev_index = UINT64_MAX - 1, m.u.append.prev_term = 1, m.u.append.n_entries = 1, m.u.append.entries = e;
+	m = base, m.u.append.prev_index = UINT64_MAX - 1, m.u.append.prev_term = 1,
+	m.u.append.n_entries = 1, m.u.append.entries = e;
 	rh_inject(h, &m);
 	m = base, m.type = RAFT_MSG_APPEND_RESP, m.from = 9, rh_inject(h, &m);
 	assert_int_equal(st(h, 2).dropped_msgs - before, 10);
@@ -557,7 +560,8 @@ static void test_reject_inside_snapshot_sends_it(void **state)
 	struct raft_entry e = {.term = 3, .index = 5, .type = RAFT_ENTRY_COMMAND};
 	struct raft_boot b = boot3(3);
 	struct raft_update u;
-	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .u.append_resp.reject = 1};
+	struct raft_msg m = {
+	    .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .u.append_resp.reject = 1};
 	const struct raft_msg *out;
 	struct raft *r;
 

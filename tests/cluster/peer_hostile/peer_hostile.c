@@ -81,15 +81,13 @@ static void send_hostile_messages(void *sock, uint64_t target, uint64_t impostor
 	     .data = (const uint8_t *)"abc"},
 	    {.term = 1, .index = 2, .type = RAFT_ENTRY_NOOP, .len = 0, .data = NULL},
 	};
-	struct raft_msg m = {.type = RAFT_MSG_APPEND,
-	                     .from = impostor,
-	                     .to = target,
-	                     .term = 1,
-	                     .u.append = {.prev_index = 0,
-	                                  .prev_term = 0,
-	                                  .commit = 2,
-	                                  .n_entries = 2,
-	                                  .entries = entries}};
+	struct raft_msg m = {
+	    .type = RAFT_MSG_APPEND,
+	    .from = impostor,
+	    .to = target,
+	    .term = 1,
+	    .u.append = {
+	        .prev_index = 0, .prev_term = 0, .commit = 2, .n_entries = 2, .entries = entries}};
 	send_truncations(sock, &m);
 	m.term = UINT64_MAX; /* unknown node with the largest term */
 	send_msg(sock, &m);
