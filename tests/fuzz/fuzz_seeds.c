@@ -51,59 +51,21 @@ static int seed_write(const char *dir, const char *family, const char *name,
 	return fclose(f) != 0;
 }
 
-/* The body of type t: the values the seeds had before raft_msg had a union (same frames). */
-static void seed_raft_body(uint8_t t, struct raft_msg *m)
-{
-	memset(&m->u, 0, sizeof(m->u));
-	m->type = t;
-	switch (t) {
-	case RAFT_MSG_APPEND:
-		m->u.append = (struct raft_append){10, 3, 9, 5, 2, seed_entries};
-		break;
-	case RAFT_MSG_APPEND_RESP:
-		m->u.append_resp = (struct raft_append_resp){1, 12, 8, 2, 5};
-		break;
-	case RAFT_MSG_PREVOTE:
-	case RAFT_MSG_VOTE:
-		m->u.vote = (struct raft_vote){12, 4, 1};
-		break;
-	case RAFT_MSG_PREVOTE_RESP:
-	case RAFT_MSG_VOTE_RESP:
-		m->u.vote_resp.reject = 1;
-		break;
-	case RAFT_MSG_SNAPSHOT:
-		m->u.snapshot = (struct raft_snapshot){
-		    .snap_index = 100,
-		    .snap_term = 3,
-		    .snap_config = {2, {{1, RAFT_VOTER}, {3, RAFT_LEARNER}}},
-		    .snap_size = 1000,
-		    .offset = 128,
-		    .chunk_len = sizeof(seed_chunk),
-		    .chunk = seed_chunk,
-		    .commit = 9,
-		};
-		break;
-	case RAFT_MSG_SNAPSHOT_RESP:
-		m->u.snapshot_resp = (struct raft_snapshot_resp){1, 100, 3, 1000, 128, 12};
-		break;
-	case RAFT_MSG_READ_INDEX:
-		m->u.read_index.read_id = 77;
-		break;
-	case RAFT_MSG_READ_INDEX_RESP:
-		m->u.read_index_resp = (struct raft_read_index_resp){1, 77, 12};
-		break;
-	default:
-		break;
-	}
-}
-
+/* Every field of every peer type set: proto_sample.h expands proto_messages.h. */
 static int seed_raft(const char *dir, struct proto_buf *b)
 {
-	struct raft_msg m = {.from = 1, .to = 2, .term = 4};
+	static const struct raft_config config = {2, {{1, RAFT_VOTER}, {3, RAFT_LEARNER}}};
+	struct proto_sample s = {.entries = seed_entries,
+	                         .n_entries = 2,
+	                         .seq = 3,
+	                         .config = &config,
+	                         .chunk = seed_chunk,
+	                         .chunk_len = sizeof(seed_chunk)};
+	struct raft_msg m;
 	int bad = 0;
 
 	for (uint8_t t = 1; t <= RAFT_MSG_TYPE_MAX; t++) {
-		seed_raft_body(t, &m);
+		proto_sample_raft(&s, t, &m);
 		proto_buf_reset(b);
 		if (proto_raft_encode(&m, b) != 0)
 			return 1;
