@@ -11,7 +11,7 @@
  *     (proto_table.c),
  *   - the round trips and refusals of tests/unit/test_proto_gen.c,
  *   - the message reference docs/protocol.md (proto_doc.c, `make proto-doc`;
- *     `make proto-doc-check` fails when the checked-in copy differs).
+ *     test_proto_doc in `make unit-test` fails when the checked-in copy differs).
  *
  * A field is F(X, KIND, name, min, max, "what it is"): X is passed through
  * for the expander, KIND one of
