@@ -28,5 +28,6 @@ proto-doc: $(BUILD)/proto/proto_doc
 	@mkdir -p docs
 	$(BUILD)/proto/proto_doc > docs/protocol.md
 
-# tests/unit/test_proto.c builds hostile frames with msgpack-c, an encoder independent of ours.
+# tests/unit/test_proto.c and test_proto_gen.c build frames with msgpack-c, an encoder independent of ours.
 TEST_LIBS_test_proto := -lmsgpackc
+TEST_LIBS_test_proto_gen := -lmsgpackc

@@ -131,12 +131,14 @@ static void doc_raft(FILE *f)
 {
 	static const struct doc_field head[] = {PROTO_RAFT_HEADER(DOC_FIELD, x) DOC_NONE};
 
-	fprintf(f, "\n## Peer messages (raftd to raftd; struct raft_msg)\n");
-#define DOC_RAFT(NAME, name, what)                                                                 \
+	fprintf(f, "\n## Peer messages (raftd to raftd; struct raft_msg: the header, then the "
+	           "body of the type in u)\n");
+#define DOC_RAFT(NAME, BODY, body, what)                                                           \
 	{                                                                                          \
-		static const struct doc_field own[] = {PROTO_RAFT_##NAME(DOC_FIELD, x) DOC_NONE};  \
-		doc_message(f, RAFT_MSG_##NAME, #NAME, what, head, DOC_N(head) - 1, own,           \
-		            DOC_N(own) - 1);                                                       \
+		static const struct doc_field own[] = {PROTO_RAFT_##BODY(DOC_FIELD, x) DOC_NONE};  \
+		doc_message(f, RAFT_MSG_##NAME, #NAME,                                             \
+		            what "; in C: struct raft_" #body " u." #body, head, DOC_N(head) - 1,  \
+		            own, DOC_N(own) - 1);                                                  \
 	}
 	PROTO_RAFT_MESSAGES(DOC_RAFT)
 #undef DOC_RAFT

@@ -5,12 +5,13 @@
  * wire order (after [version, type] and the family's header fields). That
  * one declaration is expanded into:
  *   - its C struct (local messages: struct proto_<name>, a member of the
- *     union in struct proto_local; see proto.h),
+ *     union in struct proto_local, see proto.h; peer messages: struct
+ *     raft_<body>, a member of the union in struct raft_msg, see raft_wire.h),
  *   - the codec table that encodes, decodes, checks and compares it
  *     (proto_table.c),
- *   - the round trips and refusals of tests/unit/test_proto.c,
+ *   - the round trips and refusals of tests/unit/test_proto_gen.c,
  *   - the message reference docs/protocol.md (proto_doc.c, `make proto-doc`;
- *     `make proto-doc-check` fails when the checked-in copy differs).
+ *     test_proto_doc in `make unit-test` fails when the checked-in copy differs).
  *
  * A field is F(X, KIND, name, min, max, "what it is"): X is passed through
  * for the expander, KIND one of
@@ -30,7 +31,11 @@
  *
  * Adding a local message takes two places: one M() line in
  * PROTO_LOCAL_MESSAGES and its PROTO_LOCAL_<NAME> field list below (then
- * `make proto-doc`); the sender and the receiver handle it.
+ * `make proto-doc`); the sender and the receiver handle it. Adding a peer
+ * message takes one M() line in PROTO_RAFT_MESSAGES and, unless it shares an
+ * existing body, one B() line in PROTO_RAFT_BODIES and its PROTO_RAFT_<BODY>
+ * field list (then `make proto-doc`); the core's dispatch (raft.c,
+ * raft_validate.c) and its handler receive it.
  */
 #ifndef RAFTKV_PROTO_MESSAGES_H
 #define RAFTKV_PROTO_MESSAGES_H
@@ -173,7 +178,7 @@
 #define PROTO_KV_DELETE(F, X) \
 	PROTO_KV_COND(F, X)
 
-/* ---- Peer messages (raftd <-> raftd; struct raft_msg in raft.h) -------------- */
+/* ---- Peer messages (raftd <-> raftd; struct raft_msg in raft_wire.h) -------- */
 
 #define PROTO_RAFT_HEADER(F, X) \
 	F(X, U64, from, 1, UINT64_MAX, "sender's node id") \
@@ -183,52 +188,68 @@
 #define PROTO_RAFT_REJECT(F, X) \
 	F(X, U8,  reject, 0, UINT8_MAX, "0: granted/accepted, else why not")
 
+/*
+ * A peer message is M(NAME, BODY, body, "what it is"): BODY names the field
+ * list PROTO_RAFT_<BODY> and body the struct raft_<body> that holds them, the
+ * member u.<body> of struct raft_msg. Types with the same fields share a body
+ * (PREVOTE and VOTE: vote; their answers: vote_resp); each body is listed
+ * once in PROTO_RAFT_BODIES.
+ */
 #define PROTO_RAFT_MESSAGES(M) \
-	M(APPEND,          append,          "leader->follower: entries after prev_index") \
-	M(APPEND_RESP,     append_resp,     "follower->leader: match or a hint") \
-	M(PREVOTE,         prevote,         "candidate->all: would you vote?") \
-	M(PREVOTE_RESP,    prevote_resp,    "the answer") \
-	M(VOTE,            vote,            "candidate->all: vote for me") \
-	M(VOTE_RESP,       vote_resp,       "the answer") \
-	M(SNAPSHOT,        snapshot,        "leader->follower: one chunk of a snapshot") \
-	M(SNAPSHOT_RESP,   snapshot_resp,   "follower->leader: chunk received") \
-	M(TIMEOUT_NOW,     timeout_now,     "leader->target: campaign now (transfer)") \
-	M(READ_INDEX,      read_index,      "leader->all: confirm leadership for a read") \
-	M(READ_INDEX_RESP, read_index_resp, "the answer")
+	M(APPEND,          APPEND,          append,          "leader->follower: entries after prev_index") \
+	M(APPEND_RESP,     APPEND_RESP,     append_resp,     "follower->leader: match or a hint") \
+	M(PREVOTE,         VOTE,            vote,            "candidate->all: would you vote? (term: the one it would campaign in)") \
+	M(PREVOTE_RESP,    VOTE_RESP,       vote_resp,       "the answer") \
+	M(VOTE,            VOTE,            vote,            "candidate->all: vote for me") \
+	M(VOTE_RESP,       VOTE_RESP,       vote_resp,       "the answer") \
+	M(SNAPSHOT,        SNAPSHOT,        snapshot,        "leader->follower: one chunk of a snapshot") \
+	M(SNAPSHOT_RESP,   SNAPSHOT_RESP,   snapshot_resp,   "follower->leader: chunk received") \
+	M(TIMEOUT_NOW,     TIMEOUT_NOW,     timeout_now,     "leader->target: campaign now (transfer)") \
+	M(READ_INDEX,      READ_INDEX,      read_index,      "follower->leader: confirm leadership for a read") \
+	M(READ_INDEX_RESP, READ_INDEX_RESP, read_index_resp, "the answer (reject 1: not leader, 2: busy)")
+
+#define PROTO_RAFT_BODIES(B) \
+	B(APPEND,          append) \
+	B(APPEND_RESP,     append_resp) \
+	B(VOTE,            vote) \
+	B(VOTE_RESP,       vote_resp) \
+	B(SNAPSHOT,        snapshot) \
+	B(SNAPSHOT_RESP,   snapshot_resp) \
+	B(TIMEOUT_NOW,     timeout_now) \
+	B(READ_INDEX,      read_index) \
+	B(READ_INDEX_RESP, read_index_resp)
 
 #define PROTO_RAFT_APPEND(F, X) \
 	F(X, U64,     prev_index, 0, UINT64_MAX, "index before the first entry") \
 	F(X, U64,     prev_term,  0, UINT64_MAX, "its term") \
 	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index") \
-	F(X, U64,     seq,        0, UINT64_MAX, "echoed in APPEND_RESP") \
-	F(X, ENTRIES, entries,    0, RAFT_APPEND_ENTRIES_MAX, "indexes from prev_index + 1")
+	F(X, U64,     seq,        0, UINT64_MAX, "the leader's heartbeat round, echoed in APPEND_RESP (ReadIndex)") \
+	F(X, ENTRIES, entries,    0, RAFT_APPEND_ENTRIES_MAX, "indexes from prev_index + 1; none: a heartbeat")
 #define PROTO_RAFT_APPEND_RESP(F, X) \
 	PROTO_RAFT_REJECT(F, X) \
-	F(X, U64,     match_index, 0, UINT64_MAX, "last index known to match") \
-	F(X, U64,     hint_index, 0, UINT64_MAX, "rejected: where to retry") \
-	F(X, U64,     hint_term,  0, UINT64_MAX, "rejected: the term there") \
+	F(X, U64,     match_index, 0, UINT64_MAX, "accepted: last index known to match") \
+	F(X, U64,     hint_index, 0, UINT64_MAX, "rejected: the follower's conflict index, where to retry") \
+	F(X, U64,     hint_term,  0, UINT64_MAX, "rejected: the term there (0: log too short)") \
 	F(X, U64,     seq,        0, UINT64_MAX, "the APPEND's seq")
-#define PROTO_RAFT_PREVOTE(F, X) \
+#define PROTO_RAFT_VOTE(F, X) \
 	F(X, U64,     last_index, 0, UINT64_MAX, "candidate's last index") \
 	F(X, U64,     last_term,  0, UINT64_MAX, "its term") \
-	F(X, U8,      transfer,   0, 1, "1: a leadership transfer")
-#define PROTO_RAFT_PREVOTE_RESP(F, X) PROTO_RAFT_REJECT(F, X)
-#define PROTO_RAFT_VOTE(F, X) PROTO_RAFT_PREVOTE(F, X)
+	F(X, U8,      transfer,   0, 1, "1: a leadership transfer (after TIMEOUT_NOW; bypasses the lease)")
 #define PROTO_RAFT_VOTE_RESP(F, X) PROTO_RAFT_REJECT(F, X)
 #define PROTO_RAFT_SNAPSHOT(F, X) \
 	F(X, U64,     snap_index, 0, UINT64_MAX, "last index in the snapshot") \
 	F(X, U64,     snap_term,  0, UINT64_MAX, "its term") \
 	F(X, CONFIG,  snap_config, 0, RAFT_NODES_MAX, "configuration at snap_index") \
 	F(X, U64,     snap_size,  0, UINT64_MAX, "bytes of the whole snapshot") \
-	F(X, U64,     offset,     0, UINT64_MAX, "of this chunk") \
-	F(X, CHUNK,   chunk,      0, RAFT_SNAPSHOT_CHUNK_BYTES, "the chunk and its CRC32C") \
+	F(X, U64,     offset,     0, UINT64_MAX, "of this chunk; offset + chunk_len == snap_size ends it") \
+	F(X, CHUNK,   chunk,      0, RAFT_SNAPSHOT_CHUNK_BYTES, "the chunk and its CRC32C (core's outgoing: NULL, the driver attaches it)") \
 	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index")
 #define PROTO_RAFT_SNAPSHOT_RESP(F, X) \
 	PROTO_RAFT_REJECT(F, X) \
 	F(X, U64,     snap_index, 0, UINT64_MAX, "the snapshot's index") \
 	F(X, U64,     snap_term,  0, UINT64_MAX, "its term") \
 	F(X, U64,     snap_size,  0, UINT64_MAX, "its size") \
-	F(X, U64,     offset,     0, UINT64_MAX, "bytes received so far") \
+	F(X, U64,     offset,     0, UINT64_MAX, "bytes received so far: the next offset wanted") \
 	F(X, U64,     match_index, 0, UINT64_MAX, "last index known to match")
 #define PROTO_RAFT_TIMEOUT_NOW(F, X)
 #define PROTO_RAFT_READ_INDEX(F, X) \

@@ -18,15 +18,18 @@
 /* 1 when the message's fields agree with each other. */
 static int raft_fields_agree(const struct raft_msg *m)
 {
+	const struct raft_append *a = &m->u.append;
+	const struct raft_snapshot *s = &m->u.snapshot;
+
 	switch (m->type) {
 	case RAFT_MSG_APPEND:
-		if (m->n_entries == 0)
+		if (a->n_entries == 0)
 			return 1;
 		/* prev_index + n_entries must not wrap; the codec checked they are consecutive. */
-		return m->entries && m->prev_index <= UINT64_MAX - m->n_entries &&
-		       m->entries[0].index == m->prev_index + 1;
+		return a->entries && a->prev_index <= UINT64_MAX - a->n_entries &&
+		       a->entries[0].index == a->prev_index + 1;
 	case RAFT_MSG_SNAPSHOT:
-		return m->offset <= m->snap_size && m->chunk_len <= m->snap_size - m->offset;
+		return s->offset <= s->snap_size && s->chunk_len <= s->snap_size - s->offset;
 	default:
 		return 1;
 	}

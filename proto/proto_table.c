@@ -87,14 +87,16 @@ const struct proto_family proto_family_local = {
     offsetof(struct proto_local, type),
 };
 
-/* ---- raft_msg (one flat struct in raft.h) ----------------------------------------- */
+/* ---- raft_msg: the header, then the body in u.<body> ------------------------------ */
 
-#define R_OFF(X, f)                         offsetof(struct raft_msg, f)
-#define R_FIELD(X, KIND, name, lo, hi, doc) DESC(R_OFF, X, KIND, name, lo, hi)
-#define R_FIELDS(NAME, name, doc)                                                                  \
+#define R_HEAD_OFF(X, f)                    offsetof(struct raft_msg, f)
+#define R_BODY_OFF(X, f)                    offsetof(struct raft_msg, u.X.f)
+#define R_HEAD(X, KIND, name, lo, hi, doc)  DESC(R_HEAD_OFF, X, KIND, name, lo, hi)
+#define R_FIELD(X, KIND, name, lo, hi, doc) DESC(R_BODY_OFF, X, KIND, name, lo, hi)
+#define R_FIELDS(NAME, BODY, body, doc)                                                            \
 	static const struct proto_field raft_fields_##NAME[] = {                                   \
-	    PROTO_RAFT_HEADER(R_FIELD, name) PROTO_RAFT_##NAME(R_FIELD, name)};
-#define R_TYPE(NAME, name, doc)                                                                    \
+	    PROTO_RAFT_HEADER(R_HEAD, body) PROTO_RAFT_##BODY(R_FIELD, body)};
+#define R_TYPE(NAME, BODY, body, doc)                                                              \
 	[RAFT_MSG_##NAME] = {#NAME, N_FIELDS(raft_fields_##NAME), raft_fields_##NAME},
 
 PROTO_RAFT_MESSAGES(R_FIELDS)

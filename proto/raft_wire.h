@@ -2,11 +2,14 @@
  * raft_wire.h - the Raft types that leave raftd: messages between cores,
  * entries, configurations, roles and the limits they are sized by. proto/
  * encodes them, storaged and gatewayd read them; the core (raft.h) is built
- * on them. Types and constants only: no functions, no dependency on any
- * service, so every part of raftkv may include it.
+ * on them. Types and constants only (and one inline accessor): no
+ * dependency on any service (proto_messages.h is macros only), so every part
+ * of raftkv may include it.
  */
 #ifndef RAFTKV_RAFT_WIRE_H
 #define RAFTKV_RAFT_WIRE_H
+
+#include "proto_messages.h"
 
 #include <stdint.h>
 
@@ -63,64 +66,67 @@ struct raft_config {
 
 /* ---- Messages between cores ---------------------------------------------- */
 
+/*
+ * Every peer message and its fields are declared once, in proto_messages.h
+ * (PROTO_RAFT_MESSAGES); the enum, the per-message structs and the union
+ * below are expanded from it.
+ */
+
+/* RAFT_MSG_APPEND = 1, RAFT_MSG_APPEND_RESP, ... in the order of the list. */
+#define RAFT_MSG_ENUM(NAME, BODY, body, doc) RAFT_MSG_##NAME,
 enum raft_msg_type {
-	RAFT_MSG_APPEND = 1, /* entries, or none as a heartbeat */
-	RAFT_MSG_APPEND_RESP = 2,
-	RAFT_MSG_PREVOTE = 3, /* term is the term the sender would campaign in */
-	RAFT_MSG_PREVOTE_RESP = 4,
-	RAFT_MSG_VOTE = 5,
-	RAFT_MSG_VOTE_RESP = 6,
-	RAFT_MSG_SNAPSHOT = 7, /* one chunk of InstallSnapshot */
-	RAFT_MSG_SNAPSHOT_RESP = 8,
-	RAFT_MSG_TIMEOUT_NOW = 9, /* leader transfer: campaign now */
-	RAFT_MSG_READ_INDEX = 10, /* follower asks the leader for a read index */
-	RAFT_MSG_READ_INDEX_RESP = 11,
+	RAFT_MSG_NONE = 0, /* no message has it */
+	PROTO_RAFT_MESSAGES(RAFT_MSG_ENUM) RAFT_MSG_TYPE_END
 };
-#define RAFT_MSG_TYPE_MAX 11
+#undef RAFT_MSG_ENUM
+#define RAFT_MSG_TYPE_MAX (RAFT_MSG_TYPE_END - 1)
+
+/* The C declaration of one field of each KIND that peer messages use. */
+#define RAFT_CFIELD_U64(name) uint64_t name;
+#define RAFT_CFIELD_U8(name)  uint8_t name;
+#define RAFT_CFIELD_ENTRIES(name)                                                                  \
+	uint32_t n_##name; /* at most the field's max */                                           \
+	struct raft_entry *name;
+#define RAFT_CFIELD_CONFIG(name) struct raft_config name;
+#define RAFT_CFIELD_CHUNK(name)                                                                    \
+	uint32_t name##_len;                                                                       \
+	const uint8_t *name;
+#define RAFT_CFIELD(X, KIND, name, lo, hi, doc) RAFT_CFIELD_##KIND(name)
 
 /*
- * One flat struct for every message; each type uses the fields named beside
- * it and leaves the others zero. proto/ encodes exactly the fields of each type.
+ * struct raft_append, struct raft_vote, ...: the fields of each body and
+ * nothing else (PREVOTE and VOTE share struct raft_vote, their answers
+ * struct raft_vote_resp). Bodies without fields are empty structs (a GNU C
+ * extension that gcc and clang accept; sizeof 0).
  */
+#define RAFT_MSG_STRUCT(BODY, body)                                                                \
+	struct raft_##body {                                                                       \
+		PROTO_RAFT_##BODY(RAFT_CFIELD, body)                                               \
+	};
+PROTO_RAFT_BODIES(RAFT_MSG_STRUCT)
+#undef RAFT_MSG_STRUCT
+
+/*
+ * One peer message: the header every type carries, and the body of its type
+ * in u (u.append for APPEND, u.vote for PREVOTE and VOTE, u.vote_resp for
+ * their answers, ...). Only the member of type is defined; a decoder zeroes
+ * the rest. Pointers (entries, chunk) are borrowed: see where a message is passed.
+ */
+#define RAFT_MSG_MEMBER(BODY, body) struct raft_##body body;
 struct raft_msg {
 	uint8_t type; /* enum raft_msg_type */
-	uint64_t from;
-	uint64_t to;
-	uint64_t term;
-
-	/* APPEND */
-	uint64_t prev_index;
-	uint64_t prev_term;
-	uint64_t commit;
-	uint64_t seq;       /* APPEND, APPEND_RESP: the leader's heartbeat round (ReadIndex) */
-	uint32_t n_entries; /* APPEND: at most RAFT_APPEND_ENTRIES_MAX */
-	struct raft_entry *entries;
-
-	/* APPEND_RESP, *VOTE_RESP, SNAPSHOT_RESP, READ_INDEX_RESP */
-	uint8_t reject; /* 0: accepted; else a reason (READ_INDEX_RESP: 1 not leader, 2 busy) */
-	uint64_t match_index; /* APPEND_RESP accepted, SNAPSHOT_RESP: the last index now matching */
-	uint64_t hint_index;  /* APPEND_RESP rejected: the follower's conflict index */
-	uint64_t hint_term;   /* APPEND_RESP rejected: the term at hint_index (0: log too short) */
-
-	/* PREVOTE, VOTE */
-	uint64_t last_index;
-	uint64_t last_term;
-	uint8_t transfer; /* VOTE after TIMEOUT_NOW: bypasses the leader lease */
-
-	/* SNAPSHOT (also carries commit), SNAPSHOT_RESP */
-	uint64_t snap_index;
-	uint64_t snap_term;
-	struct raft_config snap_config;
-	uint64_t snap_size;   /* total bytes of the snapshot */
-	uint64_t offset;      /* SNAPSHOT: of this chunk; SNAPSHOT_RESP: next offset wanted */
-	uint32_t chunk_len;   /* at most RAFT_SNAPSHOT_CHUNK_BYTES; offset + chunk_len == snap_size
-	                         ends it */
-	const uint8_t *chunk; /* outgoing: NULL, the driver fills it from its snapshot file */
-
-	/* READ_INDEX, READ_INDEX_RESP (reject set when the leader cannot serve it) */
-	uint64_t read_id;
-	uint64_t read_index;
+	PROTO_RAFT_HEADER(RAFT_CFIELD, hdr)
+	union {
+		PROTO_RAFT_BODIES(RAFT_MSG_MEMBER)
+	} u;
 };
+#undef RAFT_MSG_MEMBER
+
+/* The entries m carries: an APPEND's, none for any other type (for logs and traces). */
+static inline uint32_t raft_msg_n_entries(const struct raft_msg *m)
+{
+	return m->type == RAFT_MSG_APPEND ? m->u.append.n_entries : 0;
+}
 
 /* ---- Roles (a node's status, reported to the gateway) -------------------- */
 

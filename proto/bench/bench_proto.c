@@ -27,12 +27,12 @@ int main(void)
 	                     .from = 1,
 	                     .to = 2,
 	                     .term = 7,
-	                     .prev_index = 100000,
-	                     .prev_term = 7,
-	                     .commit = 99990,
-	                     .seq = 42,
-	                     .n_entries = BENCH_ENTRIES,
-	                     .entries = e};
+	                     .u.append = {.prev_index = 100000,
+	                                  .prev_term = 7,
+	                                  .commit = 99990,
+	                                  .seq = 42,
+	                                  .n_entries = BENCH_ENTRIES,
+	                                  .entries = e}};
 	struct proto_buf b = {0};
 	struct proto_arena a;
 	struct raft_msg got;
@@ -50,7 +50,7 @@ int main(void)
 			KV_ASSERT(proto_raft_encode(&m, &b) == 0);
 			proto_arena_init(&a, arena_mem, sizeof(arena_mem));
 			KV_ASSERT(proto_raft_decode(b.ptr, b.len, &got, &a) == 0);
-			KV_ASSERT(got.n_entries == BENCH_ENTRIES);
+			KV_ASSERT(got.u.append.n_entries == BENCH_ENTRIES);
 		}
 		rounds += BENCH_BATCH;
 		elapsed = kv_clock_mono_us() - start;

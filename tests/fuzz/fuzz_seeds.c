@@ -51,39 +51,21 @@ static int seed_write(const char *dir, const char *family, const char *name,
 	return fclose(f) != 0;
 }
 
+/* Every field of every peer type set: proto_sample.h expands proto_messages.h. */
 static int seed_raft(const char *dir, struct proto_buf *b)
 {
-	struct raft_msg m = {
-	    .from = 1,
-	    .to = 2,
-	    .term = 4,
-	    .prev_index = 10,
-	    .prev_term = 3,
-	    .commit = 9,
-	    .seq = 5,
-	    .n_entries = 2,
-	    .entries = seed_entries,
-	    .reject = 1,
-	    .match_index = 12,
-	    .hint_index = 8,
-	    .hint_term = 2,
-	    .last_index = 12,
-	    .last_term = 4,
-	    .transfer = 1,
-	    .snap_index = 100,
-	    .snap_term = 3,
-	    .snap_config = {2, {{1, RAFT_VOTER}, {3, RAFT_LEARNER}}},
-	    .snap_size = 1000,
-	    .offset = 128,
-	    .chunk_len = sizeof(seed_chunk),
-	    .chunk = seed_chunk,
-	    .read_id = 77,
-	    .read_index = 12,
-	};
+	static const struct raft_config config = {2, {{1, RAFT_VOTER}, {3, RAFT_LEARNER}}};
+	struct proto_sample s = {.entries = seed_entries,
+	                         .n_entries = 2,
+	                         .seq = 3,
+	                         .config = &config,
+	                         .chunk = seed_chunk,
+	                         .chunk_len = sizeof(seed_chunk)};
+	struct raft_msg m;
 	int bad = 0;
 
 	for (uint8_t t = 1; t <= RAFT_MSG_TYPE_MAX; t++) {
-		m.type = t;
+		proto_sample_raft(&s, t, &m);
 		proto_buf_reset(b);
 		if (proto_raft_encode(&m, b) != 0)
 			return 1;
@@ -96,7 +78,14 @@ static int seed_raft(const char *dir, struct proto_buf *b)
 static int seed_local(const char *dir, struct proto_buf *b)
 {
 	static const uint8_t bytes[64] = "k1/a local message's bytes, cut to each field's range..";
-	struct proto_sample s = {seed_entries, 2, seed_members, 2, seed_items, 2, bytes, 9};
+	struct proto_sample s = {.entries = seed_entries,
+	                         .n_entries = 2,
+	                         .members = seed_members,
+	                         .n_members = 2,
+	                         .items = seed_items,
+	                         .n_items = 2,
+	                         .bytes = bytes,
+	                         .seq = 9};
 	struct proto_local m;
 	int bad = 0;
 

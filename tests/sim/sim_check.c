@@ -344,17 +344,19 @@ void sim_check_sent(struct sim_world *w, uint32_t slot, const struct raft_msg *m
 
 	if (!w->direct_checks)
 		return;
-	if (m->type == RAFT_MSG_VOTE_RESP && !m->reject &&
+	if (m->type == RAFT_MSG_VOTE_RESP && !m->u.vote_resp.reject &&
 	    (d->dhs.term < m->term || (d->dhs.term == m->term && d->dhs.vote != m->to)))
 		sim_check_fail(
 		    w,
 		    "node %llu grants its vote in term %llu to %llu before it is durable "
 		    "(durable term %llu vote %llu)",
 		    U(m->from), U(m->term), U(m->to), U(d->dhs.term), U(d->dhs.vote));
-	if (m->type == RAFT_MSG_APPEND_RESP && !m->reject && m->match_index > d->dlog.last &&
-	    m->match_index > d->dsnap.index)
+	if (m->type == RAFT_MSG_APPEND_RESP && !m->u.append_resp.reject &&
+	    m->u.append_resp.match_index > d->dlog.last &&
+	    m->u.append_resp.match_index > d->dsnap.index)
 		sim_check_fail(w,
 		               "node %llu acknowledges index %llu to %llu before it is durable "
 		               "(durable last %llu)",
-		               U(m->from), U(m->match_index), U(m->to), U(d->dlog.last));
+		               U(m->from), U(m->u.append_resp.match_index), U(m->to),
+		               U(d->dlog.last));
 }

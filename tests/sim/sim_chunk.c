@@ -33,13 +33,13 @@ int sim_chunk_init(void)
 
 int sim_chunk_attach(struct sim_net *n, struct sim_msg_slot *ms, const struct sim_snap *s)
 {
-	uint64_t off = ms->m.offset, len = ms->m.chunk_len;
+	uint64_t off = ms->m.u.snapshot.offset, len = ms->m.u.snapshot.chunk_len;
 
 	if (off + len <= SIM_SNAP_BYTES_MAX) {
 		memcpy(ms->chunk, s->bytes + off, len);
-		ms->m.chunk = ms->chunk;
+		ms->m.u.snapshot.chunk = ms->chunk;
 	} else if (off >= SIM_SNAP_BYTES_MAX) {
-		ms->m.chunk = pad + off;
+		ms->m.u.snapshot.chunk = pad + off;
 	} else {
 		uint8_t *b = sim_net_big_alloc(n, ms);
 
@@ -48,7 +48,7 @@ int sim_chunk_attach(struct sim_net *n, struct sim_msg_slot *ms, const struct si
 		memcpy(b, s->bytes + off, SIM_SNAP_BYTES_MAX - off);
 		memcpy(b + (SIM_SNAP_BYTES_MAX - off), pad + SIM_SNAP_BYTES_MAX,
 		       off + len - SIM_SNAP_BYTES_MAX);
-		ms->m.chunk = b;
+		ms->m.u.snapshot.chunk = b;
 	}
 	return 0;
 }

@@ -42,21 +42,21 @@ static int msg_attach_entries(struct sim_world *w, uint32_t slot, const struct r
                               struct sim_msg_slot *ms)
 {
 	const struct sim_disk *d = &w->nodes[slot].disk;
+	const struct raft_append *a = &m->u.append;
 
-	if (m->n_entries)
-		ms->m.entries = ms->ents;
-	for (uint32_t i = 0; i < m->n_entries; i++) {
-		const struct sim_entry *e = sim_log_get(&d->vlog, m->entries[i].index);
+	ms->m.u.append.entries = a->n_entries ? ms->ents : NULL;
+	for (uint32_t i = 0; i < a->n_entries; i++) {
+		const struct sim_entry *e = sim_log_get(&d->vlog, a->entries[i].index);
 
-		if (!e || e->term != m->entries[i].term || e->type != m->entries[i].type ||
-		    e->len != m->entries[i].len) {
+		if (!e || e->term != a->entries[i].term || e->type != a->entries[i].type ||
+		    e->len != a->entries[i].len) {
 			sim_check_fail(
 			    w, "node %llu sends entry %llu term %llu that is not in its log",
-			    (unsigned long long)m->from, (unsigned long long)m->entries[i].index,
-			    (unsigned long long)m->entries[i].term);
+			    (unsigned long long)m->from, (unsigned long long)a->entries[i].index,
+			    (unsigned long long)a->entries[i].term);
 			return 1;
 		}
-		ms->ents[i] = m->entries[i];
+		ms->ents[i] = a->entries[i];
 		memcpy(ms->data[i], e->data, e->len);
 		ms->ents[i].data = e->len ? ms->data[i] : NULL;
 	}
@@ -68,11 +68,13 @@ static int msg_attach_chunk(struct sim_world *w, uint32_t slot, const struct raf
                             struct sim_msg_slot *ms)
 {
 	const struct sim_snap *sn = &w->nodes[slot].disk.vsnap;
+	const struct raft_snapshot *c = &m->u.snapshot;
 
-	if (sn->index != m->snap_index || sn->term != m->snap_term || sn->size != m->snap_size ||
-	    m->offset + m->chunk_len > sn->size) {
+	ms->m.u.snapshot.chunk = NULL;
+	if (sn->index != c->snap_index || sn->term != c->snap_term || sn->size != c->snap_size ||
+	    c->offset + c->chunk_len > sn->size) {
 		sim_check_fail(w, "node %llu sends a chunk of snapshot %llu it does not have",
-		               (unsigned long long)m->from, (unsigned long long)m->snap_index);
+		               (unsigned long long)m->from, (unsigned long long)c->snap_index);
 		return 1;
 	}
 	if (sim_chunk_attach(&w->net, ms, sn) != 0) {
@@ -94,17 +96,15 @@ static uint32_t msg_prepare(struct sim_world *w, uint32_t slot, const struct raf
 	}
 	ms = &w->net.slots[s];
 	ms->m = *m;
-	ms->m.entries = NULL;
-	ms->m.chunk = NULL;
 	if (m->from != w->nodes[slot].id || m->to == m->from || m->to == 0 ||
-	    m->to > SIM_SLOTS_MAX || m->n_entries > RAFT_APPEND_ENTRIES_MAX) {
+	    m->to > SIM_SLOTS_MAX || raft_msg_n_entries(m) > RAFT_APPEND_ENTRIES_MAX) {
 		sim_check_fail(
 		    w, "node %llu sends a bad message: type %u from %llu to %llu, %u entries",
 		    (unsigned long long)m->from, m->type, (unsigned long long)m->from,
-		    (unsigned long long)m->to, m->n_entries);
+		    (unsigned long long)m->to, raft_msg_n_entries(m));
 		goto out_release;
 	}
-	if (msg_attach_entries(w, slot, m, ms) != 0)
+	if (m->type == RAFT_MSG_APPEND && msg_attach_entries(w, slot, m, ms) != 0)
 		goto out_release;
 	if (m->type == RAFT_MSG_SNAPSHOT && msg_attach_chunk(w, slot, m, ms) != 0)
 		goto out_release;
@@ -118,7 +118,7 @@ static void msg_send(struct sim_world *w, uint32_t slot, uint32_t s)
 {
 	sim_check_sent(w, slot, &w->net.slots[s].m);
 	sim_world_trace(w, SIM_TR_SEND, slot, w->net.slots[s].m.type, w->net.slots[s].m.to,
-	                w->net.slots[s].m.term, w->net.slots[s].m.n_entries);
+	                w->net.slots[s].m.term, raft_msg_n_entries(&w->net.slots[s].m));
 	sim_net_send(&w->net, &w->rng, w->now_ms, s);
 }
 

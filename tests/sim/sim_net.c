@@ -162,16 +162,20 @@ static uint32_t slot_dup(struct sim_net *n, uint32_t src)
 		return dst;
 	d = &n->slots[dst];
 	d->m = s->m;
-	if (s->m.n_entries) {
-		memcpy(d->ents, s->ents, s->m.n_entries * sizeof(d->ents[0]));
-		memcpy(d->data, s->data, s->m.n_entries * sizeof(d->data[0]));
-		d->m.entries = d->ents;
-		for (uint32_t i = 0; i < s->m.n_entries; i++)
+	if (s->m.type == RAFT_MSG_APPEND && s->m.u.append.n_entries) {
+		uint32_t ne = s->m.u.append.n_entries;
+
+		memcpy(d->ents, s->ents, ne * sizeof(d->ents[0]));
+		memcpy(d->data, s->data, ne * sizeof(d->data[0]));
+		d->m.u.append.entries = d->ents;
+		for (uint32_t i = 0; i < ne; i++)
 			d->ents[i].data = s->ents[i].data ? d->data[i] : NULL;
 	}
-	if (s->m.chunk == s->chunk) {
-		memcpy(d->chunk, s->chunk, s->m.chunk_len);
-		d->m.chunk = d->chunk;
+	if (s->m.type != RAFT_MSG_SNAPSHOT)
+		return dst;
+	if (s->m.u.snapshot.chunk == s->chunk) {
+		memcpy(d->chunk, s->chunk, s->m.u.snapshot.chunk_len);
+		d->m.u.snapshot.chunk = d->chunk;
 	} else if (s->big >= 0) {
 		uint8_t *b = sim_net_big_alloc(n, d);
 
@@ -179,8 +183,8 @@ static uint32_t slot_dup(struct sim_net *n, uint32_t src)
 			sim_net_release(n, dst);
 			return UINT32_MAX;
 		}
-		memcpy(b, s->m.chunk, s->m.chunk_len);
-		d->m.chunk = b;
+		memcpy(b, s->m.u.snapshot.chunk, s->m.u.snapshot.chunk_len);
+		d->m.u.snapshot.chunk = b;
 	}
 	/* else: NULL, or immutable padding that both may point into */
 	return dst;

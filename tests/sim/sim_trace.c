@@ -22,12 +22,12 @@ void sim_trace_add(struct sim_trace *t, uint64_t at_ms, uint8_t kind, uint8_t no
 	r->d = d;
 }
 
+/* "APPEND", ...: from the one list of peer messages (proto_messages.h). */
+#define MSG_NAME(NAME, BODY, body, doc) [RAFT_MSG_##NAME] = #NAME,
 static const char *msg_name(uint64_t type)
 {
-	static const char *const names[] = {"?",           "APPEND",       "APPEND_RESP",
-	                                    "PREVOTE",     "PREVOTE_RESP", "VOTE",
-	                                    "VOTE_RESP",   "SNAPSHOT",     "SNAPSHOT_RESP",
-	                                    "TIMEOUT_NOW", "READ_INDEX",   "READ_INDEX_RESP"};
+	static const char *const names[RAFT_MSG_TYPE_MAX + 1] = {"?",
+	                                                         PROTO_RAFT_MESSAGES(MSG_NAME)};
 
 	return type <= RAFT_MSG_TYPE_MAX ? names[type] : "?";
 }

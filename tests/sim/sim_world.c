@@ -129,7 +129,7 @@ static void deliver(struct sim_world *w, const struct sim_ev *ev)
 	} else {
 		w->net.delivered++;
 		sim_world_trace(w, SIM_TR_DELIVER, ev->node, ms->m.type, ms->m.from, ms->m.term,
-		                ms->m.n_entries);
+		                raft_msg_n_entries(&ms->m));
 		sim_node_step(w, ev->node, &re, &w->update);
 	}
 	/* The update has been executed: the borrowed message may go. */

@@ -57,13 +57,13 @@ void rh_status(struct rh *h, uint64_t id, struct raft_status *out)
 	raft_get_status(rh_node(h, id)->r, out);
 }
 
+/* "APPEND", ...: from the one list of peer messages (proto_messages.h). */
+#define RH_MSG_NAME(NAME, BODY, body, doc) [RAFT_MSG_##NAME] = #NAME,
 const char *rh_msg_name(uint8_t type)
 {
-	static const char *const names[RAFT_MSG_TYPE_MAX + 1] = {
-	    "?",          "APPEND",          "APPEND_RESP", "PREVOTE",       "PREVOTE_RESP",
-	    "VOTE",       "VOTE_RESP",       "SNAPSHOT",    "SNAPSHOT_RESP", "TIMEOUT_NOW",
-	    "READ_INDEX", "READ_INDEX_RESP",
-	};
+	static const char *const names[RAFT_MSG_TYPE_MAX + 1] = {"?",
+	                                                         PROTO_RAFT_MESSAGES(RH_MSG_NAME)};
+
 	return type <= RAFT_MSG_TYPE_MAX ? names[type] : "?";
 }
 

@@ -24,14 +24,19 @@
 
 void rh_msg_fix(struct rh_msg *q)
 {
-	q->m.entries = q->m.n_entries > 0 ? q->ents : NULL;
-	for (uint32_t i = 0; i < q->m.n_entries; i++)
+	struct raft_append *a = &q->m.u.append;
+
+	if (q->m.type == RAFT_MSG_SNAPSHOT)
+		q->m.u.snapshot.chunk = q->chunk;
+	if (q->m.type != RAFT_MSG_APPEND)
+		return;
+	a->entries = a->n_entries > 0 ? q->ents : NULL;
+	for (uint32_t i = 0; i < a->n_entries; i++)
 		q->ents[i].data = q->ents[i].len > 0 ? q->payload[i] : NULL;
-	q->m.chunk = q->chunk;
 }
 
 /* Attaches payloads from the sender's log, as the driver does before sending. */
-static void msg_attach_entries(struct rh_node *from, struct rh_msg *q, const struct raft_msg *m)
+static void msg_attach_entries(struct rh_node *from, struct rh_msg *q, const struct raft_append *m)
 {
 	if (m->n_entries > RAFT_APPEND_ENTRIES_MAX)
 		rh_fail("node %llu sent %u entries, over RAFT_APPEND_ENTRIES_MAX",
@@ -52,7 +57,7 @@ static void msg_attach_entries(struct rh_node *from, struct rh_msg *q, const str
 
 static void msg_attach_chunk(struct rh_node *from, struct rh_msg *q)
 {
-	const struct raft_msg *m = &q->m;
+	const struct raft_snapshot *m = &q->m.u.snapshot;
 
 	if (m->snap_index != from->snap_index || m->snap_size != from->snap_size ||
 	    m->offset + m->chunk_len > from->snap_size || m->chunk_len > RAFT_SNAPSHOT_CHUNK_BYTES)
@@ -76,9 +81,7 @@ struct rh_msg *rh_msg_copy(struct rh_node *from, const struct raft_msg *m)
 		rh_fail("node %llu sent a message from %llu", (unsigned long long)from->id,
 		        (unsigned long long)m->from);
 	if (m->type == RAFT_MSG_APPEND)
-		msg_attach_entries(from, q, m);
-	else
-		q->m.n_entries = 0;
+		msg_attach_entries(from, q, &m->u.append);
 	if (m->type == RAFT_MSG_SNAPSHOT)
 		msg_attach_chunk(from, q);
 	rh_msg_fix(q);
@@ -118,11 +121,13 @@ static void record(struct rh_node *n, int rc, const struct raft_update *u)
 	}
 	for (uint32_t i = 0; i < u->n_msgs_now && i < RAFT_UPDATE_MSGS_MAX; i++) {
 		r->now[i] = u->msgs_now[i];
-		r->now[i].entries = NULL;
+		if (r->now[i].type == RAFT_MSG_APPEND)
+			r->now[i].u.append.entries = NULL;
 	}
 	for (uint32_t i = 0; i < u->n_msgs_after_persist && i < RAFT_UPDATE_MSGS_MAX; i++) {
 		r->after[i] = u->msgs_after_persist[i];
-		r->after[i].entries = NULL;
+		if (r->after[i].type == RAFT_MSG_APPEND)
+			r->after[i].u.append.entries = NULL;
 	}
 	for (uint32_t i = 0; i < u->n_reads && i < RAFT_UPDATE_MSGS_MAX; i++)
 		r->reads[i] = u->reads[i];

@@ -145,7 +145,7 @@ uint32_t rh_drop_entries(struct rh *h, uint64_t from)
 	for (uint32_t i = 0; i < h->q_n;) {
 		const struct raft_msg *m = &h->q[i]->m;
 
-		if (m->type != RAFT_MSG_APPEND || m->from != from || m->n_entries == 0) {
+		if (m->type != RAFT_MSG_APPEND || m->from != from || m->u.append.n_entries == 0) {
 			i++;
 			continue;
 		}
@@ -174,9 +174,11 @@ struct rh_msg *rh_copy(const struct rh *h, uint8_t type, uint64_t from, uint64_t
 		return NULL;
 	c = rh_calloc(1, sizeof(*c));
 	*c = *h->q[i];
-	if (c->m.chunk_len > 0 && h->q[i]->chunk != NULL) {
-		c->chunk = rh_calloc(1, c->m.chunk_len);
-		memcpy(c->chunk, h->q[i]->chunk, c->m.chunk_len);
+	c->chunk = NULL;
+	if (c->m.type == RAFT_MSG_SNAPSHOT && c->m.u.snapshot.chunk_len > 0 &&
+	    h->q[i]->chunk != NULL) {
+		c->chunk = rh_calloc(1, c->m.u.snapshot.chunk_len);
+		memcpy(c->chunk, h->q[i]->chunk, c->m.u.snapshot.chunk_len);
 	}
 	rh_msg_fix(c);
 	return c;

@@ -37,7 +37,7 @@ static void test_timeout_prevote_then_candidate(void **state)
 		m = rh_peek(h, RAFT_MSG_PREVOTE, 1, to);
 		assert_non_null(m);
 		assert_int_equal(m->term, 1);
-		assert_int_equal(m->last_index, 0);
+		assert_int_equal(m->u.vote.last_index, 0);
 	}
 	assert_int_equal(rh_count(h, RAFT_MSG_VOTE, 0, 0), 0);
 	print_message("node 1 timed out after %llu ms (timeout in [%u, %u)): PRECANDIDATE, term 0, "
@@ -48,7 +48,7 @@ static void test_timeout_prevote_then_candidate(void **state)
 	assert_int_equal(status_of(h, 2).term, 0);
 	m = rh_peek(h, RAFT_MSG_PREVOTE_RESP, 2, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 0);
+	assert_int_equal(m->u.vote_resp.reject, 0);
 	assert_int_equal(rh_deliver(h, RAFT_MSG_PREVOTE_RESP, 2, 1), 1);
 	assert_int_equal(status_of(h, 1).role, RAFT_CANDIDATE);
 	assert_int_equal(status_of(h, 1).term, 1);
@@ -117,7 +117,7 @@ static void test_vote_persisted_before_sent(void **state)
 	assert_int_equal(n2->rec.u.hard_state.vote, 1);
 	m = rh_rec_find(n2, 1, RAFT_MSG_VOTE_RESP, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 0);
+	assert_int_equal(m->u.vote_resp.reject, 0);
 	assert_null(rh_rec_find(n2, 0, RAFT_MSG_VOTE_RESP, 0));
 	assert_int_equal(rh_count(h, RAFT_MSG_VOTE_RESP, 2, 1), 0);
 	assert_int_equal(n2->durable_hs.vote, 0);
@@ -150,12 +150,12 @@ static void test_vote_once_per_term(void **state)
 	rh_deliver(h, RAFT_MSG_VOTE, 1, 3);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 0);
+	assert_int_equal(m->u.vote_resp.reject, 0);
 	rh_deliver(h, RAFT_MSG_VOTE, 2, 3);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 2);
 	assert_non_null(m);
 	assert_int_equal(m->term, 1);
-	assert_int_equal(m->reject, 1);
+	assert_int_equal(m->u.vote_resp.reject, 1);
 	assert_int_equal(rh_node(h, 3)->hs.vote, 1);
 	print_message(
 	    "node 3 granted 1 in term 1, then refused 2 in the same term; vote stays 1\n");
@@ -164,7 +164,7 @@ static void test_vote_once_per_term(void **state)
 	rh_replay(h, &dup);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 0);
+	assert_int_equal(m->u.vote_resp.reject, 0);
 	print_message("a duplicated VOTE from 1 is granted again (same candidate, same term)\n");
 	rh_destroy(&h);
 }
@@ -188,12 +188,12 @@ static void expect_vote_refused(struct rh *h, const char *what)
 	assert_int_equal(rh_deliver(h, RAFT_MSG_VOTE, 1, 2), 1);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 2, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 1);
+	assert_int_equal(m->u.vote_resp.reject, 1);
 	assert_int_not_equal(rh_node(h, 2)->hs.vote, 1);
 	assert_int_equal(rh_deliver(h, RAFT_MSG_VOTE, 1, 3), 1);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 0);
+	assert_int_equal(m->u.vote_resp.reject, 0);
 	print_message("%s: node 2 refused candidate 1, node 3 (empty log) granted it\n", what);
 }
 
@@ -220,7 +220,7 @@ static void test_reject_less_up_to_date(void **state)
 	rh_deliver(h, RAFT_MSG_PREVOTE, 1, 2);
 	m = rh_peek(h, RAFT_MSG_PREVOTE_RESP, 2, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 1);
+	assert_int_equal(m->u.vote_resp.reject, 1);
 	assert_int_equal(status_of(h, 2).term, 2);
 	print_message("with PreVote the same check refuses the PREVOTE and node 2 keeps term 2\n");
 	rh_destroy(&h);
@@ -349,7 +349,7 @@ static void test_prevote_refused_with_recent_leader(void **state)
 	rh_deliver(h, RAFT_MSG_PREVOTE, 3, 2);
 	m = rh_peek(h, RAFT_MSG_PREVOTE_RESP, 2, 3);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 1);
+	assert_int_equal(m->u.vote_resp.reject, 1);
 	assert_int_equal(status_of(h, 2).term, 1);
 	assert_int_equal(status_of(h, 2).leader, 1);
 	rh_deliver_all(h, 100);
@@ -404,7 +404,7 @@ static void test_transfer_to_caught_up(void **state)
 	assert_int_equal(status_of(h, 2).term, 2);
 	m = rh_peek(h, RAFT_MSG_VOTE, 2, 3);
 	assert_non_null(m);
-	assert_int_equal(m->transfer, 1);
+	assert_int_equal(m->u.vote.transfer, 1);
 	print_message("node 2 is caught up: TIMEOUT_NOW at once, it campaigns in term 2 with "
 	              "transfer set (no PreVote)\n");
 
@@ -477,7 +477,7 @@ static void test_vote_survives_restart(void **state)
 	rh_persist(h, 3);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 2);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 0);
+	assert_int_equal(m->u.vote_resp.reject, 0);
 	assert_int_equal(n3->durable_hs.vote, 2);
 	print_message("so it may grant 2 in the same term, once that vote is durable\n");
 
@@ -489,7 +489,7 @@ static void test_vote_survives_restart(void **state)
 	rh_replay(h, &dup);
 	m = rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 1);
+	assert_int_equal(m->u.vote_resp.reject, 1);
 	rh_drop(h, RAFT_MSG_VOTE_RESP, 3, 1);
 	print_message("after a second crash node 3 booted with (term 1, vote 2) and refused "
 	              "1's VOTE for term 1\n");
@@ -499,7 +499,7 @@ static void test_vote_survives_restart(void **state)
 	}
 	assert_int_equal(status_of(h, 1).term, 2);
 	rh_deliver(h, RAFT_MSG_VOTE, 1, 3);
-	assert_int_equal(rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1)->reject, 0);
+	assert_int_equal(rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1)->u.vote_resp.reject, 0);
 	print_message("a new term (2) frees its vote again: it grants 1\n");
 	rh_destroy(&h);
 }

@@ -57,11 +57,11 @@ static struct raft_msg good_append(uint32_t n)
 	m.from = 1;
 	m.to = 2;
 	m.term = 1;
-	m.prev_index = 1;
-	m.prev_term = 1;
-	m.commit = 1;
-	m.n_entries = n;
-	m.entries = n > 0 ? ents : NULL;
+	m.u.append.prev_index = 1;
+	m.u.append.prev_term = 1;
+	m.u.append.commit = 1;
+	m.u.append.n_entries = n;
+	m.u.append.entries = n > 0 ? ents : NULL;
 	return m;
 }
 
@@ -117,13 +117,13 @@ static void test_hostile_appends(void **state)
 	expect_dropped(h, 2, &m, "APPEND with n_entries = RAFT_APPEND_ENTRIES_MAX + 1");
 
 	m = good_append(1);
-	m.entries = NULL;
+	m.u.append.entries = NULL;
 	expect_dropped(h, 2, &m, "APPEND with n_entries 1 and no entries");
 
 	m = good_append(0);
-	m.prev_index = UINT64_MAX - 1;
-	m.n_entries = 2;
-	m.entries = ents;
+	m.u.append.prev_index = UINT64_MAX - 1;
+	m.u.append.n_entries = 2;
+	m.u.append.entries = ents;
 	expect_dropped(h, 2, &m, "APPEND whose indexes overflow past UINT64_MAX");
 
 	m = good_append(1);
@@ -147,7 +147,7 @@ static void test_hostile_strangers_and_commit(void **state)
 	m.from = 99;
 	m.to = 1;
 	m.term = 1;
-	m.read_id = 3;
+	m.u.read_index.read_id = 3;
 	expect_dropped(h, 1, &m, "READ_INDEX from unknown node 99 to the leader");
 	m.type = RAFT_MSG_TIMEOUT_NOW;
 	m.to = 2;
@@ -158,15 +158,17 @@ static void test_hostile_strangers_and_commit(void **state)
 	m.from = 99;
 	m.to = 1;
 	m.term = 1;
-	m.match_index = 1;
+	m.u.append_resp.match_index = 1;
 	expect_dropped(h, 1, &m, "APPEND_RESP from unknown node 99 to the leader");
 	m.type = RAFT_MSG_SNAPSHOT_RESP;
-	m.snap_index = 1;
-	m.offset = 10;
+	memset(&m.u, 0, sizeof(m.u)); /* another type: another body */
+	m.u.snapshot_resp.snap_index = 1;
+	m.u.snapshot_resp.offset = 10;
 	expect_dropped(h, 1, &m, "SNAPSHOT_RESP from unknown node 99 to the leader");
 	m.type = RAFT_MSG_APPEND_RESP;
+	memset(&m.u, 0, sizeof(m.u));
 	m.from = 2;
-	m.match_index = 50;
+	m.u.append_resp.match_index = 50;
 	expect_dropped(h, 1, &m, "APPEND_RESP acknowledging index 50 past the leader's last (1)");
 
 	memset(&m, 0, sizeof(m));
@@ -174,17 +176,17 @@ static void test_hostile_strangers_and_commit(void **state)
 	m.from = 1;
 	m.to = 2;
 	m.term = 1;
-	m.snap_index = 5;
-	m.snap_term = 1;
-	m.snap_size = 10;
-	m.offset = 8;
-	m.chunk_len = 4;
-	m.chunk = payload;
-	m.snap_config = status_of(h, 1).config;
+	m.u.snapshot.snap_index = 5;
+	m.u.snapshot.snap_term = 1;
+	m.u.snapshot.snap_size = 10;
+	m.u.snapshot.offset = 8;
+	m.u.snapshot.chunk_len = 4;
+	m.u.snapshot.chunk = payload;
+	m.u.snapshot.snap_config = status_of(h, 1).config;
 	expect_dropped(h, 2, &m, "SNAPSHOT chunk running past the snapshot's size");
 
 	m = good_append(0);
-	m.commit = 100;
+	m.u.append.commit = 100;
 	assert_int_equal(rh_inject(h, &m), 0);
 	assert_int_equal(status_of(h, 2).commit_index, 1);
 	assert_int_equal(status_of(h, 2).last_index, 1);
@@ -205,12 +207,12 @@ static void test_stranger_campaign_does_not_disrupt(void **state)
 	m.from = 99;
 	m.to = 2;
 	m.term = 5;
-	m.last_index = 10;
-	m.last_term = 4;
+	m.u.vote.last_index = 10;
+	m.u.vote.last_term = 4;
 	rh_inject(h, &m);
 	resp = rh_rec_find(rh_node(h, 2), 0, RAFT_MSG_PREVOTE_RESP, 99);
 	assert_non_null(resp);
-	assert_int_equal(resp->reject, 1);
+	assert_int_equal(resp->u.vote_resp.reject, 1);
 	assert_int_equal(status_of(h, 2).term, 1);
 	m.type = RAFT_MSG_VOTE;
 	rh_inject(h, &m);

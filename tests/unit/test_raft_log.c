@@ -336,28 +336,28 @@ static void test_snapshot_chunk_out_of_order(void **state)
 	m.from = 1;
 	m.to = 2;
 	m.term = st(h, 1).term;
-	m.snap_index = 50;
-	m.snap_term = m.term;
-	m.snap_config = st(h, 1).config;
-	m.snap_size = 128;
-	m.offset = 64;
-	m.chunk_len = 64;
-	m.chunk = chunk;
+	m.u.snapshot.snap_index = 50;
+	m.u.snapshot.snap_term = m.term;
+	m.u.snapshot.snap_config = st(h, 1).config;
+	m.u.snapshot.snap_size = 128;
+	m.u.snapshot.offset = 64;
+	m.u.snapshot.chunk_len = 64;
+	m.u.snapshot.chunk = chunk;
 	rh_inject(h, &m);
 	resp = rh_rec_find(rh_node(h, 2), 1, RAFT_MSG_SNAPSHOT_RESP, 1);
 	assert_non_null(resp);
-	assert_int_equal(resp->reject, 1);
-	assert_int_equal(resp->offset, 0);
+	assert_int_equal(resp->u.snapshot_resp.reject, 1);
+	assert_int_equal(resp->u.snapshot_resp.offset, 0);
 	assert_int_equal(rh_node(h, 2)->rec.u.chunk_len, 0);
 	printf("a chunk at offset 64 before offset 0: refused, the follower asks for offset 0\n");
-	m.offset = 0;
+	m.u.snapshot.offset = 0;
 	rh_inject(h, &m);
 	resp = rh_rec_find(rh_node(h, 2), 1, RAFT_MSG_SNAPSHOT_RESP, 1);
-	assert_int_equal(resp->reject, 0);
-	assert_int_equal(resp->offset, 64);
+	assert_int_equal(resp->u.snapshot_resp.reject, 0);
+	assert_int_equal(resp->u.snapshot_resp.offset, 64);
 	rh_inject(h, &m); /* duplicated: still wants 64, nothing written */
 	resp = rh_rec_find(rh_node(h, 2), 1, RAFT_MSG_SNAPSHOT_RESP, 1);
-	assert_int_equal(resp->offset, 64);
+	assert_int_equal(resp->u.snapshot_resp.offset, 64);
 	assert_int_equal(rh_node(h, 2)->rec.u.chunk_len, 0);
 	printf("chunk 0 taken (next 64); its duplicate writes nothing and still asks for 64\n");
 	rh_destroy(&h);
@@ -436,10 +436,13 @@ static void test_hostile_messages_dropped(void **state)
 	m = base, m.from = 2, rh_inject(h, &m);
 	m = base, m.to = 3, receive_at(h, 2, &m);
 	m = base, m.term = UINT64_MAX, rh_inject(h, &m);
-	m = base, m.n_entries = RAFT_APPEND_ENTRIES_MAX + 1, m.entries = e, rh_inject(h, &m);
-	m = base, m.prev_index = 4, m.prev_term = 1, m.n_entries = 2, m.entries = e;
+	m = base, m.u.append.n_entries = RAFT_APPEND_ENTRIES_MAX + 1, m.u.append.entries = e,
+	rh_inject(h, &m);
+	m = base, m.u.append.prev_index = 4, m.u.append.prev_term = 1, m.u.append.n_entries = 2,
+	m.u.append.entries = e;
 	rh_inject(h, &m); /* 5 then 7: not consecutive */
-	m = base, m.prev_index = UINT64_MAX - 1, m.prev_term = 1, m.n_entries = 1, m.entries = e;
+	m = base, m.u.append.prev_index = UINT64_MAX - 1, m.u.append.prev_term = 1,
+	m.u.append.n_entries = 1, m.u.append.entries = e;
 	rh_inject(h, &m);
 	m = base, m.type = RAFT_MSG_APPEND_RESP, m.from = 9, rh_inject(h, &m);
 	assert_int_equal(st(h, 2).dropped_msgs - before, 10);
@@ -449,8 +452,8 @@ static void test_hostile_messages_dropped(void **state)
 	       "65 entries, gap, index overflow, an answer from a stranger): all dropped, term and "
 	       "leader unchanged\n");
 	/* a commit past what the message proves is clamped */
-	m = base, m.commit = 1000000, m.prev_index = st(h, 2).last_index;
-	m.prev_term = st(h, 2).last_term;
+	m = base, m.u.append.commit = 1000000, m.u.append.prev_index = st(h, 2).last_index;
+	m.u.append.prev_term = st(h, 2).last_term;
 	rh_inject(h, &m);
 	assert_int_equal(st(h, 2).commit_index, st(h, 2).last_index);
 	printf("heartbeat claiming commit 1000000: commit clamped to %llu\n",
@@ -557,7 +560,8 @@ static void test_reject_inside_snapshot_sends_it(void **state)
 	struct raft_entry e = {.term = 3, .index = 5, .type = RAFT_ENTRY_COMMAND};
 	struct raft_boot b = boot3(3);
 	struct raft_update u;
-	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .reject = 1};
+	struct raft_msg m = {
+	    .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .u.append_resp.reject = 1};
 	const struct raft_msg *out;
 	struct raft *r;
 
@@ -571,17 +575,17 @@ static void test_reject_inside_snapshot_sends_it(void **state)
 	core_elect(r, 3, &u);
 	out = find_msg(&u, RAFT_MSG_APPEND, 2);
 	assert_non_null(out);
-	assert_int_equal(out->prev_index, 4);
+	assert_int_equal(out->u.append.prev_index, 4);
 	m.term = 4;
-	m.hint_index = 4;
-	m.hint_term = 2;
+	m.u.append_resp.hint_index = 4;
+	m.u.append_resp.hint_term = 2;
 	core_recv(r, &m, 1000, &u);
 	assert_null(find_msg(&u, RAFT_MSG_APPEND, 2));
 	out = find_msg(&u, RAFT_MSG_SNAPSHOT, 2);
 	assert_non_null(out);
-	assert_int_equal(out->snap_index, 4);
-	assert_int_equal(out->snap_term, 3);
-	assert_int_equal(out->offset, 0);
+	assert_int_equal(out->u.snapshot.snap_index, 4);
+	assert_int_equal(out->u.snapshot.snap_term, 3);
+	assert_int_equal(out->u.snapshot.offset, 0);
 	printf("leader with snapshot (4, term 3) got reject hint (4, term 2): it sends the "
 	       "snapshot instead of probing index 4 again\n");
 	raft_destroy(&r);
@@ -601,7 +605,7 @@ static void test_vote_for_unknown_candidate(void **state)
 	core_recv(r, &m, 500, &u);
 	out = find_msg(&u, RAFT_MSG_VOTE_RESP, 9);
 	assert_non_null(out);
-	assert_int_equal(out->reject, 0);
+	assert_int_equal(out->u.vote_resp.reject, 0);
 	assert_int_equal(u.n_msgs_now, 0); /* the grant waits for the vote to be durable */
 	assert_int_equal(u.hard_state_changed, 1);
 	assert_int_equal(u.hard_state.vote, 9);
@@ -713,16 +717,16 @@ static void test_append_contradicting_commit_dropped(void **state)
 	b.n_entries = 3;
 	b.entries = mine;
 	r = core_new(2, &b);
-	m.prev_index = 3;
-	m.prev_term = 2;
-	m.commit = 3;
+	m.u.append.prev_index = 3;
+	m.u.append.prev_term = 2;
+	m.u.append.commit = 3;
 	core_recv(r, &m, 10, &u);
 	raft_get_status(r, &s);
 	assert_int_equal(s.commit_index, 3);
-	m.prev_index = 1;
-	m.prev_term = 1;
-	m.n_entries = 3;
-	m.entries = bad;
+	m.u.append.prev_index = 1;
+	m.u.append.prev_term = 1;
+	m.u.append.n_entries = 3;
+	m.u.append.entries = bad;
 	core_recv(r, &m, 20, &u);
 	raft_get_status(r, &s);
 	assert_int_equal(s.last_index, 3);
@@ -730,10 +734,10 @@ static void test_append_contradicting_commit_dropped(void **state)
 	assert_int_equal(s.dropped_msgs, 1);
 	assert_int_equal(u.n_entries, 0);
 	bad[0].term = 0;
-	m.prev_index = 3;
-	m.prev_term = 2;
-	m.n_entries = 1;
-	m.entries = &bad[0];
+	m.u.append.prev_index = 3;
+	m.u.append.prev_term = 2;
+	m.u.append.n_entries = 1;
+	m.u.append.entries = &bad[0];
 	bad[0].index = 4;
 	core_recv(r, &m, 30, &u);
 	raft_get_status(r, &s);
@@ -783,8 +787,8 @@ static void core_ack(struct raft *r, uint64_t match, uint64_t seq, struct raft_u
 {
 	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 1};
 
-	m.match_index = match;
-	m.seq = seq;
+	m.u.append_resp.match_index = match;
+	m.u.append_resp.seq = seq;
 	core_recv(r, &m, 1000, u);
 }
 
@@ -805,7 +809,7 @@ static void test_many_remote_reads_not_lost(void **state)
 	assert_int_equal(raft_step(r, &ev, &u), 0);
 	core_ack(r, 1, 0, &u); /* the no-op commits: reads may be served */
 	for (uint32_t i = 0; i < n_reads; i++) {
-		rd.read_id = 1000 + i;
+		rd.u.read_index.read_id = 1000 + i;
 		core_recv(r, &rd, 1000, &u);
 		assert_int_equal(count_msgs(&u, RAFT_MSG_READ_INDEX_RESP), 0);
 	}

@@ -158,7 +158,7 @@ static void test_follower_read_index(void **state)
 	assert_int_equal(rh_read(h, 2, 5), 0);
 	m = rh_peek(h, RAFT_MSG_READ_INDEX, 2, 1);
 	assert_non_null(m);
-	assert_int_equal(m->read_id, 5);
+	assert_int_equal(m->u.read_index.read_id, 5);
 	rh_deliver_all(h, 100);
 	assert_int_equal(n2->n_reads, 1);
 	assert_int_equal(n2->reads[0].read_id, 5);

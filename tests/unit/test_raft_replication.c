@@ -49,7 +49,7 @@ static uint32_t deliver_counting_rejects(struct rh *h, uint64_t from)
 		const struct raft_msg *m = rh_peek(h, 0, 0, 0);
 
 		assert_true(k < 10000);
-		if (m->type == RAFT_MSG_APPEND_RESP && m->from == from && m->reject)
+		if (m->type == RAFT_MSG_APPEND_RESP && m->from == from && m->u.append_resp.reject)
 			rejects++;
 		rh_deliver(h, 0, 0, 0);
 	}
@@ -143,7 +143,7 @@ static void test_fig8_no_commit_of_old_term_by_counting(void **state)
 	ack.type = RAFT_MSG_APPEND_RESP;
 	ack.to = 1;
 	ack.term = 4;
-	ack.match_index = 2;
+	ack.u.append_resp.match_index = 2;
 	for (ack.from = 2; ack.from <= 3; ack.from++)
 		rh_inject(h, &ack);
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), 2);
@@ -248,7 +248,7 @@ static void test_stale_append_keeps_matching_entries(void **state)
 	assert_int_equal(rh_propose(h, 1, "a"), 0);
 	stale = rh_copy(h, RAFT_MSG_APPEND, 1, 2);
 	assert_non_null(stale);
-	assert_int_equal(rh_copy_msg(stale)->n_entries, 1);
+	assert_int_equal(rh_copy_msg(stale)->u.append.n_entries, 1);
 	rh_deliver_all(h, 100);
 	assert_int_equal(rh_propose(h, 1, "b"), 0);
 	assert_int_equal(rh_propose(h, 1, "c"), 0);
@@ -278,7 +278,7 @@ static void test_commit_never_decreases(void **state)
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	old = rh_copy(h, RAFT_MSG_APPEND, 1, 2);
 	assert_non_null(old);
-	assert_int_equal(rh_copy_msg(old)->commit, 1);
+	assert_int_equal(rh_copy_msg(old)->u.append.commit, 1);
 	rh_deliver_all(h, 100);
 	rh_propose(h, 1, "a");
 	rh_propose(h, 1, "b");
@@ -426,8 +426,8 @@ static void test_batched_pipelined_catch_up(void **state)
 			uint32_t out;
 
 			assert_true(k < 10000);
-			if (m->type == RAFT_MSG_APPEND && m->to == 3 && m->n_entries > 0) {
-				assert_true(m->n_entries <= RAFT_APPEND_ENTRIES_MAX);
+			if (m->type == RAFT_MSG_APPEND && m->to == 3 && m->u.append.n_entries > 0) {
+				assert_true(m->u.append.n_entries <= RAFT_APPEND_ENTRIES_MAX);
 				batches++;
 			}
 			out = rh_count(h, RAFT_MSG_APPEND, 1, 3);

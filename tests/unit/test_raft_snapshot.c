@@ -104,7 +104,7 @@ static uint32_t deliver_recording_chunks(struct rh *h, uint64_t to, uint64_t *of
 		assert_true(k < 10000);
 		if (m->type == RAFT_MSG_SNAPSHOT && m->to == to) {
 			assert_true(n < max);
-			offsets[n++] = m->offset;
+			offsets[n++] = m->u.snapshot.offset;
 		}
 		rh_deliver(h, 0, 0, 0);
 	}
@@ -168,17 +168,17 @@ static void test_out_of_order_chunks(void **state)
 	}
 	first = rh_copy(h, RAFT_MSG_SNAPSHOT, 1, 3);
 	assert_non_null(first);
-	assert_int_equal(rh_copy_msg(first)->offset, 0);
+	assert_int_equal(rh_copy_msg(first)->u.snapshot.offset, 0);
 
 	/* a chunk from further on arrives first: the follower wants offset 0 */
 	early = rh_copy(h, RAFT_MSG_SNAPSHOT, 1, 3);
-	rh_copy_msg(early)->offset = 2 * RAFT_SNAPSHOT_CHUNK_BYTES;
-	rh_copy_msg(early)->chunk_len = SNAP_BYTES - 2 * RAFT_SNAPSHOT_CHUNK_BYTES;
+	rh_copy_msg(early)->u.snapshot.offset = 2 * RAFT_SNAPSHOT_CHUNK_BYTES;
+	rh_copy_msg(early)->u.snapshot.chunk_len = SNAP_BYTES - 2 * RAFT_SNAPSHOT_CHUNK_BYTES;
 	rh_replay(h, &early);
 	m = rh_peek(h, RAFT_MSG_SNAPSHOT_RESP, 3, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 1);
-	assert_int_equal(m->offset, 0);
+	assert_int_equal(m->u.snapshot_resp.reject, 1);
+	assert_int_equal(m->u.snapshot_resp.offset, 0);
 	assert_int_equal(n3->n_chunks_written, 0);
 	rh_drop(h, RAFT_MSG_SNAPSHOT_RESP, 3, 1);
 	print_message("the last chunk before the first: refused, SNAPSHOT_RESP wants offset 0, "
@@ -191,8 +191,8 @@ static void test_out_of_order_chunks(void **state)
 	rh_replay(h, &first);
 	m = rh_rec_find(n3, 1, RAFT_MSG_SNAPSHOT_RESP, 1);
 	assert_non_null(m);
-	assert_int_equal(m->reject, 1);
-	assert_int_equal(m->offset, 2 * RAFT_SNAPSHOT_CHUNK_BYTES);
+	assert_int_equal(m->u.snapshot_resp.reject, 1);
+	assert_int_equal(m->u.snapshot_resp.offset, 2 * RAFT_SNAPSHOT_CHUNK_BYTES);
 	assert_int_equal(n3->rec.u.chunk_len, 0);
 	assert_int_equal(n3->n_chunks_written, 2);
 	print_message("chunks 0 and %u taken; a duplicate of chunk 0 is refused with offset %u "

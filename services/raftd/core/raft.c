@@ -147,9 +147,10 @@ int raft_reply_after_persist(const struct raft *r)
 static int raft_filter_term(struct raft *r, const struct raft_msg *m)
 {
 	if (m->term > r->term) {
-		if (m->type == RAFT_MSG_PREVOTE || (m->type == RAFT_MSG_PREVOTE_RESP && !m->reject))
+		if (m->type == RAFT_MSG_PREVOTE ||
+		    (m->type == RAFT_MSG_PREVOTE_RESP && !m->u.vote_resp.reject))
 			return 0;
-		if (m->type == RAFT_MSG_VOTE && !m->transfer && r->opt.check_quorum &&
+		if (m->type == RAFT_MSG_VOTE && !m->u.vote.transfer && r->opt.check_quorum &&
 		    raft_in_lease(r)) {
 			r->dropped_msgs++;
 			return 1;

@@ -49,33 +49,36 @@ static void raft_append_reply(struct raft *r, const struct raft_msg *m, uint64_t
 	resp = raft_msg_push(r, after, RAFT_MSG_APPEND_RESP, m->from);
 	if (resp == NULL)
 		return;
-	resp->match_index = match;
-	resp->seq = m->seq;
+	resp->u.append_resp.match_index = match;
+	resp->u.append_resp.seq = m->u.append.seq;
 }
 
-/* The conflict hint of a rejected APPEND (see raft.h: hint_index, hint_term). */
+/* The conflict hint of a rejected APPEND (proto_messages.h: hint_index, hint_term). */
 static void raft_append_reject(struct raft *r, const struct raft_msg *m)
 {
+	const struct raft_append *ap = &m->u.append;
 	struct raft_msg *resp =
 	    raft_msg_push(r, raft_reply_after_persist(r), RAFT_MSG_APPEND_RESP, m->from);
+	struct raft_append_resp *ar;
 	uint64_t hint;
 
 	if (resp == NULL)
 		return;
-	resp->reject = 1;
-	resp->seq = m->seq;
-	if (m->prev_index > r->log.last_index) {
-		resp->hint_index = r->log.last_index + 1;
-		resp->hint_term = 0;
+	ar = &resp->u.append_resp;
+	ar->reject = 1;
+	ar->seq = ap->seq;
+	if (ap->prev_index > r->log.last_index) {
+		ar->hint_index = r->log.last_index + 1;
+		ar->hint_term = 0;
 		return;
 	}
 	/* walk back over entries whose term is above the leader's: they all conflict */
-	hint = m->prev_index;
+	hint = ap->prev_index;
 	while (hint > r->commit && hint > r->log.snap_index &&
-	       raft_log_term_at(&r->log, hint) > m->prev_term)
+	       raft_log_term_at(&r->log, hint) > ap->prev_term)
 		hint--;
-	resp->hint_index = hint;
-	resp->hint_term = raft_log_term_at(&r->log, hint);
+	ar->hint_index = hint;
+	ar->hint_term = raft_log_term_at(&r->log, hint);
 }
 
 void raft_follow_leader(struct raft *r, const struct raft_msg *m)
@@ -94,50 +97,52 @@ void raft_follow_leader(struct raft *r, const struct raft_msg *m)
 static uint64_t raft_append_merge(struct raft *r, const struct raft_msg *m, uint32_t skip,
                                   int *changed)
 {
+	const struct raft_append *ap = &m->u.append;
 	uint32_t i = skip, n;
 	uint64_t room;
 
-	while (i < m->n_entries && m->entries[i].index <= r->log.last_index &&
-	       raft_log_term_at(&r->log, m->entries[i].index) == m->entries[i].term)
+	while (i < ap->n_entries && ap->entries[i].index <= r->log.last_index &&
+	       raft_log_term_at(&r->log, ap->entries[i].index) == ap->entries[i].term)
 		i++;
-	if (i == m->n_entries)
-		return m->prev_index + m->n_entries;
-	n = m->n_entries - i;
-	if (m->entries[i].index <= r->log.last_index) {
-		raft_append_entries_local(r, m->entries[i].index - 1, &m->entries[i], 0, 1);
+	if (i == ap->n_entries)
+		return ap->prev_index + ap->n_entries;
+	n = ap->n_entries - i;
+	if (ap->entries[i].index <= r->log.last_index) {
+		raft_append_entries_local(r, ap->entries[i].index - 1, &ap->entries[i], 0, 1);
 		*changed = 1;
 	}
 	room = raft_log_room(&r->log);
 	if (n > room)
 		n = (uint32_t)room; /* the rest comes again once we compact */
 	r->u->entries = NULL;
-	raft_append_entries_local(r, r->log.last_index, &m->entries[i], n, 0);
+	raft_append_entries_local(r, r->log.last_index, &ap->entries[i], n, 0);
 	*changed |= n > 0;
-	return m->entries[i].index + n - 1;
+	return ap->entries[i].index + n - 1;
 }
 
 /* The planted TRUNCATE_COMMITTED: drops everything after prev_index and appends, no check. */
 static int raft_append_check_planted(struct raft *r, const struct raft_msg *m, uint64_t *match,
                                      int *changed)
 {
+	const struct raft_append *ap = &m->u.append;
 	uint64_t room;
-	uint32_t n = m->n_entries;
+	uint32_t n = ap->n_entries;
 
-	if (m->prev_index < r->log.snap_index || m->prev_index > r->log.last_index) {
+	if (ap->prev_index < r->log.snap_index || ap->prev_index > r->log.last_index) {
 		raft_append_reject(r, m);
 		return 0;
 	}
-	if (r->log.last_index > m->prev_index) {
-		raft_append_entries_local(r, m->prev_index, m->entries, 0, 1);
+	if (r->log.last_index > ap->prev_index) {
+		raft_append_entries_local(r, ap->prev_index, ap->entries, 0, 1);
 		*changed = 1;
 	}
 	room = raft_log_room(&r->log);
 	if (n > room)
 		n = (uint32_t)room;
 	r->u->entries = NULL;
-	raft_append_entries_local(r, m->prev_index, m->entries, n, 0);
+	raft_append_entries_local(r, ap->prev_index, ap->entries, n, 0);
 	*changed |= n > 0;
-	*match = m->prev_index + n;
+	*match = ap->prev_index + n;
 	return 1;
 }
 
@@ -145,23 +150,24 @@ static int raft_append_check_planted(struct raft *r, const struct raft_msg *m, u
 static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t *match,
                              int *changed)
 {
+	const struct raft_append *ap = &m->u.append;
 	uint32_t skip = 0;
 
 	if (raft_bug_truncate_committed())
 		return raft_append_check_planted(r, m, match, changed);
-	if (m->prev_index < r->commit) {
+	if (ap->prev_index < r->commit) {
 		/* entries up to our commit index are settled: they match by Raft's safety */
-		if (m->prev_index + m->n_entries <= r->commit) {
+		if (ap->prev_index + ap->n_entries <= r->commit) {
 			*match = r->commit;
 			return 1;
 		}
-		skip = (uint32_t)(r->commit - m->prev_index);
-		if (m->entries[skip - 1].term != raft_log_term_at(&r->log, r->commit)) {
+		skip = (uint32_t)(r->commit - ap->prev_index);
+		if (ap->entries[skip - 1].term != raft_log_term_at(&r->log, r->commit)) {
 			r->dropped_msgs++; /* contradicts what we committed: not a real leader's */
 			return 0;
 		}
-	} else if (m->prev_index > r->log.last_index ||
-	           raft_log_term_at(&r->log, m->prev_index) != m->prev_term) {
+	} else if (ap->prev_index > r->log.last_index ||
+	           raft_log_term_at(&r->log, ap->prev_index) != ap->prev_term) {
 		raft_append_reject(r, m);
 		return 0;
 	}
@@ -171,13 +177,14 @@ static int raft_append_check(struct raft *r, const struct raft_msg *m, uint64_t 
 
 void raft_append_recv(struct raft *r, const struct raft_msg *m)
 {
+	const struct raft_append *ap = &m->u.append;
 	uint64_t match = 0, commit;
 	int changed = 0;
 
 	raft_follow_leader(r, m);
 	if (!raft_append_check(r, m, &match, &changed))
 		return;
-	commit = m->commit < match ? m->commit : match;
+	commit = ap->commit < match ? ap->commit : match;
 	if (commit > r->commit)
 		r->commit = commit;
 	raft_append_reply(r, m, match, changed);

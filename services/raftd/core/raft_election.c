@@ -65,9 +65,9 @@ static void raft_send_campaign(struct raft *r, uint8_t type, uint64_t term, int 
 		if (m == NULL)
 			continue;
 		m->term = term;
-		m->last_index = r->log.last_index;
-		m->last_term = raft_log_last_term(&r->log);
-		m->transfer = (uint8_t)transfer;
+		m->u.vote.last_index = r->log.last_index;
+		m->u.vote.last_term = raft_log_last_term(&r->log);
+		m->u.vote.transfer = (uint8_t)transfer;
 	}
 }
 

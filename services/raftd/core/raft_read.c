@@ -42,11 +42,11 @@ static void raft_read_answer(struct raft *r, const struct raft_pending_read *p, 
 	m = raft_msg_push(r, 0, RAFT_MSG_READ_INDEX_RESP, p->from);
 	if (m == NULL)
 		return; /* as if lost: the asking node's deadline answers */
-	m->read_id = p->read_id;
-	m->read_index = status ? 0 : p->index;
-	m->reject = status == 0          ? 0
-	            : status == KV_EBUSY ? RAFT_READ_REJECT_BUSY
-	                                 : RAFT_READ_REJECT_NOTLEADER;
+	m->u.read_index_resp.read_id = p->read_id;
+	m->u.read_index_resp.read_index = status ? 0 : p->index;
+	m->u.read_index_resp.reject = status == 0          ? 0
+	                              : status == KV_EBUSY ? RAFT_READ_REJECT_BUSY
+	                                                   : RAFT_READ_REJECT_NOTLEADER;
 }
 
 /* The highest round a quorum of voters has answered (we answer our own at once). */
@@ -147,7 +147,7 @@ int raft_read_request(struct raft *r, uint64_t read_id)
 	m = raft_msg_push(r, 0, RAFT_MSG_READ_INDEX, r->leader);
 	if (m == NULL)
 		return KV_EBUSY;
-	m->read_id = read_id;
+	m->u.read_index.read_id = read_id;
 	p = &r->reads[r->n_reads++];
 	memset(p, 0, sizeof(*p));
 	p->read_id = read_id;
@@ -174,31 +174,33 @@ void raft_read_expire(struct raft *r)
 
 void raft_read_recv_request(struct raft *r, const struct raft_msg *m)
 {
-	struct raft_pending_read p = {.read_id = m->read_id, .from = m->from};
+	const struct raft_read_index *ri = &m->u.read_index;
+	struct raft_pending_read p = {.read_id = ri->read_id, .from = m->from};
 	int rc = KV_ENOTLEADER;
 
 	if (r->role == RAFT_LEADER)
-		rc = raft_read_leader_add(r, m->read_id, m->from);
+		rc = raft_read_leader_add(r, ri->read_id, m->from);
 	if (rc)
 		raft_read_answer(r, &p, rc);
 }
 
 void raft_read_recv_response(struct raft *r, const struct raft_msg *m)
 {
+	const struct raft_read_index_resp *rr = &m->u.read_index_resp;
 	uint32_t i;
 
 	if (r->role == RAFT_LEADER)
 		return;
 	for (i = 0; i < r->n_reads; i++)
-		if (r->reads[i].read_id == m->read_id && r->reads[i].from == m->from)
+		if (r->reads[i].read_id == rr->read_id && r->reads[i].from == m->from)
 			break;
 	if (i == r->n_reads)
 		return; /* already failed, or a duplicate */
-	if (m->reject)
-		raft_read_out(r, m->read_id, 0,
-		              m->reject == RAFT_READ_REJECT_BUSY ? KV_EBUSY : KV_ENOTLEADER);
+	if (rr->reject)
+		raft_read_out(r, rr->read_id, 0,
+		              rr->reject == RAFT_READ_REJECT_BUSY ? KV_EBUSY : KV_ENOTLEADER);
 	else
-		raft_read_out(r, m->read_id, m->read_index, 0);
+		raft_read_out(r, rr->read_id, rr->read_index, 0);
 	r->reads[i] = r->reads[--r->n_reads];
 }
 

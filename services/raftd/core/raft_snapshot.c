@@ -29,6 +29,7 @@ int raft_snapshot_taken(struct raft *r, uint64_t index, uint64_t size)
 void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
 {
 	struct raft_msg *m;
+	struct raft_snapshot *sn;
 	uint64_t left;
 
 	if (pr->state != RAFT_PR_SNAPSHOT || pr->snap_index != r->log.snap_index) {
@@ -43,32 +44,35 @@ void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
 	if (m == NULL)
 		return;
 	left = r->log.snap_size - pr->snap_offset;
-	m->snap_index = r->log.snap_index;
-	m->snap_term = r->log.snap_term;
-	m->snap_config = r->log.snap_config;
-	m->snap_size = r->log.snap_size;
-	m->offset = pr->snap_offset;
-	m->chunk_len =
+	sn = &m->u.snapshot;
+	sn->snap_index = r->log.snap_index;
+	sn->snap_term = r->log.snap_term;
+	sn->snap_config = r->log.snap_config;
+	sn->snap_size = r->log.snap_size;
+	sn->offset = pr->snap_offset;
+	sn->chunk_len =
 	    left < RAFT_SNAPSHOT_CHUNK_BYTES ? (uint32_t)left : RAFT_SNAPSHOT_CHUNK_BYTES;
-	m->commit = r->commit;
+	sn->commit = r->commit;
 	pr->n_inflight = 1;
 }
 
 void raft_snapshot_recv_response(struct raft *r, const struct raft_msg *m)
 {
+	const struct raft_snapshot_resp *sr = &m->u.snapshot_resp;
 	struct raft_progress *pr = r->role == RAFT_LEADER ? raft_progress_find(r, m->from) : NULL;
 
 	if (pr == NULL)
 		return;
 	pr->recent_active = 1;
-	if (pr->state != RAFT_PR_SNAPSHOT || m->snap_index != pr->snap_index ||
-	    pr->snap_index != r->log.snap_index || m->offset > r->log.snap_size) {
+	if (pr->state != RAFT_PR_SNAPSHOT || sr->snap_index != pr->snap_index ||
+	    pr->snap_index != r->log.snap_index || sr->offset > r->log.snap_size) {
 		r->dropped_msgs++;
 		return;
 	}
 	pr->n_inflight = 0;
-	if (m->offset == r->log.snap_size && !m->reject) {
-		uint64_t match = m->match_index > pr->snap_index ? m->match_index : pr->snap_index;
+	if (sr->offset == r->log.snap_size && !sr->reject) {
+		uint64_t match =
+		    sr->match_index > pr->snap_index ? sr->match_index : pr->snap_index;
 
 		if (match > r->log.last_index)
 			match = pr->snap_index;
@@ -78,7 +82,7 @@ void raft_snapshot_recv_response(struct raft *r, const struct raft_msg *m)
 		raft_maybe_commit(r);
 		raft_transfer_check(r, pr);
 	} else {
-		pr->snap_offset = m->offset;
+		pr->snap_offset = sr->offset;
 	}
 	raft_replicate_one(r, pr);
 }
@@ -90,11 +94,13 @@ static void raft_snapshot_reply(struct raft *r, const struct raft_msg *m, uint64
 
 	if (resp == NULL)
 		return;
-	resp->snap_index = m->snap_index;
-	resp->snap_term = m->snap_term;
-	resp->offset = offset;
-	resp->match_index = match;
-	resp->reject = (uint8_t)reject;
+	resp->u.snapshot_resp = (struct raft_snapshot_resp){
+	    .reject = (uint8_t)reject,
+	    .snap_index = m->u.snapshot.snap_index,
+	    .snap_term = m->u.snapshot.snap_term,
+	    .offset = offset,
+	    .match_index = match,
+	};
 }
 
 static void raft_snapshot_install(struct raft *r, const struct raft_msg *m)
@@ -126,52 +132,54 @@ static void raft_snapshot_install(struct raft *r, const struct raft_msg *m)
  */
 static int raft_snapshot_in_order(struct raft *r, const struct raft_msg *m, uint64_t *want)
 {
+	const struct raft_snapshot *sn = &m->u.snapshot;
 	struct raft_incoming *in = &r->incoming;
 	int same = in->active && in->from == m->from && in->term == r->term &&
-	           in->snap.index == m->snap_index && in->snap.term == m->snap_term &&
-	           in->snap.size == m->snap_size;
+	           in->snap.index == sn->snap_index && in->snap.term == sn->snap_term &&
+	           in->snap.size == sn->snap_size;
 
 	*want = same ? in->offset : 0;
-	if (m->offset == 0 && !same) {
+	if (sn->offset == 0 && !same) {
 		memset(in, 0, sizeof(*in));
 		in->active = 1;
 		in->from = m->from;
 		in->term = r->term;
-		in->snap.index = m->snap_index;
-		in->snap.term = m->snap_term;
-		in->snap.config = m->snap_config;
-		in->snap.size = m->snap_size;
+		in->snap.index = sn->snap_index;
+		in->snap.term = sn->snap_term;
+		in->snap.config = sn->snap_config;
+		in->snap.size = sn->snap_size;
 		return 1;
 	}
-	return same && m->offset == in->offset;
+	return same && sn->offset == in->offset;
 }
 
 void raft_snapshot_recv(struct raft *r, const struct raft_msg *m)
 {
+	const struct raft_snapshot *sn = &m->u.snapshot;
 	struct raft_incoming *in = &r->incoming;
 	struct raft_update *u = r->u;
 	uint64_t want;
 
 	raft_follow_leader(r, m);
-	if (m->snap_index <= r->commit) {
-		raft_snapshot_reply(r, m, m->snap_size, r->commit, 0); /* we have all of it */
+	if (sn->snap_index <= r->commit) {
+		raft_snapshot_reply(r, m, sn->snap_size, r->commit, 0); /* we have all of it */
 		return;
 	}
-	if (raft_log_term_at(&r->log, m->snap_index) == m->snap_term) {
+	if (raft_log_term_at(&r->log, sn->snap_index) == sn->snap_term) {
 		/* our log holds its last entry, so everything before it matches */
-		raft_snapshot_reply(r, m, m->snap_size, m->snap_index, 0);
+		raft_snapshot_reply(r, m, sn->snap_size, sn->snap_index, 0);
 		return;
 	}
 	if (!raft_snapshot_in_order(r, m, &want)) {
 		raft_snapshot_reply(r, m, want, 0, 1);
 		return;
 	}
-	if (m->chunk_len > 0) {
-		u->snapshot_chunk = m->chunk;
-		u->chunk_offset = m->offset;
-		u->chunk_len = m->chunk_len;
+	if (sn->chunk_len > 0) {
+		u->snapshot_chunk = sn->chunk;
+		u->chunk_offset = sn->offset;
+		u->chunk_len = sn->chunk_len;
 	}
-	in->offset = m->offset + m->chunk_len;
+	in->offset = sn->offset + sn->chunk_len;
 	if (in->offset == in->snap.size)
 		raft_snapshot_install(r, m);
 	else

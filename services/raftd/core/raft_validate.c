@@ -14,20 +14,21 @@
 
 static int raft_validate_entries(const struct raft_msg *m)
 {
-	uint64_t term = m->prev_term;
+	const struct raft_append *ap = &m->u.append;
+	uint64_t term = ap->prev_term;
 
-	if (m->n_entries > RAFT_APPEND_ENTRIES_MAX || (m->n_entries > 0 && m->entries == NULL))
+	if (ap->n_entries > RAFT_APPEND_ENTRIES_MAX || (ap->n_entries > 0 && ap->entries == NULL))
 		return 0;
-	if (m->prev_index > UINT64_MAX - 1 - m->n_entries)
+	if (ap->prev_index > UINT64_MAX - 1 - ap->n_entries)
 		return 0;
-	if ((m->prev_index == 0) != (m->prev_term == 0) || m->prev_term > m->term)
+	if ((ap->prev_index == 0) != (ap->prev_term == 0) || ap->prev_term > m->term)
 		return 0;
-	for (uint32_t i = 0; i < m->n_entries; i++) {
-		const struct raft_entry *e = &m->entries[i];
+	for (uint32_t i = 0; i < ap->n_entries; i++) {
+		const struct raft_entry *e = &ap->entries[i];
 		uint8_t op;
 		uint64_t node;
 
-		if (e->index != m->prev_index + 1 + i || e->term == 0 || e->term < term ||
+		if (e->index != ap->prev_index + 1 + i || e->term == 0 || e->term < term ||
 		    e->term > m->term)
 			return 0;
 		if (e->type < RAFT_ENTRY_NOOP || e->type > RAFT_ENTRY_CONFIG)
@@ -42,14 +43,16 @@ static int raft_validate_entries(const struct raft_msg *m)
 
 static int raft_validate_snapshot(const struct raft_msg *m)
 {
-	if (m->snap_index == 0 || m->snap_term == 0 || m->snap_term > m->term)
+	const struct raft_snapshot *sn = &m->u.snapshot;
+
+	if (sn->snap_index == 0 || sn->snap_term == 0 || sn->snap_term > m->term)
 		return 0;
-	if (m->chunk_len > RAFT_SNAPSHOT_CHUNK_BYTES || m->offset > m->snap_size ||
-	    m->chunk_len > m->snap_size - m->offset)
+	if (sn->chunk_len > RAFT_SNAPSHOT_CHUNK_BYTES || sn->offset > sn->snap_size ||
+	    sn->chunk_len > sn->snap_size - sn->offset)
 		return 0;
-	if (m->chunk_len > 0 && m->chunk == NULL)
+	if (sn->chunk_len > 0 && sn->chunk == NULL)
 		return 0;
-	return m->snap_config.n > 0 && raft_config_valid(&m->snap_config);
+	return sn->snap_config.n > 0 && raft_config_valid(&sn->snap_config);
 }
 
 /*
@@ -91,7 +94,7 @@ int raft_validate_msg(const struct raft *r, const struct raft_msg *m)
 		return raft_validate_snapshot(m);
 	case RAFT_MSG_PREVOTE:
 	case RAFT_MSG_VOTE:
-		return m->last_term <= m->term;
+		return m->u.vote.last_term <= m->term;
 	default:
 		return 1;
 	}

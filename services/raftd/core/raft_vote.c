@@ -15,8 +15,8 @@ static int raft_log_up_to_date(const struct raft *r, const struct raft_msg *m)
 {
 	uint64_t last_term = raft_log_last_term(&r->log);
 
-	return m->last_term > last_term ||
-	       (m->last_term == last_term && m->last_index >= r->log.last_index);
+	return m->u.vote.last_term > last_term ||
+	       (m->u.vote.last_term == last_term && m->u.vote.last_index >= r->log.last_index);
 }
 
 static void raft_vote_reply(struct raft *r, const struct raft_msg *m, int grant)
@@ -34,7 +34,7 @@ static void raft_vote_reply(struct raft *r, const struct raft_msg *m, int grant)
 	resp = raft_msg_push(r, after, type, m->from);
 	if (resp == NULL)
 		return;
-	resp->reject = (uint8_t)!grant;
+	resp->u.vote_resp.reject = (uint8_t)!grant;
 	/* A granted PREVOTE echoes the term asked for; anything else carries ours. */
 	resp->term = (grant && type == RAFT_MSG_PREVOTE_RESP) ? m->term : r->term;
 }
@@ -84,9 +84,9 @@ void raft_vote_recv_response(struct raft *r, const struct raft_msg *m)
 		return;
 	if (!raft_config_is_voter(&r->config, m->from))
 		return;
-	if (!m->reject && m->term != (pre ? r->term + 1 : r->term))
+	if (!m->u.vote_resp.reject && m->term != (pre ? r->term + 1 : r->term))
 		return; /* a grant from another round */
-	if (m->reject)
+	if (m->u.vote_resp.reject)
 		raft_count_id(r->rejected, &r->n_rejected, m->from);
 	else
 		raft_count_id(r->granted, &r->n_granted, m->from);
@@ -115,7 +115,7 @@ void raft_vote_reject_stale(struct raft *r, const struct raft_msg *m)
 		/* a deposed leader: tell it the term so it steps down */
 		resp = raft_msg_push(r, raft_reply_after_persist(r), RAFT_MSG_APPEND_RESP, m->from);
 		if (resp != NULL)
-			resp->reject = 1;
+			resp->u.append_resp.reject = 1;
 		break;
 	default:
 		break;

@@ -103,15 +103,16 @@ void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms)
 }
 
 /* Replaces an APPEND's metadata-only entries by the WAL's, payloads attached. */
-static int peers_attach_entries(struct raftd *d, const struct raft_msg *m, struct raft_entry *ents)
+static int peers_attach_entries(struct raftd *d, const struct raft_append *a,
+                                struct raft_entry *ents)
 {
-	KV_ASSERT(m->n_entries <= RAFT_APPEND_ENTRIES_MAX);
-	for (uint32_t i = 0; i < m->n_entries; i++) {
-		int rc = wal_get(d->wal, m->entries[i].index, &ents[i]);
+	KV_ASSERT(a->n_entries <= RAFT_APPEND_ENTRIES_MAX);
+	for (uint32_t i = 0; i < a->n_entries; i++) {
+		int rc = wal_get(d->wal, a->entries[i].index, &ents[i]);
 		if (rc != 0)
 			return rc; /* compacted meanwhile: the core will send a snapshot */
-		KV_ASSERT(ents[i].index == m->entries[i].index);
-		KV_ASSERT(ents[i].term == m->entries[i].term);
+		KV_ASSERT(ents[i].index == a->entries[i].index);
+		KV_ASSERT(ents[i].term == a->entries[i].term);
 	}
 	return 0;
 }
@@ -120,13 +121,14 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 {
 	struct raft_entry ents[RAFT_APPEND_ENTRIES_MAX];
 	struct raft_msg copy = *m;
+	const struct raft_snapshot *s = &m->u.snapshot;
 	int rc = 0;
-	if (m->type == RAFT_MSG_APPEND && m->n_entries > 0) {
-		rc = peers_attach_entries(d, m, ents);
-		copy.entries = ents;
-	} else if (m->type == RAFT_MSG_SNAPSHOT && m->chunk_len > 0) {
-		rc = raftd_snapfile_read_chunk(d, m->snap_index, m->offset, m->chunk_len,
-		                               &copy.chunk);
+	if (m->type == RAFT_MSG_APPEND && m->u.append.n_entries > 0) {
+		rc = peers_attach_entries(d, &m->u.append, ents);
+		copy.u.append.entries = ents;
+	} else if (m->type == RAFT_MSG_SNAPSHOT && s->chunk_len > 0) {
+		rc = raftd_snapfile_read_chunk(d, s->snap_index, s->offset, s->chunk_len,
+		                               &copy.u.snapshot.chunk);
 	}
 	if (rc != 0)
 		return rc;

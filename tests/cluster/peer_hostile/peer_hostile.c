@@ -81,15 +81,13 @@ static void send_hostile_messages(void *sock, uint64_t target, uint64_t impostor
 	     .data = (const uint8_t *)"abc"},
 	    {.term = 1, .index = 2, .type = RAFT_ENTRY_NOOP, .len = 0, .data = NULL},
 	};
-	struct raft_msg m = {.type = RAFT_MSG_APPEND,
-	                     .from = impostor,
-	                     .to = target,
-	                     .term = 1,
-	                     .prev_index = 0,
-	                     .prev_term = 0,
-	                     .commit = 2,
-	                     .n_entries = 2,
-	                     .entries = entries};
+	struct raft_msg m = {
+	    .type = RAFT_MSG_APPEND,
+	    .from = impostor,
+	    .to = target,
+	    .term = 1,
+	    .u.append = {
+	        .prev_index = 0, .prev_term = 0, .commit = 2, .n_entries = 2, .entries = entries}};
 	send_truncations(sock, &m);
 	m.term = UINT64_MAX; /* unknown node with the largest term */
 	send_msg(sock, &m);
@@ -97,30 +95,29 @@ static void send_hostile_messages(void *sock, uint64_t target, uint64_t impostor
 	send_msg(sock, &m);
 	m.from = impostor;
 	m.term = 1;
-	m.commit = UINT64_MAX; /* commit index past the last index */
+	m.u.append.commit = UINT64_MAX; /* commit index past the last index */
 	send_msg(sock, &m);
-	m.prev_index = UINT64_MAX - 1; /* index arithmetic that overflows */
+	m.u.append.prev_index = UINT64_MAX - 1; /* index arithmetic that overflows */
 	send_msg(sock, &m);
 	struct raft_msg v = {.type = RAFT_MSG_VOTE,
 	                     .from = impostor,
 	                     .to = target,
 	                     .term = UINT64_MAX,
-	                     .last_index = UINT64_MAX,
-	                     .last_term = UINT64_MAX};
+	                     .u.vote = {.last_index = UINT64_MAX, .last_term = UINT64_MAX}};
 	send_msg(sock, &v);
 	struct raft_msg s = {.type = RAFT_MSG_SNAPSHOT,
 	                     .from = impostor,
 	                     .to = target,
 	                     .term = 1,
-	                     .snap_index = 10,
-	                     .snap_term = 1,
-	                     .snap_size = 100,
-	                     .offset = 50,
-	                     .chunk_len = 4,
-	                     .chunk = (const uint8_t *)"zzzz"};
-	s.snap_config.n = 1;
-	s.snap_config.members[0].id = impostor;
-	s.snap_config.members[0].role = RAFT_VOTER;
+	                     .u.snapshot = {.snap_index = 10,
+	                                    .snap_term = 1,
+	                                    .snap_size = 100,
+	                                    .offset = 50,
+	                                    .chunk_len = 4,
+	                                    .chunk = (const uint8_t *)"zzzz"}};
+	s.u.snapshot.snap_config.n = 1;
+	s.u.snapshot.snap_config.members[0].id = impostor;
+	s.u.snapshot.snap_config.members[0].role = RAFT_VOTER;
 	send_msg(sock, &s);            /* a chunk out of order */
 	for (int t = 0; t < 50; t++) { /* replayed old-term heartbeats */
 		struct raft_msg hb = {
