@@ -104,7 +104,8 @@
 	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
 	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied") \
 	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
-	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused")
+	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused") \
+	F(X, U64,     durable_index, 0, UINT64_MAX,     "highest index made durable in LMDB (mdb_env_sync)")
 #define PROTO_LOCAL_SNAPSHOT_REQ(F, X)
 #define PROTO_LOCAL_SNAPSHOT_DONE(F, X) \
 	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \

@@ -13,6 +13,14 @@
  * Every write happens in one transaction per applied batch (sm_batch.c), so
  * the applied index never disagrees with the data or the sessions (F4).
  *
+ * Durability: the environment is opened with MDB_NOSYNC, so a commit is
+ * visible to readers and survives kill -9 (it is in the page cache), but
+ * only sm_sync() makes it survive a power cut. Every applied entry is
+ * already durable in raftd's WAL on a quorum; storaged syncs in the
+ * background and reports the highest durable index, and raftd keeps its log
+ * above that index (raftd_compact.h) so it can replay what a power cut took.
+ * sm_open() syncs before returning, so the applied index it loads is durable.
+ *
  * One thread uses a struct sm at a time, except sm_snap_write(), which only
  * reads and may run on a helper thread while the owner keeps applying.
  */
@@ -84,6 +92,15 @@ int sm_open(const struct sm_opts *o, struct sm **out);
 
 /* Closes the environment and frees sm; sets *sm to NULL; safe on NULL. */
 void sm_close(struct sm **sm);
+
+/*
+ * Makes every committed transaction durable (mdb_env_sync: fdatasync of the
+ * data file, meta pages included). Only flushes the file, so it may run on
+ * another thread while the owner applies; never while sm_reopen() or
+ * sm_close() replace sm->env. Returns 0 or KV_EIO (fault point
+ * "storaged/sync/fail"): a failed sync is never retried (F13).
+ */
+int sm_sync(struct sm *sm);
 
 /* Closes and reopens the environment of sm in place (after replacing its file). */
 int sm_reopen(struct sm *sm);

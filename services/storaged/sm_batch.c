@@ -86,7 +86,11 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 		err = KV_EIO;
 	if (err != 0)
 		goto out_abort_txn;
-	/* Durable before anyone hears of it: mdb_txn_commit syncs (no MDB_NOSYNC). */
+	/*
+	 * Committed, not synced (MDB_NOSYNC): results go out once this returns, which
+	 * is safe because the entries are durable in the WAL on a quorum and raftd
+	 * keeps them until storaged reports them durable here (sm_sync).
+	 */
 	err = sm_err_from_mdb(mdb_txn_commit(txn));
 	if (err != 0) {
 		sm->full = err == KV_EFULL;

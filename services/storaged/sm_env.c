@@ -10,6 +10,7 @@
 #include "kv_limits.h"
 
 #include <errno.h>
+#include <fiu-local.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -121,11 +122,19 @@ static int sm_env_start(struct sm *sm)
 	if ((rc = mdb_env_set_maxdbs(sm->env, SM_DBS_MAX)) != 0 ||
 	    (rc = mdb_env_set_mapsize(sm->env, (size_t)sm->map_bytes)) != 0)
 		goto out_close_env;
-	/* No threads share a txn, but the snapshot thread's reader needs its own slot. */
-	rc = mdb_env_open(sm->env, sm->dir, sm->readonly ? MDB_RDONLY : 0, 0644);
+	/*
+	 * No threads share a txn, but the snapshot thread's reader needs its own slot.
+	 * MDB_NOSYNC: a commit is not flushed; the WAL holds every entry durably and
+	 * storaged syncs in the background (sm_sync), see sm.h.
+	 */
+	rc = mdb_env_open(sm->env, sm->dir, sm->readonly ? MDB_RDONLY : MDB_NOSYNC, 0644);
 	if (rc != 0)
 		goto out_close_env;
 	int err = sm_env_load(sm);
+	/* What this process reads may still be only in the page cache (a kill -9
+	 * before): make it durable before it is reported as such. */
+	if (err == 0 && !sm->readonly)
+		err = sm_sync(sm);
 	if (err != 0) {
 		mdb_env_close(sm->env);
 		sm->env = NULL;
@@ -173,6 +182,15 @@ void sm_close(struct sm **sm)
 		mdb_env_close((*sm)->env);
 	free(*sm);
 	*sm = NULL;
+}
+
+int sm_sync(struct sm *sm)
+{
+	KV_ASSERT(sm != NULL && sm->env != NULL && !sm->readonly);
+	if (fiu_fail("storaged/sync/fail"))
+		return KV_EIO;
+	int rc = mdb_env_sync(sm->env, 1);
+	return rc == 0 ? 0 : sm_err_from_mdb(rc);
 }
 
 int sm_reopen(struct sm *sm)

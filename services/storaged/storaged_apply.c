@@ -28,6 +28,8 @@ static void storaged_apply_state(struct storaged *sd, const struct storaged_enve
 	}
 	a->applied_index = sd->sm->applied_index;
 	a->term = sd->sm->applied_term;
+	if (storaged_syncer_durable(sd, &a->durable_index) != 0)
+		a->durable_index = 0; /* the loop exits on the next wake (F13) */
 	storaged_sock_reply(sd, sd->apply_sock, env, &r);
 }
 
@@ -59,6 +61,8 @@ static int storaged_apply_batch(struct storaged *sd, const struct storaged_envel
 		err = KV_ETOOLARGE;
 	else
 		err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
+	if (err == 0)
+		storaged_syncer_note(sd, sd->sm->applied_index);
 	if (err != 0 && err != KV_ERANGE)
 		KV_LOG_WARN("storaged", "apply failed",
 		            "entries=%u applied_index=%" PRIu64 " error=\"%s\"", m->n_entries,
@@ -84,7 +88,9 @@ static int storaged_apply_install(struct storaged *sd, const struct storaged_env
 	/* The environment is closed and replaced: the snapshot thread must not be reading it. */
 	if (sd->snap_busy)
 		storaged_snapper_collect(sd, 1);
+	storaged_syncer_lock_env(sd);
 	int err = sm_snap_install(sd->sm, path, m->index, m->term);
+	storaged_syncer_unlock_env(sd, sd->sm->applied_index);
 	KV_LOG_INFO("storaged", "snapshot install",
 	            "path=%s index=%" PRIu64 " applied_index=%" PRIu64 " error=\"%s\"", path,
 	            m->index, sd->sm->applied_index, kv_strerror(err));

@@ -95,6 +95,8 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 	     "directory of the ipc:// sockets (default <data-dir>/sock)"},
 	    {"map-bytes", KV_OPT_U64, &cfg->map_bytes, "1073741824", 1u << 20, 1ull << 44, 0,
 	     "LMDB map size in bytes: the most data the store holds"},
+	    {"sync-ms", KV_OPT_U64, &cfg->sync_ms, "100", 1, 60000, 0,
+	     "period of the background LMDB sync; the WAL keeps what is not yet synced"},
 	    {"log-level", KV_OPT_STR, &log_level, "info", 0, 0, 0, "debug, info, warn or error"},
 	};
 	enum kv_opts_result r =
@@ -156,6 +158,7 @@ static int storaged_init(struct storaged *sd)
 static void storaged_fini(struct storaged *sd)
 {
 	storaged_snapper_stop(sd);
+	storaged_syncer_stop(sd);
 	storaged_park_flush(sd, KV_ESHUTDOWN);
 	storaged_sock_close(sd);
 	sm_close(&sd->sm);
@@ -182,13 +185,15 @@ int main(int argc, char **argv)
 	storaged_alarm_mask(SIG_BLOCK);
 	if (err == 0)
 		err = storaged_snapper_start(&sd);
+	if (err == 0)
+		err = storaged_syncer_start(&sd);
 	storaged_alarm_mask(SIG_UNBLOCK);
 	if (err == 0) {
 		KV_LOG_INFO("storaged", "started",
 		            "node_id=%" PRIu64 " data_dir=%s sock_dir=%s "
-		            "applied_index=%" PRIu64 " map_bytes=%" PRIu64,
+		            "applied_index=%" PRIu64 " map_bytes=%" PRIu64 " sync_ms=%" PRIu64,
 		            sd.cfg.node_id, sd.cfg.data_dir, sd.cfg.sock_dir, sd.sm->applied_index,
-		            sd.cfg.map_bytes);
+		            sd.cfg.map_bytes, sd.cfg.sync_ms);
 		err = storaged_loop_run(&sd, &storaged_stop);
 		if (err == 0)
 			err = storaged_linger(&sd);

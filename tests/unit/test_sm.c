@@ -20,10 +20,12 @@
 #include <fiu-control.h>
 #include <fiu.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define T_ENTRIES_MAX 64
@@ -588,6 +590,67 @@ static void test_crash_before_commit(void **state)
 	       "data\n");
 }
 
+/*
+ * Apply without a sync (MDB_NOSYNC): a kill -9 of the process loses nothing
+ * committed (the pages are in the page cache), and the reopened environment
+ * is synced before its applied index counts as durable (sm_open).
+ */
+static void test_kill9_keeps_unsynced(void **state)
+{
+	struct t_ctx *t = *state;
+	unsigned int flags = 0;
+	assert_int_equal(mdb_env_get_flags(t->sm->env, &flags), 0);
+	assert_true(flags & MDB_NOSYNC);
+	sm_close(&t->sm);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* the child applies 40 batches, never syncs, says how far, dies */
+		if (t_open(t, T_MAP_BYTES, 0, 0) != 0)
+			_exit(2);
+		for (uint64_t i = 1; i <= 40; i++) {
+			char k[16];
+			snprintf(k, sizeof(k), "k%llu", (unsigned long long)i);
+			if (t_put(t, i, k, "v", NULL) != 0)
+				_exit(3);
+		}
+		uint64_t applied = t->sm->applied_index;
+		if (write(fds[1], &applied, sizeof(applied)) != (ssize_t)sizeof(applied))
+			_exit(4);
+		raise(SIGKILL);
+		_exit(5);
+	}
+	close(fds[1]);
+	uint64_t reported = 0;
+	assert_int_equal(read(fds[0], &reported, sizeof(reported)), (ssize_t)sizeof(reported));
+	close(fds[0]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
+	assert_int_equal(reported, 40);
+	assert_int_equal(t->sm->applied_index, 40);
+	t_expect(t, "k1", "v", 1, 1);
+	t_expect(t, "k40", "v", 40, 40);
+	printf("checked: 40 batches applied without a sync survive kill -9 of the process\n");
+}
+
+/* A failed background sync is an error, never a silent success (F13). */
+static void test_sync_fault(void **state)
+{
+	struct t_ctx *t = *state;
+	assert_int_equal(t_put(t, 1, "s", "v", NULL), 0);
+	assert_int_equal(sm_sync(t->sm), 0);
+	assert_int_equal(fiu_init(0), 0);
+	assert_int_equal(fiu_enable("storaged/sync/fail", 1, NULL, FIU_ONETIME), 0);
+	assert_int_equal(sm_sync(t->sm), KV_EIO);
+	fiu_disable("storaged/sync/fail");
+	assert_int_equal(sm_sync(t->sm), 0);
+	printf("checked: sm_sync reports a failed fdatasync as KV_EIO\n");
+}
+
 static int t_count_snapshots(const char *dir)
 {
 	int n = 0;
@@ -654,6 +717,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_map_full, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_one_txn, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_before_commit, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_keeps_unsynced, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_fault, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_round_trip, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,6 +130,7 @@ struct raftd {
 	/* storaged */
 	uint64_t commit_index;  /* highest commit_last seen */
 	uint64_t applied_index; /* storaged's, from APPLY_STATE */
+	uint64_t storaged_durable_index; /* storaged's LMDB is durable up to it (APPLY_STATE) */
 	uint64_t apply_next;    /* next index to send; 0 until storaged said HELLO */
 	uint32_t n_apply_inflight;
 	struct raftd_apply_batch apply_inflight[RAFTD_APPLY_INFLIGHT_MAX];
