@@ -73,6 +73,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	int rc = mdb_txn_begin(sm->env, NULL, 0, &txn);
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
+	uint64_t data_bytes_before = sm->data_bytes; /* sm_apply_entry moves it */
 	int err = 0;
 	uint32_t k = 0;
 	for (uint32_t i = (uint32_t)first; i < n && err == 0; i++)
@@ -82,6 +83,8 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	if (err == 0)
 		err = sm_meta_write_applied(sm, txn, last->index, last->term);
 #endif
+	if (err == 0 && sm->data_bytes != data_bytes_before)
+		err = sm_meta_write_data_bytes(sm, txn);
 	if (err == 0 && fiu_fail("storaged/apply/before_commit"))
 		err = KV_EIO;
 	if (err != 0)
@@ -94,6 +97,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	err = sm_err_from_mdb(mdb_txn_commit(txn));
 	if (err != 0) {
 		sm->full = err == KV_EFULL;
+		sm->data_bytes = data_bytes_before;
 		return err;
 	}
 	KV_ASSERT(last->index > sm->applied_index);
@@ -105,6 +109,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 
 out_abort_txn:
 	mdb_txn_abort(txn);
+	sm->data_bytes = data_bytes_before;
 	if (err == KV_EFULL)
 		sm->full = 1;
 	return err;

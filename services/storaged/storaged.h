@@ -48,7 +48,8 @@ struct storaged_config {
 	uint64_t node_id;
 	const char *data_dir;
 	const char *sock_dir;
-	uint64_t map_bytes;
+	uint64_t map_bytes;   /* initial LMDB map size */
+	uint64_t quota_bytes; /* replicated-data quota, the same on every node */
 	uint64_t sync_ms; /* period of the background LMDB sync (storaged_syncer.c) */
 };
 

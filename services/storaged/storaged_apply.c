@@ -52,15 +52,43 @@ static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
 	}
 }
 
+/*
+ * Grows the map (sm_map_grow: no transaction may be open, so never while the
+ * snapshot thread reads; force waits for it). Returns sm_map_grow's code.
+ */
+static int storaged_apply_grow(struct storaged *sd, int force)
+{
+	uint64_t before = sd->sm->map_bytes;
+	if (sd->snap_busy) {
+		if (!force)
+			return 0;
+		storaged_snapper_collect(sd, 1);
+	}
+	int err = sm_map_grow(sd->sm, force);
+	if (sd->sm->map_bytes != before)
+		KV_LOG_INFO("storaged", "map grown",
+		            "from=%" PRIu64 " to=%" PRIu64 " ceiling=%" PRIu64, before,
+		            sd->sm->map_bytes, sd->sm->map_max_bytes);
+	return err;
+}
+
 static int storaged_apply_batch(struct storaged *sd, const struct storaged_envelope *env,
                                 uint64_t req_id, const struct proto_apply *m)
 {
 	uint32_t n_results = 0;
 	int err = 0;
-	if (m->n_entries > STORAGED_APPLY_ENTRIES_MAX)
+	if (m->n_entries > STORAGED_APPLY_ENTRIES_MAX) {
 		err = KV_ETOOLARGE;
-	else
-		err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
+	} else {
+		err = storaged_apply_grow(sd, 0);
+		if (err == 0)
+			err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results,
+			                     &n_results);
+		/* the map (not the quota) ran out: grow to the ceiling's next step, once */
+		if (err == KV_EFULL && storaged_apply_grow(sd, 1) == 0)
+			err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results,
+			                     &n_results);
+	}
 	if (err == 0)
 		storaged_syncer_note(sd, sd->sm->applied_index);
 	if (err != 0 && err != KV_ERANGE)
