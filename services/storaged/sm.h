@@ -38,7 +38,7 @@
 #define SM_FULL_PERCENT        95u   /* STATS reports full past this share of the map */
 #define SM_SESSION_VALUE_BYTES 36u
 #define SM_KV_HEADER_BYTES     16u
-#define SM_QUOTA_BYTES_DEFAULT (8ull << 30) /* --quota-bytes */
+#define SM_QUOTA_BYTES_DEFAULT (8ull << 30)  /* --quota-bytes */
 #define SM_MAP_SLACK_BYTES     (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
 #define SM_MAP_BYTES_MAX       (1ull << 44)
 #define SM_GROW_PERCENT        80u /* grow the map once this share of it is used */
@@ -58,7 +58,7 @@ struct sm {
 	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
 	uint64_t applied_index; /* cached from meta; changes only when a txn commits */
 	uint64_t applied_term;
-	int full; /* the last write batch hit MDB_MAP_FULL */
+	int full;               /* the last write batch hit MDB_MAP_FULL */
 	uint64_t map_bytes;     /* current LMDB map size */
 	uint64_t map_max_bytes; /* node-local ceiling of the map (disk space) */
 	uint64_t quota_bytes;   /* replicated-data quota (deterministic check in sm_apply.c) */

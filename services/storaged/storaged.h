@@ -50,7 +50,7 @@ struct storaged_config {
 	const char *sock_dir;
 	uint64_t map_bytes;   /* initial LMDB map size */
 	uint64_t quota_bytes; /* replicated-data quota, the same on every node */
-	uint64_t sync_ms; /* period of the background LMDB sync (storaged_syncer.c) */
+	uint64_t sync_ms;     /* period of the background LMDB sync (storaged_syncer.c) */
 };
 
 /* The sync thread's shared state (storaged_syncer.c says who holds what). */

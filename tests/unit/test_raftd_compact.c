@@ -59,7 +59,8 @@ static void test_power_cut_replay(void **state)
 			         (unsigned long long)n.sm_durable, (unsigned long long)n.first,
 			         (unsigned long long)(n.sm_durable + 1));
 	}
-	printf("checked: after a power cut at any durable index storaged can replay from the log\n");
+	printf(
+	    "checked: after a power cut at any durable index storaged can replay from the log\n");
 }
 
 static void test_bound_values(void **state)

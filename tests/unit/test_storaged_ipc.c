@@ -318,7 +318,8 @@ static void test_durable_index_and_kill9(void **state)
 	t_hello(40, &r);
 	assert_int_equal(r.u.apply_state.durable_index, 0);
 	struct raft_entry b1[3] = {{.term = 2, .index = 1, .type = RAFT_ENTRY_NOOP},
-	                           t_put(2, 2, 1, "d", "one"), t_put(3, 2, 2, "e", "two")};
+	                           t_put(2, 2, 1, "d", "one"),
+	                           t_put(3, 2, 2, "e", "two")};
 	t_apply(b1, 3, 0, 3);
 	uint64_t durable = 0;
 	for (int i = 0; i < 100 && durable < 3; i++) {

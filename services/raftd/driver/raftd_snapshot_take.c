@@ -126,7 +126,8 @@ int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index)
 		            d->snap_index);
 		return 0;
 	}
-	uint64_t bound = raftd_compact_bound(compact_index, d->snap_index, d->storaged_durable_index);
+	uint64_t bound =
+	    raftd_compact_bound(compact_index, d->snap_index, d->storaged_durable_index);
 	if (bound < compact_index)
 		KV_LOG_DEBUG(RAFTD_SVC, "compaction held at storaged's durable index",
 		             "compact_index=%" PRIu64 " durable=%" PRIu64, compact_index,
