@@ -117,11 +117,15 @@ int sm_sync(struct sm *sm);
 /*
  * Grows the map geometrically (doubling, at most map_max_bytes) when force is
  * set or more than SM_GROW_PERCENT of it is used. The caller guarantees that
- * no transaction is open on sm in this process (the snapshot thread's
- * included): mdb_env_set_mapsize remaps the file. Returns 0 (grown or not
- * needed) or KV_EFULL (force, already at the ceiling), KV_EIO.
+ * no other thread uses sm->env meanwhile (no transaction open, the snapshot
+ * thread's included, and no sm_sync: LMDB reads its meta pages through the
+ * map that mdb_env_set_mapsize unmaps and maps again). Returns 0 (grown or
+ * not needed) or KV_EFULL (force, already at the ceiling), KV_EIO.
  */
 int sm_map_grow(struct sm *sm, int force);
+
+/* 1 when sm_map_grow(sm, 0) would grow (loop thread; touches no other thread's state). */
+int sm_map_should_grow(struct sm *sm);
 
 /* Closes and reopens the environment of sm in place (after replacing its file). */
 int sm_reopen(struct sm *sm);

@@ -249,6 +249,13 @@ static int sm_env_used_bytes(struct sm *sm, uint64_t *used)
 	return 0;
 }
 
+int sm_map_should_grow(struct sm *sm)
+{
+	uint64_t used = 0;
+	return sm->map_bytes < sm->map_max_bytes && sm_env_used_bytes(sm, &used) == 0 &&
+	       used * 100 > sm->map_bytes * SM_GROW_PERCENT;
+}
+
 int sm_map_grow(struct sm *sm, int force)
 {
 	KV_ASSERT(sm != NULL && sm->env != NULL && !sm->readonly);

@@ -147,6 +147,9 @@ int storaged_syncer_durable(struct storaged *sd, uint64_t *durable);
  * new environment's (synced) applied index. */
 void storaged_syncer_lock_env(struct storaged *sd);
 void storaged_syncer_unlock_env(struct storaged *sd, uint64_t durable);
+/* Loop: hold off the sync thread while sm->env is remapped (map growth). */
+void storaged_syncer_hold(struct storaged *sd);
+void storaged_syncer_release(struct storaged *sd);
 /* Stops the thread, then one last sync; 0 or KV_EIO. */
 int storaged_syncer_stop(struct storaged *sd);
 

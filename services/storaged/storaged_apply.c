@@ -53,18 +53,20 @@ static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
 }
 
 /*
- * Grows the map (sm_map_grow: no transaction may be open, so never while the
- * snapshot thread reads; force waits for it). Returns sm_map_grow's code.
+ * Grows the map (sm_map_grow: nothing else may use the environment, so never
+ * while the snapshot thread reads - force waits for it - and with the sync
+ * thread held off). Returns sm_map_grow's code.
  */
 static int storaged_apply_grow(struct storaged *sd, int force)
 {
 	uint64_t before = sd->sm->map_bytes;
-	if (sd->snap_busy) {
-		if (!force)
-			return 0;
+	if (!force && (sd->snap_busy || !sm_map_should_grow(sd->sm)))
+		return 0; /* the common case: no lock taken */
+	if (sd->snap_busy)
 		storaged_snapper_collect(sd, 1);
-	}
+	storaged_syncer_hold(sd);
 	int err = sm_map_grow(sd->sm, force);
+	storaged_syncer_release(sd);
 	if (sd->sm->map_bytes != before)
 		KV_LOG_INFO("storaged", "map grown",
 		            "from=%" PRIu64 " to=%" PRIu64 " ceiling=%" PRIu64, before,

@@ -8,10 +8,10 @@
  * raftd keeps its log above it (raftd_compact.h). The index is read before
  * the fsync starts, so every transaction it covers was committed before.
  *
- * Threads: the loop calls note/durable/lock_env; the sync thread runs
+ * Threads: the loop calls note/durable/lock_env/hold; the sync thread runs
  * storaged_syncer_main. mu guards the indexes; env_mu is held by the sync
  * thread while it syncs and by the loop while it replaces the environment
- * (snapshot install), never while applying.
+ * (snapshot install) or remaps it (map growth), never while applying.
  */
 #include "storaged.h"
 
@@ -116,6 +116,18 @@ void storaged_syncer_lock_env(struct storaged *sd)
 {
 	if (sd->syncer.started)
 		pthread_mutex_lock(&sd->syncer.env_mu);
+}
+
+void storaged_syncer_hold(struct storaged *sd)
+{
+	if (sd->syncer.started)
+		pthread_mutex_lock(&sd->syncer.env_mu);
+}
+
+void storaged_syncer_release(struct storaged *sd)
+{
+	if (sd->syncer.started)
+		pthread_mutex_unlock(&sd->syncer.env_mu);
 }
 
 void storaged_syncer_unlock_env(struct storaged *sd, uint64_t durable)

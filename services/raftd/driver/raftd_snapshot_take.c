@@ -129,9 +129,9 @@ int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index)
 	uint64_t bound =
 	    raftd_compact_bound(compact_index, d->snap_index, d->storaged_durable_index);
 	if (bound < compact_index)
-		KV_LOG_DEBUG(RAFTD_SVC, "compaction held at storaged's durable index",
-		             "compact_index=%" PRIu64 " durable=%" PRIu64, compact_index,
-		             d->storaged_durable_index);
+		KV_LOG_INFO(RAFTD_SVC, "compaction held at storaged's durable index",
+		            "compact_index=%" PRIu64 " durable=%" PRIu64, compact_index,
+		            d->storaged_durable_index);
 	if (bound < wal_first_index(d->wal))
 		return 0;
 	int rc = wal_compact(d->wal, bound);
