@@ -144,7 +144,8 @@ void storaged_syncer_note(struct storaged *sd, uint64_t committed);
 /* Loop: the highest durable index in *durable; returns 0 or the sync's failure. */
 int storaged_syncer_durable(struct storaged *sd, uint64_t *durable);
 /* Loop: hold off the sync thread while sm->env is replaced; unlock with the
- * new environment's (synced) applied index. */
+ * new environment's (synced) applied index, or storaged_syncer_release() when
+ * nothing was replaced. */
 void storaged_syncer_lock_env(struct storaged *sd);
 void storaged_syncer_unlock_env(struct storaged *sd, uint64_t durable);
 /* Loop: hold off the sync thread while sm->env is remapped (map growth). */

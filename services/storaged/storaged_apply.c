@@ -120,7 +120,10 @@ static int storaged_apply_install(struct storaged *sd, const struct storaged_env
 		storaged_snapper_collect(sd, 1);
 	storaged_syncer_lock_env(sd);
 	int err = sm_snap_install(sd->sm, path, m->index, m->term);
-	storaged_syncer_unlock_env(sd, sd->sm->applied_index);
+	if (err == 0)
+		storaged_syncer_unlock_env(sd, sd->sm->applied_index); /* reopened: synced */
+	else
+		storaged_syncer_release(sd); /* nothing replaced: the durable index stands */
 	KV_LOG_INFO("storaged", "snapshot install",
 	            "path=%s index=%" PRIu64 " applied_index=%" PRIu64 " error=\"%s\"", path,
 	            m->index, sd->sm->applied_index, kv_strerror(err));
