@@ -109,7 +109,8 @@
 	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
 	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied") \
 	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
-	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused")
+	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused") \
+	F(X, U64,     durable_index, 0, UINT64_MAX,     "highest index made durable in LMDB (mdb_env_sync)")
 #define PROTO_LOCAL_SNAPSHOT_REQ(F, X)
 #define PROTO_LOCAL_SNAPSHOT_DONE(F, X) \
 	F(X, STATUS,  status,      0, 0,                "0 or a KV_E* code") \
@@ -155,7 +156,10 @@
 	F(X, U64,     map_bytes,   0, UINT64_MAX,       "LMDB map size") \
 	F(X, U64,     used_bytes,  0, UINT64_MAX,       "bytes in use") \
 	F(X, U8,      full,        0, 1,                "1: the map is full, writes refused") \
-	F(X, U64,     size,        0, UINT64_MAX,       "keys stored")
+	F(X, U64,     size,        0, UINT64_MAX,       "keys stored") \
+	F(X, U64,     quota_bytes, 0, UINT64_MAX,       "--quota-bytes: the most data (keys + values + 16 per key)") \
+	F(X, U64,     data_bytes,  0, UINT64_MAX,       "data held, counted as the quota counts it") \
+	F(X, U8,      alarm,       0, 1,                "1: data past 95% of the quota")
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND; type is the op) -- */
 

@@ -155,6 +155,13 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->msg.map_bytes);
 	metrics_u64(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
 	            st->msg.used_bytes);
+	metrics_u64(j, "raftkv_data_bytes", "gauge",
+	            "Keys + values + 16 bytes a key: what counts against the quota.",
+	            st->msg.data_bytes);
+	metrics_u64(j, "raftkv_quota_bytes", "gauge", "The data quota (--quota-bytes).",
+	            st->msg.quota_bytes);
+	metrics_u64(j, "raftkv_quota_alarm", "gauge", "1: data past 95% of the quota.",
+	            st->msg.alarm);
 	metrics_u64(j, "raftkv_inflight_requests", "gauge",
 	            "Requests waiting on raftd, storaged or the leader.", gw->pending.used);
 	metrics_u64(j, "raftkv_peer_messages_dropped_total", "counter",

@@ -167,6 +167,15 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	gw_json_kv_u64(j, "commit_index", s->msg.commit_index);
 	gw_json_kv_u64(j, "applied_index", s->msg.applied_index);
 	gw_json_kv_u64(j, "last_index", s->msg.last_index);
+	/* storaged's STATS: the quota and what counts against it (sm_apply.c) */
+	gw_json_key(j, "storage");
+	gw_json_open(j, '{');
+	gw_json_kv_u64(j, "data_bytes", gw->stats.msg.data_bytes);
+	gw_json_kv_u64(j, "quota_bytes", gw->stats.msg.quota_bytes);
+	gw_json_kv_u64(j, "map_bytes", gw->stats.msg.map_bytes);
+	gw_json_kv_u64(j, "used_bytes", gw->stats.msg.used_bytes);
+	gw_json_kv_bool(j, "alarm", gw->stats.msg.alarm);
+	gw_json_close(j, '}');
 	gw_json_key(j, "members");
 	gw_json_open(j, '[');
 	for (uint32_t i = 0; i < s->n_members; i++) {

@@ -38,7 +38,8 @@ static void write_finish_error(struct gw *gw, struct gw_call *c, int err, const 
 static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
-	if (gw->stats.valid && gw->stats.msg.full) {
+	/* the map cannot grow (disk): refuse PUTs here; DELETEs go on, to dig out */
+	if (gw->stats.valid && gw->stats.msg.full && c->op == PROTO_KV_PUT) {
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
@@ -147,6 +148,11 @@ static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto
 		    c->cond == PROTO_COND_IF_NONE_MATCH
 		        ? "If-None-Match: * but the key exists"
 		        : "If-Match: the key's mod_index differs (or it does not exist)");
+		return;
+	case KV_EFULL:
+		write_finish_error(gw, c, KV_EFULL,
+		                   "the write would grow the data past the quota; DELETEs and "
+		                   "PUTs that do not grow a value still work");
 		return;
 	default:
 		write_finish_error(gw, c, m->status, NULL);

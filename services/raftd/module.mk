@@ -28,7 +28,7 @@ RAFTD_SRCS := $(wildcard services/raftd/driver/*.c)
 RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
-	raftd_read_table.o raftd_membership.o)
+	raftd_read_table.o raftd_membership.o raftd_compact.o)
 RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
 	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 
@@ -43,6 +43,28 @@ BINS += $(BUILD)/raftd
 TEST_LIBS_test_raftd_peerlist := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_read_table := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
+TEST_LIBS_test_raftd_compact := $(BUILD)/libraftdpure.a
+
+# The planted bug (docs/testing.md): raftd's compaction bound built to drop the
+# log above storaged's durable index must make test_raftd_compact fail its
+# power-cut replay test.
+$(BUILD)/raftd-bug/raftd_compact.o: services/raftd/driver/raftd_compact.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFTD_BUG_COMPACT_ABOVE_DURABLE -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raftd_compact: $(BUILD)/tests/unit/test_raftd_compact.o \
+		$(BUILD)/raftd-bug/raftd_compact.o $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+.PHONY: raftd-bugs
+raftd-bugs: $(BUILD)/raftd-bug/test_raftd_compact
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/test.out 2>&1; then \
+		echo "raftd-bugs: RAFTD_BUG_COMPACT_ABOVE_DURABLE was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_power_cut_replay" $(BUILD)/raftd-bug/test.out || \
+		{ echo "raftd-bugs: test_raftd_compact failed, but not in test_power_cut_replay"; exit 1; }
+	@echo "raftd-bugs: RAFTD_BUG_COMPACT_ABOVE_DURABLE caught by test_power_cut_replay"
+
+TEST_STEPS += raftd-bugs
 # --- end raftd ---
 
 # --- wal ---

@@ -8,9 +8,9 @@ STORAGED_OBJS := $(STORAGED_SRCS:%.c=$(BUILD)/%.o)
 SM_LDLIBS := -llmdb -lfiu
 STORAGED_LDLIBS := -llmdb -lfiu -lzmq -lpthread
 
-# libfiu fault points (sm_batch.c) are compiled in: inert until a test or
+# libfiu fault points (sm_batch.c, sm_env.c) are compiled in: inert until a test or
 # fiu-run enables them.
-$(BUILD)/services/storaged/sm_batch.o: CFLAGS += -DFIU_ENABLE
+$(BUILD)/services/storaged/sm_batch.o $(BUILD)/services/storaged/sm_env.o: CFLAGS += -DFIU_ENABLE
 
 $(BUILD)/libsm.a: $(SM_OBJS)
 	ar rcs $@ $^

@@ -5,13 +5,21 @@
  * On-disk layout (<dir>/data.mdb), every integer big-endian so that LMDB's
  * byte order is numeric order:
  *   "kv"       key bytes -> [create_index u64][mod_index u64][value bytes]
- *   "meta"     "applied_index" -> u64, "applied_term" -> u64,
+ *   "meta"     "applied_index" -> u64, "applied_term" -> u64, "data_bytes" -> u64,
  *              "cfg" + index u64 -> data of the CONFIG entry at that index
  *   "sessions" idempotency key -> [index u64][term u64][status i32 as u32]
  *                                 [create_index u64][mod_index u64]
  *   "session_age" index u64 -> idempotency key (ages sessions out in order)
  * Every write happens in one transaction per applied batch (sm_batch.c), so
  * the applied index never disagrees with the data or the sessions (F4).
+ *
+ * Durability: the environment is opened with MDB_NOSYNC, so a commit is
+ * visible to readers and survives kill -9 (it is in the page cache), but
+ * only sm_sync() makes it survive a power cut. Every applied entry is
+ * already durable in raftd's WAL on a quorum; storaged syncs in the
+ * background and reports the highest durable index, and raftd keeps its log
+ * above that index (raftd_compact.h) so it can replay what a power cut took.
+ * sm_open() syncs before returning, so the applied index it loads is durable.
  *
  * One thread uses a struct sm at a time, except sm_snap_write(), which only
  * reads and may run on a helper thread while the owner keeps applying.
@@ -30,10 +38,16 @@
 #define SM_FULL_PERCENT        95u   /* STATS reports full past this share of the map */
 #define SM_SESSION_VALUE_BYTES 36u
 #define SM_KV_HEADER_BYTES     16u
+#define SM_QUOTA_BYTES_DEFAULT (8ull << 30)  /* --quota-bytes */
+#define SM_MAP_SLACK_BYTES     (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
+#define SM_MAP_BYTES_MAX       (1ull << 44)
+#define SM_GROW_PERCENT        80u /* grow the map once this share of it is used */
 
 struct sm_opts {
 	const char *dir;         /* the environment directory; created if missing */
-	uint64_t map_bytes;      /* LMDB map size, set explicitly */
+	uint64_t map_bytes;      /* initial LMDB map size; grows with sm_map_grow() */
+	uint64_t quota_bytes;    /* 0: SM_QUOTA_BYTES_DEFAULT; the same on every node */
+	uint64_t map_max_bytes;  /* 0: 2 x quota + SM_MAP_SLACK_BYTES; the map never grows past */
 	uint64_t sessions_max;   /* 0: KV_SESSIONS_MAX */
 	uint64_t session_window; /* 0: KV_SESSION_WINDOW_ENTRIES */
 	int readonly;            /* 1: open an existing environment for reading only */
@@ -44,8 +58,11 @@ struct sm {
 	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
 	uint64_t applied_index; /* cached from meta; changes only when a txn commits */
 	uint64_t applied_term;
-	int full; /* the last write batch hit MDB_MAP_FULL */
-	uint64_t map_bytes;
+	int full;               /* the last write batch hit MDB_MAP_FULL */
+	uint64_t map_bytes;     /* current LMDB map size */
+	uint64_t map_max_bytes; /* node-local ceiling of the map (disk space) */
+	uint64_t quota_bytes;   /* replicated-data quota (deterministic check in sm_apply.c) */
+	uint64_t data_bytes;    /* key + 16 + value bytes of every key; in meta, cached */
 	uint64_t sessions_max;
 	uint64_t session_window;
 	int readonly;
@@ -59,7 +76,7 @@ struct sm_result {
 	uint64_t req_id;
 	uint64_t index; /* of the write whose result this is (the original one on a retry) */
 	uint64_t term;
-	int32_t status; /* 0, KV_ECONDITION, KV_ENOTFOUND or KV_EINVAL */
+	int32_t status; /* 0, KV_ECONDITION, KV_ENOTFOUND, KV_EINVAL or KV_EFULL (quota) */
 	uint64_t create_index;
 	uint64_t mod_index;
 };
@@ -70,7 +87,10 @@ struct sm_stats {
 	uint64_t map_bytes;
 	uint64_t used_bytes;
 	uint64_t keys;
-	int full; /* map full on the last write, or used past SM_FULL_PERCENT */
+	uint64_t quota_bytes;
+	uint64_t data_bytes;
+	int full;  /* map full on the last write, or used past SM_FULL_PERCENT of its ceiling */
+	int alarm; /* data past SM_FULL_PERCENT of the quota: adds will soon get KV_EFULL */
 };
 
 /* ---- sm_env.c: the environment --------------------------------------------- */
@@ -84,6 +104,28 @@ int sm_open(const struct sm_opts *o, struct sm **out);
 
 /* Closes the environment and frees sm; sets *sm to NULL; safe on NULL. */
 void sm_close(struct sm **sm);
+
+/*
+ * Makes every committed transaction durable (mdb_env_sync: fdatasync of the
+ * data file, meta pages included). Only flushes the file, so it may run on
+ * another thread while the owner applies; never while sm_reopen() or
+ * sm_close() replace sm->env. Returns 0 or KV_EIO (fault point
+ * "storaged/sync/fail"): a failed sync is never retried (F13).
+ */
+int sm_sync(struct sm *sm);
+
+/*
+ * Grows the map geometrically (doubling, at most map_max_bytes) when force is
+ * set or more than SM_GROW_PERCENT of it is used. The caller guarantees that
+ * no other thread uses sm->env meanwhile (no transaction open, the snapshot
+ * thread's included, and no sm_sync: LMDB reads its meta pages through the
+ * map that mdb_env_set_mapsize unmaps and maps again). Returns 0 (grown or
+ * not needed) or KV_EFULL (force, already at the ceiling), KV_EIO.
+ */
+int sm_map_grow(struct sm *sm, int force);
+
+/* 1 when sm_map_grow(sm, 0) would grow (loop thread; touches no other thread's state). */
+int sm_map_should_grow(struct sm *sm);
 
 /* Closes and reopens the environment of sm in place (after replacing its file). */
 int sm_reopen(struct sm *sm);
@@ -99,6 +141,9 @@ int sm_meta_read_applied(struct sm *sm, MDB_txn *txn, uint64_t *index, uint64_t 
 
 /* Writes meta's applied index and term inside txn. */
 int sm_meta_write_applied(struct sm *sm, MDB_txn *txn, uint64_t index, uint64_t term);
+
+/* Writes meta's data_bytes (sm->data_bytes) inside txn. */
+int sm_meta_write_data_bytes(struct sm *sm, MDB_txn *txn);
 
 static inline void sm_u64_put(uint8_t *p, uint64_t v)
 {

@@ -3,6 +3,14 @@
  * the caller's write transaction. Deterministic: the same entry on the same
  * state gives the same result on every node, and bad commands are results
  * (KV_EINVAL), never crashes. Runs on storaged's loop thread.
+ *
+ * The quota is decided here, from replicated state only: sm->data_bytes (the
+ * sum of key + 16 + value bytes of every key, kept in meta in the same
+ * transaction) against the quota, the same on every node. A PUT that would
+ * grow data past the quota gets KV_EFULL (507) and changes nothing; a PUT
+ * that keeps or shrinks a value and every DELETE still apply, so a full store
+ * can always be dug out of. The file's size is never consulted: it differs
+ * between nodes (free pages, growth), and the decision must not.
  */
 #include "sm.h"
 
@@ -62,43 +70,60 @@ static int sm_apply_config(struct sm *sm, MDB_txn *txn, const struct raft_entry 
 	return sm_apply_trim_config(sm, txn);
 }
 
-/* Reads key's indexes; *exists 0 when absent. */
-static int sm_apply_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int *exists,
-                           uint64_t *create_index, uint64_t *mod_index)
+/* What a key holds now: exists, its indexes and its record's bytes (key + stored value). */
+struct sm_apply_old {
+	int exists;
+	uint64_t create_index;
+	uint64_t mod_index;
+	uint64_t bytes;
+};
+
+/* Reads key's indexes and size; old->exists 0 when absent. */
+static int sm_apply_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
+                           struct sm_apply_old *old)
 {
 	MDB_val k = {key->len, (void *)key->ptr};
 	MDB_val d;
 	int rc = mdb_get(txn, sm->dbi_kv, &k, &d);
-	*exists = 0;
-	*create_index = 0;
-	*mod_index = 0;
+	memset(old, 0, sizeof(*old));
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
 	if (d.mv_size < SM_KV_HEADER_BYTES)
 		return KV_ECORRUPT;
-	*exists = 1;
-	*create_index = sm_u64_get(d.mv_data);
-	*mod_index = sm_u64_get((const uint8_t *)d.mv_data + 8);
+	old->exists = 1;
+	old->create_index = sm_u64_get(d.mv_data);
+	old->mod_index = sm_u64_get((const uint8_t *)d.mv_data + 8);
+	old->bytes = key->len + d.mv_size;
 	return 0;
 }
 
 /* The write itself once conditions hold; fills res's status and indexes. */
-static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, int exists,
-                          uint64_t create_index, struct sm_result *res)
+static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                          const struct sm_apply_old *old, struct sm_result *res)
 {
 	MDB_val k = {c->key.len, (void *)c->key.ptr};
 	if (c->op == PROTO_KV_DELETE) {
-		if (!exists) {
+		if (!old->exists) {
 			res->status = KV_ENOTFOUND;
 			return 0;
 		}
 		int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
 		if (rc != 0)
 			return sm_err_from_mdb(rc);
-		res->create_index = create_index;
+		KV_ASSERT(sm->data_bytes >= old->bytes);
+		sm->data_bytes -= old->bytes;
+		res->create_index = old->create_index;
 		res->mod_index = res->index;
+		return 0;
+	}
+	uint64_t bytes = (uint64_t)c->key.len + SM_KV_HEADER_BYTES + c->value.len;
+	if (bytes > old->bytes && sm->data_bytes - old->bytes + bytes > sm->quota_bytes) {
+		/* grows the data past the quota: refused alike on every node */
+		res->status = KV_EFULL;
+		res->create_index = old->create_index;
+		res->mod_index = old->mod_index;
 		return 0;
 	}
 	MDB_val d = {SM_KV_HEADER_BYTES + (size_t)c->value.len, NULL};
@@ -109,7 +134,9 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 	}
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
-	res->create_index = exists ? create_index : res->index;
+	KV_ASSERT(sm->data_bytes >= old->bytes);
+	sm->data_bytes = sm->data_bytes - old->bytes + bytes;
+	res->create_index = old->exists ? old->create_index : res->index;
 	res->mod_index = res->index;
 	sm_u64_put(d.mv_data, res->create_index);
 	sm_u64_put((uint8_t *)d.mv_data + 8, res->mod_index);
@@ -122,21 +149,21 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                        struct sm_result *res)
 {
-	int exists = 0;
-	uint64_t create_index = 0, mod_index = 0;
-	int err = sm_apply_lookup(sm, txn, &c->key, &exists, &create_index, &mod_index);
+	struct sm_apply_old old;
+	int err = sm_apply_lookup(sm, txn, &c->key, &old);
 	if (err != 0)
 		return err;
-	int failed = (c->cond == PROTO_COND_IF_MATCH && (!exists || mod_index != c->cond_index)) ||
-	             (c->cond == PROTO_COND_IF_NONE_MATCH && exists);
+	int failed =
+	    (c->cond == PROTO_COND_IF_MATCH && (!old.exists || old.mod_index != c->cond_index)) ||
+	    (c->cond == PROTO_COND_IF_NONE_MATCH && old.exists);
 	if (failed) {
 		/* The key's current version helps the client decide what to do next. */
 		res->status = KV_ECONDITION;
-		res->create_index = create_index;
-		res->mod_index = mod_index;
+		res->create_index = old.create_index;
+		res->mod_index = old.mod_index;
 		return 0;
 	}
-	return sm_apply_write(sm, txn, c, exists, create_index, res);
+	return sm_apply_write(sm, txn, c, &old, res);
 }
 
 static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry *e,
@@ -162,7 +189,8 @@ static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry
 			return err;
 	}
 	int err = sm_apply_kv(sm, txn, &c, res);
-	if (err != 0 || c.idem_key.len == 0)
+	/* a quota refusal is not remembered: the retry after digging out must apply */
+	if (err != 0 || c.idem_key.len == 0 || res->status == KV_EFULL)
 		return err;
 	return sm_session_store(sm, txn, c.idem_key.ptr, c.idem_key.len, res);
 }

@@ -73,6 +73,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	int rc = mdb_txn_begin(sm->env, NULL, 0, &txn);
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
+	uint64_t data_bytes_before = sm->data_bytes; /* sm_apply_entry moves it */
 	int err = 0;
 	uint32_t k = 0;
 	for (uint32_t i = (uint32_t)first; i < n && err == 0; i++)
@@ -82,14 +83,21 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	if (err == 0)
 		err = sm_meta_write_applied(sm, txn, last->index, last->term);
 #endif
+	if (err == 0 && sm->data_bytes != data_bytes_before)
+		err = sm_meta_write_data_bytes(sm, txn);
 	if (err == 0 && fiu_fail("storaged/apply/before_commit"))
 		err = KV_EIO;
 	if (err != 0)
 		goto out_abort_txn;
-	/* Durable before anyone hears of it: mdb_txn_commit syncs (no MDB_NOSYNC). */
+	/*
+	 * Committed, not synced (MDB_NOSYNC): results go out once this returns, which
+	 * is safe because the entries are durable in the WAL on a quorum and raftd
+	 * keeps them until storaged reports them durable here (sm_sync).
+	 */
 	err = sm_err_from_mdb(mdb_txn_commit(txn));
 	if (err != 0) {
 		sm->full = err == KV_EFULL;
+		sm->data_bytes = data_bytes_before;
 		return err;
 	}
 	KV_ASSERT(last->index > sm->applied_index);
@@ -101,6 +109,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 
 out_abort_txn:
 	mdb_txn_abort(txn);
+	sm->data_bytes = data_bytes_before;
 	if (err == KV_EFULL)
 		sm->full = 1;
 	return err;

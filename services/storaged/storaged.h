@@ -48,7 +48,23 @@ struct storaged_config {
 	uint64_t node_id;
 	const char *data_dir;
 	const char *sock_dir;
-	uint64_t map_bytes;
+	uint64_t map_bytes;   /* initial LMDB map size */
+	uint64_t quota_bytes; /* replicated-data quota, the same on every node */
+	uint64_t sync_ms;     /* period of the background LMDB sync (storaged_syncer.c) */
+};
+
+/* The sync thread's shared state (storaged_syncer.c says who holds what). */
+struct storaged_syncer {
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu; /* guards stop, committed, durable, failed, syncs */
+	pthread_cond_t cv;
+	pthread_mutex_t env_mu; /* sm->env is being synced or replaced */
+	int stop;
+	uint64_t committed; /* highest index committed (loop) */
+	uint64_t durable;   /* highest index made durable (sync thread) */
+	int failed;         /* a sync failed: KV_E* code, never retried (F13) */
+	uint64_t syncs;
 };
 
 struct storaged {
@@ -60,6 +76,7 @@ struct storaged {
 	void *query_sock;
 	void *results_sock;
 	void *snap_pair; /* loop's end of the inproc pair to the snapshot thread */
+	struct storaged_syncer syncer;
 	pthread_t snap_thread;
 	int snap_thread_started;
 	int snap_busy;
@@ -119,6 +136,23 @@ int storaged_snapper_request(struct storaged *sd);
 /* Reads the thread's report (blocking when wait) and answers the requester. */
 int storaged_snapper_collect(struct storaged *sd, int wait);
 void storaged_snapper_stop(struct storaged *sd);
+
+/* storaged_syncer.c: the sync thread (background mdb_env_sync) */
+int storaged_syncer_start(struct storaged *sd);
+/* Loop: index is committed (applied) and should become durable. */
+void storaged_syncer_note(struct storaged *sd, uint64_t committed);
+/* Loop: the highest durable index in *durable; returns 0 or the sync's failure. */
+int storaged_syncer_durable(struct storaged *sd, uint64_t *durable);
+/* Loop: hold off the sync thread while sm->env is replaced; unlock with the
+ * new environment's (synced) applied index, or storaged_syncer_release() when
+ * nothing was replaced. */
+void storaged_syncer_lock_env(struct storaged *sd);
+void storaged_syncer_unlock_env(struct storaged *sd, uint64_t durable);
+/* Loop: hold off the sync thread while sm->env is remapped (map growth). */
+void storaged_syncer_hold(struct storaged *sd);
+void storaged_syncer_release(struct storaged *sd);
+/* Stops the thread, then one last sync; 0 or KV_EIO. */
+int storaged_syncer_stop(struct storaged *sd);
 
 /* storaged_loop.c: the event loop */
 int storaged_loop_run(struct storaged *sd, volatile int *stop);

@@ -28,6 +28,8 @@ static void storaged_apply_state(struct storaged *sd, const struct storaged_enve
 	}
 	a->applied_index = sd->sm->applied_index;
 	a->term = sd->sm->applied_term;
+	if (storaged_syncer_durable(sd, &a->durable_index) != 0)
+		a->durable_index = 0; /* the loop exits on the next wake (F13) */
 	storaged_sock_reply(sd, sd->apply_sock, env, &r);
 }
 
@@ -50,15 +52,47 @@ static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
 	}
 }
 
+/*
+ * Grows the map (sm_map_grow: nothing else may use the environment, so never
+ * while the snapshot thread reads - force waits for it - and with the sync
+ * thread held off). Returns sm_map_grow's code.
+ */
+static int storaged_apply_grow(struct storaged *sd, int force)
+{
+	uint64_t before = sd->sm->map_bytes;
+	if (!force && (sd->snap_busy || !sm_map_should_grow(sd->sm)))
+		return 0; /* the common case: no lock taken */
+	if (sd->snap_busy)
+		storaged_snapper_collect(sd, 1);
+	storaged_syncer_hold(sd);
+	int err = sm_map_grow(sd->sm, force);
+	storaged_syncer_release(sd);
+	if (sd->sm->map_bytes != before)
+		KV_LOG_INFO("storaged", "map grown",
+		            "from=%" PRIu64 " to=%" PRIu64 " ceiling=%" PRIu64, before,
+		            sd->sm->map_bytes, sd->sm->map_max_bytes);
+	return err;
+}
+
 static int storaged_apply_batch(struct storaged *sd, const struct storaged_envelope *env,
                                 uint64_t req_id, const struct proto_apply *m)
 {
 	uint32_t n_results = 0;
 	int err = 0;
-	if (m->n_entries > STORAGED_APPLY_ENTRIES_MAX)
+	if (m->n_entries > STORAGED_APPLY_ENTRIES_MAX) {
 		err = KV_ETOOLARGE;
-	else
-		err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results, &n_results);
+	} else {
+		err = storaged_apply_grow(sd, 0);
+		if (err == 0)
+			err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results,
+			                     &n_results);
+		/* the map (not the quota) ran out: grow to the ceiling's next step, once */
+		if (err == KV_EFULL && storaged_apply_grow(sd, 1) == 0)
+			err = sm_batch_apply(sd->sm, m->entries, m->n_entries, sd->results,
+			                     &n_results);
+	}
+	if (err == 0)
+		storaged_syncer_note(sd, sd->sm->applied_index);
 	if (err != 0 && err != KV_ERANGE)
 		KV_LOG_WARN("storaged", "apply failed",
 		            "entries=%u applied_index=%" PRIu64 " error=\"%s\"", m->n_entries,
@@ -84,7 +118,12 @@ static int storaged_apply_install(struct storaged *sd, const struct storaged_env
 	/* The environment is closed and replaced: the snapshot thread must not be reading it. */
 	if (sd->snap_busy)
 		storaged_snapper_collect(sd, 1);
+	storaged_syncer_lock_env(sd);
 	int err = sm_snap_install(sd->sm, path, m->index, m->term);
+	if (err == 0)
+		storaged_syncer_unlock_env(sd, sd->sm->applied_index); /* reopened: synced */
+	else
+		storaged_syncer_release(sd); /* nothing replaced: the durable index stands */
 	KV_LOG_INFO("storaged", "snapshot install",
 	            "path=%s index=%" PRIu64 " applied_index=%" PRIu64 " error=\"%s\"", path,
 	            m->index, sd->sm->applied_index, kv_strerror(err));

@@ -1,7 +1,8 @@
 /*
  * storaged_loop.c - storaged's one event loop: zmq_poll over the apply and
  * query sockets and the snapshot thread's pipe; after each wake, parked
- * reads whose index is now applied (or whose deadline passed) are answered.
+ * reads whose index is now applied (or whose deadline passed) are answered,
+ * and a failed background sync (storaged_syncer.c) stops the loop (F13).
  * Loop thread.
  */
 #include "storaged.h"
@@ -12,6 +13,7 @@
 #include "kv_log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -92,6 +94,11 @@ int storaged_loop_run(struct storaged *sd, volatile int *stop)
 		if (err == 0 && (items[2].revents & ZMQ_POLLIN) && sd->snap_busy)
 			storaged_snapper_collect(sd, 0);
 		storaged_park_run(sd, kv_clock_mono_ms());
+		uint64_t durable = 0;
+		if (err == 0 && (err = storaged_syncer_durable(sd, &durable)) != 0)
+			KV_LOG_ERROR("storaged", "background sync failed, exiting",
+			             "durable_index=%" PRIu64 " error=\"%s\"", durable,
+			             kv_strerror(err));
 		if (err != 0)
 			return err;
 	}

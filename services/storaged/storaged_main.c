@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -93,8 +94,14 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 	     "data directory; LMDB lives in <data-dir>/kv, snapshots in <data-dir>/snap"},
 	    {"sock-dir", KV_OPT_STR, &sock, "", 0, 0, 0,
 	     "directory of the ipc:// sockets (default <data-dir>/sock)"},
-	    {"map-bytes", KV_OPT_U64, &cfg->map_bytes, "1073741824", 1u << 20, 1ull << 44, 0,
-	     "LMDB map size in bytes: the most data the store holds"},
+	    {"map-bytes", KV_OPT_U64, &cfg->map_bytes, "67108864", 1u << 20, 1ull << 44, 0,
+	     "initial LMDB map size; the map doubles when 80% used, up to 2 x quota + 64 MiB "
+	     "or the disk's free space"},
+	    {"quota-bytes", KV_OPT_U64, &cfg->quota_bytes, "8589934592", 1u << 20, 1ull << 42, 0,
+	     "most data held (keys + values + 16 bytes a key); past it PUTs that add data get "
+	     "507; must be the same on every node"},
+	    {"sync-ms", KV_OPT_U64, &cfg->sync_ms, "100", 1, 60000, 0,
+	     "period of the background LMDB sync; the WAL keeps what is not yet synced"},
 	    {"log-level", KV_OPT_STR, &log_level, "info", 0, 0, 0, "debug, info, warn or error"},
 	};
 	enum kv_opts_result r =
@@ -126,6 +133,33 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 	return 0;
 }
 
+/*
+ * The map's ceiling: 2 x quota + SM_MAP_SLACK_BYTES, or less when the disk
+ * cannot hold it (data.mdb's size now + the free space the filesystem gives
+ * an unprivileged user, measured once at start). Node-local: it only decides
+ * when this node's map is full (MDB_MAP_FULL: the node stalls and answers 507
+ * to every write until space is freed), never what a write does.
+ */
+static uint64_t storaged_map_ceiling(const struct storaged_config *cfg, const char *kv_dir)
+{
+	uint64_t want = 2 * cfg->quota_bytes + SM_MAP_SLACK_BYTES;
+	char file[SM_PATH_BYTES_MAX + 16];
+	struct statvfs vfs;
+	struct stat st;
+	snprintf(file, sizeof(file), "%s/data.mdb", kv_dir);
+	if (statvfs(cfg->data_dir, &vfs) != 0)
+		return want;
+	uint64_t have = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (stat(file, &st) == 0)
+		have += (uint64_t)st.st_size;
+	if (have >= want)
+		return want;
+	KV_LOG_WARN("storaged", "the disk cannot hold the quota: the map stops at its free space",
+	            "quota_bytes=%" PRIu64 " map_wanted=%" PRIu64 " map_ceiling=%" PRIu64,
+	            cfg->quota_bytes, want, have);
+	return have < (1u << 20) ? (1u << 20) : have;
+}
+
 /* Allocates the loop's buffers and opens the state machine. */
 static int storaged_init(struct storaged *sd)
 {
@@ -145,7 +179,10 @@ static int storaged_init(struct storaged *sd)
 	sd->items = calloc(KV_LIST_LIMIT_MAX, sizeof(*sd->items));
 	if (sd->arena_mem == NULL || sd->results == NULL || sd->items == NULL)
 		return KV_ENOMEM;
-	struct sm_opts o = {.dir = kv_dir, .map_bytes = sd->cfg.map_bytes};
+	struct sm_opts o = {.dir = kv_dir,
+	                    .map_bytes = sd->cfg.map_bytes,
+	                    .quota_bytes = sd->cfg.quota_bytes,
+	                    .map_max_bytes = storaged_map_ceiling(&sd->cfg, kv_dir)};
 	int err = sm_open(&o, &sd->sm);
 	if (err != 0)
 		KV_LOG_ERROR("storaged", "cannot open the state machine", "dir=%s error=\"%s\"",
@@ -156,6 +193,7 @@ static int storaged_init(struct storaged *sd)
 static void storaged_fini(struct storaged *sd)
 {
 	storaged_snapper_stop(sd);
+	storaged_syncer_stop(sd);
 	storaged_park_flush(sd, KV_ESHUTDOWN);
 	storaged_sock_close(sd);
 	sm_close(&sd->sm);
@@ -182,13 +220,17 @@ int main(int argc, char **argv)
 	storaged_alarm_mask(SIG_BLOCK);
 	if (err == 0)
 		err = storaged_snapper_start(&sd);
+	if (err == 0)
+		err = storaged_syncer_start(&sd);
 	storaged_alarm_mask(SIG_UNBLOCK);
 	if (err == 0) {
 		KV_LOG_INFO("storaged", "started",
 		            "node_id=%" PRIu64 " data_dir=%s sock_dir=%s "
-		            "applied_index=%" PRIu64 " map_bytes=%" PRIu64,
+		            "applied_index=%" PRIu64 " map_bytes=%" PRIu64 " map_ceiling=%" PRIu64
+		            " quota_bytes=%" PRIu64 " data_bytes=%" PRIu64 " sync_ms=%" PRIu64,
 		            sd.cfg.node_id, sd.cfg.data_dir, sd.cfg.sock_dir, sd.sm->applied_index,
-		            sd.cfg.map_bytes);
+		            sd.sm->map_bytes, sd.sm->map_max_bytes, sd.sm->quota_bytes,
+		            sd.sm->data_bytes, sd.cfg.sync_ms);
 		err = storaged_loop_run(&sd, &storaged_stop);
 		if (err == 0)
 			err = storaged_linger(&sd);

@@ -74,7 +74,10 @@ static int storaged_query_stats(struct storaged *sd, const struct storaged_envel
 		                                           .map_bytes = st.map_bytes,
 		                                           .used_bytes = st.used_bytes,
 		                                           .full = (uint8_t)st.full,
-		                                           .size = st.keys};
+		                                           .size = st.keys,
+		                                           .quota_bytes = st.quota_bytes,
+		                                           .data_bytes = st.data_bytes,
+		                                           .alarm = (uint8_t)st.alarm};
 	return storaged_sock_reply(sd, sd->query_sock, env, &r);
 }
 

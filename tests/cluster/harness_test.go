@@ -94,7 +94,16 @@ func NewCluster(t *testing.T, n int) *Cluster {
 // NewClusterPlaced is NewCluster with each node where place puts it (nil: loopback).
 func NewClusterPlaced(t *testing.T, n int, place Placement) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}}
+	return NewClusterWith(t, n, place, nil)
+}
+
+// NewClusterWith is NewClusterPlaced with extra flags per role (e.g. "storaged").
+func NewClusterWith(t *testing.T, n int, place Placement, extra map[string][]string) *Cluster {
+	t.Helper()
+	if extra == nil {
+		extra = map[string][]string{}
+	}
+	c := &Cluster{t: t, binDir: binDir(t), extra: extra}
 	c.dir = t.TempDir()
 	base := allocPorts(n)
 	var peers, gws []string

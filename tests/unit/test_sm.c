@@ -20,10 +20,12 @@
 #include <fiu-control.h>
 #include <fiu.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define T_ENTRIES_MAX 64
@@ -588,6 +590,190 @@ static void test_crash_before_commit(void **state)
 	       "data\n");
 }
 
+/*
+ * Apply without a sync (MDB_NOSYNC): a kill -9 of the process loses nothing
+ * committed (the pages are in the page cache), and the reopened environment
+ * is synced before its applied index counts as durable (sm_open).
+ */
+static void test_kill9_keeps_unsynced(void **state)
+{
+	struct t_ctx *t = *state;
+	unsigned int flags = 0;
+	assert_int_equal(mdb_env_get_flags(t->sm->env, &flags), 0);
+	assert_true(flags & MDB_NOSYNC);
+	sm_close(&t->sm);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* the child applies 40 batches, never syncs, says how far, dies */
+		if (t_open(t, T_MAP_BYTES, 0, 0) != 0)
+			_exit(2);
+		for (uint64_t i = 1; i <= 40; i++) {
+			char k[16];
+			snprintf(k, sizeof(k), "k%llu", (unsigned long long)i);
+			if (t_put(t, i, k, "v", NULL) != 0)
+				_exit(3);
+		}
+		uint64_t applied = t->sm->applied_index;
+		if (write(fds[1], &applied, sizeof(applied)) != (ssize_t)sizeof(applied))
+			_exit(4);
+		raise(SIGKILL);
+		_exit(5);
+	}
+	close(fds[1]);
+	uint64_t reported = 0;
+	assert_int_equal(read(fds[0], &reported, sizeof(reported)), (ssize_t)sizeof(reported));
+	close(fds[0]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
+	assert_int_equal(reported, 40);
+	assert_int_equal(t->sm->applied_index, 40);
+	t_expect(t, "k1", "v", 1, 1);
+	t_expect(t, "k40", "v", 40, 40);
+	printf("checked: 40 batches applied without a sync survive kill -9 of the process\n");
+}
+
+/* A failed background sync is an error, never a silent success (F13). */
+static void test_sync_fault(void **state)
+{
+	struct t_ctx *t = *state;
+	assert_int_equal(t_put(t, 1, "s", "v", NULL), 0);
+	assert_int_equal(sm_sync(t->sm), 0);
+	assert_int_equal(fiu_init(0), 0);
+	assert_int_equal(fiu_enable("storaged/sync/fail", 1, NULL, FIU_ONETIME), 0);
+	assert_int_equal(sm_sync(t->sm), KV_EIO);
+	fiu_disable("storaged/sync/fail");
+	assert_int_equal(sm_sync(t->sm), 0);
+	printf("checked: sm_sync reports a failed fdatasync as KV_EIO\n");
+}
+
+static int t_open_quota(struct t_ctx *t, uint64_t map_bytes, uint64_t quota_bytes)
+{
+	struct sm_opts o = {.dir = t->dir, .map_bytes = map_bytes, .quota_bytes = quota_bytes};
+	return sm_open(&o, &t->sm);
+}
+
+/*
+ * The map grows on demand: 30 x 100 KiB into a 1 MiB map, growing (as
+ * storaged does) before a batch when 80% is used and after MDB_MAP_FULL.
+ */
+static void test_map_grows(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open_quota(t, 1u << 20, 64u << 20), 0);
+	assert_int_equal(t->sm->map_max_bytes, 2 * (64ull << 20) + SM_MAP_SLACK_BYTES);
+	char *big = malloc(100 << 10);
+	assert_non_null(big);
+	memset(big, 'g', (100 << 10) - 1);
+	big[(100 << 10) - 1] = '\0';
+	int grown_after_full = 0;
+	for (uint64_t i = 1; i <= 30; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "g%03llu", (unsigned long long)i);
+		assert_int_equal(sm_map_grow(t->sm, 0), 0);
+		int err = t_put(t, i, key, big, NULL);
+		if (err == KV_EFULL) {
+			assert_int_equal(sm_map_grow(t->sm, 1), 0);
+			grown_after_full++;
+			err = t_put(t, i, key, big, NULL);
+		}
+		assert_int_equal(err, 0);
+	}
+	uint64_t m = t->sm->map_bytes;
+	assert_true(m >= (4u << 20) && (m & (m - 1)) == 0); /* doubled from 1 MiB */
+	struct sm_stats st;
+	assert_int_equal(sm_stats_get(t->sm, &st), 0);
+	assert_int_equal(st.keys, 30);
+	assert_int_equal(st.full, 0);
+	t_expect(t, "g001", big, 1, 1);
+	/* the data counted is what the quota counts, and it survives a reopen */
+	uint64_t data = t->sm->data_bytes;
+	assert_int_equal(data, 30 * (4 + SM_KV_HEADER_BYTES + (100 << 10) - 1));
+	sm_close(&t->sm);
+	assert_int_equal(t_open_quota(t, 1u << 20, 64u << 20), 0);
+	assert_int_equal(t->sm->data_bytes, data);
+	/* LMDB reopens at max(--map-bytes, the pages in use); the next grow doubles that */
+	assert_int_equal(sm_stats_get(t->sm, &st), 0);
+	assert_true(st.used_bytes <= t->sm->map_bytes);
+	assert_int_equal(sm_map_grow(t->sm, 0), 0);
+	assert_int_equal(t_put(t, 31, "g031", big, NULL), 0);
+	free(big);
+	printf("checked: map grew 1 MiB -> %llu bytes (%d times after MDB_MAP_FULL); "
+	       "data_bytes kept across a reopen\n",
+	       (unsigned long long)m, grown_after_full);
+}
+
+/* A ceiling reached: sm_map_grow(force) says KV_EFULL instead of growing. */
+static void test_map_ceiling(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	struct sm_opts o = {.dir = t->dir, .map_bytes = 1u << 20, .map_max_bytes = 2u << 20};
+	assert_int_equal(sm_open(&o, &t->sm), 0);
+	assert_int_equal(sm_map_grow(t->sm, 1), 0);
+	assert_int_equal(t->sm->map_bytes, 2u << 20);
+	assert_int_equal(sm_map_grow(t->sm, 1), KV_EFULL);
+	printf("checked: the map stops at its ceiling\n");
+}
+
+/*
+ * Past the quota: a PUT that adds data gets KV_EFULL and changes nothing
+ * (no session kept), while a shrinking PUT and a DELETE apply, after which
+ * adds work again. Only replicated state decides (data_bytes), so every node
+ * decides alike.
+ */
+static void test_quota_dig_out(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open_quota(t, 4u << 20, 300u << 10), 0);
+	char *big = malloc(100 << 10);
+	assert_non_null(big);
+	memset(big, 'q', (100 << 10) - 1);
+	big[(100 << 10) - 1] = '\0';
+	struct sm_result res;
+	uint64_t i = 1;
+	for (;; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "q%llu", (unsigned long long)i);
+		assert_int_equal(t_put(t, i, key, big, &res), 0); /* the batch applies... */
+		if (res.status != 0)
+			break;
+		assert_true(i < 10);
+	}
+	assert_int_equal(res.status, KV_EFULL); /* ...the write is refused */
+	assert_int_equal(i, 3);                 /* 2 x ~100 KiB fit in 300 KiB, not 3 */
+	t_expect(t, "q3", NULL, 0, 0);
+	assert_int_equal(t->sm->applied_index, 3);
+	struct sm_stats st;
+	assert_int_equal(sm_stats_get(t->sm, &st), 0);
+	assert_true(st.data_bytes <= st.quota_bytes && st.alarm == 0);
+	/* refused with an idempotency key: not remembered */
+	struct t_cmd c = {.op = PROTO_KV_PUT, .key = "q9", .value = big, .idem = "dig"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 4, &c), &res), 0);
+	assert_int_equal(res.status, KV_EFULL);
+	/* dig out: a shrinking PUT and a DELETE apply */
+	assert_int_equal(t_put(t, 5, "q1", "small", &res), 0);
+	assert_int_equal(res.status, 0);
+	struct t_cmd del = {.op = PROTO_KV_DELETE, .key = "q2"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 6, &del), &res), 0);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(t->sm->data_bytes, 2 + SM_KV_HEADER_BYTES + 5);
+	/* the retry with the same key now applies */
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 7, &c), &res), 0);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.index, 7);
+	t_expect(t, "q9", big, 7, 7);
+	free(big);
+	printf("checked: quota 300 KiB: the 3rd 100 KiB PUT refused (KV_EFULL, not kept as a "
+	       "session); shrink + DELETE dig out; the retry applies\n");
+}
+
 static int t_count_snapshots(const char *dir)
 {
 	int n = 0;
@@ -654,6 +840,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_map_full, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_one_txn, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_before_commit, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_keeps_unsynced, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_fault, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_map_grows, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_map_ceiling, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_quota_dig_out, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_round_trip, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

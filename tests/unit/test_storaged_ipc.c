@@ -296,6 +296,53 @@ static void test_snapshot_and_sigterm(void **state)
 	printf("checked: snapshot written and installed over ipc, clean exit on SIGTERM\n");
 }
 
+/* HELLO's APPLY_STATE; asserts the durable index never passes the applied one. */
+static void t_hello(uint64_t req_id, struct proto_local *r)
+{
+	struct proto_local m = {.type = PROTO_APPLY_HELLO, .req_id = req_id};
+	t_send(T.apply, &m);
+	t_recv(T.apply, PROTO_APPLY_STATE, r);
+	assert_int_equal(r->req_id, req_id);
+	assert_true(r->u.apply_state.durable_index <= r->u.apply_state.applied_index);
+}
+
+/*
+ * The background sync: APPLY_STATE reports the durable index catching up with
+ * the applied one within a few --sync-ms periods; kill -9 right after an
+ * apply loses nothing, and the restarted storaged reports what it has as
+ * durable (it syncs at open), so raftd replays from there.
+ */
+static void test_durable_index_and_kill9(void **state)
+{
+	struct proto_local r;
+	t_hello(40, &r);
+	assert_int_equal(r.u.apply_state.durable_index, 0);
+	struct raft_entry b1[3] = {{.term = 2, .index = 1, .type = RAFT_ENTRY_NOOP},
+	                           t_put(2, 2, 1, "d", "one"),
+	                           t_put(3, 2, 2, "e", "two")};
+	t_apply(b1, 3, 0, 3);
+	uint64_t durable = 0;
+	for (int i = 0; i < 100 && durable < 3; i++) {
+		usleep(20000);
+		t_hello(41 + (uint64_t)i, &r);
+		durable = r.u.apply_state.durable_index;
+	}
+	assert_int_equal(durable, 3);
+	struct raft_entry b2[2] = {t_put(4, 2, 3, "f", "three"), t_put(5, 2, 4, "d", "four")};
+	t_apply(b2, 2, 0, 5);
+	kill(T.pid, SIGKILL);
+	waitpid(T.pid, NULL, 0);
+	t_start();
+	t_hello(200, &r);
+	assert_int_equal(r.u.apply_state.applied_index, 5);
+	assert_int_equal(r.u.apply_state.durable_index, 5);
+	t_get("d", 5, 0, &r);
+	assert_int_equal(r.u.get_resp.status, 0);
+	assert_memory_equal(r.u.get_resp.value.ptr, "four", 4);
+	printf("checked: durable index reaches the applied one; kill -9 after an apply loses "
+	       "nothing and the restart reports it durable\n");
+}
+
 /* Past STORAGED_PARK_MAX (4096) waiting reads, the next one gets KV_EBUSY at once. */
 static void test_park_limit(void **state)
 {
@@ -358,6 +405,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_snapshot_and_sigterm, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_frames, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_park_limit, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_durable_index_and_kill9, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

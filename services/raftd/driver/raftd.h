@@ -128,9 +128,10 @@ struct raftd {
 	struct raftd_snap_pending pending; /* SNAPSHOT_DONE awaiting the core's compact_index */
 
 	/* storaged */
-	uint64_t commit_index;  /* highest commit_last seen */
-	uint64_t applied_index; /* storaged's, from APPLY_STATE */
-	uint64_t apply_next;    /* next index to send; 0 until storaged said HELLO */
+	uint64_t commit_index;           /* highest commit_last seen */
+	uint64_t applied_index;          /* storaged's, from APPLY_STATE */
+	uint64_t storaged_durable_index; /* storaged's LMDB is durable up to it (APPLY_STATE) */
+	uint64_t apply_next;             /* next index to send; 0 until storaged said HELLO */
 	uint32_t n_apply_inflight;
 	struct raftd_apply_batch apply_inflight[RAFTD_APPLY_INFLIGHT_MAX];
 	uint64_t hello_req_id;            /* HELLO awaiting its answer (0: none) */

@@ -126,6 +126,8 @@ static void apply_hello_answered(struct raftd *d, const struct proto_apply_state
 	d->hello_req_id = 0;
 	d->n_apply_inflight = 0;
 	d->applied_index = m->applied_index;
+	/* may go down: a restarted storaged reports what survived */
+	d->storaged_durable_index = m->durable_index;
 	d->apply_next = m->applied_index + 1;
 	d->storaged_wait_since_ms = 0;
 }
@@ -141,6 +143,8 @@ static void apply_state(struct raftd *d, const struct proto_local *lm, uint64_t 
 	}
 	if (m->applied_index > d->applied_index)
 		d->applied_index = m->applied_index;
+	if (m->durable_index > d->storaged_durable_index)
+		d->storaged_durable_index = m->durable_index;
 	uint32_t keep = 0;
 	for (uint32_t i = 0; i < d->n_apply_inflight; i++)
 		if (d->apply_inflight[i].req_id != lm->req_id &&

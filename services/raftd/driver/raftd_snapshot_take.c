@@ -7,12 +7,14 @@
  * index, so an entry can never be compacted before it was applied. When
  * SNAPSHOT_DONE arrives the core is told (SNAPSHOT_TAKEN); when its update
  * names a compact_index, the metadata is made durable in the WAL first and
- * only then the prefix dropped (F8). Loop thread only.
+ * only then the prefix dropped (F8), never past storaged's durable index
+ * (raftd_compact.h: storaged applies without syncing LMDB). Loop thread only.
  */
 #include "raftd.h"
 
 #include "kv_err.h"
 #include "kv_log.h"
+#include "raftd_compact.h"
 #include "raftd_membership.h"
 
 #include <inttypes.h>
@@ -124,10 +126,16 @@ int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index)
 		            d->snap_index);
 		return 0;
 	}
-	if (compact_index < wal_first_index(d->wal))
+	uint64_t bound =
+	    raftd_compact_bound(compact_index, d->snap_index, d->storaged_durable_index);
+	if (bound < compact_index)
+		KV_LOG_INFO(RAFTD_SVC, "compaction held at storaged's durable index",
+		            "compact_index=%" PRIu64 " durable=%" PRIu64, compact_index,
+		            d->storaged_durable_index);
+	if (bound < wal_first_index(d->wal))
 		return 0;
-	int rc = wal_compact(d->wal, compact_index);
+	int rc = wal_compact(d->wal, bound);
 	if (rc == 0)
-		KV_LOG_INFO(RAFTD_SVC, "log compacted", "through=%" PRIu64, compact_index);
+		KV_LOG_INFO(RAFTD_SVC, "log compacted", "through=%" PRIu64, bound);
 	return rc;
 }

@@ -1,0 +1,26 @@
+/*
+ * raftd_compact.h - how far raftd may drop its log prefix (pure, no I/O).
+ *
+ * storaged applies committed entries without syncing LMDB (MDB_NOSYNC: the
+ * WAL already holds them durably on a quorum) and makes LMDB durable in the
+ * background, reporting the highest durable index in APPLY_STATE. After a
+ * power cut storaged comes back at that index (or later) and raftd replays
+ * the rest from its log, so the log must keep every entry above it.
+ */
+#ifndef RAFTKV_RAFTD_COMPACT_H
+#define RAFTKV_RAFTD_COMPACT_H
+
+#include <stdint.h>
+
+/*
+ * The index up to which the log may be compacted when the core asks for
+ * compact_index: never past the snapshot whose metadata is durable
+ * (snap_index) nor past storaged's durable index (durable_index, 0 while
+ * unknown). Returns 0 when nothing may be dropped.
+ *
+ * Planted bug for the tests (docs/testing.md): -DRAFTD_BUG_COMPACT_ABOVE_DURABLE
+ * ignores durable_index (drops the log above storaged's durable index).
+ */
+uint64_t raftd_compact_bound(uint64_t compact_index, uint64_t snap_index, uint64_t durable_index);
+
+#endif
