@@ -131,6 +131,10 @@ func (c *Cluster) args(n *Node, role string) []string {
 	case "gatewayd":
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
 			"--gateways", c.gateways)
+		if !strings.HasPrefix(n.Host, "127.") {
+			// plaintext on a non-loopback address (netns tests): gatewayd refuses it without
+			common = append(common, "--insecure")
+		}
 	}
 	return append(common, c.extra[role]...)
 }
