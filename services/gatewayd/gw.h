@@ -50,9 +50,9 @@ struct gw_peer {
 	char host[GW_ADDR_BYTES_MAX];
 	uint16_t port;
 	int https;
-	h2o_socketpool_t pool;          /* keep-alive connections for forwarding */
-	h2o_http1client_ctx_t fwd_ctx;  /* gw->fwd_ctx with this peer's TLS context */
-	SSL_CTX *tls;                   /* https: verifies against --peer-ca and host; else NULL */
+	h2o_socketpool_t pool;         /* keep-alive connections for forwarding */
+	h2o_http1client_ctx_t fwd_ctx; /* gw->fwd_ctx with this peer's TLS context */
+	SSL_CTX *tls;                  /* https: verifies against --peer-ca and host; else NULL */
 };
 
 /*

@@ -83,7 +83,8 @@ static int auth_add(struct gw_auth *a, const struct auth_line *l, unsigned linen
                     size_t cap)
 {
 	if (l->n < 2)
-		return auth_fail(KV_EINVAL, why, cap, "line %u: expected TOKEN ROLE [PREFIX]", lineno);
+		return auth_fail(KV_EINVAL, why, cap, "line %u: expected TOKEN ROLE [PREFIX]",
+		                 lineno);
 	if (!auth_token_ok(l->field[0], l->len[0]))
 		return auth_fail(KV_EINVAL, why, cap,
 		                 "line %u: a token is %u to %u printable characters without spaces",
@@ -94,8 +95,8 @@ static int auth_add(struct gw_auth *a, const struct auth_line *l, unsigned linen
 		                 "line %u: role \"%.*s\" is not read, write or admin", lineno,
 		                 (int)(l->len[1] > 16 ? 16 : l->len[1]), l->field[1]);
 	if (l->n == 3 && l->len[2] > KV_KEY_BYTES_MAX)
-		return auth_fail(KV_EINVAL, why, cap, "line %u: the prefix is over %u bytes", lineno,
-		                 KV_KEY_BYTES_MAX);
+		return auth_fail(KV_EINVAL, why, cap, "line %u: the prefix is over %u bytes",
+		                 lineno, KV_KEY_BYTES_MAX);
 	if (a->n == GW_AUTH_TOKENS_MAX)
 		return auth_fail(KV_ETOOLARGE, why, cap, "over %u tokens", GW_AUTH_TOKENS_MAX);
 	struct gw_auth_token *t = &a->tokens[a->n];
@@ -114,8 +115,7 @@ static int auth_add(struct gw_auth *a, const struct auth_line *l, unsigned linen
 	return 0;
 }
 
-static int auth_parse_lines(const char *text, size_t len, struct gw_auth *a, char *why,
-                            size_t cap)
+static int auth_parse_lines(const char *text, size_t len, struct gw_auth *a, char *why, size_t cap)
 {
 	unsigned lineno = 0;
 	size_t at = 0;
@@ -129,8 +129,8 @@ static int auth_parse_lines(const char *text, size_t len, struct gw_auth *a, cha
 			first++;
 		int comment = first < end && text[first] == '#';
 		if (!comment && auth_split(text + at, end - at, &l) != 0)
-			return auth_fail(KV_EINVAL, why, cap, "line %u: more than TOKEN ROLE PREFIX",
-			                 lineno);
+			return auth_fail(KV_EINVAL, why, cap,
+			                 "line %u: more than TOKEN ROLE PREFIX", lineno);
 		if (!comment && l.n > 0) {
 			int err = auth_add(a, &l, lineno, why, cap);
 			if (err != 0)

@@ -368,8 +368,8 @@ static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(p->port);
 	if (inet_pton(AF_INET, p->host, &sin.sin_addr) == 1)
-		h2o_socketpool_init_by_address(&p->pool, (struct sockaddr *)&sin, sizeof(sin), p->https,
-		                               GW_FWD_POOL_CAP);
+		h2o_socketpool_init_by_address(&p->pool, (struct sockaddr *)&sin, sizeof(sin),
+		                               p->https, GW_FWD_POOL_CAP);
 	else /* a name: h2o resolves it on its resolver threads, off the loop */
 		h2o_socketpool_init_by_hostport(&p->pool, h2o_iovec_init(p->host, strlen(p->host)),
 		                                p->port, p->https, GW_FWD_POOL_CAP);

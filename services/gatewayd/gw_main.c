@@ -278,7 +278,8 @@ static int gw_load_auth(struct gw *gw)
 		return 0;
 	int err = gw_auth_load(gw->cfg.auth_file, &gw->auth, why, sizeof(why));
 	if (err != 0) {
-		KV_LOG_ERROR(GW_SVC, "bad --auth-file", "file=%s err=\"%s\"", gw->cfg.auth_file, why);
+		KV_LOG_ERROR(GW_SVC, "bad --auth-file", "file=%s err=\"%s\"", gw->cfg.auth_file,
+		             why);
 		return KV_EINVAL;
 	}
 	return 0;

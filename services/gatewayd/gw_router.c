@@ -117,8 +117,8 @@ static int router_auth_role(struct gw_req *r, h2o_req_t *req, const struct gw_au
 		return -1;
 	}
 	if (gw_auth_allow(t, (enum gw_perm)r->route->perm, 0, NULL, 0) != 0) {
-		gw_reply_kv_error(gw, &r->http, KV_EFORBIDDEN, "the token's role may not use this route",
-		                  NULL);
+		gw_reply_kv_error(gw, &r->http, KV_EFORBIDDEN,
+		                  "the token's role may not use this route", NULL);
 		return -1;
 	}
 	*tp = t;

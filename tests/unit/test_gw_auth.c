@@ -24,8 +24,8 @@
 #define T_READ  "read-token-01234567890"
 #define T_APP   "app-token-012345678901"
 
-static const char good[] = "# comment\n\n" T_ADMIN " admin\n" T_WRITE "\twrite\n" T_READ
-                           " read\r\n" T_APP " write app/\n";
+static const char good[] =
+    "# comment\n\n" T_ADMIN " admin\n" T_WRITE "\twrite\n" T_READ " read\r\n" T_APP " write app/\n";
 
 static int parse(const char *text, struct gw_auth *a, char *why)
 {
@@ -111,11 +111,11 @@ static void test_who(void **state)
 	assert_ptr_equal(who(&a, "bearer " T_READ), &a.tokens[2]); /* the scheme is case-blind */
 	assert_null(who(&a, NULL));
 	assert_null(who(&a, ""));
-	assert_null(who(&a, T_ADMIN));                             /* no scheme */
-	assert_null(who(&a, "Basic " T_ADMIN));                    /* another scheme */
-	assert_null(who(&a, "Bearer " T_ADMIN "x"));               /* one byte longer */
-	assert_null(who(&a, "Bearer admin-token-012345678X"));     /* the last byte differs */
-	assert_null(who(&a, "Bearer  " T_ADMIN));                  /* a second space */
+	assert_null(who(&a, T_ADMIN));                         /* no scheme */
+	assert_null(who(&a, "Basic " T_ADMIN));                /* another scheme */
+	assert_null(who(&a, "Bearer " T_ADMIN "x"));           /* one byte longer */
+	assert_null(who(&a, "Bearer admin-token-012345678X")); /* the last byte differs */
+	assert_null(who(&a, "Bearer  " T_ADMIN));              /* a second space */
 	assert_null(who(&a, "Bearer "));
 	gw_auth_free(&a);
 }
