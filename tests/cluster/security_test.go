@@ -147,10 +147,15 @@ func (r routeRow) url(n *Node, keyPrefix string) string {
 	return n.URL() + p
 }
 
-func secureCluster(t *testing.T) (*Cluster, secTokens, *http.Client, string) {
+// secureCluster runs 3 nodes with TLS and tokens; the gateways verify each
+// other against peerCA ("": the CA that signed them).
+func secureCluster(t *testing.T, peerCA string) (*Cluster, secTokens, *http.Client, string) {
 	t.Helper()
 	secrets := makeSecrets(t, t.TempDir())
 	auth, tk := authFile(t, secrets)
+	if peerCA == "" {
+		peerCA = filepath.Join(secrets, "ca.crt")
+	}
 	plain := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: caPool(t, secrets)},
 		MaxIdleConnsPerHost: 16}
 	c := NewClusterOpts(t, 3, ClusterOpts{
@@ -158,7 +163,7 @@ func secureCluster(t *testing.T) (*Cluster, secTokens, *http.Client, string) {
 		Extra: map[string][]string{"gatewayd": {
 			"--tls-cert", filepath.Join(secrets, "node1.crt"),
 			"--tls-key", filepath.Join(secrets, "node1.key"),
-			"--peer-ca", filepath.Join(secrets, "ca.crt"),
+			"--peer-ca", peerCA,
 			"--auth-file", auth}},
 		Quick: &http.Client{Timeout: 2 * time.Second, Transport: bearer{tk.admin, plain}},
 	})
@@ -189,7 +194,7 @@ func call(t *testing.T, hc *http.Client, method, u, token string) *http.Response
 }
 
 func TestSecurityTokensEveryRoute(t *testing.T) {
-	c, tk, hc, _ := secureCluster(t)
+	c, tk, hc, _ := secureCluster(t, "")
 	n := c.Nodes[0]
 	// the role just below each permission: what must get 403
 	below := map[string]string{"WRITE": tk.read, "ADMIN": tk.write}
@@ -243,14 +248,13 @@ func TestSecurityTokensEveryRoute(t *testing.T) {
 }
 
 func TestSecurityWriteThroughFollowerOverTLS(t *testing.T) {
-	c, tk, hc, _ := secureCluster(t)
+	c, tk, hc, secrets := secureCluster(t, "")
 	leader := c.Leader(10 * time.Second)
 	for i, f := range c.Followers(leader) {
 		u := fmt.Sprintf("%s/v1/kv/fwd%d", f.URL(), i)
 		if st := call(t, hc, "PUT", u, tk.write).StatusCode; st != 200 {
 			t.Fatalf("PUT through follower %d: %d", f.ID, st)
 		}
-		// the leader's gateway checks the forwarded token itself
 		if st := call(t, hc, "PUT", u, tk.read).StatusCode; st != 403 {
 			t.Errorf("PUT with a read token through follower %d: %d, want 403", f.ID, st)
 		}
@@ -261,6 +265,37 @@ func TestSecurityWriteThroughFollowerOverTLS(t *testing.T) {
 			t.Fatalf("GET on the leader: %v %v", err, resp)
 		}
 		_ = resp.Body.Close()
+	}
+	// The leader's gateway checks a forwarded token itself: take the write token out of
+	// the file and reload only the leader (SIGHUP); the followers still accept it and
+	// forward, and the leader's 401 comes back through them.
+	auth := filepath.Join(secrets, "auth.txt")
+	b, err := os.ReadFile(auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := strings.ReplaceAll(string(b), tk.write+" write\n", "")
+	if kept == string(b) {
+		t.Fatal("the write token's line is not in auth.txt")
+	}
+	if err := os.WriteFile(auth, []byte(kept), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.Signal(leader, "gatewayd", syscall.SIGHUP)
+	f := c.Followers(leader)[0]
+	var st int
+	for i := 0; i < 50; i++ { // the reload runs on the leader's loop within 10 ms
+		st = call(t, hc, "PUT", f.URL()+"/v1/kv/fwd-revoked", tk.write).StatusCode
+		if st == 401 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st != 401 {
+		t.Errorf("a token the leader no longer knows, through follower %d: %d, want 401", f.ID, st)
+	}
+	if st := call(t, hc, "PUT", leader.URL()+"/v1/kv/fwd-revoked", tk.admin).StatusCode; st != 200 {
+		t.Errorf("the admin token after the leader's reload: %d, want 200", st)
 	}
 	c.CheckAlive()
 }
@@ -437,4 +472,23 @@ func TestSecurityRefusesPlaintextOffLoopback(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "--insecure") {
 		t.Fatalf("gatewayd on 0.0.0.0 without TLS: %v\n%s", err, out)
 	}
+}
+
+// A gateway whose certificate does not chain to --peer-ca gets no forwarded write.
+func TestSecurityPeerGatewayVerified(t *testing.T) {
+	foreign := makeSecrets(t, t.TempDir())
+	c, tk, hc, _ := secureCluster(t, filepath.Join(foreign, "ca.crt"))
+	leader := c.Leader(10 * time.Second)
+	f := c.Followers(leader)[0]
+	u := f.URL() + "/v1/kv/unverified?timeout=1000"
+	if st := call(t, hc, "PUT", u, tk.write).StatusCode; st == 200 {
+		t.Fatalf("a write was forwarded to a gateway whose certificate is not from --peer-ca")
+	}
+	if st := call(t, hc, "GET", leader.URL()+"/v1/kv/unverified", tk.read).StatusCode; st != 404 {
+		t.Errorf("the leader has the key: GET %d, want 404", st)
+	}
+	if st := call(t, hc, "PUT", leader.URL()+"/v1/kv/direct", tk.write).StatusCode; st != 200 {
+		t.Errorf("a write on the leader itself: %d, want 200", st)
+	}
+	c.CheckAlive()
 }
