@@ -92,7 +92,7 @@ static int auth_add(struct gw_auth *a, const struct auth_line *l, unsigned linen
 	int role = auth_role(l->field[1], l->len[1]);
 	if (role < 0)
 		return auth_fail(KV_EINVAL, why, cap,
-		                 "line %u: role \"%.*s\" is not read, write or admin", lineno,
+		                 "line %u: role '%.*s' is not read, write or admin", lineno,
 		                 (int)(l->len[1] > 16 ? 16 : l->len[1]), l->field[1]);
 	if (l->n == 3 && l->len[2] > KV_KEY_BYTES_MAX)
 		return auth_fail(KV_EINVAL, why, cap, "line %u: the prefix is over %u bytes",

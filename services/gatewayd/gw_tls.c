@@ -21,11 +21,13 @@
 #include "kv_log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GW_TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
@@ -39,6 +41,17 @@ static int tls_fail(const char *what, const char *file, char *why, size_t cap)
 	ERR_clear_error();
 	snprintf(why, cap, "%s %s: %s", what, file, ossl[0] != '\0' ? ossl : "failed");
 	return KV_EINVAL;
+}
+
+/* tls_fail for a file that did not load: says so when it cannot be read at all. */
+static int tls_fail_file(const char *what, const char *file, char *why, size_t cap)
+{
+	if (access(file, R_OK) != 0) { /* OpenSSL would only say "system lib" */
+		ERR_clear_error();
+		snprintf(why, cap, "%s %s: %s", what, file, strerror(errno));
+		return KV_EINVAL;
+	}
+	return tls_fail(what, file, why, cap);
 }
 
 static SSL_CTX *tls_ctx_new(const SSL_METHOD *method)
@@ -60,7 +73,7 @@ static SSL_CTX *tls_ctx_new(const SSL_METHOD *method)
 static int tls_require_clients(SSL_CTX *ctx, const char *ca_file, char *why, size_t cap)
 {
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
-		return tls_fail("cannot load --tls-client-ca", ca_file, why, cap);
+		return tls_fail_file("cannot load --tls-client-ca", ca_file, why, cap);
 	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca_file);
 	if (names == NULL)
 		return tls_fail("no CA names in --tls-client-ca", ca_file, why, cap);
@@ -80,9 +93,9 @@ int gw_tls_server_new(const struct gw_config *cfg, SSL_CTX **out, char *why, siz
 		return tls_fail("cannot create a TLS context for", cfg->tls_cert, why, cap);
 	int err = 0;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1)
-		err = tls_fail("cannot load --tls-cert", cfg->tls_cert, why, cap);
+		err = tls_fail_file("cannot load --tls-cert", cfg->tls_cert, why, cap);
 	else if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1)
-		err = tls_fail("cannot load --tls-key", cfg->tls_key, why, cap);
+		err = tls_fail_file("cannot load --tls-key", cfg->tls_key, why, cap);
 	else if (SSL_CTX_check_private_key(ctx) != 1)
 		err = tls_fail("--tls-key does not match", cfg->tls_cert, why, cap);
 	else if (cfg->tls_client_ca[0] != '\0')
@@ -103,7 +116,7 @@ int gw_tls_client_new(const char *peer_ca, const char *host, SSL_CTX **out, char
 		return tls_fail("cannot create a TLS context for", host, why, cap);
 	if (SSL_CTX_load_verify_locations(ctx, peer_ca, NULL) != 1) {
 		SSL_CTX_free(ctx);
-		return tls_fail("cannot load --peer-ca", peer_ca, why, cap);
+		return tls_fail_file("cannot load --peer-ca", peer_ca, why, cap);
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	/* OpenSSL checks the name (or the IP SAN) during the handshake */

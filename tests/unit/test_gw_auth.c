@@ -70,7 +70,7 @@ static void test_parse_errors(void **state)
 	(void)state;
 	expect_bad("", KV_EINVAL, "no tokens");
 	expect_bad("# only a comment\n\n", KV_EINVAL, "no tokens");
-	expect_bad(T_ADMIN " root\n", KV_EINVAL, "line 1: role \"root\"");
+	expect_bad(T_ADMIN " root\n", KV_EINVAL, "line 1: role 'root'");
 	expect_bad(T_ADMIN "\n", KV_EINVAL, "line 1: expected TOKEN ROLE");
 	expect_bad("short admin\n", KV_EINVAL, "line 1: a token is 16");
 	expect_bad(T_ADMIN " admin\n" T_ADMIN " read\n", KV_EINVAL, "line 2: the same token");
