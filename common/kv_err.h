@@ -29,7 +29,9 @@
 	  "a membership change is already in progress")                                            \
 	X(KV_ESTALE, -17, 503, "stale", "the entry was replaced by a newer leader")                \
 	X(KV_EUNAVAIL, -18, 503, "unavailable", "the service cannot answer now")                   \
-	X(KV_ERANGE, -19, 400, "out_of_range", "value out of range")
+	X(KV_ERANGE, -19, 400, "out_of_range", "value out of range")                               \
+	X(KV_EUNAUTH, -20, 401, "unauthorized", "a valid bearer token is required")                \
+	X(KV_EFORBIDDEN, -21, 403, "forbidden", "the token may not do this")
 
 enum kv_err {
 #define KV_ERR_ENUM(name, value, http, code, msg) name = (value),

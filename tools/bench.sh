@@ -10,6 +10,11 @@
 # neither always runs on a warmer or cooler machine. The table shows the run
 # with the median throughput (the mean of the middle two for an even count).
 #
+# Loads ending in -tls compare raftkv with itself instead: the plaintext cluster
+# against a second one started like `SECURE=1 tools/cluster.sh up` (HTTPS with
+# keep-alive, tokens checked on every request, gateways forwarding over
+# https://), alternating the same way, and print the TLS/plaintext ratio.
+#
 # env: BENCH_SECONDS (default 10), BENCH_REPS (default 2),
 #      BENCH_LOADS (default: every load below), BENCH_KEYS (default 1000),
 #      BUILD (default build)
@@ -32,12 +37,26 @@ put-4k-63     put       63       all        4096
 get-63        get       63       all        64
 get-255       get       255      all        64
 stale-63      get-stale 63       all        64
-stale-255     get-stale 255      all        64"
+stale-255     get-stale 255      all        64
+put-63-tls    put       63       all        64
+get-63-tls    get       63       all        64"
 LOADS=${BENCH_LOADS:-$(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' ')}
 
 work=$(mktemp -d /tmp/raftkv-bench.XXXXXX)
 etcd_pids=()
 RAFTKV_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv")
+TLS_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=25000 RAFT_PORT_BASE=28000 BASE_DIR="$work/rktls" SECURE=1)
+TLS_SECRETS=$work/rktls/secrets
+want_tls=0 want_etcd=0
+for l in $LOADS; do
+	case $l in *-tls) want_tls=1 ;; *) want_etcd=1 ;; esac
+done
+
+# The systems a load compares (the first is the reference of the ratio column).
+systems_of() { case $1 in *-tls) echo "raftkv raftkv-tls" ;; *) echo "etcd raftkv" ;; esac; }
+# The directory under $work whose path each process of a system carries.
+sys_dir() { case $1 in raftkv-tls) echo rktls ;; *) echo "$1" ;; esac; }
+tls_curl() { curl -sf --cacert "$TLS_SECRETS/ca.crt" -H "@$TLS_SECRETS/curl-admin.header" "$@"; }
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -45,6 +64,7 @@ cleanup() {
 	for p in "${etcd_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	env "${RAFTKV_ENV[@]}" tools/cluster.sh down >/dev/null 2>&1 || true
+	[ "$want_tls" = 0 ] || env "${TLS_ENV[@]}" tools/cluster.sh down >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -69,6 +89,7 @@ start_etcd() {
 
 # The node number (1..3) of each system's leader.
 raftkv_leader() { curl -sf http://127.0.0.1:24001/v1/status | jq -r .leader.id; }
+raftkv_tls_leader() { tls_curl https://127.0.0.1:25001/v1/status | jq -r .leader.id; }
 etcd_leader() {
 	local i s
 	for i in 1 2 3; do
@@ -81,7 +102,11 @@ etcd_leader() {
 # host:port list of the nodes a load talks to: leader, followers or all.
 addrs() {
 	local sys=$1 which=$2 base leader i out=""
-	if [ "$sys" = raftkv ]; then base=24000; leader=$(raftkv_leader); else base=22370; leader=$(etcd_leader); fi
+	case $sys in
+	raftkv) base=24000 leader=$(raftkv_leader) ;;
+	raftkv-tls) base=25000 leader=$(raftkv_tls_leader) ;;
+	*) base=22370 leader=$(etcd_leader) ;;
+	esac
 	for i in 1 2 3; do
 		case $which in
 		leader) [ "$i" = "$leader" ] || continue ;;
@@ -94,7 +119,7 @@ addrs() {
 
 # CPU ticks (user + system) used so far by every process of a system.
 cpu_ticks() {
-	local pattern=$work/$1 pid sum=0
+	local pattern=$work/$(sys_dir "$1")/ pid sum=0
 	for pid in $(pgrep -f -- "$pattern"); do
 		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
 	done
@@ -105,12 +130,18 @@ cpu_ticks() {
 # Prints "ops_per_s p50_us p99_us p999_us cpu_cores errors".
 run_wrk() {
 	local sys=$1 op=$2 clients=$3 nodes=$4 value=$5 secs=$6 a threads t0 t1 out
+	local script=$sys scheme=http token=""
+	if [ "$sys" = raftkv-tls ]; then
+		script=raftkv scheme=https
+		token=$(awk '$2 == "write" { print $1; exit }' "$TLS_SECRETS/tokens.txt")
+	fi
 	a=$(addrs "$sys" "$nodes")
 	threads=$(tr ',' '\n' <<<"$a" | wc -l)
 	[ "$clients" -ge "$threads" ] || threads=$clients
 	t0=$(cpu_ticks "$sys")
-	out=$(BENCH_ADDRS=$a BENCH_OP=$op BENCH_VALUE=$value wrk -t "$threads" -c "$clients" \
-		-d "${secs}s" --timeout 10s -s "tools/bench/$sys.lua" "http://${a%%,*}/" 2>&1) ||
+	out=$(BENCH_ADDRS=$a BENCH_OP=$op BENCH_VALUE=$value BENCH_TOKEN=$token wrk -t "$threads" \
+		-c "$clients" -d "${secs}s" --timeout 10s -s "tools/bench/$script.lua" \
+		"$scheme://${a%%,*}/" 2>&1) ||
 		die "wrk failed against $sys: $out"
 	t1=$(cpu_ticks "$sys")
 	awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/^result / {
@@ -125,7 +156,9 @@ load_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' <<<"$LOAD_TABLE"; 
 # Writes every key once on both systems so that reads find them.
 fill() {
 	local sys
-	for sys in raftkv etcd; do run_wrk "$sys" fill 4 leader 64 4 >/dev/null; done
+	[ "$want_etcd" = 0 ] || run_wrk etcd fill 4 leader 64 4 >/dev/null
+	run_wrk raftkv fill 4 leader 64 4 >/dev/null
+	[ "$want_tls" = 0 ] || run_wrk raftkv-tls fill 4 leader 64 4 >/dev/null
 }
 
 # The repetition with the median throughput, whole (its latency and CPU with it);
@@ -136,16 +169,21 @@ medians() {
 }
 
 command -v wrk >/dev/null || die "wrk is not installed (make bench installs it)"
-echo "bench: $(nproc) cores, $(etcd --version | head -1), wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }'), $SECONDS_PER_RUN s per run, $REPS runs per system and load"
-start_etcd
+echo "bench: $(nproc) cores, $(etcd --version 2>/dev/null | head -1), wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }'), $SECONDS_PER_RUN s per run, $REPS runs per system and load"
+[ "$want_etcd" = 0 ] || start_etcd
 env "${RAFTKV_ENV[@]}" tools/cluster.sh up >/dev/null || die "the raftkv cluster did not start"
+if [ "$want_tls" = 1 ]; then
+	BASE_DIR=$work/rktls tools/certs.sh >/dev/null
+	env "${TLS_ENV[@]}" tools/cluster.sh up >/dev/null || die "the TLS raftkv cluster did not start"
+fi
 fill
 for load in $LOADS; do
 	op=$(load_field "$load" 2)
 	[ -n "$op" ] || die "unknown load $load (known: $(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' '))"
 	for rep in $(seq 1 "$REPS"); do
-		order="raftkv etcd"
-		[ $((rep % 2)) -eq 0 ] && order="etcd raftkv"
+		read -r s1 s2 <<<"$(systems_of "$load")"
+		order="$s2 $s1"
+		[ $((rep % 2)) -eq 0 ] && order="$s1 $s2"
 		for sys in $order; do
 			r=$(run_wrk "$sys" "$op" "$(load_field "$load" 3)" "$(load_field "$load" 4)" \
 				"$(load_field "$load" 5)" "$SECONDS_PER_RUN")
@@ -155,10 +193,12 @@ for load in $LOADS; do
 	done
 done
 
+[ "$want_etcd" = 0 ] || {
 echo
 echo "| load | etcd ops/s | etcd p50 / p99 ms | etcd CPU cores | raftkv ops/s | raftkv p50 / p99 ms | raftkv CPU cores | raftkv/etcd |"
 echo "|---|---|---|---|---|---|---|---|"
 for load in $LOADS; do
+	case $load in *-tls) continue ;; esac
 	read -r eo ep50 ep99 _ ecpu eerr < <(medians "$work/$load.etcd")
 	read -r ro rp50 rp99 _ rcpu rerr < <(medians "$work/$load.raftkv")
 	awk -v l="$load" -v eo="$eo" -v ep50="$ep50" -v ep99="$ep99" -v ecpu="$ecpu" -v ro="$ro" \
@@ -166,4 +206,20 @@ for load in $LOADS; do
 		printf "| %s | %d | %.2f / %.2f | %.2f | %d | %.2f / %.2f | %.2f | %.2f |%s\n", l, eo,
 			ep50 / 1000, ep99 / 1000, ecpu, ro, rp50 / 1000, rp99 / 1000, rcpu,
 			(eo > 0 ? ro / eo : 0), (err > 0 ? " (" err " errors)" : "") }'
+done
+}
+
+[ "$want_tls" = 0 ] && exit 0
+echo
+echo "| load | plaintext ops/s | plaintext p50 / p99 ms | TLS ops/s | TLS p50 / p99 ms | TLS CPU cores | TLS/plaintext |"
+echo "|---|---|---|---|---|---|---|"
+for load in $LOADS; do
+	case $load in *-tls) ;; *) continue ;; esac
+	read -r po pp50 pp99 _ _ perr < <(medians "$work/$load.raftkv")
+	read -r to tp50 tp99 _ tcpu terr < <(medians "$work/$load.raftkv-tls")
+	awk -v l="$load" -v po="$po" -v pp50="$pp50" -v pp99="$pp99" -v to="$to" -v tp50="$tp50" \
+		-v tp99="$tp99" -v tcpu="$tcpu" -v err="$((${perr%.*} + ${terr%.*}))" 'BEGIN {
+		printf "| %s | %d | %.2f / %.2f | %d | %.2f / %.2f | %.2f | %.2f |%s\n", l, po,
+			pp50 / 1000, pp99 / 1000, to, tp50 / 1000, tp99 / 1000, tcpu,
+			(po > 0 ? to / po : 0), (err > 0 ? " (" err " errors)" : "") }'
 done

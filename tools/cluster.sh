@@ -17,6 +17,12 @@
 #   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
 #   BIN_DIR=build  READY_TIMEOUT_S=60  LOG_LEVEL=info
 #   RAFTD_ARGS / STORAGED_ARGS / GATEWAYD_ARGS: extra flags for every such process
+#   SECURE=0     1: gateways serve HTTPS with BASE_DIR/secrets/node<i>.crt/.key, forward to
+#                each other over https:// verified against secrets/ca.crt (--peer-ca), and
+#                ask for tokens from secrets/tokens.txt (--auth-file); `make certs` writes
+#                them. This script's own curl calls use the CA and the admin token.
+#   Without SECURE=1 a HOST other than 127.x gives gatewayd --insecure (plaintext HTTP on a
+#   non-loopback address; gatewayd refuses it otherwise).
 # Node i: raft port RAFT_PORT_BASE+i, HTTP port HTTP_PORT_BASE+i, data in
 # BASE_DIR/node<i>, sockets in BASE_DIR/node<i>/sock. Data survives restarts.
 set -euo pipefail
@@ -41,6 +47,20 @@ mkdir -p "$BASE_DIR"
 BASE_DIR=$(cd "$BASE_DIR" && pwd)
 [[ -d $BIN_DIR ]] || die "no build directory $BIN_DIR (run make build)"
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
+SECURE=${SECURE:-0}
+SECRETS="$BASE_DIR/secrets"
+SCHEME=http
+CURL=(curl -s)
+if [[ $SECURE == 1 ]]; then
+	[[ -s $SECRETS/ca.crt && -s $SECRETS/tokens.txt ]] ||
+		die "SECURE=1 needs $SECRETS/ca.crt and tokens.txt (run: BASE_DIR=$BASE_DIR make certs)"
+	SCHEME=https
+	# the token goes in a header file, never on a command line (ps would show it)
+	(umask 077 && awk '$2 == "admin" { print "Authorization: Bearer " $1; exit }' \
+		"$SECRETS/tokens.txt" >"$SECRETS/curl-admin.header")
+	[[ -s $SECRETS/curl-admin.header ]] || die "no admin token in $SECRETS/tokens.txt"
+	CURL=(curl -s --cacert "$SECRETS/ca.crt" -H "@$SECRETS/curl-admin.header")
+fi
 
 peers_flag() {
 	local s="" i
@@ -49,11 +69,21 @@ peers_flag() {
 }
 gateways_flag() {
 	local s="" i
-	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$i=http://$HOST:$((HTTP_PORT_BASE + i))"; done
+	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$i=$SCHEME://$HOST:$((HTTP_PORT_BASE + i))"; done
 	echo "$s"
 }
 
 node_dir() { echo "$BASE_DIR/node$1"; }
+
+# gatewayd's TLS and token flags for node $1 (SECURE=1), or --insecure off loopback.
+gatewayd_security() {
+	if [[ $SECURE == 1 ]]; then
+		echo "--tls-cert $SECRETS/node$1.crt --tls-key $SECRETS/node$1.key" \
+			"--peer-ca $SECRETS/ca.crt --auth-file $SECRETS/tokens.txt"
+	elif [[ $HOST != 127.* ]]; then
+		echo "--insecure"
+	fi
+}
 
 # The command line of one role of node $1.
 role_cmd() {
@@ -69,7 +99,7 @@ role_cmd() {
 	gatewayd)
 		echo "$BIN_DIR/gatewayd --node-id $i --listen $HOST:$((HTTP_PORT_BASE + i))" \
 			"--gateways $(gateways_flag) --data-dir $dir --sock-dir $dir/sock" \
-			"--log-level $LOG_LEVEL ${GATEWAYD_ARGS:-}" ;;
+			"--log-level $LOG_LEVEL $(gatewayd_security "$i") ${GATEWAYD_ARGS:-}" ;;
 	*) die "unknown role $role (storaged, raftd or gatewayd)" ;;
 	esac
 }
@@ -139,7 +169,7 @@ stop_role() {
 }
 
 readyz() {
-	curl -s -o /dev/null -m 1 -w '%{http_code}' "http://$HOST:$((HTTP_PORT_BASE + $1))/readyz" ||
+	"${CURL[@]}" -o /dev/null -m 1 -w '%{http_code}' "$SCHEME://$HOST:$((HTTP_PORT_BASE + $1))/readyz" ||
 		true
 }
 
@@ -173,12 +203,17 @@ print_urls() {
 	local i
 	echo "raftkv: $NODES nodes, data under $BASE_DIR"
 	for ((i = 1; i <= NODES; i++)); do
-		echo "  node$i: http://$HOST:$((HTTP_PORT_BASE + i))  (raft $HOST:$((RAFT_PORT_BASE + i)))"
+		echo "  node$i: $SCHEME://$HOST:$((HTTP_PORT_BASE + i))  (raft $HOST:$((RAFT_PORT_BASE + i)))"
 	done
+	local c="curl"
+	if [[ $SECURE == 1 ]]; then
+		c="curl --cacert $SECRETS/ca.crt -H @$SECRETS/curl-admin.header"
+		echo "TLS on, tokens from $SECRETS/tokens.txt (the admin one in curl-admin.header)"
+	fi
 	echo "try:"
-	echo "  curl -XPUT $HOST:$((HTTP_PORT_BASE + 1))/v1/kv/hello -d world"
-	echo "  curl $HOST:$((HTTP_PORT_BASE + (NODES > 1 ? 2 : 1)))/v1/kv/hello"
-	echo "  curl $HOST:$((HTTP_PORT_BASE + 1))/v1/status"
+	echo "  $c -XPUT $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/kv/hello -d world"
+	echo "  $c $SCHEME://$HOST:$((HTTP_PORT_BASE + (NODES > 1 ? 2 : 1)))/v1/kv/hello"
+	echo "  $c $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/status"
 }
 
 cmd_run() {
@@ -269,8 +304,8 @@ cmd_status() {
 smoke_put() { # smoke_put NODE KEY VALUE: 0 when 200, retrying 503/504 for up to 15 s
 	local deadline=$((SECONDS + 15)) code
 	while :; do
-		code=$(curl -s -o /dev/null -m 6 -w '%{http_code}' -XPUT \
-			"http://$HOST:$((HTTP_PORT_BASE + $1))/v1/kv/$2" -d "$3" || true)
+		code=$("${CURL[@]}" -o /dev/null -m 6 -w '%{http_code}' -XPUT \
+			"$SCHEME://$HOST:$((HTTP_PORT_BASE + $1))/v1/kv/$2" -d "$3" || true)
 		[[ $code == 200 ]] && return 0
 		((SECONDS < deadline)) || { echo "PUT $2 via node$1: HTTP $code" >&2; return 1; }
 		sleep 0.5
@@ -280,13 +315,13 @@ smoke_put() { # smoke_put NODE KEY VALUE: 0 when 200, retrying 503/504 for up to
 smoke_get_all() { # smoke_get_all NODE COUNT PREFIX: every key PREFIX1..COUNT reads back
 	local k v
 	for ((k = 1; k <= $2; k++)); do
-		v=$(curl -s -m 6 "http://$HOST:$((HTTP_PORT_BASE + $1))/v1/kv/$3$k" || true)
+		v=$("${CURL[@]}" -m 6 "$SCHEME://$HOST:$((HTTP_PORT_BASE + $1))/v1/kv/$3$k" || true)
 		[[ $v == "value-$3$k" ]] || { echo "GET $3$k on node$1: \"$v\"" >&2; return 1; }
 	done
 }
 
 smoke_json() { # smoke_json NODE FIELD: a number from /v1/status, 0 when unknown
-	curl -s -m 3 "http://$HOST:$((HTTP_PORT_BASE + $1))/v1/status" | jq -r "$2 // 0" 2>/dev/null ||
+	"${CURL[@]}" -m 3 "$SCHEME://$HOST:$((HTTP_PORT_BASE + $1))/v1/status" | jq -r "$2 // 0" 2>/dev/null ||
 		echo 0
 }
 

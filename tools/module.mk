@@ -34,3 +34,10 @@ cluster-smoke: deps
 		tools/cluster.sh smoke
 
 TEST_STEPS += cluster-smoke
+
+# The secrets of a secure cluster under BASE_DIR/secrets (default ./data): a local CA,
+# node certificates, a client certificate and tokens.txt (tools/certs.sh; FORCE=1
+# replaces what exists). Then: SECURE=1 tools/cluster.sh up.
+.PHONY: certs
+certs:
+	@BASE_DIR=$${BASE_DIR:-./data} tools/certs.sh

@@ -16,6 +16,7 @@
 #ifndef RAFTKV_GW_H
 #define RAFTKV_GW_H
 
+#include "gw_auth.h"
 #include "gw_config.h"
 #include "gw_json.h"
 #include "gw_parse.h"
@@ -45,10 +46,13 @@
 /* Another node's gateway, from --gateways. */
 struct gw_peer {
 	uint64_t id;
-	char url[GW_URL_BYTES_MAX]; /* http://host:port */
+	char url[GW_URL_BYTES_MAX]; /* http://host:port or https://host:port */
 	char host[GW_ADDR_BYTES_MAX];
 	uint16_t port;
-	h2o_socketpool_t pool; /* keep-alive connections for forwarding */
+	int https;
+	h2o_socketpool_t pool;         /* keep-alive connections for forwarding */
+	h2o_http1client_ctx_t fwd_ctx; /* gw->fwd_ctx with this peer's TLS context */
+	SSL_CTX *tls;                  /* https: verifies against --peer-ca and host; else NULL */
 };
 
 /*
@@ -87,7 +91,7 @@ struct gw_zmq {
 	uint8_t *arena; /* decoder arena, GW_ARENA_BYTES */
 };
 
-#define GW_METRIC_CODES   16
+#define GW_METRIC_CODES   18
 #define GW_METRIC_BUCKETS 13
 
 struct gw_metrics {
@@ -123,6 +127,8 @@ struct gw {
 	struct proto_buf cmd; /* an encoded proto_kv_cmd on its way into a PROPOSE */
 	struct gw_pending pending;
 	struct gw_metrics metrics;
+	SSL_CTX *tls_server; /* --tls-cert: the context for new connections (gw_tls.c); else NULL */
+	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
 };
 
 /* ---- gw_zmq.c: the three sockets inside the evloop ---- */
@@ -171,6 +177,17 @@ void gw_forward_dispose(struct gw *gw);
 int gw_forward_start(struct gw *gw, struct gw_call *c, const struct gw_peer *peer);
 /* Stops a forward in flight (deadline, client gone). */
 void gw_forward_cancel(struct gw *gw, struct gw_call *c);
+
+/* ---- gw_tls.c: OpenSSL contexts ---- */
+/* The server context of cfg's --tls-* files into *out (the caller's). 0 or KV_EINVAL (why). */
+int gw_tls_server_new(const struct gw_config *cfg, SSL_CTX **out, char *why, size_t cap);
+/* A client context trusting peer_ca that accepts only host's certificate. 0 or KV_EINVAL. */
+int gw_tls_client_new(const char *peer_ca, const char *host, SSL_CTX **out, char *why, size_t cap);
+/* gw->tls_server from the flags (none without --tls-cert); 0 or KV_EINVAL (logged). */
+int gw_tls_init(struct gw *gw);
+/* SIGHUP: a new server context for new connections; on failure the old one stays (logged). */
+void gw_tls_reload(struct gw *gw);
+void gw_tls_dispose(struct gw *gw);
 
 /* ---- gw_screen.c: the first head of a connection, before h2o ---- */
 /* Takes sock: hands it to h2o once its first request head passes, or answers and closes. */

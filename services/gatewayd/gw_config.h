@@ -17,6 +17,13 @@ struct gw_config {
 	uint64_t max_inflight;
 	uint64_t timeout_ms; /* the default request deadline */
 	const char *log_level;
+	/* security (gw_tls.c, gw_auth.h); "" when not given */
+	const char *tls_cert;      /* PEM chain; with tls_key: HTTPS */
+	const char *tls_key;       /* PEM private key */
+	const char *tls_client_ca; /* PEM CAs: clients must present a certificate they signed */
+	const char *peer_ca;       /* PEM CAs that signed the other gateways' certificates */
+	const char *auth_file;     /* TOKEN ROLE [PREFIX] lines: every route but probes needs one */
+	int insecure;              /* allow a non-loopback --listen without TLS */
 };
 
 #endif

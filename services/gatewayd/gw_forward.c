@@ -9,6 +9,12 @@
  * proposed nothing (X-Raftkv-Not-Proposed), nothing was applied and the
  * request waits and tries again within its deadline; if it fails after the
  * request was sent, the outcome is unknown: 504 with the request id.
+ *
+ * A peer given as https:// is reached over TLS: its certificate must chain
+ * to --peer-ca and name the peer's host (or IP) as written in --gateways.
+ * The client's Authorization header goes along, and the receiving gateway
+ * checks the token itself: a forwarded request is never trusted for coming
+ * from a gateway (X-Raftkv-Forwarded only stops a second hop).
  */
 #include "gw.h"
 
@@ -258,7 +264,8 @@ static int forward_build(struct gw_forward *f, struct gw_call *c, const struct g
 		return KV_ETOOLARGE;
 	size_t len = (size_t)n;
 	/* the ones the leader acts on, all short once validated (Content-Type is not one) */
-	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key"};
+	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key",
+	                                   "authorization"};
 	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
 		if (forward_copy_header(req, pass[i], f->head2, sizeof(f->head2), &len) != 0)
 			return KV_ETOOLARGE;
@@ -289,15 +296,16 @@ int gw_forward_start(struct gw *gw, struct gw_call *c, const struct gw_peer *pee
 		return err;
 	}
 	c->fwd = f;
-	h2o_http1client_connect_with_pool(&f->client, f, &gw->fwd_ctx,
+	h2o_http1client_connect_with_pool(&f->client, f, (h2o_http1client_ctx_t *)&peer->fwd_ctx,
 	                                  (h2o_socketpool_t *)&peer->pool, forward_on_connect);
 	return 0;
 }
 
-/* Parses "http://host:port" (an optional trailing '/') into p. */
+/* Parses "http://host:port" or "https://host:port" (an optional trailing '/') into p. */
 static int forward_parse_url(const char *url, size_t len, struct gw_peer *p)
 {
-	const char *scheme = "http://";
+	p->https = len > 8 && memcmp(url, "https://", 8) == 0;
+	const char *scheme = p->https ? "https://" : "http://";
 	size_t sl = strlen(scheme);
 	if (len >= GW_URL_BYTES_MAX || len <= sl || memcmp(url, scheme, sl) != 0)
 		return KV_EINVAL;
@@ -318,6 +326,27 @@ static int forward_parse_url(const char *url, size_t len, struct gw_peer *p)
 	return 0;
 }
 
+/* p's client context: gw->fwd_ctx, with a TLS context of its own for https://. */
+static int forward_peer_tls(struct gw *gw, struct gw_peer *p)
+{
+	char why[512];
+	p->fwd_ctx = gw->fwd_ctx;
+	if (!p->https)
+		return 0;
+	if (gw->cfg.peer_ca[0] == '\0') {
+		KV_LOG_ERROR(GW_SVC, "an https:// gateway needs --peer-ca to verify it", "url=%s",
+		             p->url);
+		return KV_EINVAL;
+	}
+	int err = gw_tls_client_new(gw->cfg.peer_ca, p->host, &p->tls, why, sizeof(why));
+	if (err != 0) {
+		KV_LOG_ERROR(GW_SVC, "cannot set up TLS to a peer gateway", "err=\"%s\"", why);
+		return err;
+	}
+	p->fwd_ctx.ssl_ctx = p->tls;
+	return 0;
+}
+
 /* One "id=url" entry of --gateways. */
 static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
 {
@@ -332,15 +361,18 @@ static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
 	int err = forward_parse_url(eq + 1, len - (size_t)(eq + 1 - s), p);
 	if (err != 0)
 		return err;
+	err = forward_peer_tls(gw, p);
+	if (err != 0)
+		return err;
 	struct sockaddr_in sin = {0};
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(p->port);
 	if (inet_pton(AF_INET, p->host, &sin.sin_addr) == 1)
-		h2o_socketpool_init_by_address(&p->pool, (struct sockaddr *)&sin, sizeof(sin), 0,
-		                               GW_FWD_POOL_CAP);
+		h2o_socketpool_init_by_address(&p->pool, (struct sockaddr *)&sin, sizeof(sin),
+		                               p->https, GW_FWD_POOL_CAP);
 	else /* a name: h2o resolves it on its resolver threads, off the loop */
 		h2o_socketpool_init_by_hostport(&p->pool, h2o_iovec_init(p->host, strlen(p->host)),
-		                                p->port, 0, GW_FWD_POOL_CAP);
+		                                p->port, p->https, GW_FWD_POOL_CAP);
 	h2o_socketpool_set_timeout(&p->pool, gw->ctx.loop, GW_FWD_IDLE_MS);
 	gw->n_peers++;
 	return 0;
@@ -367,7 +399,10 @@ int gw_forward_init(struct gw *gw)
 
 void gw_forward_dispose(struct gw *gw)
 {
-	for (uint32_t i = 0; i < gw->n_peers; i++)
+	for (uint32_t i = 0; i < gw->n_peers; i++) {
 		h2o_socketpool_dispose(&gw->peers[i].pool);
+		SSL_CTX_free(gw->peers[i].tls);
+		gw->peers[i].tls = NULL;
+	}
 	gw->n_peers = 0;
 }

@@ -3,7 +3,13 @@
  * listening socket with its connection limit, the 10 ms tick, shutdown.
  *
  * One thread runs everything (see gw.h). SIGTERM or SIGINT stops accepting,
- * gives waiting requests a moment to finish and exits 0.
+ * gives waiting requests a moment to finish and exits 0. SIGHUP reloads the
+ * TLS certificate and key (gw_tls.c) and the --auth-file; a file that fails
+ * to load is logged and the old one kept.
+ *
+ * A --listen address other than loopback without --tls-cert is refused
+ * unless --insecure is given: tokens and data would cross the network in
+ * clear text.
  */
 #include "gw.h"
 
@@ -39,10 +45,14 @@
 #define GW_STOP_QUIET_MS 300u
 
 static volatile sig_atomic_t gw_signalled;
+static volatile sig_atomic_t gw_reload_asked;
 
 static void gw_on_signal(int sig)
 {
-	gw_signalled = sig;
+	if (sig == SIGHUP)
+		gw_reload_asked = 1;
+	else
+		gw_signalled = sig;
 }
 
 static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char **argv)
@@ -69,12 +79,31 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	     KV_HTTP_TIMEOUT_MS_MAX, 0, "default request deadline (?timeout= overrides)"},
 	    {"log-level", KV_OPT_STR, &cfg->log_level, "info", 0, 0, 0,
 	     "debug, info, warn or error"},
+	    {"tls-cert", KV_OPT_STR, &cfg->tls_cert, "", 0, 0, 0,
+	     "PEM certificate chain: serve HTTPS (with --tls-key; reloaded on SIGHUP)"},
+	    {"tls-key", KV_OPT_STR, &cfg->tls_key, "", 0, 0, 0, "PEM private key of --tls-cert"},
+	    {"tls-client-ca", KV_OPT_STR, &cfg->tls_client_ca, "", 0, 0, 0,
+	     "PEM CA file: require client certificates signed by it"},
+	    {"peer-ca", KV_OPT_STR, &cfg->peer_ca, "", 0, 0, 0,
+	     "PEM CA file that signed the https:// peer gateways' certificates"},
+	    {"auth-file", KV_OPT_STR, &cfg->auth_file, "", 0, 0, 0,
+	     "bearer tokens, one TOKEN ROLE [PREFIX] a line (reloaded on SIGHUP)"},
+	    {"insecure", KV_OPT_BOOL, &cfg->insecure, "false", 0, 0, 0,
+	     "allow a non-loopback --listen without TLS (RAFTKV_INSECURE=1)"},
 	};
 	enum kv_opts_result r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc,
 	                                      argv, "gatewayd", "the HTTP API of a raftkv node");
 	if (r == KV_OPTS_OK &&
 	    kv_hostname_resolve_node_id(from_hostname, &cfg->node_id, err, sizeof(err)) != 0) {
 		fprintf(stderr, "error: %s\n", err);
+		return KV_OPTS_BAD;
+	}
+	if (r == KV_OPTS_OK && (cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+		fprintf(stderr, "error: --tls-cert and --tls-key go together\n");
+		return KV_OPTS_BAD;
+	}
+	if (r == KV_OPTS_OK && cfg->tls_client_ca[0] != '\0' && cfg->tls_cert[0] == '\0') {
+		fprintf(stderr, "error: --tls-client-ca needs --tls-cert and --tls-key\n");
 		return KV_OPTS_BAD;
 	}
 	return r;
@@ -125,6 +154,15 @@ static int gw_listen(struct gw *gw)
 		strcpy(host, "0.0.0.0");
 	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
 		return KV_EINVAL;
+	if ((ntohl(sin.sin_addr.s_addr) >> 24) != 127 && gw->tls_server == NULL &&
+	    !gw->cfg.insecure) {
+		KV_LOG_ERROR(GW_SVC,
+		             "refusing to listen on a non-loopback address without TLS: tokens and "
+		             "data would cross the network in clear text; give --tls-cert and "
+		             "--tls-key, or --insecure to accept that",
+		             "listen=%s", gw->cfg.listen);
+		return KV_EINVAL;
+	}
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return kv_err_from_errno(errno);
@@ -232,6 +270,38 @@ static void gw_check_routes(void)
 	}
 }
 
+/* --auth-file at start: a file that does not load stops the daemon (exit 2). */
+static int gw_load_auth(struct gw *gw)
+{
+	char why[256];
+	if (gw->cfg.auth_file[0] == '\0')
+		return 0;
+	int err = gw_auth_load(gw->cfg.auth_file, &gw->auth, why, sizeof(why));
+	if (err != 0) {
+		KV_LOG_ERROR(GW_SVC, "bad --auth-file", "file=%s err=\"%s\"", gw->cfg.auth_file,
+		             why);
+		return KV_EINVAL;
+	}
+	return 0;
+}
+
+/* SIGHUP: the new tokens replace the old at once; a bad file keeps the old ones. */
+static void gw_reload_auth(struct gw *gw)
+{
+	char why[256];
+	struct gw_auth fresh;
+	if (gw->cfg.auth_file[0] == '\0')
+		return;
+	if (gw_auth_load(gw->cfg.auth_file, &fresh, why, sizeof(why)) != 0) {
+		KV_LOG_ERROR(GW_SVC, "--auth-file reload failed; keeping the old tokens",
+		             "file=%s err=\"%s\"", gw->cfg.auth_file, why);
+		return;
+	}
+	gw_auth_free(&gw->auth);
+	gw->auth = fresh;
+	KV_LOG_INFO(GW_SVC, "--auth-file reloaded", "tokens=%u", gw->auth.n);
+}
+
 static int gw_run(struct gw *gw)
 {
 	gw_check_routes();
@@ -243,7 +313,11 @@ static int gw_run(struct gw *gw)
 		return 1;
 	gw->started_ms = kv_clock_mono_ms();
 	gw_setup_h2o(gw);
-	int err = gw_forward_init(gw);
+	int err = gw_tls_init(gw);
+	if (err == 0)
+		err = gw_load_auth(gw);
+	if (err == 0)
+		err = gw_forward_init(gw);
 	if (err == 0)
 		err = gw_listen(gw);
 	if (err == 0)
@@ -253,14 +327,24 @@ static int gw_run(struct gw *gw)
 		             gw->cfg.listen, gw->cfg.sock_dir, kv_strerror(err));
 		return err == KV_EINVAL ? 2 : 1; /* a bad --listen or --gateways value: 2 */
 	}
-	KV_LOG_INFO(GW_SVC, "listening", "node_id=%llu listen=%s sock_dir=%s peers=%u",
+	KV_LOG_INFO(GW_SVC, "listening",
+	            "node_id=%llu listen=%s sock_dir=%s peers=%u tls=%s client_certs=%s tokens=%u",
 	            (unsigned long long)gw->cfg.node_id, gw->cfg.listen, gw->cfg.sock_dir,
-	            gw->n_peers);
-	while (!gw_signalled)
-		h2o_evloop_run(gw->ctx.loop, INT32_MAX);
+	            gw->n_peers, gw->tls_server != NULL ? "on" : "off",
+	            gw->cfg.tls_client_ca[0] != '\0' ? "required" : "off", gw->auth.n);
+	while (!gw_signalled) {
+		h2o_evloop_run(gw->ctx.loop, INT32_MAX); /* returns within GW_TICK_MS */
+		if (gw_reload_asked) {
+			gw_reload_asked = 0;
+			gw_tls_reload(gw);
+			gw_reload_auth(gw);
+		}
+	}
 	gw_stop(gw);
 	gw_forward_dispose(gw); /* the loop runs no more: nothing can use the pools */
 	gw_zmq_close(gw);
+	gw_tls_dispose(gw);
+	gw_auth_free(&gw->auth);
 	return 0;
 }
 
@@ -281,6 +365,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = gw_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return gw_run(&gw);
 }

@@ -15,8 +15,8 @@
 
 #define GW_METRICS_BODY_MAX (256u << 10)
 
-static const int metric_codes[GW_METRIC_CODES - 1] = {200, 400, 404, 405, 409, 412, 413, 414,
-                                                      429, 431, 500, 502, 503, 504, 507};
+static const int metric_codes[GW_METRIC_CODES - 1] = {200, 400, 401, 403, 404, 405, 409, 412, 413,
+                                                      414, 429, 431, 500, 502, 503, 504, 507};
 /* upper bounds in microseconds; the last bucket is +Inf */
 static const uint64_t metric_bounds_us[GW_METRIC_BUCKETS - 1] = {
     1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,

@@ -23,11 +23,12 @@ enum gw_method { GW_M_OTHER = 0, GW_M_GET, GW_M_HEAD, GW_M_PUT, GW_M_DELETE, GW_
 #define GW_MS_DEL   GW_MBIT(GW_M_DELETE)
 #define GW_MS_KNOWN (GW_MS_GET | GW_MS_PUT | GW_MS_DEL)
 
-/* What a client must be allowed to call a route (enforced by the auth work, not yet). */
+/* What a client must be allowed to call a route (with --auth-file: gw_auth.h, gw_router.c). */
 enum gw_perm { GW_PERM_OPEN = 0, GW_PERM_READ, GW_PERM_WRITE, GW_PERM_ADMIN, GW_PERM_COUNT };
 
 /* Row flags. */
-#define GW_ROUTE_QUERY 1u /* the router parses the query string (timeout=, limit=, ...) */
+#define GW_ROUTE_QUERY  1u /* the router parses the query string (timeout=, limit=, ...) */
+#define GW_ROUTE_PREFIX 2u /* the keys it touches are those under ?prefix= (a token's prefix) */
 
 /* A path ending in this matches any path it prefixes; the rest is the key (an empty one: 400). */
 #define GW_ROUTE_KEY_SUFFIX "{key}"

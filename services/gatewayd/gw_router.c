@@ -3,8 +3,10 @@
  * key like "a/../b" stays a key and is never normalized into another route
  * (h2o's own path dispatch matches the normalized path). Checks the URL and
  * header limits, answers 404 and 405 from the route table (gw_routes.h),
- * decodes the key and the query the row asks for, then runs the row's
- * handler. Loop thread only.
+ * checks the bearer token against the row's permission (with --auth-file:
+ * 401 before anything else is looked at, 403 for a role below the row's or
+ * keys outside the token's prefix), decodes the key and the query the row
+ * asks for, then runs the row's handler. Loop thread only.
  */
 #include "gw.h"
 
@@ -89,6 +91,56 @@ static int router_limits(struct gw *gw, h2o_req_t *req, struct gw_http *h)
 	return 0;
 }
 
+/*
+ * The token of req (with --auth-file) and whether its role reaches the row's
+ * permission: 0 (*tp set; NULL without --auth-file or on an open row), or -1
+ * after answering 401 (with WWW-Authenticate) or 403. The token itself is
+ * never logged or echoed.
+ */
+static int router_auth_role(struct gw_req *r, h2o_req_t *req, const struct gw_auth_token **tp)
+{
+	struct gw *gw = r->gw;
+	*tp = NULL;
+	if (gw->auth.n == 0 || r->route->perm == GW_PERM_OPEN)
+		return 0;
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+	const struct gw_auth_token *t =
+	    i < 0 ? NULL
+	          : gw_auth_who(&gw->auth, req->headers.entries[i].value.base,
+	                        req->headers.entries[i].value.len);
+	if (t == NULL) {
+		gw_reply_header(req, "www-authenticate", H2O_STRLIT("Bearer realm=\"raftkv\""));
+		gw_reply_kv_error(gw, &r->http, KV_EUNAUTH,
+		                  i < 0 ? "an Authorization: Bearer token is required"
+		                        : "the bearer token is not valid",
+		                  NULL);
+		return -1;
+	}
+	if (gw_auth_allow(t, (enum gw_perm)r->route->perm, 0, NULL, 0) != 0) {
+		gw_reply_kv_error(gw, &r->http, KV_EFORBIDDEN,
+		                  "the token's role may not use this route", NULL);
+		return -1;
+	}
+	*tp = t;
+	return 0;
+}
+
+/* After parsing: are the keys the request touches under t's prefix? 0, or -1 after 403. */
+static int router_auth_keys(struct gw_req *r, const struct gw_auth_token *t, size_t key_at)
+{
+	const struct gw_key *k = NULL;
+	if (key_at != 0)
+		k = &r->key;
+	else if (r->route->flags & GW_ROUTE_PREFIX)
+		k = &r->query.prefix;
+	if (t == NULL || k == NULL ||
+	    gw_auth_allow(t, (enum gw_perm)r->route->perm, 1, k->bytes, k->len) == 0)
+		return 0;
+	gw_reply_kv_error(r->gw, &r->http, KV_EFORBIDDEN, "the key is outside the token's prefix",
+	                  NULL);
+	return -1;
+}
+
 /* 405 with the Allow header of the path's methods. */
 static void router_not_allowed(struct gw *gw, struct gw_http *h, unsigned allow)
 {
@@ -128,7 +180,10 @@ static int router_on_req(h2o_handler_t *self, h2o_req_t *req)
 		return 0;
 	}
 	r.route = hit.row;
-	if (router_parse(&r, req, hit.key_at) == 0)
+	const struct gw_auth_token *token;
+	if (router_auth_role(&r, req, &token) != 0)
+		return 0;
+	if (router_parse(&r, req, hit.key_at) == 0 && router_auth_keys(&r, token, hit.key_at) == 0)
 		hit.row->handle(&r);
 	return 0;
 }

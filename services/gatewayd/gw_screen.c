@@ -8,6 +8,11 @@
  * are h2o's alone: the router still checks URL and header sizes, h2o
  * answers 400 past its own limits.
  *
+ * With --tls-cert the TLS handshake comes first, within the same 10 s as
+ * the head, and the screen reads the decrypted bytes; a client that does not
+ * speak TLS (plain HTTP to an HTTPS port) or whose certificate fails
+ * --tls-client-ca is closed when its handshake fails.
+ *
  * Loop thread only. A rejected connection gets its answer, then what the
  * client still sends is read and dropped for a moment (closing with unread
  * data would reset the connection and lose the answer).
@@ -31,14 +36,22 @@ struct gw_screen {
 	h2o_timeout_entry_t timeout; /* slowloris, then the linger */
 	size_t dropped;
 	int answered;
+	SSL_CTX *tls; /* a reference held until the handshake is over (gw_tls.c); else NULL */
 	char resp[512];
 };
+
+static void screen_drop_tls(struct gw_screen *s)
+{
+	SSL_CTX_free(s->tls); /* NULL-safe */
+	s->tls = NULL;
+}
 
 static void screen_close(struct gw_screen **sp)
 {
 	struct gw_screen *s = *sp;
 	h2o_timeout_unlink(&s->timeout);
 	h2o_socket_close(s->sock);
+	screen_drop_tls(s);
 	free(s);
 	*sp = NULL;
 }
@@ -130,11 +143,26 @@ static void screen_on_read(h2o_socket_t *sock, const char *err)
 	if (verdict == 1) {
 		struct gw *gw = s->gw;
 		h2o_timeout_unlink(&s->timeout);
+		screen_drop_tls(s);
 		free(s);
 		h2o_accept(&gw->accept_ctx, sock); /* h2o parses what is already buffered */
 		return;
 	}
 	screen_answer(s, verdict);
+}
+
+static void screen_on_handshake(h2o_socket_t *sock, const char *err)
+{
+	struct gw_screen *s = sock->data;
+	screen_drop_tls(s); /* the connection's SSL holds its context from here */
+	if (err != NULL) {
+		KV_LOG_DEBUG(GW_SVC, "TLS handshake failed", "err=\"%s\"", err);
+		screen_close(&s);
+		return;
+	}
+	h2o_socket_read_start(sock, screen_on_read);
+	if (sock->input->size > 0) /* decrypted with the handshake's last bytes */
+		screen_on_read(sock, NULL);
 }
 
 void gw_screen_start(struct gw *gw, h2o_socket_t *sock)
@@ -149,5 +177,11 @@ void gw_screen_start(struct gw *gw, h2o_socket_t *sock)
 	s->timeout.cb = screen_on_timeout;
 	sock->data = s;
 	h2o_timeout_link(gw->ctx.loop, &gw->screen_timeout, &s->timeout);
+	if (gw->tls_server != NULL) {
+		SSL_CTX_up_ref(gw->tls_server);
+		s->tls = gw->tls_server;
+		h2o_socket_ssl_handshake(sock, s->tls, NULL, screen_on_handshake);
+		return;
+	}
 	h2o_socket_read_start(sock, screen_on_read);
 }

@@ -48,6 +48,7 @@ type Node struct {
 	HTTPPort int
 	RaftPort int
 	Dir      string
+	Scheme   string // "http" or "https" (ClusterOpts.Scheme)
 	procs    map[string]*proc
 }
 
@@ -59,10 +60,11 @@ type Cluster struct {
 	peers    string
 	gateways string
 	extra    map[string][]string
+	quick    *http.Client // status and readiness polls
 	mu       sync.Mutex
 }
 
-func (n *Node) URL() string { return fmt.Sprintf("http://%s:%d", n.Host, n.HTTPPort) }
+func (n *Node) URL() string { return fmt.Sprintf("%s://%s:%d", n.Scheme, n.Host, n.HTTPPort) }
 
 // Placement puts node id (1-based) on its own host: the address its ports
 // bind to and the network namespace its processes run in (netns_test.go).
@@ -94,22 +96,44 @@ func NewCluster(t *testing.T, n int) *Cluster {
 // NewClusterPlaced is NewCluster with each node where place puts it (nil: loopback).
 func NewClusterPlaced(t *testing.T, n int, place Placement) *Cluster {
 	t.Helper()
-	return NewClusterWith(t, n, place, nil)
+	return NewClusterOpts(t, n, ClusterOpts{Place: place})
 }
 
 // NewClusterWith is NewClusterPlaced with extra flags per role (e.g. "storaged").
 func NewClusterWith(t *testing.T, n int, place Placement, extra map[string][]string) *Cluster {
 	t.Helper()
-	if extra == nil {
-		extra = map[string][]string{}
+	return NewClusterOpts(t, n, ClusterOpts{Place: place, Extra: extra})
+}
+
+// ClusterOpts: where nodes run, and what secure clusters need (security_test.go).
+type ClusterOpts struct {
+	Place  Placement           // nil: loopback
+	Scheme string              // "" or "http"; "https" when gatewayd gets --tls-cert
+	Extra  map[string][]string // extra flags by role, for every node
+	Quick  *http.Client        // the harness's status/readiness client (nil: plain, 2 s)
+}
+
+// NewClusterOpts starts n nodes as o says and waits until every gateway is ready.
+func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
+	t.Helper()
+	place := o.Place
+	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, quick: quick}
+	for r, a := range o.Extra {
+		c.extra[r] = a
 	}
-	c := &Cluster{t: t, binDir: binDir(t), extra: extra}
+	if o.Quick != nil {
+		c.quick = o.Quick
+	}
+	if o.Scheme == "" {
+		o.Scheme = "http"
+	}
 	c.dir = t.TempDir()
 	base := allocPorts(n)
 	var peers, gws []string
 	for i := 1; i <= n; i++ {
 		node := &Node{ID: i, Host: "127.0.0.1", HTTPPort: base + i, RaftPort: base + n + i,
-			Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", i)), procs: map[string]*proc{}}
+			Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", i)), Scheme: o.Scheme,
+			procs: map[string]*proc{}}
 		if place != nil {
 			node.Host, node.Netns = place(i)
 		}
@@ -140,6 +164,10 @@ func (c *Cluster) args(n *Node, role string) []string {
 	case "gatewayd":
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
 			"--gateways", c.gateways)
+		if !strings.HasPrefix(n.Host, "127.") {
+			// plaintext on a non-loopback address (netns tests): gatewayd refuses it without
+			common = append(common, "--insecure")
+		}
 	}
 	return append(common, c.extra[role]...)
 }
@@ -280,7 +308,7 @@ type Status struct {
 var quick = &http.Client{Timeout: 2 * time.Second}
 
 func (c *Cluster) Status(n *Node) (*Status, error) {
-	resp, err := quick.Get(n.URL() + "/v1/status")
+	resp, err := c.quick.Get(n.URL() + "/v1/status")
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +332,7 @@ func (c *Cluster) WaitReady(limit time.Duration) {
 			continue
 		}
 		for {
-			resp, err := quick.Get(n.URL() + "/readyz")
+			resp, err := c.quick.Get(n.URL() + "/readyz")
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == 200 {
