@@ -44,7 +44,8 @@ int kv_sockdir_check(const char *dir, char *why, size_t why_len)
 	struct stat st;
 	int rc = sockdir_create(dir);
 	if (rc != 0) {
-		snprintf(why, why_len, "cannot create socket directory %s: %s", dir, kv_strerror(rc));
+		snprintf(why, why_len, "cannot create socket directory %s: %s", dir,
+		         kv_strerror(rc));
 		return rc;
 	}
 	if (lstat(dir, &st) != 0) {
@@ -53,7 +54,8 @@ int kv_sockdir_check(const char *dir, char *why, size_t why_len)
 		return rc;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, why_len, "socket directory %s is not a directory (or is a symlink)", dir);
+		snprintf(why, why_len, "socket directory %s is not a directory (or is a symlink)",
+		         dir);
 		return KV_EINVAL;
 	}
 	if (st.st_uid != geteuid()) {

@@ -78,6 +78,7 @@ static void peers_connect(struct raftd *d, struct raftd_peer *p, uint64_t now_ms
 	zmq_setsockopt(s, ZMQ_IPV6, &ipv6, sizeof(ipv6));
 	zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl_ms, sizeof(hb_ivl_ms));
 	zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout_ms, sizeof(hb_timeout_ms));
+	raftd_curve_client(d, s, p->id);
 	/* a name is resolved by libzmq at each (re)connect, not here: see above */
 	if (zmq_connect(s, p->endpoint) != 0) {
 		KV_LOG_WARN(RAFTD_SVC, "peer connect failed, retrying",
@@ -181,6 +182,9 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 	uint64_t sender = peers_identity_id(identity);
 	int idx = sender == 0 ? -1 : raftd_peers_index(d, sender);
 	if (idx < 0)
+		return KV_EPROTO;
+	/* the key that authenticated the connection must be the claimed node's */
+	if (raftd_curve_check_sender(d, payload, sender) != 0)
 		return KV_EPROTO;
 	int rc = proto_raft_decode(zmq_msg_data(payload), zmq_msg_size(payload), &m, &arena);
 	if (rc != 0)
