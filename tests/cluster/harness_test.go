@@ -60,6 +60,8 @@ type Cluster struct {
 	gateways string
 	extra    map[string][]string
 	mu       sync.Mutex
+	curve    bool   // raftd peers use CurveZMQ (curve_test.go)
+	keyDir   string // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
 }
 
 func (n *Node) URL() string { return fmt.Sprintf("http://%s:%d", n.Host, n.HTTPPort) }
@@ -94,7 +96,19 @@ func NewCluster(t *testing.T, n int) *Cluster {
 // NewClusterPlaced is NewCluster with each node where place puts it (nil: loopback).
 func NewClusterPlaced(t *testing.T, n int, place Placement) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}}
+	return newCluster(t, n, place, curveFromEnv())
+}
+
+// NewClusterCurve is NewCluster with Curve on for raftd's peers, whatever
+// RAFTKV_CLUSTER_CURVE says.
+func NewClusterCurve(t *testing.T, n int) *Cluster {
+	t.Helper()
+	return newCluster(t, n, nil, true)
+}
+
+func newCluster(t *testing.T, n int, place Placement, curve bool) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, curve: curve}
 	c.dir = t.TempDir()
 	base := allocPorts(n)
 	var peers, gws []string
@@ -111,6 +125,7 @@ func NewClusterPlaced(t *testing.T, n int, place Placement) *Cluster {
 	c.peers = strings.Join(peers, ",")
 	c.gateways = strings.Join(gws, ",")
 	t.Cleanup(c.Shutdown)
+	c.curvePrepare()
 	for _, node := range c.Nodes {
 		for _, r := range roles {
 			c.Start(node, r)
@@ -128,6 +143,7 @@ func (c *Cluster) args(n *Node, role string) []string {
 		common = append(common, "--peers", c.peers, "--listen",
 			fmt.Sprintf("tcp://%s:%d", n.Host, n.RaftPort),
 			"--election-timeout-ms", "500", "--heartbeat-ms", "50")
+		common = append(common, c.curveArgs(n)...)
 	case "gatewayd":
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
 			"--gateways", c.gateways)

@@ -221,8 +221,13 @@ void raftd_curve_server(struct raftd *d, void *router);
 void raftd_curve_client(struct raftd *d, void *dealer, uint64_t id);
 /* Answers up to budget pending ZAP requests; returns how many. */
 uint32_t raftd_curve_zap_drain(struct raftd *d, uint32_t budget);
-/* 0 when msg came over a connection authenticated as sender (or Curve is off), else KV_EPROTO. */
-int raftd_curve_check_sender(struct raftd *d, zmq_msg_t *msg, uint64_t sender);
+/*
+ * The node that sent msg: with Curve, the one whose key authenticated its
+ * connection (0 if none); without, identity_id (from "raftd-<id>").
+ */
+uint64_t raftd_curve_sender(struct raftd *d, zmq_msg_t *msg, uint64_t identity_id);
+/* Counts and logs a message from key_id's connection that claims to be from claimed. */
+void raftd_curve_refuse_claim(struct raftd *d, uint64_t key_id, uint64_t claimed);
 void raftd_curve_close(struct raftd *d);
 
 /* raftd_local.c */

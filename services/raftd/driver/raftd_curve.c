@@ -7,9 +7,12 @@
  * inproc://zeromq.zap.01, polled by the loop) about every incoming
  * handshake: a client key that is not in the allow-list is refused and
  * counted, a known one is accepted with its node id as the connection's
- * User-Id. raftd_curve_check_sender() then drops (and counts) each message
- * whose claimed sender ("raftd-<id>" and the message's from) is not that id,
- * so a node with a valid key cannot speak for another. Loop thread only;
+ * User-Id. That id, not the routing identity (which any client may choose),
+ * is the sender: with Curve the DEALERs set no routing id and the ROUTER
+ * does no handover, so no member can take over another's connection, and a
+ * message whose from is not its key's node is dropped and counted
+ * (raftd_curve_refuse_claim): a node with a valid key cannot speak for
+ * another. Loop thread only;
  * raftd_curve_configure() on the main thread before the loop starts.
  */
 #include "raftd.h"
@@ -20,6 +23,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CURVE_ZAP_ENDPOINT "inproc://zeromq.zap.01" /* fixed by ZAP (RFC 27) */
@@ -263,21 +267,25 @@ uint32_t raftd_curve_zap_drain(struct raftd *d, uint32_t budget)
 	return done;
 }
 
-int raftd_curve_check_sender(struct raftd *d, zmq_msg_t *msg, uint64_t sender)
+uint64_t raftd_curve_sender(struct raftd *d, zmq_msg_t *msg, uint64_t identity_id)
 {
 	if (!d->curve.on)
+		return identity_id;
+	const char *user_id = zmq_msg_gets(msg, "User-Id"); /* set by curve_zap_answer */
+	if (user_id == NULL || user_id[0] < '1' || user_id[0] > '9')
 		return 0;
-	char want[24];
-	snprintf(want, sizeof(want), "%" PRIu64, sender);
-	const char *user_id = zmq_msg_gets(msg, "User-Id");
-	if (user_id != NULL && strcmp(user_id, want) == 0)
-		return 0;
+	char *end = NULL;
+	unsigned long long id = strtoull(user_id, &end, 10);
+	return *end == '\0' && id <= RAFTD_NODE_ID_MAX ? (uint64_t)id : 0;
+}
+
+void raftd_curve_refuse_claim(struct raftd *d, uint64_t key_id, uint64_t claimed)
+{
 	d->curve.id_mismatch++;
 	if (curve_log_due(d->curve.id_mismatch))
 		KV_LOG_WARN(RAFTD_SVC, "peer message refused: its key belongs to another node",
-		            "claimed=%" PRIu64 " key_of=%s refused=%" PRIu64, sender,
-		            user_id != NULL ? user_id : "none", d->curve.id_mismatch);
-	return KV_EPROTO;
+		            "claimed=%" PRIu64 " key_of=%" PRIu64 " refused=%" PRIu64, claimed,
+		            key_id, d->curve.id_mismatch);
 }
 
 void raftd_curve_close(struct raftd *d)

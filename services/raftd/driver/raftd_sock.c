@@ -90,8 +90,13 @@ int raftd_sock_open(struct raftd *d)
 		return KV_EIO;
 	raftd_curve_server(d, d->peer_router);
 	int handover = 1;
-	/* a peer that restarts reconnects with the same identity: let it take over */
-	zmq_setsockopt(d->peer_router, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
+	/*
+	 * a peer that restarts reconnects with the same identity: let it take
+	 * over. Not with Curve: peers there have no chosen identity (the key is
+	 * the identity), and handover would let one member kick another's pipe.
+	 */
+	if (!d->curve.on)
+		zmq_setsockopt(d->peer_router, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
 	if (strchr(d->opts.listen, '[') != NULL) {
 		int ipv6 = 1;
 		zmq_setsockopt(d->peer_router, ZMQ_IPV6, &ipv6, sizeof(ipv6));
