@@ -178,14 +178,13 @@ int raftd_curve_keys_read_secret(const char *path, char *z85, char *err, size_t 
 		return KV_EINVAL;
 	}
 	int rc = raftd_curve_keys_read_file(path, buf, sizeof(buf), err, err_len);
-	if (rc != 0)
-		return rc;
-	if (raftd_curve_keys_parse_one(buf, z85, NULL) != 0) {
+	if (rc == 0 && raftd_curve_keys_parse_one(buf, z85, NULL) != 0) {
 		snprintf(err, err_len, "%s does not hold one %u-character Z85 secret key", path,
 		         RAFTD_CURVE_Z85_LEN);
-		return KV_EINVAL;
+		rc = KV_EINVAL;
 	}
-	return 0;
+	explicit_bzero(buf, sizeof(buf)); /* no copy of the secret left on the stack */
+	return rc;
 }
 
 int raftd_curve_endpoint_is_loopback(const char *endpoint)
