@@ -17,12 +17,14 @@
 #   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
 #   BIN_DIR=build  READY_TIMEOUT_S=60  LOG_LEVEL=info
 #   RAFTD_ARGS / STORAGED_ARGS / GATEWAYD_ARGS: extra flags for every such process
-#   SECURE=0     1: gateways serve HTTPS with BASE_DIR/secrets/node<i>.crt/.key, forward to
+#   SECURE=0     1: raftd peers use CurveZMQ, with per-node keys made (once, then reused)
+#                by raftkvctl keygen under BASE_DIR/secrets/curve/ (curve_* below);
+#                gateways serve HTTPS with BASE_DIR/secrets/node<i>.crt/.key, forward to
 #                each other over https:// verified against secrets/ca.crt (--peer-ca), and
 #                ask for tokens from secrets/tokens.txt (--auth-file); `make certs` writes
 #                them. This script's own curl calls use the CA and the admin token.
-#   Without SECURE=1 a HOST other than 127.x gives gatewayd --insecure (plaintext HTTP on a
-#   non-loopback address; gatewayd refuses it otherwise).
+#   Without SECURE=1 a HOST other than 127.x gives raftd and gatewayd --insecure (plaintext
+#   on a non-loopback address; both refuse it otherwise).
 # Node i: raft port RAFT_PORT_BASE+i, HTTP port HTTP_PORT_BASE+i, data in
 # BASE_DIR/node<i>, sockets in BASE_DIR/node<i>/sock. Data survives restarts.
 set -euo pipefail
@@ -35,6 +37,7 @@ RAFT_PORT_BASE=${RAFT_PORT_BASE:-7000}
 BIN_DIR=${BIN_DIR:-$(dirname "$0")/../build}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
 LOG_LEVEL=${LOG_LEVEL:-info}
+SECURE=${SECURE:-0}
 ROLES=(storaged raftd gatewayd)
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -47,7 +50,6 @@ mkdir -p "$BASE_DIR"
 BASE_DIR=$(cd "$BASE_DIR" && pwd)
 [[ -d $BIN_DIR ]] || die "no build directory $BIN_DIR (run make build)"
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
-SECURE=${SECURE:-0}
 SECRETS="$BASE_DIR/secrets"
 SCHEME=http
 CURL=(curl -s)
@@ -85,6 +87,41 @@ gatewayd_security() {
 	fi
 }
 
+# --- SECURE=1: Curve keys for raftd's peer port ---
+curve_dir() { echo "$BASE_DIR/secrets/curve"; }
+
+# Makes node i's key pair under curve_dir/node<i>/ unless it exists, and the
+# allow-list curve_dir/peer-keys.txt ("ID Z85PUBLICKEY" a line) for every node.
+curve_prepare() {
+	[[ $SECURE == 1 ]] || return 0
+	local dir i list
+	dir=$(curve_dir)
+	[[ -x $BIN_DIR/raftkvctl ]] || die "$BIN_DIR/raftkvctl is missing (run make build)"
+	mkdir -p -m 700 "$BASE_DIR/secrets" "$dir"
+	for ((i = 1; i <= NODES; i++)); do
+		if [[ ! -f $dir/node$i/curve.key ]]; then
+			mkdir -p -m 700 "$dir/node$i"
+			"$BIN_DIR/raftkvctl" keygen --out "$dir/node$i" >/dev/null ||
+				die "raftkvctl keygen for node$i failed"
+		fi
+		list+="$i $(<"$dir/node$i/curve.pub")"$'\n'
+	done
+	# replaced in one rename: a raftd starting meanwhile reads the old or the new file
+	printf '# made by tools/cluster.sh: node id and its raftd Curve public key\n%s' "$list" \
+		>"$dir/peer-keys.txt.$$"
+	mv -f "$dir/peer-keys.txt.$$" "$dir/peer-keys.txt"
+}
+
+# raftd's Curve flags for node $1 (SECURE=1), or --insecure off loopback.
+curve_raftd_args() {
+	if [[ $SECURE == 1 ]]; then
+		echo "--curve-secret-key $(curve_dir)/node$1/curve.key --peer-keys-file $(curve_dir)/peer-keys.txt"
+	elif [[ $HOST != 127.* ]]; then
+		echo "--insecure"
+	fi
+}
+# --- end SECURE=1 Curve ---
+
 # The command line of one role of node $1.
 role_cmd() {
 	local i=$1 role=$2 dir
@@ -95,6 +132,7 @@ role_cmd() {
 			"--log-level $LOG_LEVEL ${STORAGED_ARGS:-}" ;;
 	raftd)
 		echo "$BIN_DIR/raftd --node-id $i --peers $(peers_flag) --data-dir $dir" \
+			"--listen tcp://$HOST:$((RAFT_PORT_BASE + i)) $(curve_raftd_args "$i")" \
 			"--sock-dir $dir/sock --log-level $LOG_LEVEL ${RAFTD_ARGS:-}" ;;
 	gatewayd)
 		echo "$BIN_DIR/gatewayd --node-id $i --listen $HOST:$((HTTP_PORT_BASE + i))" \
@@ -117,7 +155,11 @@ prepare_node() {
 	sock="$dir/sock/storaged-apply.sock"
 	# a unix socket path is limited to 107 bytes
 	((${#sock} < 100)) || die "BASE_DIR is too long for ipc:// socket paths ($sock)"
-	mkdir -p "$dir/sock"
+	# the daemons refuse a socket directory others can enter (kv_sockdir.h)
+	mkdir -p "$dir"
+	mkdir -p -m 700 "$dir/sock"
+	chmod 700 "$dir/sock"
+	curve_prepare
 }
 
 pid_file() { echo "$(node_dir "$1")/$2.pid"; }

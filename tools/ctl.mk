@@ -1,7 +1,7 @@
 # tools/ctl.mk - the command-line client and the benchmark.
 
-$(BUILD)/raftkvctl: $(BUILD)/tools/raftkvctl.o
-	$(CC) $(LDFLAGS) -o $@ $^
+$(BUILD)/raftkvctl: $(BUILD)/tools/raftkvctl.o $(BUILD)/tools/ctl_keygen.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lzmq
 
 BINS += $(BUILD)/raftkvctl
 

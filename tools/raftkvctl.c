@@ -3,12 +3,16 @@
  *
  *   raftkvctl [--url http://HOST:PORT] [--timeout-ms N] COMMAND [ARGS]
  *     get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live
+ *   raftkvctl keygen [--out DIR]    (a raftd Curve key pair: ctl_keygen.c)
  *
- * No dependencies beyond libc, so it also serves as the health probe inside
- * the container image (which has no shell and no curl). Prints the response
+ * No dependencies beyond libc and libzmq (for keygen; raftd's image has it),
+ * so it also serves as the health probe inside the container image (which
+ * has no shell and no curl). Prints the response
  * body to stdout; exits 0 for a 2xx answer, 1 for any other answer, 2 for
  * bad usage, 3 when the server could not be reached. RAFTKV_URL sets --url.
  */
+#include "ctl_keygen.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -173,7 +177,8 @@ static int ctl_usage(void)
 {
 	fprintf(stderr,
 	        "usage: raftkvctl [--url http://HOST:PORT] [--timeout-ms N] COMMAND\n"
-	        "  get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live\n");
+	        "  get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live\n"
+	        "       raftkvctl keygen [--out DIR]   (writes DIR/curve.key and DIR/curve.pub)\n");
 	return 2;
 }
 
@@ -181,6 +186,8 @@ int main(int argc, char **argv)
 {
 	const char *url = getenv("RAFTKV_URL") ? getenv("RAFTKV_URL") : "http://127.0.0.1:4001";
 	int timeout_ms = 5000, a = 1;
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+		return ctl_keygen(argc - 2, argv + 2);
 	for (; a + 1 < argc && strncmp(argv[a], "--", 2) == 0; a += 2) {
 		if (strcmp(argv[a], "--url") == 0)
 			url = argv[a + 1];

@@ -20,6 +20,7 @@
 #include "kv_hostname.h"
 #include "kv_log.h"
 #include "kv_opts.h"
+#include "kv_sockdir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,12 +222,11 @@ static int gw_prepare_dirs(struct gw_config *cfg, char *sock_dir, size_t cap)
 			return KV_EINVAL;
 		cfg->sock_dir = sock_dir;
 	}
-	if ((mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST) ||
-	    (mkdir(cfg->sock_dir, 0755) != 0 && errno != EEXIST)) {
+	if (mkdir(cfg->data_dir, 0755) != 0 && errno != EEXIST) {
 		KV_LOG_ERROR(GW_SVC, "cannot create directory", "err=\"%s\"", strerror(errno));
 		return KV_EIO;
 	}
-	return 0;
+	return kv_sockdir_prepare(cfg->sock_dir, GW_SVC);
 }
 
 static void gw_stop(struct gw *gw)

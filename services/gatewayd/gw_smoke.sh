@@ -57,7 +57,7 @@ for i in 1 2 3; do
 	"$BIN/storaged" --node-id $i --data-dir "$DIR/n$i" >"$DIR/n$i/storaged.log" 2>&1 &
 	PIDS+=($!)
 	"$BIN/raftd" --node-id $i --peers "$PEERS" --data-dir "$DIR/n$i" \
-		--election-timeout-ms 300 --heartbeat-ms 30 >"$DIR/n$i/raftd.log" 2>&1 &
+		--listen "tcp://127.0.0.1:$((BASE + 10 + i))" --election-timeout-ms 300 --heartbeat-ms 30 >"$DIR/n$i/raftd.log" 2>&1 &
 	PIDS+=($!)
 	"$BIN/gatewayd" --node-id $i --listen "127.0.0.1:$((BASE + i))" --gateways "$GWS" \
 		--data-dir "$DIR/n$i" >"$DIR/n$i/gatewayd.log" 2>&1 &

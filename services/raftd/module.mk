@@ -28,7 +28,7 @@ RAFTD_SRCS := $(wildcard services/raftd/driver/*.c)
 RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
-	raftd_read_table.o raftd_membership.o raftd_compact.o)
+	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o)
 RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
 	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 
@@ -65,6 +65,7 @@ raftd-bugs: $(BUILD)/raftd-bug/test_raftd_compact
 	@echo "raftd-bugs: RAFTD_BUG_COMPACT_ABOVE_DURABLE caught by test_power_cut_replay"
 
 TEST_STEPS += raftd-bugs
+TEST_LIBS_test_raftd_curve_keys := $(BUILD)/libraftdpure.a -lzmq
 # --- end raftd ---
 
 # --- wal ---

@@ -10,6 +10,7 @@
 #include "kv_limits.h"
 #include "kv_log.h"
 #include "kv_opts.h"
+#include "kv_sockdir.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -212,7 +213,9 @@ int main(int argc, char **argv)
 	int rc = storaged_parse(argc, argv, &sd.cfg, sock_dir, sizeof(sock_dir));
 	if (rc != 0)
 		return rc - 1;
-	int err = storaged_signals();
+	int err = kv_sockdir_prepare(sd.cfg.sock_dir, "storaged");
+	if (err == 0)
+		err = storaged_signals();
 	if (err == 0)
 		err = storaged_init(&sd);
 	if (err == 0)

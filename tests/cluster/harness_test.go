@@ -62,6 +62,8 @@ type Cluster struct {
 	extra    map[string][]string
 	quick    *http.Client // status and readiness polls
 	mu       sync.Mutex
+	curve    bool   // raftd peers use CurveZMQ (curve_test.go)
+	keyDir   string // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
 }
 
 func (n *Node) URL() string { return fmt.Sprintf("%s://%s:%d", n.Scheme, n.Host, n.HTTPPort) }
@@ -96,13 +98,13 @@ func NewCluster(t *testing.T, n int) *Cluster {
 // NewClusterPlaced is NewCluster with each node where place puts it (nil: loopback).
 func NewClusterPlaced(t *testing.T, n int, place Placement) *Cluster {
 	t.Helper()
-	return NewClusterOpts(t, n, ClusterOpts{Place: place})
+	return NewClusterOpts(t, n, ClusterOpts{Place: place, Curve: curveFromEnv()})
 }
 
 // NewClusterWith is NewClusterPlaced with extra flags per role (e.g. "storaged").
 func NewClusterWith(t *testing.T, n int, place Placement, extra map[string][]string) *Cluster {
 	t.Helper()
-	return NewClusterOpts(t, n, ClusterOpts{Place: place, Extra: extra})
+	return NewClusterOpts(t, n, ClusterOpts{Place: place, Extra: extra, Curve: curveFromEnv()})
 }
 
 // ClusterOpts: where nodes run, and what secure clusters need (security_test.go).
@@ -111,13 +113,21 @@ type ClusterOpts struct {
 	Scheme string              // "" or "http"; "https" when gatewayd gets --tls-cert
 	Extra  map[string][]string // extra flags by role, for every node
 	Quick  *http.Client        // the harness's status/readiness client (nil: plain, 2 s)
+	Curve  bool                // raftd peers use CurveZMQ (curve_test.go)
+}
+
+// NewClusterCurve is NewCluster with Curve on for raftd's peers, whatever
+// RAFTKV_CLUSTER_CURVE says.
+func NewClusterCurve(t *testing.T, n int) *Cluster {
+	t.Helper()
+	return NewClusterOpts(t, n, ClusterOpts{Curve: true})
 }
 
 // NewClusterOpts starts n nodes as o says and waits until every gateway is ready.
 func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	t.Helper()
 	place := o.Place
-	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, quick: quick}
+	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, quick: quick, curve: o.Curve}
 	for r, a := range o.Extra {
 		c.extra[r] = a
 	}
@@ -144,6 +154,7 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	c.peers = strings.Join(peers, ",")
 	c.gateways = strings.Join(gws, ",")
 	t.Cleanup(c.Shutdown)
+	c.curvePrepare()
 	for _, node := range c.Nodes {
 		for _, r := range roles {
 			c.Start(node, r)
@@ -161,6 +172,7 @@ func (c *Cluster) args(n *Node, role string) []string {
 		common = append(common, "--peers", c.peers, "--listen",
 			fmt.Sprintf("tcp://%s:%d", n.Host, n.RaftPort),
 			"--election-timeout-ms", "500", "--heartbeat-ms", "50")
+		common = append(common, c.curveArgs(n)...)
 	case "gatewayd":
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
 			"--gateways", c.gateways)

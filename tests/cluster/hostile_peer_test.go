@@ -18,7 +18,11 @@ func TestHostilePeerPort(t *testing.T) {
 	c := NewCluster(t, 3)
 	target := c.Nodes[1]
 	tool := filepath.Join(c.binDir, "tests", "peer_hostile")
-	out, err := exec.Command(tool, fmt.Sprintf("tcp://127.0.0.1:%d", target.RaftPort), fmt.Sprint(target.ID)).CombinedOutput()
+	args := []string{fmt.Sprintf("tcp://127.0.0.1:%d", target.RaftPort), fmt.Sprint(target.ID)}
+	if c.curve { // a random unknown key: refused by ZAP and counted (curve_test.go)
+		args = append(args, "--curve-server-key", publicKey(t, c, target.ID))
+	}
+	out, err := exec.Command(tool, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("peer_hostile: %v\n%s", err, out)
 	}

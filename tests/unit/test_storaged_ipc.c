@@ -83,7 +83,7 @@ static int t_setup(void **state)
 	assert_non_null(mkdtemp(T.dir));
 	char sock_dir[128];
 	snprintf(sock_dir, sizeof(sock_dir), "%s/sock", T.dir);
-	assert_int_equal(mkdir(sock_dir, 0755), 0);
+	assert_int_equal(mkdir(sock_dir, 0700), 0);
 	T.ctx = zmq_ctx_new();
 	T.results = t_sock(ZMQ_PULL, "gatewayd-results.sock", 1);
 	t_start();

@@ -14,6 +14,7 @@
 #include "proto.h"
 #include "raft.h"
 #include "raft_exec.h"
+#include "raftd_curve_keys.h"
 #include "raftd_peerlist.h"
 #include "raftd_read_table.h"
 #include "wal.h"
@@ -51,6 +52,21 @@ struct raftd_opts {
 	uint64_t heartbeat_ms;
 	uint64_t snapshot_entries;
 	const char *log_level;
+	const char *curve_secret_key; /* path; "" = plaintext peers */
+	const char *peer_keys;        /* "1=Z85,2=Z85,..." */
+	const char *peer_keys_file;   /* path of "ID Z85" lines */
+	int insecure;                 /* plaintext on a non-loopback --listen is allowed */
+};
+
+/* CurveZMQ on the peer port (raftd_curve.c); all zero when peers are plaintext. */
+struct raftd_curve {
+	int on;
+	char secret_z85[RAFTD_CURVE_Z85_LEN + 1]; /* this node's secret key */
+	char public_z85[RAFTD_CURVE_Z85_LEN + 1]; /* derived from it */
+	struct raftd_peer_keys keys;              /* the allow-list, every node of --peers */
+	void *zap;                                /* REP on inproc://zeromq.zap.01 */
+	uint64_t denied;                          /* handshakes refused: key not in the list */
+	uint64_t id_mismatch;                     /* messages whose claimed id is not the key's */
 };
 
 /* One other voter or learner and its outgoing DEALER. */
@@ -100,7 +116,9 @@ struct raftd {
 	void *apply_dealer; /* ipc://<sock-dir>/storaged-apply.sock */
 	uint32_t n_peers;
 	struct raftd_peer peers[RAFT_NODES_MAX];
-	uint64_t peer_msgs_dropped; /* malformed, unknown sender, wrong target, or send drops */
+	uint64_t
+	    peer_msgs_dropped; /* malformed, unknown sender, wrong target, refused, or send drops */
+	struct raftd_curve curve;
 
 	/* core and log */
 	struct raft *raft;
@@ -191,6 +209,27 @@ void raftd_peers_send_encoded(struct raftd *d, uint32_t peer, zmq_msg_t *msg);
 int raftd_peers_index(const struct raftd *d, uint64_t id);
 /* Receives and steps at most budget peer messages; returns how many arrived. */
 uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget);
+
+/* raftd_curve.c */
+/* Loads the Curve flags' keys into d->curve, or checks that plaintext is allowed; 0 or exit
+ * status 2. */
+int raftd_curve_configure(struct raftd *d);
+/* Binds the ZAP handler socket (Curve on only); before the peer ROUTER binds. 0 or KV_EIO. */
+int raftd_curve_zap_open(struct raftd *d);
+/* Makes the peer ROUTER a Curve server whose handshakes go through ZAP (no-op when off). */
+void raftd_curve_server(struct raftd *d, void *router);
+/* Makes a DEALER to peer id a Curve client pinning that peer's key (no-op when off). */
+void raftd_curve_client(struct raftd *d, void *dealer, uint64_t id);
+/* Answers up to budget pending ZAP requests; returns how many. */
+uint32_t raftd_curve_zap_drain(struct raftd *d, uint32_t budget);
+/*
+ * The node that sent msg: with Curve, the one whose key authenticated its
+ * connection (0 if none); without, identity_id (from "raftd-<id>").
+ */
+uint64_t raftd_curve_sender(struct raftd *d, zmq_msg_t *msg, uint64_t identity_id);
+/* Counts and logs a message from key_id's connection that claims to be from claimed. */
+void raftd_curve_refuse_claim(struct raftd *d, uint64_t key_id, uint64_t claimed);
+void raftd_curve_close(struct raftd *d);
 
 /* raftd_local.c */
 uint32_t raftd_local_drain(struct raftd *d, uint32_t budget);

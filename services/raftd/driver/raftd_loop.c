@@ -27,6 +27,8 @@ static void loop_tick(struct raftd *d, uint64_t now_ms)
 
 static void loop_iteration(struct raftd *d)
 {
+	/* handshakes first: a peer waits for its ZAP answer before it can send */
+	raftd_curve_zap_drain(d, RAFTD_DRAIN_MAX);
 	/* peers first but with half the budget, so the gateway is never starved */
 	uint32_t used = raftd_peers_drain(d, RAFTD_DRAIN_MAX / 2);
 	used += raftd_local_drain(d, RAFTD_DRAIN_MAX - used);
@@ -49,10 +51,12 @@ int raftd_loop_once(struct raftd *d)
 	    {.socket = d->peer_router, .events = ZMQ_POLLIN},
 	    {.socket = d->local_router, .events = ZMQ_POLLIN},
 	    {.socket = d->apply_dealer, .events = ZMQ_POLLIN},
+	    {.socket = d->curve.zap, .events = ZMQ_POLLIN}, /* Curve on only */
 	};
+	int n_items = d->curve.zap != NULL ? 4 : 3;
 	uint64_t now_ms = kv_clock_mono_ms();
 	long timeout_ms = now_ms >= d->next_tick_ms ? 0 : (long)(d->next_tick_ms - now_ms);
-	if (zmq_poll(items, 3, timeout_ms) < 0) {
+	if (zmq_poll(items, n_items, timeout_ms) < 0) {
 		if (errno == EINTR)
 			return 0;
 		KV_LOG_ERROR(RAFTD_SVC, "zmq_poll failed", "err=\"%s\"", zmq_strerror(errno));

@@ -10,6 +10,7 @@
 #include "kv_limits.h"
 #include "kv_log.h"
 #include "kv_opts.h"
+#include "kv_sockdir.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +51,14 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	    {"snapshot-entries", KV_OPT_U64, &o->snapshot_entries, "8192", 16, RAFT_LOG_WINDOW / 2,
 	     0, "applied entries past the last snapshot before a new one"},
 	    {"log-level", KV_OPT_STR, &o->log_level, "info", 0, 0, 0, "debug, info, warn or error"},
+	    {"curve-secret-key", KV_OPT_STR, &o->curve_secret_key, "", 0, 0, 0,
+	     "this node's CurveZMQ secret key file (raftkvctl keygen); turns on Curve for peers"},
+	    {"peer-keys", KV_OPT_STR, &o->peer_keys, "", 0, 0, 0,
+	     "allow-list of peer public keys: 1=Z85,2=Z85,... (every node of --peers)"},
+	    {"peer-keys-file", KV_OPT_STR, &o->peer_keys_file, "", 0, 0, 0,
+	     "allow-list file instead of --peer-keys: one \"ID Z85PUBLICKEY\" a line"},
+	    {"insecure", KV_OPT_BOOL, &o->insecure, "false", 0, 0, 0,
+	     "allow plaintext peers on a non-loopback --listen (anyone reaching it can forge)"},
 	};
 	int r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "raftd",
 	                      "raftd - the Raft consensus process of a raftkv node");
@@ -99,6 +108,8 @@ static int main_check_flags(struct raftd *d)
 		         self->host[0] == '[' ? "[::]" : "0.0.0.0", (unsigned)self->port);
 		d->opts.listen = listen;
 	}
+	if (raftd_curve_configure(d) != 0)
+		return 2;
 	if (d->opts.sock_dir[0] == '\0') {
 		snprintf(sock_dir, sizeof(sock_dir), "%s/sock", d->opts.data_dir);
 		d->opts.sock_dir = sock_dir;
@@ -164,21 +175,24 @@ static int main_start(struct raftd *d)
 	int rc = main_alloc(d);
 	if (rc == 0)
 		rc = kv_fs_mkdir_p(d->opts.data_dir);
-	if (rc == 0)
-		rc = kv_fs_mkdir_p(d->opts.sock_dir);
 	if (rc != 0) {
 		KV_LOG_ERROR(RAFTD_SVC, "cannot prepare directories", "data_dir=%s err=\"%s\"",
 		             d->opts.data_dir, kv_strerror(rc));
 		return rc;
 	}
+	rc = kv_sockdir_prepare(d->opts.sock_dir, RAFTD_SVC);
+	if (rc != 0)
+		return rc;
 	rc = raftd_boot_core(d);
 	if (rc == 0)
 		rc = raftd_sock_open(d);
 	if (rc != 0)
 		return rc;
 	raftd_apply_init(d);
-	KV_LOG_INFO(RAFTD_SVC, "started", "node=%" PRIu64 " listen=%s sock_dir=%s data_dir=%s",
-	            d->opts.node_id, d->opts.listen, d->opts.sock_dir, d->opts.data_dir);
+	KV_LOG_INFO(RAFTD_SVC, "started",
+	            "node=%" PRIu64 " listen=%s peers=%s sock_dir=%s data_dir=%s", d->opts.node_id,
+	            d->opts.listen, d->curve.on ? "curve" : "plaintext", d->opts.sock_dir,
+	            d->opts.data_dir);
 	return 0;
 }
 

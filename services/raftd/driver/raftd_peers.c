@@ -71,13 +71,16 @@ static void peers_connect(struct raftd *d, struct raftd_peer *p, uint64_t now_ms
 		goto out_retry;
 	int n =
 	    snprintf(identity, sizeof(identity), PEERS_IDENTITY_PREFIX "%" PRIu64, d->opts.node_id);
-	zmq_setsockopt(s, ZMQ_ROUTING_ID, identity, (size_t)n);
+	/* with Curve the key names the sender; a chosen routing id could be claimed by another */
+	if (!d->curve.on)
+		zmq_setsockopt(s, ZMQ_ROUTING_ID, identity, (size_t)n);
 	zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	/* queue only to a live connection: a message to an absent peer is dropped at once */
 	zmq_setsockopt(s, ZMQ_IMMEDIATE, &immediate, sizeof(immediate));
 	zmq_setsockopt(s, ZMQ_IPV6, &ipv6, sizeof(ipv6));
 	zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl_ms, sizeof(hb_ivl_ms));
 	zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout_ms, sizeof(hb_timeout_ms));
+	raftd_curve_client(d, s, p->id);
 	/* a name is resolved by libzmq at each (re)connect, not here: see above */
 	if (zmq_connect(s, p->endpoint) != 0) {
 		KV_LOG_WARN(RAFTD_SVC, "peer connect failed, retrying",
@@ -180,14 +183,20 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 	struct proto_arena arena;
 	struct raft_msg m;
 	proto_arena_init(&arena, d->arena_mem, RAFTD_ARENA_BYTES);
-	uint64_t sender = peers_identity_id(identity);
+	/* with Curve, the node whose key authenticated the connection */
+	uint64_t sender = raftd_curve_sender(d, payload, peers_identity_id(identity));
 	int idx = sender == 0 ? -1 : raftd_peers_index(d, sender);
 	if (idx < 0)
 		return KV_EPROTO;
 	int rc = proto_raft_decode(zmq_msg_data(payload), zmq_msg_size(payload), &m, &arena);
 	if (rc != 0)
 		return rc;
-	if (m.from != sender || m.to != d->opts.node_id)
+	if (m.from != sender) {
+		if (d->curve.on) /* a member's key speaking for another member */
+			raftd_curve_refuse_claim(d, sender, m.from);
+		return KV_EPROTO;
+	}
+	if (m.to != d->opts.node_id)
 		return KV_EPROTO;
 	d->peers[idx].last_recv_ms = kv_clock_mono_ms();
 	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = &m};

@@ -82,12 +82,21 @@ int raftd_sock_open(struct raftd *d)
 	d->zctx = zmq_ctx_new();
 	if (d->zctx == NULL)
 		return KV_ENOMEM;
+	/* the ZAP handler is bound first: no handshake may find it missing */
+	if (raftd_curve_zap_open(d) != 0)
+		return KV_EIO;
 	d->peer_router = raftd_sock_new(d, ZMQ_ROUTER);
 	if (d->peer_router == NULL)
 		return KV_EIO;
+	raftd_curve_server(d, d->peer_router);
 	int handover = 1;
-	/* a peer that restarts reconnects with the same identity: let it take over */
-	zmq_setsockopt(d->peer_router, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
+	/*
+	 * a peer that restarts reconnects with the same identity: let it take
+	 * over. Not with Curve: peers there have no chosen identity (the key is
+	 * the identity), and handover would let one member kick another's pipe.
+	 */
+	if (!d->curve.on)
+		zmq_setsockopt(d->peer_router, ZMQ_ROUTER_HANDOVER, &handover, sizeof(handover));
 	if (strchr(d->opts.listen, '[') != NULL) {
 		int ipv6 = 1;
 		zmq_setsockopt(d->peer_router, ZMQ_IPV6, &ipv6, sizeof(ipv6));
@@ -113,6 +122,7 @@ void raftd_sock_close(struct raftd *d)
 			zmq_close(*socks[i]);
 		*socks[i] = NULL;
 	}
+	raftd_curve_close(d);
 	if (d->zctx != NULL)
 		zmq_ctx_term(d->zctx);
 	d->zctx = NULL;

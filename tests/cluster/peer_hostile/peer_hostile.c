@@ -6,9 +6,16 @@
  * arithmetic that overflows, a commit index past the last index, replayed
  * old-term messages, and snapshot chunks out of order.
  *
- * usage: peer_hostile ENDPOINT TARGET_ID
+ * usage: peer_hostile ENDPOINT TARGET_ID [--ids 1,2,3] [--curve-server-key Z85
+ *                    [--curve-secret-file PATH]]
+ *   --ids               also connect as each listed member ("raftd-<id>") and
+ *                       forge APPEND, VOTE and SNAPSHOT from it with huge terms
+ *   --curve-server-key  be a CurveZMQ client of the target (its public key),
+ *                       with a fresh random key pair unless --curve-secret-file
+ *                       gives one (e.g. another member's, to claim a wrong id)
  * Prints how many frames it sent. The cluster test then checks that raftd is
- * alive, still serves, and counted the drops.
+ * alive, still serves, counted the drops, and that term, log and data did not
+ * change.
  */
 #include "proto.h"
 
@@ -18,6 +25,9 @@
 #include <zmq.h>
 
 static int sent;
+
+/* Curve client settings applied to every socket (all empty: plaintext). */
+static char curve_server[41], curve_public[41], curve_secret[41];
 
 static void send_frame(void *sock, const void *data, size_t len, int more)
 {
@@ -126,31 +136,130 @@ static void send_hostile_messages(void *sock, uint64_t target, uint64_t impostor
 	}
 }
 
+/* A DEALER named identity, a Curve client when asked, connected to endpoint. */
+static void *hostile_socket(void *ctx, const char *endpoint, const char *identity)
+{
+	void *sock = zmq_socket(ctx, ZMQ_DEALER);
+	int linger = 2000;
+	zmq_setsockopt(sock, ZMQ_ROUTING_ID, identity, strlen(identity));
+	zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+	if (curve_server[0] != '\0') {
+		zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, curve_server, 40);
+		zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, curve_public, 40);
+		zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_secret, 40);
+	}
+	if (zmq_connect(sock, endpoint) != 0) {
+		fprintf(stderr, "connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+		exit(1);
+	}
+	return sock;
+}
+
+/* Forges what would take over the log if believed: from member id, huge terms. */
+static void send_forged_member(void *sock, uint64_t target, uint64_t id)
+{
+	static struct raft_entry entries[1] = {{.term = UINT64_MAX / 2,
+	                                        .index = 1,
+	                                        .type = RAFT_ENTRY_COMMAND,
+	                                        .len = 3,
+	                                        .data = (const uint8_t *)"abc"}};
+	struct raft_msg a = {.type = RAFT_MSG_APPEND,
+	                     .from = id,
+	                     .to = target,
+	                     .term = UINT64_MAX / 2,
+	                     .prev_index = 0,
+	                     .prev_term = 0,
+	                     .commit = 1,
+	                     .n_entries = 1,
+	                     .entries = entries};
+	struct raft_msg v = {.type = RAFT_MSG_VOTE,
+	                     .from = id,
+	                     .to = target,
+	                     .term = UINT64_MAX / 2,
+	                     .last_index = UINT64_MAX / 2,
+	                     .last_term = UINT64_MAX / 2};
+	struct raft_msg sn = {.type = RAFT_MSG_SNAPSHOT,
+	                      .from = id,
+	                      .to = target,
+	                      .term = UINT64_MAX / 2,
+	                      .snap_index = 1000000,
+	                      .snap_term = 1,
+	                      .snap_size = 4,
+	                      .offset = 0,
+	                      .chunk_len = 4,
+	                      .chunk = (const uint8_t *)"zzzz"};
+	sn.snap_config.n = 1;
+	sn.snap_config.members[0].id = id;
+	sn.snap_config.members[0].role = RAFT_VOTER;
+	for (int i = 0; i < 3; i++) {
+		send_msg(sock, &v);
+		send_msg(sock, &a);
+		send_msg(sock, &sn);
+	}
+	send_hostile_messages(sock, target, id);
+}
+
+/* Reads the Curve options; 0, or 2 after a usage message. */
+static int parse_options(int argc, char **argv, const char **ids)
+{
+	const char *secret_file = NULL;
+	for (int i = 3; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return 2;
+		if (strcmp(argv[i], "--ids") == 0)
+			*ids = argv[i + 1];
+		else if (strcmp(argv[i], "--curve-server-key") == 0 && strlen(argv[i + 1]) == 40)
+			memcpy(curve_server, argv[i + 1], 41);
+		else if (strcmp(argv[i], "--curve-secret-file") == 0)
+			secret_file = argv[i + 1];
+		else
+			return 2;
+	}
+	if (curve_server[0] == '\0')
+		return secret_file == NULL ? 0 : 2;
+	if (secret_file == NULL)
+		return zmq_curve_keypair(curve_public, curve_secret) == 0 ? 0 : 2;
+	FILE *f = fopen(secret_file, "r");
+	int ok = f != NULL && fscanf(f, "%40s", curve_secret) == 1 &&
+	         zmq_curve_public(curve_public, curve_secret) == 0;
+	if (f != NULL)
+		fclose(f);
+	return ok ? 0 : 2;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s ENDPOINT TARGET_ID\n", argv[0]);
+	const char *ids = NULL;
+	if (argc < 3 || parse_options(argc, argv, &ids) != 0) {
+		fprintf(stderr,
+		        "usage: %s ENDPOINT TARGET_ID [--ids 1,2,3] "
+		        "[--curve-server-key Z85 [--curve-secret-file PATH]]\n",
+		        argv[0]);
 		return 2;
 	}
 	uint64_t target = strtoull(argv[2], NULL, 10);
 	void *ctx = zmq_ctx_new();
 	for (int round = 0; round < 2; round++) {
 		/* round 0: an unknown identity; round 1: an id not in the cluster */
-		void *sock = zmq_socket(ctx, ZMQ_DEALER);
-		const char *identity = round == 0 ? "intruder" : "raftd-99";
-		zmq_setsockopt(sock, ZMQ_ROUTING_ID, identity, strlen(identity));
-		int linger = 2000;
-		zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
-		if (zmq_connect(sock, argv[1]) != 0) {
-			fprintf(stderr, "connect %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
-			return 1;
-		}
+		void *sock = hostile_socket(ctx, argv[1], round == 0 ? "intruder" : "raftd-99");
 		zmq_sleep(1);
 		send_raw_msgpack(sock);
 		send_hostile_messages(sock, target, 99);
 		zmq_close(sock);
 	}
+	char list[256], identity[32];
+	snprintf(list, sizeof(list), "%s", ids != NULL ? ids : "");
+	char *save = NULL;
+	for (char *id = strtok_r(list, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
+		uint64_t member = strtoull(id, NULL, 10);
+		snprintf(identity, sizeof(identity), "raftd-%llu", (unsigned long long)member);
+		void *sock = hostile_socket(ctx, argv[1], identity);
+		zmq_sleep(1);
+		send_forged_member(sock, target, member);
+		zmq_close(sock);
+	}
 	zmq_ctx_term(ctx);
-	printf("peer_hostile: sent %d hostile frames to %s\n", sent, argv[1]);
+	printf("peer_hostile: sent %d hostile frames to %s (%s)\n", sent, argv[1],
+	       curve_server[0] == '\0' ? "plaintext" : "curve client");
 	return 0;
 }

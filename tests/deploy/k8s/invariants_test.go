@@ -168,8 +168,11 @@ func TestSharedVolumes(t *testing.T) {
 		for _, vm := range ct.VolumeMounts {
 			mounts[vm.Name] = vm.MountPath
 		}
-		if mounts[sockVol] == "" || mounts[sockVol] != env["RAFTKV_SOCK_DIR"] {
-			t.Errorf("%s: socket volume %q at %q, RAFTKV_SOCK_DIR %q: want both, equal",
+		// the socket directory is a subdirectory of the shared emptyDir: the
+		// daemons create it 0700 and refuse one others can enter (an emptyDir
+		// itself is 2777), so every container must name the same one inside it
+		if mounts[sockVol] == "" || env["RAFTKV_SOCK_DIR"] != mounts[sockVol]+"/sock" {
+			t.Errorf("%s: socket volume %q at %q, RAFTKV_SOCK_DIR %q: want the volume's sock/",
 				r, sockVol, mounts[sockVol], env["RAFTKV_SOCK_DIR"])
 		}
 		if mounts[pvc.Name] == "" || mounts[pvc.Name] != env["RAFTKV_DATA_DIR"] {
@@ -177,7 +180,7 @@ func TestSharedVolumes(t *testing.T) {
 				r, pvc.Name, mounts[pvc.Name], env["RAFTKV_DATA_DIR"])
 		}
 	}
-	t.Logf("checked: every container mounts emptyDir %q at its RAFTKV_SOCK_DIR and claim %q "+
+	t.Logf("checked: every container mounts emptyDir %q with its RAFTKV_SOCK_DIR at sock/ in it and claim %q "+
 		"at its RAFTKV_DATA_DIR", sockVol, pvc.Name)
 }
 
