@@ -163,34 +163,31 @@ static void send_forged_member(void *sock, uint64_t target, uint64_t id)
 	                                        .type = RAFT_ENTRY_COMMAND,
 	                                        .len = 3,
 	                                        .data = (const uint8_t *)"abc"}};
-	struct raft_msg a = {.type = RAFT_MSG_APPEND,
-	                     .from = id,
-	                     .to = target,
-	                     .term = UINT64_MAX / 2,
-	                     .prev_index = 0,
-	                     .prev_term = 0,
-	                     .commit = 1,
-	                     .n_entries = 1,
-	                     .entries = entries};
+	struct raft_msg a = {
+	    .type = RAFT_MSG_APPEND,
+	    .from = id,
+	    .to = target,
+	    .term = UINT64_MAX / 2,
+	    .u.append = {
+	        .prev_index = 0, .prev_term = 0, .commit = 1, .n_entries = 1, .entries = entries}};
 	struct raft_msg v = {.type = RAFT_MSG_VOTE,
 	                     .from = id,
 	                     .to = target,
 	                     .term = UINT64_MAX / 2,
-	                     .last_index = UINT64_MAX / 2,
-	                     .last_term = UINT64_MAX / 2};
+	                     .u.vote = {.last_index = UINT64_MAX / 2, .last_term = UINT64_MAX / 2}};
 	struct raft_msg sn = {.type = RAFT_MSG_SNAPSHOT,
 	                      .from = id,
 	                      .to = target,
 	                      .term = UINT64_MAX / 2,
-	                      .snap_index = 1000000,
-	                      .snap_term = 1,
-	                      .snap_size = 4,
-	                      .offset = 0,
-	                      .chunk_len = 4,
-	                      .chunk = (const uint8_t *)"zzzz"};
-	sn.snap_config.n = 1;
-	sn.snap_config.members[0].id = id;
-	sn.snap_config.members[0].role = RAFT_VOTER;
+	                      .u.snapshot = {.snap_index = 1000000,
+	                                     .snap_term = 1,
+	                                     .snap_size = 4,
+	                                     .offset = 0,
+	                                     .chunk_len = 4,
+	                                     .chunk = (const uint8_t *)"zzzz"}};
+	sn.u.snapshot.snap_config.n = 1;
+	sn.u.snapshot.snap_config.members[0].id = id;
+	sn.u.snapshot.snap_config.members[0].role = RAFT_VOTER;
 	for (int i = 0; i < 3; i++) {
 		send_msg(sock, &v);
 		send_msg(sock, &a);
