@@ -250,7 +250,13 @@ print_urls() {
 	local c="curl"
 	if [[ $SECURE == 1 ]]; then
 		c="curl --cacert $SECRETS/ca.crt -H @$SECRETS/curl-admin.header"
-		echo "TLS on, tokens from $SECRETS/tokens.txt (the admin one in curl-admin.header)"
+		echo "TLS on, tokens from $SECRETS/tokens.txt (the admin one in curl-admin.header)," \
+			"Curve keys for the peers under $(curve_dir)"
+	elif [[ $HOST == 127.* ]]; then
+		echo "plaintext HTTP and peers, no tokens, bound to $HOST only" \
+			"(SECURE=1 after make certs: TLS, tokens and Curve)"
+	else
+		echo "WARNING: plaintext HTTP and peers, no tokens, on $HOST (--insecure)"
 	fi
 	echo "try:"
 	echo "  $c -XPUT $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/kv/hello -d world"
