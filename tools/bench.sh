@@ -72,7 +72,7 @@ trap cleanup EXIT
 start_etcd() {
 	local cluster="e1=http://127.0.0.1:22381,e2=http://127.0.0.1:22382,e3=http://127.0.0.1:22383" i
 	for i in 1 2 3; do
-		etcd --name "e$i" --data-dir "$work/etcd$i" \
+		etcd --name "e$i" --data-dir "$work/etcd/$i" \
 			--listen-client-urls "http://127.0.0.1:2237$i" --advertise-client-urls "http://127.0.0.1:2237$i" \
 			--listen-peer-urls "http://127.0.0.1:2238$i" --initial-advertise-peer-urls "http://127.0.0.1:2238$i" \
 			--initial-cluster "$cluster" --initial-cluster-state new --log-level error \
