@@ -6,7 +6,8 @@
 set -u
 BIN=${1:?usage: gw_smoke.sh BIN_DIR}
 DIR=$(mktemp -d /tmp/gw-smoke.XXXXXX)
-BASE=$((30000 + ($$ % 500) * 20))
+# below the ephemeral range (32768 and up), so no outgoing connection holds one
+BASE=$((22000 + ($$ % 500) * 20))
 PIDS=()
 PEERS="1=127.0.0.1:$((BASE + 11)),2=127.0.0.1:$((BASE + 12)),3=127.0.0.1:$((BASE + 13))"
 GWS="1=http://127.0.0.1:$((BASE + 1)),2=http://127.0.0.1:$((BASE + 2)),3=http://127.0.0.1:$((BASE + 3))"

@@ -71,13 +71,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A free host port for each gateway (4001..4003 may be in use by a local cluster).
+# A free host port for each gateway (4001..4003 may be in use by a local cluster),
+# below the kernel's ephemeral range (32768 and up), where another test's
+# outgoing connection could take it between this check and the bind.
 pick_ports() {
 	local i p
 	for ((i = 1; i <= N; i++)); do
 		while :; do
-			p=$((20000 + RANDOM % 20000))
-			ss -ltn "sport = :$p" | grep -q LISTEN || break
+			p=$((20000 + RANDOM % 12000))
+			[ -n "$(ss -Htan "sport = :$p")" ] || break
 		done
 		PORT[$i]=$p
 		export "RAFTKV_PORT_$i=$p"

@@ -19,13 +19,15 @@ WRITERS=4
 LOAD_S=8
 BASE=$(mktemp -d /tmp/rkvho.XXXXXX)
 export BIN_DIR NODES=3 BASE_DIR=$BASE LOG_LEVEL=info READY_TIMEOUT_S=30
-# A base port whose next 3 ports nobody listens on.
+# A base port whose next 3 ports no socket uses, below the kernel's ephemeral
+# range (32768 and up by default), where an outgoing connection of another
+# test could take one of them between this check and the bind.
 free_base() {
 	local b i busy
 	while :; do
-		b=$((20000 + RANDOM % 9000 * 4)) busy=0
+		b=$((20000 + RANDOM % 3000 * 4)) busy=0
 		for ((i = 1; i <= 3; i++)); do
-			ss -ltn "sport = :$((b + i))" | grep -q LISTEN && busy=1
+			[ -z "$(ss -Htan "sport = :$((b + i))")" ] || busy=1
 		done
 		((busy)) || { echo "$b"; return; }
 	done
