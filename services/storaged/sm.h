@@ -10,6 +10,8 @@
  *   "sessions" idempotency key -> [index u64][term u64][status i32 as u32]
  *                                 [create_index u64][mod_index u64]
  *   "session_age" index u64 -> idempotency key (ages sessions out in order)
+ *   "events"   index u64 + seq u32 -> one change (sm_event.c): the watch history;
+ *              meta "events_trimmed" -> u64, "events_bytes" -> u64
  * Every write happens in one transaction per applied batch (sm_batch.c), so
  * the applied index never disagrees with the data or the sessions (F4).
  *
@@ -50,7 +52,9 @@ struct sm_opts {
 	uint64_t map_max_bytes;  /* 0: 2 x quota + SM_MAP_SLACK_BYTES; the map never grows past */
 	uint64_t sessions_max;   /* 0: KV_SESSIONS_MAX */
 	uint64_t session_window; /* 0: KV_SESSION_WINDOW_ENTRIES */
-	int readonly;            /* 1: open an existing environment for reading only */
+	uint64_t watch_history;  /* 0: SM_WATCH_HISTORY_DEFAULT events kept */
+	uint64_t watch_history_bytes; /* 0: SM_WATCH_HISTORY_BYTES_DEFAULT bytes of them */
+	int readonly;                 /* 1: open an existing environment for reading only */
 };
 
 struct sm {
@@ -65,6 +69,11 @@ struct sm {
 	uint64_t data_bytes;    /* key + 16 + value bytes of every key; in meta, cached */
 	uint64_t sessions_max;
 	uint64_t session_window;
+	MDB_dbi dbi_events;           /* the watch history (sm_event.c) */
+	uint64_t watch_history;       /* events kept at most */
+	uint64_t watch_history_bytes; /* their bytes at most */
+	uint64_t events_bytes;        /* bytes of the events kept; in meta, cached */
+	uint64_t events_trimmed;      /* highest index whose events were dropped; in meta */
 	int readonly;
 	char dir[SM_PATH_BYTES_MAX];
 };
@@ -145,6 +154,10 @@ int sm_meta_write_applied(struct sm *sm, MDB_txn *txn, uint64_t index, uint64_t 
 /* Writes meta's data_bytes (sm->data_bytes) inside txn. */
 int sm_meta_write_data_bytes(struct sm *sm, MDB_txn *txn);
 
+/* Reads (0 when absent) and writes a u64 of meta by name inside txn. */
+int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t *v);
+int sm_meta_put_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t v);
+
 static inline void sm_u64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--) {
@@ -209,6 +222,9 @@ struct sm_buf {
 
 void sm_buf_free(struct sm_buf *b);
 
+/* Appends n bytes of p (may move ptr); 0 or KV_ENOMEM. */
+int sm_buf_append(struct sm_buf *b, const void *p, size_t n);
+
 struct sm_item {
 	size_t key_off; /* offsets into the list's buffer, stable while it grows */
 	uint32_t key_len;
@@ -271,5 +287,121 @@ int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info
  * replaced), KV_EIO.
  */
 int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t term);
+
+/* ---- sm_kv.c: the lowest-level writes of one key ------------------------------ */
+
+/*
+ * Every change to the "kv" table goes through these two, so that each is
+ * also recorded in the watch history (sm_event_record) in the same
+ * transaction. index is the Raft index of the entry making the change; it
+ * becomes the key's mod_index (and its create_index when the key is new).
+ * They check nothing but LMDB's own limits: conditions and the quota are
+ * the caller's (sm_apply.c). They keep sm->data_bytes.
+ */
+
+/* What a key holds now (sm_kv_lookup): exists, its indexes, key + stored bytes. */
+struct sm_kv_old {
+	int exists;
+	uint64_t create_index;
+	uint64_t mod_index;
+	uint64_t bytes;
+};
+
+/* Reads key's indexes and size; old->exists 0 when absent. 0 or KV_ECORRUPT, KV_EIO. */
+int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                 struct sm_kv_old *old);
+
+/*
+ * Writes key = value at index (old from sm_kv_lookup in the same txn); sets
+ * *create_index. Returns 0, KV_EINVAL (LMDB refuses the key), or a KV_E*
+ * the transaction cannot survive (KV_EFULL, KV_EIO).
+ */
+int sm_kv_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+              const uint8_t *value, uint32_t value_len, uint64_t index, const struct sm_kv_old *old,
+              uint64_t *create_index);
+
+/* Deletes key (old->exists must be 1) at index. 0 or a KV_E* the txn cannot survive. */
+int sm_kv_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
+                 const struct sm_kv_old *old);
+
+/* ---- sm_event.c: the watch history ------------------------------------------ */
+
+/*
+ * Every change is one event in "events", keyed by its Raft index and its
+ * place within that entry (a transaction makes several), written in the
+ * same transaction as the change and trimmed oldest first to
+ * watch_history events and watch_history_bytes bytes. The default keeps
+ * 100000 events: minutes of history at thousands of writes a second, so a
+ * watcher that lost its connection or its node resumes where it stopped;
+ * the byte bound keeps large values from filling the map (storaged adds it
+ * to the map's ceiling). Histories differ between nodes only if their flags
+ * do.
+ */
+#define SM_WATCH_HISTORY_DEFAULT       100000u
+#define SM_WATCH_HISTORY_BYTES_DEFAULT (256ull << 20)
+#define SM_EVENT_KEY_BYTES             12u   /* index u64, seq u32 */
+#define SM_EVENT_HEADER_BYTES          11u   /* type u8, create_index u64, key_len u16 */
+#define SM_EVENT_GROUP_MAX             4096u /* events one entry may make */
+
+enum sm_event_type { SM_EVENT_PUT = 1, SM_EVENT_DELETE = 2 };
+
+/*
+ * Records one change of key at Raft index `index` inside txn: a PUT with the
+ * key's value (borrowed for the call) and create_index, or a DELETE (value
+ * NULL, 0). Events of one entry are kept in the order recorded. Trims the
+ * oldest events past the bounds. Call it for every change of replicated
+ * state a watcher should see, from the function making the change (sm_kv.c
+ * does for puts and deletes). Returns 0 or a KV_E* the txn cannot survive.
+ */
+int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const uint8_t *key,
+                    uint32_t key_len, const uint8_t *value, uint32_t value_len,
+                    uint64_t create_index, uint64_t index);
+
+/* Loads events_trimmed and events_bytes from meta (sm_open). */
+int sm_event_load(struct sm *sm, MDB_txn *txn);
+
+/* Writes events_trimmed and events_bytes to meta (sm_batch.c, once per batch). */
+int sm_event_save(struct sm *sm, MDB_txn *txn);
+
+/* ---- sm_event_read.c: reading the watch history ------------------------------ */
+
+struct sm_event {
+	size_t key_off; /* offsets into the read's buffer */
+	uint32_t key_len;
+	size_t value_off;
+	uint32_t value_len;
+	uint8_t type; /* enum sm_event_type */
+	uint64_t create_index;
+	uint64_t mod_index; /* the Raft index of the change */
+};
+
+#define SM_EVENTS_READ_MAX  1000u      /* events one read returns (plus one entry's group) */
+#define SM_EVENTS_SCAN_MAX  100000u    /* events one read looks at */
+#define SM_EVENTS_BYTES_MAX (4u << 20) /* key and value bytes one read takes (at least one) */
+
+struct sm_events {
+	struct sm_buf buf; /* keys and values */
+	uint32_t n;
+	uint32_t cap;
+	struct sm_event *ev;    /* owned; grows to SM_EVENTS_READ_MAX + SM_EVENT_GROUP_MAX */
+	uint64_t next_index;    /* where the next read starts: every event below it was read */
+	uint64_t oldest_index;  /* the oldest from_index still answered */
+	uint64_t applied_index; /* of the read's snapshot */
+};
+
+/*
+ * Reads the events at index >= from_index (0 reads as 1) of key (prefix 0)
+ * or of keys starting with it (prefix 1; empty: every key), in index order,
+ * up to max_events (1..SM_EVENTS_READ_MAX) and SM_EVENTS_BYTES_MAX, never
+ * splitting one entry's events. out->next_index is where to read next:
+ * applied_index + 1 when everything was read. Returns 0, KV_ECOMPACTED
+ * (from_index <= the highest index trimmed; out->oldest_index says what is
+ * left), KV_EINVAL, KV_ENOMEM, KV_EIO. out is reset first and keeps its
+ * memory; free with sm_events_free().
+ */
+int sm_event_read(struct sm *sm, const uint8_t *match, uint32_t match_len, int prefix,
+                  uint64_t from_index, uint32_t max_events, struct sm_events *out);
+
+void sm_events_free(struct sm_events *e);
 
 #endif

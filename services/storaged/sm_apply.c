@@ -70,53 +70,18 @@ static int sm_apply_config(struct sm *sm, MDB_txn *txn, const struct raft_entry 
 	return sm_apply_trim_config(sm, txn);
 }
 
-/* What a key holds now: exists, its indexes and its record's bytes (key + stored value). */
-struct sm_apply_old {
-	int exists;
-	uint64_t create_index;
-	uint64_t mod_index;
-	uint64_t bytes;
-};
-
-/* Reads key's indexes and size; old->exists 0 when absent. */
-static int sm_apply_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
-                           struct sm_apply_old *old)
-{
-	MDB_val k = {key->len, (void *)key->ptr};
-	MDB_val d;
-	int rc = mdb_get(txn, sm->dbi_kv, &k, &d);
-	memset(old, 0, sizeof(*old));
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return sm_err_from_mdb(rc);
-	if (d.mv_size < SM_KV_HEADER_BYTES)
-		return KV_ECORRUPT;
-	old->exists = 1;
-	old->create_index = sm_u64_get(d.mv_data);
-	old->mod_index = sm_u64_get((const uint8_t *)d.mv_data + 8);
-	old->bytes = key->len + d.mv_size;
-	return 0;
-}
-
 /* The write itself once conditions hold; fills res's status and indexes. */
 static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
-                          const struct sm_apply_old *old, struct sm_result *res)
+                          const struct sm_kv_old *old, struct sm_result *res)
 {
-	MDB_val k = {c->key.len, (void *)c->key.ptr};
 	if (c->op == PROTO_KV_DELETE) {
 		if (!old->exists) {
 			res->status = KV_ENOTFOUND;
 			return 0;
 		}
-		int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
-		if (rc != 0)
-			return sm_err_from_mdb(rc);
-		KV_ASSERT(sm->data_bytes >= old->bytes);
-		sm->data_bytes -= old->bytes;
 		res->create_index = old->create_index;
 		res->mod_index = res->index;
-		return 0;
+		return sm_kv_delete(sm, txn, c->key.ptr, c->key.len, res->index, old);
 	}
 	uint64_t bytes = (uint64_t)c->key.len + SM_KV_HEADER_BYTES + c->value.len;
 	if (bytes > old->bytes && sm->data_bytes - old->bytes + bytes > sm->quota_bytes) {
@@ -126,31 +91,23 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 		res->mod_index = old->mod_index;
 		return 0;
 	}
-	MDB_val d = {SM_KV_HEADER_BYTES + (size_t)c->value.len, NULL};
-	int rc = mdb_put(txn, sm->dbi_kv, &k, &d, MDB_RESERVE);
-	if (rc == MDB_BAD_VALSIZE) {
+	int err = sm_kv_put(sm, txn, c->key.ptr, c->key.len, c->value.ptr, c->value.len, res->index,
+	                    old, &res->create_index);
+	if (err == KV_EINVAL) {
 		res->status = KV_EINVAL;
+		res->create_index = 0;
 		return 0;
 	}
-	if (rc != 0)
-		return sm_err_from_mdb(rc);
-	KV_ASSERT(sm->data_bytes >= old->bytes);
-	sm->data_bytes = sm->data_bytes - old->bytes + bytes;
-	res->create_index = old->exists ? old->create_index : res->index;
 	res->mod_index = res->index;
-	sm_u64_put(d.mv_data, res->create_index);
-	sm_u64_put((uint8_t *)d.mv_data + 8, res->mod_index);
-	if (c->value.len > 0)
-		memcpy((uint8_t *)d.mv_data + SM_KV_HEADER_BYTES, c->value.ptr, c->value.len);
-	return 0;
+	return err;
 }
 
 /* Checks c's condition against the key's current state, then writes. */
 static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                        struct sm_result *res)
 {
-	struct sm_apply_old old;
-	int err = sm_apply_lookup(sm, txn, &c->key, &old);
+	struct sm_kv_old old;
+	int err = sm_kv_lookup(sm, txn, c->key.ptr, c->key.len, &old);
 	if (err != 0)
 		return err;
 	int failed =

@@ -48,9 +48,11 @@ struct storaged_config {
 	uint64_t node_id;
 	const char *data_dir;
 	const char *sock_dir;
-	uint64_t map_bytes;   /* initial LMDB map size */
-	uint64_t quota_bytes; /* replicated-data quota, the same on every node */
-	uint64_t sync_ms;     /* period of the background LMDB sync (storaged_syncer.c) */
+	uint64_t map_bytes;           /* initial LMDB map size */
+	uint64_t quota_bytes;         /* replicated-data quota, the same on every node */
+	uint64_t sync_ms;             /* period of the background LMDB sync (storaged_syncer.c) */
+	uint64_t watch_history;       /* events kept (sm_event.c) */
+	uint64_t watch_history_bytes; /* bytes of them kept */
 };
 
 /* The sync thread's shared state (storaged_syncer.c says who holds what). */

@@ -666,7 +666,9 @@ static void test_map_grows(void **state)
 	struct t_ctx *t = *state;
 	sm_close(&t->sm);
 	assert_int_equal(t_open_quota(t, 1u << 20, 64u << 20), 0);
-	assert_int_equal(t->sm->map_max_bytes, 2 * (64ull << 20) + SM_MAP_SLACK_BYTES);
+	assert_int_equal(t->sm->map_max_bytes, 2 * (64ull << 20) +
+	                                           2 * SM_WATCH_HISTORY_BYTES_DEFAULT +
+	                                           SM_MAP_SLACK_BYTES);
 	char *big = malloc(100 << 10);
 	assert_non_null(big);
 	memset(big, 'g', (100 << 10) - 1);
