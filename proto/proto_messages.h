@@ -69,7 +69,9 @@
 	M(LIST,             list,             "gatewayd->storaged: read keys by prefix") \
 	M(LIST_RESP,        list_resp,        "storaged->gatewayd: one page of keys") \
 	M(STATS_REQ,        stats_req,        "gatewayd->storaged: the state machine's size") \
-	M(STATS_RESP,       stats_resp,       "storaged->gatewayd: the state machine's size")
+	M(STATS_RESP,       stats_resp,       "storaged->gatewayd: the state machine's size") \
+	M(WATCH,            watch,            "gatewayd->storaged: changes of a key or prefix from an index") \
+	M(WATCH_RESP,       watch_resp,       "storaged->gatewayd: those changes, and where to ask next")
 
 #define PROTO_LOCAL_PROPOSE(F, X) \
 	F(X, BYTES,   data,        0, KV_MSG_BYTES_MAX, "an encoded proto_kv_cmd")
@@ -160,6 +162,25 @@
 	F(X, U64,     quota_bytes, 0, UINT64_MAX,       "--quota-bytes: the most data (keys + values + 16 per key)") \
 	F(X, U64,     data_bytes,  0, UINT64_MAX,       "data held, counted as the quota counts it") \
 	F(X, U8,      alarm,       0, 1,                "1: data past 95% of the quota")
+
+/*
+ * WATCH is answered as soon as there is at least one change from from_index
+ * on (once min_index is applied), or when wait_ms runs out with none; a
+ * delete is an item with create_index 0 and an empty value.
+ */
+#define PROTO_LOCAL_WATCH(F, X) \
+	F(X, BYTES,   match,       0, KV_KEY_BYTES_MAX, "the key, or the prefix") \
+	F(X, U8,      prefix,      0, 1,                "1: match is a prefix (empty: every key)") \
+	F(X, U64,     from_index,  0, UINT64_MAX,       "changes at this index or later") \
+	F(X, U64,     limit,       1, PROTO_WATCH_LIMIT_MAX, "at most this many changes (plus the rest of one entry's)") \
+	F(X, U64,     min_index,   0, UINT64_MAX,       "read once this index is applied") \
+	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for a change")
+#define PROTO_LOCAL_WATCH_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0, KV_ECOMPACTED (oldest_index says what is kept), ...") \
+	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \
+	F(X, U64,     next_index,  0, UINT64_MAX,       "every change below it is answered: the next from_index") \
+	F(X, U64,     oldest_index, 0, UINT64_MAX,      "the oldest from_index the history still answers") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND; type is the op) -- */
 

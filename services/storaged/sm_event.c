@@ -57,7 +57,9 @@ static int sm_event_next_seq(struct sm *sm, MDB_txn *txn, uint64_t index, uint32
 		/* the history is appended in index order: a later index was never written */
 		KV_ASSERT(last <= index);
 		if (last == index)
-			*seq = ((uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3]) + 1;
+			*seq = ((uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 |
+			        s[3]) +
+			       1;
 	}
 	mdb_cursor_close(cur);
 	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);

@@ -48,8 +48,8 @@ static int sm_event_view(const MDB_val *k, const MDB_val *d, struct sm_event_vie
 	return 0;
 }
 
-static int sm_event_matches(const struct sm_event_view *v, const uint8_t *match,
-                            uint32_t match_len, int prefix)
+static int sm_event_matches(const struct sm_event_view *v, const uint8_t *match, uint32_t match_len,
+                            int prefix)
 {
 	if (prefix)
 		return v->key_len >= match_len && memcmp(v->key, match, match_len) == 0;
@@ -104,8 +104,8 @@ struct sm_event_scan {
  * entries' groups. Sets out->next_index when a bound stops it; leaves it 0
  * when the history ran out.
  */
-static int sm_event_walk(MDB_cursor *cur, MDB_val *k, MDB_val *d, int rc,
-                         struct sm_event_scan *s, struct sm_events *out)
+static int sm_event_walk(MDB_cursor *cur, MDB_val *k, MDB_val *d, int rc, struct sm_event_scan *s,
+                         struct sm_events *out)
 {
 	for (; rc == 0; rc = mdb_cursor_get(cur, k, d, MDB_NEXT)) {
 		struct sm_event_view v;
@@ -165,11 +165,13 @@ int sm_event_read(struct sm *sm, const uint8_t *match, uint32_t match_len, int p
 		                          .match_len = match_len,
 		                          .prefix = prefix,
 		                          .max_events = max_events};
-		err = sm_event_walk(cur, &k, &d, mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE), &s, out);
+		err =
+		    sm_event_walk(cur, &k, &d, mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE), &s, out);
 		mdb_cursor_close(cur);
 	}
 	mdb_txn_abort(txn);
 	if (err == 0 && out->next_index == 0)
-		out->next_index = out->applied_index + 1 > from_index ? out->applied_index + 1 : from_index;
+		out->next_index =
+		    out->applied_index + 1 > from_index ? out->applied_index + 1 : from_index;
 	return err;
 }

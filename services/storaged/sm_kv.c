@@ -33,8 +33,8 @@ int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_l
 }
 
 int sm_kv_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-              const uint8_t *value, uint32_t value_len, uint64_t index,
-              const struct sm_kv_old *old, uint64_t *create_index)
+              const uint8_t *value, uint32_t value_len, uint64_t index, const struct sm_kv_old *old,
+              uint64_t *create_index)
 {
 	KV_ASSERT(index > 0 && key_len > 0);
 	MDB_val k = {key_len, (void *)key};
@@ -52,12 +52,12 @@ int sm_kv_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
 	sm_u64_put((uint8_t *)d.mv_data + 8, index);
 	if (value_len > 0)
 		memcpy((uint8_t *)d.mv_data + SM_KV_HEADER_BYTES, value, value_len);
-	return sm_event_record(sm, txn, SM_EVENT_PUT, key, key_len, value, value_len,
-	                       *create_index, index);
+	return sm_event_record(sm, txn, SM_EVENT_PUT, key, key_len, value, value_len, *create_index,
+	                       index);
 }
 
-int sm_kv_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-                 uint64_t index, const struct sm_kv_old *old)
+int sm_kv_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
+                 const struct sm_kv_old *old)
 {
 	KV_ASSERT(index > 0 && old->exists);
 	MDB_val k = {key_len, (void *)key};

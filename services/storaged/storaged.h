@@ -42,6 +42,8 @@ struct storaged_parked {
 	uint64_t deadline_ms;
 	uint64_t req_id;
 	uint8_t type;
+	uint64_t watch_from; /* WATCH: where the next read of the history starts */
+	uint64_t watch_seen; /* WATCH: the applied index of the last read (0: none yet) */
 };
 
 struct storaged_config {
@@ -92,6 +94,7 @@ struct storaged {
 	struct sm_result *results; /* room for STORAGED_APPLY_ENTRIES_MAX */
 	struct sm_buf value;       /* GET's copy of a value */
 	struct sm_list list;       /* LIST's copies */
+	struct sm_events events;   /* WATCH's copies */
 	struct proto_item *items;  /* LIST_RESP items, KV_LIST_LIMIT_MAX */
 	uint64_t results_dropped;
 };
@@ -119,6 +122,19 @@ int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *e
                           const struct proto_local *m, int status);
 /* A GET's or LIST's min_index and wait_ms (the index to wait for, and how long). */
 void storaged_query_wait(const struct proto_local *m, uint64_t *min_index, uint64_t *wait_ms);
+
+/* storaged_watch.c: WATCH, answered on a change or when its wait runs out */
+int storaged_watch_handle(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m, const uint8_t *body, size_t body_len);
+/*
+ * Reads m's changes from *from and answers when there is one, or when final
+ * or status (non-zero: answered as the error) says to; then returns 1. Else
+ * moves *from past what was read and returns 0 (nothing sent).
+ */
+int storaged_watch_try(struct storaged *sd, const struct storaged_envelope *env,
+                       const struct proto_local *m, int status, uint64_t *from, int final);
+/* A parked WATCH after the applied index moved or time passed: 1 when answered. */
+int storaged_watch_step(struct storaged *sd, struct storaged_parked *p, uint64_t now_ms);
 
 /* storaged_park.c: queries waiting for the applied index */
 int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,

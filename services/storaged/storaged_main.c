@@ -209,6 +209,7 @@ static void storaged_fini(struct storaged *sd)
 	proto_buf_free(&sd->out);
 	sm_buf_free(&sd->value);
 	sm_list_free(&sd->list);
+	sm_events_free(&sd->events);
 	free(sd->arena_mem);
 	free(sd->results);
 	free(sd->items);

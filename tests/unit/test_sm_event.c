@@ -82,8 +82,11 @@ static void t_write(struct t_ctx *t, uint64_t index, const char *key, const char
 	    .value = {(const uint8_t *)(value ? value : ""), (uint32_t)(value ? strlen(value) : 0)},
 	};
 	assert_int_equal(proto_kv_cmd_encode(&kc, &b), 0);
-	struct raft_entry e = {
-	    .term = 1, .index = index, .type = RAFT_ENTRY_COMMAND, .len = (uint32_t)b.len, .data = b.ptr};
+	struct raft_entry e = {.term = 1,
+	                       .index = index,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b.len,
+	                       .data = b.ptr};
 	struct sm_result r;
 	uint32_t n = 0;
 	assert_int_equal(sm_batch_apply(t->sm, &e, 1, &r, &n), 0);
