@@ -15,7 +15,8 @@ struct gw_config {
 	const char *sock_dir;
 	uint64_t max_value_bytes;
 	uint64_t max_inflight;
-	uint64_t timeout_ms; /* the default request deadline */
+	uint64_t timeout_ms;   /* the default request deadline */
+	uint64_t max_watchers; /* open /v1/watch requests at most (429 past it) */
 	const char *log_level;
 	/* security (gw_tls.c, gw_auth.h); "" when not given */
 	const char *tls_cert;      /* PEM chain; with tls_key: HTTPS */

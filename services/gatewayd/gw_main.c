@@ -76,6 +76,8 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	     KV_VALUE_BYTES_MAX_LIMIT, 0, "largest value accepted (413 past it)"},
 	    {"max-inflight", KV_OPT_U64, &cfg->max_inflight, "1024", 1, 65534, 0,
 	     "requests waiting on raftd or storaged (429 past it)"},
+	    {"max-watchers", KV_OPT_U64, &cfg->max_watchers, "256", 1, 4096, 0,
+	     "open /v1/watch requests at most; each holds one --max-inflight slot"},
 	    {"timeout-ms", KV_OPT_U64, &cfg->timeout_ms, "5000", KV_HTTP_TIMEOUT_MS_MIN,
 	     KV_HTTP_TIMEOUT_MS_MAX, 0, "default request deadline (?timeout= overrides)"},
 	    {"log-level", KV_OPT_STR, &cfg->log_level, "info", 0, 0, 0,

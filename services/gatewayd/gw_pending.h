@@ -56,6 +56,7 @@ struct gw_call {
 	uint64_t read_index;
 	struct gw_forward *fwd;                              /* GW_CALL_FORWARDING */
 	int (*send_query)(struct gw *gw, struct gw_call *c); /* reads: GET or LIST */
+	void *ctx; /* the handler's own state, borrowed (watch: struct gw_watch_run) */
 	uint32_t next_free;
 };
 

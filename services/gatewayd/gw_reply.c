@@ -61,6 +61,19 @@ void gw_reply_send(struct gw *gw, struct gw_http *h, int status, const char *con
 	h2o_send_inline(req, len != 0 ? body : "", len);
 }
 
+void gw_reply_stream_head(struct gw *gw, struct gw_http *h, int status, const char *content_type,
+                          uint64_t raft_index)
+{
+	h2o_req_t *req = h->req;
+	KV_ASSERT(req != NULL);
+	req->res.status = status;
+	req->res.reason = gw_errors_reason(status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+	               strlen(content_type));
+	reply_common_headers(gw, req, raft_index);
+	gw_metrics_record(gw, h, status);
+}
+
 void gw_reply_error(struct gw *gw, struct gw_http *h, int status, const char *code,
                     const char *message, const struct gw_error_extra *extra)
 {
