@@ -34,11 +34,11 @@
 /* Limits the codecs enforce on both sides (beyond kv_limits.h and raft.h). */
 #define PROTO_APPLY_ENTRIES_MAX RAFT_LOG_WINDOW   /* entries in one APPLY */
 #define PROTO_LIST_ITEMS_MAX    KV_LIST_LIMIT_MAX /* items in one LIST_RESP */
-#define PROTO_WATCH_LIMIT_MAX                                                                      \
-	256u                       /* WATCH's limit: + one entry's events <= PROTO_LIST_ITEMS_MAX  \
-	                            */
-#define PROTO_ADDR_BYTES_MAX 255u  /* a member's peer address */
-#define PROTO_PATH_BYTES_MAX 4096u /* a snapshot path */
+#define PROTO_ADDR_BYTES_MAX    255u              /* a member's peer address */
+#define PROTO_PATH_BYTES_MAX    4096u             /* a snapshot path */
+
+/* WATCH's limit; with one entry's events (SM_EVENT_GROUP_MAX) within PROTO_LIST_ITEMS_MAX */
+#define PROTO_WATCH_LIMIT_MAX 256u
 
 /* ---- Buffers ------------------------------------------------------------ */
 

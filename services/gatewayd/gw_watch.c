@@ -38,8 +38,8 @@ struct gw_watcher {
 	uint8_t base64;
 	uint8_t head_sent;
 	uint8_t sending;
-	uint8_t final;      /* no line follows what pend holds */
-	uint8_t final_sent; /* h2o has the last part */
+	uint8_t final;        /* no line follows what pend holds */
+	uint8_t final_sent;   /* h2o has the last part */
 	uint64_t deadline_ms; /* long poll: answer [] then */
 };
 
@@ -119,16 +119,15 @@ static void watcher_answer_poll(struct gw_watcher *w, struct gw_call *c,
 	gw_json_close(&j, ']');
 	gw_json_raw(&j, "\n", 1);
 	if (j.overflow)
-		gw_reply_kv_error(w->gw, &c->http, KV_ETOOLARGE, "the changes are too large to encode",
-		                  NULL);
+		gw_reply_kv_error(w->gw, &c->http, KV_ETOOLARGE,
+		                  "the changes are too large to encode", NULL);
 	else
 		gw_reply_send(w->gw, &c->http, 200, "application/json", j.buf, j.len,
 		              b->next_index > 1 ? b->next_index - 1 : 0);
 	gw_json_free(&j);
 }
 
-static void watcher_on_poll(struct gw_watcher *w, struct gw_call *c,
-                            const struct gw_watch_batch *b)
+static void watcher_on_poll(struct gw_watcher *w, struct gw_call *c, const struct gw_watch_batch *b)
 {
 	uint64_t now = kv_clock_mono_ms();
 	if (b->status != 0) {
@@ -166,7 +165,8 @@ static void watcher_take(struct gw_watcher *w, const struct gw_watch_batch *b)
 {
 	if (b->status != 0) {
 		gw_watch_format_error(&w->pend, kv_err_code(b->status),
-		                      b->status == KV_ECOMPACTED ? b->oldest_index : w->run.from_index);
+		                      b->status == KV_ECOMPACTED ? b->oldest_index
+		                                                 : w->run.from_index);
 		w->final = 1;
 		return;
 	}
@@ -219,8 +219,7 @@ static void watcher_on_batch(struct gw *gw, struct gw_call *c, struct gw_watch_r
 }
 
 /* 400 for a bad parameter: which, why and the bound. */
-static void watch_bad(struct gw_req *r, int err, const char *what, const char *why,
-                      uint64_t limit)
+static void watch_bad(struct gw_req *r, int err, const char *what, const char *why, uint64_t limit)
 {
 	struct gw_error_extra ex = {0};
 	ex.param = what;
@@ -236,8 +235,9 @@ void gw_watch_handle(struct gw_req *r)
 	struct gw_watch_args a;
 	const char *what, *why;
 	uint64_t limit;
-	int err = gw_watch_parse(qa == SIZE_MAX ? "" : req->path.base + qa + 1,
-	                         qa == SIZE_MAX ? 0 : req->path.len - qa - 1, &a, &what, &why, &limit);
+	int err =
+	    gw_watch_parse(qa == SIZE_MAX ? "" : req->path.base + qa + 1,
+	                   qa == SIZE_MAX ? 0 : req->path.len - qa - 1, &a, &what, &why, &limit);
 	if (err != 0) {
 		watch_bad(r, err, what, why, limit);
 		return;

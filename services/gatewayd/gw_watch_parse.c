@@ -108,8 +108,8 @@ int gw_watch_parse(const char *qs, size_t len, struct gw_watch_args *out, const 
 			}
 			seen |= 1u << p;
 			const char *v = eq < end ? qs + eq + 1 : qs + end;
-			int err = wparse_set((enum wparse_param)p, v, eq < end ? end - eq - 1 : 0, out,
-			                     why, limit);
+			int err = wparse_set((enum wparse_param)p, v, eq < end ? end - eq - 1 : 0,
+			                     out, why, limit);
 			if (err != 0)
 				return err;
 		}
@@ -119,7 +119,7 @@ int gw_watch_parse(const char *qs, size_t len, struct gw_watch_args *out, const 
 	if ((seen & both) == 0 || (seen & both) == both) {
 		*what = "key";
 		*why = (seen & both) == 0 ? "one of key= or prefix= is required"
-		                           : "key= and prefix= exclude each other";
+		                          : "key= and prefix= exclude each other";
 		return KV_EINVAL;
 	}
 	return 0;
