@@ -165,8 +165,9 @@
 
 /*
  * WATCH is answered as soon as there is at least one change from from_index
- * on (once min_index is applied), or when wait_ms runs out with none; a
- * delete is an item with create_index 0 and an empty value.
+ * on (once min_index is applied; with at_once, as soon as it is applied), or
+ * when wait_ms runs out with none; a delete is an item with create_index 0
+ * and an empty value.
  */
 #define PROTO_LOCAL_WATCH(F, X) \
 	F(X, BYTES,   match,       0, KV_KEY_BYTES_MAX, "the key, or the prefix") \
@@ -174,7 +175,8 @@
 	F(X, U64,     from_index,  0, UINT64_MAX,       "changes at this index or later") \
 	F(X, U64,     limit,       1, PROTO_WATCH_LIMIT_MAX, "at most this many changes (plus the rest of one entry's)") \
 	F(X, U64,     min_index,   0, UINT64_MAX,       "read once this index is applied") \
-	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for a change")
+	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for min_index and a change") \
+	F(X, U8,      at_once,     0, 1,                "1: answer once min_index is applied, change or not")
 #define PROTO_LOCAL_WATCH_RESP(F, X) \
 	F(X, STATUS,  status,      0, 0,                "0, KV_ECOMPACTED (oldest_index says what is kept), ...") \
 	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \

@@ -201,6 +201,7 @@ static void watcher_on_stream(struct gw_watcher *w, struct gw_call *c,
 		return;
 	}
 	w->run.wait_ms = GW_WATCH_PROGRESS_MS;
+	w->run.at_once = 0;
 	gw_watch_query(w->gw, c, &w->run);
 }
 
@@ -268,7 +269,8 @@ void gw_watch_handle(struct gw_req *r)
 	                               .prefix = a.prefix,
 	                               .from_index = a.from_index,
 	                               .limit = GW_WATCH_BATCH_EVENTS,
-	                               .wait_ms = w->stream ? 0 : a.wait_ms,
+	                               .wait_ms = w->stream ? GW_WATCH_START_MS : a.wait_ms,
+	                               .at_once = w->stream,
 	                               .done = watcher_on_batch};
 	gw_watch_query(r->gw, c, &w->run);
 }

@@ -15,10 +15,11 @@
 
 #include <stdint.h>
 
-#define GW_WATCH_PROGRESS_MS  5000u      /* an idle stream gets a progress line this often */
-#define GW_WATCH_WAIT_MS_MAX  600000u    /* ?wait= at most (10 min) */
-#define GW_WATCH_POLL_MS_MAX  60000u     /* one WATCH to storaged waits at most this long */
-#define GW_WATCH_SLACK_MS     2000u      /* storaged answers a WATCH this long after its wait */
+#define GW_WATCH_PROGRESS_MS  5000u   /* an idle stream gets a progress line this often */
+#define GW_WATCH_WAIT_MS_MAX  600000u /* ?wait= at most (10 min) */
+#define GW_WATCH_POLL_MS_MAX  60000u  /* one WATCH to storaged waits at most this long */
+#define GW_WATCH_SLACK_MS     2000u   /* storaged answers a WATCH this long after its wait */
+#define GW_WATCH_START_MS     5000u   /* a stream's first answer: the read index applied by then */
 #define GW_WATCH_BUFFER_BYTES (8u << 20) /* a stream's unsent lines past this: slow_watcher */
 #define GW_WATCH_BATCH_EVENTS PROTO_WATCH_LIMIT_MAX
 #define GW_WATCH_JSON_MAX     ((size_t)6 * (4u << 20) + 6 * KV_VALUE_BYTES_MAX_LIMIT + (8u << 20))
@@ -84,6 +85,7 @@ struct gw_watch_run {
 	uint64_t from_index; /* 0 on the first query: the read index + 1 */
 	uint32_t limit;      /* 1..PROTO_WATCH_LIMIT_MAX changes (plus the rest of one entry's) */
 	uint64_t wait_ms;    /* how long storaged waits for a change (0: answer at once) */
+	uint8_t at_once;     /* answer once the read index is applied, change or not */
 	gw_watch_done_fn done;
 	uint8_t anchored; /* the first query's read index is behind from_index */
 };

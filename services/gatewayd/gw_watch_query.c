@@ -39,6 +39,7 @@ static int wq_send(struct gw *gw, struct gw_call *c)
 	w->limit = run->limit;
 	w->min_index = run->anchored ? 0 : c->read_index;
 	w->wait_ms = run->wait_ms > GW_WATCH_POLL_MS_MAX ? GW_WATCH_POLL_MS_MAX : run->wait_ms;
+	w->at_once = run->at_once;
 	run->anchored = 1;
 	m.req_id = gw_pending_next_id(gw, c);
 	c->state = GW_CALL_QUERY;

@@ -42,8 +42,9 @@ struct storaged_parked {
 	uint64_t deadline_ms;
 	uint64_t req_id;
 	uint8_t type;
-	uint64_t watch_from; /* WATCH: where the next read of the history starts */
-	uint64_t watch_seen; /* WATCH: the applied index of the last read (0: none yet) */
+	uint64_t watch_from;   /* WATCH: where the next read of the history starts */
+	uint64_t watch_seen;   /* WATCH: the applied index of the last read (0: none yet) */
+	uint8_t watch_at_once; /* WATCH: answer once min_index is applied */
 };
 
 struct storaged_config {

@@ -67,7 +67,7 @@ int storaged_watch_handle(struct storaged *sd, const struct storaged_envelope *e
 	int reached = sd->sm->applied_index >= w->min_index;
 	if (!reached && w->wait_ms == 0)
 		return storaged_watch_try(sd, env, m, KV_ETIMEDOUT, &from, 1) - 1;
-	if (reached && storaged_watch_try(sd, env, m, 0, &from, w->wait_ms == 0))
+	if (reached && storaged_watch_try(sd, env, m, 0, &from, w->wait_ms == 0 || w->at_once))
 		return 0;
 	int err = storaged_park_add(sd, env, m, body, body_len, kv_clock_mono_ms());
 	if (err != 0) {
@@ -77,6 +77,7 @@ int storaged_watch_handle(struct storaged *sd, const struct storaged_envelope *e
 	struct storaged_parked *p = sd->parked[sd->n_parked - 1];
 	p->watch_from = from;
 	p->watch_seen = reached ? sd->sm->applied_index : 0;
+	p->watch_at_once = w->at_once;
 	return 0;
 }
 
@@ -89,6 +90,8 @@ int storaged_watch_step(struct storaged *sd, struct storaged_parked *p, uint64_t
 		if (!final)
 			return 0;
 		status = KV_ETIMEDOUT;
+	} else if (p->watch_at_once) {
+		final = 1; /* the starting point is applied: answer, change or not */
 	} else if (applied == p->watch_seen && !final) {
 		return 0; /* nothing new applied since the last read */
 	}
