@@ -1,7 +1,7 @@
 // watch_test.go - GET /v1/watch on real clusters: watchers see every
 // committed change to their keys exactly once, in index order, with no gap,
 // resuming by from_index across kill -9 and SIGSTOP of leaders and
-// followers; long polls; bad input; 410 below the history; 429 past
+// followers and a partition; long polls; bad input; 410 below the history; 429 past
 // --max-watchers; slow_watcher for a client that does not read.
 package cluster
 
@@ -62,11 +62,7 @@ func checkWatched(t *testing.T, name string, got, dump []WatchLine, wr *Writer, 
 func TestWatchUnderFaults(t *testing.T) {
 	c := NewCluster(t, 3)
 	const prefix = "w/"
-	var ws []*Watcher
-	for i := range c.Nodes {
-		order := append(append([]*Node{}, c.Nodes[i:]...), c.Nodes[:i]...)
-		ws = append(ws, StartWatcher(prefix, order, 1))
-	}
+	ws := startWatchers(c, prefix)
 	wr := StartWriter(c, prefix, 3)
 	pause := func() { time.Sleep(1500 * time.Millisecond) }
 	pause()
@@ -105,6 +101,23 @@ func TestWatchUnderFaults(t *testing.T) {
 	}
 	pause()
 	wr.Stop()
+	finishWatch(t, c, wr, ws, prefix)
+}
+
+// startWatchers starts one watcher per node (each tries the others in turn when its node fails).
+func startWatchers(c *Cluster, prefix string) []*Watcher {
+	var ws []*Watcher
+	for i := range c.Nodes {
+		order := append(append([]*Node{}, c.Nodes[i:]...), c.Nodes[:i]...)
+		ws = append(ws, StartWatcher(prefix, order, 1))
+	}
+	return ws
+}
+
+// finishWatch waits for the watchers to catch up with the commit index and checks
+// them against every node's history (which must agree) and the writer's acks.
+func finishWatch(t *testing.T, c *Cluster, wr *Writer, ws []*Watcher, prefix string) {
+	t.Helper()
 	c.WaitReady(30 * time.Second)
 	st, err := c.Status(c.Leader(10 * time.Second))
 	if err != nil {
@@ -131,8 +144,27 @@ func TestWatchUnderFaults(t *testing.T) {
 		checkWatched(t, fmt.Sprintf("watcher %d", i+1), got, dumps[0], wr, problems)
 	}
 	c.CheckAlive()
-	t.Logf("%d acknowledged writes, %d changes up to index %d; 3 watchers saw each exactly once in order across %d reconnections",
-		len(wr.acked), len(dumps[0]), end, reconnects)
+	t.Logf("%d acknowledged writes, %d changes up to index %d; %d watchers saw each exactly once in order across %d reconnections",
+		len(wr.acked), len(dumps[0]), end, len(ws), reconnects)
+}
+
+// A leader cut off from the others: watchers on every side (the minority's
+// included) see only committed changes, and all of them once the cut heals.
+func TestWatchPartition(t *testing.T) {
+	c, nn := newPartitionCluster(t, 3)
+	const prefix = "p/"
+	ws := startWatchers(c, prefix)
+	wr := StartWriter(c, prefix, 3)
+	time.Sleep(1500 * time.Millisecond)
+	old := c.Leader(10 * time.Second)
+	rest := ids(c.Followers(old))
+	nn.Cut([]int{old.ID}, rest)
+	t.Logf("cut leader %d off from %v", old.ID, rest)
+	time.Sleep(6 * time.Second)
+	nn.HealAll()
+	time.Sleep(2 * time.Second)
+	wr.Stop()
+	finishWatch(t, c, wr, ws, prefix)
 }
 
 func TestWatchLongPoll(t *testing.T) {
