@@ -28,6 +28,7 @@ TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libpro
 	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_watch := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_auth := $(BUILD)/libgwcore.a -lcrypto
 TEST_LIBS_test_gw_pending := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
