@@ -57,6 +57,15 @@ struct sm_opts {
 	int readonly;                 /* 1: open an existing environment for reading only */
 };
 
+/* The watch history's counters, cached; a failed batch puts back its copy from before. */
+struct sm_event_state {
+	uint64_t bytes;      /* bytes of the events kept; in meta */
+	uint64_t trimmed;    /* highest index whose events were dropped; in meta */
+	uint64_t count;      /* events kept (the table's entries) */
+	uint64_t last_index; /* of the newest event; 0: none */
+	uint32_t last_seq;   /* its place among its entry's events */
+};
+
 struct sm {
 	MDB_env *env;
 	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
@@ -72,8 +81,7 @@ struct sm {
 	MDB_dbi dbi_events;           /* the watch history (sm_event.c) */
 	uint64_t watch_history;       /* events kept at most */
 	uint64_t watch_history_bytes; /* their bytes at most */
-	uint64_t events_bytes;        /* bytes of the events kept; in meta, cached */
-	uint64_t events_trimmed;      /* highest index whose events were dropped; in meta */
+	struct sm_event_state ev;     /* the watch history's counters (sm_event.c) */
 	int readonly;
 	char dir[SM_PATH_BYTES_MAX];
 };
@@ -357,10 +365,10 @@ int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const 
                     uint32_t key_len, const uint8_t *value, uint32_t value_len,
                     uint64_t create_index, uint64_t index);
 
-/* Loads events_trimmed and events_bytes from meta (sm_open). */
+/* Loads the counters from meta and the events table (sm_open). */
 int sm_event_load(struct sm *sm, MDB_txn *txn);
 
-/* Writes events_trimmed and events_bytes to meta (sm_batch.c, once per batch). */
+/* Writes the counters kept in meta (sm_batch.c, once per batch that changed them). */
 int sm_event_save(struct sm *sm, MDB_txn *txn);
 
 /* ---- sm_event_read.c: reading the watch history ------------------------------ */

@@ -25,80 +25,81 @@
 static const char SM_KEY_EVENTS_TRIMMED[] = "events_trimmed";
 static const char SM_KEY_EVENTS_BYTES[] = "events_bytes";
 
-int sm_event_load(struct sm *sm, MDB_txn *txn)
-{
-	int err = sm_meta_get_u64(sm, txn, SM_KEY_EVENTS_TRIMMED, &sm->events_trimmed);
-	if (err == 0)
-		err = sm_meta_get_u64(sm, txn, SM_KEY_EVENTS_BYTES, &sm->events_bytes);
-	return err;
-}
-
-int sm_event_save(struct sm *sm, MDB_txn *txn)
-{
-	int err = sm_meta_put_u64(sm, txn, SM_KEY_EVENTS_TRIMMED, sm->events_trimmed);
-	if (err == 0)
-		err = sm_meta_put_u64(sm, txn, SM_KEY_EVENTS_BYTES, sm->events_bytes);
-	return err;
-}
-
-/* The seq of the next event at index: one past the last one there, else 0. */
-static int sm_event_next_seq(struct sm *sm, MDB_txn *txn, uint64_t index, uint32_t *seq)
-{
-	MDB_cursor *cur = NULL;
-	int rc = mdb_cursor_open(txn, sm->dbi_events, &cur);
-	if (rc != 0)
-		return sm_err_from_mdb(rc);
-	MDB_val k, d;
-	rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
-	*seq = 0;
-	if (rc == 0 && k.mv_size == SM_EVENT_KEY_BYTES) {
-		uint64_t last = sm_u64_get(k.mv_data);
-		const uint8_t *s = (const uint8_t *)k.mv_data + 8;
-		/* the history is appended in index order: a later index was never written */
-		KV_ASSERT(last <= index);
-		if (last == index)
-			*seq = ((uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 |
-			        s[3]) +
-			       1;
-	}
-	mdb_cursor_close(cur);
-	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
-}
-
-/* Drops the oldest events while the history is past its bounds. */
-static int sm_event_trim(struct sm *sm, MDB_txn *txn)
+/* The newest event's index and seq (0, 0 when there is none) and the count. */
+static int sm_event_load_last(struct sm *sm, MDB_txn *txn)
 {
 	MDB_stat st;
 	int rc = mdb_stat(txn, sm->dbi_events, &st);
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
-	uint64_t n = st.ms_entries;
-	if (n <= sm->watch_history && sm->events_bytes <= sm->watch_history_bytes)
-		return 0;
+	sm->ev.count = st.ms_entries;
+	sm->ev.last_index = 0;
+	sm->ev.last_seq = 0;
 	MDB_cursor *cur = NULL;
 	if ((rc = mdb_cursor_open(txn, sm->dbi_events, &cur)) != 0)
 		return sm_err_from_mdb(rc);
 	MDB_val k, d;
+	rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc == 0 && k.mv_size == SM_EVENT_KEY_BYTES) {
+		const uint8_t *s = (const uint8_t *)k.mv_data + 8;
+		sm->ev.last_index = sm_u64_get(k.mv_data);
+		sm->ev.last_seq =
+		    (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+	}
+	mdb_cursor_close(cur);
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
+}
+
+int sm_event_load(struct sm *sm, MDB_txn *txn)
+{
+	int err = sm_meta_get_u64(sm, txn, SM_KEY_EVENTS_TRIMMED, &sm->ev.trimmed);
+	if (err == 0)
+		err = sm_meta_get_u64(sm, txn, SM_KEY_EVENTS_BYTES, &sm->ev.bytes);
+	if (err == 0)
+		err = sm_event_load_last(sm, txn);
+	return err;
+}
+
+int sm_event_save(struct sm *sm, MDB_txn *txn)
+{
+	int err = sm_meta_put_u64(sm, txn, SM_KEY_EVENTS_TRIMMED, sm->ev.trimmed);
+	if (err == 0)
+		err = sm_meta_put_u64(sm, txn, SM_KEY_EVENTS_BYTES, sm->ev.bytes);
+	return err;
+}
+
+/* Drops the oldest events while the history is past its bounds. */
+static int sm_event_trim(struct sm *sm, MDB_txn *txn)
+{
+	if (sm->ev.count <= sm->watch_history && sm->ev.bytes <= sm->watch_history_bytes)
+		return 0;
+	MDB_cursor *cur = NULL;
+	int rc = mdb_cursor_open(txn, sm->dbi_events, &cur);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	MDB_val k, d;
 	/* the newest event always stays: it is the change being recorded */
-	while (n > 1 && (n > sm->watch_history || sm->events_bytes > sm->watch_history_bytes)) {
+	while (sm->ev.count > 1 &&
+	       (sm->ev.count > sm->watch_history || sm->ev.bytes > sm->watch_history_bytes)) {
 		if ((rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST)) != 0)
 			break;
 		uint64_t bytes = k.mv_size + d.mv_size;
 		uint64_t index = sm_u64_get(k.mv_data);
 		if ((rc = mdb_cursor_del(cur, 0)) != 0)
 			break;
-		KV_ASSERT(sm->events_bytes >= bytes);
-		sm->events_bytes -= bytes;
+		KV_ASSERT(sm->ev.bytes >= bytes);
+		sm->ev.bytes -= bytes;
+		sm->ev.count--;
 #ifndef SM_BUG_EVENT_TRIM_UNMARKED
-		if (index > sm->events_trimmed)
-			sm->events_trimmed = index;
+		if (index > sm->ev.trimmed)
+			sm->ev.trimmed = index;
 #else
 		(void)index;
 #endif
-		n--;
 	}
 	mdb_cursor_close(cur);
-	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
+	KV_ASSERT(rc != MDB_NOTFOUND || sm->ev.count == 0);
+	return rc == 0 ? 0 : sm_err_from_mdb(rc);
 }
 
 int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const uint8_t *key,
@@ -108,10 +109,9 @@ int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const 
 	KV_ASSERT(sm != NULL && txn != NULL && key != NULL && index > 0);
 	KV_ASSERT(type == SM_EVENT_PUT || type == SM_EVENT_DELETE);
 	KV_ASSERT(key_len > 0 && key_len <= UINT16_MAX && (value != NULL || value_len == 0));
-	uint32_t seq = 0;
-	int err = sm_event_next_seq(sm, txn, index, &seq);
-	if (err != 0)
-		return err;
+	/* the history is appended in index order: a later index was never written */
+	KV_ASSERT(sm->ev.last_index <= index);
+	uint32_t seq = sm->ev.last_index == index ? sm->ev.last_seq + 1 : 0;
 	uint8_t kb[SM_EVENT_KEY_BYTES];
 	sm_u64_put(kb, index);
 	kb[8] = (uint8_t)(seq >> 24);
@@ -131,6 +131,9 @@ int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const 
 	memcpy(p + SM_EVENT_HEADER_BYTES, key, key_len);
 	if (value_len > 0)
 		memcpy(p + SM_EVENT_HEADER_BYTES + key_len, value, value_len);
-	sm->events_bytes += k.mv_size + d.mv_size;
+	sm->ev.bytes += k.mv_size + d.mv_size;
+	sm->ev.count++;
+	sm->ev.last_index = index;
+	sm->ev.last_seq = seq;
 	return sm_event_trim(sm, txn);
 }

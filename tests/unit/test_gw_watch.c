@@ -81,8 +81,8 @@ static void test_parse_bad(void **state)
 		what = NULL;
 		int err = parse(cases[i].qs, &a, &what);
 		if (err != cases[i].err || what == NULL || strcmp(what, cases[i].what) != 0)
-			fail_msg("?%s: %d on %s (want %d on %s)", cases[i].qs, err, what ? what : "-",
-			         cases[i].err, cases[i].what);
+			fail_msg("?%s: %d on %s (want %d on %s)", cases[i].qs, err,
+			         what ? what : "-", cases[i].err, cases[i].what);
 	}
 	char big[600] = "key=";
 	memset(big + 4, 'k', 520);

@@ -205,7 +205,7 @@ static void test_trim_bytes(void **state)
 	big[1000] = '\0';
 	for (uint64_t i = 1; i <= 20; i++)
 		t_write(t, i, "k", big);
-	assert_true(t->sm->events_bytes <= 4096);
+	assert_true(t->sm->ev.bytes <= 4096);
 	assert_int_equal(t_read(t, "k", 0, 1, 100), KV_ECOMPACTED);
 	uint64_t oldest = t->ev.oldest_index;
 	assert_true(oldest > 10 && oldest <= 20);
