@@ -22,7 +22,7 @@
 #define GW_WATCH_START_MS     5000u   /* a stream's first answer: the read index applied by then */
 #define GW_WATCH_BUFFER_BYTES (8u << 20) /* a stream's unsent lines past this: slow_watcher */
 #define GW_WATCH_BATCH_EVENTS PROTO_WATCH_LIMIT_MAX
-#define GW_WATCH_JSON_MAX     ((size_t)6 * (4u << 20) + 6 * KV_VALUE_BYTES_MAX_LIMIT + (8u << 20))
+#define GW_WATCH_JSON_MAX     ((size_t)6 * ((4u << 20) + (size_t)KV_VALUE_BYTES_MAX_LIMIT) + (8u << 20))
 
 /* ---- gw_watch_parse.c ---- */
 
