@@ -24,12 +24,12 @@
 	X(GW_MS_DEL, "/v1/kv/{key}", gw_kv_delete_handle, "kv", GW_PERM_WRITE, GW_ROUTE_QUERY)     \
 	X(GW_MS_GET, "/v1/kv", gw_kv_list_handle, "kv_list", GW_PERM_READ,                         \
 	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
-	X(GW_MS_GET, "/v1/watch", gw_watch_handle, "watch", GW_PERM_READ,                          \
-	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
 	X(GW_MS_GET, "/v1/status", gw_status_handle, "status", GW_PERM_READ, 0)                    \
 	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
-	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)
+	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
+	X(GW_MS_GET, "/v1/watch", gw_watch_handle, "watch", GW_PERM_READ,                          \
+	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)
 
 /*
  * The handlers, one file each, called only by the router through the table.
