@@ -296,7 +296,7 @@ int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info
  */
 int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t term);
 
-/* ---- sm_kv.c: the lowest-level writes of one key ------------------------------ */
+/* ---- sm_key.c: the lowest-level writes of one key ------------------------------ */
 
 /*
  * Every change to the "kv" table goes through these two, so that each is
@@ -307,8 +307,8 @@ int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t te
  * the caller's (sm_apply.c). They keep sm->data_bytes.
  */
 
-/* What a key holds now (sm_kv_lookup): exists, its indexes, key + stored bytes. */
-struct sm_kv_old {
+/* What a key holds now (sm_key_lookup): exists, its indexes, key + stored bytes. */
+struct sm_key_old {
 	int exists;
 	uint64_t create_index;
 	uint64_t mod_index;
@@ -316,21 +316,21 @@ struct sm_kv_old {
 };
 
 /* Reads key's indexes and size; old->exists 0 when absent. 0 or KV_ECORRUPT, KV_EIO. */
-int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-                 struct sm_kv_old *old);
+int sm_key_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                  struct sm_key_old *old);
 
 /*
- * Writes key = value at index (old from sm_kv_lookup in the same txn); sets
+ * Writes key = value at index (old from sm_key_lookup in the same txn); sets
  * *create_index. Returns 0, KV_EINVAL (LMDB refuses the key), or a KV_E*
  * the transaction cannot survive (KV_EFULL, KV_EIO).
  */
-int sm_kv_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-              const uint8_t *value, uint32_t value_len, uint64_t index, const struct sm_kv_old *old,
-              uint64_t *create_index);
+int sm_key_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+               const uint8_t *value, uint32_t value_len, uint64_t index,
+               const struct sm_key_old *old, uint64_t *create_index);
 
 /* Deletes key (old->exists must be 1) at index. 0 or a KV_E* the txn cannot survive. */
-int sm_kv_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
-                 const struct sm_kv_old *old);
+int sm_key_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
+                  const struct sm_key_old *old);
 
 /* ---- sm_event.c: the watch history ------------------------------------------ */
 
@@ -358,7 +358,7 @@ enum sm_event_type { SM_EVENT_PUT = 1, SM_EVENT_DELETE = 2 };
  * key's value (borrowed for the call) and create_index, or a DELETE (value
  * NULL, 0). Events of one entry are kept in the order recorded. Trims the
  * oldest events past the bounds. Call it for every change of replicated
- * state a watcher should see, from the function making the change (sm_kv.c
+ * state a watcher should see, from the function making the change (sm_key.c
  * does for puts and deletes). Returns 0 or a KV_E* the txn cannot survive.
  */
 int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const uint8_t *key,

@@ -72,7 +72,7 @@ static int sm_apply_config(struct sm *sm, MDB_txn *txn, const struct raft_entry 
 
 /* The write itself once conditions hold; fills res's status and indexes. */
 static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
-                          const struct sm_kv_old *old, struct sm_result *res)
+                          const struct sm_key_old *old, struct sm_result *res)
 {
 	if (c->op == PROTO_KV_DELETE) {
 		if (!old->exists) {
@@ -81,7 +81,7 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 		}
 		res->create_index = old->create_index;
 		res->mod_index = res->index;
-		return sm_kv_delete(sm, txn, c->key.ptr, c->key.len, res->index, old);
+		return sm_key_delete(sm, txn, c->key.ptr, c->key.len, res->index, old);
 	}
 	uint64_t bytes = (uint64_t)c->key.len + SM_KV_HEADER_BYTES + c->value.len;
 	if (bytes > old->bytes && sm->data_bytes - old->bytes + bytes > sm->quota_bytes) {
@@ -91,8 +91,8 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 		res->mod_index = old->mod_index;
 		return 0;
 	}
-	int err = sm_kv_put(sm, txn, c->key.ptr, c->key.len, c->value.ptr, c->value.len, res->index,
-	                    old, &res->create_index);
+	int err = sm_key_put(sm, txn, c->key.ptr, c->key.len, c->value.ptr, c->value.len,
+	                     res->index, old, &res->create_index);
 	if (err == KV_EINVAL) {
 		res->status = KV_EINVAL;
 		res->create_index = 0;
@@ -106,8 +106,8 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                        struct sm_result *res)
 {
-	struct sm_kv_old old;
-	int err = sm_kv_lookup(sm, txn, c->key.ptr, c->key.len, &old);
+	struct sm_key_old old;
+	int err = sm_key_lookup(sm, txn, c->key.ptr, c->key.len, &old);
 	if (err != 0)
 		return err;
 	int failed =

@@ -1,7 +1,7 @@
 /*
- * sm_kv.c - the lowest-level writes of one key of the "kv" table: every put
+ * sm_key.c - the lowest-level writes of one key of the "kv" table: every put
  * and delete of the state machine, whoever makes it (a single write, a
- * transaction, a lease's expiry), goes through sm_kv_put or sm_kv_delete,
+ * transaction, a lease's expiry), goes through sm_key_put or sm_key_delete,
  * which keep sm->data_bytes and record the change in the watch history
  * (sm_event.c) in the caller's transaction. Loop thread.
  */
@@ -12,8 +12,8 @@
 
 #include <string.h>
 
-int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-                 struct sm_kv_old *old)
+int sm_key_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                  struct sm_key_old *old)
 {
 	MDB_val k = {key_len, (void *)key};
 	MDB_val d;
@@ -32,9 +32,9 @@ int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_l
 	return 0;
 }
 
-int sm_kv_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-              const uint8_t *value, uint32_t value_len, uint64_t index, const struct sm_kv_old *old,
-              uint64_t *create_index)
+int sm_key_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+               const uint8_t *value, uint32_t value_len, uint64_t index,
+               const struct sm_key_old *old, uint64_t *create_index)
 {
 	KV_ASSERT(index > 0 && key_len > 0);
 	MDB_val k = {key_len, (void *)key};
@@ -56,8 +56,8 @@ int sm_kv_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
 	                       index);
 }
 
-int sm_kv_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
-                 const struct sm_kv_old *old)
+int sm_key_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
+                  const struct sm_key_old *old)
 {
 	KV_ASSERT(index > 0 && old->exists);
 	MDB_val k = {key_len, (void *)key};
