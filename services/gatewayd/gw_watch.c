@@ -243,6 +243,12 @@ void gw_watch_handle(struct gw_req *r)
 		watch_bad(r, err, what, why, limit);
 		return;
 	}
+	if (r->http.method == GW_M_HEAD) {
+		/* a HEAD stream would send nothing, so its client's leaving would go unseen */
+		gw_reply_send(r->gw, &r->http, 200,
+		              a.has_wait ? "application/json" : "application/x-ndjson", "", 0, 0);
+		return;
+	}
 	if (gw_watchers_open >= r->cfg->max_watchers) {
 		struct gw_error_extra ex = {.limit = r->cfg->max_watchers, .has_limit = 1};
 		gw_reply_error(r->gw, &r->http, 429, "too_many_watchers",

@@ -245,6 +245,12 @@ func TestWatchBadInput(t *testing.T) {
 	if st != 200 || len(ls) == 0 || ls[len(ls)-1].Value != "9" {
 		t.Fatalf("from the oldest index kept: %d %s", st, body)
 	}
+	// HEAD answers at once and holds no place
+	for i := 0; i < 5; i++ {
+		if r := do("HEAD", n.URL()+"/v1/watch?key=k0", nil, nil); r.Status != 200 {
+			t.Fatalf("HEAD /v1/watch: %d", r.Status)
+		}
+	}
 	// 429 past --max-watchers; a closed watcher frees its place
 	a, b := openStream(t, n, "k1"), openStream(t, n, "k2")
 	r = do("GET", n.URL()+"/v1/watch?key=k3", nil, nil)
@@ -262,7 +268,7 @@ func TestWatchBadInput(t *testing.T) {
 	if !ok {
 		t.Fatalf("watchers' places not freed after their clients closed")
 	}
-	t.Logf("bad parameters 400 with the parameter named; 410 compacted with oldest_index; 429 past --max-watchers")
+	t.Logf("bad parameters 400 with the parameter named; 410 compacted with oldest_index; HEAD holds no place; 429 past --max-watchers")
 }
 
 // openStream starts a watch on a raw connection and reads its head.
