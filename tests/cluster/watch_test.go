@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -335,4 +337,36 @@ func TestWatchSlowWatcher(t *testing.T) {
 		t.Fatalf("resuming at %d: %d %.200s", last.Index, st, body)
 	}
 	t.Logf("a client that did not read got %d of %d changes, then slow_watcher at %d; resuming there works", seen, writes, last.Index)
+}
+
+// A follower that missed more than the log keeps is restored from a snapshot:
+// the watch history comes with it, so the follower serves the same history
+// (changes it never applied one by one included) and watchers resume on it.
+func TestWatchAfterSnapshotInstall(t *testing.T) {
+	c := NewClusterOpts(t, 3, ClusterOpts{Extra: map[string][]string{
+		"raftd": {"--snapshot-entries", "32"}}})
+	const prefix = "s/"
+	leader := c.Leader(10 * time.Second)
+	f := c.Followers(leader)[0]
+	wr := StartWriter(c, prefix, 2)
+	time.Sleep(500 * time.Millisecond)
+	c.KillNode(f)
+	time.Sleep(2 * time.Second) // hundreds of entries, many snapshots past f's log
+	c.StartNode(f)
+	time.Sleep(time.Second)
+	wr.Stop()
+	c.WaitReady(30 * time.Second)
+	checkCaughtUp(t, c)
+	b, _ := os.ReadFile(filepath.Join(f.Dir, "storaged.log"))
+	if !strings.Contains(string(b), "snapshot install") {
+		t.Fatalf("node %d caught up without a snapshot: the test did not exercise it", f.ID)
+	}
+	st, err := c.Status(c.Leader(10 * time.Second))
+	if err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	want := Dump(t, c.Leader(10*time.Second), prefix, st.CommitIndex)
+	got := Dump(t, f, prefix, st.CommitIndex)
+	checkWatched(t, fmt.Sprintf("node %d after its snapshot", f.ID), got, want, wr, nil)
+	t.Logf("node %d restored from a snapshot serves the same %d changes as the leader, acks included", f.ID, len(want))
 }
