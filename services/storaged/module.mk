@@ -23,6 +23,7 @@ BINS += $(BUILD)/storaged
 
 # Unit tests (tests/unit/module.mk builds them; these name their libraries).
 TEST_LIBS_test_sm := $(BUILD)/libsm.a $(SM_LDLIBS)
+TEST_LIBS_test_sm_txn := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_storaged_ipc := -lzmq
 # The ipc test starts the real daemon: build it first and tell the test where.
 $(BUILD)/tests/unit/test_storaged_ipc: $(BUILD)/storaged

@@ -24,8 +24,7 @@ void sm_buf_free(struct sm_buf *b)
 	b->cap = 0;
 }
 
-/* Appends n bytes; KV_ETOOLARGE past SM_BUF_BYTES_MAX. */
-static int sm_buf_append(struct sm_buf *b, const void *p, size_t n)
+int sm_buf_append(struct sm_buf *b, const void *p, size_t n)
 {
 	if (n > SM_BUF_BYTES_MAX - b->len)
 		return KV_ETOOLARGE;

@@ -118,6 +118,10 @@ int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *e
 /* A GET's or LIST's min_index and wait_ms (the index to wait for, and how long). */
 void storaged_query_wait(const struct proto_local *m, uint64_t *min_index, uint64_t *wait_ms);
 
+/* storaged_lease.c: LEASE_QUERY's answer (status: 0, or why it is answered unread) */
+int storaged_lease_query(struct storaged *sd, const struct storaged_envelope *env, uint64_t req_id,
+                         const struct proto_lease_query *m, int status);
+
 /* storaged_park.c: queries waiting for the applied index */
 int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,
                       const struct proto_local *m, const uint8_t *body, size_t body_len,
