@@ -21,7 +21,8 @@ static int txn_op_valid(const struct proto_txn_op *o)
 {
 	if (o->kind < PROTO_TXN_PUT || o->kind > PROTO_TXN_DELETE_PREFIX)
 		return 0;
-	if (o->key.len > KV_KEY_BYTES_MAX || (o->kind != PROTO_TXN_DELETE_PREFIX && o->key.len == 0))
+	if (o->key.len > KV_KEY_BYTES_MAX ||
+	    (o->kind != PROTO_TXN_DELETE_PREFIX && o->key.len == 0))
 		return 0;
 	return o->kind == PROTO_TXN_PUT || (o->value.len == 0 && o->lease == 0);
 }
@@ -169,8 +170,9 @@ static int txn_read_result(struct proto_reader *r, struct proto_txn_op_result *o
 	int64_t status = 0;
 	if (txn_enter_n(r, 6) != 0 || txn_read_small(r, PROTO_TXN_DELETE_PREFIX, &kind) != 0 ||
 	    proto_reader_int(r, &status) != 0 || status > 0 || status < INT32_MIN ||
-	    proto_reader_uint(r, &o->create_index) != 0 || proto_reader_uint(r, &o->mod_index) != 0 ||
-	    proto_reader_uint(r, &o->count) != 0 || proto_reader_bin(r, &o->value) != 0)
+	    proto_reader_uint(r, &o->create_index) != 0 ||
+	    proto_reader_uint(r, &o->mod_index) != 0 || proto_reader_uint(r, &o->count) != 0 ||
+	    proto_reader_bin(r, &o->value) != 0)
 		return KV_EPROTO;
 	proto_reader_leave(r);
 	o->kind = (uint8_t)kind;

@@ -7,10 +7,10 @@
 
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
-	$(GW_DIR)/gw_errors.c
+	$(GW_DIR)/gw_errors.c $(GW_DIR)/gw_txn_parse.c
 GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
-	-lssl -lcrypto -lz -lzmq -lpthread
+	-lssl -lcrypto -lz -lzmq -lpthread -ljansson
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
@@ -27,6 +27,7 @@ BINS += $(BUILD)/gatewayd
 TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_txn_parse := $(BUILD)/libgwcore.a $(BUILD)/libproto.a -ljansson
 TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_auth := $(BUILD)/libgwcore.a -lcrypto
 TEST_LIBS_test_gw_pending := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \

@@ -60,8 +60,7 @@ static int sm_lease_put(struct sm *sm, MDB_txn *txn, uint64_t id, const struct s
 	return sm_err_from_mdb(mdb_put(txn, sm->dbi_leases, &k, &d, 0));
 }
 
-int sm_lease_grant(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
-                   struct sm_result *res)
+int sm_lease_grant(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, struct sm_result *res)
 {
 	MDB_stat st;
 	int rc = mdb_stat(txn, sm->dbi_leases, &st);
@@ -181,7 +180,8 @@ int sm_lease_end(struct sm *sm, MDB_txn *txn, uint64_t id, struct sm_result *res
 			break;
 		int exists = 0;
 		uint64_t create_index = 0, mod_index = 0;
-		if ((err = sm_kv_lookup(sm, txn, &key, &exists, &create_index, &mod_index, NULL)) != 0)
+		if ((err = sm_kv_lookup(sm, txn, &key, &exists, &create_index, &mod_index, NULL)) !=
+		    0)
 			return err;
 		if (!exists || mod_index != attached_at)
 			continue; /* rewritten or deleted since: no longer this lease's */

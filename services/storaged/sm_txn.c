@@ -85,8 +85,8 @@ static int sm_txn_get(struct sm_txn_run *run, const struct proto_txn_op *o,
                       struct proto_txn_op_result *r)
 {
 	int exists = 0;
-	int err = sm_kv_lookup(run->sm, run->txn, &o->key, &exists, &r->create_index,
-	                       &r->mod_index, &r->value);
+	int err = sm_kv_lookup(run->sm, run->txn, &o->key, &exists, &r->create_index, &r->mod_index,
+	                       &r->value);
 	if (err != 0)
 		return err;
 	if (!exists) {

@@ -165,11 +165,11 @@ static void test_txn_compare_chooses_branch(void **state)
 	static struct proto_txn txn;
 	memset(&txn, 0, sizeof(txn));
 	txn.n_cmp = 3;
-	txn.cmp[0] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_MOD_INDEX, .key = t_b("a"),
-	                                    .mod_index = a_mod};
+	txn.cmp[0] = (struct proto_txn_cmp){
+	    .target = PROTO_TXN_CMP_MOD_INDEX, .key = t_b("a"), .mod_index = a_mod};
 	txn.cmp[1] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_EXISTS, .key = t_b("b")};
-	txn.cmp[2] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_VALUE, .key = t_b("a"),
-	                                    .value = t_b("1")};
+	txn.cmp[2] = (struct proto_txn_cmp){
+	    .target = PROTO_TXN_CMP_VALUE, .key = t_b("a"), .value = t_b("1")};
 	txn.n_success = 3;
 	txn.success[0] = t_op(PROTO_TXN_PUT, "a", "2", 0);
 	txn.success[1] = t_op(PROTO_TXN_PUT, "b", "x", 0);
@@ -209,8 +209,8 @@ static void test_txn_compare_absent_key(void **state)
 	txn.success[0] = t_op(PROTO_TXN_PUT, "k", "v", 0);
 	t_txn(t, &txn, NULL);
 	assert_int_equal(t->out.succeeded, 1);
-	txn.cmp[0] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_VALUE, .key = t_b("nope"),
-	                                    .value = t_b("")};
+	txn.cmp[0] = (struct proto_txn_cmp){
+	    .target = PROTO_TXN_CMP_VALUE, .key = t_b("nope"), .value = t_b("")};
 	t_txn(t, &txn, NULL);
 	assert_int_equal(t->out.succeeded, 0);
 }
