@@ -138,11 +138,12 @@ static void coord_put(struct gw *gw, struct gw_call *c, const struct proto_resul
 	         proto_txn_result_decode(m->body.ptr, m->body.len, r) == 0 && r->n_results <= 1;
 	if (ok && (!r->succeeded || r->n_results == 0)) {
 		free(r);
-		gw_reply_kv_error(gw, &c->http, KV_ECONDITION,
-		                  c->cond == PROTO_COND_IF_NONE_MATCH
-		                      ? "If-None-Match: * but the key exists"
-		                      : "If-Match: the key's mod_index differs (or it does not exist)",
-		                  NULL);
+		gw_reply_kv_error(
+		    gw, &c->http, KV_ECONDITION,
+		    c->cond == PROTO_COND_IF_NONE_MATCH
+		        ? "If-None-Match: * but the key exists"
+		        : "If-Match: the key's mod_index differs (or it does not exist)",
+		    NULL);
 		gw_pending_end(gw, c);
 		return;
 	}
@@ -158,7 +159,8 @@ static void coord_put(struct gw *gw, struct gw_call *c, const struct proto_resul
 		if (c->http.req != NULL)
 			gw_reply_header(c->http.req, "etag", etag, (size_t)n);
 	} else {
-		gw_json_kv_u64(&j, "mod_index", m->index); /* a replay: the original write's index */
+		gw_json_kv_u64(&j, "mod_index",
+		               m->index); /* a replay: the original write's index */
 		gw_json_kv_bool(&j, "replayed", 1);
 	}
 	gw_json_close(&j, '}');

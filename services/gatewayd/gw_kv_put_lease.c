@@ -24,16 +24,16 @@ static int put_lease_encode(struct gw_call *c, h2o_req_t *req, uint64_t lease)
 		return KV_ENOMEM;
 	struct proto_bytes key = {c->key.bytes, c->key.len};
 	if (c->cond == PROTO_COND_IF_MATCH)
-		t->cmp[t->n_cmp++] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_MOD_INDEX,
-		                                            .key = key,
-		                                            .mod_index = c->cond_index};
+		t->cmp[t->n_cmp++] = (struct proto_txn_cmp){
+		    .target = PROTO_TXN_CMP_MOD_INDEX, .key = key, .mod_index = c->cond_index};
 	if (c->cond == PROTO_COND_IF_NONE_MATCH)
 		t->cmp[t->n_cmp++] =
 		    (struct proto_txn_cmp){.target = PROTO_TXN_CMP_EXISTS, .key = key, .exists = 0};
 	struct proto_txn_op *op = &t->success[t->n_success++];
 	op->kind = PROTO_TXN_PUT;
 	op->key = key;
-	op->value = (struct proto_bytes){(const uint8_t *)req->entity.base, (uint32_t)req->entity.len};
+	op->value =
+	    (struct proto_bytes){(const uint8_t *)req->entity.base, (uint32_t)req->entity.len};
 	op->lease = lease;
 	struct proto_buf b = {0};
 	int err = proto_txn_encode(t, &b);

@@ -177,7 +177,8 @@ int gw_lease_parse_id(struct gw_req *r, int keepalive, uint64_t *id)
 	if (keepalive) {
 		if (len <= slen || memcmp(r->key.bytes + len - slen, suffix, slen) != 0) {
 			gw_reply_error(r->gw, &r->http, 404, "not_found",
-			               "PUT /v1/leases/{id}/keepalive is the only PUT on leases", NULL);
+			               "PUT /v1/leases/{id}/keepalive is the only PUT on leases",
+			               NULL);
 			return -1;
 		}
 		len -= slen;

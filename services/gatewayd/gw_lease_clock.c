@@ -88,8 +88,10 @@ static void clock_list_page(struct gw *gw, uint64_t now_ms)
 {
 	struct gw_lease_clock *lc = &gw->lease_clock;
 	struct proto_local m = {.type = PROTO_LEASE_QUERY};
-	m.u.lease_query = (struct proto_lease_query){
-	    .lease = 0, .after = lc->after, .min_index = lc->read_index, .wait_ms = GW_LEASE_SYNC_MS};
+	m.u.lease_query = (struct proto_lease_query){.lease = 0,
+	                                             .after = lc->after,
+	                                             .min_index = lc->read_index,
+	                                             .wait_ms = GW_LEASE_SYNC_MS};
 	lc->sync = GW_LEASE_LISTING;
 	if (clock_send(gw, 0, &m, now_ms) != 0)
 		lc->sync = GW_LEASE_IDLE;
@@ -148,6 +150,23 @@ void gw_lease_clock_tick(struct gw *gw, uint64_t now_ms)
 	}
 }
 
+/*
+ * The deadline of a lease the clock has not timed yet: a full TTL from now.
+ * GW_BUG_LEASE_TAKEOVER_EXPIRES (make gw-bugs) plants the bug this guards
+ * against: a new leader that knows no keepalive treats its leases as due,
+ * so they expire at once, before ttl_ms after the holder's last keepalive.
+ */
+static uint64_t clock_first_deadline(const struct gw_lease_clock *lc, uint64_t ttl_ms,
+                                     uint64_t now_ms)
+{
+#ifdef GW_BUG_LEASE_TAKEOVER_EXPIRES
+	if (!lc->loaded)
+		return now_ms;
+#endif
+	(void)lc;
+	return now_ms + ttl_ms;
+}
+
 /* One page of the listing: each lease keeps its deadline, or gets a full TTL from now. */
 static void clock_on_page(struct gw *gw, const struct proto_lease_query_resp *r, uint64_t now_ms)
 {
@@ -162,8 +181,10 @@ static void clock_on_page(struct gw *gw, const struct proto_lease_query_resp *r,
 		const struct gw_lease_entry *old = clock_find(lc->e, lc->n, id);
 		struct gw_lease_entry *le = &lc->next[lc->n_next++];
 		*le = old != NULL ? *old
-		                  : (struct gw_lease_entry){.id = id, .ttl_ms = ttl,
-		                                            .deadline_ms = now_ms + ttl};
+		                  : (struct gw_lease_entry){
+		                        .id = id,
+		                        .ttl_ms = ttl,
+		                        .deadline_ms = clock_first_deadline(lc, ttl, now_ms)};
 		lc->after = id;
 	}
 	if (r->more && lc->n_next < KV_LEASES_MAX) {

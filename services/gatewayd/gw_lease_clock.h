@@ -26,20 +26,20 @@ struct gw_lease_entry {
 enum gw_lease_sync { GW_LEASE_IDLE = 0, GW_LEASE_READ_INDEX, GW_LEASE_LISTING };
 
 struct gw_lease_clock {
-	uint64_t term;     /* the term whose leader this gateway's node is; 0: not leading */
-	int loaded;        /* a listing at a read index of this term is complete */
-	uint8_t sync;      /* enum gw_lease_sync */
-	uint64_t req_id;   /* of the message in flight; replies to others are not ours */
+	uint64_t term;   /* the term whose leader this gateway's node is; 0: not leading */
+	int loaded;      /* a listing at a read index of this term is complete */
+	uint8_t sync;    /* enum gw_lease_sync */
+	uint64_t req_id; /* of the message in flight; replies to others are not ours */
 	uint64_t sent_ms;
 	uint64_t next_sync_ms;
-	uint64_t after;    /* the listing's cursor */
+	uint64_t after; /* the listing's cursor */
 	uint64_t read_index;
 	uint64_t first_id; /* the clock's own request ids are (first_id, next_id] */
 	uint64_t next_id;
 	uint32_t n, n_next;
 	struct gw_lease_entry *e;    /* by id; KV_LEASES_MAX room */
 	struct gw_lease_entry *next; /* the listing being built */
-	uint64_t expired_proposed; /* LEASE_EXPIRE entries proposed (metrics, tests) */
+	uint64_t expired_proposed;   /* LEASE_EXPIRE entries proposed (metrics, tests) */
 };
 
 int gw_lease_clock_init(struct gw_lease_clock *lc);

@@ -31,8 +31,8 @@ static int txn_fail(struct gw_txn_err *err, int kv_err, uint64_t limit, const ch
 }
 
 /* A string member: its bytes, within [min, max] (KV_ETOOLARGE past max). */
-static int txn_string(json_t *v, const char *param, size_t min, size_t max,
-                      struct proto_bytes *out, struct gw_txn_err *err)
+static int txn_string(json_t *v, const char *param, size_t min, size_t max, struct proto_bytes *out,
+                      struct gw_txn_err *err)
 {
 	if (!json_is_string(v))
 		return txn_fail(err, KV_EINVAL, 0, param, "must be a string");
@@ -78,7 +78,8 @@ static int txn_members(json_t *o, const char *param, const char *const *names,
 		for (const char *const *n = names; *n != NULL && !known; n++)
 			known = strcmp(k, *n) == 0;
 		if (!known)
-			return txn_fail(err, KV_EINVAL, 0, param, "has an unknown member \"%.40s\"", k);
+			return txn_fail(err, KV_EINVAL, 0, param, "has an unknown member \"%.40s\"",
+			                k);
 	}
 	return 0;
 }
@@ -149,7 +150,8 @@ static int txn_op(json_t *o, const char *param, uint64_t value_max, struct proto
 		return -1;
 	if (op->kind == PROTO_TXN_DELETE_PREFIX) {
 		snprintf(p, sizeof(p), "%s.prefix", param);
-		return txn_string(json_object_get(o, "prefix"), p, 0, KV_KEY_BYTES_MAX, &op->key, err);
+		return txn_string(json_object_get(o, "prefix"), p, 0, KV_KEY_BYTES_MAX, &op->key,
+		                  err);
 	}
 	snprintf(p, sizeof(p), "%s.key", param);
 	if (txn_string(json_object_get(o, "key"), p, 1, KV_KEY_BYTES_MAX, &op->key, err) != 0)
@@ -274,10 +276,10 @@ int gw_txn_parse_lease(const char *body, size_t len, uint64_t *ttl_ms, struct gw
 	if (rc == 0)
 		rc = txn_u64(v, "ttl_ms", ttl_ms, err);
 	if (rc == 0 && (*ttl_ms < KV_LEASE_TTL_MS_MIN || *ttl_ms > KV_LEASE_TTL_MS_MAX))
-		rc = txn_fail(err, KV_ERANGE, *ttl_ms < KV_LEASE_TTL_MS_MIN ? KV_LEASE_TTL_MS_MIN
-		                                                            : KV_LEASE_TTL_MS_MAX,
-		              "ttl_ms", "must be within %u..%u", KV_LEASE_TTL_MS_MIN,
-		              KV_LEASE_TTL_MS_MAX);
+		rc = txn_fail(
+		    err, KV_ERANGE,
+		    *ttl_ms < KV_LEASE_TTL_MS_MIN ? KV_LEASE_TTL_MS_MIN : KV_LEASE_TTL_MS_MAX,
+		    "ttl_ms", "must be within %u..%u", KV_LEASE_TTL_MS_MIN, KV_LEASE_TTL_MS_MAX);
 	json_decref(root);
 	return rc;
 }

@@ -14,11 +14,11 @@
 
 /* Why a body was refused: the HTTP status, the error code, a message and where. */
 struct gw_txn_err {
-	int status;          /* 400 or 413 */
-	const char *code;    /* kv_err_code() of the error */
-	char message[160];   /* what is wrong, for a person */
-	char param[48];      /* "compare[2].key", "success[0].value", ... */
-	uint64_t limit;      /* the bound crossed, 0: none */
+	int status;        /* 400 or 413 */
+	const char *code;  /* kv_err_code() of the error */
+	char message[160]; /* what is wrong, for a person */
+	char param[48];    /* "compare[2].key", "success[0].value", ... */
+	uint64_t limit;    /* the bound crossed, 0: none */
 };
 
 /*

@@ -42,3 +42,29 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	timeout 120 $(GW_DIR)/gw_smoke.sh $(abspath $(BUILD))
 
 TEST_STEPS += gw-smoke
+
+# make gw-bugs: gatewayd built with GW_BUG_LEASE_TAKEOVER_EXPIRES (a new
+# leader's lease clock treats every lease as due) must make the cluster test
+# TestLeaseSurvivesLeaderChanges fail with a key that vanished early.
+GW_BUG_DIR := $(BUILD)/gw-bug
+$(GW_BUG_DIR)/gw_lease_clock.o: $(GW_DIR)/gw_lease_clock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_LEASE_TAKEOVER_EXPIRES -c $< -o $@
+
+$(GW_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_lease_clock.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs
+gw-bugs: go-deps build $(GW_BUG_DIR)/bin/gatewayd
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/bin/
+	@cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR))/bin $(GO) test -count=1 -v \
+		-timeout 5m -run '^TestLeaseSurvivesLeaderChanges$$' ./... >$(abspath $(GW_BUG_DIR))/test.out 2>&1; \
+		if [ $$? -eq 0 ]; then echo "gw-bugs: GW_BUG_LEASE_TAKEOVER_EXPIRES was NOT caught"; exit 1; fi
+	@grep -q "before ttl after the last successful keepalive\|the lease is gone" $(GW_BUG_DIR)/test.out || \
+		{ echo "gw-bugs: the test failed, but not on a lease that expired early"; \
+		  tail -20 $(GW_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs: GW_BUG_LEASE_TAKEOVER_EXPIRES caught by TestLeaseSurvivesLeaderChanges"
+
+TEST_STEPS += gw-bugs
