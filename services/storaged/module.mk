@@ -63,3 +63,24 @@ sm-bugs: $(BUILD)/sm-bug/test_sm
 	@echo "sm-bugs: SM_BUG_APPLIED_OUTSIDE_TXN caught by test_crash_before_commit"
 
 TEST_STEPS += sm-bugs
+
+# The planted bug of transactions: sm_txn.c built with SM_BUG_TXN_NOT_ATOMIC
+# (a branch's ops outside their nested transaction) must make test_sm_txn
+# fail where a refused branch must leave nothing behind.
+$(BUILD)/sm-txn-bug/sm_txn.o: services/storaged/sm_txn.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSM_BUG_TXN_NOT_ATOMIC -c $< -o $@
+
+$(BUILD)/sm-txn-bug/test_sm_txn: $(BUILD)/tests/unit/test_sm_txn.o $(BUILD)/sm-txn-bug/sm_txn.o \
+		$(BUILD)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+
+.PHONY: sm-txn-bugs
+sm-txn-bugs: $(BUILD)/sm-txn-bug/test_sm_txn
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-txn-bug/test.out 2>&1; then \
+		echo "sm-txn-bugs: SM_BUG_TXN_NOT_ATOMIC was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_txn_quota_is_all_or_nothing" $(BUILD)/sm-txn-bug/test.out || \
+		{ echo "sm-txn-bugs: test_sm_txn failed, but not in test_txn_quota_is_all_or_nothing"; exit 1; }
+	@echo "sm-txn-bugs: SM_BUG_TXN_NOT_ATOMIC caught by test_txn_quota_is_all_or_nothing"
+
+TEST_STEPS += sm-txn-bugs
