@@ -148,9 +148,18 @@ static void coord_put(struct gw *gw, struct gw_call *c, const struct proto_resul
 		return;
 	}
 	struct gw_json j;
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRIu64, c->lease);
 	gw_json_init(&j, 4096);
 	gw_json_open(&j, '{');
-	gw_json_kv_u64(&j, "lease", c->lease);
+	gw_json_key(&j, "key");
+	if (gw_json_utf8_valid(c->key.bytes, c->key.len)) {
+		gw_json_str(&j, c->key.bytes, c->key.len);
+	} else {
+		gw_json_base64(&j, c->key.bytes, c->key.len);
+		gw_json_kv_str(&j, "encoding", "base64");
+	}
+	gw_json_kv_str(&j, "lease", id);
 	if (ok) {
 		gw_json_kv_u64(&j, "create_index", r->results[0].create_index);
 		gw_json_kv_u64(&j, "mod_index", r->results[0].mod_index);

@@ -20,8 +20,9 @@ static int txn_fail(struct gw_txn_err *err, int kv_err, uint64_t limit, const ch
                     const char *fmt, ...)
 {
 	va_list ap;
+	int n = snprintf(err->message, sizeof(err->message), "%s ", param); /* "ttl_ms must ..." */
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	vsnprintf(err->message + n, sizeof(err->message) - (size_t)n, fmt, ap);
 	va_end(ap);
 	snprintf(err->param, sizeof(err->param), "%s", param);
 	err->status = kv_err == KV_ETOOLARGE ? 413 : 400;
