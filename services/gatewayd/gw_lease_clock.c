@@ -173,7 +173,7 @@ static void clock_on_page(struct gw *gw, const struct proto_lease_query_resp *r,
 	struct gw_lease_clock *lc = &gw->lease_clock;
 	if (r->status != 0) {
 		lc->sync = GW_LEASE_IDLE;
-		lc->next_sync_ms = now_ms + GW_TICK_MS * 10;
+		lc->next_sync_ms = now_ms + GW_LEASE_AGAIN_MS;
 		return;
 	}
 	for (uint32_t i = 0; i < r->n_items && lc->n_next < KV_LEASES_MAX; i++) {
@@ -211,7 +211,7 @@ int gw_lease_clock_take(struct gw *gw, const struct proto_local *m)
 	if (m->type == PROTO_READ_INDEX_RESP && lc->sync == GW_LEASE_READ_INDEX) {
 		if (m->u.read_index_resp.status != 0) {
 			lc->sync = GW_LEASE_IDLE;
-			lc->next_sync_ms = now_ms + GW_TICK_MS * 10;
+			lc->next_sync_ms = now_ms + GW_LEASE_AGAIN_MS;
 			return 1;
 		}
 		lc->read_index = m->u.read_index_resp.index;

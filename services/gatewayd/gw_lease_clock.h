@@ -15,6 +15,7 @@ struct gw;
 
 #define GW_LEASE_SYNC_MS  1000u /* the leases are listed again this often */
 #define GW_LEASE_RETRY_MS 2000u /* a lost listing or LEASE_EXPIRE is sent again after this */
+#define GW_LEASE_AGAIN_MS 100u  /* a refused read index or listing is asked again after this */
 
 struct gw_lease_entry {
 	uint64_t id;
