@@ -44,7 +44,7 @@
 #define KV_TXN_COMPARES_MAX     64u        /* compares in one transaction */
 #define KV_TXN_OPS_MAX          64u        /* ops in one branch (success or failure) */
 #define KV_TXN_BYTES_MAX        (4u << 20) /* the JSON request body */
-#define KV_TXN_RESULT_BYTES_MAX (4u << 20) /* values its gets return; a get past it: 413 */
+#define KV_TXN_RESULT_BYTES_MAX (1u << 20) /* values its gets return; a get past it: too_large */
 #define KV_TXN_PREFIX_KEYS_MAX  10000u     /* keys one delete_prefix may delete */
 
 /* Leases (POST /v1/leases): the TTL bounds, how many, keys on one lease. */

@@ -18,7 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define GW_COORD_BODY_MAX (2u * KV_TXN_RESULT_BYTES_MAX + (64u << 10)) /* base64 of the gets */
+/* the gets' values as JSON: at worst 6 bytes per byte (\u0000), plus the rest */
+#define GW_COORD_BODY_MAX (6u * KV_TXN_RESULT_BYTES_MAX + (64u << 10))
 
 static const char *const coord_op_names[] = {"", "put", "delete", "get", "delete_prefix"};
 

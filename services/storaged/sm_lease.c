@@ -13,7 +13,8 @@
  * lease's put wrote it; a later put (with another lease or none) or a delete
  * moves the mod_index on, and the old record no longer holds the key. So the
  * plain write path needs no lease bookkeeping. A lease holds at most
- * KV_LEASE_KEYS_MAX records (stale ones included) until it ends.
+ * KV_LEASE_KEYS_MAX records (stale ones included) until it ends; each
+ * record counts in data_bytes (the quota) as its key + 16 bytes.
  * Loop thread, inside the batch's write transaction.
  */
 #include "sm.h"
@@ -24,7 +25,8 @@
 
 #include <string.h>
 
-#define SM_LEASE_VALUE_BYTES 16u /* [ttl_ms][records] */
+#define SM_LEASE_VALUE_BYTES           16u                         /* [ttl_ms][records] */
+#define SM_LEASE_RECORD_BYTES(key_len) (16u + (uint64_t)(key_len)) /* as data_bytes counts it */
 
 struct sm_lease_rec {
 	uint64_t ttl_ms;
@@ -125,6 +127,8 @@ int sm_lease_attach(struct sm *sm, MDB_txn *txn, uint64_t id, const struct proto
 		return sm_err_from_mdb(rc);
 	if (reattached)
 		return 0; /* the same record, a new mod_index */
+	/* a record takes room too: the quota counts it (key, id, mod_index) */
+	sm->data_bytes += SM_LEASE_RECORD_BYTES(key->len);
 	rec.records++;
 	return sm_lease_put(sm, txn, id, &rec);
 }
@@ -153,6 +157,8 @@ static int sm_lease_pop(struct sm *sm, MDB_txn *txn, uint64_t id, uint8_t *key_b
 		key->ptr = key_buf;
 		*mod_index = sm_u64_get(d.mv_data);
 		rc = mdb_cursor_del(cur, 0);
+		KV_ASSERT(sm->data_bytes >= SM_LEASE_RECORD_BYTES(key->len));
+		sm->data_bytes -= SM_LEASE_RECORD_BYTES(key->len);
 	}
 	mdb_cursor_close(cur);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : sm_err_from_mdb(rc);

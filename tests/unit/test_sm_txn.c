@@ -409,6 +409,23 @@ static void test_lease_keys_bound(void **state)
 	assert_int_equal(t->res.mod_index, KV_LEASE_KEYS_MAX);
 }
 
+static void test_lease_records_in_quota(void **state)
+{
+	struct t_ctx *t = *state;
+	uint64_t id = t_grant(t, 3000);
+	uint64_t before = t->sm->data_bytes;
+	static struct proto_txn txn;
+	memset(&txn, 0, sizeof(txn));
+	txn.n_success = 1;
+	txn.success[0] = t_op(PROTO_TXN_PUT, "k", "v", id);
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, 0);
+	/* the key (1 + 16 + 1) and the lease's record of it (16 + 1) */
+	assert_int_equal(t->sm->data_bytes, before + 18 + 17);
+	t_lease_end(t, PROTO_KV_LEASE_REVOKE, id);
+	assert_int_equal(t->sm->data_bytes, before);
+}
+
 static void test_lease_grant_bounds(void **state)
 {
 	struct t_ctx *t = *state;
@@ -437,6 +454,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lease_keys_go_with_it, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_unknown_refuses_branch, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_keys_bound, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_lease_records_in_quota, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_grant_bounds, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
