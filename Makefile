@@ -16,7 +16,7 @@ endif
 
 # Debian packages every target needs; `make deps` installs whatever is missing.
 DEB_BUILD := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev \
-	libh2o-evloop-dev liblmdb-dev libcmocka-dev libfiu-dev fiu-utils clang \
+	libh2o-evloop-dev libjansson-dev liblmdb-dev libcmocka-dev libfiu-dev fiu-utils clang \
 	libclang-rt-14-dev libssl-dev openssl zlib1g-dev curl jq prometheus nftables iproute2 procps \
 	psmisc
 DEB_LINT := clang-format clang-tidy cppcheck

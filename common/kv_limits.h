@@ -40,4 +40,17 @@
 #define KV_SESSIONS_MAX           100000u
 #define KV_SESSION_WINDOW_ENTRIES 1000000u
 
+/* Transactions (POST /v1/txn): 400 past the counts, 413 past the bytes. */
+#define KV_TXN_COMPARES_MAX     64u        /* compares in one transaction */
+#define KV_TXN_OPS_MAX          64u        /* ops in one branch (success or failure) */
+#define KV_TXN_BYTES_MAX        (4u << 20) /* the JSON request body */
+#define KV_TXN_RESULT_BYTES_MAX (1u << 20) /* values its gets return; a get past it: too_large */
+#define KV_TXN_PREFIX_KEYS_MAX  10000u     /* keys one delete_prefix may delete */
+
+/* Leases (POST /v1/leases): the TTL bounds, how many, keys on one lease. */
+#define KV_LEASE_TTL_MS_MIN 2000u    /* above the election timeout: a leader change fits in */
+#define KV_LEASE_TTL_MS_MAX 3600000u /* one hour */
+#define KV_LEASES_MAX       10000u   /* leases alive at once; 429 past it */
+#define KV_LEASE_KEYS_MAX   1000u    /* keys attached to one lease; 413 past it */
+
 #endif

@@ -192,7 +192,14 @@ const char *proto_local_type_name(uint8_t type);
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND) ------------------ */
 
-enum proto_kv_op { PROTO_KV_PUT = 1, PROTO_KV_DELETE = 2 };
+enum proto_kv_op {
+	PROTO_KV_PUT = 1,
+	PROTO_KV_DELETE = 2,
+	PROTO_KV_TXN = 3,
+	PROTO_KV_LEASE_GRANT = 4,
+	PROTO_KV_LEASE_REVOKE = 5,
+	PROTO_KV_LEASE_EXPIRE = 6,
+};
 
 enum proto_kv_cond {
 	PROTO_COND_NONE = 0,
@@ -204,11 +211,13 @@ struct proto_kv_cmd {
 	uint8_t op;               /* enum proto_kv_op */
 	uint64_t origin;          /* node id whose gateway proposed it: it gets the RESULT */
 	uint64_t req_id;          /* that gateway's request id */
-	struct proto_bytes key;   /* 1..KV_KEY_BYTES_MAX */
-	struct proto_bytes value; /* PUT only */
+	struct proto_bytes key;   /* PUT, DELETE: 1..KV_KEY_BYTES_MAX; others: empty */
+	struct proto_bytes value; /* PUT: the value; TXN: struct proto_txn encoded */
 	uint8_t cond;             /* enum proto_kv_cond */
 	uint64_t cond_index;
 	struct proto_bytes idem_key; /* empty: none; at most KV_IDEMPOTENCY_KEY_BYTES_MAX */
+	uint64_t ttl_ms;             /* LEASE_GRANT */
+	uint64_t lease;              /* LEASE_REVOKE, LEASE_EXPIRE */
 };
 
 int proto_kv_cmd_encode(const struct proto_kv_cmd *c, struct proto_buf *out);

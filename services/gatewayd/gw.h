@@ -19,6 +19,7 @@
 #include "gw_auth.h"
 #include "gw_config.h"
 #include "gw_json.h"
+#include "gw_lease_clock.h"
 #include "gw_parse.h"
 #include "gw_pending.h"
 #include "gw_reply.h"
@@ -129,6 +130,7 @@ struct gw {
 	struct gw_metrics metrics;
 	SSL_CTX *tls_server; /* --tls-cert: the context for new connections (gw_tls.c); else NULL */
 	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
+	struct gw_lease_clock lease_clock; /* the leader's lease deadlines (gw_lease_clock.c) */
 };
 
 /* ---- gw_zmq.c: the three sockets inside the evloop ---- */

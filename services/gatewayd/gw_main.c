@@ -191,6 +191,7 @@ static void gw_on_tick(h2o_timeout_entry_t *entry)
 	uint64_t now = kv_clock_mono_ms();
 	gw_zmq_drain(gw);
 	gw_status_poll(gw, now);
+	gw_lease_clock_tick(gw, now);
 	gw_pending_sweep(gw, now);
 	h2o_timeout_link(gw->ctx.loop, &gw->tick, &gw->tick_entry);
 }
@@ -311,7 +312,8 @@ static int gw_run(struct gw *gw)
 	static char sock_dir[512];
 	if (gw_prepare_dirs(&gw->cfg, sock_dir, sizeof(sock_dir)) != 0)
 		return 1;
-	if (gw_pending_init(&gw->pending, (uint32_t)gw->cfg.max_inflight) != 0)
+	if (gw_pending_init(&gw->pending, (uint32_t)gw->cfg.max_inflight) != 0 ||
+	    gw_lease_clock_init(&gw->lease_clock) != 0)
 		return 1;
 	gw->started_ms = kv_clock_mono_ms();
 	gw_setup_h2o(gw);
@@ -347,6 +349,7 @@ static int gw_run(struct gw *gw)
 	gw_zmq_close(gw);
 	gw_tls_dispose(gw);
 	gw_auth_free(&gw->auth);
+	gw_lease_clock_free(&gw->lease_clock);
 	return 0;
 }
 

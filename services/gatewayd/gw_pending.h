@@ -54,7 +54,15 @@ struct gw_call {
 	uint8_t idem_len;
 	uint8_t idem[KV_IDEMPOTENCY_KEY_BYTES_MAX];
 	uint64_t read_index;
-	struct gw_forward *fwd;                              /* GW_CALL_FORWARDING */
+	/* transactions and leases (gw_txn.c, gw_lease_*.c) */
+	uint64_t lease;     /* the lease of a lease route or of PUT ?lease= */
+	uint64_t ttl_ms;    /* POST /v1/leases */
+	const uint8_t *txn; /* TXN: the encoded proto_txn, in the request's pool */
+	uint32_t txn_len;
+	uint8_t txn_is_put;     /* a PUT ?lease= sent as a TXN: answered as a PUT */
+	uint8_t lease_call;     /* enum gw_lease_call_kind (gw_coord.h) */
+	uint64_t lease_term;    /* the term whose lease clock serves the call */
+	struct gw_forward *fwd; /* GW_CALL_FORWARDING */
 	int (*send_query)(struct gw *gw, struct gw_call *c); /* reads: GET or LIST */
 	void *ctx; /* the handler's own state, borrowed (watch: struct gw_watch_run) */
 	uint32_t next_free;

@@ -128,8 +128,12 @@ static int router_auth_role(struct gw_req *r, h2o_req_t *req, const struct gw_au
 /* After parsing: are the keys the request touches under t's prefix? 0, or -1 after 403. */
 static int router_auth_keys(struct gw_req *r, const struct gw_auth_token *t, size_t key_at)
 {
+	static const struct gw_key
+	    every_key; /* empty: under a token's prefix only if it has none */
 	const struct gw_key *k = NULL;
-	if (key_at != 0)
+	if (r->route->flags & GW_ROUTE_ALL_KEYS)
+		k = &every_key;
+	else if (key_at != 0)
 		k = &r->key;
 	else if (r->route->flags & GW_ROUTE_PREFIX)
 		k = &r->query.prefix;

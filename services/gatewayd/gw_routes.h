@@ -29,7 +29,17 @@
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
 	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
 	X(GW_MS_GET, "/v1/watch", gw_watch_handle, "watch", GW_PERM_READ,                          \
-	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)
+	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
+	X(GW_MS_POST, "/v1/txn", gw_txn_handle, "txn", GW_PERM_WRITE,                              \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_POST, "/v1/leases", gw_lease_grant_handle, "leases", GW_PERM_WRITE,                \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_GET, "/v1/leases/{key}", gw_lease_get_handle, "lease", GW_PERM_READ,               \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_PUT, "/v1/leases/{key}", gw_lease_keepalive_handle, "lease", GW_PERM_WRITE,        \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_DEL, "/v1/leases/{key}", gw_lease_revoke_handle, "lease", GW_PERM_WRITE,           \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)
 
 /*
  * The handlers, one file each, called only by the router through the table.

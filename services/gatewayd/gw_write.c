@@ -38,8 +38,13 @@ static void write_finish_error(struct gw *gw, struct gw_call *c, int err, const 
 static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
+	if (req == NULL) {
+		gw_pending_end(gw, c); /* the client left before anything was proposed */
+		return;
+	}
 	/* the map cannot grow (disk): refuse PUTs here; DELETEs go on, to dig out */
-	if (gw->stats.valid && gw->stats.msg.full && c->op == PROTO_KV_PUT) {
+	if (gw->stats.valid && gw->stats.msg.full &&
+	    (c->op == PROTO_KV_PUT || c->op == PROTO_KV_TXN || c->op == PROTO_KV_LEASE_GRANT)) {
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
@@ -53,7 +58,12 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 	cmd.op = c->op;
 	cmd.origin = gw->cfg.node_id;
 	cmd.req_id = gw_pending_next_id(gw, c);
-	cmd.key = (struct proto_bytes){c->key.bytes, c->key.len};
+	if (c->op == PROTO_KV_PUT || c->op == PROTO_KV_DELETE)
+		cmd.key = (struct proto_bytes){c->key.bytes, c->key.len};
+	if (c->op == PROTO_KV_TXN)
+		cmd.value = (struct proto_bytes){c->txn, c->txn_len};
+	cmd.ttl_ms = c->ttl_ms;
+	cmd.lease = c->lease;
 	if (c->op == PROTO_KV_PUT && req->entity.base != NULL)
 		cmd.value = (struct proto_bytes){(const uint8_t *)req->entity.base,
 		                                 (uint32_t)req->entity.len};
@@ -138,6 +148,10 @@ static void write_success(struct gw *gw, struct gw_call *c, const struct proto_r
 
 static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
+	if (c->op != PROTO_KV_PUT && c->op != PROTO_KV_DELETE) {
+		gw_coord_on_result(gw, c, m);
+		return;
+	}
 	switch (m->status) {
 	case 0:
 		write_success(gw, c, m);
@@ -272,15 +286,27 @@ static int write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 	return 0;
 }
 
-void gw_write_begin(struct gw_req *r, uint8_t op)
+struct gw_call *gw_write_prepare(struct gw_req *r, uint8_t op)
 {
 	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
 	if (c == NULL) {
 		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
-		return;
+		return NULL;
 	}
 	c->op = op;
 	if (write_headers(r->gw, r->http.req, c) != 0)
-		return;
-	write_start(r->gw, c);
+		return NULL;
+	return c;
+}
+
+void gw_write_go(struct gw *gw, struct gw_call *c)
+{
+	write_start(gw, c);
+}
+
+void gw_write_begin(struct gw_req *r, uint8_t op)
+{
+	struct gw_call *c = gw_write_prepare(r, op);
+	if (c != NULL)
+		write_start(r->gw, c);
 }

@@ -7,6 +7,7 @@
 #define RAFTKV_GW_WRITE_H
 
 #include "gw_req.h"
+#include "proto.h"
 
 #include <stdint.h>
 
@@ -17,5 +18,20 @@
  * now or later.
  */
 void gw_write_begin(struct gw_req *r, uint8_t op);
+
+/*
+ * gw_write_begin in two steps, for writes that set more of the call (TXN,
+ * leases): the call with its headers read, or NULL once r is answered
+ * (429, 400); then gw_write_go proposes or forwards it.
+ */
+struct gw_call *gw_write_prepare(struct gw_req *r, uint8_t op);
+void gw_write_go(struct gw *gw, struct gw_call *c);
+
+/*
+ * The leader's answer to a write that is not a single PUT or DELETE
+ * (gw_coord_reply.c): a TXN, a PUT ?lease=, a lease grant or revocation.
+ * Answers c and ends it.
+ */
+void gw_coord_on_result(struct gw *gw, struct gw_call *c, const struct proto_result *m);
 
 #endif

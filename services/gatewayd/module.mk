@@ -7,10 +7,11 @@
 
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
-	$(GW_DIR)/gw_errors.c $(GW_DIR)/gw_watch_parse.c $(GW_DIR)/gw_watch_format.c
+	$(GW_DIR)/gw_errors.c $(GW_DIR)/gw_watch_parse.c $(GW_DIR)/gw_watch_format.c \
+	$(GW_DIR)/gw_txn_parse.c
 GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
-	-lssl -lcrypto -lz -lzmq -lpthread
+	-lssl -lcrypto -lz -lzmq -lpthread -ljansson
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
@@ -27,6 +28,7 @@ BINS += $(BUILD)/gatewayd
 TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_txn_parse := $(BUILD)/libgwcore.a $(BUILD)/libproto.a -ljansson
 TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_watch := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_auth := $(BUILD)/libgwcore.a -lcrypto
@@ -42,3 +44,35 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	timeout 120 $(GW_DIR)/gw_smoke.sh $(abspath $(BUILD))
 
 TEST_STEPS += gw-smoke
+
+# make gw-bugs: gatewayd built with GW_BUG_LEASE_TAKEOVER_EXPIRES (a new
+# leader's lease clock treats every lease as due) must make the cluster test
+# TestLeaseSurvivesLeaderChanges fail (a key that vanished early);
+# TestLeaseLockOneHolder runs too and says whether it saw two holders (it does
+# when a holder holds at the SIGSTOP of the leader: most runs, not all).
+GW_BUG_DIR := $(BUILD)/gw-bug
+$(GW_BUG_DIR)/gw_lease_clock.o: $(GW_DIR)/gw_lease_clock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_LEASE_TAKEOVER_EXPIRES -c $< -o $@
+
+$(GW_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_lease_clock.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs
+gw-bugs: go-deps build $(GW_BUG_DIR)/bin/gatewayd
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/bin/
+	@cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR))/bin $(GO) test -count=1 -v \
+		-timeout 5m -run '^(TestLeaseSurvivesLeaderChanges|TestLeaseLockOneHolder)$$' ./... \
+		>$(abspath $(GW_BUG_DIR))/test.out 2>&1; \
+		if [ $$? -eq 0 ]; then echo "gw-bugs: GW_BUG_LEASE_TAKEOVER_EXPIRES was NOT caught"; exit 1; fi
+	@grep -q "before ttl after the last successful keepalive\|the lease is gone" $(GW_BUG_DIR)/test.out || \
+		{ echo "gw-bugs: TestLeaseSurvivesLeaderChanges did not fail on a lease expired early"; \
+		  tail -20 $(GW_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs: GW_BUG_LEASE_TAKEOVER_EXPIRES caught by TestLeaseSurvivesLeaderChanges"
+	@if grep -q "two holders" $(GW_BUG_DIR)/test.out; then \
+		echo "gw-bugs: and TestLeaseLockOneHolder saw two holders of the lock"; \
+	else echo "gw-bugs: TestLeaseLockOneHolder did not see two holders this run"; fi
+
+TEST_STEPS += gw-bugs

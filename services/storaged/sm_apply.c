@@ -102,6 +102,53 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 	return err;
 }
 
+int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int *exists,
+                 uint64_t *create_index, uint64_t *mod_index, struct proto_bytes *value)
+{
+	struct sm_key_old old;
+	int err = sm_key_lookup(sm, txn, key->ptr, key->len, &old);
+	if (err != 0)
+		return err;
+	*exists = old.exists;
+	*create_index = old.create_index;
+	*mod_index = old.mod_index;
+	if (value == NULL || !old.exists)
+		return 0;
+	MDB_val k = {key->len, (void *)key->ptr};
+	MDB_val d;
+	int rc = mdb_get(txn, sm->dbi_kv, &k, &d);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	value->ptr = (const uint8_t *)d.mv_data + SM_KV_HEADER_BYTES;
+	value->len = (uint32_t)(d.mv_size - SM_KV_HEADER_BYTES);
+	return 0;
+}
+
+/* A single-key command as the other mutations see it: the same write path. */
+static int sm_kv_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, uint64_t index,
+                       struct sm_result *res)
+{
+	struct sm_key_old old;
+	res->index = index;
+	res->status = 0;
+	int err = sm_key_lookup(sm, txn, c->key.ptr, c->key.len, &old);
+	return err != 0 ? err : sm_apply_write(sm, txn, c, &old, res);
+}
+
+int sm_kv_put(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
+              const struct proto_bytes *value, uint64_t index, struct sm_result *res)
+{
+	struct proto_kv_cmd c = {.op = PROTO_KV_PUT, .key = *key, .value = *value};
+	return sm_kv_write(sm, txn, &c, index, res);
+}
+
+int sm_kv_delete(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, uint64_t index,
+                 struct sm_result *res)
+{
+	struct proto_kv_cmd c = {.op = PROTO_KV_DELETE, .key = *key};
+	return sm_kv_write(sm, txn, &c, index, res);
+}
+
 /* Checks c's condition against the key's current state, then writes. */
 static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                        struct sm_result *res)
@@ -123,15 +170,50 @@ static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c
 	return sm_apply_write(sm, txn, c, &old, res);
 }
 
+/* The op's own fields are in range (the decoder checked the generic bounds). */
+static int sm_apply_cmd_valid(const struct proto_kv_cmd *c)
+{
+	if (c->idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX)
+		return 0;
+	switch (c->op) {
+	case PROTO_KV_PUT:
+	case PROTO_KV_DELETE:
+		return c->key.len > 0 && c->key.len <= KV_KEY_BYTES_MAX;
+	case PROTO_KV_TXN:
+	case PROTO_KV_LEASE_GRANT:
+	case PROTO_KV_LEASE_REVOKE:
+	case PROTO_KV_LEASE_EXPIRE:
+		return c->key.len == 0;
+	default:
+		return 0;
+	}
+}
+
+/* The command itself, once it is known not to be a retry. */
+static int sm_apply_op(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                       struct sm_result *res)
+{
+	switch (c->op) {
+	case PROTO_KV_TXN:
+		return sm_txn_apply(sm, txn, c, res);
+	case PROTO_KV_LEASE_GRANT:
+		return sm_lease_grant(sm, txn, c, res);
+	case PROTO_KV_LEASE_REVOKE:
+	case PROTO_KV_LEASE_EXPIRE:
+		return sm_lease_end(sm, txn, c->lease, res);
+	default:
+		return sm_apply_kv(sm, txn, c, res);
+	}
+}
+
 static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry *e,
                             struct sm_result *res)
 {
 	struct proto_kv_cmd c;
 	memset(&c, 0, sizeof(c));
 	res->has_result = 1;
-	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 || c.key.len == 0 ||
-	    c.key.len > KV_KEY_BYTES_MAX || c.idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX ||
-	    (c.op != PROTO_KV_PUT && c.op != PROTO_KV_DELETE)) {
+	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 ||
+	    !sm_apply_cmd_valid(&c)) {
 		/* Applied as a no-op on every node alike; nobody to tell without an origin. */
 		res->status = KV_EINVAL;
 		return 0;
@@ -145,7 +227,7 @@ static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry
 		if (err != KV_ENOTFOUND)
 			return err;
 	}
-	int err = sm_apply_kv(sm, txn, &c, res);
+	int err = sm_apply_op(sm, txn, &c, res);
 	/* a quota refusal is not remembered: the retry after digging out must apply */
 	if (err != 0 || c.idem_key.len == 0 || res->status == KV_EFULL)
 		return err;
