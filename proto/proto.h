@@ -189,7 +189,9 @@ const char *proto_local_type_name(uint8_t type);
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND) ------------------ */
 
-enum proto_kv_op { PROTO_KV_PUT = 1, PROTO_KV_DELETE = 2 };
+/* DELETE_PREFIX: key is the prefix; it takes no condition (cond must be NONE). */
+enum proto_kv_op { PROTO_KV_PUT = 1, PROTO_KV_DELETE = 2, PROTO_KV_DELETE_PREFIX = 3 };
+#define PROTO_KV_OP_MAX PROTO_KV_DELETE_PREFIX
 
 enum proto_kv_cond {
 	PROTO_COND_NONE = 0,

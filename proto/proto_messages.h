@@ -166,7 +166,8 @@
 /* struct proto_kv_cmd (proto.h) holds the fields of both ops. */
 #define PROTO_KV_MESSAGES(M) \
 	M(PUT,    put,    "write a key's value") \
-	M(DELETE, delete, "remove a key")
+	M(DELETE, delete, "remove a key") \
+	M(DELETE_PREFIX, delete_prefix, "remove every key that starts with key (at most SM_DELETE_PREFIX_KEYS_MAX, else nothing)")
 
 #define PROTO_KV_HEADER(F, X) \
 	F(X, U64,   origin,     0, UINT64_MAX, "node whose gateway proposed it: it gets the RESULT") \
@@ -180,6 +181,8 @@
 	F(X, BYTES, value,      0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
 	PROTO_KV_COND(F, X)
 #define PROTO_KV_DELETE(F, X) \
+	PROTO_KV_COND(F, X)
+#define PROTO_KV_DELETE_PREFIX(F, X) \
 	PROTO_KV_COND(F, X)
 
 /* ---- Peer messages (raftd <-> raftd; struct raft_msg in raft_wire.h) -------- */

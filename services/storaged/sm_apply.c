@@ -4,6 +4,10 @@
  * state gives the same result on every node, and bad commands are results
  * (KV_EINVAL), never crashes. Runs on storaged's loop thread.
  *
+ * DELETE_PREFIX removes every key under a prefix in the one transaction
+ * (at most SM_DELETE_PREFIX_KEYS_MAX, else none): the Consul API's
+ * ?recurse delete, atomic as Consul's is.
+ *
  * The quota is decided here, from replicated state only: sm->data_bytes (the
  * sum of key + 16 + value bytes of every key, kept in meta in the same
  * transaction) against the quota, the same on every node. A PUT that would
@@ -145,10 +149,78 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 	return 0;
 }
 
+/* 1 when k starts with prefix. */
+static int sm_apply_under(const MDB_val *k, const struct proto_bytes *prefix)
+{
+	return k->mv_size >= prefix->len && memcmp(k->mv_data, prefix->ptr, prefix->len) == 0;
+}
+
+/* Counts the keys under prefix, stopping past SM_DELETE_PREFIX_KEYS_MAX. */
+static int sm_apply_count_prefix(MDB_cursor *cur, const struct proto_bytes *prefix, uint32_t *n)
+{
+	MDB_val k = {prefix->len, (void *)prefix->ptr};
+	MDB_val d;
+	int rc;
+	*n = 0;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && sm_apply_under(&k, prefix) && *n <= SM_DELETE_PREFIX_KEYS_MAX;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+		(*n)++;
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
+}
+
+/*
+ * DELETE_PREFIX: every key under c->key goes in this one transaction, or
+ * none when there are more than SM_DELETE_PREFIX_KEYS_MAX (KV_ETOOLARGE), so
+ * one entry's apply time stays bounded. KV_ENOTFOUND when there were none.
+ */
+static int sm_apply_delete_prefix(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                                  struct sm_result *res)
+{
+	MDB_cursor *cur = NULL;
+	int rc = mdb_cursor_open(txn, sm->dbi_kv, &cur);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	uint32_t n = 0;
+	int err = sm_apply_count_prefix(cur, &c->key, &n);
+	if (err != 0 || n == 0 || n > SM_DELETE_PREFIX_KEYS_MAX) {
+		res->status = n == 0 ? KV_ENOTFOUND : KV_ETOOLARGE;
+		goto out_close_cursor;
+	}
+	MDB_val k = {c->key.len, (void *)c->key.ptr};
+	MDB_val d;
+	for (uint32_t i = 0; i < n; i++) {
+		rc = mdb_cursor_get(cur, &k, &d, i == 0 ? MDB_SET_RANGE : MDB_GET_CURRENT);
+		if (rc != 0 || !sm_apply_under(&k, &c->key) || d.mv_size < SM_KV_HEADER_BYTES) {
+			err = rc != 0 ? sm_err_from_mdb(rc) : KV_ECORRUPT;
+			goto out_close_cursor;
+		}
+		uint64_t bytes = k.mv_size + d.mv_size;
+		rc = mdb_cursor_del(cur, 0); /* the cursor moves to the next key */
+		if (rc != 0) {
+			err = sm_err_from_mdb(rc);
+			goto out_close_cursor;
+		}
+		KV_ASSERT(sm->data_bytes >= bytes);
+		sm->data_bytes -= bytes;
+	}
+	res->mod_index = res->index;
+out_close_cursor:
+	mdb_cursor_close(cur);
+	return err;
+}
+
 /* Checks c's condition against the key's current state, then writes. */
 static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                        struct sm_result *res)
 {
+	if (c->op == PROTO_KV_DELETE_PREFIX) {
+		if (c->cond != PROTO_COND_NONE) {
+			res->status = KV_EINVAL; /* no condition on a range */
+			return 0;
+		}
+		return sm_apply_delete_prefix(sm, txn, c, res);
+	}
 	struct sm_apply_old old;
 	int err = sm_apply_lookup(sm, txn, &c->key, &old);
 	if (err != 0)
@@ -174,7 +246,7 @@ static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry
 	res->has_result = 1;
 	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 || c.key.len == 0 ||
 	    c.key.len > KV_KEY_BYTES_MAX || c.idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX ||
-	    (c.op != PROTO_KV_PUT && c.op != PROTO_KV_DELETE)) {
+	    (c.op != PROTO_KV_PUT && c.op != PROTO_KV_DELETE && c.op != PROTO_KV_DELETE_PREFIX)) {
 		/* Applied as a no-op on every node alike; nobody to tell without an origin. */
 		res->status = KV_EINVAL;
 		return 0;

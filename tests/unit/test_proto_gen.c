@@ -450,7 +450,7 @@ static void test_generated_frames_every_type(void **state)
 		const char *(*name)(uint8_t);
 	} fams[] = {{'r', RAFT_MSG_TYPE_MAX, proto_raft_type_name},
 	            {'l', PROTO_LOCAL_TYPE_MAX, proto_local_type_name},
-	            {'k', PROTO_KV_DELETE, NULL}};
+	            {'k', PROTO_KV_OP_MAX, NULL}};
 
 	t_big = calloc(1, KV_MSG_BYTES_MAX + 1);
 	assert_non_null(t_big);
@@ -464,7 +464,10 @@ static void test_generated_frames_every_type(void **state)
 			    fams[f].fam == 'r'   ? "raft "
 			    : fams[f].fam == 'l' ? "local"
 			                         : "kv   ",
-			    fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
+			    fams[f].name ? fams[f].name(t)
+			                 : (t == PROTO_KV_PUT      ? "PUT"
+			                    : t == PROTO_KV_DELETE ? "DELETE"
+			                                           : "DELETE_PREFIX"),
 			    refused);
 		}
 	}
@@ -527,23 +530,23 @@ static void test_local_round_trip_every_type(void **state)
 	proto_buf_free(&b2);
 }
 
-static void test_kv_round_trip_both_ops(void **state)
+static void test_kv_round_trip_every_op(void **state)
 {
 	struct proto_buf b = {0};
 	struct proto_kv_cmd full, got;
 
-	for (uint8_t op = PROTO_KV_PUT; op <= PROTO_KV_DELETE; op++) {
+	for (uint8_t op = PROTO_KV_PUT; op <= PROTO_KV_OP_MAX; op++) {
 		t_kv_full(op, &full);
 		proto_buf_reset(&b);
 		assert_int_equal(proto_kv_cmd_encode(&full, &b), 0);
 		t_check_msgpack(&b, op);
 		assert_int_equal(proto_kv_cmd_decode(b.ptr, b.len, &got), 0);
-		if (op == PROTO_KV_DELETE)
+		if (op != PROTO_KV_PUT)
 			full.value = (struct proto_bytes){0}; /* PUT only */
 		t_assert_kv_same(&full, &got);
 		assert_true(proto_kv_cmd_equal(&full, &got));
 	}
-	print_message("kv PUT and DELETE round trip; DELETE drops the value\n");
+	print_message("kv PUT, DELETE and DELETE_PREFIX round trip; the deletes drop the value\n");
 	proto_buf_free(&b);
 }
 
@@ -552,7 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_raft_round_trip_every_type),
 	    cmocka_unit_test(test_local_round_trip_every_type),
-	    cmocka_unit_test(test_kv_round_trip_both_ops),
+	    cmocka_unit_test(test_kv_round_trip_every_op),
 	    cmocka_unit_test(test_generated_frames_every_type),
 	};
 

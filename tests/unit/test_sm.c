@@ -823,11 +823,92 @@ static void test_snapshot_round_trip(void **state)
 	printf("checked: snapshot write (kept 2), install with index check, reopen\n");
 }
 
+/* Puts key=value at index through a buffer of its own (for many keys: t->bufs is small). */
+static void t_put_many_one(struct t_ctx *t, uint64_t index, const char *key)
+{
+	struct proto_buf b = {0};
+	struct proto_kv_cmd kc = {.op = PROTO_KV_PUT,
+	                          .origin = 1,
+	                          .req_id = index,
+	                          .key = {(const uint8_t *)key, (uint32_t)strlen(key)},
+	                          .value = {(const uint8_t *)"v", 1}};
+	assert_int_equal(proto_kv_cmd_encode(&kc, &b), 0);
+	struct raft_entry e = {.term = 1,
+	                       .index = index,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b.len,
+	                       .data = b.ptr};
+	struct sm_result r;
+	assert_int_equal(t_apply(t, e, &r), 0);
+	assert_int_equal(r.status, 0);
+	proto_buf_free(&b);
+}
+
+static void test_delete_prefix(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	uint64_t before = t->sm->data_bytes;
+	assert_int_equal(t_put(t, 1, "a/1", "x", &r), 0);
+	assert_int_equal(t_put(t, 2, "a/2/z", "y", &r), 0);
+	assert_int_equal(t_put(t, 3, "a", "top", &r), 0);
+	assert_int_equal(t_put(t, 4, "b/1", "keep", &r), 0);
+	uint64_t with_b = t->sm->data_bytes;
+	struct t_cmd dp = {.op = PROTO_KV_DELETE_PREFIX, .key = "a/"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 5, &dp), &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.mod_index, 5);
+	t_expect(t, "a/1", NULL, 0, 0);
+	t_expect(t, "a/2/z", NULL, 0, 0);
+	t_expect(t, "a", "top", 3, 3);
+	t_expect(t, "b/1", "keep", 4, 4);
+	assert_true(t->sm->data_bytes < with_b);
+	/* nothing left under the prefix: not found, nothing changes */
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 6, &dp), &r), 0);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	/* a condition on a range is refused alike everywhere */
+	struct t_cmd cond = {.op = PROTO_KV_DELETE_PREFIX, .key = "b", .cond = PROTO_COND_IF_MATCH};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 7, &cond), &r), 0);
+	assert_int_equal(r.status, KV_EINVAL);
+	t_expect(t, "b/1", "keep", 4, 4);
+	struct t_cmd all = {.op = PROTO_KV_DELETE_PREFIX, .key = "a"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 8, &all), &r), 0);
+	struct t_cmd bs = {.op = PROTO_KV_DELETE_PREFIX, .key = "b"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 9, &bs), &r), 0);
+	assert_int_equal(t->sm->data_bytes, before);
+	printf("checked: delete of a prefix removes exactly the keys under it, quota bytes back\n");
+}
+
+static void test_delete_prefix_limit(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	char key[32];
+	uint64_t index = 1;
+	for (uint32_t i = 0; i <= SM_DELETE_PREFIX_KEYS_MAX; i++) {
+		snprintf(key, sizeof(key), "m/%05u", i);
+		t_put_many_one(t, index++, key);
+	}
+	struct t_cmd dp = {.op = PROTO_KV_DELETE_PREFIX, .key = "m/"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, index++, &dp), &r), 0);
+	assert_int_equal(r.status, KV_ETOOLARGE);
+	t_expect(t, "m/00000", "v", 1, 1); /* over the limit: nothing was deleted */
+	struct t_cmd one = {.op = PROTO_KV_DELETE, .key = "m/00000"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, index++, &one), &r), 0);
+	assert_int_equal(t_apply(t, t_cmd_entry(t, index++, &dp), &r), 0);
+	assert_int_equal(r.status, 0); /* exactly the limit: all of them */
+	t_expect(t, "m/10000", NULL, 0, 0);
+	printf("checked: a prefix over %u keys is refused whole; at the limit it goes\n",
+	       SM_DELETE_PREFIX_KEYS_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_put_get, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_prefix, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_prefix_limit, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_reader, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_conditions, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotency, t_setup, t_teardown),
