@@ -35,6 +35,11 @@ static void write_finish_error(struct gw *gw, struct gw_call *c, int err, const 
 	gw_pending_end(gw, c);
 }
 
+void gw_write_fail(struct gw *gw, struct gw_call *c, int err, const char *message)
+{
+	write_finish_error(gw, c, err, message);
+}
+
 static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
@@ -138,6 +143,10 @@ static void write_success(struct gw *gw, struct gw_call *c, const struct proto_r
 
 static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
+	if (c->on_result != NULL) {
+		c->on_result(gw, c, m); /* another API's answer (Consul's true/false) */
+		return;
+	}
 	switch (m->status) {
 	case 0:
 		write_success(gw, c, m);
@@ -282,5 +291,22 @@ void gw_write_begin(struct gw_req *r, uint8_t op)
 	c->op = op;
 	if (write_headers(r->gw, r->http.req, c) != 0)
 		return;
+	write_start(r->gw, c);
+}
+
+void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t cond_index,
+                         void (*on_result)(struct gw *gw, struct gw_call *c,
+                                           const struct proto_result *m))
+{
+	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
+	if (c == NULL) {
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
+		return;
+	}
+	c->op = op;
+	c->cond = cond;
+	c->cond_index = cond_index;
+	c->on_result = on_result;
+	c->forwarded = write_header(r->http.req, "x-raftkv-forwarded") != NULL;
 	write_start(r->gw, c);
 }

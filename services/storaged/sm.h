@@ -38,8 +38,8 @@
 #define SM_FULL_PERCENT           95u   /* STATS reports full past this share of the map */
 #define SM_SESSION_VALUE_BYTES    36u
 #define SM_KV_HEADER_BYTES        16u
-#define SM_DELETE_PREFIX_KEYS_MAX 10000u        /* keys one DELETE_PREFIX removes; past it, none */
-#define SM_QUOTA_BYTES_DEFAULT    (8ull << 30)  /* --quota-bytes */
+#define SM_DELETE_PREFIX_KEYS_MAX KV_DELETE_PREFIX_KEYS_MAX /* one DELETE_PREFIX; past it, none */
+#define SM_QUOTA_BYTES_DEFAULT    (8ull << 30)              /* --quota-bytes */
 #define SM_MAP_SLACK_BYTES        (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
 #define SM_MAP_BYTES_MAX          (1ull << 44)
 #define SM_GROW_PERCENT           80u /* grow the map once this share of it is used */
