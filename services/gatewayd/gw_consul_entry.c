@@ -14,7 +14,7 @@ int gw_consul_entry_write(struct gw_json *j, const struct proto_item *it)
 	gw_json_kv_u64(j, "LockIndex", 0);
 	gw_json_key(j, "Key");
 	gw_json_str(j, it->key.ptr, it->key.len);
-	gw_json_kv_u64(j, "Flags", 0);
+	gw_json_kv_u64(j, "Flags", it->flags);
 	if (it->value.len == 0) {
 		gw_json_kv_null(j, "Value"); /* Consul's empty value */
 	} else {
@@ -31,10 +31,11 @@ int gw_consul_entry_write(struct gw_json *j, const struct proto_item *it)
 void gw_consul_entry_fail(struct gw *gw, struct gw_http *h, int err)
 {
 	if (err == KV_EINVAL)
-		gw_reply_error(gw, h, 422, "key_not_utf8",
-		               "a key is not valid UTF-8 and Consul's API carries keys as JSON text; "
-		               "read it with raftkv's API (?encoding=base64)",
-		               NULL);
+		gw_reply_error(
+		    gw, h, 422, "key_not_utf8",
+		    "a key is not valid UTF-8 and Consul's API carries keys as JSON text; "
+		    "read it with raftkv's API (?encoding=base64)",
+		    NULL);
 	else
 		gw_reply_kv_error(gw, h, err, NULL, NULL);
 }

@@ -16,15 +16,17 @@ void gw_consul_kv_delete_handle(struct gw_req *r)
 {
 	if (r->consul.recurse) {
 		if (r->consul.has_cas) {
-			gw_consul_reply_missing(r->gw, &r->http,
-			                        "?cas= with ?recurse is not supported: a tree has no "
-			                        "single ModifyIndex");
+			gw_consul_reply_missing(
+			    r->gw, &r->http,
+			    "?cas= with ?recurse is not supported: a tree has no "
+			    "single ModifyIndex");
 			return;
 		}
 		if (r->key.len == 0) {
-			gw_consul_reply_missing(r->gw, &r->http,
-			                        "a recursive delete of every key (the empty prefix) is "
-			                        "not supported: name a prefix");
+			gw_consul_reply_missing(
+			    r->gw, &r->http,
+			    "a recursive delete of every key (the empty prefix) is "
+			    "not supported: name a prefix");
 			return;
 		}
 		gw_write_begin_cond(r, PROTO_KV_DELETE_PREFIX, PROTO_COND_NONE, 0,
@@ -37,6 +39,6 @@ void gw_consul_kv_delete_handle(struct gw_req *r)
 	}
 	/* cas=0 on a key: If-Match 0 fails when it exists (false) and when it does not (true) */
 	gw_write_begin_cond(r, PROTO_KV_DELETE,
-	                    r->consul.has_cas ? PROTO_COND_IF_MATCH : PROTO_COND_NONE, r->consul.cas,
-	                    gw_consul_reply_write);
+	                    r->consul.has_cas ? PROTO_COND_IF_MATCH : PROTO_COND_NONE,
+	                    r->consul.cas, gw_consul_reply_write);
 }

@@ -30,7 +30,8 @@ static void consul_get_entry(struct gw *gw, struct gw_call *c, const struct prot
 	struct proto_item it = {.key = {c->key.bytes, c->key.len},
 	                        .value = m->value,
 	                        .create_index = m->create_index,
-	                        .mod_index = m->mod_index};
+	                        .mod_index = m->mod_index,
+	                        .flags = m->flags};
 	struct gw_json j;
 	gw_json_init(&j, GW_CONSUL_ENTRY_BODY_MAX);
 	gw_json_open(&j, '[');

@@ -25,7 +25,8 @@ void gw_consul_missing(struct gw_req *r)
 {
 	const h2o_iovec_t *p = &r->http.req->path;
 	const char *missing = "this Consul endpoint is not supported";
-	for (size_t i = 0; i < sizeof(consul_missing_paths) / sizeof(consul_missing_paths[0]); i++) {
+	for (size_t i = 0; i < sizeof(consul_missing_paths) / sizeof(consul_missing_paths[0]);
+	     i++) {
 		size_t n = strlen(consul_missing_paths[i].path);
 		if (p->len >= n && memcmp(p->base, consul_missing_paths[i].path, n) == 0) {
 			missing = consul_missing_paths[i].missing;

@@ -38,8 +38,7 @@ static uint8_t consul_flag(const char *v, size_t len)
 	return !consul_is(v, len, "false");
 }
 
-static int consul_u64(const char *v, size_t len, uint64_t *out, const char *name,
-                      const char **what)
+static int consul_u64(const char *v, size_t len, uint64_t *out, const char *name, const char **what)
 {
 	*what = name;
 	return gw_parse_u64(v, len, out) != 0 ? KV_EINVAL : 0;
@@ -98,7 +97,8 @@ static int consul_param(const char *n, size_t nl, const char *v, size_t vl, stru
 /* The sentence for a parameter raftkv does not serve, or NULL. */
 static const char *consul_missing_of(const char *n, size_t nl)
 {
-	for (size_t i = 0; i < sizeof(consul_missing_params) / sizeof(consul_missing_params[0]); i++)
+	for (size_t i = 0; i < sizeof(consul_missing_params) / sizeof(consul_missing_params[0]);
+	     i++)
 		if (consul_is(n, nl, consul_missing_params[i].name))
 			return consul_missing_params[i].missing;
 	return NULL;

@@ -45,8 +45,8 @@ struct gw_consul_query {
  * with *missing set to a sentence naming what is missing (static; the
  * caller answers 501); unknown ones are ignored, as Consul does. Errors
  * otherwise leave *missing NULL: KV_EINVAL (malformed
- * value, ?stale with ?consistent; *what names the parameter), KV_ETOOLARGE (a separator past GW_CONSUL_SEPARATOR_BYTES_MAX
- * or a token past the key limit).
+ * value, ?stale with ?consistent; *what names the parameter), KV_ETOOLARGE (a separator past
+ * GW_CONSUL_SEPARATOR_BYTES_MAX or a token past the key limit).
  */
 int gw_consul_query_parse(const char *qs, size_t len, uint64_t timeout_ms_default,
                           struct gw_query *q, struct gw_consul_query *cq, const char **what,

@@ -62,7 +62,7 @@ static int consul_write_verdict(const struct gw_call *c, const struct proto_resu
 	case 0:
 		return 1;
 	case KV_ENOTFOUND: /* Consul's delete of a key (or tree) that is not there */
-		return c->op != PROTO_KV_PUT ? 1 : -1;
+		return c->op == PROTO_KV_DELETE || c->op == PROTO_KV_DELETE_PREFIX ? 1 : -1;
 	case KV_ECONDITION:
 		/* ?cas on DELETE: a key that is gone already counts as deleted, as in Consul */
 		return c->op == PROTO_KV_DELETE && m->mod_index == 0;
@@ -80,10 +80,11 @@ void gw_consul_reply_write(struct gw *gw, struct gw_call *c, const struct proto_
 		gw_consul_reply_json(gw, &c->http, "false", 5, m->index);
 	} else if (m->status == KV_ETOOLARGE && c->op == PROTO_KV_DELETE_PREFIX) {
 		struct gw_error_extra ex = {.limit = KV_DELETE_PREFIX_KEYS_MAX, .has_limit = 1};
-		gw_reply_kv_error(gw, &c->http, KV_ETOOLARGE,
-		                  "more keys are under the prefix than a recursive delete removes at "
-		                  "once; nothing was deleted",
-		                  &ex);
+		gw_reply_kv_error(
+		    gw, &c->http, KV_ETOOLARGE,
+		    "more keys are under the prefix than a recursive delete removes at "
+		    "once; nothing was deleted",
+		    &ex);
 	} else {
 		gw_write_fail(gw, c, m->status, NULL);
 		return;

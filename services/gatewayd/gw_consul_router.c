@@ -67,7 +67,8 @@ static int consul_parse(struct gw_req *r, h2o_req_t *req, size_t key_at)
 	if (key_at != 0 && path_len > key_at) {
 		int err = gw_parse_key(req->path.base + key_at, path_len - key_at, &r->key);
 		if (err != 0) {
-			consul_bad(gw, &r->http, 400, err == KV_ETOOLARGE ? "key_too_long" : "invalid_key",
+			consul_bad(gw, &r->http, 400,
+			           err == KV_ETOOLARGE ? "key_too_long" : "invalid_key",
 			           err == KV_ETOOLARGE ? "the key is over 511 bytes"
 			                               : "the key has a bad percent escape",
 			           "key");
@@ -186,7 +187,8 @@ void gw_consul_router_on_req(struct gw *gw, h2o_req_t *req)
 	}
 	if (hit.row == NULL) {
 		consul_bad(gw, &r.http, 404, "not_found",
-		           "no such path: this listener serves Consul's KV API (docs/api.md)", NULL);
+		           "no such path: this listener serves Consul's KV API (docs/api.md)",
+		           NULL);
 		return;
 	}
 	r.route = hit.row;

@@ -44,7 +44,8 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
 	/* the map cannot grow (disk): refuse PUTs here; DELETEs go on, to dig out */
-	if (gw->stats.valid && gw->stats.msg.full && c->op == PROTO_KV_PUT) {
+	int is_put = c->op == PROTO_KV_PUT || c->op == PROTO_KV_PUT_FLAGS;
+	if (gw->stats.valid && gw->stats.msg.full && is_put) {
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
@@ -59,9 +60,10 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 	cmd.origin = gw->cfg.node_id;
 	cmd.req_id = gw_pending_next_id(gw, c);
 	cmd.key = (struct proto_bytes){c->key.bytes, c->key.len};
-	if (c->op == PROTO_KV_PUT && req->entity.base != NULL)
+	if (is_put && req->entity.base != NULL)
 		cmd.value = (struct proto_bytes){(const uint8_t *)req->entity.base,
 		                                 (uint32_t)req->entity.len};
+	cmd.flags = c->consul.flags; /* PUT_FLAGS only (a Consul PUT's ?flags=) */
 	cmd.cond = c->cond;
 	cmd.cond_index = c->cond_index;
 	cmd.idem_key = (struct proto_bytes){c->idem, c->idem_len};

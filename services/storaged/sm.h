@@ -57,6 +57,8 @@ struct sm_opts {
 struct sm {
 	MDB_env *env;
 	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
+	MDB_dbi dbi_flags; /* sm_flags.c; has_flags 0: a read-only env from before it */
+	int has_flags;
 	uint64_t applied_index; /* cached from meta; changes only when a txn commits */
 	uint64_t applied_term;
 	int full;               /* the last write batch hit MDB_MAP_FULL */
@@ -217,6 +219,7 @@ struct sm_item {
 	uint32_t value_len;
 	uint64_t create_index;
 	uint64_t mod_index;
+	uint64_t flags;
 };
 
 struct sm_list {
@@ -228,11 +231,20 @@ struct sm_list {
 };
 
 /*
- * Copies key's value into value (replacing its contents) in one read txn.
+ * Copies key's value into value (replacing its contents) in one read txn,
+ * with its indexes and (flags not NULL) its flags.
  * Returns 0 or KV_ENOTFOUND (indexes 0), KV_EINVAL, KV_ENOMEM, KV_EIO.
  */
 int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_buf *value,
-                uint64_t *create_index, uint64_t *mod_index);
+                uint64_t *create_index, uint64_t *mod_index, uint64_t *flags);
+
+/* ---- sm_flags.c: the keys' flags (Consul's), 0 unless set -------------------- */
+
+/* Sets key's flags in txn (0: removes its entry). 0 or a KV_E* code. */
+int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t flags);
+/* key's flags as of txn into *flags (0 when none). 0 or a KV_E* code. */
+int sm_flags_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                 uint64_t *flags);
 
 /*
  * Lists up to limit (1..KV_LIST_LIMIT_MAX) keys with prefix, strictly after

@@ -116,6 +116,9 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 		int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
 		if (rc != 0)
 			return sm_err_from_mdb(rc);
+		int err = sm_flags_set(sm, txn, c->key.ptr, c->key.len, 0);
+		if (err != 0)
+			return err;
 		KV_ASSERT(sm->data_bytes >= old->bytes);
 		sm->data_bytes -= old->bytes;
 		res->create_index = old->create_index;
@@ -146,7 +149,9 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 	sm_u64_put((uint8_t *)d.mv_data + 8, res->mod_index);
 	if (c->value.len > 0)
 		memcpy((uint8_t *)d.mv_data + SM_KV_HEADER_BYTES, c->value.ptr, c->value.len);
-	return 0;
+	/* a plain PUT sets the flags to 0, as Consul's PUT without ?flags= does */
+	return sm_flags_set(sm, txn, c->key.ptr, c->key.len,
+	                    c->op == PROTO_KV_PUT_FLAGS ? c->flags : 0);
 }
 
 /* 1 when k starts with prefix. */
@@ -196,6 +201,9 @@ static int sm_apply_delete_prefix(struct sm *sm, MDB_txn *txn, const struct prot
 			goto out_close_cursor;
 		}
 		uint64_t bytes = k.mv_size + d.mv_size;
+		err = sm_flags_set(sm, txn, k.mv_data, (uint32_t)k.mv_size, 0);
+		if (err != 0)
+			goto out_close_cursor;
 		rc = mdb_cursor_del(cur, 0); /* the cursor moves to the next key */
 		if (rc != 0) {
 			err = sm_err_from_mdb(rc);
@@ -246,7 +254,7 @@ static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry
 	res->has_result = 1;
 	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 || c.key.len == 0 ||
 	    c.key.len > KV_KEY_BYTES_MAX || c.idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX ||
-	    (c.op != PROTO_KV_PUT && c.op != PROTO_KV_DELETE && c.op != PROTO_KV_DELETE_PREFIX)) {
+	    c.op < PROTO_KV_PUT || c.op > PROTO_KV_OP_MAX) {
 		/* Applied as a no-op on every node alike; nobody to tell without an origin. */
 		res->status = KV_EINVAL;
 		return 0;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SM_DBS_MAX 4
+#define SM_DBS_MAX 5
 
 static const char SM_KEY_APPLIED_INDEX[] = "applied_index";
 static const char SM_KEY_APPLIED_TERM[] = "applied_term";
@@ -131,6 +131,11 @@ static int sm_env_load(struct sm *sm)
 	    (rc = mdb_dbi_open(txn, "sessions", flags, &sm->dbi_sessions)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "session_age", flags, &sm->dbi_age)) != 0)
 		goto out_abort_txn;
+	/* added after the others: a read-only handle on an older environment has none */
+	rc = mdb_dbi_open(txn, "flags", flags, &sm->dbi_flags);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && sm->readonly))
+		goto out_abort_txn;
+	sm->has_flags = rc == 0;
 	int err = sm_meta_read_applied(sm, txn, &sm->applied_index, &sm->applied_term);
 	if (err == 0)
 		err = sm_env_load_data_bytes(sm, txn);

@@ -1,7 +1,7 @@
 // consul_test.go - Consul's KV HTTP API (gatewayd --consul-listen, issue 14)
 // driven by Consul's own Go client, github.com/hashicorp/consul/api, against
 // a real 3-node cluster: Put, Get, List, Keys, CAS, Delete, DeleteCAS,
-// DeleteTree and Status().Leader() through followers, answers that name
+// DeleteTree, Flags and Status().Leader() through followers, answers that name
 // what is not served, and writes and reads across a leader kill.
 package cluster
 
@@ -85,8 +85,11 @@ func TestConsulKVThroughFollowers(t *testing.T) {
 	if p2 == nil || string(p2.Value) != "two" || p2.CreateIndex != p.CreateIndex || p2.ModifyIndex <= p.ModifyIndex {
 		t.Fatalf("after CAS: %+v (before %+v)", p2, p)
 	}
-	if _, err := kv1.Put(&api.KVPair{Key: "app/sub/y", Value: nil}, nil); err != nil {
-		t.Fatalf("Put of an empty value: %v", err)
+	if _, err := kv1.Put(&api.KVPair{Key: "app/sub/y", Value: nil, Flags: 42}, nil); err != nil {
+		t.Fatalf("Put of an empty value with flags: %v", err)
+	}
+	if y := consulGet(t, kv2, "app/sub/y", nil); y == nil || y.Flags != 42 || len(y.Value) != 0 {
+		t.Fatalf("Get of a key put with Flags 42: %+v", y)
 	}
 	if _, err := kv1.Put(&api.KVPair{Key: "other", Value: []byte("o")}, nil); err != nil {
 		t.Fatalf("Put: %v", err)
@@ -95,7 +98,8 @@ func TestConsulKVThroughFollowers(t *testing.T) {
 	// List and Keys.
 	pairs, _, err := kv2.List("app/", nil)
 	if err != nil || len(pairs) != 3 || pairs[0].Key != "app/a" || pairs[1].Key != "app/sub/x" ||
-		string(pairs[1].Value) != "new" || pairs[2].Key != "app/sub/y" || len(pairs[2].Value) != 0 {
+		string(pairs[1].Value) != "new" || pairs[2].Key != "app/sub/y" || len(pairs[2].Value) != 0 ||
+		pairs[2].Flags != 42 || pairs[0].Flags != 0 {
 		t.Fatalf("List(app/): %v %v", pairs, err)
 	}
 	keys, _, err := kv2.Keys("app/", "/", nil)
@@ -161,8 +165,6 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 	cases = append(cases, refused{"blocking Get", err, "blocking queries"})
 	_, _, err = kv.Get("k", &api.QueryOptions{Datacenter: "dc2"})
 	cases = append(cases, refused{"?dc=", err, "datacenters"})
-	_, err = kv.Put(&api.KVPair{Key: "k", Value: []byte("v"), Flags: 42}, nil)
-	cases = append(cases, refused{"flags", err, "flags"})
 	_, _, err = kv.Acquire(&api.KVPair{Key: "k", Session: "s"}, nil)
 	cases = append(cases, refused{"Acquire", err, "sessions"})
 	_, _, err = cl.Session().Create(&api.SessionEntry{}, nil)
@@ -176,7 +178,7 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want not_implemented naming %q", tc.name, tc.err, tc.want)
 		}
 	}
-	if p := consulGet(t, kv, "k", nil); p == nil || p.Flags != 0 || string(p.Value) != "v" {
+	if p := consulGet(t, kv, "k", nil); p == nil || string(p.Value) != "v" {
 		t.Errorf("the refused writes changed the key: %+v", p)
 	}
 	c.CheckAlive()

@@ -158,7 +158,7 @@ static void test_local_max_sizes(void **state)
 
 	memset(key, 'k', sizeof(key));
 	for (uint32_t i = 0; i <= PROTO_LIST_ITEMS_MAX; i++)
-		items[i] = (struct proto_item){{key, KV_KEY_BYTES_MAX}, {key, 100}, i, i + 1};
+		items[i] = (struct proto_item){{key, KV_KEY_BYTES_MAX}, {key, 100}, i, i + 1, i};
 	m = (struct proto_local){
 	    .type = PROTO_LIST_RESP,
 	    .u.list_resp = {.n_items = PROTO_LIST_ITEMS_MAX, .items = items, .more = 1}};

@@ -180,13 +180,15 @@ static void t_pack_items(struct t_walk *w, const struct proto_item *it, uint32_t
 
 	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
-		struct proto_item x = i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i};
+		struct proto_item x =
+		    i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i, i};
 
-		msgpack_pack_array(&w->pk, 4);
+		msgpack_pack_array(&w->pk, 5);
 		t_pack_bin(&w->pk, x.key);
 		t_pack_bin(&w->pk, x.value);
 		msgpack_pack_uint64(&w->pk, x.create_index);
 		msgpack_pack_uint64(&w->pk, x.mod_index);
+		msgpack_pack_uint64(&w->pk, x.flags);
 	}
 }
 
@@ -442,6 +444,11 @@ static unsigned t_generated_type(char fam, uint8_t type)
 	return refused;
 }
 
+/* The kv ops' names, by op. */
+#define T_KV_NAME(NAME, name, doc) [PROTO_KV_##NAME] = #NAME,
+static const char *const t_kv_op_names[PROTO_KV_OP_MAX + 1] = {PROTO_KV_MESSAGES(T_KV_NAME)};
+#undef T_KV_NAME
+
 static void test_generated_frames_every_type(void **state)
 {
 	const struct {
@@ -464,11 +471,7 @@ static void test_generated_frames_every_type(void **state)
 			    fams[f].fam == 'r'   ? "raft "
 			    : fams[f].fam == 'l' ? "local"
 			                         : "kv   ",
-			    fams[f].name ? fams[f].name(t)
-			                 : (t == PROTO_KV_PUT      ? "PUT"
-			                    : t == PROTO_KV_DELETE ? "DELETE"
-			                                           : "DELETE_PREFIX"),
-			    refused);
+			    fams[f].name ? fams[f].name(t) : t_kv_op_names[t], refused);
 		}
 	}
 	free(t_big);
@@ -541,12 +544,15 @@ static void test_kv_round_trip_every_op(void **state)
 		assert_int_equal(proto_kv_cmd_encode(&full, &b), 0);
 		t_check_msgpack(&b, op);
 		assert_int_equal(proto_kv_cmd_decode(b.ptr, b.len, &got), 0);
-		if (op != PROTO_KV_PUT)
-			full.value = (struct proto_bytes){0}; /* PUT only */
+		if (op != PROTO_KV_PUT && op != PROTO_KV_PUT_FLAGS)
+			full.value = (struct proto_bytes){0}; /* PUTs only */
+		if (op != PROTO_KV_PUT_FLAGS)
+			full.flags = 0; /* PUT_FLAGS only */
 		t_assert_kv_same(&full, &got);
 		assert_true(proto_kv_cmd_equal(&full, &got));
 	}
-	print_message("kv PUT, DELETE and DELETE_PREFIX round trip; the deletes drop the value\n");
+	print_message(
+	    "kv PUT, DELETE, DELETE_PREFIX and PUT_FLAGS round trip; each keeps its own fields\n");
 	proto_buf_free(&b);
 }
 
