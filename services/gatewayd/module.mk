@@ -26,6 +26,8 @@ BINS += $(BUILD)/gatewayd
 
 TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
+TEST_LIBS_test_gw_consul := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_auth := $(BUILD)/libgwcore.a -lcrypto

@@ -11,8 +11,7 @@
 
 #include "kv_err.h"
 
-int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-                 uint64_t flags)
+int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t flags)
 {
 	MDB_val k = {key_len, (void *)key};
 	if (flags == 0) {
@@ -25,8 +24,7 @@ int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_l
 	return sm_err_from_mdb(mdb_put(txn, sm->dbi_flags, &k, &d, 0));
 }
 
-int sm_flags_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
-                 uint64_t *flags)
+int sm_flags_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t *flags)
 {
 	*flags = 0;
 	if (!sm->has_flags)
