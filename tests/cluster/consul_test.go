@@ -7,6 +7,9 @@ package cluster
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -239,5 +242,61 @@ func TestConsulAcrossLeaderKill(t *testing.T) {
 	}
 	t.Logf("checked: writes through followers before and after killing leader %d; new leader %d; restart catches up",
 		leader.ID, newLeader.ID)
+	c.CheckAlive()
+}
+
+// With --auth-file the Consul API takes raftkv's tokens from X-Consul-Token
+// (the client's Token) or ?token=, with their roles and key prefixes.
+func TestConsulTokens(t *testing.T) {
+	const admin, appWrite, read = "consul-admin-token-0123456789", "consul-app-write-0123456789",
+		"consul-read-token-01234567890"
+	auth := t.TempDir() + "/auth.txt"
+	lines := admin + " admin\n" + appWrite + " write app/\n" + read + " read\n"
+	if err := os.WriteFile(auth, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv(),
+		Extra: map[string][]string{"gatewayd": {"--auth-file", auth}},
+		Quick: &http.Client{Timeout: 2 * time.Second, Transport: bearer{admin, http.DefaultTransport}}})
+	leader := c.Leader(10 * time.Second)
+	f := c.Followers(leader)[0]
+	with := func(token string) *api.KV {
+		cfg := api.DefaultConfig()
+		cfg.Address = fmt.Sprintf("%s:%d", f.Host, f.Consul)
+		cfg.Token = token
+		cl, err := api.NewClient(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cl.KV()
+	}
+	if _, err := with(appWrite).Put(&api.KVPair{Key: "app/x", Value: []byte("1")}, nil); err != nil {
+		t.Fatalf("Put with a write token, inside its prefix, via a follower: %v", err)
+	}
+	if _, err := with(appWrite).Put(&api.KVPair{Key: "other", Value: []byte("1")}, nil); err == nil ||
+		!strings.Contains(err.Error(), "403") {
+		t.Fatalf("Put outside the token's prefix: %v, want 403", err)
+	}
+	if _, err := with(read).Put(&api.KVPair{Key: "app/y", Value: []byte("1")}, nil); err == nil ||
+		!strings.Contains(err.Error(), "403") {
+		t.Fatalf("Put with a read token: %v, want 403", err)
+	}
+	if _, _, err := with("").Get("app/x", nil); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("Get without a token: %v, want 401", err)
+	}
+	if p, _, err := with(read).Get("app/x", nil); err != nil || p == nil || string(p.Value) != "1" {
+		t.Fatalf("Get with a read token: %+v %v", p, err)
+	}
+	u := fmt.Sprintf("http://%s:%d/v1/kv/app/x?raw&token=%s", f.Host, f.Consul, read)
+	r, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if r.StatusCode != 200 || string(body) != "1" {
+		t.Fatalf("GET ?raw&token=: %d %q", r.StatusCode, body)
+	}
+	t.Logf("checked: X-Consul-Token and ?token= carry raftkv's tokens; roles and prefixes hold")
 	c.CheckAlive()
 }
