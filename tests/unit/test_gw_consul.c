@@ -125,9 +125,9 @@ static void test_consul_query_refused(void **state)
 	assert_string_equal(what, "separator");
 	assert_int_equal(parse("separator=%zz", &q, &cq, &what, &missing), KV_EINVAL);
 	const char *served_not[] = {"dc=dc2", "index=5&wait=30s", "acquire=s", "release=s",
-	                            "ns=a", "partition=p", "filter=x"};
+	                            "ns=a",   "partition=p",      "filter=x"};
 	const char *named[] = {"datacenters", "watch history", "sessions", "sessions",
-	                       "namespaces", "partitions", "filter"};
+	                       "namespaces",  "partitions",    "filter"};
 	for (size_t i = 0; i < sizeof(served_not) / sizeof(served_not[0]); i++) {
 		assert_int_equal(parse(served_not[i], &q, &cq, &what, &missing), KV_EINVAL);
 		assert_non_null(missing);
