@@ -43,3 +43,28 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	timeout 120 $(GW_DIR)/gw_smoke.sh $(abspath $(BUILD))
 
 TEST_STEPS += gw-smoke
+
+# gw-bugs: the planted bug (docs/testing.md). A gatewayd whose forwarded Consul
+# requests lose their X-Raftkv-Consul mark must make the Consul cluster test fail
+# (the leader would take a follower's ?cas= PUT as an unconditional raftkv PUT).
+GW_BUG_DIR := $(BUILD)/gw-bug
+$(GW_BUG_DIR)/gw_forward.o: $(GW_DIR)/gw_forward.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_CONSUL_FORWARD_UNMARKED -c $< -o $@
+
+$(GW_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_forward.o $(BUILD)/libgw.a \
+		$(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs
+gw-bugs: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+		-run 'TestConsulKVThroughFollowers$$' . >$(abspath $(GW_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs: GW_BUG_CONSUL_FORWARD_UNMARKED was NOT caught"; exit 1; fi
+	@grep -q -- "--- FAIL: TestConsulKVThroughFollowers" $(GW_BUG_DIR)/test.out || \
+		{ echo "gw-bugs: the test run failed, but not in TestConsulKVThroughFollowers"; exit 1; }
+	@echo "gw-bugs: GW_BUG_CONSUL_FORWARD_UNMARKED caught by TestConsulKVThroughFollowers:" \
+		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
+
+TEST_STEPS += gw-bugs
