@@ -103,6 +103,20 @@ static int sm_apply_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes
 	return 0;
 }
 
+/* Removes key, which exists (old), and its flags: the one delete of DELETE and DELETE_PREFIX. */
+static int sm_apply_remove(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                           const struct sm_apply_old *old)
+{
+	KV_ASSERT(old->exists);
+	MDB_val k = {key_len, (void *)key};
+	int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	KV_ASSERT(sm->data_bytes >= old->bytes);
+	sm->data_bytes -= old->bytes;
+	return sm_flags_set(sm, txn, key, key_len, 0);
+}
+
 /* The write itself once conditions hold; fills res's status and indexes. */
 static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                           const struct sm_apply_old *old, struct sm_result *res)
@@ -113,14 +127,9 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 			res->status = KV_ENOTFOUND;
 			return 0;
 		}
-		int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
-		if (rc != 0)
-			return sm_err_from_mdb(rc);
-		int err = sm_flags_set(sm, txn, c->key.ptr, c->key.len, 0);
+		int err = sm_apply_remove(sm, txn, c->key.ptr, c->key.len, old);
 		if (err != 0)
 			return err;
-		KV_ASSERT(sm->data_bytes >= old->bytes);
-		sm->data_bytes -= old->bytes;
 		res->create_index = old->create_index;
 		res->mod_index = res->index;
 		return 0;
@@ -192,26 +201,27 @@ static int sm_apply_delete_prefix(struct sm *sm, MDB_txn *txn, const struct prot
 		res->status = n == 0 ? KV_ENOTFOUND : KV_ETOOLARGE;
 		goto out_close_cursor;
 	}
-	MDB_val k = {c->key.len, (void *)c->key.ptr};
-	MDB_val d;
-	for (uint32_t i = 0; i < n; i++) {
-		rc = mdb_cursor_get(cur, &k, &d, i == 0 ? MDB_SET_RANGE : MDB_GET_CURRENT);
-		if (rc != 0 || !sm_apply_under(&k, &c->key) || d.mv_size < SM_KV_HEADER_BYTES) {
+	/* one key at a time through the single-key delete, the first under the prefix each time */
+	for (uint32_t i = 0; i < n && err == 0; i++) {
+		MDB_val k = {c->key.len, (void *)c->key.ptr};
+		MDB_val d;
+		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+		if (rc != 0 || !sm_apply_under(&k, &c->key) || k.mv_size > KV_KEY_BYTES_MAX) {
 			err = rc != 0 ? sm_err_from_mdb(rc) : KV_ECORRUPT;
-			goto out_close_cursor;
+			break;
 		}
-		uint64_t bytes = k.mv_size + d.mv_size;
-		err = sm_flags_set(sm, txn, k.mv_data, (uint32_t)k.mv_size, 0);
-		if (err != 0)
-			goto out_close_cursor;
-		rc = mdb_cursor_del(cur, 0); /* the cursor moves to the next key */
-		if (rc != 0) {
-			err = sm_err_from_mdb(rc);
-			goto out_close_cursor;
-		}
-		KV_ASSERT(sm->data_bytes >= bytes);
-		sm->data_bytes -= bytes;
+		uint8_t key[KV_KEY_BYTES_MAX]; /* LMDB's pointer dies with the delete */
+		struct proto_bytes kb = {key, (uint32_t)k.mv_size};
+		memcpy(key, k.mv_data, k.mv_size);
+		struct sm_apply_old old;
+		err = sm_apply_lookup(sm, txn, &kb, &old);
+		if (err == 0 && !old.exists)
+			err = KV_ECORRUPT; /* the cursor just found it */
+		if (err == 0)
+			err = sm_apply_remove(sm, txn, key, kb.len, &old);
 	}
+	if (err != 0)
+		goto out_close_cursor;
 	res->mod_index = res->index;
 out_close_cursor:
 	mdb_cursor_close(cur);
