@@ -269,6 +269,9 @@ print_urls() {
 	echo "  $c -XPUT $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/kv/hello -d world"
 	echo "  $c $SCHEME://$HOST:$((HTTP_PORT_BASE + (NODES > 1 ? 2 : 1)))/v1/kv/hello"
 	echo "  $c $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/status"
+	if [[ -n $CONSUL_PORT_BASE ]]; then
+		echo "  $c '$SCHEME://$HOST:$((CONSUL_PORT_BASE + 1))/v1/kv/hello?recurse'   (Consul's KV API)"
+	fi
 }
 
 cmd_run() {
