@@ -156,8 +156,9 @@ static int router_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct gw *gw = ((struct gw_router *)self)->gw;
 	if (gw_consul_router_is_forwarded(req)) {
-		gw_consul_router_on_req(gw,
-		                        req); /* another gateway's Consul request (gw_consul.h) */
+		/* another gateway's Consul request: routed through the Consul table (gw_consul.h)
+		 */
+		gw_consul_router_on_req(gw, req);
 		return 0;
 	}
 	struct gw_req r = {0};
