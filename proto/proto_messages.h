@@ -142,7 +142,8 @@
 	F(X, BYTES,   value,       0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
 	F(X, U64,     create_index, 0, UINT64_MAX,      "the key's create index") \
 	F(X, U64,     mod_index,   0, UINT64_MAX,       "the key's modify index") \
-	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied") \
+	F(X, U64,     flags,       0, UINT64_MAX,       "the key's flags (0 unless a Consul PUT set them)")
 #define PROTO_LOCAL_LIST(F, X) \
 	F(X, BYTES,   prefix,      0, KV_KEY_BYTES_MAX, "keys that start with it") \
 	F(X, BYTES,   after,       0, KV_KEY_BYTES_MAX, "keys after it, empty: from the start") \
@@ -207,7 +208,9 @@
 	M(TXN,    txn,    "compares, then one branch of ops, atomically (proto_txn.c)") \
 	M(LEASE_GRANT,  lease_grant,  "create a lease; its id is this entry's index") \
 	M(LEASE_REVOKE, lease_revoke, "a client ends a lease: it and its keys go") \
-	M(LEASE_EXPIRE, lease_expire, "the leader saw a lease's TTL run out: it and its keys go")
+	M(LEASE_EXPIRE, lease_expire, "the leader saw a lease's TTL run out: it and its keys go") \
+	M(DELETE_PREFIX, delete_prefix, "remove every key that starts with key (at most SM_DELETE_PREFIX_KEYS_MAX, else nothing)") \
+	M(PUT_FLAGS, put_flags, "write a key's value and its flags (Consul's ?flags=)")
 
 #define PROTO_KV_HEADER(F, X) \
 	F(X, U64,   origin,     0, UINT64_MAX, "node whose gateway proposed it: it gets the RESULT") \
@@ -236,6 +239,14 @@
 	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
 #define PROTO_KV_LEASE_EXPIRE(F, X) \
 	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
+#define PROTO_KV_DELETE_PREFIX(F, X) \
+	PROTO_KV_KEY(F, X) \
+	PROTO_KV_COND(F, X)
+#define PROTO_KV_PUT_FLAGS(F, X) \
+	PROTO_KV_KEY(F, X) \
+	F(X, BYTES, value,      0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
+	F(X, U64,   flags,      0, UINT64_MAX, "the key's flags, kept with it and returned by GET and LIST") \
+	PROTO_KV_COND(F, X)
 
 /* ---- Peer messages (raftd <-> raftd; struct raft_msg in raft_wire.h) -------- */
 

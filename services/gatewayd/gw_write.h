@@ -34,4 +34,15 @@ void gw_write_go(struct gw *gw, struct gw_call *c);
  */
 void gw_coord_on_result(struct gw *gw, struct gw_call *c, const struct proto_result *m);
 
+/*
+ * As gw_write_begin for another API (Consul's, gw_consul.h): the condition
+ * comes from the caller instead of headers, and on_result answers the
+ * RESULT (and ends the call; gw_write_fail answers the other outcomes).
+ */
+void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t cond_index,
+                         void (*on_result)(struct gw *gw, struct gw_call *c,
+                                           const struct proto_result *m));
+/* Answers c with the error of err (message NULL: the code's own) and ends it. */
+void gw_write_fail(struct gw *gw, struct gw_call *c, int err, const char *message);
+
 #endif

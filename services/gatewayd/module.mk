@@ -27,6 +27,8 @@ BINS += $(BUILD)/gatewayd
 
 TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
+TEST_LIBS_test_gw_consul := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_txn_parse := $(BUILD)/libgwcore.a $(BUILD)/libproto.a -ljansson
 TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
@@ -50,29 +52,55 @@ TEST_STEPS += gw-smoke
 # TestLeaseSurvivesLeaderChanges fail (a key that vanished early);
 # TestLeaseLockOneHolder runs too and says whether it saw two holders (it does
 # when a holder holds at the SIGSTOP of the leader: most runs, not all).
-GW_BUG_DIR := $(BUILD)/gw-bug
-$(GW_BUG_DIR)/gw_lease_clock.o: $(GW_DIR)/gw_lease_clock.c
+GW_LEASE_BUG_DIR := $(BUILD)/gw-bug-lease
+$(GW_LEASE_BUG_DIR)/gw_lease_clock.o: $(GW_DIR)/gw_lease_clock.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DGW_BUG_LEASE_TAKEOVER_EXPIRES -c $< -o $@
 
-$(GW_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_lease_clock.o \
+$(GW_LEASE_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_LEASE_BUG_DIR)/gw_lease_clock.o \
 		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
 
-.PHONY: gw-bugs
-gw-bugs: go-deps build $(GW_BUG_DIR)/bin/gatewayd
-	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/bin/
-	@cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR))/bin $(GO) test -count=1 -v \
+.PHONY: gw-bugs-lease
+gw-bugs-lease: go-deps build $(GW_LEASE_BUG_DIR)/bin/gatewayd
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_LEASE_BUG_DIR)/bin/
+	@cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_LEASE_BUG_DIR))/bin $(GO) test -count=1 -v \
 		-timeout 5m -run '^(TestLeaseSurvivesLeaderChanges|TestLeaseLockOneHolder)$$' ./... \
-		>$(abspath $(GW_BUG_DIR))/test.out 2>&1; \
-		if [ $$? -eq 0 ]; then echo "gw-bugs: GW_BUG_LEASE_TAKEOVER_EXPIRES was NOT caught"; exit 1; fi
-	@grep -q "before ttl after the last successful keepalive\|the lease is gone" $(GW_BUG_DIR)/test.out || \
-		{ echo "gw-bugs: TestLeaseSurvivesLeaderChanges did not fail on a lease expired early"; \
-		  tail -20 $(GW_BUG_DIR)/test.out; exit 1; }
-	@echo "gw-bugs: GW_BUG_LEASE_TAKEOVER_EXPIRES caught by TestLeaseSurvivesLeaderChanges"
-	@if grep -q "two holders" $(GW_BUG_DIR)/test.out; then \
-		echo "gw-bugs: and TestLeaseLockOneHolder saw two holders of the lock"; \
-	else echo "gw-bugs: TestLeaseLockOneHolder did not see two holders this run"; fi
+		>$(abspath $(GW_LEASE_BUG_DIR))/test.out 2>&1; \
+		if [ $$? -eq 0 ]; then echo "gw-bugs-lease: GW_BUG_LEASE_TAKEOVER_EXPIRES was NOT caught"; exit 1; fi
+	@grep -q "before ttl after the last successful keepalive\|the lease is gone" $(GW_LEASE_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-lease: TestLeaseSurvivesLeaderChanges did not fail on a lease expired early"; \
+		  tail -20 $(GW_LEASE_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs-lease: GW_BUG_LEASE_TAKEOVER_EXPIRES caught by TestLeaseSurvivesLeaderChanges"
+	@if grep -q "two holders" $(GW_LEASE_BUG_DIR)/test.out; then \
+		echo "gw-bugs-lease: and TestLeaseLockOneHolder saw two holders of the lock"; \
+	else echo "gw-bugs-lease: TestLeaseLockOneHolder did not see two holders this run"; fi
+
+# gw-bugs: the planted bug (docs/testing.md). A gatewayd whose forwarded Consul
+# requests lose their X-Raftkv-Consul mark must make the Consul cluster test fail
+# (the leader would take a follower's ?cas= PUT as an unconditional raftkv PUT).
+GW_BUG_DIR := $(BUILD)/gw-bug
+$(GW_BUG_DIR)/gw_forward.o: $(GW_DIR)/gw_forward.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_CONSUL_FORWARD_UNMARKED -c $< -o $@
+
+$(GW_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_forward.o $(BUILD)/libgw.a \
+		$(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-consul
+gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+		-run 'TestConsulKVThroughFollowers$$' . >$(abspath $(GW_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED was NOT caught"; exit 1; fi
+	@grep -q -- "--- FAIL: TestConsulKVThroughFollowers" $(GW_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-consul: the test run failed, but not in TestConsulKVThroughFollowers"; exit 1; }
+	@echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED caught by TestConsulKVThroughFollowers:" \
+		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
+
+.PHONY: gw-bugs
+gw-bugs: gw-bugs-lease gw-bugs-consul
 
 TEST_STEPS += gw-bugs

@@ -39,15 +39,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_PATH_BYTES_MAX      1024u
-#define SM_CONFIG_ENTRIES_MAX  1024u /* CONFIG entries kept in meta; older ones dropped */
-#define SM_FULL_PERCENT        95u   /* STATS reports full past this share of the map */
-#define SM_SESSION_VALUE_BYTES 36u
-#define SM_KV_HEADER_BYTES     16u
-#define SM_QUOTA_BYTES_DEFAULT (8ull << 30)  /* --quota-bytes */
-#define SM_MAP_SLACK_BYTES     (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
-#define SM_MAP_BYTES_MAX       (1ull << 44)
-#define SM_GROW_PERCENT        80u /* grow the map once this share of it is used */
+#define SM_PATH_BYTES_MAX         1024u
+#define SM_CONFIG_ENTRIES_MAX     1024u /* CONFIG entries kept in meta; older ones dropped */
+#define SM_FULL_PERCENT           95u   /* STATS reports full past this share of the map */
+#define SM_SESSION_VALUE_BYTES    36u
+#define SM_KV_HEADER_BYTES        16u
+#define SM_DELETE_PREFIX_KEYS_MAX KV_DELETE_PREFIX_KEYS_MAX /* one DELETE_PREFIX; past it, none */
+#define SM_QUOTA_BYTES_DEFAULT    (8ull << 30)              /* --quota-bytes */
+#define SM_MAP_SLACK_BYTES        (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
+#define SM_MAP_BYTES_MAX          (1ull << 44)
+#define SM_GROW_PERCENT           80u /* grow the map once this share of it is used */
 
 struct sm_list; /* sm_read.c */
 
@@ -78,6 +79,8 @@ struct sm {
 	MDB_dbi dbi_leases, dbi_lease_keys;
 	struct proto_buf result_body; /* TXN results of the last batch (sm_result.body_*) */
 	uint64_t applied_index;       /* cached from meta; changes only when a txn commits */
+	MDB_dbi dbi_flags;            /* sm_flags.c; has_flags 0: a read-only env from before it */
+	int has_flags;
 	uint64_t applied_term;
 	int full;               /* the last write batch hit MDB_MAP_FULL */
 	uint64_t map_bytes;     /* current LMDB map size */
@@ -301,6 +304,7 @@ struct sm_item {
 	uint32_t value_len;
 	uint64_t create_index;
 	uint64_t mod_index;
+	uint64_t flags;
 };
 
 struct sm_list {
@@ -312,11 +316,20 @@ struct sm_list {
 };
 
 /*
- * Copies key's value into value (replacing its contents) in one read txn.
+ * Copies key's value into value (replacing its contents) in one read txn,
+ * with its indexes and (flags not NULL) its flags.
  * Returns 0 or KV_ENOTFOUND (indexes 0), KV_EINVAL, KV_ENOMEM, KV_EIO.
  */
 int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_buf *value,
-                uint64_t *create_index, uint64_t *mod_index);
+                uint64_t *create_index, uint64_t *mod_index, uint64_t *flags);
+
+/* ---- sm_flags.c: the keys' flags (Consul's), 0 unless set -------------------- */
+
+/* Sets key's flags in txn (0: removes its entry). 0 or a KV_E* code. */
+int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t flags);
+/* key's flags as of txn into *flags (0 when none). 0 or a KV_E* code. */
+int sm_flags_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                 uint64_t *flags);
 
 /*
  * Lists up to limit (1..KV_LIST_LIMIT_MAX) keys with prefix, strictly after

@@ -134,6 +134,11 @@ static int sm_env_load(struct sm *sm)
 	    (rc = mdb_dbi_open(txn, "leases", flags, &sm->dbi_leases)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "lease_keys", flags, &sm->dbi_lease_keys)) != 0)
 		goto out_abort_txn;
+	/* added after the others: a read-only handle on an older environment has none */
+	rc = mdb_dbi_open(txn, "flags", flags, &sm->dbi_flags);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && sm->readonly))
+		goto out_abort_txn;
+	sm->has_flags = rc == 0;
 	int err = sm_meta_read_applied(sm, txn, &sm->applied_index, &sm->applied_term);
 	if (err == 0)
 		err = sm_env_load_data_bytes(sm, txn);

@@ -22,7 +22,7 @@ static int storaged_query_get(struct storaged *sd, const struct storaged_envelop
 	r->status = status;
 	if (status == 0)
 		r->status = sm_read_get(sd->sm, m->key.ptr, m->key.len, &sd->value,
-		                        &r->create_index, &r->mod_index);
+		                        &r->create_index, &r->mod_index, &r->flags);
 	if (r->status == 0) {
 		r->value.ptr = sd->value.ptr;
 		r->value.len = (uint32_t)sd->value.len;
@@ -53,6 +53,7 @@ static int storaged_query_list(struct storaged *sd, const struct storaged_envelo
 			sd->items[i].value.len = it->value_len;
 			sd->items[i].create_index = it->create_index;
 			sd->items[i].mod_index = it->mod_index;
+			sd->items[i].flags = it->flags;
 		}
 		r->n_items = l->n_items;
 		r->items = sd->items;
