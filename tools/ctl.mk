@@ -1,7 +1,11 @@
-# tools/ctl.mk - the command-line client and the benchmark.
+# tools/ctl.mk - the command-line client (tools/ctl/: one file per command group,
+# the command table in ctl_table.c) and the benchmark.
 
-$(BUILD)/raftkvctl: $(BUILD)/tools/raftkvctl.o $(BUILD)/tools/ctl_keygen.o
-	$(CC) $(LDFLAGS) -o $@ $^ -lzmq
+CTL_SRCS := $(wildcard tools/ctl/*.c)
+CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/raftkvctl: $(CTL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -lzmq
 
 BINS += $(BUILD)/raftkvctl
 
