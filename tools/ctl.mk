@@ -7,6 +7,14 @@ CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 $(BUILD)/raftkvctl: $(CTL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -lzmq
 
+# Everything but main, for tests/unit/test_ctl.c.
+$(BUILD)/libctl.a: $(filter-out %/ctl_main.o,$(CTL_OBJS))
+	rm -f $@
+	ar rcs $@ $^
+
+TEST_LIBS_test_ctl := $(BUILD)/libctl.a -lssl -lcrypto -lzmq
+$(BUILD)/tests/unit/test_ctl.o: CFLAGS += -Itools/ctl
+
 BINS += $(BUILD)/raftkvctl
 
 .PHONY: bench
