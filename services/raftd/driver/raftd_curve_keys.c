@@ -174,6 +174,9 @@ static int curve_keys_secret_mode_ok(const struct stat *st)
 	mode_t group = st->st_mode & 070, other = st->st_mode & 007;
 	if (other != 0)
 		return 0;
+#ifdef RAFTD_BUG_CURVE_KEY_ANY_GROUP
+	return 1; /* planted (make raftd-bugs): any group may read and write the key */
+#endif
 	if (group == 0)
 		return 1;
 	return group == 040 && st->st_uid == 0 && st->st_gid == getegid();
