@@ -1,6 +1,11 @@
 /*
  * ctl_kv.c - raftkvctl's single-key commands: get, put, delete
  * (GET/PUT/DELETE /v1/kv/{key}, docs/api.md). Rows in ctl_table.c.
+ *
+ * Every write carries a random Idempotency-Key: when an endpoint fails after
+ * the request went out and ctl_http_do sends it to the next one, the cluster
+ * applies it at most once and answers the retry with the first outcome (a
+ * put --if-absent that succeeded is not reported as a failed condition).
  */
 #include "ctl_kv.h"
 
@@ -12,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define KV_VALUE_STDIN_BYTES_MAX (64u << 20)
 #define KV_HEADERS_BYTES_MAX     128u
@@ -29,6 +35,7 @@ static int kv_parse_cond(int argc, char **argv, int allow_absent, struct kv_cond
 	*cond = (struct kv_cond){0};
 	while (a < argc && strncmp(argv[a], "--", 2) == 0) {
 		if (strcmp(argv[a], "--if-match") == 0 && a + 1 < argc && argv[a + 1][0] != '\0' &&
+		    strlen(argv[a + 1]) <= 20 && /* a uint64 */
 		    strspn(argv[a + 1], "0123456789") == strlen(argv[a + 1]))
 			cond->if_match = argv[++a];
 		else if (allow_absent && strcmp(argv[a], "--if-absent") == 0)
@@ -40,13 +47,23 @@ static int kv_parse_cond(int argc, char **argv, int allow_absent, struct kv_cond
 	return cond->if_match && cond->if_absent ? -1 : a;
 }
 
-static void kv_cond_headers(const struct kv_cond *cond, char *out, size_t cap)
+/* A write's extra headers: its condition and a fresh Idempotency-Key (32 hex digits). */
+static int kv_write_headers(const struct kv_cond *cond, char *out, size_t cap)
 {
-	out[0] = '\0';
+	unsigned char id[16];
+	char hex[2 * sizeof(id) + 1], condition[64] = "";
+	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+		fprintf(stderr, "raftkvctl: no random bytes for the Idempotency-Key\n");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(id); i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
 	if (cond->if_match != NULL)
-		snprintf(out, cap, "If-Match: \"%s\"\r\n", cond->if_match);
+		snprintf(condition, sizeof(condition), "If-Match: \"%.40s\"\r\n", cond->if_match);
 	else if (cond->if_absent)
-		snprintf(out, cap, "If-None-Match: *\r\n");
+		snprintf(condition, sizeof(condition), "If-None-Match: *\r\n");
+	int n = snprintf(out, cap, "%sIdempotency-Key: %s\r\n", condition, hex);
+	return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
 /* "/v1/kv/<key percent-encoded>" into path; -1 (message printed) when too long. */
@@ -165,7 +182,10 @@ int ctl_kv_put(const struct ctl_ctx *ctx, int argc, char **argv)
 	const char *value = kv_value(argv[a + 1], &len, &owned);
 	if (value == NULL)
 		return CTL_EXIT_USAGE;
-	kv_cond_headers(&cond, headers, sizeof(headers));
+	if (kv_write_headers(&cond, headers, sizeof(headers)) != 0) {
+		free(owned);
+		return CTL_EXIT_USAGE;
+	}
 	struct ctl_http_req req = {
 	    .method = "PUT", .path = path, .body = value, .body_len = len, .headers = headers};
 	struct ctl_http_resp resp;
@@ -187,7 +207,8 @@ int ctl_kv_delete(const struct ctl_ctx *ctx, int argc, char **argv)
 		return -1;
 	if (kv_path(argv[a], path, sizeof(path)) != 0)
 		return CTL_EXIT_USAGE;
-	kv_cond_headers(&cond, headers, sizeof(headers));
+	if (kv_write_headers(&cond, headers, sizeof(headers)) != 0)
+		return CTL_EXIT_USAGE;
 	struct ctl_http_req req = {.method = "DELETE", .path = path, .headers = headers};
 	struct ctl_http_resp resp;
 	int code = kv_call(ctx, &req, &resp);
