@@ -191,6 +191,10 @@ secure_tests() {
 	has "403 forbidden" "$ERR" "a read token on a write is 403"
 	expect 0 "ready needs no token" -- "$CTL" --endpoints "$u1" --cacert "$s/ca.crt" ready
 	expect 0 "status with a read token" -- "${c[@]}" --token "$read" status
+	expect 1 "metrics with a read token" -- "${c[@]}" --token "$read" metrics
+	has "403 forbidden" "$ERR" "metrics needs admin"
+	expect 0 "metrics with the admin token" -- "${c[@]}" --token "$admin" metrics
+	has "^raftkv_" "$OUT" "metrics prints the Prometheus text"
 	expect 3 "the system CAs do not trust the local CA" -- \
 		"$CTL" --endpoints "$u1" --token "$read" get sec
 	has "certificate not trusted" "$ERR" "an untrusted certificate says so"

@@ -48,7 +48,7 @@ static void ctl_help_all(FILE *f)
 	fprintf(f, "usage: raftkvctl [OPTIONS] COMMAND [ARGS]   (raftkvctl COMMAND --help)\n"
 	           "commands:\n");
 	for (const struct ctl_cmd *c = ctl_cmds; c->name != NULL; c++)
-		fprintf(f, "  %-7s %s\n", c->name, c->usage);
+		fprintf(f, c->usage[0] ? "  %-7s %s\n" : "  %s%s\n", c->name, c->usage);
 	fputs(ctl_options_help, f);
 }
 

@@ -1,7 +1,8 @@
 /*
  * ctl_status.c - `raftkvctl status` (GET /v1/status: a node's view of the
  * cluster) and the probes `ready` (/readyz) and `live` (/livez) of one node,
- * the first endpoint: a probe that failed over would report another node.
+ * the first endpoint: a probe that failed over would report another node;
+ * `metrics` (GET /metrics, Prometheus text, an admin token when tokens are on).
  */
 #include "ctl_status.h"
 
@@ -109,4 +110,17 @@ int ctl_status_ready(const struct ctl_ctx *ctx, int argc, char **argv)
 int ctl_status_live(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	return argc == 0 ? status_probe(ctx, "/livez", "live") : -1;
+}
+
+int ctl_status_metrics(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc != 0)
+		return -1;
+	struct ctl_http_req req = {.method = "GET", .path = "/metrics"};
+	struct ctl_http_resp resp;
+	int code = ctl_out_outcome(ctx, ctl_http_do(ctx, &req, &resp), &resp);
+	if (code == CTL_EXIT_OK)
+		ctl_out_body(&resp); /* Prometheus text in either output mode */
+	ctl_http_resp_free(&resp);
+	return code;
 }

@@ -10,5 +10,6 @@
 int ctl_status_status(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_status_ready(const struct ctl_ctx *ctx, int argc, char **argv);
 int ctl_status_live(const struct ctl_ctx *ctx, int argc, char **argv);
+int ctl_status_metrics(const struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -43,6 +43,10 @@ const struct ctl_cmd ctl_cmds[] = {
      "Asks the first endpoint only whether its gateway process answers (/livez); exit codes "
      "as ready.",
      ctl_status_live, 1},
+    {"metrics", "",
+     "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
+     "admin token), in either output mode.",
+     ctl_status_metrics, 1},
     {"keygen", "[--out DIR]",
      "Makes a CurveZMQ key pair for one raftd: DIR/curve.key (secret, mode 0600) and "
      "DIR/curve.pub (DIR defaults to .), and prints the public key. Never overwrites a key.",
