@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN_DIR=${BIN_DIR:-build}
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
-CTL="$BIN_DIR/raftkvctl"
+CTL=${CTL:-$BIN_DIR/raftkvctl} # CTL=build-address/raftkvctl: the client under ASan/UBSan
 WORK=$(mktemp -d /tmp/rkvctl.XXXXXX)
 export BIN_DIR NODES=3 LOG_LEVEL=warn READY_TIMEOUT_S=60
 CL=tools/cluster.sh
