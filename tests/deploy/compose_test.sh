@@ -106,6 +106,9 @@ CURL=(curl --cacert "$CA" -H "@$AUTH")
 make_secrets() {
 	BASE_DIR=$SECRETS_BASE BIN_DIR=${BIN_DIR:-build} tools/certs.sh >/dev/null ||
 		fail "tools/certs.sh"
+	[[ $(stat -c %u:%g "$RAFTKV_SECRETS/compose/node1.key") == 0:10001 ]] ||
+		fail "the compose secret files are not root:10001 (the containers could not read" \
+			"them): run the test as root"
 	(umask 077 && echo "Authorization: Bearer $(<"$RAFTKV_SECRETS/admin.token")" >"$AUTH")
 }
 
