@@ -220,11 +220,13 @@ step_security() {
 	fi
 	say "checked: no token 401, read token on a write 403, /readyz open, plain http to the" \
 		"TLS port unanswered, the certificate trusted only with the local CA"
-	for ((i = 1; i <= N; i++)); do
-		docker logs "$(svc_id raftd "$i")" 2>&1 | grep -q 'peers=curve' ||
-			fail "raftd-$i does not say it listens with Curve: $(docker logs --tail 3 "$(svc_id raftd "$i")" 2>&1)"
-	done
 	local out
+	for ((i = 1; i <= N; i++)); do
+		# the whole log first: grep -q stopping early would SIGPIPE docker logs (pipefail)
+		out=$(docker logs "$(svc_id raftd "$i")" 2>&1)
+		grep -q 'peers=curve' <<<"$out" ||
+			fail "raftd-$i does not say it listens with Curve: $(tail -n 3 <<<"$out")"
+	done
 	out=$(ctl_in 1 status) || fail "raftkvctl status in gatewayd-1 (its environment): $out"
 	say "checked: raftd peers on Curve on all 3 nodes; raftkvctl in gatewayd-1 reaches its" \
 		"gateway over https with the mounted CA and token: '$(head -n 1 <<<"$out")'"
