@@ -56,6 +56,10 @@ struct gw_call {
 	uint64_t read_index;
 	struct gw_forward *fwd;                              /* GW_CALL_FORWARDING */
 	int (*send_query)(struct gw *gw, struct gw_call *c); /* reads: GET or LIST */
+	/* writes started by gw_write_begin_kv (seeds/): the value (in req->pool) and the answer */
+	struct proto_bytes value;
+	void (*on_written)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
+	h2o_iovec_t fwd_path; /* forwards: the path to ask for; empty: the client's own */
 	uint32_t next_free;
 };
 

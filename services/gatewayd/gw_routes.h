@@ -27,7 +27,31 @@
 	X(GW_MS_GET, "/v1/status", gw_status_handle, "status", GW_PERM_READ, 0)                    \
 	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
-	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)
+	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
+	GW_SEED_ROUTES(X)
+
+/*
+ * The seed projects' routes (seeds/, docs/api.md "The seed projects'
+ * routes"). Keys in a JSON body cannot be checked against a token's prefix
+ * before the handler runs: those rows are GW_ROUTE_PREFIX with no ?prefix=,
+ * so only a token without a prefix may use them.
+ */
+#define GW_SEED_ROUTES(X)                                                                          \
+	X(GW_MS_GET, "/state", gw_seed_state_handle, "seed_state", GW_PERM_READ, 0)                \
+	X(GW_MS_POST, "/operate_data", gw_seed_operate_handle, "seed_operate", GW_PERM_WRITE,      \
+	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
+	X(GW_MS_GET, "/get_all_data", gw_seed_all_handle, "seed_all", GW_PERM_READ,                \
+	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
+	X(GW_MS_GET, "/keys/{key}", gw_seed_keys_get_handle, "seed_keys", GW_PERM_READ,            \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_POST, "/keys/{key}", gw_seed_keys_set_handle, "seed_keys", GW_PERM_WRITE,          \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_POST, "/store", gw_seed_store_set_handle, "seed_store", GW_PERM_WRITE,             \
+	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
+	X(GW_MS_GET, "/store/{key}", gw_seed_store_get_handle, "seed_store_key", GW_PERM_READ,     \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_DEL, "/store/{key}", gw_seed_store_delete_handle, "seed_store_key", GW_PERM_WRITE, \
+	  GW_ROUTE_QUERY)
 
 /*
  * The handlers, one file each, called only by the router through the table.

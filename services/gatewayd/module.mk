@@ -8,7 +8,8 @@
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
 	$(GW_DIR)/gw_errors.c
-GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
+GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c)) \
+	$(wildcard $(GW_DIR)/seeds/gw_*.c)
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
 	-lssl -lcrypto -lz -lzmq -lpthread
 
@@ -41,3 +42,5 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	timeout 120 $(GW_DIR)/gw_smoke.sh $(abspath $(BUILD))
 
 TEST_STEPS += gw-smoke
+
+TEST_LIBS_test_gw_seed_json := $(BUILD)/libgw.a $(BUILD)/libgwcore.a

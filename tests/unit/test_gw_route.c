@@ -57,7 +57,8 @@ static void test_routes_match(void **state)
 		assert_int_equal(gw_route_slot(&hit), 0);
 	}
 	assert_int_equal(gw_route_method("PUT", 3), GW_M_PUT);
-	assert_int_equal(gw_route_method("POST", 4), GW_M_OTHER);
+	assert_int_equal(gw_route_method("POST", 4), GW_M_POST);
+	assert_int_equal(gw_route_method("PATCH", 5), GW_M_OTHER);
 	assert_int_equal(gw_route_method("get", 3), GW_M_OTHER); /* methods are case-sensitive */
 	printf("checked: 10 method+path pairs to their handlers, a shared slot, 6 paths to 404, "
 	       "3 methods\n");
@@ -106,7 +107,10 @@ static void test_routes_table(void **state)
 			                 strcmp(gw_routes[i].label, gw_routes[j].label) == 0);
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
-	const char *want[] = {"none", "kv", "kv_list", "status", "livez", "readyz", "metrics"};
+	const char *want[] = {"none",         "kv",       "kv_list",   "status",
+	                      "livez",        "readyz",   "metrics",   "seed_state",
+	                      "seed_operate", "seed_all", "seed_keys", "seed_store",
+	                      "seed_store_key"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
@@ -127,7 +131,7 @@ static void test_routes_table(void **state)
 	assert_int_equal(route_of("GET", "/readyz", &hit)->perm, GW_PERM_OPEN);
 	assert_int_equal(route_of("GET", "/metrics", &hit)->perm, GW_PERM_ADMIN);
 	printf("checked: the table passes gw_route_check; %zu rows labelled, one label per path; "
-	       "7 metric labels as before; 8 permissions\n",
+	       "the metric labels in slot order; 8 permissions\n",
 	       gw_routes_count);
 }
 
