@@ -28,7 +28,9 @@
 	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
 	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
-	GW_SEED_ROUTES(X)
+	GW_SEED_ROUTES(X)                                                                          \
+	X(GW_MS_GET, "/ui/", gw_ui_page_handle, "ui", GW_PERM_OPEN, 0)                             \
+	X(GW_MS_GET, "/ui/status", gw_ui_status_handle, "ui_status", GW_PERM_READ, 0)
 
 /*
  * The seed projects' routes (seeds/, docs/api.md "The seed projects'

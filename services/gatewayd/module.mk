@@ -9,15 +9,23 @@ GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
 	$(GW_DIR)/gw_errors.c
 GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c)) \
-	$(wildcard $(GW_DIR)/seeds/gw_*.c)
+	$(wildcard $(GW_DIR)/seeds/gw_*.c) $(wildcard $(GW_DIR)/ui/gw_*.c)
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
 	-lssl -lcrypto -lz -lzmq -lpthread
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
 
-$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/gw_ui_html.o
 	ar rcs $@ $^
+
+# the dashboard (/ui/), one HTML file compiled in as an array
+$(BUILD)/gen/gw_ui_html.c: $(GW_DIR)/ui/dashboard.html $(GW_DIR)/ui/embed_html.sh
+	@mkdir -p $(dir $@)
+	$(GW_DIR)/ui/embed_html.sh $< gw_ui_html >$@
+
+$(BUILD)/gen/gw_ui_html.o: $(BUILD)/gen/gw_ui_html.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwcore.a \
 		$(BUILD)/libproto.a $(BUILD)/libcommon.a

@@ -9,3 +9,13 @@ seeds-test: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	timeout 180 tests/seeds/seeds_test.sh $(abspath $(BUILD))
 
 TEST_STEPS += seeds-test
+
+$(BUILD)/tests/uidriver: $(wildcard tests/seeds/uidriver/*.go) tests/seeds/uidriver/go.mod
+	@mkdir -p $(dir $@)
+	cd tests/seeds/uidriver && $(GO) build -o $(abspath $@) .
+
+.PHONY: ui-test
+ui-test: go-deps $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged $(BUILD)/tests/uidriver
+	timeout 240 tests/seeds/ui_test.sh $(abspath $(BUILD)) $(abspath $(BUILD))/tests/uidriver
+
+TEST_STEPS += ui-test
