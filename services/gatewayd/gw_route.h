@@ -14,7 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum gw_method { GW_M_OTHER = 0, GW_M_GET, GW_M_HEAD, GW_M_PUT, GW_M_DELETE, GW_M_POST, GW_M_COUNT };
+enum gw_method {
+	GW_M_OTHER = 0,
+	GW_M_GET,
+	GW_M_HEAD,
+	GW_M_PUT,
+	GW_M_DELETE,
+	GW_M_POST,
+	GW_M_COUNT
+};
 
 /* Method sets of a row: a bit per enum gw_method. GET rows answer HEAD too. */
 #define GW_MBIT(m)  (1u << (m))

@@ -107,9 +107,9 @@ static void test_routes_table(void **state)
 			                 strcmp(gw_routes[i].label, gw_routes[j].label) == 0);
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
-	const char *want[] = {"none",         "kv",       "kv_list",   "status",
-	                      "livez",        "readyz",   "metrics",   "seed_state",
-	                      "seed_operate", "seed_all", "seed_keys", "seed_store",
+	const char *want[] = {"none",          "kv",       "kv_list",   "status",
+	                      "livez",         "readyz",   "metrics",   "seed_state",
+	                      "seed_operate",  "seed_all", "seed_keys", "seed_store",
 	                      "seed_store_key"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {

@@ -25,8 +25,8 @@ static void test_seed_json_members(void **state)
 {
 	const char *body = " {\"key\": \"key-1\", \"value\": \"value-1\", \"action\":\"add\", "
 	                   "\"extra\": {\"a\": [1, 2.5e3, true, null]}} ";
-	struct gw_seed_member want[] = {{.name = "key"}, {.name = "value"}, {.name = "action"},
-	                                {.name = "missing"}};
+	struct gw_seed_member want[] = {
+	    {.name = "key"}, {.name = "value"}, {.name = "action"}, {.name = "missing"}};
 	assert_int_equal(parse(body, want, 4), 0);
 	assert_true(want[0].found && want[0].is_string);
 	assert_int_equal(want[0].len, 7);

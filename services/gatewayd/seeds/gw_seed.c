@@ -26,15 +26,16 @@ int gw_seed_body(struct gw_req *r, struct gw_seed_member *want, size_t n)
 {
 	h2o_iovec_t b = r->http.req->entity;
 	if (b.base == NULL || gw_seed_json_object(b.base, b.len, want, n) != 0)
-		return seed_bad(r, 400, "invalid_json", "the body must be one JSON object", NULL, 0);
+		return seed_bad(r, 400, "invalid_json", "the body must be one JSON object", NULL,
+		                0);
 	return 0;
 }
 
 int gw_seed_body_key(struct gw_req *r, const struct gw_seed_member *m, struct gw_key *out)
 {
 	if (!m->found || !m->is_string)
-		return seed_bad(r, 400, "invalid_argument", "the body needs \"key\": a string", "key",
-		                0);
+		return seed_bad(r, 400, "invalid_argument", "the body needs \"key\": a string",
+		                "key", 0);
 	size_t len = 0;
 	const char *raw = r->http.req->entity.base + m->at;
 	int err = gw_seed_json_string(raw, m->len, out->bytes, sizeof(out->bytes), &len);
@@ -53,7 +54,8 @@ int gw_seed_body_value(struct gw_req *r, const struct gw_seed_member *m, struct 
 	if (!m->found || m->is_null)
 		return 0;
 	if (!m->is_string)
-		return seed_bad(r, 400, "invalid_argument", "\"value\" must be a string", "value", 0);
+		return seed_bad(r, 400, "invalid_argument", "\"value\" must be a string", "value",
+		                0);
 	/* decoding never grows a string more than 3x (an invalid byte becomes U+FFFD) */
 	size_t cap = m->len * 3, len = 0;
 	uint8_t *buf = h2o_mem_alloc_pool(&r->http.req->pool, cap);
@@ -62,8 +64,9 @@ int gw_seed_body_value(struct gw_req *r, const struct gw_seed_member *m, struct 
 		return seed_bad(r, 400, "invalid_argument", "\"value\" is not a valid JSON string",
 		                "value", 0);
 	if (len > r->cfg->max_value_bytes)
-		return seed_bad(r, 413, kv_err_code(KV_ETOOLARGE), "the value is over the size limit",
-		                "value", r->cfg->max_value_bytes);
+		return seed_bad(r, 413, kv_err_code(KV_ETOOLARGE),
+		                "the value is over the size limit", "value",
+		                r->cfg->max_value_bytes);
 	*out = (struct proto_bytes){buf, (uint32_t)len};
 	return 0;
 }

@@ -13,7 +13,8 @@
 #include "kv_err.h"
 
 /* "map[...]" of one page: at most KV_LIST_BYTES_MAX of values plus the keys, 6x for escapes */
-#define GW_SEED_ALL_BODY_MAX ((size_t)6 * (KV_LIST_BYTES_MAX + KV_VALUE_BYTES_MAX_LIMIT) + (4u << 20))
+#define GW_SEED_ALL_BODY_MAX                                                                       \
+	((size_t)6 * (KV_LIST_BYTES_MAX + KV_VALUE_BYTES_MAX_LIMIT) + (4u << 20))
 
 static int all_send(struct gw *gw, struct gw_call *c)
 {

@@ -84,8 +84,9 @@ static int skip_string(struct cursor *c)
 			return KV_EINVAL;
 		char e = c->s[c->i + 1];
 		if (e == 'u') {
-			if (c->i + 6 > c->len || !is_hex(c->s[c->i + 2]) || !is_hex(c->s[c->i + 3]) ||
-			    !is_hex(c->s[c->i + 4]) || !is_hex(c->s[c->i + 5]))
+			if (c->i + 6 > c->len || !is_hex(c->s[c->i + 2]) ||
+			    !is_hex(c->s[c->i + 3]) || !is_hex(c->s[c->i + 4]) ||
+			    !is_hex(c->s[c->i + 5]))
 				return KV_EINVAL;
 			c->i += 6;
 		} else if (strchr("\"\\/bfnrt", e) != NULL && e != '\0') {

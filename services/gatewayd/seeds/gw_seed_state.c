@@ -57,8 +57,8 @@ void gw_seed_state_handle(struct gw_req *r)
 	const char *state = state_name(&gw->status);
 	gw_seed_json_go_str(&j, (const uint8_t *)state, strlen(state));
 	char term[40];
-	int n = snprintf(term, sizeof(term), ",\"term\":%llu,\"leader\":",
-	                 (unsigned long long)gw->status.msg.term);
+	int n = snprintf(term, sizeof(term),
+	                 ",\"term\":%llu,\"leader\":", (unsigned long long)gw->status.msg.term);
 	gw_json_raw(&j, term, (size_t)n);
 	gw_seed_json_go_str(&j, (const uint8_t *)leader, strlen(leader));
 	gw_json_raw(&j, "}", 1);

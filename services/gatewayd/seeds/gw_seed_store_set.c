@@ -53,8 +53,8 @@ void gw_seed_store_set_handle(struct gw_req *r)
 		value = (struct proto_bytes){(const uint8_t *)r->http.req->entity.base + want[1].at,
 		                             (uint32_t)want[1].len};
 	if (value.len > r->cfg->max_value_bytes) {
-		struct gw_error_extra ex = {.param = "value", .limit = r->cfg->max_value_bytes,
-		                            .has_limit = 1};
+		struct gw_error_extra ex = {
+		    .param = "value", .limit = r->cfg->max_value_bytes, .has_limit = 1};
 		gw_reply_kv_error(r->gw, &r->http, KV_ETOOLARGE, "the value is over the size limit",
 		                  &ex);
 		return;

@@ -63,7 +63,8 @@ void gw_ui_status_handle(struct gw_req *r)
 	int64_t node = ui_status_node(r->http.req);
 	if (node < 0) {
 		struct gw_error_extra ex = {.param = "node"};
-		gw_reply_error(gw, &r->http, 400, "invalid_argument", "node= must be a node id", &ex);
+		gw_reply_error(gw, &r->http, 400, "invalid_argument", "node= must be a node id",
+		               &ex);
 		return;
 	}
 	if (node == 0 || (uint64_t)node == gw->cfg.node_id) {
