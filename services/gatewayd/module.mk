@@ -52,3 +52,23 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 TEST_STEPS += gw-smoke
 
 TEST_LIBS_test_gw_seed_json := $(BUILD)/libgw.a $(BUILD)/libgwcore.a
+
+# gw-bugs: gw_routes.c built with GW_BUG_SEED_BODY_KEYS_OPEN (the seed routes that take
+# their key from the body no longer refuse prefix-limited tokens) must fail test_gw_route
+$(BUILD)/gw-bug/gw_routes.o: $(GW_DIR)/gw_routes.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_SEED_BODY_KEYS_OPEN -c $< -o $@
+
+$(BUILD)/gw-bug/test_gw_route: $(BUILD)/tests/unit/test_gw_route.o $(BUILD)/gw-bug/gw_routes.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS) -lcmocka
+
+.PHONY: gw-bugs
+gw-bugs: $(BUILD)/gw-bug/test_gw_route
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/gw-bug/test.out 2>&1; then \
+		echo "gw-bugs: GW_BUG_SEED_BODY_KEYS_OPEN was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_routes_seeds_ui" $(BUILD)/gw-bug/test.out || \
+		{ echo "gw-bugs: test_gw_route failed, but not in test_routes_seeds_ui"; exit 1; }
+	@echo "gw-bugs: GW_BUG_SEED_BODY_KEYS_OPEN caught by test_routes_seeds_ui"
+
+TEST_STEPS += gw-bugs

@@ -111,4 +111,47 @@ expect "delete on a follower (forwarded)" '{"data":{"key":"obj","value":null},"m
 req --request POST "$(url $F)/store" --header "$J" --data-raw '{"key":"  ","value":1}'
 expect "an empty key: status" 400 "$STATUS"
 
+echo "--- with tokens (--auth-file): the rows' permissions; keys in a body need a token without a prefix"
+for i in 1 2 3; do [ -n "${NODE_PIDS[$i]:-}" ] && stop_node $i; done
+rm -rf "$DIR"/n*
+cat >"$DIR/tokens" <<'TOK'
+seeds-admin-token-00000001 admin
+seeds-read-token-000000001 read
+seeds-app-token-0000000001 write app/
+seeds-dir-token-0000000001 write app/dir/
+TOK
+chmod 600 "$DIR/tokens"
+GW_FLAGS="--auth-file $DIR/tokens"
+for i in 1 2 3; do start_node $i; done
+wait_ready 1 2 3
+ADMIN='Authorization: Bearer seeds-admin-token-00000001'
+READ='Authorization: Bearer seeds-read-token-000000001'
+APP='Authorization: Bearer seeds-app-token-0000000001'
+req "$(url 1)/state"
+expect "GET /state without a token" 401 "$STATUS"
+for _ in $(seq 50); do
+	req -H "$READ" "$(url 1)/state"
+	[ "$STATUS" = 200 ] && break
+	sleep 0.1
+done
+expect "GET /state with a read token" 200 "$STATUS"
+req -H "$READ" -XPOST "$(url 1)/keys/app/x/" -d '{"value":"v"}'
+expect "POST /keys/ with a read token" 403 "$STATUS"
+req -H "$APP" -XPOST "$(url 1)/keys/app/x/" -d '{"value":"v"}'
+expect "POST /keys/app/x/ with a token for app/" '{"value":"v"}' "$BODY"
+req -H "$APP" -XPOST "$(url 1)/keys/other/" -d '{"value":"v"}'
+expect "POST /keys/other/ with a token for app/" 403 "$STATUS"
+req -H 'Authorization: Bearer seeds-dir-token-0000000001' -XPOST "$(url 1)/keys/app/dir/" -d '{"value":"v"}'
+expect "POST /keys/app/dir/ (the key app/dir) with a token for app/dir/" 403 "$STATUS"
+req -H "$APP" -XPOST "$(url 1)/operate_data" -d '{"key":"app/y","value":"v","action":"add"}'
+expect "POST /operate_data (key in the body) with a token for app/" 403 "$STATUS"
+req -H "$APP" -XPOST "$(url 1)/store" -d '{"key":"app/y","value":"v"}'
+expect "POST /store (key in the body) with a token for app/" 403 "$STATUS"
+req -H "$APP" "$(url 1)/get_all_data"
+expect "GET /get_all_data (every key) with a token for app/" 403 "$STATUS"
+req -H "$ADMIN" -XPOST "$(url 2)/operate_data" -d '{"key":"app/y","value":"v","action":"add"}'
+expect "POST /operate_data with a token without a prefix" 200 "$STATUS"
+req -H "$READ" "$(url 3)/get_all_data"
+expect "GET /get_all_data with a read token" '{"data":"map[app/x:v app/y:v]"}' "$BODY"
+
 echo "seeds-test: $CHECKS checks passed"

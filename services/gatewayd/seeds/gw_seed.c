@@ -3,6 +3,8 @@
  */
 #include "gw_seed.h"
 
+#include "gw.h"
+
 #include "gw_errors.h"
 #include "gw_read.h"
 #include "gw_reply.h"
@@ -71,13 +73,35 @@ int gw_seed_body_value(struct gw_req *r, const struct gw_seed_member *m, struct 
 	return 0;
 }
 
+/*
+ * The router checked the key with its slash against the token's prefix; the
+ * key without it must pass too (a token for "a/b/" may not touch "a/b").
+ */
+static int seed_recheck_prefix(struct gw_req *r)
+{
+	const struct gw_auth *a = &r->gw->auth;
+	if (a->n == 0 || r->route->perm == GW_PERM_OPEN)
+		return 0;
+	h2o_req_t *req = r->http.req;
+	ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+	const struct gw_auth_token *t = i < 0 ? NULL
+	                                      : gw_auth_who(a, req->headers.entries[i].value.base,
+	                                                    req->headers.entries[i].value.len);
+	if (t != NULL &&
+	    gw_auth_allow(t, (enum gw_perm)r->route->perm, 1, r->key.bytes, r->key.len) == 0)
+		return 0;
+	gw_reply_kv_error(r->gw, &r->http, KV_EFORBIDDEN, "the key is outside the token's prefix",
+	                  NULL);
+	return -1;
+}
+
 int gw_seed_trim_slash(struct gw_req *r)
 {
 	if (r->key.len > 0 && r->key.bytes[r->key.len - 1] == '/')
 		r->key.len--;
 	if (r->key.len == 0)
 		return seed_bad(r, 400, "invalid_key", "the key is empty", "key", 0);
-	return 0;
+	return seed_recheck_prefix(r);
 }
 
 void gw_seed_send(struct gw *gw, struct gw_http *h, struct gw_json *j, uint64_t raft_index)

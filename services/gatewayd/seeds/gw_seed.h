@@ -41,7 +41,11 @@ int gw_seed_body_key(struct gw_req *r, const struct gw_seed_member *m, struct gw
  */
 int gw_seed_body_value(struct gw_req *r, const struct gw_seed_member *m, struct proto_bytes *out);
 
-/* Removes one trailing '/' of a {key} path's key (/keys/<key>/); 0, or -1 after 400 (empty). */
+/*
+ * Removes one trailing '/' of a {key} path's key (/keys/<key>/) and checks
+ * the key that is left against the token's prefix. 0, or -1 after 400 (empty)
+ * or 403.
+ */
 int gw_seed_trim_slash(struct gw_req *r);
 
 /* Sends 200 with j's text (application/json), or 500 if it overflowed; frees j. */
