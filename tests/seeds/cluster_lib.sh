@@ -25,7 +25,9 @@ pick_base() {
 
 BASE=$(pick_base) || exit 1
 PEERS="1=127.0.0.1:$((BASE + 11)),2=127.0.0.1:$((BASE + 12)),3=127.0.0.1:$((BASE + 13))"
-GWS="1=http://127.0.0.1:$((BASE + 1)),2=http://127.0.0.1:$((BASE + 2)),3=http://127.0.0.1:$((BASE + 3))"
+# SCHEME=https: the gateways serve TLS; curl trusts CA_FILE (set both before start_node)
+SCHEME=http
+CA_FILE=
 
 cleanup() {
 	for p in ${NODE_PIDS[@]+"${NODE_PIDS[@]}"}; do kill $p 2>/dev/null; done
@@ -45,12 +47,16 @@ ok() {
 	echo "ok: $*"
 }
 
-url() { echo "http://127.0.0.1:$((BASE + $1))"; }
+url() { echo "$SCHEME://127.0.0.1:$((BASE + $1))"; }
+# curl with the CA of an https cluster
+c() { if [ -n "$CA_FILE" ]; then curl --cacert "$CA_FILE" "$@"; else curl "$@"; fi; }
 hostport() { echo "127.0.0.1:$((BASE + $1))"; }
 
-# start_node I: storaged, raftd and gatewayd of node I (extra gatewayd flags in GW_FLAGS)
+# start_node I: storaged, raftd and gatewayd of node I (extra gatewayd flags in GW_FLAGS,
+# where @I@ stands for I)
 start_node() {
 	local i=$1 pids=""
+	local gws="1=$(url 1),2=$(url 2),3=$(url 3)"
 	mkdir -p "$DIR/n$i"
 	"$BIN/storaged" --node-id $i --data-dir "$DIR/n$i" >>"$DIR/n$i/storaged.log" 2>&1 &
 	pids+="$! "
@@ -59,8 +65,9 @@ start_node() {
 		--heartbeat-ms 30 >>"$DIR/n$i/raftd.log" 2>&1 &
 	pids+="$! "
 	# shellcheck disable=SC2086
-	"$BIN/gatewayd" --node-id $i --listen "127.0.0.1:$((BASE + i))" --gateways "$GWS" \
-		--data-dir "$DIR/n$i" ${GW_FLAGS:-} >>"$DIR/n$i/gatewayd.log" 2>&1 &
+	local flags=${GW_FLAGS:-}
+	"$BIN/gatewayd" --node-id $i --listen "127.0.0.1:$((BASE + i))" --gateways "$gws" \
+		--data-dir "$DIR/n$i" ${flags//@I@/$i} >>"$DIR/n$i/gatewayd.log" 2>&1 &
 	pids+="$!"
 	NODE_PIDS[$i]=$pids
 }
@@ -76,21 +83,21 @@ wait_ready() {
 	local i
 	for i in "$@"; do
 		for _ in $(seq 150); do
-			[ "$(curl -s -o /dev/null -w '%{http_code}' "$(url $i)/readyz")" = 200 ] && break
+			[ "$(c -s -o /dev/null -w '%{http_code}' "$(url $i)/readyz")" = 200 ] && break
 			sleep 0.1
 		done
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$(url $i)/readyz")" = 200 ] ||
+		[ "$(c -s -o /dev/null -w '%{http_code}' "$(url $i)/readyz")" = 200 ] ||
 			fail "node $i is not ready"
 	done
 }
 
-# leader_of I: the leader's id as node I sees it (0: none)
-leader_of() { curl -s "$(url $1)/v1/status" | jq -r '.leader.id // 0'; }
+# leader_of I: the leader's id as node I sees it (0: none); with the header AUTH if set
+leader_of() { c -s ${AUTH:+-H "$AUTH"} "$(url $1)/v1/status" | jq -r '.leader.id // 0'; }
 
 # req CURL_ARGS... -> STATUS and BODY (the body's exact text; a final newline shown as \n)
 req() {
 	: >"$DIR/body"
-	STATUS=$(curl -s -m 10 -o "$DIR/body" -w '%{http_code}' "$@")
+	STATUS=$(c -s -m 10 -o "$DIR/body" -w '%{http_code}' "$@")
 	BODY=$(cat "$DIR/body")
 	[ -n "$(tail -c1 "$DIR/body")" ] || [ ! -s "$DIR/body" ] || BODY+='\n'
 }

@@ -67,38 +67,33 @@ req "$(url $F)/ui/status?node=$D"
 expect "/ui/status of a stopped node" 503 "$STATUS"
 for i in 1 2 3; do [ -n "${NODE_PIDS[$i]:-}" ] && stop_node $i; done
 
-echo "--- with tokens (--auth-file): the page is open, its calls carry the token"
+echo "--- over TLS with tokens (--auth-file): the page is open, its calls carry the token"
 rm -rf "$DIR"/n*
+BASE_DIR="$DIR" NODES=3 "$(dirname "$0")/../../tools/certs.sh" >/dev/null || fail "make the test CA"
+S=$DIR/secrets
 cat >"$DIR/tokens" <<'TOK'
 admin-token-for-the-ui-test-0001 admin
 TOK
 chmod 600 "$DIR/tokens"
-GW_FLAGS="--auth-file $DIR/tokens"
+SCHEME=https
+CA_FILE=$S/ca.crt
+AUTH='Authorization: Bearer admin-token-for-the-ui-test-0001'
+GW_FLAGS="--tls-cert $S/node@I@.crt --tls-key $S/node@I@.key --peer-ca $S/ca.crt --auth-file $DIR/tokens"
 for i in 1 2 3; do start_node $i; done
-for i in 1 2 3; do
-	for _ in $(seq 150); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$(url $i)/readyz")" = 200 ] && break
-		sleep 0.1
-	done
-done
-L=0
-for _ in $(seq 100); do
-	L=$(curl -s -H 'Authorization: Bearer admin-token-for-the-ui-test-0001' "$(url 1)/v1/status" | jq -r '.leader.id // 0')
-	[ "$L" != 0 ] && break
-	sleep 0.1
-done
-[ "$L" != 0 ] || fail "no leader (with tokens)"
-F=$((L % 3 + 1))
+wait_ready 1 2 3
+wait_leader
 req "$(url $F)/ui/"
-expect "GET /ui/ without a token" 200 "$STATUS"
+expect "GET https /ui/ without a token" 200 "$STATUS"
 req "$(url $F)/v1/status"
-expect "GET /v1/status without a token" 401 "$STATUS"
+expect "GET https /v1/status without a token" 401 "$STATUS"
+req "$(url $F)/ui/status?node=$L"
+expect "GET https /ui/status without a token" 401 "$STATUS"
 for n in $(seq -w 1 25); do
-	curl -s -o /dev/null -H 'Authorization: Bearer admin-token-for-the-ui-test-0001' \
-		-XPUT "$(url $L)/v1/kv/page/$n" -d "v$n" || fail "seeding page/$n"
+	c -s -o /dev/null -H "$AUTH" -XPUT "$(url $L)/v1/kv/page/$n" -d "v$n" || fail "seeding page/$n"
 done
-run_driver "-token" -token admin-token-for-the-ui-test-0001 -key ui-token-key -value "with a token"
-req -H 'Authorization: Bearer admin-token-for-the-ui-test-0001' "$(url $L)/v1/kv/ui-token-key"
-expect "the key written through the page with a token" "with a token" "$BODY"
+run_driver "-tls-token" -insecure -token admin-token-for-the-ui-test-0001 -key ui-token-key \
+	-value "over TLS with a token"
+req -H "$AUTH" "$(url $L)/v1/kv/ui-token-key"
+expect "the key written through the page over TLS with a token" "over TLS with a token" "$BODY"
 
 echo "ui-test: $CHECKS checks passed"

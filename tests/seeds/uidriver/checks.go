@@ -50,7 +50,16 @@ func run(c *cdp, pageURL, token string, nodes int, key, value, pagePrefix string
 	if err := checkChanges(c, key); err != nil {
 		return err
 	}
-	return checkDelete(c, key+"-deleted")
+	if err := checkDelete(c, key+"-deleted"); err != nil {
+		return err
+	}
+	// for the screenshot: every key, and the members refreshed after the writes
+	if err := c.eval(`document.getElementById("prefix").value = "";
+		document.getElementById("search").click(); true`, nil); err != nil {
+		return err
+	}
+	time.Sleep(2500 * time.Millisecond)
+	return nil
 }
 
 // checkDelete puts key through the form, then deletes it with its row's button.
@@ -91,7 +100,9 @@ func checkMembers(c *cdp, nodes int) error {
 }
 
 func checkPut(c *cdp, key, value string) error {
-	if err := c.eval(`document.getElementById("put-key").value = `+js(key)+
+	if err := c.eval(`document.getElementById("put-result").dataset.status = "";
+		document.getElementById("put-result").textContent = "";
+		document.getElementById("put-key").value = `+js(key)+
 		`; document.getElementById("put-value").value = `+js(value)+
 		`; document.getElementById("put-btn").click(); true`, nil); err != nil {
 		return err

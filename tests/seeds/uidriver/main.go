@@ -106,11 +106,16 @@ func (c *cdp) until(what, expr string, timeout time.Duration) error {
 }
 
 // startChromium starts the browser and returns it with its DevTools address (host:port).
-func startChromium(bin, profile string) (*exec.Cmd, string, error) {
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu",
+// insecure: accept the test CA's certificates (the browser has no flag to trust one CA).
+func startChromium(bin, profile string, insecure bool) (*exec.Cmd, string, error) {
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu",
 		"--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
 		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-		"--user-data-dir="+profile, "--window-size=1280,900", "about:blank")
+		"--user-data-dir=" + profile, "--window-size=1280,900"}
+	if insecure {
+		args = append(args, "--ignore-certificate-errors")
+	}
+	cmd := exec.Command(bin, append(args, "about:blank")...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, "", err
@@ -176,11 +181,12 @@ func main() {
 	pageTotal := flag.Int("page-total", 0, "how many keys it holds")
 	token := flag.String("token", "", "a bearer token to type into the token field")
 	profile := flag.String("profile", "", "chromium's profile directory (a fresh one)")
+	insecure := flag.Bool("insecure", false, "accept any TLS certificate (a test CA's)")
 	flag.Parse()
 	if *pageURL == "" || *shot == "" || *profile == "" {
 		fail("usage: uidriver -url URL -shot FILE -profile DIR [flags]")
 	}
-	cmd, addr, err := startChromium(*chromium, *profile)
+	cmd, addr, err := startChromium(*chromium, *profile, *insecure)
 	if err != nil {
 		fail("%v", err)
 	}
