@@ -34,28 +34,22 @@
 
 /*
  * The seed projects' routes (seeds/, docs/api.md "The seed projects'
- * routes"). Keys in a JSON body cannot be checked against a token's prefix
- * before the handler runs: those rows are GW_ROUTE_PREFIX with no ?prefix=,
- * so only a token without a prefix may use them. GW_BUG_SEED_BODY_KEYS_OPEN
- * plants the bug of forgetting that (make gw-bugs: test_gw_route catches it).
+ * routes"). Keys that come in a JSON body (and /get_all_data's every key)
+ * cannot be checked by the router: their handlers check them against the
+ * token's prefix themselves (gw_seed_auth_key).
  */
-#ifdef GW_BUG_SEED_BODY_KEYS_OPEN
-#define GW_SEED_BODY_KEYS 0u
-#else
-#define GW_SEED_BODY_KEYS GW_ROUTE_PREFIX
-#endif
 #define GW_SEED_ROUTES(X)                                                                          \
 	X(GW_MS_GET, "/state", gw_seed_state_handle, "seed_state", GW_PERM_READ, 0)                \
 	X(GW_MS_POST, "/operate_data", gw_seed_operate_handle, "seed_operate", GW_PERM_WRITE,      \
-	  GW_ROUTE_QUERY | GW_SEED_BODY_KEYS)                                                      \
+	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_GET, "/get_all_data", gw_seed_all_handle, "seed_all", GW_PERM_READ,                \
-	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
+	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_GET, "/keys/{key}", gw_seed_keys_get_handle, "seed_keys", GW_PERM_READ,            \
 	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_POST, "/keys/{key}", gw_seed_keys_set_handle, "seed_keys", GW_PERM_WRITE,          \
 	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_POST, "/store", gw_seed_store_set_handle, "seed_store", GW_PERM_WRITE,             \
-	  GW_ROUTE_QUERY | GW_SEED_BODY_KEYS)                                                      \
+	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_GET, "/store/{key}", gw_seed_store_get_handle, "seed_store_key", GW_PERM_READ,     \
 	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_DEL, "/store/{key}", gw_seed_store_delete_handle, "seed_store_key", GW_PERM_WRITE, \

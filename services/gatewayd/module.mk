@@ -53,22 +53,28 @@ TEST_STEPS += gw-smoke
 
 TEST_LIBS_test_gw_seed_json := $(BUILD)/libgw.a $(BUILD)/libgwcore.a
 
-# gw-bugs: gw_routes.c built with GW_BUG_SEED_BODY_KEYS_OPEN (the seed routes that take
-# their key from the body no longer refuse prefix-limited tokens) must fail test_gw_route
-$(BUILD)/gw-bug/gw_routes.o: $(GW_DIR)/gw_routes.c
+# gw-bugs: a gatewayd whose seed handlers do not check the keys of JSON bodies against
+# the token's prefix (GW_BUG_SEED_KEY_UNCHECKED) must fail the token phase of seeds-test
+$(BUILD)/gw-bug/gw_seed.o: $(GW_DIR)/seeds/gw_seed.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DGW_BUG_SEED_BODY_KEYS_OPEN -c $< -o $@
+	$(CC) $(CFLAGS) -DGW_BUG_SEED_KEY_UNCHECKED -c $< -o $@
 
-$(BUILD)/gw-bug/test_gw_route: $(BUILD)/tests/unit/test_gw_route.o $(BUILD)/gw-bug/gw_routes.o \
+$(BUILD)/gw-bug/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/gw-bug/gw_seed.o \
 		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS) -lcmocka
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
 
 .PHONY: gw-bugs
-gw-bugs: $(BUILD)/gw-bug/test_gw_route
-	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/gw-bug/test.out 2>&1; then \
-		echo "gw-bugs: GW_BUG_SEED_BODY_KEYS_OPEN was NOT caught"; exit 1; fi
-	@grep -q "FAILED.*test_routes_seeds_ui" $(BUILD)/gw-bug/test.out || \
-		{ echo "gw-bugs: test_gw_route failed, but not in test_routes_seeds_ui"; exit 1; }
-	@echo "gw-bugs: GW_BUG_SEED_BODY_KEYS_OPEN caught by test_routes_seeds_ui"
+gw-bugs: $(BUILD)/gw-bug/bin/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(BUILD)/gw-bug/bin/
+	@if timeout 180 tests/seeds/seeds_test.sh $(abspath $(BUILD))/gw-bug/bin \
+		>$(BUILD)/gw-bug/seeds.out 2>&1; then \
+		echo "gw-bugs: GW_BUG_SEED_KEY_UNCHECKED was NOT caught"; exit 1; fi
+	@grep -q "^FAIL: .* with a token for app/" \
+		$(BUILD)/gw-bug/seeds.out || \
+		{ echo "gw-bugs: seeds-test failed, but not at a token prefix check:"; \
+		  grep FAIL $(BUILD)/gw-bug/seeds.out; exit 1; }
+	@echo "gw-bugs: GW_BUG_SEED_KEY_UNCHECKED caught by seeds-test:" \
+		"$$(grep -m1 FAIL $(BUILD)/gw-bug/seeds.out)"
 
 TEST_STEPS += gw-bugs

@@ -143,15 +143,18 @@ req -H "$APP" -XPOST "$(url 1)/keys/other/" -d '{"value":"v"}'
 expect "POST /keys/other/ with a token for app/" 403 "$STATUS"
 req -H 'Authorization: Bearer seeds-dir-token-0000000001' -XPOST "$(url 1)/keys/app/dir/" -d '{"value":"v"}'
 expect "POST /keys/app/dir/ (the key app/dir) with a token for app/dir/" 403 "$STATUS"
-req -H "$APP" -XPOST "$(url 1)/operate_data" -d '{"key":"app/y","value":"v","action":"add"}'
+req -H "$APP" -XPOST "$(url 1)/operate_data?prefix=app/" -d '{"key":"other/y","value":"v","action":"add"}'
 expect "POST /operate_data (key in the body) with a token for app/" 403 "$STATUS"
-req -H "$APP" -XPOST "$(url 1)/store" -d '{"key":"app/y","value":"v"}'
+req -H "$APP" -XPOST "$(url 1)/operate_data" -d '{"key":"app/y","value":"v","action":"add"}'
+expect "POST /operate_data of app/y with a token for app/" 200 "$STATUS"
+req -H "$APP" -XPOST "$(url 1)/store?prefix=app/" -d '{"key":"other/z","value":"v"}'
 expect "POST /store (key in the body) with a token for app/" 403 "$STATUS"
-req -H "$APP" "$(url 1)/get_all_data"
+req -H "$APP" "$(url 1)/get_all_data?prefix=app/"
 expect "GET /get_all_data (every key) with a token for app/" 403 "$STATUS"
-req -H "$ADMIN" -XPOST "$(url 2)/operate_data" -d '{"key":"app/y","value":"v","action":"add"}'
+req -H "$ADMIN" -XPOST "$(url 2)/operate_data" -d '{"key":"zz","value":"v","action":"add"}'
 expect "POST /operate_data with a token without a prefix" 200 "$STATUS"
 req -H "$READ" "$(url 3)/get_all_data"
-expect "GET /get_all_data with a read token" '{"data":"map[app/x:v app/y:v]"}' "$BODY"
+expect "GET /get_all_data with a read token (nothing outside app/ but zz was written)" \
+	'{"data":"map[app/x:v app/y:v zz:v]"}' "$BODY"
 
 echo "seeds-test: $CHECKS checks passed"

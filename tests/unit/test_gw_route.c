@@ -82,17 +82,12 @@ static void test_routes_seeds_ui(void **state)
 	assert_int_equal(route_of("GET", "/ui/", &hit)->perm, GW_PERM_OPEN);
 	assert_ptr_equal(route_of("GET", "/ui/status", &hit)->handle, gw_ui_status_handle);
 	assert_int_equal(route_of("GET", "/ui/status", &hit)->perm, GW_PERM_READ);
-	/* keys in a body cannot be checked against a token's prefix: prefix-limited tokens are out
-	 */
-	assert_true(route_of("POST", "/operate_data", &hit)->flags & GW_ROUTE_PREFIX);
-	assert_true(route_of("POST", "/store", &hit)->flags & GW_ROUTE_PREFIX);
-	assert_true(route_of("GET", "/get_all_data", &hit)->flags & GW_ROUTE_PREFIX);
 	assert_null(route_of("GET", "/ui", &hit));
 	assert_int_equal(hit.path, -1);
 	assert_null(route_of("PUT", "/operate_data", &hit));
 	assert_int_equal(hit.allow, GW_MS_POST);
-	printf("checked: the seed routes and the dashboard's to their handlers, permissions and "
-	       "flags; /ui without its slash is 404; PUT /operate_data is 405\n");
+	printf("checked: the seed routes and the dashboard's to their handlers and permissions; "
+	       "/ui without its slash is 404; PUT /operate_data is 405\n");
 }
 
 /* The Allow header of a 405 for method on path, or "" when it is not a 405. */

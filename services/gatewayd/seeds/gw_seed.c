@@ -73,11 +73,7 @@ int gw_seed_body_value(struct gw_req *r, const struct gw_seed_member *m, struct 
 	return 0;
 }
 
-/*
- * The router checked the key with its slash against the token's prefix; the
- * key without it must pass too (a token for "a/b/" may not touch "a/b").
- */
-static int seed_recheck_prefix(struct gw_req *r)
+int gw_seed_auth_key(struct gw_req *r, const uint8_t *key, size_t len)
 {
 	const struct gw_auth *a = &r->gw->auth;
 	if (a->n == 0 || r->route->perm == GW_PERM_OPEN)
@@ -87,10 +83,14 @@ static int seed_recheck_prefix(struct gw_req *r)
 	const struct gw_auth_token *t = i < 0 ? NULL
 	                                      : gw_auth_who(a, req->headers.entries[i].value.base,
 	                                                    req->headers.entries[i].value.len);
-	if (t != NULL &&
-	    gw_auth_allow(t, (enum gw_perm)r->route->perm, 1, r->key.bytes, r->key.len) == 0)
+#ifdef GW_BUG_SEED_KEY_UNCHECKED
+	return 0; /* planted bug (make gw-bugs): the key is not checked */
+#endif
+	if (t != NULL && gw_auth_allow(t, (enum gw_perm)r->route->perm, 1, key, len) == 0)
 		return 0;
-	gw_reply_kv_error(r->gw, &r->http, KV_EFORBIDDEN, "the key is outside the token's prefix",
+	gw_reply_kv_error(r->gw, &r->http, KV_EFORBIDDEN,
+	                  len > 0 ? "the key is outside the token's prefix"
+	                          : "every key is asked for: a token without a prefix is needed",
 	                  NULL);
 	return -1;
 }
@@ -101,7 +101,7 @@ int gw_seed_trim_slash(struct gw_req *r)
 		r->key.len--;
 	if (r->key.len == 0)
 		return seed_bad(r, 400, "invalid_key", "the key is empty", "key", 0);
-	return seed_recheck_prefix(r);
+	return gw_seed_auth_key(r, r->key.bytes, r->key.len);
 }
 
 void gw_seed_send(struct gw *gw, struct gw_http *h, struct gw_json *j, uint64_t raft_index)

@@ -42,9 +42,17 @@ int gw_seed_body_key(struct gw_req *r, const struct gw_seed_member *m, struct gw
 int gw_seed_body_value(struct gw_req *r, const struct gw_seed_member *m, struct proto_bytes *out);
 
 /*
+ * With --auth-file: is key[0..len) under the prefix of r's token (whose role
+ * the router checked)? len 0 stands for every key: only a token without a
+ * prefix passes. 0, or -1 after answering 403. The router checks keys in the
+ * path; the seed handlers call this for the keys it cannot see.
+ */
+int gw_seed_auth_key(struct gw_req *r, const uint8_t *key, size_t len);
+
+/*
  * Removes one trailing '/' of a {key} path's key (/keys/<key>/) and checks
- * the key that is left against the token's prefix. 0, or -1 after 400 (empty)
- * or 403.
+ * the key that is left against the token's prefix (the router checked it
+ * with its slash). 0, or -1 after 400 (empty) or 403.
  */
 int gw_seed_trim_slash(struct gw_req *r);
 

@@ -80,6 +80,8 @@ static const struct gw_call_ops all_ops = {all_on_msg, gw_read_on_retry, gw_read
 
 void gw_seed_all_handle(struct gw_req *r)
 {
+	if (gw_seed_auth_key(r, NULL, 0) != 0)
+		return;
 	struct gw_call *c = gw_pending_start(r, &all_ops, r->query.timeout_ms);
 	if (c == NULL) {
 		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);

@@ -49,6 +49,7 @@ void gw_seed_operate_handle(struct gw_req *r)
 	struct gw_key key;
 	struct proto_bytes value;
 	if (gw_seed_body_key(r, &want[0], &key) != 0 ||
+	    gw_seed_auth_key(r, key.bytes, key.len) != 0 ||
 	    gw_seed_body_value(r, &want[1], &value) != 0)
 		return;
 	gw_write_begin_kv(r, op, &key, value, operate_written);

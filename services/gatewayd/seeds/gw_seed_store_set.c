@@ -46,7 +46,7 @@ void gw_seed_store_set_handle(struct gw_req *r)
 	struct gw_seed_member want[] = {{.name = "key"}, {.name = "value"}};
 	struct gw_key key;
 	if (gw_seed_body(r, want, 2) != 0 || gw_seed_body_key(r, &want[0], &key) != 0 ||
-	    store_trim_key(r, &key) != 0)
+	    store_trim_key(r, &key) != 0 || gw_seed_auth_key(r, key.bytes, key.len) != 0)
 		return;
 	struct proto_bytes value = {(const uint8_t *)"null", 4};
 	if (want[1].found)
