@@ -10,6 +10,8 @@ seeds-test: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 
 TEST_STEPS += seeds-test
 
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+
 $(BUILD)/tests/uidriver: $(wildcard tests/seeds/uidriver/*.go) tests/seeds/uidriver/go.mod
 	@mkdir -p $(dir $@)
 	cd tests/seeds/uidriver && $(GO) build -o $(abspath $@) .
