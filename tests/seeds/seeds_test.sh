@@ -81,11 +81,14 @@ req "$(url $F)/keys/other-key/" -H "$J" -d '{"value": "written after the electio
 expect "Set value after the election" '{"value":"written after the election"}' "$BODY"
 
 echo "--- seed 3 (yusufsyaifudin/raft-sample): /store, /store/<key>"
+# the session's /raft/join steps form the cluster by hand; this one is formed
+# already (--peers), so they are left out; /raft/stats is asked where it exists
+echo "skip: POST /raft/join (the session's cluster forming; this cluster is formed by --peers)"
 req "$(url $F)/raft/stats"
 if [ "$STATUS" = 404 ]; then
-	echo "skip: /raft/stats and /raft/join are not on this build (membership routes)"
+	echo "skip: GET /raft/stats answers 404 on this build (the membership routes)"
 else
-	expect "/raft/stats answers" 200 "$STATUS"
+	expect "GET /raft/stats on a follower" 200 "$STATUS"
 fi
 req --location --request POST "$(url $NL)/store" --header 'Content-Type: application/json' \
 	--data-raw '{
