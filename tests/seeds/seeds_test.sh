@@ -75,6 +75,12 @@ for _ in $(seq 100); do
 done
 [ "$NL" != 0 ] && [ "$NL" != "$L" ] || fail "no new leader after stopping node $L"
 ok "node $NL leads after node $L stopped"
+for _ in $(seq 50); do
+	req "$(url $F)/state"
+	[ "$(jq -r .leader "$DIR/body")" = "$(hostport $NL)" ] && break
+	sleep 0.1
+done
+expect "/state on node $F names the new leader" "$(hostport $NL)" "$(jq -r .leader "$DIR/body")"
 req "$(url $F)/keys/some-key/"
 expect "Get value after the election" '{"value":"some-value"}' "$BODY"
 req "$(url $F)/keys/other-key/" -H "$J" -d '{"value": "written after the election"}'
