@@ -49,6 +49,12 @@ for n in $(seq -w 1 25); do
 done
 req "$(url $F)/ui/"
 expect "GET /ui/ on a follower" 200 "$STATUS"
+if grep -Eiq '(src|href)[[:space:]]*=|@import|url\(|https?://' "$DIR/body"; then
+	fail "the page refers to something outside itself"
+fi
+ok "the page loads nothing from elsewhere (no src, href, @import, url() or absolute URL)"
+CSP=$(curl -s -D - -o /dev/null "$(url $F)/ui/" | tr -d '\r' | sed -n 's/^content-security-policy: //Ip')
+expect "its Content-Security-Policy" "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'" "$CSP"
 run_driver "" -key ui-key -value "written through the dashboard"
 req "$(url $L)/v1/kv/ui-key"
 expect "the key written through the page, read on the leader" "written through the dashboard" "$BODY"
