@@ -18,7 +18,7 @@ endif
 DEB_BUILD := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev \
 	libh2o-evloop-dev libjansson-dev liblmdb-dev libcmocka-dev libfiu-dev fiu-utils clang \
 	libclang-rt-14-dev libssl-dev openssl zlib1g-dev curl jq prometheus nftables iproute2 procps \
-	psmisc
+	psmisc chromium
 DEB_LINT := clang-format clang-tidy cppcheck
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wshadow \

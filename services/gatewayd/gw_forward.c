@@ -291,7 +291,8 @@ static int forward_build(struct gw_forward *f, struct gw_call *c, const struct g
 	memcpy(f->head2 + len, "\r\n", 2);
 	len += 2;
 	f->bufs[0] = h2o_iovec_init(f->head1, (size_t)n1);
-	f->bufs[1] = req->path; /* raw, as the client sent it */
+	/* raw, as the client sent it; or the path the call names (GET /ui/status: /v1/status) */
+	f->bufs[1] = c->fwd_path.len > 0 ? c->fwd_path : req->path;
 	f->bufs[2] = h2o_iovec_init(f->head2, len);
 	f->n_bufs = 3;
 	if (req->entity.len > 0)

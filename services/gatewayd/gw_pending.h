@@ -68,6 +68,10 @@ struct gw_call {
 	/* writes: answers storaged's RESULT and ends c; NULL: raftkv's JSON (gw_write.c) */
 	void (*on_result)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
 	void *ctx; /* the handler's own state, borrowed (watch: struct gw_watch_run) */
+	/* writes started by gw_write_begin_kv (seeds/): the value (in req->pool) and the answer */
+	struct proto_bytes value;
+	void (*on_written)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
+	h2o_iovec_t fwd_path; /* forwards: the path to ask for; empty: the client's own */
 	uint32_t next_free;
 };
 

@@ -71,7 +71,9 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 		cmd.value = (struct proto_bytes){c->txn, c->txn_len};
 	cmd.ttl_ms = c->ttl_ms;
 	cmd.lease = c->lease;
-	if (is_put && req->entity.base != NULL)
+	if (c->op == PROTO_KV_PUT && c->value.ptr != NULL)
+		cmd.value = c->value;
+	else if (is_put && req->entity.base != NULL)
 		cmd.value = (struct proto_bytes){(const uint8_t *)req->entity.base,
 		                                 (uint32_t)req->entity.len};
 	cmd.flags = c->consul.flags; /* PUT_FLAGS only (a Consul PUT's ?flags=) */
@@ -166,7 +168,17 @@ static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto
 	}
 	switch (m->status) {
 	case 0:
-		write_success(gw, c, m);
+		if (c->on_written != NULL)
+			c->on_written(gw, c, m);
+		else
+			write_success(gw, c, m);
+		return;
+	case KV_ENOTFOUND:
+		if (c->on_written != NULL) { /* the seeds' deletes of a missing key succeed */
+			c->on_written(gw, c, m);
+			return;
+		}
+		write_finish_error(gw, c, m->status, NULL);
 		return;
 	case KV_ECONDITION:
 		write_finish_error(
@@ -337,5 +349,24 @@ void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t co
 	c->cond_index = cond_index;
 	c->on_result = on_result;
 	c->forwarded = write_header(r->http.req, "x-raftkv-forwarded") != NULL;
+	write_start(r->gw, c);
+}
+
+void gw_write_begin_kv(struct gw_req *r, uint8_t op, const struct gw_key *key,
+                       struct proto_bytes value,
+                       void (*on_written)(struct gw *gw, struct gw_call *c,
+                                          const struct proto_result *m))
+{
+	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
+	if (c == NULL) {
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
+		return;
+	}
+	c->op = op;
+	c->key = *key;
+	c->value = value;
+	c->on_written = on_written;
+	if (write_headers(r->gw, r->http.req, c) != 0)
+		return;
 	write_start(r->gw, c);
 }

@@ -9,15 +9,24 @@ GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
 	$(GW_DIR)/gw_errors.c $(GW_DIR)/gw_watch_parse.c $(GW_DIR)/gw_watch_format.c \
 	$(GW_DIR)/gw_txn_parse.c
-GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
+GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c)) \
+	$(wildcard $(GW_DIR)/seeds/gw_*.c) $(wildcard $(GW_DIR)/ui/gw_*.c)
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
 	-lssl -lcrypto -lz -lzmq -lpthread -ljansson
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
 
-$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/gw_ui_html.o
 	ar rcs $@ $^
+
+# the dashboard (/ui/), one HTML file compiled in as an array
+$(BUILD)/gen/gw_ui_html.c: $(GW_DIR)/ui/dashboard.html $(GW_DIR)/ui/embed_html.sh
+	@mkdir -p $(dir $@)
+	$(GW_DIR)/ui/embed_html.sh $< gw_ui_html >$@
+
+$(BUILD)/gen/gw_ui_html.o: $(BUILD)/gen/gw_ui_html.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwcore.a \
 		$(BUILD)/libproto.a $(BUILD)/libcommon.a
@@ -47,6 +56,19 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 
 TEST_STEPS += gw-smoke
 
+TEST_LIBS_test_gw_seed_json := $(BUILD)/libgw.a $(BUILD)/libgwcore.a
+
+# gw-bugs: a gatewayd whose seed handlers do not check the keys of JSON bodies against
+# the token's prefix (GW_BUG_SEED_KEY_UNCHECKED) must fail the token phase of seeds-test
+$(BUILD)/gw-bug-seed/gw_seed.o: $(GW_DIR)/seeds/gw_seed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_SEED_KEY_UNCHECKED -c $< -o $@
+
+$(BUILD)/gw-bug-seed/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/gw-bug-seed/gw_seed.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
 # make gw-bugs: gatewayd built with GW_BUG_LEASE_TAKEOVER_EXPIRES (a new
 # leader's lease clock treats every lease as due) must make the cluster test
 # TestLeaseSurvivesLeaderChanges fail (a key that vanished early);
@@ -61,6 +83,19 @@ $(GW_LEASE_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_LEASE_BUG_DI
 		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-seed
+gw-bugs-seed: $(BUILD)/gw-bug-seed/bin/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(BUILD)/gw-bug-seed/bin/
+	@if timeout 180 tests/seeds/seeds_test.sh $(abspath $(BUILD))/gw-bug-seed/bin \
+		>$(BUILD)/gw-bug-seed/seeds.out 2>&1; then \
+		echo "gw-bugs-seed: GW_BUG_SEED_KEY_UNCHECKED was NOT caught"; exit 1; fi
+	@grep -q "^FAIL: .* with a token for app/" \
+		$(BUILD)/gw-bug-seed/seeds.out || \
+		{ echo "gw-bugs-seed: seeds-test failed, but not at a token prefix check:"; \
+		  grep FAIL $(BUILD)/gw-bug-seed/seeds.out; exit 1; }
+	@echo "gw-bugs-seed: GW_BUG_SEED_KEY_UNCHECKED caught by seeds-test:" \
+		"$$(grep -m1 FAIL $(BUILD)/gw-bug-seed/seeds.out)"
 
 .PHONY: gw-bugs-lease
 gw-bugs-lease: go-deps build $(GW_LEASE_BUG_DIR)/bin/gatewayd
@@ -101,6 +136,6 @@ gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
 
 .PHONY: gw-bugs
-gw-bugs: gw-bugs-lease gw-bugs-consul
+gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed
 
 TEST_STEPS += gw-bugs

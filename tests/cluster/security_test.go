@@ -127,6 +127,8 @@ func routeTable(t *testing.T) []routeRow {
 			r.methods = []string{"PUT"}
 		case "DEL":
 			r.methods = []string{"DELETE"}
+		case "POST":
+			r.methods = []string{"POST"}
 		default:
 			t.Fatalf("gw_routes.h: unknown method set GW_MS_%s", m[1])
 		}
