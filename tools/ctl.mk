@@ -22,3 +22,9 @@ BINS += $(BUILD)/raftkvctl
 bench: deps build
 	@tools/install-deps.sh etcd-server wrk
 	BUILD=$(BUILD) tools/bench.sh
+
+.PHONY: bench-cpu
+# CPU microseconds per acknowledged write in each of the nine processes under wrk PUT load.
+bench-cpu: deps build
+	@tools/install-deps.sh wrk
+	BUILD=$(BUILD) tools/bench/cpu_per_write.sh
