@@ -100,6 +100,9 @@ struct storaged {
 	uint64_t results_dropped;
 };
 
+/* storaged_results.c: the RESULTs of one APPLY's first n sd->results, batched */
+void storaged_results_send(struct storaged *sd, uint32_t n);
+
 /* storaged_sock.c: sockets and framing */
 int storaged_sock_open(struct storaged *sd);
 void storaged_sock_close(struct storaged *sd);
