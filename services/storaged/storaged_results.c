@@ -64,7 +64,8 @@ void storaged_results_send(struct storaged *sd, uint32_t n)
 		             ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) < 0) {
 			/* only a first frame can fail: then nothing of this message was queued */
 			KV_ASSERT(frames == 1);
-			KV_LOG_DEBUG("storaged", "RESULT dropped", "error=\"%s\"", zmq_strerror(errno));
+			KV_LOG_DEBUG("storaged", "RESULT dropped", "error=\"%s\"",
+			             zmq_strerror(errno));
 			sd->results_dropped++;
 			frames = 0;
 			bytes = 0;

@@ -29,7 +29,7 @@
 #define STORAGED_BIN "build/storaged"
 #endif
 
-#define T_RECV_MS 5000
+#define T_RECV_MS  5000
 #define T_CMDS_MAX (KV_LOCAL_BATCH_FRAMES_MAX + 16)
 
 struct t_ipc {

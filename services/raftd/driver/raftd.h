@@ -162,10 +162,12 @@ struct raftd {
 
 	/* gateway */
 	struct raftd_read_table *reads;
-	struct raftd_local_batch replies; /* raftd_local_batch.h */
 	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
 	uint64_t leader_since_ms;  /* when this node last became leader */
 	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
+
+	/* replies to the gateway, sent together per drain (raftd_local_batch.h) */
+	struct raftd_local_batch replies;
 
 	/* shared scratch */
 	uint64_t next_req_id;

@@ -26,7 +26,8 @@ static uint64_t local_leader(const struct raftd *d)
 static void local_reply(struct raftd *d, const void *identity, size_t identity_len,
                         const struct proto_local *resp)
 {
-	int rc = raftd_local_batch_reply(&d->replies, d->local_router, identity, identity_len, resp);
+	int rc =
+	    raftd_local_batch_reply(&d->replies, d->local_router, identity, identity_len, resp);
 	if (rc != 0)
 		KV_LOG_WARN(RAFTD_SVC, "local reply dropped", "type=%u err=\"%s\"",
 		            (unsigned)resp->type, kv_strerror(rc));

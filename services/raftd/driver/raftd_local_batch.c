@@ -30,7 +30,8 @@ static void batch_send(struct raftd_local_batch *b, void *router)
 		/* once the first frame is queued, ZeroMQ takes the rest of the message */
 		for (uint32_t start = 0; sent < b->n; start = b->end[sent++]) {
 			int flags = ZMQ_DONTWAIT | (sent + 1 < b->n ? ZMQ_SNDMORE : 0);
-			if (zmq_send(router, b->frames.ptr + start, b->end[sent] - start, flags) < 0)
+			if (zmq_send(router, b->frames.ptr + start, b->end[sent] - start, flags) <
+			    0)
 				break;
 		}
 	}
@@ -61,9 +62,9 @@ int raftd_local_batch_reply(struct raftd_local_batch *b, void *router, const voi
 		return KV_EINVAL;
 	if (!b->open)
 		return batch_send_now(b, router, identity, identity_len, m);
-	if (b->n > 0 && (b->identity_len != identity_len ||
-	                 memcmp(b->identity, identity, identity_len) != 0 ||
-	                 b->n == KV_LOCAL_BATCH_FRAMES_MAX || b->frames.len >= KV_LOCAL_BATCH_BYTES_MAX))
+	if (b->n > 0 &&
+	    (b->identity_len != identity_len || memcmp(b->identity, identity, identity_len) != 0 ||
+	     b->n == KV_LOCAL_BATCH_FRAMES_MAX || b->frames.len >= KV_LOCAL_BATCH_BYTES_MAX))
 		batch_send(b, router);
 	if (b->n == 0) {
 		memcpy(b->identity, identity, identity_len);
