@@ -41,7 +41,8 @@ static void test_good_body(void **state)
 	struct proto_txn *t = t_parse(
 	    "{\"compare\":[{\"key\":\"a\",\"mod_index\":5},{\"key\":\"b\",\"exists\":false},"
 	    "{\"key\":\"c\",\"value\":\"x\\u0000y\"}],"
-	    "\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"1\",\"lease\":\"18446744073709551615\"},"
+	    "\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"1\",\"lease\":"
+	    "\"18446744073709551615\"},"
 	    "{\"op\":\"delete\",\"key\":\"b\"},{\"op\":\"get\",\"key\":\"c\"},"
 	    "{\"op\":\"delete_prefix\",\"prefix\":\"\"}],"
 	    "\"failure\":[{\"op\":\"put\",\"key\":\"z\",\"value\":\"\",\"lease\":7}]}",
@@ -75,21 +76,24 @@ static void test_bad_bodies(void **state)
 	    {"{\"sucess\":[]}", 400, "invalid_argument", "body"},
 	    {"{\"compare\":[1]}", 400, "invalid_argument", "compare[0]"},
 	    {"{\"compare\":[{\"key\":\"a\"}]}", 400, "invalid_argument", "compare[0]"},
-	    {"{\"compare\":[{\"key\":\"a\",\"exists\":\"no\"}]}", 400, "invalid_argument", "compare[0]"},
+	    {"{\"compare\":[{\"key\":\"a\",\"exists\":\"no\"}]}", 400, "invalid_argument",
+	     "compare[0]"},
 	    {"{\"compare\":[{\"key\":\"a\",\"mod_index\":1.5}]}", 400, "invalid_argument",
 	     "compare[0].mod_index"},
-	    {"{\"compare\":[{\"key\":5,\"exists\":true}]}", 400, "invalid_argument", "compare[0].key"},
+	    {"{\"compare\":[{\"key\":5,\"exists\":true}]}", 400, "invalid_argument",
+	     "compare[0].key"},
 	    {"{\"success\":{}}", 400, "invalid_argument", "success"},
 	    {"{\"success\":[{\"key\":\"a\"}]}", 400, "invalid_argument", "success[0]"},
-	    {"{\"failure\":[{\"op\":\"cas\",\"key\":\"a\"}]}", 400, "invalid_argument", "failure[0]"},
-	    {"{\"success\":[{\"op\":\"delete\",\"key\":\"a\",\"lease\":1}]}", 400, "invalid_argument",
-	     "success[0]"},
-	    {"{\"success\":[{\"op\":\"put\",\"key\":\"\",\"value\":\"v\"}]}", 400, "invalid_argument",
-	     "success[0].key"},
+	    {"{\"failure\":[{\"op\":\"cas\",\"key\":\"a\"}]}", 400, "invalid_argument",
+	     "failure[0]"},
+	    {"{\"success\":[{\"op\":\"delete\",\"key\":\"a\",\"lease\":1}]}", 400,
+	     "invalid_argument", "success[0]"},
+	    {"{\"success\":[{\"op\":\"put\",\"key\":\"\",\"value\":\"v\"}]}", 400,
+	     "invalid_argument", "success[0].key"},
 	    {"{\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"v\",\"lease\":-1}]}", 400,
 	     "invalid_argument", "success[0].lease"},
-	    {"{\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"v\",\"lease\":\"0x1\"}]}", 400,
-	     "invalid_argument", "success[0].lease"},
+	    {"{\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"v\",\"lease\":\"0x1\"}]}",
+	     400, "invalid_argument", "success[0].lease"},
 	    {"{\"success\":[{\"op\":\"delete_prefix\",\"key\":\"a\"}]}", 400, "invalid_argument",
 	     "success[0]"},
 	    {many, 400, "invalid_argument", "success"},
@@ -98,16 +102,17 @@ static void test_bad_bodies(void **state)
 	};
 	int n = snprintf(many, sizeof(many), "{\"success\":[");
 	for (unsigned i = 0; i <= KV_TXN_OPS_MAX; i++)
-		n += snprintf(many + n, sizeof(many) - (size_t)n, "%s{\"op\":\"get\",\"key\":\"k\"}",
-		              i ? "," : "");
+		n += snprintf(many + n, sizeof(many) - (size_t)n,
+		              "%s{\"op\":\"get\",\"key\":\"k\"}", i ? "," : "");
 	snprintf(many + n, sizeof(many) - (size_t)n, "]}");
-	n = snprintf(big_value, sizeof(big_value), "{\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"");
+	n = snprintf(big_value, sizeof(big_value),
+	             "{\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"");
 	memset(big_value + n, 'v', 1025);
 	snprintf(big_value + n + 1025, sizeof(big_value) - (size_t)n - 1025, "\"}]}");
 	n = snprintf(long_key, sizeof(long_key), "{\"success\":[{\"op\":\"get\",\"key\":\"");
 	memset(long_key + n, 'k', KV_KEY_BYTES_MAX + 1);
-	snprintf(long_key + n + KV_KEY_BYTES_MAX + 1, sizeof(long_key) - (size_t)n - KV_KEY_BYTES_MAX - 1,
-	         "\"}]}");
+	snprintf(long_key + n + KV_KEY_BYTES_MAX + 1,
+	         sizeof(long_key) - (size_t)n - KV_KEY_BYTES_MAX - 1, "\"}]}");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct gw_txn_err e;
 		int rc;
@@ -116,7 +121,8 @@ static void test_bad_bodies(void **state)
 		    strcmp(e.param, cases[i].param) != 0)
 			fail_msg("case %zu: rc %d status %d code %s param %s (%s)", i, rc, e.status,
 			         e.code ? e.code : "-", e.param, e.message);
-		assert_true(strncmp(e.message, e.param, strlen(e.param)) == 0); /* names its member */
+		assert_true(strncmp(e.message, e.param, strlen(e.param)) ==
+		            0); /* names its member */
 	}
 	printf("checked: %zu bad bodies, each with its status, code and member\n",
 	       sizeof(cases) / sizeof(cases[0]));
@@ -129,10 +135,10 @@ static void test_lease_body(void **state)
 	const char *ok = "{\"ttl_ms\":2000}";
 	assert_int_equal(gw_txn_parse_lease(ok, strlen(ok), &ttl, &e), 0);
 	assert_int_equal(ttl, KV_LEASE_TTL_MS_MIN);
-	const char *bad[] = {"{\"ttl_ms\":1999}", "{\"ttl_ms\":3600001}", "{}", "{\"ttl\":5000}",
-	                     "{\"ttl_ms\":true}", "5000"};
+	const char *bad[] = {"{\"ttl_ms\":1999}", "{\"ttl_ms\":3600001}", "{}",
+	                     "{\"ttl\":5000}",    "{\"ttl_ms\":true}",    "5000"};
 	const int status[] = {400, 400, 400, 400, 400, 400};
-	const char *code[] = {"out_of_range", "out_of_range", "invalid_argument",
+	const char *code[] = {"out_of_range",     "out_of_range",     "invalid_argument",
 	                      "invalid_argument", "invalid_argument", "invalid_argument"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(gw_txn_parse_lease(bad[i], strlen(bad[i]), &ttl, &e), -1);
