@@ -18,9 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* the gets' values as JSON: at worst 6 bytes per byte (\u0000), plus the rest */
-#define GW_COORD_BODY_MAX (6u * KV_TXN_RESULT_BYTES_MAX + (64u << 10))
-
 static const char *const coord_op_names[] = {"", "put", "delete", "get", "delete_prefix"};
 
 static void coord_send(struct gw *gw, struct gw_call *c, struct gw_json *j, uint64_t index)
@@ -101,7 +98,7 @@ static void coord_txn_result(struct gw_json *j, const struct proto_txn_op_result
 static void coord_txn(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
 	struct gw_json j;
-	gw_json_init(&j, GW_COORD_BODY_MAX);
+	gw_json_init(&j, GW_COORD_ANSWER_MAX);
 	gw_json_open(&j, '{');
 	if (m->body.len == 0) {
 		/* a retry with the same Idempotency-Key: what the session kept */

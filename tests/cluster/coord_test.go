@@ -189,6 +189,16 @@ func TestTxnBranches(t *testing.T) {
 	if !res.Succeeded || res.Results[0].Deleted != 2 || res.Results[1].Deleted != 0 || res.Results[2].Found {
 		t.Fatalf("deletes: %+v", res)
 	}
+	// a large answer (a value whose JSON is 6 times its size) relayed by a follower
+	ctl := strings.Repeat("\x01", 500<<10)
+	if r := Put(n, "big", ctl, nil); r.Status != 200 {
+		t.Fatal(r)
+	}
+	leader := c.Leader(10 * time.Second)
+	res = mustTxn(t, c.Followers(leader)[0], `{"success":[{"op":"get","key":"big"}]}`)
+	if len(res.Results) != 1 || res.Results[0].Value != ctl {
+		t.Fatalf("a 3 MB answer through a follower: %d results", len(res.Results))
+	}
 	// Idempotency-Key: the retry answers the first outcome and applies nothing
 	idem := map[string]string{"Idempotency-Key": "txn-once"}
 	once := `{"compare":[{"key":"once","exists":false}],"success":[{"op":"put","key":"once","value":"1"}]}`
