@@ -222,6 +222,21 @@ func TestLeaseKeysRevokeAndExpire(t *testing.T) {
 	if r := do("PUT", kvURL(c.Nodes[1], "svc/one", "lease="+id), []byte("addr"), nil); r.Status != 200 {
 		t.Fatalf("put with lease: %s", r)
 	}
+	// conditions and Idempotency-Key on PUT ?lease=, first attempt and replay alike
+	for i := 0; i < 2; i++ {
+		r := do("PUT", kvURL(c.Nodes[i], "svc/one", "lease="+id), []byte("again"),
+			map[string]string{"If-None-Match": "*", "Idempotency-Key": "lease-put-412"})
+		expectError(t, fmt.Sprintf("If-None-Match on an existing key, attempt %d", i+1), r, 412,
+			"condition_failed")
+		r = do("PUT", kvURL(c.Nodes[i], "svc/new", "lease="+id), []byte("n"),
+			map[string]string{"If-None-Match": "*", "Idempotency-Key": "lease-put-ok"})
+		if r.Status != 200 || !strings.Contains(string(r.Body), `"lease":"`+id+`"`) {
+			t.Errorf("PUT ?lease= with If-None-Match on a new key, attempt %d: %s", i+1, r)
+		}
+	}
+	if r := Delete(n, "svc/new", nil); r.Status != 200 {
+		t.Fatal(r)
+	}
 	mustTxn(t, c.Nodes[2], `{"success":[{"op":"put","key":"svc/two","value":"y","lease":"`+id+`"}]}`)
 	r := LeaseGet(c.Nodes[2], id)
 	var li leaseInfo
