@@ -25,6 +25,7 @@
 #define KV_HTTP_TIMEOUT_MS_MAX       60000u
 #define KV_LIST_LIMIT_DEFAULT        100u
 #define KV_LIST_LIMIT_MAX            1000u
+#define KV_DELETE_PREFIX_KEYS_MAX    10000u /* keys one delete of a prefix removes; past it none */
 #define KV_LIST_BYTES_MAX            (4u << 20) /* a page stops early past this many value bytes */
 
 /* Messages between processes and nodes. */

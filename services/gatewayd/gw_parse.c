@@ -54,6 +54,11 @@ static int parse_pct_decode(const char *src, size_t len, int plus_space, struct 
 	return 0;
 }
 
+int gw_parse_query_value(const char *v, size_t len, struct gw_key *out)
+{
+	return parse_pct_decode(v, len, 1, out);
+}
+
 int gw_parse_key(const char *raw, size_t len, struct gw_key *out)
 {
 	out->len = 0;

@@ -76,6 +76,12 @@ int gw_parse_idempotency_key(const char *v, size_t len);
  */
 int gw_parse_screen_head(const char *buf, size_t len, uint64_t body_max);
 
+/*
+ * Percent-decodes one query-string value ('+' is a space) into out; may be
+ * empty. KV_EINVAL (bad escape) or KV_ETOOLARGE (past KV_KEY_BYTES_MAX).
+ */
+int gw_parse_query_value(const char *v, size_t len, struct gw_key *out);
+
 /* A decimal u64 without sign or spaces; KV_EINVAL or KV_ERANGE on overflow. */
 int gw_parse_u64(const char *s, size_t len, uint64_t *out);
 

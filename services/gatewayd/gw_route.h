@@ -29,7 +29,7 @@ enum gw_method {
 #define GW_MS_GET   (GW_MBIT(GW_M_GET) | GW_MBIT(GW_M_HEAD))
 #define GW_MS_PUT   GW_MBIT(GW_M_PUT)
 #define GW_MS_DEL   GW_MBIT(GW_M_DELETE)
-#define GW_MS_POST  GW_MBIT(GW_M_POST)
+#define GW_MS_POST  GW_MBIT(GW_M_POST) /* the seed projects' routes (seeds/) */
 #define GW_MS_KNOWN (GW_MS_GET | GW_MS_PUT | GW_MS_DEL | GW_MS_POST)
 
 /* What a client must be allowed to call a route (with --auth-file: gw_auth.h, gw_router.c). */
@@ -43,7 +43,7 @@ enum gw_perm { GW_PERM_OPEN = 0, GW_PERM_READ, GW_PERM_WRITE, GW_PERM_ADMIN, GW_
 /* A path ending in this matches any path it prefixes; the rest is the key (an empty one: 400). */
 #define GW_ROUTE_KEY_SUFFIX "{key}"
 
-#define GW_ROUTES_MAX 24 /* rows in a table; metrics keep a slot per row */
+#define GW_ROUTES_MAX 48 /* rows in a table; metrics keep a slot per row */
 
 struct gw_req;
 

@@ -10,6 +10,7 @@
  */
 #include "gw.h"
 
+#include "gw_consul.h"
 #include "gw_errors.h"
 #include "gw_routes.h"
 #include "kv_clock.h"
@@ -158,6 +159,12 @@ static void router_not_allowed(struct gw *gw, struct gw_http *h, unsigned allow)
 static int router_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct gw *gw = ((struct gw_router *)self)->gw;
+	if (gw_consul_router_is_forwarded(req)) {
+		/* another gateway's Consul request: routed through the Consul table (gw_consul.h)
+		 */
+		gw_consul_router_on_req(gw, req);
+		return 0;
+	}
 	struct gw_req r = {0};
 	r.gw = gw;
 	r.cfg = &gw->cfg;

@@ -26,13 +26,13 @@ type holding struct {
 }
 
 type lockRun struct {
-	c       *Cluster
-	ttl     time.Duration
-	mu      sync.Mutex
-	down    map[int]bool
-	held    []holding
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	c    *Cluster
+	ttl  time.Duration
+	mu   sync.Mutex
+	down map[int]bool
+	held []holding
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
 func (l *lockRun) node(rnd *rand.Rand) *Node {
