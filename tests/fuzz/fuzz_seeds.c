@@ -33,8 +33,8 @@ static struct proto_member seed_members[2] = {
 };
 
 static struct proto_item seed_items[2] = {
-    {{(const uint8_t *)"k1", 2}, {(const uint8_t *)"v1", 2}, 5, 6},
-    {{(const uint8_t *)"k2", 2}, {NULL, 0}, 7, 7},
+    {{(const uint8_t *)"k1", 2}, {(const uint8_t *)"v1", 2}, 5, 6, 0},
+    {{(const uint8_t *)"k2", 2}, {NULL, 0}, 7, 7, 0},
 };
 
 static int seed_write(const char *dir, const char *family, const char *name,
