@@ -125,7 +125,7 @@ static int seed_kv(const char *dir, struct proto_buf *b)
 	struct proto_kv_cmd g = {
 	    .op = PROTO_KV_LEASE_GRANT, .origin = 1, .req_id = 302, .ttl_ms = 10000};
 	struct proto_kv_cmd e = {
-	    .op = PROTO_KV_LEASE_EXPIRE, .origin = 1, .req_id = 303, .lease = 7};
+	    .op = PROTO_KV_LEASE_EXPIRE, .origin = 1, .req_id = 303, .lease = 7, .term = 2};
 	const struct proto_kv_cmd *more[] = {&t, &g, &e};
 	const char *names[] = {"TXN", "LEASE_GRANT", "LEASE_EXPIRE"};
 	for (size_t i = 0; i < 3; i++) {
