@@ -46,6 +46,11 @@ struct gw_watcher {
 	uint64_t deadline_ms; /* long poll: answer [] then */
 };
 
+uint64_t gw_watch_open(void)
+{
+	return gw_watchers_open;
+}
+
 static void watcher_dispose(void *p)
 {
 	struct gw_watcher *w = p;

@@ -259,6 +259,9 @@ func TestWatchBadInput(t *testing.T) {
 	if r.Status != 429 || !strings.Contains(string(r.Body), "too_many_watchers") {
 		t.Fatalf("third watcher with --max-watchers=2: %d %s", r.Status, r.Body)
 	}
+	if m := do("GET", n.URL()+"/metrics", nil, nil); !strings.Contains(string(m.Body), "\nraftkv_watchers 2\n") {
+		t.Errorf("/metrics with two watchers open: no raftkv_watchers 2")
+	}
 	a.Close()
 	b.Close()
 	ok := false
