@@ -72,7 +72,7 @@ build: $(BINS)
 
 # The order `make test` runs the steps in: the fastest and most basic first;
 # steps a module adds that are not listed here run last.
-TEST_ORDER := unit-test sim-test sim-bugs sm-bugs raftd-bugs fuzz-short gw-smoke cluster-smoke \
+TEST_ORDER := unit-test sim-test sim-bugs sm-bugs sm-watch-bugs raftd-bugs fuzz-short gw-smoke cluster-smoke \
 	cluster-test compose-test k8s-test
 TEST_STEPS_ORDERED = $(foreach s,$(TEST_ORDER),$(filter $(s),$(TEST_STEPS))) \
 	$(filter-out $(TEST_ORDER),$(TEST_STEPS))
