@@ -4,7 +4,8 @@
  * and delete is recorded with its index in the same transaction, reads by
  * key and prefix in index order without splitting an entry's events,
  * trimming by count and bytes with 410 (KV_ECOMPACTED) below what is kept,
- * and the history surviving a reopen and a snapshot.
+ * the history surviving a reopen and a snapshot, and a failed batch leaving
+ * no event and no trace in the counters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,9 @@
 #include "proto.h"
 #include "sm.h"
 
+#define FIU_ENABLE 1 /* the real fiu_init(), not fiu.h's no-op */
+#include <fiu-control.h>
+#include <fiu.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +253,47 @@ static void test_in_snapshot(void **state)
 	assert_int_equal(t->ev.next_index, 5);
 }
 
+/*
+ * A batch that fails before its commit leaves no event, and the retry of the
+ * same index counts as one event: the trim keeps exactly the newest three.
+ */
+static void test_failed_batch_leaves_nothing(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open_with(t, 3, 0), 0);
+	t_write(t, 1, "k", "a");
+	t_write(t, 2, "k", "b");
+	assert_int_equal(fiu_init(0), 0);
+	assert_int_equal(fiu_enable("storaged/apply/before_commit", 1, NULL, FIU_ONETIME), 0);
+	struct proto_buf b = {0};
+	struct proto_kv_cmd kc = {.op = PROTO_KV_PUT,
+	                          .origin = 1,
+	                          .req_id = 3,
+	                          .key = {(const uint8_t *)"k", 1},
+	                          .value = {(const uint8_t *)"lost", 4}};
+	assert_int_equal(proto_kv_cmd_encode(&kc, &b), 0);
+	struct raft_entry e = {.term = 1,
+	                       .index = 3,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b.len,
+	                       .data = b.ptr};
+	struct sm_result r;
+	uint32_t n = 0;
+	assert_int_equal(sm_batch_apply(t->sm, &e, 1, &r, &n), KV_EIO);
+	fiu_disable("storaged/apply/before_commit");
+	proto_buf_free(&b);
+	assert_int_equal(t_read(t, "k", 0, 3, 100), 0);
+	assert_int_equal(t->ev.n, 0); /* the failed batch left no event */
+	t_write(t, 3, "k", "c");
+	t_write(t, 4, "k", "d");
+	assert_int_equal(t_read(t, "k", 0, 2, 100), 0);
+	assert_int_equal(t->ev.n, 3);
+	t_expect(t, 0, "k", "b", 1, 2);
+	t_expect(t, 1, "k", "c", 1, 3);
+	t_expect(t, 2, "k", "d", 1, 4);
+}
+
 /* Bad arguments are errors, not crashes. */
 static void test_bad_args(void **state)
 {
@@ -267,6 +312,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_trim_bytes, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_survives_reopen, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_in_snapshot, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_args, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
