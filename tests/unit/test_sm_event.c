@@ -294,6 +294,37 @@ static void test_failed_batch_leaves_nothing(void **state)
 	t_expect(t, 2, "k", "d", 1, 4);
 }
 
+/*
+ * One entry that changes thousands of keys (a delete of a prefix) is read
+ * whole, however small the limit: a watcher resuming by index never gets
+ * part of an entry.
+ */
+static void test_large_entry_whole(void **state)
+{
+	struct t_ctx *t = *state;
+	t_write(t, 1, "g/first", "x");
+	MDB_txn *txn = NULL;
+	assert_int_equal(mdb_txn_begin(t->sm->env, NULL, 0, &txn), 0);
+	for (int i = 0; i < 5000; i++) {
+		char key[32];
+		int n = snprintf(key, sizeof(key), "g/%05d", i);
+		assert_int_equal(sm_event_record(t->sm, txn, SM_EVENT_DELETE, (const uint8_t *)key,
+		                                 (uint32_t)n, NULL, 0, 1, 2),
+		                 0);
+	}
+	assert_int_equal(sm_meta_write_applied(t->sm, txn, 2, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	t->sm->applied_index = 2;
+	t_write(t, 3, "g/last", "y");
+	assert_int_equal(t_read(t, "g/", 1, 1, 2), 0);
+	assert_int_equal(t->ev.n, 5001); /* index 1, then all of index 2 */
+	assert_int_equal(t->ev.next_index, 3);
+	t_expect(t, 4000, "g/03999", NULL, 1, 2);
+	assert_int_equal(t_read(t, "g/", 1, 3, 2), 0);
+	assert_int_equal(t->ev.n, 1);
+	t_expect(t, 0, "g/last", "y", 3, 3);
+}
+
 /* Bad arguments are errors, not crashes. */
 static void test_bad_args(void **state)
 {
@@ -313,6 +344,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_survives_reopen, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_in_snapshot, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_entry_whole, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_args, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
