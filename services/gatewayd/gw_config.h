@@ -9,8 +9,9 @@
 
 struct gw_config {
 	uint64_t node_id;
-	const char *listen;   /* strings: argv's or static, for the process's life */
-	const char *gateways; /* 1=http://host:port,2=... */
+	const char *listen;        /* strings: argv's or static, for the process's life */
+	const char *consul_listen; /* Consul's KV API (gw_consul.h); "": off */
+	const char *gateways;      /* 1=http://host:port,2=... */
 	const char *data_dir;
 	const char *sock_dir;
 	uint64_t max_value_bytes;

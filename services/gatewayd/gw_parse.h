@@ -31,6 +31,7 @@ struct gw_query {
 	uint32_t limit;       /* 1..KV_LIST_LIMIT_MAX */
 	struct gw_key prefix; /* may be empty */
 	struct gw_key after;  /* may be empty: from the start */
+	uint64_t lease;       /* ?lease=<id> (PUT): 0 when absent */
 };
 
 /*
@@ -46,7 +47,7 @@ int gw_parse_key(const char *raw, size_t len, struct gw_key *out);
  * Parses the query string (after '?', may be empty) into q, starting from the
  * defaults (timeout_ms_default, linearizable, limit KV_LIST_LIMIT_DEFAULT).
  * Known parameters: timeout (ms, or with an "ms" or "s" suffix), consistency
- * (linearizable|stale), encoding (base64|utf8), limit, prefix, after.
+ * (linearizable|stale), encoding (base64|utf8), limit, prefix, after, lease.
  * Unknown parameters are ignored, a repeated known one is an error.
  * Errors: KV_EINVAL (malformed), KV_ERANGE (out of bounds; *limit says the bound).
  */

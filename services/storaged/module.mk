@@ -24,6 +24,7 @@ BINS += $(BUILD)/storaged
 # Unit tests (tests/unit/module.mk builds them; these name their libraries).
 TEST_LIBS_test_sm := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_sm_event := $(BUILD)/libsm.a $(SM_LDLIBS)
+TEST_LIBS_test_sm_txn := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_storaged_ipc := -lzmq
 # The ipc test starts the real daemon: build it first and tell the test where.
 $(BUILD)/tests/unit/test_storaged_ipc: $(BUILD)/storaged
@@ -100,3 +101,23 @@ sm-watch-bugs: $(foreach b,$(SM_WATCH_BUGS),$(BUILD)/sm-watch-bug/$(firstword $(
 	done
 
 TEST_STEPS += sm-watch-bugs
+# The planted bug of transactions: sm_txn.c built with SM_BUG_TXN_NOT_ATOMIC
+# (a branch's ops outside their nested transaction) must make test_sm_txn
+# fail where a refused branch must leave nothing behind.
+$(BUILD)/sm-txn-bug/sm_txn.o: services/storaged/sm_txn.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSM_BUG_TXN_NOT_ATOMIC -c $< -o $@
+
+$(BUILD)/sm-txn-bug/test_sm_txn: $(BUILD)/tests/unit/test_sm_txn.o $(BUILD)/sm-txn-bug/sm_txn.o \
+		$(BUILD)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+
+.PHONY: sm-txn-bugs
+sm-txn-bugs: $(BUILD)/sm-txn-bug/test_sm_txn
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-txn-bug/test.out 2>&1; then \
+		echo "sm-txn-bugs: SM_BUG_TXN_NOT_ATOMIC was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_txn_quota_is_all_or_nothing" $(BUILD)/sm-txn-bug/test.out || \
+		{ echo "sm-txn-bugs: test_sm_txn failed, but not in test_txn_quota_is_all_or_nothing"; exit 1; }
+	@echo "sm-txn-bugs: SM_BUG_TXN_NOT_ATOMIC caught by test_txn_quota_is_all_or_nothing"
+
+TEST_STEPS += sm-txn-bugs

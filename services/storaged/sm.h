@@ -12,6 +12,9 @@
  *   "session_age" index u64 -> idempotency key (ages sessions out in order)
  *   "events"   index u64 + seq u32 -> one change (sm_event.c): the watch history;
  *              meta "events_trimmed" -> u64, "events_bytes" -> u64
+ *   "leases"   lease id u64 -> [ttl_ms u64][records u64] (sm_lease.c)
+ *   "lease_keys" lease id u64 + key bytes -> mod_index u64 the key had when
+ *              attached; a key whose mod_index moved on is no longer the lease's
  * Every write happens in one transaction per applied batch (sm_batch.c), so
  * the applied index never disagrees with the data or the sessions (F4).
  *
@@ -29,21 +32,25 @@
 #ifndef RAFTKV_SM_H
 #define RAFTKV_SM_H
 
+#include "proto.h"
 #include "raft_wire.h"
 
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_PATH_BYTES_MAX      1024u
-#define SM_CONFIG_ENTRIES_MAX  1024u /* CONFIG entries kept in meta; older ones dropped */
-#define SM_FULL_PERCENT        95u   /* STATS reports full past this share of the map */
-#define SM_SESSION_VALUE_BYTES 36u
-#define SM_KV_HEADER_BYTES     16u
-#define SM_QUOTA_BYTES_DEFAULT (8ull << 30)  /* --quota-bytes */
-#define SM_MAP_SLACK_BYTES     (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
-#define SM_MAP_BYTES_MAX       (1ull << 44)
-#define SM_GROW_PERCENT        80u /* grow the map once this share of it is used */
+#define SM_PATH_BYTES_MAX         1024u
+#define SM_CONFIG_ENTRIES_MAX     1024u /* CONFIG entries kept in meta; older ones dropped */
+#define SM_FULL_PERCENT           95u   /* STATS reports full past this share of the map */
+#define SM_SESSION_VALUE_BYTES    36u
+#define SM_KV_HEADER_BYTES        16u
+#define SM_DELETE_PREFIX_KEYS_MAX KV_DELETE_PREFIX_KEYS_MAX /* one DELETE_PREFIX; past it, none */
+#define SM_QUOTA_BYTES_DEFAULT    (8ull << 30)              /* --quota-bytes */
+#define SM_MAP_SLACK_BYTES        (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
+#define SM_MAP_BYTES_MAX          (1ull << 44)
+#define SM_GROW_PERCENT           80u /* grow the map once this share of it is used */
+
+struct sm_list; /* sm_read.c */
 
 struct sm_opts {
 	const char *dir;         /* the environment directory; created if missing */
@@ -69,7 +76,11 @@ struct sm_event_state {
 struct sm {
 	MDB_env *env;
 	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
-	uint64_t applied_index; /* cached from meta; changes only when a txn commits */
+	MDB_dbi dbi_leases, dbi_lease_keys;
+	struct proto_buf result_body; /* TXN results of the last batch (sm_result.body_*) */
+	uint64_t applied_index;       /* cached from meta; changes only when a txn commits */
+	MDB_dbi dbi_flags;            /* sm_flags.c; has_flags 0: a read-only env from before it */
+	int has_flags;
 	uint64_t applied_term;
 	int full;               /* the last write batch hit MDB_MAP_FULL */
 	uint64_t map_bytes;     /* current LMDB map size */
@@ -96,6 +107,8 @@ struct sm_result {
 	int32_t status; /* 0, KV_ECONDITION, KV_ENOTFOUND, KV_EINVAL or KV_EFULL (quota) */
 	uint64_t create_index;
 	uint64_t mod_index;
+	size_t body_off; /* TXN: its proto_txn_result in sm->result_body, until the next batch */
+	uint32_t body_len;
 };
 
 struct sm_stats {
@@ -193,6 +206,57 @@ static inline uint64_t sm_u64_get(const uint8_t *p)
  */
 int sm_apply_entry(struct sm *sm, MDB_txn *txn, const struct raft_entry *e, struct sm_result *res);
 
+/*
+ * The per-key writes that every mutation goes through (single writes, TXN
+ * ops, lease revocation and expiry), with the quota check: key's new value
+ * at index (res->index is set to index). Status in res->status (KV_EFULL,
+ * KV_ENOTFOUND on deleting an absent key, KV_EINVAL); returns 0 or a KV_E*
+ * the transaction cannot survive.
+ */
+int sm_kv_put(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
+              const struct proto_bytes *value, uint64_t index, struct sm_result *res);
+int sm_kv_delete(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, uint64_t index,
+                 struct sm_result *res);
+
+/* Reads key's create and mod index (0, 0 when absent) and, when value is not NULL, points
+ * it at the stored value (valid until txn ends or writes). Returns 0 or a KV_E*. */
+int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int *exists,
+                 uint64_t *create_index, uint64_t *mod_index, struct proto_bytes *value);
+
+/* ---- sm_txn.c: multi-key transactions --------------------------------------- */
+
+/*
+ * Applies TXN command c at res->index: compares, then one branch in a nested
+ * transaction, so a branch that cannot finish (a put past the quota, an
+ * unknown lease, a delete_prefix past KV_TXN_PREFIX_KEYS_MAX) changes
+ * nothing. Appends the outcome to sm->result_body. Returns like sm_apply_entry.
+ */
+int sm_txn_apply(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, struct sm_result *res);
+
+/* ---- sm_lease.c: leases ------------------------------------------------------ */
+
+/* LEASE_GRANT: lease res->index with c->ttl_ms; KV_EBUSY status past KV_LEASES_MAX. */
+int sm_lease_grant(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                   struct sm_result *res);
+
+/* LEASE_REVOKE / LEASE_EXPIRE: deletes lease id's keys and the lease; KV_ENOLEASE status. */
+int sm_lease_end(struct sm *sm, MDB_txn *txn, uint64_t id, struct sm_result *res);
+
+/* 0 when lease id exists and can take key; else KV_ENOLEASE or KV_ETOOLARGE (full). */
+int sm_lease_check(struct sm *sm, MDB_txn *txn, uint64_t id, const struct proto_bytes *key);
+
+/* Records that key, now at mod_index, belongs to lease id (which sm_lease_check passed). */
+int sm_lease_attach(struct sm *sm, MDB_txn *txn, uint64_t id, const struct proto_bytes *key,
+                    uint64_t mod_index);
+
+/*
+ * Reads: lease id's TTL and its keys (up to KV_LEASE_KEYS_MAX, in out->items
+ * as keys; KV_ENOLEASE), or, with id 0, up to limit leases after `after`
+ * (items with create_index = id, mod_index = ttl_ms). One read txn.
+ */
+int sm_lease_read(struct sm *sm, uint64_t id, uint64_t after, uint32_t limit, uint64_t *ttl_ms,
+                  struct sm_list *out);
+
 /* ---- sm_session.c: idempotency keys --------------------------------------- */
 
 /*
@@ -230,7 +294,7 @@ struct sm_buf {
 
 void sm_buf_free(struct sm_buf *b);
 
-/* Appends n bytes of p (may move ptr); 0 or KV_ENOMEM. */
+/* Appends n bytes; KV_ETOOLARGE past KV_MSG_BYTES_MAX, KV_ENOMEM. */
 int sm_buf_append(struct sm_buf *b, const void *p, size_t n);
 
 struct sm_item {
@@ -240,6 +304,7 @@ struct sm_item {
 	uint32_t value_len;
 	uint64_t create_index;
 	uint64_t mod_index;
+	uint64_t flags;
 };
 
 struct sm_list {
@@ -251,11 +316,20 @@ struct sm_list {
 };
 
 /*
- * Copies key's value into value (replacing its contents) in one read txn.
+ * Copies key's value into value (replacing its contents) in one read txn,
+ * with its indexes and (flags not NULL) its flags.
  * Returns 0 or KV_ENOTFOUND (indexes 0), KV_EINVAL, KV_ENOMEM, KV_EIO.
  */
 int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_buf *value,
-                uint64_t *create_index, uint64_t *mod_index);
+                uint64_t *create_index, uint64_t *mod_index, uint64_t *flags);
+
+/* ---- sm_flags.c: the keys' flags (Consul's), 0 unless set -------------------- */
+
+/* Sets key's flags in txn (0: removes its entry). 0 or a KV_E* code. */
+int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t flags);
+/* key's flags as of txn into *flags (0 when none). 0 or a KV_E* code. */
+int sm_flags_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                 uint64_t *flags);
 
 /*
  * Lists up to limit (1..KV_LIST_LIMIT_MAX) keys with prefix, strictly after

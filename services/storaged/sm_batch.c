@@ -61,6 +61,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	KV_ASSERT(sm != NULL && !sm->readonly && n_results != NULL);
 	KV_ASSERT(n == 0 || (entries != NULL && results != NULL));
 	*n_results = 0;
+	proto_buf_reset(&sm->result_body); /* the last batch's results were sent */
 	int64_t first = sm_batch_first_new(sm, entries, n);
 	if (first < 0)
 		return KV_ERANGE;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SM_DBS_MAX 8 /* room for new tables */
+#define SM_DBS_MAX 12 /* room for new tables */
 
 static const char SM_KEY_APPLIED_INDEX[] = "applied_index";
 static const char SM_KEY_APPLIED_TERM[] = "applied_term";
@@ -130,8 +130,15 @@ static int sm_env_load(struct sm *sm)
 	    (rc = mdb_dbi_open(txn, "meta", flags, &sm->dbi_meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "sessions", flags, &sm->dbi_sessions)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "session_age", flags, &sm->dbi_age)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "events", flags, &sm->dbi_events)) != 0)
+	    (rc = mdb_dbi_open(txn, "events", flags, &sm->dbi_events)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "leases", flags, &sm->dbi_leases)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "lease_keys", flags, &sm->dbi_lease_keys)) != 0)
 		goto out_abort_txn;
+	/* added after the others: a read-only handle on an older environment has none */
+	rc = mdb_dbi_open(txn, "flags", flags, &sm->dbi_flags);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && sm->readonly))
+		goto out_abort_txn;
+	sm->has_flags = rc == 0;
 	int err = sm_meta_read_applied(sm, txn, &sm->applied_index, &sm->applied_term);
 	if (err == 0)
 		err = sm_env_load_data_bytes(sm, txn);
@@ -229,6 +236,7 @@ void sm_close(struct sm **sm)
 		return;
 	if ((*sm)->env != NULL)
 		mdb_env_close((*sm)->env);
+	proto_buf_free(&(*sm)->result_body);
 	free(*sm);
 	*sm = NULL;
 }

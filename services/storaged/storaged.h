@@ -137,6 +137,9 @@ int storaged_watch_try(struct storaged *sd, const struct storaged_envelope *env,
                        const struct proto_local *m, int status, uint64_t *from, int final);
 /* A parked WATCH after the applied index moved or time passed: 1 when answered. */
 int storaged_watch_step(struct storaged *sd, struct storaged_parked *p, uint64_t now_ms);
+/* storaged_lease.c: LEASE_QUERY's answer (status: 0, or why it is answered unread) */
+int storaged_lease_query(struct storaged *sd, const struct storaged_envelope *env, uint64_t req_id,
+                         const struct proto_lease_query *m, int status);
 
 /* storaged_park.c: queries waiting for the applied index */
 int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,
