@@ -64,8 +64,8 @@ static int watch_parse(int argc, char **argv, struct watch_opts *o)
 }
 
 /* One string member of change, decoded (and base64 kept as text with "base64:"). */
-static void watch_print_bytes(struct ctl_json_span change, const char *name, int b64,
-                              char *buf, size_t cap)
+static void watch_print_bytes(struct ctl_json_span change, const char *name, int b64, char *buf,
+                              size_t cap)
 {
 	struct ctl_json_span s;
 	long len = -1;
@@ -125,8 +125,8 @@ static int watch_poll(const struct ctl_ctx *ctx, const struct watch_opts *o, con
 	long long wait = (long long)ctx->timeout_ms - 1000;
 	wait = wait < WATCH_WAIT_MS_MIN ? WATCH_WAIT_MS_MIN
 	                                : (wait > WATCH_WAIT_MS_MAX ? WATCH_WAIT_MS_MAX : wait);
-	int n = snprintf(path, sizeof(path), "/v1/watch?%s=%s&wait=%lldms", o->prefix ? "prefix" : "key",
-	                 key, wait);
+	int n = snprintf(path, sizeof(path), "/v1/watch?%s=%s&wait=%lldms",
+	                 o->prefix ? "prefix" : "key", key, wait);
 	if (*from != 0)
 		n += snprintf(path + n, sizeof(path) - (size_t)n, "&from_index=%llu", *from);
 	if (n <= 0 || (size_t)n >= sizeof(path))
@@ -141,7 +141,8 @@ static int watch_poll(const struct ctl_ctx *ctx, const struct watch_opts *o, con
 	if (code == CTL_EXIT_OK) {
 		unsigned long long covered = 0;
 		if (ctl_http_header(&resp, "x-raft-index", index, sizeof(index)) != 0 ||
-		    watch_number(index, &covered) != 0 || watch_answer(ctx, o, &resp, printed) != 0) {
+		    watch_number(index, &covered) != 0 ||
+		    watch_answer(ctx, o, &resp, printed) != 0) {
 			fprintf(stderr, "raftkvctl: cannot read the watch answer\n");
 			code = CTL_EXIT_REFUSED;
 		} else {
