@@ -21,9 +21,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define GW_ARENA_BYTES   (256u << 10) /* LIST_RESP items and STATUS_RESP members */
-#define GW_ZMQ_HWM       10000 /* messages queued per socket; bounded by max-inflight anyway */
-#define GW_ZMQ_DRAIN_MAX 4096  /* messages per socket per drain: keeps HTTP responsive */
+#define GW_ARENA_BYTES   (1u << 20) /* LIST_RESP and WATCH_RESP items, STATUS_RESP members */
+#define GW_ZMQ_HWM       10000      /* messages queued per socket; bounded by max-inflight anyway */
+#define GW_ZMQ_DRAIN_MAX 4096       /* messages per socket per drain: keeps HTTP responsive */
 
 static int zmq_set_int(void *s, int opt, int v)
 {

@@ -9,6 +9,7 @@
 #include "ctl_keygen.h"
 #include "ctl_kv.h"
 #include "ctl_status.h"
+#include "ctl_watch.h"
 
 #include <stddef.h>
 
@@ -48,6 +49,14 @@ const struct ctl_cmd ctl_cmds[] = {
      "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
      "admin token), in either output mode.",
      ctl_status_metrics, 1},
+    {"watch", "[--prefix] [--from INDEX] [--count N] KEY",
+     "Prints the changes of KEY (with --prefix: of every key starting with KEY; --prefix \"\" "
+     "for all keys) as the cluster applies them, one \"MOD_INDEX<TAB>put<TAB>KEY<TAB>VALUE\" "
+     "or \"MOD_INDEX<TAB>delete<TAB>KEY\" line each (\"base64:\" before a key and value that "
+     "are not UTF-8; --output json prints each change's object). Starts with the next change, "
+     "or at --from INDEX; fails over between endpoints without missing or repeating a change; "
+     "stops after --count changes. Exit 1 when INDEX is older than the history kept (410).",
+     ctl_watch, 1},
     {"lease", "grant TTL_MS | keepalive ID | revoke ID",
      "grant: a lease of TTL_MS (2000 to 3600000), prints its id. keepalive: renews it, prints "
      "{\"id\",\"ttl_ms\",\"remaining_ms\"}. revoke: ends it and deletes its keys. Exit 1 when "
