@@ -141,7 +141,8 @@ static int t_get(struct t_ctx *t, const char *key, char *value, size_t cap)
 {
 	struct sm_buf v = {0};
 	uint64_t ci, mi;
-	int err = sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
+	int err =
+	    sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
 	if (err == 0 && value != NULL) {
 		assert_true(v.len < cap);
 		memcpy(value, v.ptr, v.len);
