@@ -228,6 +228,7 @@ struct proto_kv_cmd {
 	struct proto_bytes idem_key; /* empty: none; at most KV_IDEMPOTENCY_KEY_BYTES_MAX */
 	uint64_t ttl_ms;             /* LEASE_GRANT */
 	uint64_t lease;              /* LEASE_REVOKE, LEASE_EXPIRE */
+	uint64_t term;               /* LEASE_EXPIRE: the term of the clock that decided it */
 };
 
 int proto_kv_cmd_encode(const struct proto_kv_cmd *c, struct proto_buf *out);

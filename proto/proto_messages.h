@@ -238,7 +238,8 @@
 #define PROTO_KV_LEASE_REVOKE(F, X) \
 	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
 #define PROTO_KV_LEASE_EXPIRE(F, X) \
-	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
+	F(X, U64,   lease,      1, UINT64_MAX, "the lease id") \
+	F(X, U64,   term,       1, UINT64_MAX, "the term whose leader's clock decided it: applied only from an entry of that term")
 #define PROTO_KV_DELETE_PREFIX(F, X) \
 	PROTO_KV_KEY(F, X) \
 	PROTO_KV_COND(F, X)

@@ -5,6 +5,7 @@
  */
 #include "ctl.h"
 
+#include "ctl_coord.h"
 #include "ctl_keygen.h"
 #include "ctl_kv.h"
 #include "ctl_status.h"
@@ -47,6 +48,23 @@ const struct ctl_cmd ctl_cmds[] = {
      "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
      "admin token), in either output mode.",
      ctl_status_metrics, 1},
+    {"lease", "grant TTL_MS | keepalive ID | revoke ID",
+     "grant: a lease of TTL_MS (2000 to 3600000), prints its id. keepalive: renews it, prints "
+     "{\"id\",\"ttl_ms\",\"remaining_ms\"}. revoke: ends it and deletes its keys. Exit 1 when "
+     "the lease does not exist (lease_not_found).",
+     ctl_coord_lease, 1},
+    {"txn", "",
+     "Reads a transaction from stdin (POST /v1/txn's JSON: compare, success, failure; at most "
+     "4 MiB) and prints the answer. Exit 0 when the success branch ran, 1 when the failure "
+     "branch did (or the transaction was refused), 2 for a malformed transaction.",
+     ctl_coord_txn, 1},
+    {"lock", "[--ttl MS] NAME -- COMMAND [ARGS...]",
+     "Runs COMMAND while holding the lock NAME ([A-Za-z0-9._-], the key locks/NAME), built on "
+     "a lease (TTL 10000 ms by default) and a transaction: waits while another holder has it, "
+     "sets RAFTKV_LOCK_TOKEN (the lock's mod_index, a fencing token), keeps the lease alive, "
+     "and stops COMMAND (SIGTERM, then SIGKILL) and exits 1 if the lock is lost. Exits with "
+     "COMMAND's code and releases the lock when COMMAND ends.",
+     ctl_lock, 1},
     {"keygen", "[--out DIR]",
      "Makes a CurveZMQ key pair for one raftd: DIR/curve.key (secret, mode 0600) and "
      "DIR/curve.pub (DIR defaults to .), and prints the public key. Never overwrites a key.",
