@@ -224,8 +224,14 @@ void raft_heartbeat_tick(struct raft *r)
 {
 	raft_heartbeat_all(r);
 	/* after the heartbeats: a resend is counted from the interval, not from read rounds */
-	for (uint32_t i = 0; i < r->n_progress; i++)
-		raft_progress_unstall(r, &r->progress[i]);
+	for (uint32_t i = 0; i < r->n_progress; i++) {
+		struct raft_progress *pr = &r->progress[i];
+
+		raft_progress_unstall(r, pr);
+		/* waiting for an image: ask again (the driver may have failed or dropped one) */
+		if (pr->state == RAFT_PR_SNAPSHOT && pr->n_inflight == 0 && r->log.snap_size == 0)
+			raft_snapshot_send(r, pr);
+	}
 }
 
 static uint64_t raft_own_match(const struct raft *r)
