@@ -1,7 +1,13 @@
 # tools/ctl.mk - the command-line client and the benchmark.
 
-$(BUILD)/raftkvctl: $(BUILD)/tools/raftkvctl.o $(BUILD)/tools/ctl_keygen.o
-	$(CC) $(LDFLAGS) -o $@ $^ -lzmq
+# snapshot restore writes a WAL and reads an LMDB file: libwal, libsm, the peer list parser
+CTL_OBJS := $(BUILD)/tools/raftkvctl.o $(BUILD)/tools/ctl_keygen.o $(BUILD)/tools/ctl_snapshot.o \
+	$(BUILD)/tools/ctl_restore.o
+CTL_LIBS := $(BUILD)/libraftdpure.a $(BUILD)/libwal.a $(BUILD)/libsm.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a
+
+$(BUILD)/raftkvctl: $(CTL_OBJS) $(CTL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS) -lzmq -llmdb -lfiu
 
 BINS += $(BUILD)/raftkvctl
 

@@ -4,6 +4,8 @@
  *   raftkvctl [--url http://HOST:PORT] [--timeout-ms N] COMMAND [ARGS]
  *     get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live
  *   raftkvctl keygen [--out DIR]    (a raftd Curve key pair: ctl_keygen.c)
+ *   raftkvctl [--url URL] snapshot save FILE | snapshot restore FILE --data-dir DIR ...
+ *                                   (backups: ctl_snapshot.c, ctl_restore.c)
  *
  * No dependencies beyond libc and libzmq (for keygen; raftd's image has it),
  * so it also serves as the health probe inside the container image (which
@@ -12,6 +14,7 @@
  * bad usage, 3 when the server could not be reached. RAFTKV_URL sets --url.
  */
 #include "ctl_keygen.h"
+#include "ctl_snapshot.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -178,7 +181,9 @@ static int ctl_usage(void)
 	fprintf(stderr,
 	        "usage: raftkvctl [--url http://HOST:PORT] [--timeout-ms N] COMMAND\n"
 	        "  get KEY | put KEY VALUE | delete KEY | list [PREFIX] | status | ready | live\n"
-	        "       raftkvctl keygen [--out DIR]   (writes DIR/curve.key and DIR/curve.pub)\n");
+	        "       raftkvctl keygen [--out DIR]   (writes DIR/curve.key and DIR/curve.pub)\n"
+	        "       raftkvctl [--url URL] snapshot save FILE   (FILE and FILE.crc32c)\n"
+	        "       raftkvctl snapshot restore FILE --data-dir DIR --node-id N --peers SPEC\n");
 	return 2;
 }
 
@@ -188,6 +193,8 @@ int main(int argc, char **argv)
 	int timeout_ms = 5000, a = 1;
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return ctl_keygen(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "snapshot") == 0 && strcmp(argv[2], "restore") == 0)
+		return ctl_snapshot_restore(argc - 3, argv + 3);
 	for (; a + 1 < argc && strncmp(argv[a], "--", 2) == 0; a += 2) {
 		if (strcmp(argv[a], "--url") == 0)
 			url = argv[a + 1];
@@ -218,6 +225,8 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "/v1/kv?prefix=%s", nargs ? key : "");
 		return ctl_request(&u, "GET", path, NULL, timeout_ms);
 	}
+	if (strcmp(cmd, "snapshot") == 0 && nargs == 2 && strcmp(argv[a + 1], "save") == 0)
+		return ctl_snapshot_save(u.host, u.port, argv[a + 2]);
 	if (strcmp(cmd, "status") == 0 && nargs == 0)
 		return ctl_request(&u, "GET", "/v1/status", NULL, timeout_ms);
 	if (strcmp(cmd, "ready") == 0 && nargs == 0)

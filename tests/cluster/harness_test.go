@@ -114,6 +114,8 @@ type ClusterOpts struct {
 	Extra  map[string][]string // extra flags by role, for every node
 	Quick  *http.Client        // the harness's status/readiness client (nil: plain, 2 s)
 	Curve  bool                // raftd peers use CurveZMQ (curve_test.go)
+	// Prepare runs for each node before its processes start (backup_test.go seeds data dirs)
+	Prepare func(c *Cluster, n *Node)
 }
 
 // NewClusterCurve is NewCluster with Curve on for raftd's peers, whatever
@@ -156,6 +158,9 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	t.Cleanup(c.Shutdown)
 	c.curvePrepare()
 	for _, node := range c.Nodes {
+		if o.Prepare != nil {
+			o.Prepare(c, node)
+		}
 		for _, r := range roles {
 			c.Start(node, r)
 		}

@@ -26,19 +26,20 @@
 
 #define RAFTD_SVC "raftd"
 
-#define RAFTD_TICK_MS               10u        /* RAFT_EVENT_TICK period */
-#define RAFTD_DRAIN_MAX             256u       /* input messages handled per loop iteration */
-#define RAFTD_APPLY_BATCH_ENTRIES   256u       /* entries per APPLY */
-#define RAFTD_APPLY_BATCH_BYTES     (8u << 20) /* payload bytes per APPLY */
-#define RAFTD_APPLY_INFLIGHT_MAX    2u         /* APPLY batches awaiting their APPLY_STATE */
-#define RAFTD_STORAGED_QUIET_MS     1000u  /* no answer this long: storaged seems gone, say HELLO */
-#define RAFTD_FULL_RETRY_MS         1000u  /* retry period after storaged answered KV_EFULL */
-#define RAFTD_INSTALL_WAIT_MS       30000u /* bound on storaged installing a snapshot */
-#define RAFTD_SNAPSHOT_WAIT_MS      120000u /* give up on a SNAPSHOT_REQ after this */
-#define RAFTD_IMAGE_IDLE_MS         10000u  /* an image no follower read for this long is deleted */
-#define RAFTD_IMAGE_RETRY_MS        1000u   /* after a failed image, wait this long to ask again */
-#define RAFTD_COMPACT_FORCE_ENTRIES (RAFT_LOG_WINDOW / 2) /* compact even while an image is sent   \
-	                                                   */
+#define RAFTD_TICK_MS             10u        /* RAFT_EVENT_TICK period */
+#define RAFTD_DRAIN_MAX           256u       /* input messages handled per loop iteration */
+#define RAFTD_APPLY_BATCH_ENTRIES 256u       /* entries per APPLY */
+#define RAFTD_APPLY_BATCH_BYTES   (8u << 20) /* payload bytes per APPLY */
+#define RAFTD_APPLY_INFLIGHT_MAX  2u         /* APPLY batches awaiting their APPLY_STATE */
+#define RAFTD_STORAGED_QUIET_MS   1000u   /* no answer this long: storaged seems gone, say HELLO */
+#define RAFTD_FULL_RETRY_MS       1000u   /* retry period after storaged answered KV_EFULL */
+#define RAFTD_INSTALL_WAIT_MS     30000u  /* bound on storaged installing a snapshot */
+#define RAFTD_SNAPSHOT_WAIT_MS    120000u /* give up on a SNAPSHOT_REQ after this */
+#define RAFTD_IMAGE_IDLE_MS       10000u  /* an image no follower read for this long is deleted */
+#define RAFTD_IMAGE_RETRY_MS      1000u   /* after a failed image, wait this long to ask again */
+#define RAFTD_COMPACT_FORCE_ENTRIES                                                                \
+	(RAFT_LOG_WINDOW / 2)          /* compact even while an image is sent                      \
+	                                */
 #define RAFTD_CONNECT_RETRY_MS   1000u /* a peer whose zmq_connect failed is retried */
 #define RAFTD_ARENA_BYTES        PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
 #define RAFTD_WAL_SEGMENT_BYTES  (64u << 20)
