@@ -16,3 +16,14 @@ BINS += $(BUILD)/raftkvctl
 bench: deps build
 	@tools/install-deps.sh etcd-server wrk
 	BUILD=$(BUILD) tools/bench.sh
+
+.PHONY: bench-scale
+# How cost grows with the data (tools/benchscale): throughput and latency as the
+# store grows to SCALE_KEYS keys, large values, restart time, a wiped follower's
+# catch-up. Prints figures; the README keeps a run's table. Data on the real disk.
+SCALE_KEYS ?= 1000000
+SCALE_BIG_MIB ?= 256
+bench-scale: build go-deps
+	cd tools/benchscale && $(GO) build -o $(abspath $(BUILD))/benchscale .
+	$(BUILD)/benchscale -bin $(BUILD) -dir $(BUILD)/bench-scale -keys $(SCALE_KEYS) \
+		-big-mib $(SCALE_BIG_MIB)

@@ -102,17 +102,22 @@ static int restore_check(const char *file, struct ctl_snapshot_meta *m)
 	uint32_t crc;
 	uint64_t bytes, index = 0, term = 0;
 	if (ctl_snapshot_meta_read(file, m) != 0) {
-		fprintf(stderr, "raftkvctl: cannot read %s.crc32c (written by snapshot save)\n", file);
+		fprintf(stderr, "raftkvctl: cannot read %s.crc32c (written by snapshot save)\n",
+		        file);
 		return -1;
 	}
 	if (restore_copy(file, NULL, &crc, &bytes) != 0 || crc != m->crc32c || bytes != m->bytes) {
-		fprintf(stderr, "raftkvctl: %s does not match its checksum (%" PRIu64 " bytes, crc32c %08" PRIx32 "; recorded %" PRIu64 ", %08" PRIx32 ")\n",
+		fprintf(stderr,
+		        "raftkvctl: %s does not match its checksum (%" PRIu64
+		        " bytes, crc32c %08" PRIx32 "; recorded %" PRIu64 ", %08" PRIx32 ")\n",
 		        file, bytes, crc, m->bytes, m->crc32c);
 		return -1;
 	}
 	int err = sm_snap_file_meta(file, &index, &term);
 	if (err != 0 || index != m->index || term != m->term) {
-		fprintf(stderr, "raftkvctl: %s holds index %" PRIu64 " term %" PRIu64 " (%s), recorded %" PRIu64 " %" PRIu64 "\n",
+		fprintf(stderr,
+		        "raftkvctl: %s holds index %" PRIu64 " term %" PRIu64
+		        " (%s), recorded %" PRIu64 " %" PRIu64 "\n",
 		        file, index, term, kv_strerror(err), m->index, m->term);
 		return -1;
 	}
@@ -160,7 +165,8 @@ int ctl_snapshot_restore(int argc, char **argv)
 	if (raftd_peerlist_parse(a.peers, &peers, err_text, sizeof(err_text)) != 0 ||
 	    raftd_peerlist_find(&peers, a.node_id) == NULL) {
 		fprintf(stderr, "raftkvctl: --peers: %s\n",
-		        raftd_peerlist_find(&peers, a.node_id) ? err_text : "--node-id is not in it");
+		        raftd_peerlist_find(&peers, a.node_id) ? err_text
+		                                               : "--node-id is not in it");
 		return 2;
 	}
 	if (restore_check(a.file, &m) != 0)
@@ -169,7 +175,9 @@ int ctl_snapshot_restore(int argc, char **argv)
 	snprintf(wal_dir, sizeof(wal_dir), "%s/wal", a.data_dir);
 	snprintf(data, sizeof(data), "%s/data.mdb", kv_dir);
 	if (restore_has_data(kv_dir) || restore_has_data(wal_dir)) {
-		fprintf(stderr, "raftkvctl: %s already holds data (kv/ or wal/): restore only into a new directory\n",
+		fprintf(stderr,
+		        "raftkvctl: %s already holds data (kv/ or wal/): restore only into a new "
+		        "directory\n",
 		        a.data_dir);
 		return 1;
 	}
@@ -182,12 +190,14 @@ int ctl_snapshot_restore(int argc, char **argv)
 	uint64_t bytes;
 	if ((mkdir(a.data_dir, 0755) != 0 && errno != EEXIST) || mkdir(kv_dir, 0755) != 0 ||
 	    restore_copy(a.file, data, &crc, &bytes) != 0 || crc != m.crc32c) {
-		fprintf(stderr, "raftkvctl: cannot copy %s to %s: %s\n", a.file, data, strerror(errno));
+		fprintf(stderr, "raftkvctl: cannot copy %s to %s: %s\n", a.file, data,
+		        strerror(errno));
 		return 1;
 	}
 	int err = restore_wal(wal_dir, &m, &config);
 	if (err != 0) {
-		fprintf(stderr, "raftkvctl: cannot write the log in %s: %s\n", wal_dir, kv_strerror(err));
+		fprintf(stderr, "raftkvctl: cannot write the log in %s: %s\n", wal_dir,
+		        kv_strerror(err));
 		return 1;
 	}
 	printf("restored node %" PRIu64 " in %s: raft index %" PRIu64 ", term %" PRIu64

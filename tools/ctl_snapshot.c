@@ -125,10 +125,12 @@ static int snap_copy_body(int sock, int out, char *buf, size_t have, const struc
 		m->bytes += have;
 		double now = snap_now_s();
 		if (now - last >= 1.0 || m->bytes == h->content_length) {
-			fprintf(stderr, "raftkvctl: %" PRIu64 " / %" PRIu64 " bytes (%.0f%%), %.1f MB/s\n",
+			fprintf(stderr,
+			        "raftkvctl: %" PRIu64 " / %" PRIu64 " bytes (%.0f%%), %.1f MB/s\n",
 			        m->bytes, h->content_length,
-			        h->content_length ? 100.0 * (double)m->bytes / (double)h->content_length
-			                          : 100.0,
+			        h->content_length
+			            ? 100.0 * (double)m->bytes / (double)h->content_length
+			            : 100.0,
 			        (double)m->bytes / 1e6 / (now - t0 > 0 ? now - t0 : 1e-9));
 			last = now;
 		}
@@ -164,9 +166,10 @@ int ctl_snapshot_meta_write(const char *file, const struct ctl_snapshot_meta *m)
 {
 	char path[4096 + 16], text[CTL_SNAPSHOT_META_MAX];
 	snprintf(path, sizeof(path), "%s.crc32c", file);
-	int n = snprintf(text, sizeof(text),
-	                 "crc32c=%08" PRIx32 " bytes=%" PRIu64 " index=%" PRIu64 " term=%" PRIu64 "\n",
-	                 m->crc32c, m->bytes, m->index, m->term);
+	int n =
+	    snprintf(text, sizeof(text),
+	             "crc32c=%08" PRIx32 " bytes=%" PRIu64 " index=%" PRIu64 " term=%" PRIu64 "\n",
+	             m->crc32c, m->bytes, m->index, m->term);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
@@ -194,10 +197,10 @@ static int snap_request(int sock, const char *host, const char *port, char *buf,
 {
 	char req[1024];
 	const char *token = getenv("RAFTKV_TOKEN");
-	int n = snprintf(req, sizeof(req),
-	                 "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n",
-	                 host, port, token ? "Authorization: Bearer " : "", token ? token : "",
-	                 token ? "\r\n" : "");
+	int n = snprintf(
+	    req, sizeof(req),
+	    "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n", host,
+	    port, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
 	if (n <= 0 || (size_t)n >= sizeof(req) || snap_write_all(sock, req, (size_t)n) != 0 ||
 	    snap_read_head(sock, buf, CTL_SNAPSHOT_HEAD_MAX, got, h) != 0) {
 		fprintf(stderr, "raftkvctl: no valid HTTP answer from %s:%s\n", host, port);
@@ -238,7 +241,8 @@ int ctl_snapshot_save(const char *host, const char *port, const char *file)
 	m.term = h.term;
 	memmove(buf, buf + h.head_len, got - h.head_len);
 	if (snap_copy_body(sock, out, buf, got - h.head_len, &h, &m) != 0 || fsync(out) != 0) {
-		fprintf(stderr, "raftkvctl: transfer failed after %" PRIu64 " of %" PRIu64 " bytes\n",
+		fprintf(stderr,
+		        "raftkvctl: transfer failed after %" PRIu64 " of %" PRIu64 " bytes\n",
 		        m.bytes, h.content_length);
 		close(out);
 		unlink(part);

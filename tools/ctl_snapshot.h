@@ -8,9 +8,9 @@
 
 #include <stdint.h>
 
-#define CTL_SNAPSHOT_WAIT_MS   600000 /* the server copies the database before the first byte */
-#define CTL_SNAPSHOT_HEAD_MAX  16384u /* bytes of HTTP response head accepted */
-#define CTL_SNAPSHOT_META_MAX  256u   /* bytes of FILE.crc32c */
+#define CTL_SNAPSHOT_WAIT_MS  600000 /* the server copies the database before the first byte */
+#define CTL_SNAPSHOT_HEAD_MAX 16384u /* bytes of HTTP response head accepted */
+#define CTL_SNAPSHOT_META_MAX 256u   /* bytes of FILE.crc32c */
 
 /* What FILE.crc32c records next to a saved backup. */
 struct ctl_snapshot_meta {

@@ -51,14 +51,17 @@ static void snapshot_stream(struct gw *gw, struct gw_call *c, const char *path,
 	snapshot_header_u64(req, "x-served-by", gw->cfg.node_id);
 	gw_reply_header(req, "content-disposition", "attachment; filename=\"raftkv.mdb\"",
 	                strlen("attachment; filename=\"raftkv.mdb\""));
-	int rc = h2o_file_send(req, 200, "OK", path, h2o_iovec_init(H2O_STRLIT("application/octet-stream")), 0);
+	int rc = h2o_file_send(req, 200, "OK", path,
+	                       h2o_iovec_init(H2O_STRLIT("application/octet-stream")), 0);
 	unlink(path);
 	if (rc != 0) {
 		KV_LOG_WARN(GW_SVC, "cannot send the backup file", "path=%s", path);
-		gw_reply_kv_error(gw, &c->http, KV_EIO, "the backup copy could not be opened", NULL);
+		gw_reply_kv_error(gw, &c->http, KV_EIO, "the backup copy could not be opened",
+		                  NULL);
 		return;
 	}
-	KV_LOG_INFO(GW_SVC, "backup streaming", "index=%" PRIu64 " bytes=%" PRIu64, m->index, m->size);
+	KV_LOG_INFO(GW_SVC, "backup streaming", "index=%" PRIu64 " bytes=%" PRIu64, m->index,
+	            m->size);
 	gw_reply_count(gw, &c->http, 200);
 	c->http.req = NULL; /* answered by h2o's file sender */
 }
@@ -73,11 +76,12 @@ static void snapshot_on_msg(struct gw *gw, struct gw_call *c, const struct proto
 	snprintf(path, sizeof(path), "%.*s", (int)m->path.len, (const char *)m->path.ptr);
 	if (m->status != 0) {
 		const char *msg = m->status == KV_EBUSY ? "a copy of the database is being made; "
-		                                           "retry later"
-		                                         : NULL;
+		                                          "retry later"
+		                                        : NULL;
 		gw_reply_kv_error(gw, &c->http, m->status, msg, NULL);
 	} else if (!snapshot_path_ok(path)) {
-		KV_LOG_WARN(GW_SVC, "backup file outside the snapshot directory refused", "path=%s", path);
+		KV_LOG_WARN(GW_SVC, "backup file outside the snapshot directory refused", "path=%s",
+		            path);
 		if (m->path.len > 0)
 			unlink(path);
 		gw_reply_kv_error(gw, &c->http, KV_EIO, "storaged named an unexpected file", NULL);

@@ -183,3 +183,23 @@ func TestSnapshotKillMidTransfer(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	checkAll(t, c, h, w)
 }
+
+// TestSnapshotWipedFollowerNoNewWrites: the follower's data is deleted and
+// nothing is written afterwards, so the leader still believes it matches
+// entries the leader's log holds; its rejections say its log is empty, the
+// leader forgets the match, finds the prefix compacted and sends an image
+// (before: it probed the old match forever).
+func TestSnapshotWipedFollowerNoNewWrites(t *testing.T) {
+	c := NewClusterWith(t, 3, nil, snapshotOpts)
+	h := NewHistory()
+	leader := c.Leader(10 * time.Second)
+	f := c.Followers(leader)[0]
+	loadBulk(t, c, h, nil, "q", 300, 1<<10)
+	checkCaughtUp(t, c)
+	c.KillNode(f)
+	wipeNodeData(t, f)
+	c.StartNode(f)
+	waitLog(t, f, "raftd", "installing received snapshot", 1, 30*time.Second)
+	checkCaughtUp(t, c)
+	h.CheckAcked(t, f)
+}
