@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GW_SNAPSHOT_WAIT_MS (10u * 60u * 1000u) /* storaged's copy of a large database */
+#define GW_SNAPSHOT_WAIT_MS 600000u /* 10 min: storaged copies a large database first */
 
 static void snapshot_header_u64(h2o_req_t *req, const char *name, uint64_t v)
 {

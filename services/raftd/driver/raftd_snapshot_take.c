@@ -71,9 +71,7 @@ static int take_held_by_transfer(const struct raftd *d, uint64_t now_ms)
 
 void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms)
 {
-	uint64_t index = d->storaged_durable_index;
-	if (index > d->applied_index)
-		index = d->applied_index;
+	uint64_t index = raftd_compact_snapshot_index(d->applied_index, d->storaged_durable_index);
 	if (d->pending.valid || index <= d->snap_index + d->opts.snapshot_entries ||
 	    index > d->commit_index || take_held_by_transfer(d, now_ms))
 		return;
