@@ -1,13 +1,24 @@
-# tools/ctl.mk - the command-line client and the benchmark.
+# tools/ctl.mk - the command-line client (tools/ctl/: one file per command group,
+# the command table in ctl_table.c) and the benchmark.
+
+CTL_SRCS := $(wildcard tools/ctl/*.c)
+CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 
 # snapshot restore writes a WAL and reads an LMDB file: libwal, libsm, the peer list parser
-CTL_OBJS := $(BUILD)/tools/raftkvctl.o $(BUILD)/tools/ctl_keygen.o $(BUILD)/tools/ctl_snapshot.o \
-	$(BUILD)/tools/ctl_restore.o
 CTL_LIBS := $(BUILD)/libraftdpure.a $(BUILD)/libwal.a $(BUILD)/libsm.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a
+CTL_LDLIBS := -lssl -lcrypto -lzmq -llmdb -lfiu
 
 $(BUILD)/raftkvctl: $(CTL_OBJS) $(CTL_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS) -lzmq -llmdb -lfiu
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS) $(CTL_LDLIBS)
+
+# Everything but main, for tests/unit/test_ctl.c.
+$(BUILD)/libctl.a: $(filter-out %/ctl_main.o,$(CTL_OBJS))
+	rm -f $@
+	ar rcs $@ $^
+
+TEST_LIBS_test_ctl := $(BUILD)/libctl.a $(CTL_LIBS) $(CTL_LDLIBS)
+$(BUILD)/tests/unit/test_ctl.o: CFLAGS += -Itools/ctl
 
 BINS += $(BUILD)/raftkvctl
 

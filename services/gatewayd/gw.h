@@ -19,6 +19,7 @@
 #include "gw_auth.h"
 #include "gw_config.h"
 #include "gw_json.h"
+#include "gw_lease_clock.h"
 #include "gw_parse.h"
 #include "gw_pending.h"
 #include "gw_reply.h"
@@ -109,6 +110,10 @@ struct gw {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
+	h2o_hostconf_t *hosts[2];        /* accept_ctx's: the raftkv API's host */
+	h2o_accept_ctx_t consul_accept;  /* --consul-listen: Consul's KV API (gw_consul.h) */
+	h2o_hostconf_t *consul_hosts[2]; /* consul_accept's */
+	h2o_socket_t *consul_listener;   /* NULL without --consul-listen */
 	uint32_t connections;
 	int stopping;
 	h2o_timeout_t screen_timeout; /* a connection's first head must arrive within it */
@@ -129,6 +134,7 @@ struct gw {
 	struct gw_metrics metrics;
 	SSL_CTX *tls_server; /* --tls-cert: the context for new connections (gw_tls.c); else NULL */
 	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
+	struct gw_lease_clock lease_clock; /* the leader's lease deadlines (gw_lease_clock.c) */
 };
 
 /* ---- gw_zmq.c: the three sockets inside the evloop ---- */
@@ -190,8 +196,11 @@ void gw_tls_reload(struct gw *gw);
 void gw_tls_dispose(struct gw *gw);
 
 /* ---- gw_screen.c: the first head of a connection, before h2o ---- */
-/* Takes sock: hands it to h2o once its first request head passes, or answers and closes. */
-void gw_screen_start(struct gw *gw, h2o_socket_t *sock);
+/*
+ * Takes sock: hands it to h2o (with actx, gw's: the listener's hosts) once
+ * its first request head passes, or answers and closes.
+ */
+void gw_screen_start(struct gw *gw, h2o_socket_t *sock, h2o_accept_ctx_t *actx);
 
 /* ---- gw_router.c: the one h2o handler; it runs the rows of gw_routes.h ---- */
 void gw_router_register(h2o_pathconf_t *pathconf, struct gw *gw);

@@ -265,16 +265,34 @@ static int forward_build(struct gw_forward *f, struct gw_call *c, const struct g
 	size_t len = (size_t)n;
 	/* the ones the leader acts on, all short once validated (Content-Type is not one) */
 	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key",
-	                                   "authorization"};
+	                                   "authorization", "x-consul-token"};
 	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
 		if (forward_copy_header(req, pass[i], f->head2, sizeof(f->head2), &len) != 0)
 			return KV_ETOOLARGE;
+	/*
+	 * A Consul API request: the leader's gateway routes it to its Consul table
+	 * (gw_consul.h). Unmarked, it would be read as raftkv's PUT of the same path,
+	 * which ignores ?cas= and ?flags=: a silently unconditional write.
+	 */
+	static const char consul[] = "x-raftkv-consul: 1\r\n";
+#ifdef GW_BUG_CONSUL_FORWARD_UNMARKED
+	int mark = 0; /* the planted bug of make gw-bugs (docs/testing.md) */
+#else
+	int mark = c->http.consul;
+#endif
+	if (mark) {
+		if (len + sizeof(consul) - 1 >= sizeof(f->head2))
+			return KV_ETOOLARGE;
+		memcpy(f->head2 + len, consul, sizeof(consul) - 1);
+		len += sizeof(consul) - 1;
+	}
 	if (len + 2 >= sizeof(f->head2))
 		return KV_ETOOLARGE;
 	memcpy(f->head2 + len, "\r\n", 2);
 	len += 2;
 	f->bufs[0] = h2o_iovec_init(f->head1, (size_t)n1);
-	f->bufs[1] = req->path; /* raw, as the client sent it */
+	/* raw, as the client sent it; or the path the call names (GET /ui/status: /v1/status) */
+	f->bufs[1] = c->fwd_path.len > 0 ? c->fwd_path : req->path;
 	f->bufs[2] = h2o_iovec_init(f->head2, len);
 	f->n_bufs = 3;
 	if (req->entity.len > 0)

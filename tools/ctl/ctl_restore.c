@@ -38,12 +38,6 @@ struct ctl_restore_args {
 	uint64_t node_id;
 };
 
-static int restore_usage(void)
-{
-	fprintf(stderr, "usage: raftkvctl snapshot restore FILE --data-dir DIR --node-id N "
-	                "--peers 1=HOST:PORT,2=HOST:PORT,...\n");
-	return 2;
-}
 
 static int restore_parse(int argc, char **argv, struct ctl_restore_args *a)
 {
@@ -161,13 +155,13 @@ int ctl_snapshot_restore(int argc, char **argv)
 	struct ctl_snapshot_meta m;
 	char err_text[256], kv_dir[4096], wal_dir[4096], data[4096 + 16];
 	if (restore_parse(argc, argv, &a) != 0)
-		return restore_usage();
+		return CTL_EXIT_USAGE;
 	if (raftd_peerlist_parse(a.peers, &peers, err_text, sizeof(err_text)) != 0 ||
 	    raftd_peerlist_find(&peers, a.node_id) == NULL) {
 		fprintf(stderr, "raftkvctl: --peers: %s\n",
 		        raftd_peerlist_find(&peers, a.node_id) ? err_text
 		                                               : "--node-id is not in it");
-		return 2;
+		return CTL_EXIT_USAGE;
 	}
 	if (restore_check(a.file, &m) != 0)
 		return 1;

@@ -4,21 +4,22 @@
  * into FILE.part with its CRC32C computed on the way, fsyncs it, renames it
  * to FILE and writes FILE.crc32c with the checksum, the size and the Raft
  * index and term the copy holds (X-Raft-Index, X-Raft-Term). Progress goes
- * to stderr about once a second. Plain HTTP like the rest of raftkvctl.
+ * to stderr about once a second. Over the first endpoint, plain or TLS
+ * (ctl_conn.h), with the token if one is set.
  */
 #include "ctl_snapshot.h"
+
+#include "ctl_conn.h"
 
 #include "kv_crc32c.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,29 +32,6 @@ struct ctl_head {
 	size_t head_len; /* bytes of the head, "\r\n\r\n" included */
 };
 
-static int snap_connect(const char *host, const char *port)
-{
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
-	int fd = -1;
-	for (struct addrinfo *a = res; a != NULL && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-		if (fd < 0)
-			continue;
-		struct timeval tv = {.tv_sec = CTL_SNAPSHOT_WAIT_MS / 1000};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
 static uint64_t head_u64(const char *head, const char *name)
 {
 	size_t n = strlen(name);
@@ -64,11 +42,12 @@ static uint64_t head_u64(const char *head, const char *name)
 }
 
 /* Reads until the end of the head into buf (cap bytes); *got: bytes read in all. */
-static int snap_read_head(int fd, char *buf, size_t cap, size_t *got, struct ctl_head *h)
+static int snap_read_head(struct ctl_conn *conn, char *buf, size_t cap, size_t *got,
+                          struct ctl_head *h)
 {
 	*got = 0;
 	for (;;) {
-		ssize_t r = recv(fd, buf + *got, cap - 1 - *got, 0);
+		ssize_t r = ctl_conn_read(conn, buf + *got, cap - 1 - *got);
 		if (r <= 0)
 			return -1;
 		*got += (size_t)r;
@@ -112,7 +91,7 @@ static double snap_now_s(void)
 }
 
 /* Copies the body (first `have` bytes already in buf) into out; CRC and progress. */
-static int snap_copy_body(int sock, int out, char *buf, size_t have, const struct ctl_head *h,
+static int snap_copy_body(struct ctl_conn *conn, int out, char *buf, size_t have, const struct ctl_head *h,
                           struct ctl_snapshot_meta *m)
 {
 	double t0 = snap_now_s(), last = t0;
@@ -136,7 +115,7 @@ static int snap_copy_body(int sock, int out, char *buf, size_t have, const struc
 		}
 		if (m->bytes == h->content_length)
 			return 0;
-		ssize_t r = recv(sock, buf, CTL_SNAPSHOT_BUF_BYTES, 0);
+		ssize_t r = ctl_conn_read(conn, buf, CTL_SNAPSHOT_BUF_BYTES);
 		if (r <= 0)
 			return -1; /* cut short */
 		have = (size_t)r;
@@ -191,75 +170,86 @@ int ctl_snapshot_meta_read(const char *file, struct ctl_snapshot_meta *m)
 	return n == 4 ? 0 : -1;
 }
 
-/* Sends the request; reads the head into buf. 0, 1 (answered, not 200) or 3. */
-static int snap_request(int sock, const char *host, const char *port, char *buf, size_t *got,
+/* Sends the request; reads the head into buf. 0, or an enum ctl_exit. */
+static int snap_request(const struct ctl_ctx *ctx, struct ctl_conn *conn, char *buf, size_t *got,
                         struct ctl_head *h)
 {
 	char req[1024];
-	const char *token = getenv("RAFTKV_TOKEN");
-	int n = snprintf(
-	    req, sizeof(req),
-	    "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n", host,
-	    port, token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "");
-	if (n <= 0 || (size_t)n >= sizeof(req) || snap_write_all(sock, req, (size_t)n) != 0 ||
-	    snap_read_head(sock, buf, CTL_SNAPSHOT_HEAD_MAX, got, h) != 0) {
-		fprintf(stderr, "raftkvctl: no valid HTTP answer from %s:%s\n", host, port);
-		return 3;
+	const struct ctl_endpoint *ep = &ctx->endpoints[0];
+	int n = snprintf(req, sizeof(req),
+	                 "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n",
+	                 ep->host, ep->port, ctx->token[0] ? "Authorization: Bearer " : "",
+	                 ctx->token, ctx->token[0] ? "\r\n" : "");
+	if (n <= 0 || (size_t)n >= sizeof(req) || ctl_conn_write_all(conn, req, (size_t)n) != 0 ||
+	    snap_read_head(conn, buf, CTL_SNAPSHOT_HEAD_MAX, got, h) != 0) {
+		fprintf(stderr, "raftkvctl: no valid HTTP answer from %s:%s\n", ep->host, ep->port);
+		return CTL_EXIT_UNREACHABLE;
 	}
 	if (h->status != 200 || h->content_length == 0 || h->index == 0) {
 		fprintf(stderr, "raftkvctl: snapshot refused (HTTP %d): %.*s\n", h->status,
 		        (int)(*got - h->head_len), buf + h->head_len);
-		return 1;
+		return h->status == 503 ? CTL_EXIT_UNREACHABLE : CTL_EXIT_REFUSED;
 	}
 	return 0;
 }
 
-int ctl_snapshot_save(const char *host, const char *port, const char *file)
+int ctl_snapshot_save(const struct ctl_ctx *ctx, const char *file)
 {
 	char part[4096 + 16];
 	struct ctl_head h = {0};
 	struct ctl_snapshot_meta m = {0};
+	struct ctl_conn conn = {.fd = -1};
 	size_t got = 0;
 	if (snprintf(part, sizeof(part), "%s.part", file) >= (int)sizeof(part))
-		return 2;
-	int sock = snap_connect(host, port);
-	if (sock < 0) {
-		fprintf(stderr, "raftkvctl: cannot reach %s:%s\n", host, port);
-		return 3;
-	}
+		return CTL_EXIT_USAGE;
+	/* the server copies the database before its first byte: wait that long */
+	struct ctl_ctx slow = *ctx;
+	slow.timeout_ms = CTL_SNAPSHOT_WAIT_MS;
+	if (ctl_conn_open(&slow, &ctx->endpoints[0], &conn) != CTL_CONN_OK)
+		return CTL_EXIT_UNREACHABLE;
 	char *buf = malloc(CTL_SNAPSHOT_BUF_BYTES);
-	int rc = buf == NULL ? 1 : snap_request(sock, host, port, buf, &got, &h);
+	int rc = buf == NULL ? CTL_EXIT_REFUSED : snap_request(ctx, &conn, buf, &got, &h);
 	if (rc != 0)
-		goto out_close_sock;
+		goto out_close_conn;
 	int out = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	rc = 1;
+	rc = CTL_EXIT_REFUSED;
 	if (out < 0) {
 		fprintf(stderr, "raftkvctl: cannot create %s: %s\n", part, strerror(errno));
-		goto out_close_sock;
+		goto out_close_conn;
 	}
 	m.index = h.index;
 	m.term = h.term;
 	memmove(buf, buf + h.head_len, got - h.head_len);
-	if (snap_copy_body(sock, out, buf, got - h.head_len, &h, &m) != 0 || fsync(out) != 0) {
-		fprintf(stderr,
-		        "raftkvctl: transfer failed after %" PRIu64 " of %" PRIu64 " bytes\n",
+	if (snap_copy_body(&conn, out, buf, got - h.head_len, &h, &m) != 0 || fsync(out) != 0) {
+		fprintf(stderr, "raftkvctl: transfer failed after %" PRIu64 " of %" PRIu64 " bytes\n",
 		        m.bytes, h.content_length);
 		close(out);
 		unlink(part);
-		goto out_close_sock;
+		goto out_close_conn;
 	}
 	close(out);
 	if (rename(part, file) != 0 || ctl_snapshot_meta_write(file, &m) != 0 ||
 	    snap_fsync_dir_of(file) != 0) {
 		fprintf(stderr, "raftkvctl: cannot save %s: %s\n", file, strerror(errno));
-		goto out_close_sock;
+		goto out_close_conn;
 	}
 	printf("saved %s: %" PRIu64 " bytes, raft index %" PRIu64 ", term %" PRIu64
 	       ", crc32c %08" PRIx32 " (in %s.crc32c)\n",
 	       file, m.bytes, m.index, m.term, m.crc32c, file);
-	rc = 0;
-out_close_sock:
+	rc = CTL_EXIT_OK;
+out_close_conn:
 	free(buf);
-	close(sock);
+	ctl_conn_close(&conn);
 	return rc;
+}
+
+int ctl_snapshot_run(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[0], "save") == 0)
+		return ctl_snapshot_save(ctx, argv[1]);
+	if (argc >= 1 && strcmp(argv[0], "restore") == 0) {
+		int rc = ctl_snapshot_restore(argc - 1, argv + 1);
+		return rc == CTL_EXIT_USAGE ? -1 : rc;
+	}
+	return -1;
 }

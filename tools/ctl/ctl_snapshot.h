@@ -6,6 +6,8 @@
 #ifndef RAFTKV_CTL_SNAPSHOT_H
 #define RAFTKV_CTL_SNAPSHOT_H
 
+#include "ctl.h"
+
 #include <stdint.h>
 
 #define CTL_SNAPSHOT_WAIT_MS  600000 /* the server copies the database before the first byte */
@@ -21,12 +23,17 @@ struct ctl_snapshot_meta {
 };
 
 /*
- * raftkvctl [--url URL] snapshot save FILE: GET /v1/snapshot into FILE (via
- * FILE.part, fsynced, renamed) with FILE.crc32c; progress on stderr.
- * host/port from --url; token from RAFTKV_TOKEN (Authorization: Bearer).
- * Returns the exit code: 0, 1 (refused or failed), 3 (unreachable).
+ * The snapshot command: argv[0] is "save" or "restore". Returns an enum
+ * ctl_exit, or -1 for a usage error.
  */
-int ctl_snapshot_save(const char *host, const char *port, const char *file);
+int ctl_snapshot_run(const struct ctl_ctx *ctx, int argc, char **argv);
+
+/*
+ * raftkvctl snapshot save FILE: GET /v1/snapshot from the first endpoint (TLS
+ * and token as every command) into FILE (via FILE.part, fsynced, renamed)
+ * with FILE.crc32c; progress on stderr. Returns an enum ctl_exit.
+ */
+int ctl_snapshot_save(const struct ctl_ctx *ctx, const char *file);
 
 /* Writes meta as FILE.crc32c (fsynced); 0 or -1. */
 int ctl_snapshot_meta_write(const char *file, const struct ctl_snapshot_meta *m);

@@ -1,0 +1,63 @@
+/*
+ * ctl_table.c - raftkvctl's commands, one row each. To add a command, write
+ * its handler in the file of its group (a new ctl_<group>.c with its header)
+ * and add one row here; `raftkvctl --help` and `raftkvctl NAME --help` list it.
+ */
+#include "ctl.h"
+
+#include "ctl_keygen.h"
+#include "ctl_kv.h"
+#include "ctl_snapshot.h"
+#include "ctl_status.h"
+
+#include <stddef.h>
+
+const struct ctl_cmd ctl_cmds[] = {
+    {"get", "KEY",
+     "Prints the value of KEY (a linearizable read). --output json prints "
+     "{\"key\",\"value\",\"create_index\",\"mod_index\"} (the value in base64 with "
+     "\"encoding\":\"base64\" when it is not UTF-8). Exit 1 when the key does not exist.",
+     ctl_kv_get, 1},
+    {"put", "[--if-match MOD_INDEX | --if-absent] KEY VALUE",
+     "Sets KEY to VALUE (VALUE - reads it from stdin, at most 64 MiB). --if-match writes only "
+     "if the key's mod_index is MOD_INDEX, --if-absent only if the key does not exist; exit 1 "
+     "when the condition fails. Prints the new mod_index.",
+     ctl_kv_put, 1},
+    {"delete", "[--if-match MOD_INDEX] KEY",
+     "Deletes KEY. Exit 1 when it does not exist or the condition fails.", ctl_kv_delete, 1},
+    {"list", "[--keys-only] [--limit N] [--page-size N] [PREFIX]",
+     "Prints every key starting with PREFIX (all keys without one) in byte order, one "
+     "\"KEY<TAB>VALUE\" line each (\"base64:\" before a key and value that are not UTF-8), "
+     "fetching page after page (--page-size keys each, at most and by default 1000). --limit stops "
+     "after N keys. --output json prints {\"items\":[...]} with the gateway's items.",
+     ctl_kv_list, 1},
+    {"status", "",
+     "Prints a node's view of the cluster: its role and term, the leader, the commit and "
+     "applied indexes and the members (GET /v1/status; --output json prints it as it is).",
+     ctl_status_status, 1},
+    {"ready", "",
+     "Asks the first endpoint only whether it can serve (/readyz): exit 0 when ready, 1 when "
+     "it answers that it is not, 3 when it does not answer. Needs no token: the health probe "
+     "of the container image.",
+     ctl_status_ready, 1},
+    {"live", "",
+     "Asks the first endpoint only whether its gateway process answers (/livez); exit codes "
+     "as ready.",
+     ctl_status_live, 1},
+    {"metrics", "",
+     "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
+     "admin token), in either output mode.",
+     ctl_status_metrics, 1},
+    {"snapshot", "save FILE | restore FILE --data-dir DIR --node-id N --peers SPEC",
+     "save: streams a backup of the first endpoint's database (GET /v1/snapshot, an admin "
+     "token with tokens on) into FILE, with FILE.crc32c (checksum, size, Raft index and term); "
+     "progress on stderr. restore: checks FILE against FILE.crc32c and prepares the empty data "
+     "directory DIR of node N of a new cluster whose raftd --peers is SPEC, so that it starts "
+     "with exactly the backup's data; run it for every node with the same FILE and SPEC.",
+     ctl_snapshot_run, 0},
+    {"keygen", "[--out DIR]",
+     "Makes a CurveZMQ key pair for one raftd: DIR/curve.key (secret, mode 0600) and "
+     "DIR/curve.pub (DIR defaults to .), and prints the public key. Never overwrites a key.",
+     ctl_keygen, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
