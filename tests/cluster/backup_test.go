@@ -16,13 +16,13 @@ import (
 	"time"
 )
 
-type ackedWrite struct {
+type backupWrite struct {
 	key, value  string
 	create, mod uint64
 }
 
 // writeUnique puts backup-<w>-<i> until stop closes, recording each acknowledged write.
-func writeUnique(c *Cluster, w int, stop chan struct{}, mu *sync.Mutex, acked *[]ackedWrite) {
+func writeUnique(c *Cluster, w int, stop chan struct{}, mu *sync.Mutex, acked *[]backupWrite) {
 	for i := 0; ; i++ {
 		select {
 		case <-stop:
@@ -35,7 +35,7 @@ func writeUnique(c *Cluster, w int, stop chan struct{}, mu *sync.Mutex, acked *[
 			continue
 		}
 		mu.Lock()
-		*acked = append(*acked, ackedWrite{key, val, res.CreateIndex, res.ModIndex})
+		*acked = append(*acked, backupWrite{key, val, res.CreateIndex, res.ModIndex})
 		mu.Unlock()
 	}
 }
@@ -69,7 +69,7 @@ func backupIndex(t *testing.T, file string) uint64 {
 func TestSnapshotBackupRestoreUnderLoad(t *testing.T) {
 	c := NewCluster(t, 3)
 	var mu sync.Mutex
-	var acked []ackedWrite
+	var acked []backupWrite
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
@@ -122,7 +122,7 @@ func TestSnapshotBackupRestoreUnderLoad(t *testing.T) {
 
 // checkRestored: every write up to index is on every node with its value and
 // indexes; none after it is.
-func checkRestored(t *testing.T, r *Cluster, acked []ackedWrite, index uint64) {
+func checkRestored(t *testing.T, r *Cluster, acked []backupWrite, index uint64) {
 	t.Helper()
 	before := 0
 	for _, n := range r.Nodes {
