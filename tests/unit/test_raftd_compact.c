@@ -74,8 +74,11 @@ static void test_snapshot_at_durable_index(void **state)
 	const uint64_t durables[] = {0, 1, 100, 8000, 8999, 9000};
 	for (size_t i = 0; i < sizeof(durables) / sizeof(durables[0]); i++) {
 		uint64_t snap = raftd_compact_snapshot_index(9000, durables[i]);
-		struct t_node n = {.first = 1, .last = 9000, .snap_index = snap,
-		                   .sm_applied = 9000, .sm_durable = durables[i]};
+		struct t_node n = {.first = 1,
+		                   .last = 9000,
+		                   .snap_index = snap,
+		                   .sm_applied = 9000,
+		                   .sm_durable = durables[i]};
 		t_compact(&n, snap);
 		if (snap > durables[i] || !t_replay_possible(&n))
 			fail_msg("durable=%llu: snapshot at %llu, log starts at %llu",

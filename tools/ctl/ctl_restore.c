@@ -38,7 +38,6 @@ struct ctl_restore_args {
 	uint64_t node_id;
 };
 
-
 static int restore_parse(int argc, char **argv, struct ctl_restore_args *a)
 {
 	if (argc < 1 || argc % 2 != 1)

@@ -91,8 +91,8 @@ static double snap_now_s(void)
 }
 
 /* Copies the body (first `have` bytes already in buf) into out; CRC and progress. */
-static int snap_copy_body(struct ctl_conn *conn, int out, char *buf, size_t have, const struct ctl_head *h,
-                          struct ctl_snapshot_meta *m)
+static int snap_copy_body(struct ctl_conn *conn, int out, char *buf, size_t have,
+                          const struct ctl_head *h, struct ctl_snapshot_meta *m)
 {
 	double t0 = snap_now_s(), last = t0;
 	for (;;) {
@@ -176,10 +176,11 @@ static int snap_request(const struct ctl_ctx *ctx, struct ctl_conn *conn, char *
 {
 	char req[1024];
 	const struct ctl_endpoint *ep = &ctx->endpoints[0];
-	int n = snprintf(req, sizeof(req),
-	                 "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n",
-	                 ep->host, ep->port, ctx->token[0] ? "Authorization: Bearer " : "",
-	                 ctx->token, ctx->token[0] ? "\r\n" : "");
+	int n =
+	    snprintf(req, sizeof(req),
+	             "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n",
+	             ep->host, ep->port, ctx->token[0] ? "Authorization: Bearer " : "", ctx->token,
+	             ctx->token[0] ? "\r\n" : "");
 	if (n <= 0 || (size_t)n >= sizeof(req) || ctl_conn_write_all(conn, req, (size_t)n) != 0 ||
 	    snap_read_head(conn, buf, CTL_SNAPSHOT_HEAD_MAX, got, h) != 0) {
 		fprintf(stderr, "raftkvctl: no valid HTTP answer from %s:%s\n", ep->host, ep->port);
@@ -221,7 +222,8 @@ int ctl_snapshot_save(const struct ctl_ctx *ctx, const char *file)
 	m.term = h.term;
 	memmove(buf, buf + h.head_len, got - h.head_len);
 	if (snap_copy_body(&conn, out, buf, got - h.head_len, &h, &m) != 0 || fsync(out) != 0) {
-		fprintf(stderr, "raftkvctl: transfer failed after %" PRIu64 " of %" PRIu64 " bytes\n",
+		fprintf(stderr,
+		        "raftkvctl: transfer failed after %" PRIu64 " of %" PRIu64 " bytes\n",
 		        m.bytes, h.content_length);
 		close(out);
 		unlink(part);
