@@ -90,6 +90,18 @@ static void test_snapshot_at_durable_index(void **state)
 	       "can still replay\n");
 }
 
+/* A slow follower keeps its entries in the log, up to a limit (a dead one). */
+static void test_keep_for_followers(void **state)
+{
+	(void)state;
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 9500, 10000, 2048), 9000);
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 8500, 10000, 2048), 8500);
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 100, 10000, 2048), 7952);
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 0, 1000, 2048), 0);
+	printf("checked: the snapshot index stops at the slowest follower's match, never keeping "
+	       "more than keep_max entries for it\n");
+}
+
 static void test_bound_values(void **state)
 {
 	(void)state;
@@ -114,6 +126,7 @@ int main(void)
 	    cmocka_unit_test(test_bound_held_by_durable),
 	    cmocka_unit_test(test_power_cut_replay),
 	    cmocka_unit_test(test_snapshot_at_durable_index),
+	    cmocka_unit_test(test_keep_for_followers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

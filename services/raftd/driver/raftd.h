@@ -37,14 +37,15 @@
 #define RAFTD_SNAPSHOT_WAIT_MS    120000u /* give up on a SNAPSHOT_REQ after this */
 #define RAFTD_IMAGE_IDLE_MS       10000u  /* an image no follower read for this long is deleted */
 #define RAFTD_IMAGE_RETRY_MS      1000u   /* after a failed image, wait this long to ask again */
-#define RAFTD_COMPACT_FORCE_ENTRIES                                                                \
-	(RAFT_LOG_WINDOW / 2)          /* compact even while an image is sent                      \
-	                                */
-#define RAFTD_CONNECT_RETRY_MS   1000u /* a peer whose zmq_connect failed is retried */
-#define RAFTD_ARENA_BYTES        PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
-#define RAFTD_WAL_SEGMENT_BYTES  (64u << 20)
-#define RAFTD_DIR_BYTES_MAX      3072u /* --data-dir and --sock-dir, leaving room for file names */
-#define RAFTD_PERSIST_ROUNDS_MAX 16u   /* PERSISTED steps per iteration before yielding */
+/* compact even while an image is sent once the log holds this many entries */
+#define RAFTD_COMPACT_FORCE_ENTRIES (RAFT_LOG_WINDOW / 2)
+/* a leader keeps at most this many entries (and --snapshot-entries) for a slow follower */
+#define RAFTD_COMPACT_KEEP_ENTRIES (RAFT_LOG_WINDOW / 8)
+#define RAFTD_CONNECT_RETRY_MS     1000u /* a peer whose zmq_connect failed is retried */
+#define RAFTD_ARENA_BYTES          PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
+#define RAFTD_WAL_SEGMENT_BYTES    (64u << 20)
+#define RAFTD_DIR_BYTES_MAX        3072u /* --data-dir and --sock-dir, leaving room for file names */
+#define RAFTD_PERSIST_ROUNDS_MAX   16u   /* PERSISTED steps per iteration before yielding */
 
 /* The flags, parsed by raftd_main.c; strings are borrowed for the process lifetime. */
 struct raftd_opts {

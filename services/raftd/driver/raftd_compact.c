@@ -28,3 +28,14 @@ uint64_t raftd_compact_snapshot_index(uint64_t applied_index, uint64_t durable_i
 	return applied_index;
 #endif
 }
+
+uint64_t raftd_compact_keep_for_followers(uint64_t index, uint64_t slowest_match,
+                                          uint64_t last_index, uint64_t keep_max)
+{
+	if (slowest_match >= index)
+		return index;
+	/* never hold more than keep_max entries for it: the core's window is finite */
+	uint64_t floor = last_index > keep_max ? last_index - keep_max : 0;
+	uint64_t keep = slowest_match > floor ? slowest_match : floor;
+	return keep < index ? keep : index;
+}

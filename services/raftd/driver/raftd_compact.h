@@ -31,4 +31,14 @@ uint64_t raftd_compact_bound(uint64_t compact_index, uint64_t snap_index, uint64
  */
 uint64_t raftd_compact_snapshot_index(uint64_t applied_index, uint64_t durable_index);
 
+/*
+ * On a leader: the snapshot index lowered so that the log keeps the entries
+ * its slowest follower (slowest_match) still needs, so a follower that is
+ * slow but alive catches up from the log instead of getting an image again
+ * and again; but the log never keeps more than keep_max entries below
+ * last_index for it (a dead follower). Returns at most index.
+ */
+uint64_t raftd_compact_keep_for_followers(uint64_t index, uint64_t slowest_match,
+                                          uint64_t last_index, uint64_t keep_max);
+
 #endif

@@ -6,12 +6,12 @@
  * image of the state at its durable index (storaged_syncer.c). Once that index
  * is --snapshot-entries past the last snapshot, raftd makes it the snapshot
  * (term from the WAL, configuration from the CONFIG entries), with no image
- * file (size 0). The core is told (SNAPSHOT_TAKEN); when its update names a
- * compact_index, the metadata is made durable in the WAL first and only then
- * the prefix dropped (F8), never past storaged's durable index
- * (raftd_compact.h). An image file is made only when a follower needs one
- * (raftd_image.c), and it may carry a later index: SNAPSHOT_DONE comes here
- * too. Loop thread only.
+ * file (size 0); a leader keeps up to RAFTD_COMPACT_KEEP_ENTRIES entries
+ * (at most --snapshot-entries) more for its slowest follower. The core is told (SNAPSHOT_TAKEN);
+ * when its update names a compact_index, the metadata is made durable in the WAL first and only
+ * then the prefix dropped (F8), never past storaged's durable index (raftd_compact.h). An image
+ * file is made only when a follower needs one (raftd_image.c), and it may carry a later index:
+ * SNAPSHOT_DONE comes here too. Loop thread only.
  */
 #include "raftd.h"
 
@@ -69,9 +69,31 @@ static int take_held_by_transfer(const struct raftd *d, uint64_t now_ms)
 	return raftd_image_active(d, now_ms);
 }
 
+/* On a leader, the lowest match of the other members (UINT64_MAX: none, or not leader). */
+static uint64_t take_slowest_match(const struct raftd *d)
+{
+	struct raft_status st;
+	uint64_t slowest = UINT64_MAX;
+	raft_get_status(d->raft, &st);
+	if (st.role != RAFT_LEADER)
+		return slowest;
+	for (uint32_t i = 0; i < st.config.n; i++) {
+		uint64_t id = st.config.members[i].id;
+		uint64_t match = raft_match_of(d->raft, id);
+		if (id != st.id && match < slowest)
+			slowest = match;
+	}
+	return slowest;
+}
+
 void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms)
 {
 	uint64_t index = raftd_compact_snapshot_index(d->applied_index, d->storaged_durable_index);
+	uint64_t keep = d->opts.snapshot_entries < RAFTD_COMPACT_KEEP_ENTRIES
+	                    ? d->opts.snapshot_entries
+	                    : RAFTD_COMPACT_KEEP_ENTRIES;
+	index = raftd_compact_keep_for_followers(index, take_slowest_match(d),
+	                                         wal_last_index(d->wal), keep);
 	if (d->pending.valid || index <= d->snap_index + d->opts.snapshot_entries ||
 	    index > d->commit_index || take_held_by_transfer(d, now_ms))
 		return;
