@@ -60,8 +60,8 @@
 	M(APPLY_HELLO,      apply_hello,      "raftd->storaged: who has applied what?") \
 	M(APPLY,            apply,            "raftd->storaged: committed entries, in order") \
 	M(APPLY_STATE,      apply_state,      "storaged->raftd: what is applied") \
-	M(SNAPSHOT_REQ,     snapshot_req,     "raftd->storaged: snapshot the applied state") \
-	M(SNAPSHOT_DONE,    snapshot_done,    "storaged->raftd: the snapshot written") \
+	M(SNAPSHOT_REQ,     snapshot_req,     "raftd->storaged: an image of the applied state for a follower (gatewayd->storaged, query socket: a backup)") \
+	M(SNAPSHOT_DONE,    snapshot_done,    "storaged->raftd (or gatewayd): the image (backup) written") \
 	M(SNAPSHOT_INSTALL, snapshot_install, "raftd->storaged: replace the state; answered by APPLY_STATE") \
 	M(RESULT,           result,           "storaged->gatewayd: a proposed command applied") \
 	M(GET,              get,              "gatewayd->storaged: read one key") \

@@ -191,6 +191,7 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 	case PROTO_RESULT:
 	case PROTO_GET_RESP:
 	case PROTO_LIST_RESP:
+	case PROTO_SNAPSHOT_DONE: /* a backup for GET /v1/snapshot (gw_snapshot.c) */
 	case PROTO_WATCH_RESP:
 	case PROTO_LEASE_QUERY_RESP:
 		break;

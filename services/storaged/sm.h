@@ -26,8 +26,9 @@
  * above that index (raftd_compact.h) so it can replay what a power cut took.
  * sm_open() syncs before returning, so the applied index it loads is durable.
  *
- * One thread uses a struct sm at a time, except sm_snap_write(), which only
- * reads and may run on a helper thread while the owner keeps applying.
+ * One thread uses a struct sm at a time, except sm_snap_write() and
+ * sm_snap_write_backup(), which only read and may run on a helper thread
+ * while the owner keeps applying.
  */
 #ifndef RAFTKV_SM_H
 #define RAFTKV_SM_H
@@ -361,6 +362,22 @@ struct sm_snap_info {
  */
 #define SM_SNAP_KEEP 2u
 int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info);
+
+/*
+ * A backup (GET /v1/snapshot): the same compacted copy, from one read
+ * transaction while writes go on, as backup-<index>-<tag>.mdb in snap_dir
+ * via backup-<tag>.tmp, not fsynced (it is streamed at once and deleted by
+ * the gateway; a crash leaves it to sm_snap_remove_backups). Returns 0 and
+ * fills *info (its path is the caller's to unlink).
+ */
+int sm_snap_write_backup(struct sm *sm, const char *snap_dir, uint64_t tag,
+                         struct sm_snap_info *info);
+
+/* Deletes every backup-* file in snap_dir (left by a crash or a client that left). */
+int sm_snap_remove_backups(const char *snap_dir);
+
+/* Reads the applied index and term held in the image file at path (KV_ENOTFOUND, KV_ECORRUPT). */
+int sm_snap_file_meta(const char *path, uint64_t *index, uint64_t *term);
 
 /*
  * Replaces sm's data with the snapshot file at path (consumed: renamed into

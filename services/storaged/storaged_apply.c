@@ -1,8 +1,8 @@
 /*
  * storaged_apply.c - raftd's requests on the apply socket: APPLY_HELLO,
  * APPLY (one LMDB transaction per message, then RESULTs to the local
- * gateway, storaged_results.c), SNAPSHOT_REQ (handed to the snapshot thread) and
- * SNAPSHOT_INSTALL. Loop thread.
+ * gateway, storaged_results.c), SNAPSHOT_REQ (handed to the snapshot thread; the
+ * gateway's backups come here too) and SNAPSHOT_INSTALL. Loop thread.
  */
 #include "storaged.h"
 
@@ -116,6 +116,17 @@ static int storaged_apply_install(struct storaged *sd, const struct storaged_env
 	return 0;
 }
 
+void storaged_apply_snapshot_req(struct storaged *sd, void *sock,
+                                 const struct storaged_envelope *env, uint64_t req_id, int backup)
+{
+	int err = storaged_snapper_request(sd, sock, env, req_id, backup);
+	if (err == 0)
+		return;
+	struct proto_local r = {
+	    .type = PROTO_SNAPSHOT_DONE, .req_id = req_id, .u.snapshot_done.status = err};
+	storaged_sock_reply(sd, sock, env, &r);
+}
+
 int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *env,
                           const struct proto_local *m)
 {
@@ -127,19 +138,9 @@ int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *e
 		return storaged_apply_batch(sd, env, m->req_id, &m->u.apply);
 	case PROTO_SNAPSHOT_INSTALL:
 		return storaged_apply_install(sd, env, m->req_id, &m->u.snapshot_install);
-	case PROTO_SNAPSHOT_REQ: {
-		int err = storaged_snapper_request(sd);
-		if (err == 0) {
-			sd->snap_env = *env;
-			sd->snap_req_id = m->req_id;
-		} else {
-			struct proto_local r = {.type = PROTO_SNAPSHOT_DONE,
-			                        .req_id = m->req_id,
-			                        .u.snapshot_done.status = err};
-			storaged_sock_reply(sd, sd->apply_sock, env, &r);
-		}
+	case PROTO_SNAPSHOT_REQ:
+		storaged_apply_snapshot_req(sd, sd->apply_sock, env, m->req_id, 0);
 		return 0;
-	}
 	default:
 		KV_LOG_WARN("storaged", "unexpected message on the apply socket", "type=%u",
 		            m->type);
@@ -159,8 +160,9 @@ void storaged_apply_snapshot_done(struct storaged *sd, int status, const struct 
 		done->path.ptr = (const uint8_t *)info->path;
 		done->path.len = (uint32_t)strlen(info->path);
 	}
-	KV_LOG_INFO("storaged", "snapshot written",
+	KV_LOG_INFO("storaged",
+	            sd->snap_sock == sd->apply_sock ? "image written" : "backup written",
 	            "index=%" PRIu64 " size=%" PRIu64 " path=%s error=\"%s\"", done->index,
 	            done->size, status == 0 ? info->path : "", kv_strerror(status));
-	storaged_sock_reply(sd, sd->apply_sock, &sd->snap_env, &r);
+	storaged_sock_reply(sd, sd->snap_sock, &sd->snap_env, &r);
 }

@@ -194,6 +194,9 @@ static int storaged_init(struct storaged *sd)
 	                    .watch_history = sd->cfg.watch_history,
 	                    .watch_history_bytes = sd->cfg.watch_history_bytes,
 	                    .map_max_bytes = storaged_map_ceiling(&sd->cfg, kv_dir)};
+	/* a backup file still here was never opened by a gateway (that unlinks it at once) */
+	if (sm_snap_remove_backups(sd->snap_dir) != 0)
+		KV_LOG_WARN("storaged", "cannot remove stale backup files", "dir=%s", sd->snap_dir);
 	int err = sm_open(&o, &sd->sm);
 	if (err != 0)
 		KV_LOG_ERROR("storaged", "cannot open the state machine", "dir=%s error=\"%s\"",

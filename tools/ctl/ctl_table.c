@@ -8,6 +8,7 @@
 #include "ctl_coord.h"
 #include "ctl_keygen.h"
 #include "ctl_kv.h"
+#include "ctl_snapshot.h"
 #include "ctl_status.h"
 #include "ctl_watch.h"
 
@@ -74,6 +75,13 @@ const struct ctl_cmd ctl_cmds[] = {
      "and stops COMMAND (SIGTERM, then SIGKILL) and exits 1 if the lock is lost. Exits with "
      "COMMAND's code and releases the lock when COMMAND ends.",
      ctl_lock, 1},
+    {"snapshot", "save FILE | restore FILE --data-dir DIR --node-id N --peers SPEC",
+     "save: streams a backup of the first endpoint's database (GET /v1/snapshot, an admin "
+     "token with tokens on) into FILE, with FILE.crc32c (checksum, size, Raft index and term); "
+     "progress on stderr. restore: checks FILE against FILE.crc32c and prepares the empty data "
+     "directory DIR of node N of a new cluster whose raftd --peers is SPEC, so that it starts "
+     "with exactly the backup's data; run it for every node with the same FILE and SPEC.",
+     ctl_snapshot_run, 0},
     {"keygen", "[--out DIR]",
      "Makes a CurveZMQ key pair for one raftd: DIR/curve.key (secret, mode 0600) and "
      "DIR/curve.pub (DIR defaults to .), and prints the public key. Never overwrites a key.",
