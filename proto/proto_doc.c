@@ -155,7 +155,8 @@ void proto_doc_write(FILE *f)
 	        "below and nothing else. # is the field's position in that array. Kinds: U64 "
 	        "and U8 are msgpack uints, STATUS a msgpack int, BYTES a bin; ENTRIES is an "
 	        "array of `[term, index, type, data]`, MEMBERS of `[id, role, addr]`, ITEMS of "
-	        "`[key, value, create_index, mod_index]`, CONFIG of `[id, role]`; CHUNK is a bin "
+	        "`[key, value, create_index, mod_index]`, CONFIG of `[id, role, incarnation, "
+	        "flags]`; CHUNK is a bin "
 	        "followed by the CRC32C of its bytes (two positions). A decoder refuses any "
 	        "value outside its range, and an encoder refuses to send one.\n",
 	        PROTO_VERSION);

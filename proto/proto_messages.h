@@ -97,7 +97,12 @@
 	F(X, U64,     wal_fsyncs,  0, UINT64_MAX,       "fdatasync calls since start") \
 	F(X, U64,     wal_fsync_us_total, 0, UINT64_MAX, "their summed latency") \
 	F(X, U64,     wal_fsync_us_max, 0, UINT64_MAX,  "the slowest") \
-	F(X, U64,     peer_msgs_dropped, 0, UINT64_MAX, "malformed, unknown-sender or overflowing peer messages")
+	F(X, U64,     peer_msgs_dropped, 0, UINT64_MAX, "malformed, unknown-sender or overflowing peer messages") \
+	F(X, U64,     incarnation, 0, UINT64_MAX,       "this node's data directory") \
+	F(X, U64,     cluster_id,  0, UINT64_MAX,       "its cluster, 0: not known yet") \
+	F(X, U8,      replaced,    0, 1,                "1: the configuration holds another incarnation for it: it does not vote") \
+	F(X, U64,     votes_granted, 0, UINT64_MAX,     "VOTE requests it granted since it started") \
+	F(X, U64,     other_cluster_msgs, 0, UINT64_MAX, "peer messages from another cluster, dropped")
 #define PROTO_LOCAL_TRANSFER(F, X) \
 	F(X, U64,     node_id,     0, UINT64_MAX,       "the new leader, 0: any")
 #define PROTO_LOCAL_TRANSFER_RESP(F, X) \
@@ -187,7 +192,9 @@
 #define PROTO_RAFT_HEADER(F, X) \
 	F(X, U64, from, 1, UINT64_MAX, "sender's node id") \
 	F(X, U64, to,   1, UINT64_MAX, "receiver's node id") \
-	F(X, U64, term, 0, UINT64_MAX, "sender's term")
+	F(X, U64, term, 0, UINT64_MAX, "sender's term") \
+	F(X, U64, incarnation, 0, UINT64_MAX, "sender's incarnation: its data directory (0: unknown)") \
+	F(X, U64, cluster, 0, UINT64_MAX, "sender's cluster id (0: not known yet); others are dropped")
 /* reject is a reason, not only a flag: READ_INDEX_RESP says why (busy, not leader). */
 #define PROTO_RAFT_REJECT(F, X) \
 	F(X, U8,  reject, 0, UINT8_MAX, "0: granted/accepted, else why not")

@@ -167,6 +167,15 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	gw_json_kv_u64(j, "commit_index", s->msg.commit_index);
 	gw_json_kv_u64(j, "applied_index", s->msg.applied_index);
 	gw_json_kv_u64(j, "last_index", s->msg.last_index);
+	/* who this node is on disk, and whether it may vote (raftd_identity.c, F15) */
+	gw_json_key(j, "identity");
+	gw_json_open(j, '{');
+	gw_json_kv_u64(j, "incarnation", s->msg.incarnation);
+	gw_json_kv_u64(j, "cluster_id", s->msg.cluster_id);
+	gw_json_kv_bool(j, "replaced", s->msg.replaced);
+	gw_json_kv_u64(j, "votes_granted", s->msg.votes_granted);
+	gw_json_kv_u64(j, "other_cluster_msgs", s->msg.other_cluster_msgs);
+	gw_json_close(j, '}');
 	/* storaged's STATS: the quota and what counts against it (sm_apply.c) */
 	gw_json_key(j, "storage");
 	gw_json_open(j, '{');

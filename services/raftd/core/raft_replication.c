@@ -246,6 +246,10 @@ void raft_maybe_commit(struct raft *r)
 
 		if (mb->role != RAFT_VOTER)
 			continue;
+		/* a voter heard on another disk than recorded holds nothing (raft_identity.c) */
+		if (mb->id == r->opt.id ? !raft_self_counts(r)
+		                        : pr == NULL || !raft_member_counts(mb, pr->incarnation))
+			v = 0;
 		/* insertion sort, descending */
 		uint32_t j = n++;
 		for (; j > 0 && matches[j - 1] < v; j--)
@@ -302,11 +306,25 @@ static uint64_t raft_next_from_hint(const struct raft *r, const struct raft_msg 
 
 static void raft_progress_reject(struct raft *r, struct raft_progress *pr, const struct raft_msg *m)
 {
+	const struct raft_append_resp *ar = &m->u.append_resp;
 	uint64_t next = raft_next_from_hint(r, m);
 	uint64_t before = pr->next;
 
 	if (pr->state == RAFT_PR_SNAPSHOT)
 		return;
+	if (ar->hint_term == 0 && ar->hint_index <= pr->match) {
+		/*
+		 * Its log ends below what it matched: it lost its disk (or this is a
+		 * stale answer). Forget the match (only an ack sets one; losing it
+		 * only makes us wait for a new ack) and probe from its end; ignoring
+		 * the rejection left a wiped follower behind for good.
+		 */
+		pr->match = 0;
+		pr->next = ar->hint_index > 0 ? ar->hint_index : 1;
+		pr->n_inflight = 0;
+		pr->state = RAFT_PR_PROBE;
+		return;
+	}
 	/* every rejection moves back, so repair ends even on a stale or odd hint */
 	if (next >= pr->next)
 		next = pr->next - 1;

@@ -128,6 +128,11 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.wal_fsync_us_total = d->wal_fsync_us_total,
 	    .u.status_resp.wal_fsync_us_max = d->wal_fsync_us_max,
 	    .u.status_resp.peer_msgs_dropped = d->peer_msgs_dropped + st.dropped_msgs,
+	    .u.status_resp.incarnation = d->incarnation,
+	    .u.status_resp.cluster_id = d->cluster_id,
+	    .u.status_resp.replaced = (uint8_t)st.replaced,
+	    .u.status_resp.votes_granted = st.votes_granted,
+	    .u.status_resp.other_cluster_msgs = d->other_cluster_msgs,
 	    .u.status_resp.members = members,
 	};
 	resp.u.status_resp.n_members = local_members(d, &st, members, addrs);
