@@ -1,0 +1,162 @@
+// member_f15_test.go - F15, a node that lost its disk: its data directory is
+// wiped and it restarts empty under writes while another node is cut off.
+// It must not vote (its vote counters stay 0 and no leader is elected with
+// it), no acknowledged write may be lost, and it must rejoin by itself: the
+// leader sees its new incarnation, makes it a learner and promotes it once
+// caught up.
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// identityStatus is the part of /v1/status this test reads.
+type identityStatus struct {
+	Role     string `json:"role"`
+	Term     uint64 `json:"term"`
+	Applied  uint64 `json:"applied_index"`
+	Identity struct {
+		Incarnation  uint64 `json:"incarnation"`
+		ClusterID    uint64 `json:"cluster_id"`
+		Replaced     bool   `json:"replaced"`
+		VotesGranted uint64 `json:"votes_granted"`
+		OtherCluster uint64 `json:"other_cluster_msgs"`
+	} `json:"identity"`
+	Members []struct {
+		ID   uint64 `json:"id"`
+		Role string `json:"role"`
+	} `json:"members"`
+}
+
+func identityOf(c *Cluster, n *Node) (*identityStatus, error) {
+	resp, err := c.quick.Get(n.URL() + "/v1/status")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var s identityStatus
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// wipeDataDir removes everything of a stopped node but its logs: WAL,
+// identity, snapshots and the LMDB state machine.
+func wipeDataDir(t *testing.T, n *Node) {
+	t.Helper()
+	entries, err := os.ReadDir(n.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".log") {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(n.Dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func stopNode(c *Cluster, n *Node, sig syscall.Signal) {
+	for _, r := range roles {
+		c.Signal(n, r, sig)
+	}
+}
+
+// memberRole is n's role in s's member list ("" when absent).
+func memberRole(s *identityStatus, id int) string {
+	for _, m := range s.Members {
+		if m.ID == uint64(id) {
+			return m.Role
+		}
+	}
+	return ""
+}
+
+func TestF15WipedNodeNeverVotesAndRejoins(t *testing.T) {
+	c := NewCluster(t, 3)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	time.Sleep(time.Second)
+	leader := c.Leader(10 * time.Second)
+	fs := c.Followers(leader)
+	wiped, lagging := fs[0], fs[1]
+	before, err := identityOf(c, wiped)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// the lagging node misses writes the leader and the soon-wiped node commit
+	stopNode(c, lagging, syscall.SIGSTOP)
+	time.Sleep(1500 * time.Millisecond)
+	// the wiped node comes back empty just as the leader is cut off: only the
+	// lagging node and the empty one can talk, and they must not elect
+	c.KillNode(wiped)
+	stopNode(c, leader, syscall.SIGSTOP)
+	wipeDataDir(t, wiped)
+	c.StartNode(wiped)
+	stopNode(c, lagging, syscall.SIGCONT)
+	t.Logf("node %d lagged, node %d wiped and restarted, leader %d cut off", lagging.ID,
+		wiped.ID, leader.ID)
+	deadline := time.Now().Add(4 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range []*Node{wiped, lagging} {
+			s, err := identityOf(c, n)
+			if err == nil && s.Role == "leader" {
+				t.Fatalf("node %d was elected with the wiped node's vote while node %d was cut off",
+					n.ID, leader.ID)
+			}
+			if n == wiped && err == nil && s.Identity.VotesGranted != 0 {
+				t.Fatalf("the wiped node granted %d votes before catching up", s.Identity.VotesGranted)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("leader %d cut off for 4 s: nodes %d (lagging) and %d (wiped) elected nobody",
+		leader.ID, lagging.ID, wiped.ID)
+	stopNode(c, leader, syscall.SIGCONT)
+
+	// it rejoins by itself: a learner with its new incarnation, then a voter
+	var after *identityStatus
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		l := c.Leader(10 * time.Second)
+		ls, lerr := identityOf(c, l)
+		after, err = identityOf(c, wiped)
+		if err == nil && lerr == nil && !after.Identity.Replaced &&
+			memberRole(ls, wiped.ID) == "voter" && after.Applied+50 >= ls.Applied &&
+			after.Identity.Incarnation != before.Identity.Incarnation {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %d not a caught-up voter again after 30 s: %+v %v", wiped.ID, after, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("node %d rejoined: incarnation %d -> %d, a voter again; votes it granted: %d",
+		wiped.ID, before.Identity.Incarnation, after.Identity.Incarnation, after.Identity.VotesGranted)
+	if after.Identity.ClusterID == 0 || after.Identity.ClusterID != before.Identity.ClusterID {
+		t.Errorf("cluster id %d after the wipe, %d before", after.Identity.ClusterID,
+			before.Identity.ClusterID)
+	}
+	w.Stop()
+	c.CheckAlive()
+	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown", w.Acked.Load(), w.Unknown.Load())
+	h.Check(t)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+	checkCaughtUp(t, c)
+}
