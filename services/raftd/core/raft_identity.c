@@ -74,7 +74,8 @@ uint32_t raft_votes_needed(const struct raft *r)
 	if (raft_bug_wiped_votes() || !raft_log_never_written(r))
 		return (uint32_t)raft_quorum(voters);
 	for (uint32_t i = 0; i < r->config.n; i++)
-		if (r->config.members[i].role == RAFT_VOTER && r->config.members[i].incarnation == 0)
+		if (r->config.members[i].role == RAFT_VOTER &&
+		    r->config.members[i].incarnation == 0)
 			return voters; /* a cluster's first election: every seed member */
 	return (uint32_t)raft_quorum(voters);
 }
@@ -132,8 +133,8 @@ static struct raft_config_change raft_identity_need(struct raft *r, const struct
 		ch.op = RAFT_CONFIG_BIND;
 	else if (mb->incarnation != heard && mb->id != r->opt.id)
 		ch.op = RAFT_CONFIG_REJOIN;
-	else if (mb->role == RAFT_LEARNER && (mb->flags & RAFT_CONFIG_FLAG_PROMOTE) &&
-	         pr != NULL && pr->match >= r->commit && mb->incarnation == heard)
+	else if (mb->role == RAFT_LEARNER && (mb->flags & RAFT_CONFIG_FLAG_PROMOTE) && pr != NULL &&
+	         pr->match >= r->commit && mb->incarnation == heard)
 		ch.op = RAFT_CONFIG_PROMOTE;
 	return ch;
 }
@@ -146,7 +147,9 @@ void raft_identity_step(struct raft *r)
 	for (uint32_t i = 0; i < r->config.n; i++) {
 		const struct raft_member *mb = &r->config.members[i];
 		const struct raft_progress *pr = raft_progress_find(r, mb->id);
-		uint64_t heard = mb->id == r->opt.id ? r->opt.incarnation : pr ? pr->incarnation : 0;
+		uint64_t heard = mb->id == r->opt.id ? r->opt.incarnation
+		                 : pr                ? pr->incarnation
+		                                     : 0;
 		struct raft_config_change ch = raft_identity_need(r, mb, heard);
 
 		if (ch.op == 0)

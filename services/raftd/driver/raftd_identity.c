@@ -126,7 +126,8 @@ int raftd_identity_adopt_cluster(struct raftd *d, uint64_t cluster_id)
 	int rc = identity_save(d);
 	if (rc != 0) {
 		d->cluster_id = before;
-		KV_LOG_ERROR(RAFTD_SVC, "cannot save the cluster id", "err=\"%s\"", kv_strerror(rc));
+		KV_LOG_ERROR(RAFTD_SVC, "cannot save the cluster id", "err=\"%s\"",
+		             kv_strerror(rc));
 		return rc;
 	}
 	KV_LOG_INFO(RAFTD_SVC, "cluster id recorded", "cluster=%" PRIu64, cluster_id);
@@ -144,7 +145,8 @@ int raftd_identity_accept(struct raftd *d, const struct raft_msg *m)
 	if (m->cluster != 0 && d->cluster_id != 0 && m->cluster != d->cluster_id) {
 		if (d->other_cluster_msgs++ % 1000 == 0)
 			KV_LOG_WARN(RAFTD_SVC, "message from another cluster dropped",
-			            "from=%" PRIu64 " cluster=%" PRIu64 " ours=%" PRIu64 " count=%" PRIu64,
+			            "from=%" PRIu64 " cluster=%" PRIu64 " ours=%" PRIu64
+			            " count=%" PRIu64,
 			            m->from, m->cluster, d->cluster_id, d->other_cluster_msgs);
 		return 0;
 	}
