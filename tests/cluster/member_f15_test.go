@@ -160,3 +160,66 @@ func TestF15WipedNodeNeverVotesAndRejoins(t *testing.T) {
 	}
 	checkCaughtUp(t, c)
 }
+
+// TestOtherClusterMessagesDropped: node 3's identity file is given another
+// cluster id while it is stopped (as if its volume came from another
+// cluster). Both sides must drop and count each other's messages: node 3
+// applies nothing new, the other two keep serving writes.
+func TestOtherClusterMessagesDropped(t *testing.T) {
+	c := NewCluster(t, 3)
+	n3 := c.Nodes[2]
+	for i := 0; i < 5; i++ {
+		if r := Put(c.Nodes[0], fmt.Sprintf("before-%d", i), "x", nil); r.Status != 200 {
+			t.Fatalf("write before: %s", r)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	s3, err := identityOf(c, n3)
+	if err != nil || s3.Identity.ClusterID == 0 {
+		t.Fatalf("node 3 has no cluster id: %+v %v", s3, err)
+	}
+	c.KillNode(n3)
+	path := filepath.Join(n3.Dir, "wal", "identity")
+	text, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := fmt.Sprintf("cluster %d\n", s3.Identity.ClusterID+1)
+	forged := strings.Replace(string(text), fmt.Sprintf("cluster %d\n", s3.Identity.ClusterID), other, 1)
+	if forged == string(text) {
+		t.Fatalf("identity file without the cluster line: %q", text)
+	}
+	if err := os.WriteFile(path, []byte(forged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.StartNode(n3)
+	leader := c.Leader(10 * time.Second)
+	for i := 0; i < 20; i++ {
+		if r := Put(leader, fmt.Sprintf("after-%d", i), "y", nil); r.Status != 200 {
+			t.Fatalf("write through leader %d with node 3 in another cluster: %s", leader.ID, r)
+		}
+	}
+	time.Sleep(time.Second)
+	ls, err := identityOf(c, leader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3, err = identityOf(c, n3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s3.Identity.OtherCluster == 0 || ls.Identity.OtherCluster == 0 {
+		t.Errorf("messages from the other cluster not counted: node 3 %d, leader %d",
+			s3.Identity.OtherCluster, ls.Identity.OtherCluster)
+	}
+	if s3.Applied >= ls.Applied {
+		t.Errorf("node 3 applied %d, the leader %d: it took the other cluster's entries",
+			s3.Applied, ls.Applied)
+	}
+	if s3.Role == "leader" {
+		t.Errorf("node 3 leads a cluster of its own")
+	}
+	t.Logf("node 3 in cluster %d: it dropped %d messages, leader %d dropped %d; applied %d vs %d",
+		s3.Identity.ClusterID, s3.Identity.OtherCluster, leader.ID, ls.Identity.OtherCluster,
+		s3.Applied, ls.Applied)
+}
