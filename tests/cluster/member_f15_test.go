@@ -223,3 +223,44 @@ func TestOtherClusterMessagesDropped(t *testing.T) {
 		s3.Identity.ClusterID, s3.Identity.OtherCluster, leader.ID, ls.Identity.OtherCluster,
 		s3.Applied, ls.Applied)
 }
+
+// TestWipedFollowerCatchesUp is the measured bug of issue 11: a follower
+// whose data directory was deleted, restarted under the same leader, never
+// caught up (applied 0 after 90 s: the leader's progress said it had
+// everything and ignored its rejections). Now it must apply everything
+// again, under writes, and become a voter again by itself.
+func TestWipedFollowerCatchesUp(t *testing.T) {
+	c := NewCluster(t, 3)
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	time.Sleep(1500 * time.Millisecond)
+	leader := c.Leader(10 * time.Second)
+	victim := c.Followers(leader)[0]
+	c.KillNode(victim)
+	wipeDataDir(t, victim)
+	start := time.Now()
+	c.StartNode(victim)
+	deadline := start.Add(20 * time.Second)
+	for {
+		ls, lerr := identityOf(c, leader)
+		vs, verr := identityOf(c, victim)
+		if lerr == nil && verr == nil && vs.Applied > 0 && vs.Applied+20 >= ls.Applied &&
+			memberRole(ls, victim.ID) == "voter" && !vs.Identity.Replaced {
+			t.Logf("wiped follower %d applied %d (leader %d) and is a voter again %v after restart",
+				victim.ID, vs.Applied, ls.Applied, time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("wiped follower %d not caught up within 20 s: %+v %v / leader %+v %v",
+				victim.ID, vs, verr, ls, lerr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.Stop()
+	c.CheckAlive()
+	h.Check(t)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+	checkCaughtUp(t, c)
+}
