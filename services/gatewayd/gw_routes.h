@@ -27,7 +27,8 @@
 	X(GW_MS_GET, "/v1/status", gw_status_handle, "status", GW_PERM_READ, 0)                    \
 	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
-	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)
+	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
+	X(GW_MS_GET, "/raft/stats", gw_raft_stats_handle, "raft_stats", GW_PERM_READ, 0)
 
 /*
  * The handlers, one file each, called only by the router through the table.
