@@ -69,7 +69,9 @@
 	M(LIST,             list,             "gatewayd->storaged: read keys by prefix") \
 	M(LIST_RESP,        list_resp,        "storaged->gatewayd: one page of keys") \
 	M(STATS_REQ,        stats_req,        "gatewayd->storaged: the state machine's size") \
-	M(STATS_RESP,       stats_resp,       "storaged->gatewayd: the state machine's size")
+	M(STATS_RESP,       stats_resp,       "storaged->gatewayd: the state machine's size") \
+	M(MEMBER_CHANGE,    member_change,    "gatewayd->raftd: one membership change (the leader only)") \
+	M(MEMBER_CHANGE_RESP, member_change_resp, "raftd->gatewayd: whether it was appended")
 
 #define PROTO_LOCAL_PROPOSE(F, X) \
 	F(X, BYTES,   data,        0, KV_MSG_BYTES_MAX, "an encoded proto_kv_cmd")
@@ -165,6 +167,13 @@
 	F(X, U64,     quota_bytes, 0, UINT64_MAX,       "--quota-bytes: the most data (keys + values + 16 per key)") \
 	F(X, U64,     data_bytes,  0, UINT64_MAX,       "data held, counted as the quota counts it") \
 	F(X, U8,      alarm,       0, 1,                "1: data past 95% of the quota")
+#define PROTO_LOCAL_MEMBER_CHANGE(F, X) \
+	F(X, U8,      op,          1, 3,                "enum raft_config_op: 1 add learner, 2 promote, 3 remove") \
+	F(X, U64,     node_id,     1, UINT64_MAX,       "the member")
+#define PROTO_LOCAL_MEMBER_CHANGE_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0, or KV_ENOTLEADER (leader_id), KV_ENOTFOUND (no such member), KV_ECONFIG (a change in progress), KV_EBUSY (not caught up), KV_EINVAL (the last voter, or a member already)") \
+	F(X, U64,     index,       0, UINT64_MAX,       "the change's log index") \
+	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none")
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND; type is the op) -- */
 

@@ -56,7 +56,8 @@ static void raft_stats_format(const struct gw *gw, struct gw_json *j)
 		gw_json_key(j, "leader");
 		gw_json_open(j, '{');
 		raft_stats_node(j, "node_id", s->msg.leader_id);
-		laddr ? gw_json_kv_str(j, "raft_address", laddr) : gw_json_kv_null(j, "raft_address");
+		laddr ? gw_json_kv_str(j, "raft_address", laddr)
+		      : gw_json_kv_null(j, "raft_address");
 		gw_json_close(j, '}');
 	}
 	gw_json_kv_u64(j, "last_log_index", s->msg.last_index);

@@ -106,8 +106,8 @@ static void test_routes_table(void **state)
 			                 strcmp(gw_routes[i].label, gw_routes[j].label) == 0);
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
-	const char *want[] = {"none",  "kv",     "kv_list", "status",
-	                      "livez", "readyz", "metrics", "raft_stats"};
+	const char *want[] = {"none",   "kv",      "kv_list",    "status", "livez",
+	                      "readyz", "metrics", "raft_stats", "member"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
@@ -128,8 +128,9 @@ static void test_routes_table(void **state)
 	assert_int_equal(route_of("GET", "/readyz", &hit)->perm, GW_PERM_OPEN);
 	assert_int_equal(route_of("GET", "/metrics", &hit)->perm, GW_PERM_ADMIN);
 	assert_int_equal(route_of("GET", "/raft/stats", &hit)->perm, GW_PERM_READ);
+	assert_int_equal(route_of("DELETE", "/v1/members/3", &hit)->perm, GW_PERM_ADMIN);
 	printf("checked: the table passes gw_route_check; %zu rows labelled, one label per path; "
-	       "8 metric labels (7 as before, raft_stats); 9 permissions\n",
+	       "9 metric labels (7 as before, raft_stats, member); 10 permissions\n",
 	       gw_routes_count);
 }
 

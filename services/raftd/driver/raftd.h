@@ -192,6 +192,14 @@ void raftd_identity_on_leader(struct raftd *d);
 /* 1 when m may be stepped; 0 when it comes from another cluster (counted) or unsaved. */
 int raftd_identity_accept(struct raftd *d, const struct raft_msg *m);
 
+/* raftd_local.c: encodes resp and sends it to the local client named by identity. */
+void raftd_local_reply(struct raftd *d, const void *identity, size_t identity_len,
+                       const struct proto_local *resp);
+
+/* raftd_members.c: answers a MEMBER_CHANGE (m borrowed for the call) with MEMBER_CHANGE_RESP. */
+void raftd_members_change(struct raftd *d, const void *ident, size_t ident_len,
+                          const struct proto_local *m);
+
 /* raftd_loop.c: runs until *d->stop; returns 0 or a fatal KV_E* code. */
 int raftd_loop_run(struct raftd *d);
 /* One iteration: wait for input or the next tick, then handle it. 0 or a fatal KV_E* code. */

@@ -21,8 +21,8 @@ static uint64_t local_leader(const struct raftd *d)
 	return st.leader;
 }
 
-static void local_reply(struct raftd *d, const void *identity, size_t identity_len,
-                        const struct proto_local *resp)
+void raftd_local_reply(struct raftd *d, const void *identity, size_t identity_len,
+                       const struct proto_local *resp)
 {
 	proto_buf_reset(&d->buf);
 	int rc = proto_local_encode(resp, &d->buf);
@@ -49,7 +49,7 @@ static void local_propose(struct raftd *d, const zmq_msg_t *id, const struct pro
 		r->term = d->update.proposed_term;
 	}
 	r->leader_id = local_leader(d);
-	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
@@ -68,7 +68,7 @@ static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct 
 		                           .req_id = m->req_id,
 		                           .u.read_index_resp.status = rc,
 		                           .u.read_index_resp.leader_id = local_leader(d)};
-		local_reply(d, ident, ident_len, &resp);
+		raftd_local_reply(d, ident, ident_len, &resp);
 	}
 }
 
@@ -85,7 +85,7 @@ void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, ui
 		                           .u.read_index_resp.status = r->status,
 		                           .u.read_index_resp.index = r->status == 0 ? r->index : 0,
 		                           .u.read_index_resp.leader_id = leader};
-		local_reply(d, s->identity, s->identity_len, &resp);
+		raftd_local_reply(d, s->identity, s->identity_len, &resp);
 	}
 }
 
@@ -136,7 +136,7 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.members = members,
 	};
 	resp.u.status_resp.n_members = local_members(d, &st, members, addrs);
-	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_transfer(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
@@ -147,7 +147,7 @@ static void local_transfer(struct raftd *d, const zmq_msg_t *id, const struct pr
 	            (unsigned long long)m->u.transfer.node_id, rc == 0 ? "ok" : kv_strerror(rc));
 	struct proto_local resp = {
 	    .type = PROTO_TRANSFER_RESP, .req_id = m->req_id, .u.transfer_resp.status = rc};
-	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payload)
@@ -174,6 +174,10 @@ static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payloa
 		break;
 	case PROTO_TRANSFER:
 		local_transfer(d, id, &m);
+		break;
+	case PROTO_MEMBER_CHANGE:
+		raftd_members_change(d, zmq_msg_data((zmq_msg_t *)id),
+		                     zmq_msg_size((zmq_msg_t *)id), &m);
 		break;
 	default:
 		KV_LOG_WARN(RAFTD_SVC, "unexpected local message dropped", "type=%u",
