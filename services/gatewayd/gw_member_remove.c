@@ -77,7 +77,8 @@ static void member_route(struct gw *gw, struct gw_call *c)
 		member_wait_leader(c);
 }
 
-static void member_answer(struct gw *gw, struct gw_call *c, const struct proto_member_change_resp *m)
+static void member_answer(struct gw *gw, struct gw_call *c,
+                          const struct proto_member_change_resp *m)
 {
 	struct gw_json j;
 
@@ -93,11 +94,12 @@ static void member_answer(struct gw *gw, struct gw_call *c, const struct proto_m
 		gw_json_free(&j);
 		break;
 	case KV_ENOTFOUND:
-		gw_reply_error(gw, &c->http, 404, "member_not_found", "no member has this id", NULL);
+		gw_reply_error(gw, &c->http, 404, "member_not_found", "no member has this id",
+		               NULL);
 		break;
 	case KV_EINVAL:
-		gw_reply_error(gw, &c->http, 409, "last_voter",
-		               "the last voter cannot be removed", NULL);
+		gw_reply_error(gw, &c->http, 409, "last_voter", "the last voter cannot be removed",
+		               NULL);
 		break;
 	case KV_ECONFIG:
 		gw_reply_error(gw, &c->http, 409, "change_in_progress",
@@ -140,9 +142,9 @@ static void member_on_deadline(struct gw *gw, struct gw_call *c)
 		return;
 	}
 	ex.request_id = c->req_id;
-	gw_reply_error(gw, &c->http, 504, kv_err_code(KV_ETIMEDOUT),
-	               "the deadline passed before the change's outcome was known; see GET /v1/status",
-	               &ex);
+	gw_reply_error(
+	    gw, &c->http, 504, kv_err_code(KV_ETIMEDOUT),
+	    "the deadline passed before the change's outcome was known; see GET /v1/status", &ex);
 	gw_pending_end(gw, c);
 }
 

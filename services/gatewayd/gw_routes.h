@@ -30,7 +30,8 @@
 	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
 	X(GW_MS_GET, "/raft/stats", gw_raft_stats_handle, "raft_stats", GW_PERM_READ, 0)           \
 	X(GW_MS_DEL, "/v1/members/{key}", gw_member_remove_handle, "member", GW_PERM_ADMIN,        \
-	  GW_ROUTE_QUERY)
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_GET, "/v1/members", gw_members_list_handle, "members", GW_PERM_READ, GW_ROUTE_QUERY)
 
 /*
  * The handlers, one file each, called only by the router through the table.

@@ -33,11 +33,17 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 	s->msg = *m;
 	s->msg.members = NULL; /* points into the frame: copied to s->members below */
 	s->msg.n_members = 0;
+	s->msg.member_match = (struct proto_bytes){0}; /* into the frame: copied below */
 	s->n_members = m->n_members < RAFT_NODES_MAX ? m->n_members : RAFT_NODES_MAX;
+	s->has_match = m->member_match.len == 8 * s->n_members && s->n_members > 0;
 	for (uint32_t i = 0; i < s->n_members; i++) {
 		s->members[i].id = m->members[i].id;
 		s->members[i].role = m->members[i].role;
 		status_copy_str(s->members[i].addr, sizeof(s->members[i].addr), m->members[i].addr);
+		s->members[i].match = 0;
+		for (unsigned b = 0; s->has_match && b < 8; b++)
+			s->members[i].match =
+			    s->members[i].match << 8 | m->member_match.ptr[8 * i + b];
 	}
 	if (old_leader != s->msg.leader_id)
 		KV_LOG_INFO(GW_SVC, "leader changed", "leader=%llu term=%llu",

@@ -38,6 +38,33 @@ func jsonCode(r Reply) string {
 	return e.Error.Code
 }
 
+type memberList struct {
+	Leader      uint64 `json:"leader"`
+	CommitIndex uint64 `json:"commit_index"`
+	Members     []struct {
+		ID          uint64  `json:"id"`
+		Role        string  `json:"role"`
+		PeerAddress string  `json:"peer_address"`
+		URL         *string `json:"url"`
+		MatchIndex  uint64  `json:"match_index"`
+		CaughtUp    bool    `json:"caught_up"`
+	} `json:"members"`
+}
+
+// listMembers is GET /v1/members through n (answered by the leader).
+func listMembers(t *testing.T, n *Node) memberList {
+	t.Helper()
+	var l memberList
+	r := do("GET", n.URL()+"/v1/members", nil, nil)
+	if r.Err != nil || r.Status != 200 {
+		t.Fatalf("GET /v1/members through node %d: %s", n.ID, r)
+	}
+	if err := json.Unmarshal(r.Body, &l); err != nil {
+		t.Fatalf("GET /v1/members: %v in %s", err, r.Body)
+	}
+	return l
+}
+
 // voters is the set of voter ids in n's /v1/status.
 func voters(c *Cluster, n *Node) map[uint64]bool {
 	s, err := identityOf(c, n)
@@ -74,6 +101,16 @@ func TestMemberRemoveCutOffNodeAndLeader(t *testing.T) {
 		}
 	}
 
+	l := listMembers(t, via)
+	if len(l.Members) != 5 || l.Leader != uint64(leader.ID) {
+		t.Fatalf("GET /v1/members through follower %d: %+v", via.ID, l)
+	}
+	for _, m := range l.Members {
+		if m.Role != "voter" || m.MatchIndex == 0 || m.URL == nil ||
+			m.PeerAddress != fmt.Sprintf("%s:%d", c.Nodes[m.ID-1].Host, c.Nodes[m.ID-1].RaftPort) {
+			t.Errorf("member %+v", m)
+		}
+	}
 	stopNode(c, cutOff, syscall.SIGSTOP)
 	if r := removeMember(t, via, cutOff.ID, 10*time.Second); r.Status != 200 {
 		t.Fatalf("removing cut-off node %d through node %d: %s", cutOff.ID, via.ID, r)
@@ -103,6 +140,15 @@ func TestMemberRemoveCutOffNodeAndLeader(t *testing.T) {
 		t.Fatalf("voters after removing %d and %d: %v", cutOff.ID, leader.ID, v)
 	}
 	t.Logf("leader %d removed: it handed over to node %d; voters now %v", leader.ID, next.ID, v)
+	l = listMembers(t, via)
+	if len(l.Members) != 3 || l.Leader != uint64(next.ID) {
+		t.Errorf("GET /v1/members after the removals: %+v", l)
+	}
+	for _, m := range l.Members {
+		if !m.CaughtUp && m.MatchIndex+100 < l.CommitIndex {
+			t.Errorf("member %d far behind: match %d, commit %d", m.ID, m.MatchIndex, l.CommitIndex)
+		}
+	}
 	time.Sleep(time.Second) // writes go on with 3 voters
 	w.Stop()
 	stopNode(c, cutOff, syscall.SIGCONT)

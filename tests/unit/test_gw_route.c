@@ -107,7 +107,7 @@ static void test_routes_table(void **state)
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
 	const char *want[] = {"none",   "kv",      "kv_list",    "status", "livez",
-	                      "readyz", "metrics", "raft_stats", "member"};
+	                      "readyz", "metrics", "raft_stats", "member", "members"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
@@ -129,8 +129,9 @@ static void test_routes_table(void **state)
 	assert_int_equal(route_of("GET", "/metrics", &hit)->perm, GW_PERM_ADMIN);
 	assert_int_equal(route_of("GET", "/raft/stats", &hit)->perm, GW_PERM_READ);
 	assert_int_equal(route_of("DELETE", "/v1/members/3", &hit)->perm, GW_PERM_ADMIN);
+	assert_int_equal(route_of("GET", "/v1/members", &hit)->perm, GW_PERM_READ);
 	printf("checked: the table passes gw_route_check; %zu rows labelled, one label per path; "
-	       "9 metric labels (7 as before, raft_stats, member); 10 permissions\n",
+	       "10 metric labels (7 as before, raft_stats, member, members); 11 permissions\n",
 	       gw_routes_count);
 }
 

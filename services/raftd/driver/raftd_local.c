@@ -112,7 +112,13 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	struct raft_status st;
 	struct proto_member members[RAFT_NODES_MAX];
 	char addrs[RAFT_NODES_MAX][RAFTD_HOST_BYTES_MAX + 8];
+	uint8_t match[8 * RAFT_NODES_MAX];
 	raft_get_status(d->raft, &st);
+	for (uint32_t i = 0; i < st.config.n; i++) {
+		uint64_t v = raft_match_of(d->raft, st.config.members[i].id);
+		for (unsigned b = 0; b < 8; b++)
+			match[8 * i + b] = (uint8_t)(v >> (56 - 8 * b));
+	}
 	struct proto_local resp = {
 	    .type = PROTO_STATUS_RESP,
 	    .req_id = m->req_id,
@@ -133,6 +139,7 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.replaced = (uint8_t)st.replaced,
 	    .u.status_resp.votes_granted = st.votes_granted,
 	    .u.status_resp.other_cluster_msgs = d->other_cluster_msgs,
+	    .u.status_resp.member_match = {match, st.role == RAFT_LEADER ? 8 * st.config.n : 0},
 	    .u.status_resp.members = members,
 	};
 	resp.u.status_resp.n_members = local_members(d, &st, members, addrs);

@@ -19,8 +19,7 @@
 #include <inttypes.h>
 
 /* Pre-checks that give each refusal its own code; 0 when the core should decide. */
-static int members_precheck(struct raftd *d, const struct raft_status *st, uint8_t op,
-                            uint64_t id)
+static int members_precheck(struct raftd *d, const struct raft_status *st, uint8_t op, uint64_t id)
 {
 	int present = 0, voter = 0;
 	uint32_t voters = 0;
@@ -86,8 +85,9 @@ void raftd_members_change(struct raftd *d, const void *ident, size_t ident_len,
 		rc = members_hand_over(d);
 	else
 		rc = members_propose(d, mc->op, mc->node_id, &index);
-	KV_LOG_INFO(RAFTD_SVC, "membership change", "op=%u node=%" PRIu64 " index=%" PRIu64
-	            " status=\"%s\"", mc->op, mc->node_id, index, rc == 0 ? "ok" : kv_strerror(rc));
+	KV_LOG_INFO(RAFTD_SVC, "membership change",
+	            "op=%u node=%" PRIu64 " index=%" PRIu64 " status=\"%s\"", mc->op, mc->node_id,
+	            index, rc == 0 ? "ok" : kv_strerror(rc));
 	raft_get_status(d->raft, &st);
 	struct proto_local resp = {.type = PROTO_MEMBER_CHANGE_RESP,
 	                           .req_id = m->req_id,
