@@ -16,9 +16,9 @@ endif
 
 # Debian packages every target needs; `make deps` installs whatever is missing.
 DEB_BUILD := build-essential pkg-config libzmq3-dev libczmq-dev libmsgpack-dev \
-	libh2o-evloop-dev liblmdb-dev libcmocka-dev libfiu-dev fiu-utils clang \
+	libh2o-evloop-dev libjansson-dev liblmdb-dev libcmocka-dev libfiu-dev fiu-utils clang \
 	libclang-rt-14-dev libssl-dev openssl zlib1g-dev curl jq prometheus nftables iproute2 procps \
-	psmisc
+	psmisc chromium
 DEB_LINT := clang-format clang-tidy cppcheck
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Wshadow \
@@ -72,8 +72,9 @@ build: $(BINS)
 
 # The order `make test` runs the steps in: the fastest and most basic first;
 # steps a module adds that are not listed here run last.
-TEST_ORDER := unit-test sim-test sim-bugs sm-bugs raftd-bugs fuzz-short gw-smoke cluster-smoke \
-	cluster-test compose-test k8s-test
+TEST_ORDER := unit-test sim-test sim-bugs sm-bugs sm-watch-bugs sm-txn-bugs raftd-bugs fuzz-short \
+	gw-smoke cluster-smoke ctl-test \
+	cluster-test gw-bugs compose-test k8s-test
 TEST_STEPS_ORDERED = $(foreach s,$(TEST_ORDER),$(filter $(s),$(TEST_STEPS))) \
 	$(filter-out $(TEST_ORDER),$(TEST_STEPS))
 

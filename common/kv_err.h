@@ -31,7 +31,10 @@
 	X(KV_EUNAVAIL, -18, 503, "unavailable", "the service cannot answer now")                   \
 	X(KV_ERANGE, -19, 400, "out_of_range", "value out of range")                               \
 	X(KV_EUNAUTH, -20, 401, "unauthorized", "a valid bearer token is required")                \
-	X(KV_EFORBIDDEN, -21, 403, "forbidden", "the token may not do this")
+	X(KV_EFORBIDDEN, -21, 403, "forbidden", "the token may not do this")                       \
+	X(KV_ECOMPACTED, -40, 410, "compacted", "the watch history no longer holds that index")    \
+	X(KV_ENOLEASE, -31, 404, "lease_not_found",                                                \
+	  "no such lease (never granted, revoked or expired)")
 
 enum kv_err {
 #define KV_ERR_ENUM(name, value, http, code, msg) name = (value),

@@ -25,6 +25,7 @@
 #define KV_HTTP_TIMEOUT_MS_MAX       60000u
 #define KV_LIST_LIMIT_DEFAULT        100u
 #define KV_LIST_LIMIT_MAX            1000u
+#define KV_DELETE_PREFIX_KEYS_MAX    10000u /* keys one delete of a prefix removes; past it none */
 #define KV_LIST_BYTES_MAX            (4u << 20) /* a page stops early past this many value bytes */
 
 /* Messages between processes and nodes. */
@@ -39,5 +40,18 @@
 /* Idempotency: remembered keys, and how many Raft indexes a key is kept for. */
 #define KV_SESSIONS_MAX           100000u
 #define KV_SESSION_WINDOW_ENTRIES 1000000u
+
+/* Transactions (POST /v1/txn): 400 past the counts, 413 past the bytes. */
+#define KV_TXN_COMPARES_MAX     64u        /* compares in one transaction */
+#define KV_TXN_OPS_MAX          64u        /* ops in one branch (success or failure) */
+#define KV_TXN_BYTES_MAX        (4u << 20) /* the JSON request body */
+#define KV_TXN_RESULT_BYTES_MAX (1u << 20) /* values its gets return; a get past it: too_large */
+#define KV_TXN_PREFIX_KEYS_MAX  10000u     /* keys one delete_prefix may delete */
+
+/* Leases (POST /v1/leases): the TTL bounds, how many, keys on one lease. */
+#define KV_LEASE_TTL_MS_MIN 2000u    /* above the election timeout: a leader change fits in */
+#define KV_LEASE_TTL_MS_MAX 3600000u /* one hour */
+#define KV_LEASES_MAX       10000u   /* leases alive at once; 429 past it */
+#define KV_LEASE_KEYS_MAX   1000u    /* keys attached to one lease; 413 past it */
 
 #endif

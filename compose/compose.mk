@@ -13,7 +13,7 @@ compose-test:
 		echo "compose-test: SKIPPED: neither docker-compose nor the docker compose plugin" \
 			"is installed"; \
 	else \
-		$(MAKE) --no-print-directory image && timeout 600 tests/deploy/compose_test.sh; \
+		$(MAKE) --no-print-directory image && BIN_DIR=$(BUILD) timeout 600 tests/deploy/compose_test.sh; \
 	fi
 
 TEST_STEPS += compose-test

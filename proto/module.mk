@@ -3,7 +3,7 @@
 
 PROTO_SRCS := proto/proto_buf.c proto/proto_reader.c proto/proto_writer.c proto/proto_table.c \
 	proto/proto_codec.c proto/proto_codec_arrays.c proto/proto_raft.c proto/proto_local.c \
-	proto/proto_kv.c proto/proto_doc.c
+	proto/proto_kv.c proto/proto_txn.c proto/proto_doc.c
 PROTO_OBJS := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
 
 $(BUILD)/libproto.a: $(PROTO_OBJS)

@@ -37,6 +37,9 @@
 #define PROTO_ADDR_BYTES_MAX    255u              /* a member's peer address */
 #define PROTO_PATH_BYTES_MAX    4096u             /* a snapshot path */
 
+/* WATCH's limit; with one entry's events (SM_EVENT_GROUP_MAX) within PROTO_LIST_ITEMS_MAX */
+#define PROTO_WATCH_LIMIT_MAX 256u
+
 /* ---- Buffers ------------------------------------------------------------ */
 
 /* Borrowed bytes: ptr is valid as long as the buffer it points into. */
@@ -131,6 +134,7 @@ struct proto_item {
 	struct proto_bytes value;
 	uint64_t create_index;
 	uint64_t mod_index;
+	uint64_t flags; /* the key's flags (a Consul PUT's ?flags=); 0 unless set */
 };
 
 /* The C declaration of one field of each KIND of proto_messages.h. */
@@ -189,7 +193,22 @@ const char *proto_local_type_name(uint8_t type);
 
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND) ------------------ */
 
-enum proto_kv_op { PROTO_KV_PUT = 1, PROTO_KV_DELETE = 2 };
+/*
+ * DELETE_PREFIX: key is the prefix; it takes no condition (cond must be NONE).
+ * PUT_FLAGS: a PUT that also sets the key's flags (a plain PUT sets them to 0);
+ * a new op rather than a new PUT field, so entries already in logs decode as before.
+ */
+enum proto_kv_op {
+	PROTO_KV_PUT = 1,
+	PROTO_KV_DELETE = 2,
+	PROTO_KV_TXN = 3,
+	PROTO_KV_LEASE_GRANT = 4,
+	PROTO_KV_LEASE_REVOKE = 5,
+	PROTO_KV_LEASE_EXPIRE = 6,
+	PROTO_KV_DELETE_PREFIX = 7,
+	PROTO_KV_PUT_FLAGS = 8,
+};
+#define PROTO_KV_OP_MAX PROTO_KV_PUT_FLAGS
 
 enum proto_kv_cond {
 	PROTO_COND_NONE = 0,
@@ -201,11 +220,15 @@ struct proto_kv_cmd {
 	uint8_t op;               /* enum proto_kv_op */
 	uint64_t origin;          /* node id whose gateway proposed it: it gets the RESULT */
 	uint64_t req_id;          /* that gateway's request id */
-	struct proto_bytes key;   /* 1..KV_KEY_BYTES_MAX */
-	struct proto_bytes value; /* PUT only */
-	uint8_t cond;             /* enum proto_kv_cond */
+	struct proto_bytes key;   /* PUT, DELETE, DELETE_PREFIX, PUT_FLAGS: 1..KV_KEY_BYTES_MAX */
+	struct proto_bytes value; /* PUT, PUT_FLAGS: the value; TXN: struct proto_txn encoded */
+	uint64_t flags; /* PUT_FLAGS only: stored with the key, returned by GET and LIST */
+	uint8_t cond;   /* enum proto_kv_cond */
 	uint64_t cond_index;
 	struct proto_bytes idem_key; /* empty: none; at most KV_IDEMPOTENCY_KEY_BYTES_MAX */
+	uint64_t ttl_ms;             /* LEASE_GRANT */
+	uint64_t lease;              /* LEASE_REVOKE, LEASE_EXPIRE */
+	uint64_t term;               /* LEASE_EXPIRE: the term of the clock that decided it */
 };
 
 int proto_kv_cmd_encode(const struct proto_kv_cmd *c, struct proto_buf *out);

@@ -302,7 +302,7 @@ static int config_equal(const struct proto_field *fd, const void *a, const void 
 	return 1;
 }
 
-/* ---- ITEMS: [key, value, create_index, mod_index] ----------------------------- */
+/* ---- ITEMS: [key, value, create_index, mod_index, flags] ----------------------- */
 
 static int item_valid(const struct proto_item *it)
 {
@@ -324,11 +324,12 @@ static int items_encode(const struct proto_field *fd, const void *msg, struct pr
 	}
 	proto_writer_array(w, n);
 	for (uint32_t i = 0; i < n; i++) {
-		proto_writer_array(w, 4);
+		proto_writer_array(w, 5);
 		proto_writer_bin(w, it[i].key.ptr, it[i].key.len);
 		proto_writer_bin(w, it[i].value.ptr, it[i].value.len);
 		proto_writer_uint(w, it[i].create_index);
 		proto_writer_uint(w, it[i].mod_index);
+		proto_writer_uint(w, it[i].flags);
 	}
 	return 0;
 }
@@ -348,10 +349,11 @@ static int items_decode(const struct proto_field *fd, void *msg, struct proto_re
 			return KV_ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (nested_enter(r, 4) || proto_reader_bin(r, &it[i].key) ||
+		if (nested_enter(r, 5) || proto_reader_bin(r, &it[i].key) ||
 		    proto_reader_bin(r, &it[i].value) ||
 		    proto_reader_uint(r, &it[i].create_index) ||
-		    proto_reader_uint(r, &it[i].mod_index) || !item_valid(&it[i]))
+		    proto_reader_uint(r, &it[i].mod_index) || proto_reader_uint(r, &it[i].flags) ||
+		    !item_valid(&it[i]))
 			return KV_EPROTO;
 		proto_reader_leave(r);
 	}
@@ -372,7 +374,8 @@ static int items_equal(const struct proto_field *fd, const void *a, const void *
 	for (uint32_t i = 0; i < n; i++) {
 		if (!bytes_equal(&ia[i].key, &ib[i].key) ||
 		    !bytes_equal(&ia[i].value, &ib[i].value) ||
-		    ia[i].create_index != ib[i].create_index || ia[i].mod_index != ib[i].mod_index)
+		    ia[i].create_index != ib[i].create_index ||
+		    ia[i].mod_index != ib[i].mod_index || ia[i].flags != ib[i].flags)
 			return 0;
 	}
 	return 1;

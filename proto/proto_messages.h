@@ -70,6 +70,10 @@
 	M(LIST_RESP,        list_resp,        "storaged->gatewayd: one page of keys") \
 	M(STATS_REQ,        stats_req,        "gatewayd->storaged: the state machine's size") \
 	M(STATS_RESP,       stats_resp,       "storaged->gatewayd: the state machine's size") \
+	M(WATCH,            watch,            "gatewayd->storaged: changes of a key or prefix from an index") \
+	M(WATCH_RESP,       watch_resp,       "storaged->gatewayd: those changes, and where to ask next") \
+	M(LEASE_QUERY,      lease_query,      "gatewayd->storaged: one lease's keys, or the leases") \
+	M(LEASE_QUERY_RESP, lease_query_resp, "storaged->gatewayd: the lease or one page of leases") \
 	M(MEMBER_CHANGE,    member_change,    "gatewayd->raftd: one membership change (the leader only)") \
 	M(MEMBER_CHANGE_RESP, member_change_resp, "raftd->gatewayd: whether it was appended")
 
@@ -135,7 +139,8 @@
 	F(X, U64,     term,        0, UINT64_MAX,       "term of that index") \
 	F(X, STATUS,  status,      0, 0,                "0 or KV_ECONDITION, ...") \
 	F(X, U64,     create_index, 0, UINT64_MAX,      "the key's create index") \
-	F(X, U64,     mod_index,   0, UINT64_MAX,       "the key's modify index")
+	F(X, U64,     mod_index,   0, UINT64_MAX,       "the key's modify index") \
+	F(X, BYTES,   body,        0, KV_TXN_RESULT_BYTES_MAX + KV_TXN_BYTES_MAX, "TXN: struct proto_txn_result encoded; else empty")
 #define PROTO_LOCAL_GET(F, X) \
 	F(X, BYTES,   key,         1, KV_KEY_BYTES_MAX, "the key") \
 	F(X, U64,     min_index,   0, UINT64_MAX,       "answer once this index is applied") \
@@ -145,7 +150,8 @@
 	F(X, BYTES,   value,       0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
 	F(X, U64,     create_index, 0, UINT64_MAX,      "the key's create index") \
 	F(X, U64,     mod_index,   0, UINT64_MAX,       "the key's modify index") \
-	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied") \
+	F(X, U64,     flags,       0, UINT64_MAX,       "the key's flags (0 unless a Consul PUT set them)")
 #define PROTO_LOCAL_LIST(F, X) \
 	F(X, BYTES,   prefix,      0, KV_KEY_BYTES_MAX, "keys that start with it") \
 	F(X, BYTES,   after,       0, KV_KEY_BYTES_MAX, "keys after it, empty: from the start") \
@@ -176,25 +182,86 @@
 	F(X, U64,     index,       0, UINT64_MAX,       "the change's log index") \
 	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none")
 
+/*
+ * WATCH is answered as soon as there is at least one change from from_index
+ * on (once min_index is applied; with at_once, as soon as it is applied), or
+ * when wait_ms runs out with none; a delete is an item with create_index 0
+ * and an empty value.
+ */
+#define PROTO_LOCAL_WATCH(F, X) \
+	F(X, BYTES,   match,       0, KV_KEY_BYTES_MAX, "the key, or the prefix") \
+	F(X, U8,      prefix,      0, 1,                "1: match is a prefix (empty: every key)") \
+	F(X, U64,     from_index,  0, UINT64_MAX,       "changes at this index or later") \
+	F(X, U64,     limit,       1, PROTO_WATCH_LIMIT_MAX, "at most this many changes (plus the rest of one entry's)") \
+	F(X, U64,     min_index,   0, UINT64_MAX,       "read once this index is applied") \
+	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for min_index and a change") \
+	F(X, U8,      at_once,     0, 1,                "1: answer once min_index is applied, change or not")
+#define PROTO_LOCAL_WATCH_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0, KV_ECOMPACTED (oldest_index says what is kept), ...") \
+	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \
+	F(X, U64,     next_index,  0, UINT64_MAX,       "every change below it is answered: the next from_index") \
+	F(X, U64,     oldest_index, 0, UINT64_MAX,      "the oldest from_index the history still answers") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
+#define PROTO_LOCAL_LEASE_QUERY(F, X) \
+	F(X, U64,     lease,       0, UINT64_MAX,       "the lease; 0: list the leases") \
+	F(X, U64,     after,       0, UINT64_MAX,       "listing: leases with a higher id") \
+	F(X, U64,     min_index,   0, UINT64_MAX,       "answer once this index is applied") \
+	F(X, U64,     wait_ms,     0, UINT64_MAX,       "how long to wait for it")
+#define PROTO_LOCAL_LEASE_QUERY_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0 or KV_ENOLEASE, ...") \
+	F(X, U64,     ttl_ms,      0, UINT64_MAX,       "one lease: its TTL") \
+	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "one lease: its keys; listing: create_index id, mod_index TTL") \
+	F(X, U8,      more,        0, 1,                "1: more follow the last") \
+	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
+
 /* ---- The key-value command (payload of RAFT_ENTRY_COMMAND; type is the op) -- */
 
 /* struct proto_kv_cmd (proto.h) holds the fields of both ops. */
 #define PROTO_KV_MESSAGES(M) \
 	M(PUT,    put,    "write a key's value") \
-	M(DELETE, delete, "remove a key")
+	M(DELETE, delete, "remove a key") \
+	M(TXN,    txn,    "compares, then one branch of ops, atomically (proto_txn.c)") \
+	M(LEASE_GRANT,  lease_grant,  "create a lease; its id is this entry's index") \
+	M(LEASE_REVOKE, lease_revoke, "a client ends a lease: it and its keys go") \
+	M(LEASE_EXPIRE, lease_expire, "the leader saw a lease's TTL run out: it and its keys go") \
+	M(DELETE_PREFIX, delete_prefix, "remove every key that starts with key (at most SM_DELETE_PREFIX_KEYS_MAX, else nothing)") \
+	M(PUT_FLAGS, put_flags, "write a key's value and its flags (Consul's ?flags=)")
 
 #define PROTO_KV_HEADER(F, X) \
 	F(X, U64,   origin,     0, UINT64_MAX, "node whose gateway proposed it: it gets the RESULT") \
-	F(X, U64,   req_id,     0, UINT64_MAX, "that gateway's request id") \
+	F(X, U64,   req_id,     0, UINT64_MAX, "that gateway's request id")
+/* The key leads PUT's and DELETE's own fields (the wire is as when it was in the header). */
+#define PROTO_KV_KEY(F, X) \
 	F(X, BYTES, key,        1, KV_KEY_BYTES_MAX, "the key")
 #define PROTO_KV_COND(F, X) \
 	F(X, U8,    cond,       PROTO_COND_NONE, PROTO_COND_IF_NONE_MATCH, "enum proto_kv_cond") \
 	F(X, U64,   cond_index, 0, UINT64_MAX, "IF_MATCH: the key's mod_index") \
 	F(X, BYTES, idem_key,   0, KV_IDEMPOTENCY_KEY_BYTES_MAX, "idempotency key, empty: none")
 #define PROTO_KV_PUT(F, X) \
+	PROTO_KV_KEY(F, X) \
 	F(X, BYTES, value,      0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
 	PROTO_KV_COND(F, X)
 #define PROTO_KV_DELETE(F, X) \
+	PROTO_KV_KEY(F, X) \
+	PROTO_KV_COND(F, X)
+#define PROTO_KV_TXN(F, X) \
+	F(X, BYTES, value,      0, KV_TXN_BYTES_MAX, "the transaction: struct proto_txn encoded") \
+	F(X, BYTES, idem_key,   0, KV_IDEMPOTENCY_KEY_BYTES_MAX, "idempotency key, empty: none")
+#define PROTO_KV_LEASE_GRANT(F, X) \
+	F(X, U64,   ttl_ms,     KV_LEASE_TTL_MS_MIN, KV_LEASE_TTL_MS_MAX, "the lease's time to live") \
+	F(X, BYTES, idem_key,   0, KV_IDEMPOTENCY_KEY_BYTES_MAX, "idempotency key, empty: none")
+#define PROTO_KV_LEASE_REVOKE(F, X) \
+	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
+#define PROTO_KV_LEASE_EXPIRE(F, X) \
+	F(X, U64,   lease,      1, UINT64_MAX, "the lease id") \
+	F(X, U64,   term,       1, UINT64_MAX, "the term whose leader's clock decided it: applied only from an entry of that term")
+#define PROTO_KV_DELETE_PREFIX(F, X) \
+	PROTO_KV_KEY(F, X) \
+	PROTO_KV_COND(F, X)
+#define PROTO_KV_PUT_FLAGS(F, X) \
+	PROTO_KV_KEY(F, X) \
+	F(X, BYTES, value,      0, KV_VALUE_BYTES_MAX_LIMIT, "the value") \
+	F(X, U64,   flags,      0, UINT64_MAX, "the key's flags, kept with it and returned by GET and LIST") \
 	PROTO_KV_COND(F, X)
 
 /* ---- Peer messages (raftd <-> raftd; struct raft_msg in raft_wire.h) -------- */

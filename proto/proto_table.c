@@ -120,10 +120,10 @@ const struct proto_family proto_family_raft = {
 
 PROTO_KV_MESSAGES(K_FIELDS)
 
-static const struct proto_msg_desc kv_types[PROTO_KV_DELETE + 1] = {PROTO_KV_MESSAGES(K_TYPE)};
+static const struct proto_msg_desc kv_types[PROTO_KV_OP_MAX + 1] = {PROTO_KV_MESSAGES(K_TYPE)};
 
 const struct proto_family proto_family_kv = {
-    "kv", kv_types, PROTO_KV_DELETE, sizeof(struct proto_kv_cmd), offsetof(struct proto_kv_cmd, op),
+    "kv", kv_types, PROTO_KV_OP_MAX, sizeof(struct proto_kv_cmd), offsetof(struct proto_kv_cmd, op),
 };
 
 const struct proto_msg_desc *proto_table_find(const struct proto_family *f, uint8_t type)

@@ -19,6 +19,8 @@
 # Settings (environment):
 #   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
 #   BIN_DIR=build  READY_TIMEOUT_S=60  LOG_LEVEL=info
+#   CONSUL_PORT_BASE  set: node i also serves Consul's KV API on HOST:(CONSUL_PORT_BASE+i)
+#                (gatewayd --consul-listen; same TLS and tokens as its HTTP port); unset: off
 #   RAFTD_ARGS / STORAGED_ARGS / GATEWAYD_ARGS: extra flags for every such process
 #   SECURE=0     1: raftd peers use CurveZMQ, with per-node keys made (once, then reused)
 #                by raftkvctl keygen under BASE_DIR/secrets/curve/ (curve_* below);
@@ -46,6 +48,9 @@ ROLES=(storaged raftd gatewayd)
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 [[ $NODES =~ ^[1-9]$ ]] || die "NODES must be 1..9 (got $NODES)"
+CONSUL_PORT_BASE=${CONSUL_PORT_BASE:-}
+[[ -z $CONSUL_PORT_BASE || $CONSUL_PORT_BASE =~ ^[0-9]+$ ]] ||
+	die "CONSUL_PORT_BASE must be a number or unset (got $CONSUL_PORT_BASE)"
 for v in HTTP_PORT_BASE RAFT_PORT_BASE READY_TIMEOUT_S; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (got ${!v})"
 done
@@ -139,6 +144,7 @@ role_cmd() {
 			"--sock-dir $dir/sock --log-level $LOG_LEVEL ${RAFTD_ARGS:-}" ;;
 	gatewayd)
 		echo "$BIN_DIR/gatewayd --node-id $i --listen $HOST:$((HTTP_PORT_BASE + i))" \
+			"${CONSUL_PORT_BASE:+--consul-listen $HOST:$((CONSUL_PORT_BASE + i))}" \
 			"--gateways $(gateways_flag) --data-dir $dir --sock-dir $dir/sock" \
 			"--log-level $LOG_LEVEL $(gatewayd_security "$i") ${GATEWAYD_ARGS:-}" ;;
 	*) die "unknown role $role (storaged, raftd or gatewayd)" ;;
@@ -248,7 +254,8 @@ print_urls() {
 	local i
 	echo "raftkv: $NODES nodes, data under $BASE_DIR"
 	for ((i = 1; i <= NODES; i++)); do
-		echo "  node$i: $SCHEME://$HOST:$((HTTP_PORT_BASE + i))  (raft $HOST:$((RAFT_PORT_BASE + i)))"
+		echo "  node$i: $SCHEME://$HOST:$((HTTP_PORT_BASE + i))  (raft $HOST:$((RAFT_PORT_BASE + i)))" \
+			"${CONSUL_PORT_BASE:+ (Consul KV API $SCHEME://$HOST:$((CONSUL_PORT_BASE + i)))}"
 	done
 	local c="curl"
 	if [[ $SECURE == 1 ]]; then
@@ -265,6 +272,9 @@ print_urls() {
 	echo "  $c -XPUT $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/kv/hello -d world"
 	echo "  $c $SCHEME://$HOST:$((HTTP_PORT_BASE + (NODES > 1 ? 2 : 1)))/v1/kv/hello"
 	echo "  $c $SCHEME://$HOST:$((HTTP_PORT_BASE + 1))/v1/status"
+	if [[ -n $CONSUL_PORT_BASE ]]; then
+		echo "  $c '$SCHEME://$HOST:$((CONSUL_PORT_BASE + 1))/v1/kv/hello?recurse'   (Consul's KV API)"
+	fi
 }
 
 cmd_run() {

@@ -36,8 +36,10 @@ cluster-smoke: deps
 TEST_STEPS += cluster-smoke
 
 # The secrets of a secure cluster under BASE_DIR/secrets (default ./data): a local CA,
-# node certificates, a client certificate and tokens.txt (tools/certs.sh; FORCE=1
-# replaces what exists). Then: SECURE=1 tools/cluster.sh up.
+# node certificates, a client certificate, tokens.txt, Curve keys, and the same for the
+# compose project (secrets/compose/) and the Kubernetes manifests (the Secret in
+# secrets/k8s/raftkv-secrets.yaml) (tools/certs.sh; FORCE=1 replaces what exists).
+# Then: SECURE=1 tools/cluster.sh up, or docker compose up, or kubectl apply.
 .PHONY: certs
-certs:
-	@BASE_DIR=$${BASE_DIR:-./data} tools/certs.sh
+certs: $(BUILD)/raftkvctl
+	@BASE_DIR=$${BASE_DIR:-./data} BIN_DIR=$(BUILD) tools/certs.sh

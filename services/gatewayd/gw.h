@@ -19,6 +19,7 @@
 #include "gw_auth.h"
 #include "gw_config.h"
 #include "gw_json.h"
+#include "gw_lease_clock.h"
 #include "gw_parse.h"
 #include "gw_pending.h"
 #include "gw_reply.h"
@@ -41,7 +42,10 @@
 #define GW_TRANSFER_EVERY_MS 2000u       /* leadership hand-offs asked for at most this often */
 #define GW_STORAGED_LOST_MS  500u        /* no STATS for this long: storaged is down */
 #define GW_FORWARD_BODY_MAX  (64u << 10) /* a forwarded answer past the value limit */
-#define GW_SLOWLORIS_MS      10000u      /* h2o's http1 request timeout */
+/* A transaction's or a lease lookup's answer: its gets' values (or keys) as JSON, at worst
+ * 6 bytes per byte (\u0000), and the rest. Forwarded answers may be this large too. */
+#define GW_COORD_ANSWER_MAX (6u * KV_TXN_RESULT_BYTES_MAX + (64u << 10))
+#define GW_SLOWLORIS_MS     10000u /* h2o's http1 request timeout */
 
 /* Another node's gateway, from --gateways. */
 struct gw_peer {
@@ -111,6 +115,10 @@ struct gw {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
+	h2o_hostconf_t *hosts[2];        /* accept_ctx's: the raftkv API's host */
+	h2o_accept_ctx_t consul_accept;  /* --consul-listen: Consul's KV API (gw_consul.h) */
+	h2o_hostconf_t *consul_hosts[2]; /* consul_accept's */
+	h2o_socket_t *consul_listener;   /* NULL without --consul-listen */
 	uint32_t connections;
 	int stopping;
 	h2o_timeout_t screen_timeout; /* a connection's first head must arrive within it */
@@ -131,6 +139,7 @@ struct gw {
 	struct gw_metrics metrics;
 	SSL_CTX *tls_server; /* --tls-cert: the context for new connections (gw_tls.c); else NULL */
 	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
+	struct gw_lease_clock lease_clock; /* the leader's lease deadlines (gw_lease_clock.c) */
 };
 
 /* ---- gw_zmq.c: the three sockets inside the evloop ---- */
@@ -192,8 +201,11 @@ void gw_tls_reload(struct gw *gw);
 void gw_tls_dispose(struct gw *gw);
 
 /* ---- gw_screen.c: the first head of a connection, before h2o ---- */
-/* Takes sock: hands it to h2o once its first request head passes, or answers and closes. */
-void gw_screen_start(struct gw *gw, h2o_socket_t *sock);
+/*
+ * Takes sock: hands it to h2o (with actx, gw's: the listener's hosts) once
+ * its first request head passes, or answers and closes.
+ */
+void gw_screen_start(struct gw *gw, h2o_socket_t *sock, h2o_accept_ctx_t *actx);
 
 /* ---- gw_router.c: the one h2o handler; it runs the rows of gw_routes.h ---- */
 void gw_router_register(h2o_pathconf_t *pathconf, struct gw *gw);

@@ -9,13 +9,15 @@
 
 struct gw_config {
 	uint64_t node_id;
-	const char *listen;   /* strings: argv's or static, for the process's life */
-	const char *gateways; /* 1=http://host:port,2=... */
+	const char *listen;        /* strings: argv's or static, for the process's life */
+	const char *consul_listen; /* Consul's KV API (gw_consul.h); "": off */
+	const char *gateways;      /* 1=http://host:port,2=... */
 	const char *data_dir;
 	const char *sock_dir;
 	uint64_t max_value_bytes;
 	uint64_t max_inflight;
-	uint64_t timeout_ms; /* the default request deadline */
+	uint64_t timeout_ms;   /* the default request deadline */
+	uint64_t max_watchers; /* open /v1/watch requests at most (429 past it) */
 	const char *log_level;
 	/* security (gw_tls.c, gw_auth.h); "" when not given */
 	const char *tls_cert;      /* PEM chain; with tls_key: HTTPS */

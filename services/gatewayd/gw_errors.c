@@ -23,6 +23,8 @@ void gw_errors_format(struct gw_json *j, const char *code, const char *message,
 			gw_json_kv_u64(j, "limit", extra->limit);
 		if (extra->param != NULL)
 			gw_json_kv_str(j, "param", extra->param);
+		if (extra->oldest_index != 0)
+			gw_json_kv_u64(j, "oldest_index", extra->oldest_index);
 		if (extra->request_id != 0) {
 			/* a string: JSON numbers lose precision past 2^53 in many clients */
 			char id[24];
@@ -64,6 +66,8 @@ const char *gw_errors_reason(int status)
 		return "Request Header Fields Too Large";
 	case 500:
 		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
 	case 502:
 		return "Bad Gateway";
 	case 503:

@@ -17,8 +17,9 @@ struct gw_error_extra {
 	const char *leader_url; /* its gateway URL, when known */
 	uint64_t limit;         /* the bound that was exceeded (with has_limit) */
 	int has_limit;
-	uint64_t request_id; /* the write's request id (timeouts: outcome unknown) */
-	const char *param;   /* the parameter or header at fault */
+	uint64_t request_id;   /* the write's request id (timeouts: outcome unknown) */
+	const char *param;     /* the parameter or header at fault */
+	uint64_t oldest_index; /* compacted: the oldest index the watch history holds */
 };
 
 /* Writes the error body of code (snake_case) and message to j. */

@@ -51,7 +51,8 @@ struct gw_forward {
 	} headers[GW_FWD_HEADERS_MAX];
 	char header_bytes[GW_FWD_HEADER_BYTES];
 	size_t header_used;
-	char *body; /* malloc'd, at most max-value-bytes + GW_FORWARD_BODY_MAX */
+	char *body; /* malloc'd, at most max(max-value-bytes, GW_COORD_ANSWER_MAX) +
+	               GW_FORWARD_BODY_MAX */
 	size_t body_len;
 };
 
@@ -148,7 +149,9 @@ static int forward_on_body(h2o_http1client_t *client, const char *errstr)
 		return -1;
 	}
 	h2o_buffer_t *in = client->sock->input;
-	if (f->body_len + in->size > f->gw->cfg.max_value_bytes + GW_FORWARD_BODY_MAX) {
+	uint64_t cap = f->gw->cfg.max_value_bytes > GW_COORD_ANSWER_MAX ? f->gw->cfg.max_value_bytes
+	                                                                : GW_COORD_ANSWER_MAX;
+	if (f->body_len + in->size > cap + GW_FORWARD_BODY_MAX) {
 		forward_unknown(f->gw, c, "the leader's answer is too large");
 		return -1;
 	}
@@ -265,16 +268,34 @@ static int forward_build(struct gw_forward *f, struct gw_call *c, const struct g
 	size_t len = (size_t)n;
 	/* the ones the leader acts on, all short once validated (Content-Type is not one) */
 	static const char *const pass[] = {"if-match", "if-none-match", "idempotency-key",
-	                                   "authorization"};
+	                                   "authorization", "x-consul-token"};
 	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
 		if (forward_copy_header(req, pass[i], f->head2, sizeof(f->head2), &len) != 0)
 			return KV_ETOOLARGE;
+	/*
+	 * A Consul API request: the leader's gateway routes it to its Consul table
+	 * (gw_consul.h). Unmarked, it would be read as raftkv's PUT of the same path,
+	 * which ignores ?cas= and ?flags=: a silently unconditional write.
+	 */
+	static const char consul[] = "x-raftkv-consul: 1\r\n";
+#ifdef GW_BUG_CONSUL_FORWARD_UNMARKED
+	int mark = 0; /* the planted bug of make gw-bugs (docs/testing.md) */
+#else
+	int mark = c->http.consul;
+#endif
+	if (mark) {
+		if (len + sizeof(consul) - 1 >= sizeof(f->head2))
+			return KV_ETOOLARGE;
+		memcpy(f->head2 + len, consul, sizeof(consul) - 1);
+		len += sizeof(consul) - 1;
+	}
 	if (len + 2 >= sizeof(f->head2))
 		return KV_ETOOLARGE;
 	memcpy(f->head2 + len, "\r\n", 2);
 	len += 2;
 	f->bufs[0] = h2o_iovec_init(f->head1, (size_t)n1);
-	f->bufs[1] = req->path; /* raw, as the client sent it */
+	/* raw, as the client sent it; or the path the call names (GET /ui/status: /v1/status) */
+	f->bufs[1] = c->fwd_path.len > 0 ? c->fwd_path : req->path;
 	f->bufs[2] = h2o_iovec_init(f->head2, len);
 	f->n_bufs = 3;
 	if (req->entity.len > 0)

@@ -13,6 +13,7 @@
  */
 #include "gw.h"
 
+#include "gw_consul.h"
 #include "gw_routes.h"
 #include "kv_assert.h"
 #include "kv_clock.h"
@@ -67,6 +68,8 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
 	    {"listen", KV_OPT_STR, &cfg->listen, "127.0.0.1:4001", 0, 0, 0,
 	     "HTTP address host:port"},
+	    {"consul-listen", KV_OPT_STR, &cfg->consul_listen, "", 0, 0, 0,
+	     "also serve Consul's KV HTTP API on host:port (off when empty)"},
 	    {"gateways", KV_OPT_STR, &cfg->gateways, "", 0, 0, 0,
 	     "every node's gateway URL: 1=http://127.0.0.1:4001,2=..."},
 	    {"data-dir", KV_OPT_STR, &cfg->data_dir, "./data", 0, 0, 0, "the node's directory"},
@@ -76,6 +79,8 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	     KV_VALUE_BYTES_MAX_LIMIT, 0, "largest value accepted (413 past it)"},
 	    {"max-inflight", KV_OPT_U64, &cfg->max_inflight, "1024", 1, 65534, 0,
 	     "requests waiting on raftd or storaged (429 past it)"},
+	    {"max-watchers", KV_OPT_U64, &cfg->max_watchers, "256", 1, 4096, 0,
+	     "open /v1/watch requests at most; each holds one --max-inflight slot"},
 	    {"timeout-ms", KV_OPT_U64, &cfg->timeout_ms, "5000", KV_HTTP_TIMEOUT_MS_MIN,
 	     KV_HTTP_TIMEOUT_MS_MAX, 0, "default request deadline (?timeout= overrides)"},
 	    {"log-level", KV_OPT_STR, &cfg->log_level, "info", 0, 0, 0,
@@ -132,20 +137,23 @@ static void gw_on_accept(h2o_socket_t *listener, const char *err)
 		gw->connections++;
 		sock->on_close.cb = gw_on_conn_close;
 		sock->on_close.data = gw;
-		gw_screen_start(gw, sock);
+		gw_screen_start(gw, sock,
+		                listener == gw->consul_listener ? &gw->consul_accept
+		                                                : &gw->accept_ctx);
 	}
 }
 
-static int gw_listen(struct gw *gw)
+/* Listens on addr (host:port; the --listen rules) into *out. 0 or a KV_E* code (logged). */
+static int gw_listen_on(struct gw *gw, const char *addr, h2o_socket_t **out)
 {
 	char host[64];
-	const char *colon = strrchr(gw->cfg.listen, ':');
+	const char *colon = strrchr(addr, ':');
 	uint64_t port = 0;
-	if (colon == NULL || (size_t)(colon - gw->cfg.listen) >= sizeof(host) ||
+	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host) ||
 	    gw_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port > 65535)
 		return KV_EINVAL;
-	memcpy(host, gw->cfg.listen, (size_t)(colon - gw->cfg.listen));
-	host[colon - gw->cfg.listen] = '\0';
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
 	struct sockaddr_in sin = {0};
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
@@ -161,7 +169,7 @@ static int gw_listen(struct gw *gw)
 		             "refusing to listen on a non-loopback address without TLS: tokens and "
 		             "data would cross the network in clear text; give --tls-cert and "
 		             "--tls-key, or --insecure to accept that",
-		             "listen=%s", gw->cfg.listen);
+		             "listen=%s", addr);
 		return KV_EINVAL;
 	}
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -172,15 +180,24 @@ static int gw_listen(struct gw *gw)
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 	    listen(fd, GW_LISTEN_BACKLOG) != 0) {
 		int err = kv_err_from_errno(errno);
-		KV_LOG_ERROR(GW_SVC, "cannot listen", "listen=%s err=\"%s\"", gw->cfg.listen,
+		KV_LOG_ERROR(GW_SVC, "cannot listen", "listen=%s err=\"%s\"", addr,
 		             strerror(errno));
 		close(fd);
 		return err;
 	}
-	gw->listener = h2o_evloop_socket_create(gw->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-	gw->listener->data = gw;
-	h2o_socket_read_start(gw->listener, gw_on_accept);
+	*out = h2o_evloop_socket_create(gw->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	(*out)->data = gw;
+	h2o_socket_read_start(*out, gw_on_accept);
 	return 0;
+}
+
+/* --listen, and --consul-listen when given (the same TLS and loopback rules). */
+static int gw_listen(struct gw *gw)
+{
+	int err = gw_listen_on(gw, gw->cfg.listen, &gw->listener);
+	if (err == 0 && gw->cfg.consul_listen[0] != '\0')
+		err = gw_listen_on(gw, gw->cfg.consul_listen, &gw->consul_listener);
+	return err;
 }
 
 static void gw_on_tick(h2o_timeout_entry_t *entry)
@@ -189,6 +206,7 @@ static void gw_on_tick(h2o_timeout_entry_t *entry)
 	uint64_t now = kv_clock_mono_ms();
 	gw_zmq_drain(gw);
 	gw_status_poll(gw, now);
+	gw_lease_clock_tick(gw, now);
 	gw_pending_sweep(gw, now);
 	h2o_timeout_link(gw->ctx.loop, &gw->tick, &gw->tick_entry);
 }
@@ -204,9 +222,18 @@ static void gw_setup_h2o(struct gw *gw)
 	h2o_hostconf_t *host =
 	    h2o_config_register_host(&gw->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	gw_router_register(h2o_config_register_path(host, "/", 0), gw);
+	/* each listener has its own host list: a Host header cannot cross from one API to the other
+	 */
+	h2o_hostconf_t *consul =
+	    h2o_config_register_host(&gw->globalconf, h2o_iovec_init(H2O_STRLIT("consul")), 65535);
+	gw_consul_router_register(h2o_config_register_path(consul, "/", 0), gw);
 	h2o_context_init(&gw->ctx, h2o_evloop_create(), &gw->globalconf);
+	gw->hosts[0] = host;
 	gw->accept_ctx.ctx = &gw->ctx;
-	gw->accept_ctx.hosts = gw->globalconf.hosts;
+	gw->accept_ctx.hosts = gw->hosts;
+	gw->consul_hosts[0] = consul;
+	gw->consul_accept.ctx = &gw->ctx;
+	gw->consul_accept.hosts = gw->consul_hosts;
 	h2o_timeout_init(gw->ctx.loop, &gw->screen_timeout, GW_SLOWLORIS_MS);
 	h2o_timeout_init(gw->ctx.loop, &gw->tick, GW_TICK_MS);
 	gw->tick_entry.cb = gw_on_tick;
@@ -237,6 +264,11 @@ static void gw_stop(struct gw *gw)
 	h2o_socket_read_stop(gw->listener);
 	h2o_socket_close(gw->listener);
 	gw->listener = NULL;
+	if (gw->consul_listener != NULL) {
+		h2o_socket_read_stop(gw->consul_listener);
+		h2o_socket_close(gw->consul_listener);
+		gw->consul_listener = NULL;
+	}
 	uint64_t quiet_until = kv_clock_mono_ms() + GW_STOP_QUIET_MS;
 	while (kv_clock_mono_ms() < quiet_until)
 		h2o_evloop_run(gw->ctx.loop, (int32_t)GW_TICK_MS);
@@ -266,6 +298,10 @@ static void gw_check_routes(void)
 	size_t row = 0;
 	if (gw_route_check(gw_routes, gw_routes_count, &why, &row) != 0) {
 		KV_LOG_ERROR(GW_SVC, "bad route table", "row=%zu err=\"%s\"", row, why);
+		KV_ASSERT(0);
+	}
+	if (gw_route_check(gw_consul_routes, gw_consul_routes_count, &why, &row) != 0) {
+		KV_LOG_ERROR(GW_SVC, "bad Consul route table", "row=%zu err=\"%s\"", row, why);
 		KV_ASSERT(0);
 	}
 }
@@ -309,7 +345,8 @@ static int gw_run(struct gw *gw)
 	static char sock_dir[512];
 	if (gw_prepare_dirs(&gw->cfg, sock_dir, sizeof(sock_dir)) != 0)
 		return 1;
-	if (gw_pending_init(&gw->pending, (uint32_t)gw->cfg.max_inflight) != 0)
+	if (gw_pending_init(&gw->pending, (uint32_t)gw->cfg.max_inflight) != 0 ||
+	    gw_lease_clock_init(&gw->lease_clock) != 0)
 		return 1;
 	gw->started_ms = kv_clock_mono_ms();
 	gw_setup_h2o(gw);
@@ -328,9 +365,11 @@ static int gw_run(struct gw *gw)
 		return err == KV_EINVAL ? 2 : 1; /* a bad --listen or --gateways value: 2 */
 	}
 	KV_LOG_INFO(GW_SVC, "listening",
-	            "node_id=%llu listen=%s sock_dir=%s peers=%u tls=%s client_certs=%s tokens=%u",
-	            (unsigned long long)gw->cfg.node_id, gw->cfg.listen, gw->cfg.sock_dir,
-	            gw->n_peers, gw->tls_server != NULL ? "on" : "off",
+	            "node_id=%llu listen=%s consul_listen=%s sock_dir=%s peers=%u tls=%s "
+	            "client_certs=%s tokens=%u",
+	            (unsigned long long)gw->cfg.node_id, gw->cfg.listen,
+	            gw->cfg.consul_listen[0] != '\0' ? gw->cfg.consul_listen : "off",
+	            gw->cfg.sock_dir, gw->n_peers, gw->tls_server != NULL ? "on" : "off",
 	            gw->cfg.tls_client_ca[0] != '\0' ? "required" : "off", gw->auth.n);
 	while (!gw_signalled) {
 		h2o_evloop_run(gw->ctx.loop, INT32_MAX); /* returns within GW_TICK_MS */
@@ -345,6 +384,7 @@ static int gw_run(struct gw *gw)
 	gw_zmq_close(gw);
 	gw_tls_dispose(gw);
 	gw_auth_free(&gw->auth);
+	gw_lease_clock_free(&gw->lease_clock);
 	return 0;
 }
 

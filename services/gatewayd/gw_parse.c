@@ -54,6 +54,11 @@ static int parse_pct_decode(const char *src, size_t len, int plus_space, struct 
 	return 0;
 }
 
+int gw_parse_query_value(const char *v, size_t len, struct gw_key *out)
+{
+	return parse_pct_decode(v, len, 1, out);
+}
+
 int gw_parse_key(const char *raw, size_t len, struct gw_key *out)
 {
 	out->len = 0;
@@ -120,9 +125,18 @@ static int parse_limit(const char *v, size_t len, uint32_t *out, uint64_t *limit
 	return 0;
 }
 
-enum parse_param { P_TIMEOUT, P_CONSISTENCY, P_ENCODING, P_LIMIT, P_PREFIX, P_AFTER, P_COUNT };
-static const char *const param_names[P_COUNT] = {"timeout", "consistency", "encoding",
-                                                 "limit",   "prefix",      "after"};
+enum parse_param {
+	P_TIMEOUT,
+	P_CONSISTENCY,
+	P_ENCODING,
+	P_LIMIT,
+	P_PREFIX,
+	P_AFTER,
+	P_LEASE,
+	P_COUNT
+};
+static const char *const param_names[P_COUNT] = {"timeout", "consistency", "encoding", "limit",
+                                                 "prefix",  "after",       "lease"};
 
 /* Applies one known parameter's value to q. */
 static int parse_param_set(enum parse_param p, const char *v, size_t len, struct gw_query *q,
@@ -149,6 +163,10 @@ static int parse_param_set(enum parse_param p, const char *v, size_t len, struct
 		return 0;
 	case P_LIMIT:
 		return parse_limit(v, len, &q->limit, limit);
+	case P_LEASE: /* a lease id: decimal, 1 and up */
+		if (gw_parse_u64(v, len, &q->lease) != 0 || q->lease == 0)
+			return KV_EINVAL;
+		return 0;
 	case P_PREFIX:
 	case P_AFTER: {
 		int err = parse_pct_decode(v, len, 1, p == P_PREFIX ? &q->prefix : &q->after);

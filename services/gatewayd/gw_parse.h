@@ -31,6 +31,7 @@ struct gw_query {
 	uint32_t limit;       /* 1..KV_LIST_LIMIT_MAX */
 	struct gw_key prefix; /* may be empty */
 	struct gw_key after;  /* may be empty: from the start */
+	uint64_t lease;       /* ?lease=<id> (PUT): 0 when absent */
 };
 
 /*
@@ -46,7 +47,7 @@ int gw_parse_key(const char *raw, size_t len, struct gw_key *out);
  * Parses the query string (after '?', may be empty) into q, starting from the
  * defaults (timeout_ms_default, linearizable, limit KV_LIST_LIMIT_DEFAULT).
  * Known parameters: timeout (ms, or with an "ms" or "s" suffix), consistency
- * (linearizable|stale), encoding (base64|utf8), limit, prefix, after.
+ * (linearizable|stale), encoding (base64|utf8), limit, prefix, after, lease.
  * Unknown parameters are ignored, a repeated known one is an error.
  * Errors: KV_EINVAL (malformed), KV_ERANGE (out of bounds; *limit says the bound).
  */
@@ -74,6 +75,12 @@ int gw_parse_idempotency_key(const char *v, size_t len);
  * Transfer-Encoding the verdict waits for the first chunk-size line.
  */
 int gw_parse_screen_head(const char *buf, size_t len, uint64_t body_max);
+
+/*
+ * Percent-decodes one query-string value ('+' is a space) into out; may be
+ * empty. KV_EINVAL (bad escape) or KV_ETOOLARGE (past KV_KEY_BYTES_MAX).
+ */
+int gw_parse_query_value(const char *v, size_t len, struct gw_key *out);
 
 /* A decimal u64 without sign or spaces; KV_EINVAL or KV_ERANGE on overflow. */
 int gw_parse_u64(const char *s, size_t len, uint64_t *out);

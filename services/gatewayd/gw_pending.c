@@ -99,6 +99,7 @@ struct gw_call *gw_pending_start(const struct gw_req *r, const struct gw_call_op
 	c->http = r->http;
 	c->key = r->key;
 	c->query = r->query;
+	c->consul = r->consul;
 	c->ops = ops;
 	c->deadline_ms = kv_clock_mono_ms() + timeout_ms;
 	gw_pending_next_id(gw, c);

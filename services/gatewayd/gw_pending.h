@@ -45,6 +45,7 @@ struct gw_call {
 	/* the request, as the router decoded it */
 	struct gw_key key;
 	struct gw_query query;
+	struct gw_consul_query consul;
 	uint8_t op;   /* enum proto_kv_op for writes */
 	uint8_t cond; /* enum proto_kv_cond */
 	uint64_t cond_index;
@@ -54,8 +55,23 @@ struct gw_call {
 	uint8_t idem_len;
 	uint8_t idem[KV_IDEMPOTENCY_KEY_BYTES_MAX];
 	uint64_t read_index;
-	struct gw_forward *fwd;                              /* GW_CALL_FORWARDING */
+	/* transactions and leases (gw_txn.c, gw_lease_*.c) */
+	uint64_t lease;     /* the lease of a lease route or of PUT ?lease= */
+	uint64_t ttl_ms;    /* POST /v1/leases */
+	const uint8_t *txn; /* TXN: the encoded proto_txn, in the request's pool */
+	uint32_t txn_len;
+	uint8_t txn_is_put;     /* a PUT ?lease= sent as a TXN: answered as a PUT */
+	uint8_t lease_call;     /* enum gw_lease_call_kind (gw_coord.h) */
+	uint64_t lease_term;    /* the term whose lease clock serves the call */
+	struct gw_forward *fwd; /* GW_CALL_FORWARDING */
 	int (*send_query)(struct gw *gw, struct gw_call *c); /* reads: GET or LIST */
+	/* writes: answers storaged's RESULT and ends c; NULL: raftkv's JSON (gw_write.c) */
+	void (*on_result)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
+	void *ctx; /* the handler's own state, borrowed (watch: struct gw_watch_run) */
+	/* writes started by gw_write_begin_kv (seeds/): the value (in req->pool) and the answer */
+	struct proto_bytes value;
+	void (*on_written)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
+	h2o_iovec_t fwd_path; /* forwards: the path to ask for; empty: the client's own */
 	uint32_t next_free;
 };
 

@@ -5,6 +5,7 @@
  */
 #include "gw.h"
 
+#include "gw_consul.h"
 #include "gw_errors.h"
 #include "kv_assert.h"
 #include "kv_err.h"
@@ -55,10 +56,28 @@ void gw_reply_send(struct gw *gw, struct gw_http *h, int status, const char *con
 		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
 		               content_type, strlen(content_type));
 	reply_common_headers(gw, req, raft_index != 0 ? raft_index : h->raft_index);
+	if (h->consul)
+		gw_consul_reply_headers(gw, req,
+		                        raft_index != 0 ? raft_index
+		                        : h->raft_index ? h->raft_index
+		                                        : gw->status.msg.applied_index);
 	gw_metrics_record(gw, h, status);
 	h->req = NULL; /* answered: nothing may touch req after this */
 	req->res.content_length = len;
 	h2o_send_inline(req, len != 0 ? body : "", len);
+}
+
+void gw_reply_stream_head(struct gw *gw, struct gw_http *h, int status, const char *content_type,
+                          uint64_t raft_index)
+{
+	h2o_req_t *req = h->req;
+	KV_ASSERT(req != NULL);
+	req->res.status = status;
+	req->res.reason = gw_errors_reason(status);
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type,
+	               strlen(content_type));
+	reply_common_headers(gw, req, raft_index);
+	gw_metrics_record(gw, h, status);
 }
 
 void gw_reply_error(struct gw *gw, struct gw_http *h, int status, const char *code,

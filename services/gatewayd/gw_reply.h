@@ -30,6 +30,13 @@ void gw_reply_kv_error(struct gw *gw, struct gw_http *h, int err, const char *me
 void gw_reply_no_leader(struct gw *gw, struct gw_http *h, int err);
 /* Adds a header to req's answer (before it is sent); the value is copied into req->pool. */
 void gw_reply_header(h2o_req_t *req, const char *name, const char *value, size_t len);
+/*
+ * Sets up a streamed answer (status, content type, the common headers) and
+ * counts it; the caller then starts it with h2o_start_response and h2o_send.
+ * h->req stays set: the caller owns the stream until it sends the last part.
+ */
+void gw_reply_stream_head(struct gw *gw, struct gw_http *h, int status, const char *content_type,
+                          uint64_t raft_index);
 /* Counts an answer that did not go through gw_reply_send (relayed ones). */
 void gw_reply_count(struct gw *gw, struct gw_http *h, int status);
 

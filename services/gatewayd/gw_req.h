@@ -9,6 +9,7 @@
 #define RAFTKV_GW_REQ_H
 
 #include "gw_config.h"
+#include "gw_consul_query.h"
 #include "gw_parse.h"
 #include "gw_route.h"
 
@@ -27,6 +28,7 @@ struct gw_http {
 	uint8_t method; /* enum gw_method */
 	uint64_t start_us;
 	uint64_t raft_index; /* X-Raft-Index of an error answer; 0: the cached applied index */
+	uint8_t consul;      /* 1: Consul's API (gw_consul.h): answers carry X-Consul-* too */
 };
 
 /* One routed request, on the router's stack: borrowed by the handler for its call only. */
@@ -35,8 +37,9 @@ struct gw_req {
 	const struct gw_config *cfg;  /* the flags */
 	const struct gw_route *route; /* the row that matched */
 	struct gw_http http;
-	struct gw_key key;     /* {key} routes: the decoded key */
-	struct gw_query query; /* GW_ROUTE_QUERY routes: the parameters; else zero */
+	struct gw_key key;             /* {key} routes: the decoded key */
+	struct gw_query query;         /* GW_ROUTE_QUERY routes: the parameters; else zero */
+	struct gw_consul_query consul; /* Consul API routes: their parameters; else zero */
 };
 
 #endif

@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-static const char *const method_names[GW_M_COUNT] = {"other", "GET", "HEAD", "PUT", "DELETE"};
+static const char *const method_names[GW_M_COUNT] = {"other", "GET",    "HEAD",
+                                                     "PUT",   "DELETE", "POST"};
 
 static int route_is(const char *path, size_t len, const char *want)
 {

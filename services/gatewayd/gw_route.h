@@ -14,26 +14,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum gw_method { GW_M_OTHER = 0, GW_M_GET, GW_M_HEAD, GW_M_PUT, GW_M_DELETE, GW_M_COUNT };
+enum gw_method {
+	GW_M_OTHER = 0,
+	GW_M_GET,
+	GW_M_HEAD,
+	GW_M_PUT,
+	GW_M_DELETE,
+	GW_M_POST,
+	GW_M_COUNT
+};
 
 /* Method sets of a row: a bit per enum gw_method. GET rows answer HEAD too. */
 #define GW_MBIT(m)  (1u << (m))
 #define GW_MS_GET   (GW_MBIT(GW_M_GET) | GW_MBIT(GW_M_HEAD))
 #define GW_MS_PUT   GW_MBIT(GW_M_PUT)
 #define GW_MS_DEL   GW_MBIT(GW_M_DELETE)
-#define GW_MS_KNOWN (GW_MS_GET | GW_MS_PUT | GW_MS_DEL)
+#define GW_MS_POST  GW_MBIT(GW_M_POST) /* the seed projects' routes (seeds/) */
+#define GW_MS_KNOWN (GW_MS_GET | GW_MS_PUT | GW_MS_DEL | GW_MS_POST)
 
 /* What a client must be allowed to call a route (with --auth-file: gw_auth.h, gw_router.c). */
 enum gw_perm { GW_PERM_OPEN = 0, GW_PERM_READ, GW_PERM_WRITE, GW_PERM_ADMIN, GW_PERM_COUNT };
 
 /* Row flags. */
-#define GW_ROUTE_QUERY  1u /* the router parses the query string (timeout=, limit=, ...) */
-#define GW_ROUTE_PREFIX 2u /* the keys it touches are those under ?prefix= (a token's prefix) */
+#define GW_ROUTE_QUERY    1u /* the router parses the query string (timeout=, limit=, ...) */
+#define GW_ROUTE_PREFIX   2u /* the keys it touches are those under ?prefix= (a token's prefix) */
+#define GW_ROUTE_ALL_KEYS 4u /* it may touch any key (txn, leases): a token for every key only */
 
 /* A path ending in this matches any path it prefixes; the rest is the key (an empty one: 400). */
 #define GW_ROUTE_KEY_SUFFIX "{key}"
 
-#define GW_ROUTES_MAX 16 /* rows in a table; metrics keep a slot per row */
+#define GW_ROUTES_MAX 48 /* rows in a table; metrics keep a slot per row */
 
 struct gw_req;
 

@@ -10,6 +10,7 @@
  */
 #include "gw.h"
 
+#include "gw_consul.h"
 #include "gw_errors.h"
 #include "gw_routes.h"
 #include "kv_clock.h"
@@ -128,8 +129,12 @@ static int router_auth_role(struct gw_req *r, h2o_req_t *req, const struct gw_au
 /* After parsing: are the keys the request touches under t's prefix? 0, or -1 after 403. */
 static int router_auth_keys(struct gw_req *r, const struct gw_auth_token *t, size_t key_at)
 {
+	static const struct gw_key
+	    every_key; /* empty: under a token's prefix only if it has none */
 	const struct gw_key *k = NULL;
-	if (key_at != 0)
+	if (r->route->flags & GW_ROUTE_ALL_KEYS)
+		k = &every_key;
+	else if (key_at != 0)
 		k = &r->key;
 	else if (r->route->flags & GW_ROUTE_PREFIX)
 		k = &r->query.prefix;
@@ -154,6 +159,12 @@ static void router_not_allowed(struct gw *gw, struct gw_http *h, unsigned allow)
 static int router_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	struct gw *gw = ((struct gw_router *)self)->gw;
+	if (gw_consul_router_is_forwarded(req)) {
+		/* another gateway's Consul request: routed through the Consul table (gw_consul.h)
+		 */
+		gw_consul_router_on_req(gw, req);
+		return 0;
+	}
 	struct gw_req r = {0};
 	r.gw = gw;
 	r.cfg = &gw->cfg;

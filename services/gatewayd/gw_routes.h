@@ -28,10 +28,48 @@
 	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
 	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
+	X(GW_MS_GET, "/v1/watch", gw_watch_handle, "watch", GW_PERM_READ,                          \
+	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
+	X(GW_MS_POST, "/v1/txn", gw_txn_handle, "txn", GW_PERM_WRITE,                              \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_POST, "/v1/leases", gw_lease_grant_handle, "leases", GW_PERM_WRITE,                \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_GET, "/v1/leases/{key}", gw_lease_get_handle, "lease", GW_PERM_READ,               \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_PUT, "/v1/leases/{key}", gw_lease_keepalive_handle, "lease", GW_PERM_WRITE,        \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	X(GW_MS_DEL, "/v1/leases/{key}", gw_lease_revoke_handle, "lease", GW_PERM_WRITE,           \
+	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
+	GW_SEED_ROUTES(X)                                                                          \
+	X(GW_MS_GET, "/ui/", gw_ui_page_handle, "ui", GW_PERM_OPEN, 0)                             \
+	X(GW_MS_GET, "/ui/status", gw_ui_status_handle, "ui_status", GW_PERM_READ, 0) \
 	X(GW_MS_GET, "/raft/stats", gw_raft_stats_handle, "raft_stats", GW_PERM_READ, 0)           \
 	X(GW_MS_DEL, "/v1/members/{key}", gw_member_remove_handle, "member", GW_PERM_ADMIN,        \
 	  GW_ROUTE_QUERY)                                                                          \
 	X(GW_MS_GET, "/v1/members", gw_members_list_handle, "members", GW_PERM_READ, GW_ROUTE_QUERY)
+
+/*
+ * The seed projects' routes (seeds/, docs/api.md "The seed projects'
+ * routes"). Keys that come in a JSON body (and /get_all_data's every key)
+ * cannot be checked by the router: their handlers check them against the
+ * token's prefix themselves (gw_seed_auth_key).
+ */
+#define GW_SEED_ROUTES(X)                                                                          \
+	X(GW_MS_GET, "/state", gw_seed_state_handle, "seed_state", GW_PERM_READ, 0)                \
+	X(GW_MS_POST, "/operate_data", gw_seed_operate_handle, "seed_operate", GW_PERM_WRITE,      \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_GET, "/get_all_data", gw_seed_all_handle, "seed_all", GW_PERM_READ,                \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_GET, "/keys/{key}", gw_seed_keys_get_handle, "seed_keys", GW_PERM_READ,            \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_POST, "/keys/{key}", gw_seed_keys_set_handle, "seed_keys", GW_PERM_WRITE,          \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_POST, "/store", gw_seed_store_set_handle, "seed_store", GW_PERM_WRITE,             \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_GET, "/store/{key}", gw_seed_store_get_handle, "seed_store_key", GW_PERM_READ,     \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_DEL, "/store/{key}", gw_seed_store_delete_handle, "seed_store_key", GW_PERM_WRITE, \
+	  GW_ROUTE_QUERY)
 
 /*
  * The handlers, one file each, called only by the router through the table.

@@ -37,6 +37,7 @@ struct gw_screen {
 	size_t dropped;
 	int answered;
 	SSL_CTX *tls; /* a reference held until the handshake is over (gw_tls.c); else NULL */
+	h2o_accept_ctx_t *actx; /* the listener's: which API the connection speaks */
 	char resp[512];
 };
 
@@ -141,11 +142,11 @@ static void screen_on_read(h2o_socket_t *sock, const char *err)
 	if (verdict == 0)
 		return;
 	if (verdict == 1) {
-		struct gw *gw = s->gw;
+		h2o_accept_ctx_t *actx = s->actx;
 		h2o_timeout_unlink(&s->timeout);
 		screen_drop_tls(s);
 		free(s);
-		h2o_accept(&gw->accept_ctx, sock); /* h2o parses what is already buffered */
+		h2o_accept(actx, sock); /* h2o parses what is already buffered */
 		return;
 	}
 	screen_answer(s, verdict);
@@ -165,7 +166,7 @@ static void screen_on_handshake(h2o_socket_t *sock, const char *err)
 		screen_on_read(sock, NULL);
 }
 
-void gw_screen_start(struct gw *gw, h2o_socket_t *sock)
+void gw_screen_start(struct gw *gw, h2o_socket_t *sock, h2o_accept_ctx_t *actx)
 {
 	struct gw_screen *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -174,6 +175,7 @@ void gw_screen_start(struct gw *gw, h2o_socket_t *sock)
 	}
 	s->gw = gw;
 	s->sock = sock;
+	s->actx = actx;
 	s->timeout.cb = screen_on_timeout;
 	sock->data = s;
 	h2o_timeout_link(gw->ctx.loop, &gw->screen_timeout, &s->timeout);

@@ -35,11 +35,22 @@ static void write_finish_error(struct gw *gw, struct gw_call *c, int err, const 
 	gw_pending_end(gw, c);
 }
 
+void gw_write_fail(struct gw *gw, struct gw_call *c, int err, const char *message)
+{
+	write_finish_error(gw, c, err, message);
+}
+
 static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
+	if (req == NULL) {
+		gw_pending_end(gw, c); /* the client left before anything was proposed */
+		return;
+	}
 	/* the map cannot grow (disk): refuse PUTs here; DELETEs go on, to dig out */
-	if (gw->stats.valid && gw->stats.msg.full && c->op == PROTO_KV_PUT) {
+	int is_put = c->op == PROTO_KV_PUT || c->op == PROTO_KV_PUT_FLAGS;
+	if (gw->stats.valid && gw->stats.msg.full &&
+	    (is_put || c->op == PROTO_KV_TXN || c->op == PROTO_KV_LEASE_GRANT)) {
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
@@ -53,10 +64,19 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 	cmd.op = c->op;
 	cmd.origin = gw->cfg.node_id;
 	cmd.req_id = gw_pending_next_id(gw, c);
-	cmd.key = (struct proto_bytes){c->key.bytes, c->key.len};
-	if (c->op == PROTO_KV_PUT && req->entity.base != NULL)
+	if (c->op == PROTO_KV_PUT || c->op == PROTO_KV_DELETE || c->op == PROTO_KV_PUT_FLAGS ||
+	    c->op == PROTO_KV_DELETE_PREFIX)
+		cmd.key = (struct proto_bytes){c->key.bytes, c->key.len};
+	if (c->op == PROTO_KV_TXN)
+		cmd.value = (struct proto_bytes){c->txn, c->txn_len};
+	cmd.ttl_ms = c->ttl_ms;
+	cmd.lease = c->lease;
+	if (c->op == PROTO_KV_PUT && c->value.ptr != NULL)
+		cmd.value = c->value;
+	else if (is_put && req->entity.base != NULL)
 		cmd.value = (struct proto_bytes){(const uint8_t *)req->entity.base,
 		                                 (uint32_t)req->entity.len};
+	cmd.flags = c->consul.flags; /* PUT_FLAGS only (a Consul PUT's ?flags=) */
 	cmd.cond = c->cond;
 	cmd.cond_index = c->cond_index;
 	cmd.idem_key = (struct proto_bytes){c->idem, c->idem_len};
@@ -138,9 +158,27 @@ static void write_success(struct gw *gw, struct gw_call *c, const struct proto_r
 
 static void write_on_result(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
+	if (c->on_result != NULL) {
+		c->on_result(gw, c, m); /* another API's answer (Consul's true/false) */
+		return;
+	}
+	if (c->op != PROTO_KV_PUT && c->op != PROTO_KV_DELETE) {
+		gw_coord_on_result(gw, c, m);
+		return;
+	}
 	switch (m->status) {
 	case 0:
-		write_success(gw, c, m);
+		if (c->on_written != NULL)
+			c->on_written(gw, c, m);
+		else
+			write_success(gw, c, m);
+		return;
+	case KV_ENOTFOUND:
+		if (c->on_written != NULL) { /* the seeds' deletes of a missing key succeed */
+			c->on_written(gw, c, m);
+			return;
+		}
+		write_finish_error(gw, c, m->status, NULL);
 		return;
 	case KV_ECONDITION:
 		write_finish_error(
@@ -272,7 +310,34 @@ static int write_headers(struct gw *gw, h2o_req_t *req, struct gw_call *c)
 	return 0;
 }
 
+struct gw_call *gw_write_prepare(struct gw_req *r, uint8_t op)
+{
+	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
+	if (c == NULL) {
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
+		return NULL;
+	}
+	c->op = op;
+	if (write_headers(r->gw, r->http.req, c) != 0)
+		return NULL;
+	return c;
+}
+
+void gw_write_go(struct gw *gw, struct gw_call *c)
+{
+	write_start(gw, c);
+}
+
 void gw_write_begin(struct gw_req *r, uint8_t op)
+{
+	struct gw_call *c = gw_write_prepare(r, op);
+	if (c != NULL)
+		write_start(r->gw, c);
+}
+
+void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t cond_index,
+                         void (*on_result)(struct gw *gw, struct gw_call *c,
+                                           const struct proto_result *m))
 {
 	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
 	if (c == NULL) {
@@ -280,6 +345,27 @@ void gw_write_begin(struct gw_req *r, uint8_t op)
 		return;
 	}
 	c->op = op;
+	c->cond = cond;
+	c->cond_index = cond_index;
+	c->on_result = on_result;
+	c->forwarded = write_header(r->http.req, "x-raftkv-forwarded") != NULL;
+	write_start(r->gw, c);
+}
+
+void gw_write_begin_kv(struct gw_req *r, uint8_t op, const struct gw_key *key,
+                       struct proto_bytes value,
+                       void (*on_written)(struct gw *gw, struct gw_call *c,
+                                          const struct proto_result *m))
+{
+	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
+	if (c == NULL) {
+		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
+		return;
+	}
+	c->op = op;
+	c->key = *key;
+	c->value = value;
+	c->on_written = on_written;
 	if (write_headers(r->gw, r->http.req, c) != 0)
 		return;
 	write_start(r->gw, c);

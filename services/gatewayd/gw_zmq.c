@@ -191,11 +191,15 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 	case PROTO_RESULT:
 	case PROTO_GET_RESP:
 	case PROTO_LIST_RESP:
+	case PROTO_WATCH_RESP:
+	case PROTO_LEASE_QUERY_RESP:
 		break;
 	default:
 		KV_LOG_WARN(GW_SVC, "unexpected local message dropped", "type=%u", m.type);
 		return;
 	}
+	if (gw_lease_clock_take(gw, &m))
+		return;
 	gw_pending_dispatch(gw, &m);
 }
 

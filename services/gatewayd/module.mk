@@ -7,16 +7,26 @@
 
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
-	$(GW_DIR)/gw_errors.c
-GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c))
+	$(GW_DIR)/gw_errors.c $(GW_DIR)/gw_watch_parse.c $(GW_DIR)/gw_watch_format.c \
+	$(GW_DIR)/gw_txn_parse.c
+GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c)) \
+	$(wildcard $(GW_DIR)/seeds/gw_*.c) $(wildcard $(GW_DIR)/ui/gw_*.c)
 GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
-	-lssl -lcrypto -lz -lzmq -lpthread
+	-lssl -lcrypto -lz -lzmq -lpthread -ljansson
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
 
-$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/libgw.a: $(GW_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/gw_ui_html.o
 	ar rcs $@ $^
+
+# the dashboard (/ui/), one HTML file compiled in as an array
+$(BUILD)/gen/gw_ui_html.c: $(GW_DIR)/ui/dashboard.html $(GW_DIR)/ui/embed_html.sh
+	@mkdir -p $(dir $@)
+	$(GW_DIR)/ui/embed_html.sh $< gw_ui_html >$@
+
+$(BUILD)/gen/gw_ui_html.o: $(BUILD)/gen/gw_ui_html.c
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwcore.a \
 		$(BUILD)/libproto.a $(BUILD)/libcommon.a
@@ -26,8 +36,12 @@ BINS += $(BUILD)/gatewayd
 
 TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
+TEST_LIBS_test_gw_consul := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_json := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_txn_parse := $(BUILD)/libgwcore.a $(BUILD)/libproto.a -ljansson
 TEST_LIBS_test_gw_parse := $(BUILD)/libgwcore.a
+TEST_LIBS_test_gw_watch := $(BUILD)/libgwcore.a
 TEST_LIBS_test_gw_auth := $(BUILD)/libgwcore.a -lcrypto
 TEST_LIBS_test_gw_pending := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
@@ -41,3 +55,87 @@ gw-smoke: $(BUILD)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	timeout 120 $(GW_DIR)/gw_smoke.sh $(abspath $(BUILD))
 
 TEST_STEPS += gw-smoke
+
+TEST_LIBS_test_gw_seed_json := $(BUILD)/libgw.a $(BUILD)/libgwcore.a
+
+# gw-bugs: a gatewayd whose seed handlers do not check the keys of JSON bodies against
+# the token's prefix (GW_BUG_SEED_KEY_UNCHECKED) must fail the token phase of seeds-test
+$(BUILD)/gw-bug-seed/gw_seed.o: $(GW_DIR)/seeds/gw_seed.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_SEED_KEY_UNCHECKED -c $< -o $@
+
+$(BUILD)/gw-bug-seed/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/gw-bug-seed/gw_seed.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+# make gw-bugs: gatewayd built with GW_BUG_LEASE_TAKEOVER_EXPIRES (a new
+# leader's lease clock treats every lease as due) must make the cluster test
+# TestLeaseSurvivesLeaderChanges fail (a key that vanished early);
+# TestLeaseLockOneHolder runs too and says whether it saw two holders (it does
+# when a holder holds at the SIGSTOP of the leader: most runs, not all).
+GW_LEASE_BUG_DIR := $(BUILD)/gw-bug-lease
+$(GW_LEASE_BUG_DIR)/gw_lease_clock.o: $(GW_DIR)/gw_lease_clock.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_LEASE_TAKEOVER_EXPIRES -c $< -o $@
+
+$(GW_LEASE_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_LEASE_BUG_DIR)/gw_lease_clock.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-seed
+gw-bugs-seed: $(BUILD)/gw-bug-seed/bin/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(BUILD)/gw-bug-seed/bin/
+	@if timeout 180 tests/seeds/seeds_test.sh $(abspath $(BUILD))/gw-bug-seed/bin \
+		>$(BUILD)/gw-bug-seed/seeds.out 2>&1; then \
+		echo "gw-bugs-seed: GW_BUG_SEED_KEY_UNCHECKED was NOT caught"; exit 1; fi
+	@grep -q "^FAIL: .* with a token for app/" \
+		$(BUILD)/gw-bug-seed/seeds.out || \
+		{ echo "gw-bugs-seed: seeds-test failed, but not at a token prefix check:"; \
+		  grep FAIL $(BUILD)/gw-bug-seed/seeds.out; exit 1; }
+	@echo "gw-bugs-seed: GW_BUG_SEED_KEY_UNCHECKED caught by seeds-test:" \
+		"$$(grep -m1 FAIL $(BUILD)/gw-bug-seed/seeds.out)"
+
+.PHONY: gw-bugs-lease
+gw-bugs-lease: go-deps build $(GW_LEASE_BUG_DIR)/bin/gatewayd
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_LEASE_BUG_DIR)/bin/
+	@cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_LEASE_BUG_DIR))/bin $(GO) test -count=1 -v \
+		-timeout 5m -run '^(TestLeaseSurvivesLeaderChanges|TestLeaseLockOneHolder)$$' ./... \
+		>$(abspath $(GW_LEASE_BUG_DIR))/test.out 2>&1; \
+		if [ $$? -eq 0 ]; then echo "gw-bugs-lease: GW_BUG_LEASE_TAKEOVER_EXPIRES was NOT caught"; exit 1; fi
+	@grep -q "before ttl after the last successful keepalive\|the lease is gone" $(GW_LEASE_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-lease: TestLeaseSurvivesLeaderChanges did not fail on a lease expired early"; \
+		  tail -20 $(GW_LEASE_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs-lease: GW_BUG_LEASE_TAKEOVER_EXPIRES caught by TestLeaseSurvivesLeaderChanges"
+	@if grep -q "two holders" $(GW_LEASE_BUG_DIR)/test.out; then \
+		echo "gw-bugs-lease: and TestLeaseLockOneHolder saw two holders of the lock"; \
+	else echo "gw-bugs-lease: TestLeaseLockOneHolder did not see two holders this run"; fi
+
+# gw-bugs: the planted bug (docs/testing.md). A gatewayd whose forwarded Consul
+# requests lose their X-Raftkv-Consul mark must make the Consul cluster test fail
+# (the leader would take a follower's ?cas= PUT as an unconditional raftkv PUT).
+GW_BUG_DIR := $(BUILD)/gw-bug
+$(GW_BUG_DIR)/gw_forward.o: $(GW_DIR)/gw_forward.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_CONSUL_FORWARD_UNMARKED -c $< -o $@
+
+$(GW_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_forward.o $(BUILD)/libgw.a \
+		$(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-consul
+gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+		-run 'TestConsulKVThroughFollowers$$' . >$(abspath $(GW_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED was NOT caught"; exit 1; fi
+	@grep -q -- "--- FAIL: TestConsulKVThroughFollowers" $(GW_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-consul: the test run failed, but not in TestConsulKVThroughFollowers"; exit 1; }
+	@echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED caught by TestConsulKVThroughFollowers:" \
+		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
+
+.PHONY: gw-bugs
+gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed
+
+TEST_STEPS += gw-bugs

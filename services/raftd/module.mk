@@ -71,6 +71,26 @@ raftd-bugs: $(BUILD)/raftd-bug/test_raftd_compact
 
 TEST_STEPS += raftd-bugs
 TEST_LIBS_test_raftd_curve_keys := $(BUILD)/libraftdpure.a -lzmq
+
+# The planted key-file bug: raftd built to let any group read (and write) its Curve
+# secret key must make test_raftd_curve_keys fail test_secret_file.
+$(BUILD)/raftd-bug/raftd_curve_keys.o: services/raftd/driver/raftd_curve_keys.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFTD_BUG_CURVE_KEY_ANY_GROUP -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raftd_curve_keys: $(BUILD)/tests/unit/test_raftd_curve_keys.o \
+		$(BUILD)/raftd-bug/raftd_curve_keys.o $(BUILD)/libraftdpure.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lzmq -lcmocka
+
+.PHONY: raftd-bug-curve-key
+raftd-bug-curve-key: $(BUILD)/raftd-bug/test_raftd_curve_keys
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/curve.out 2>&1; then \
+		echo "raftd-bugs: RAFTD_BUG_CURVE_KEY_ANY_GROUP was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_secret_file" $(BUILD)/raftd-bug/curve.out || \
+		{ echo "raftd-bugs: test_raftd_curve_keys failed, but not in test_secret_file"; exit 1; }
+	@echo "raftd-bugs: RAFTD_BUG_CURVE_KEY_ANY_GROUP caught by test_secret_file"
+
+raftd-bugs: raftd-bug-curve-key
 # --- end raftd ---
 
 # --- wal ---

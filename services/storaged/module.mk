@@ -23,6 +23,8 @@ BINS += $(BUILD)/storaged
 
 # Unit tests (tests/unit/module.mk builds them; these name their libraries).
 TEST_LIBS_test_sm := $(BUILD)/libsm.a $(SM_LDLIBS)
+TEST_LIBS_test_sm_event := $(BUILD)/libsm.a $(SM_LDLIBS)
+TEST_LIBS_test_sm_txn := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_storaged_ipc := -lzmq
 # The ipc test starts the real daemon: build it first and tell the test where.
 $(BUILD)/tests/unit/test_storaged_ipc: $(BUILD)/storaged
@@ -62,3 +64,48 @@ sm-bugs: $(BUILD)/sm-bug/test_sm
 	@echo "sm-bugs: SM_BUG_APPLIED_OUTSIDE_TXN caught by test_crash_before_commit"
 
 TEST_STEPS += sm-bugs
+
+# The planted watch bug: libsm built with trimmed events left unmarked (a watcher
+# resuming below the history would silently miss changes instead of getting 410)
+# must make test_sm_event fail its trim test.
+SM_EVBUG_OBJS := $(SM_SRCS:%.c=$(BUILD)/sm-evbug/%.o)
+$(BUILD)/sm-evbug/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFIU_ENABLE -DSM_BUG_EVENT_TRIM_UNMARKED -c $< -o $@
+
+$(BUILD)/sm-evbug/libsm.a: $(SM_EVBUG_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/sm-evbug/test_sm_event: $(BUILD)/tests/unit/test_sm_event.o $(BUILD)/sm-evbug/libsm.a \
+		$(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+
+.PHONY: sm-watch-bugs
+sm-watch-bugs: $(BUILD)/sm-evbug/test_sm_event
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-evbug/test_sm_event.out 2>&1; then \
+		echo "sm-watch-bugs: SM_BUG_EVENT_TRIM_UNMARKED was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_trim_count" $(BUILD)/sm-evbug/test_sm_event.out || \
+		{ echo "sm-watch-bugs: test_sm_event failed, but not in test_trim_count"; exit 1; }
+	@echo "sm-watch-bugs: SM_BUG_EVENT_TRIM_UNMARKED caught by test_trim_count"
+
+TEST_STEPS += sm-watch-bugs
+# The planted bug of transactions: sm_txn.c built with SM_BUG_TXN_NOT_ATOMIC
+# (a branch's ops outside their nested transaction) must make test_sm_txn
+# fail where a refused branch must leave nothing behind.
+$(BUILD)/sm-txn-bug/sm_txn.o: services/storaged/sm_txn.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSM_BUG_TXN_NOT_ATOMIC -c $< -o $@
+
+$(BUILD)/sm-txn-bug/test_sm_txn: $(BUILD)/tests/unit/test_sm_txn.o $(BUILD)/sm-txn-bug/sm_txn.o \
+		$(BUILD)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+
+.PHONY: sm-txn-bugs
+sm-txn-bugs: $(BUILD)/sm-txn-bug/test_sm_txn
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-txn-bug/test.out 2>&1; then \
+		echo "sm-txn-bugs: SM_BUG_TXN_NOT_ATOMIC was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_txn_quota_is_all_or_nothing" $(BUILD)/sm-txn-bug/test.out || \
+		{ echo "sm-txn-bugs: test_sm_txn failed, but not in test_txn_quota_is_all_or_nothing"; exit 1; }
+	@echo "sm-txn-bugs: SM_BUG_TXN_NOT_ATOMIC caught by test_txn_quota_is_all_or_nothing"
+
+TEST_STEPS += sm-txn-bugs

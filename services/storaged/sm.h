@@ -10,6 +10,11 @@
  *   "sessions" idempotency key -> [index u64][term u64][status i32 as u32]
  *                                 [create_index u64][mod_index u64]
  *   "session_age" index u64 -> idempotency key (ages sessions out in order)
+ *   "events"   index u64 + seq u32 -> one change (sm_event.c): the watch history;
+ *              meta "events_trimmed" -> u64, "events_bytes" -> u64
+ *   "leases"   lease id u64 -> [ttl_ms u64][records u64] (sm_lease.c)
+ *   "lease_keys" lease id u64 + key bytes -> mod_index u64 the key had when
+ *              attached; a key whose mod_index moved on is no longer the lease's
  * Every write happens in one transaction per applied batch (sm_batch.c), so
  * the applied index never disagrees with the data or the sessions (F4).
  *
@@ -27,21 +32,25 @@
 #ifndef RAFTKV_SM_H
 #define RAFTKV_SM_H
 
+#include "proto.h"
 #include "raft_wire.h"
 
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SM_PATH_BYTES_MAX      1024u
-#define SM_CONFIG_ENTRIES_MAX  1024u /* CONFIG entries kept in meta; older ones dropped */
-#define SM_FULL_PERCENT        95u   /* STATS reports full past this share of the map */
-#define SM_SESSION_VALUE_BYTES 36u
-#define SM_KV_HEADER_BYTES     16u
-#define SM_QUOTA_BYTES_DEFAULT (8ull << 30)  /* --quota-bytes */
-#define SM_MAP_SLACK_BYTES     (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
-#define SM_MAP_BYTES_MAX       (1ull << 44)
-#define SM_GROW_PERCENT        80u /* grow the map once this share of it is used */
+#define SM_PATH_BYTES_MAX         1024u
+#define SM_CONFIG_ENTRIES_MAX     1024u /* CONFIG entries kept in meta; older ones dropped */
+#define SM_FULL_PERCENT           95u   /* STATS reports full past this share of the map */
+#define SM_SESSION_VALUE_BYTES    36u
+#define SM_KV_HEADER_BYTES        16u
+#define SM_DELETE_PREFIX_KEYS_MAX KV_DELETE_PREFIX_KEYS_MAX /* one DELETE_PREFIX; past it, none */
+#define SM_QUOTA_BYTES_DEFAULT    (8ull << 30)              /* --quota-bytes */
+#define SM_MAP_SLACK_BYTES        (64ull << 20) /* map room past 2x the quota: B-tree pages, COW */
+#define SM_MAP_BYTES_MAX          (1ull << 44)
+#define SM_GROW_PERCENT           80u /* grow the map once this share of it is used */
+
+struct sm_list; /* sm_read.c */
 
 struct sm_opts {
 	const char *dir;         /* the environment directory; created if missing */
@@ -50,13 +59,28 @@ struct sm_opts {
 	uint64_t map_max_bytes;  /* 0: 2 x quota + SM_MAP_SLACK_BYTES; the map never grows past */
 	uint64_t sessions_max;   /* 0: KV_SESSIONS_MAX */
 	uint64_t session_window; /* 0: KV_SESSION_WINDOW_ENTRIES */
-	int readonly;            /* 1: open an existing environment for reading only */
+	uint64_t watch_history;  /* 0: SM_WATCH_HISTORY_DEFAULT events kept */
+	uint64_t watch_history_bytes; /* 0: SM_WATCH_HISTORY_BYTES_DEFAULT bytes of them */
+	int readonly;                 /* 1: open an existing environment for reading only */
+};
+
+/* The watch history's counters, cached; a failed batch puts back its copy from before. */
+struct sm_event_state {
+	uint64_t bytes;      /* bytes of the events kept; in meta */
+	uint64_t trimmed;    /* highest index whose events were dropped; in meta */
+	uint64_t count;      /* events kept (the table's entries) */
+	uint64_t last_index; /* of the newest event; 0: none */
+	uint32_t last_seq;   /* its place among its entry's events */
 };
 
 struct sm {
 	MDB_env *env;
 	MDB_dbi dbi_kv, dbi_meta, dbi_sessions, dbi_age;
-	uint64_t applied_index; /* cached from meta; changes only when a txn commits */
+	MDB_dbi dbi_leases, dbi_lease_keys;
+	struct proto_buf result_body; /* TXN results of the last batch (sm_result.body_*) */
+	uint64_t applied_index;       /* cached from meta; changes only when a txn commits */
+	MDB_dbi dbi_flags;            /* sm_flags.c; has_flags 0: a read-only env from before it */
+	int has_flags;
 	uint64_t applied_term;
 	int full;               /* the last write batch hit MDB_MAP_FULL */
 	uint64_t map_bytes;     /* current LMDB map size */
@@ -65,6 +89,10 @@ struct sm {
 	uint64_t data_bytes;    /* key + 16 + value bytes of every key; in meta, cached */
 	uint64_t sessions_max;
 	uint64_t session_window;
+	MDB_dbi dbi_events;           /* the watch history (sm_event.c) */
+	uint64_t watch_history;       /* events kept at most */
+	uint64_t watch_history_bytes; /* their bytes at most */
+	struct sm_event_state ev;     /* the watch history's counters (sm_event.c) */
 	int readonly;
 	char dir[SM_PATH_BYTES_MAX];
 };
@@ -79,6 +107,8 @@ struct sm_result {
 	int32_t status; /* 0, KV_ECONDITION, KV_ENOTFOUND, KV_EINVAL or KV_EFULL (quota) */
 	uint64_t create_index;
 	uint64_t mod_index;
+	size_t body_off; /* TXN: its proto_txn_result in sm->result_body, until the next batch */
+	uint32_t body_len;
 };
 
 struct sm_stats {
@@ -145,6 +175,10 @@ int sm_meta_write_applied(struct sm *sm, MDB_txn *txn, uint64_t index, uint64_t 
 /* Writes meta's data_bytes (sm->data_bytes) inside txn. */
 int sm_meta_write_data_bytes(struct sm *sm, MDB_txn *txn);
 
+/* Reads (0 when absent) and writes a u64 of meta by name inside txn. */
+int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t *v);
+int sm_meta_put_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t v);
+
 static inline void sm_u64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 7; i >= 0; i--) {
@@ -171,6 +205,57 @@ static inline uint64_t sm_u64_get(const uint8_t *p)
  * MDB_MAP_FULL, KV_EIO): the caller must abort txn.
  */
 int sm_apply_entry(struct sm *sm, MDB_txn *txn, const struct raft_entry *e, struct sm_result *res);
+
+/*
+ * The per-key writes that every mutation goes through (single writes, TXN
+ * ops, lease revocation and expiry), with the quota check: key's new value
+ * at index (res->index is set to index). Status in res->status (KV_EFULL,
+ * KV_ENOTFOUND on deleting an absent key, KV_EINVAL); returns 0 or a KV_E*
+ * the transaction cannot survive.
+ */
+int sm_kv_put(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
+              const struct proto_bytes *value, uint64_t index, struct sm_result *res);
+int sm_kv_delete(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, uint64_t index,
+                 struct sm_result *res);
+
+/* Reads key's create and mod index (0, 0 when absent) and, when value is not NULL, points
+ * it at the stored value (valid until txn ends or writes). Returns 0 or a KV_E*. */
+int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int *exists,
+                 uint64_t *create_index, uint64_t *mod_index, struct proto_bytes *value);
+
+/* ---- sm_txn.c: multi-key transactions --------------------------------------- */
+
+/*
+ * Applies TXN command c at res->index: compares, then one branch in a nested
+ * transaction, so a branch that cannot finish (a put past the quota, an
+ * unknown lease, a delete_prefix past KV_TXN_PREFIX_KEYS_MAX) changes
+ * nothing. Appends the outcome to sm->result_body. Returns like sm_apply_entry.
+ */
+int sm_txn_apply(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, struct sm_result *res);
+
+/* ---- sm_lease.c: leases ------------------------------------------------------ */
+
+/* LEASE_GRANT: lease res->index with c->ttl_ms; KV_EBUSY status past KV_LEASES_MAX. */
+int sm_lease_grant(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                   struct sm_result *res);
+
+/* LEASE_REVOKE / LEASE_EXPIRE: deletes lease id's keys and the lease; KV_ENOLEASE status. */
+int sm_lease_end(struct sm *sm, MDB_txn *txn, uint64_t id, struct sm_result *res);
+
+/* 0 when lease id exists and can take key; else KV_ENOLEASE or KV_ETOOLARGE (full). */
+int sm_lease_check(struct sm *sm, MDB_txn *txn, uint64_t id, const struct proto_bytes *key);
+
+/* Records that key, now at mod_index, belongs to lease id (which sm_lease_check passed). */
+int sm_lease_attach(struct sm *sm, MDB_txn *txn, uint64_t id, const struct proto_bytes *key,
+                    uint64_t mod_index);
+
+/*
+ * Reads: lease id's TTL and its keys (up to KV_LEASE_KEYS_MAX, in out->items
+ * as keys; KV_ENOLEASE), or, with id 0, up to limit leases after `after`
+ * (items with create_index = id, mod_index = ttl_ms). One read txn.
+ */
+int sm_lease_read(struct sm *sm, uint64_t id, uint64_t after, uint32_t limit, uint64_t *ttl_ms,
+                  struct sm_list *out);
 
 /* ---- sm_session.c: idempotency keys --------------------------------------- */
 
@@ -209,6 +294,9 @@ struct sm_buf {
 
 void sm_buf_free(struct sm_buf *b);
 
+/* Appends n bytes; KV_ETOOLARGE past KV_MSG_BYTES_MAX, KV_ENOMEM. */
+int sm_buf_append(struct sm_buf *b, const void *p, size_t n);
+
 struct sm_item {
 	size_t key_off; /* offsets into the list's buffer, stable while it grows */
 	uint32_t key_len;
@@ -216,6 +304,7 @@ struct sm_item {
 	uint32_t value_len;
 	uint64_t create_index;
 	uint64_t mod_index;
+	uint64_t flags;
 };
 
 struct sm_list {
@@ -227,11 +316,20 @@ struct sm_list {
 };
 
 /*
- * Copies key's value into value (replacing its contents) in one read txn.
+ * Copies key's value into value (replacing its contents) in one read txn,
+ * with its indexes and (flags not NULL) its flags.
  * Returns 0 or KV_ENOTFOUND (indexes 0), KV_EINVAL, KV_ENOMEM, KV_EIO.
  */
 int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_buf *value,
-                uint64_t *create_index, uint64_t *mod_index);
+                uint64_t *create_index, uint64_t *mod_index, uint64_t *flags);
+
+/* ---- sm_flags.c: the keys' flags (Consul's), 0 unless set -------------------- */
+
+/* Sets key's flags in txn (0: removes its entry). 0 or a KV_E* code. */
+int sm_flags_set(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t flags);
+/* key's flags as of txn into *flags (0 when none). 0 or a KV_E* code. */
+int sm_flags_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                 uint64_t *flags);
 
 /*
  * Lists up to limit (1..KV_LIST_LIMIT_MAX) keys with prefix, strictly after
@@ -271,5 +369,121 @@ int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info
  * replaced), KV_EIO.
  */
 int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t term);
+
+/* ---- sm_key.c: the lowest-level writes of one key ------------------------------ */
+
+/*
+ * Every change to the "kv" table goes through these two, so that each is
+ * also recorded in the watch history (sm_event_record) in the same
+ * transaction. index is the Raft index of the entry making the change; it
+ * becomes the key's mod_index (and its create_index when the key is new).
+ * They check nothing but LMDB's own limits: conditions and the quota are
+ * the caller's (sm_apply.c). They keep sm->data_bytes.
+ */
+
+/* What a key holds now (sm_key_lookup): exists, its indexes, key + stored bytes. */
+struct sm_key_old {
+	int exists;
+	uint64_t create_index;
+	uint64_t mod_index;
+	uint64_t bytes;
+};
+
+/* Reads key's indexes and size; old->exists 0 when absent. 0 or KV_ECORRUPT, KV_EIO. */
+int sm_key_lookup(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                  struct sm_key_old *old);
+
+/*
+ * Writes key = value at index (old from sm_key_lookup in the same txn); sets
+ * *create_index. Returns 0, KV_EINVAL (LMDB refuses the key), or a KV_E*
+ * the transaction cannot survive (KV_EFULL, KV_EIO).
+ */
+int sm_key_put(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+               const uint8_t *value, uint32_t value_len, uint64_t index,
+               const struct sm_key_old *old, uint64_t *create_index);
+
+/* Deletes key (old->exists must be 1) at index. 0 or a KV_E* the txn cannot survive. */
+int sm_key_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len, uint64_t index,
+                  const struct sm_key_old *old);
+
+/* ---- sm_event.c: the watch history ------------------------------------------ */
+
+/*
+ * Every change is one event in "events", keyed by its Raft index and its
+ * place within that entry (a transaction makes several), written in the
+ * same transaction as the change and trimmed oldest first to
+ * watch_history events and watch_history_bytes bytes. The default keeps
+ * 100000 events: minutes of history at thousands of writes a second, so a
+ * watcher that lost its connection or its node resumes where it stopped;
+ * the byte bound keeps large values from filling the map (storaged adds it
+ * to the map's ceiling). Histories differ between nodes only if their flags
+ * do.
+ */
+#define SM_WATCH_HISTORY_DEFAULT       100000u
+#define SM_WATCH_HISTORY_BYTES_DEFAULT (256ull << 20)
+#define SM_EVENT_KEY_BYTES             12u  /* index u64, seq u32 */
+#define SM_EVENT_HEADER_BYTES          11u  /* type u8, create_index u64, key_len u16 */
+#define SM_EVENT_GROUP_MAX             512u /* events of one entry a watcher can be sent */
+
+enum sm_event_type { SM_EVENT_PUT = 1, SM_EVENT_DELETE = 2 };
+
+/*
+ * Records one change of key at Raft index `index` inside txn: a PUT with the
+ * key's value (borrowed for the call) and create_index, or a DELETE (value
+ * NULL, 0). Events of one entry are kept in the order recorded. Trims the
+ * oldest events past the bounds. Call it for every change of replicated
+ * state a watcher should see, from the function making the change (sm_key.c
+ * does for puts and deletes). Returns 0 or a KV_E* the txn cannot survive.
+ */
+int sm_event_record(struct sm *sm, MDB_txn *txn, enum sm_event_type type, const uint8_t *key,
+                    uint32_t key_len, const uint8_t *value, uint32_t value_len,
+                    uint64_t create_index, uint64_t index);
+
+/* Loads the counters from meta and the events table (sm_open). */
+int sm_event_load(struct sm *sm, MDB_txn *txn);
+
+/* Writes the counters kept in meta (sm_batch.c, once per batch that changed them). */
+int sm_event_save(struct sm *sm, MDB_txn *txn);
+
+/* ---- sm_event_read.c: reading the watch history ------------------------------ */
+
+struct sm_event {
+	size_t key_off; /* offsets into the read's buffer */
+	uint32_t key_len;
+	size_t value_off;
+	uint32_t value_len;
+	uint8_t type; /* enum sm_event_type */
+	uint64_t create_index;
+	uint64_t mod_index; /* the Raft index of the change */
+};
+
+#define SM_EVENTS_READ_MAX  1000u      /* events one read returns (plus one entry's group) */
+#define SM_EVENTS_SCAN_MAX  100000u    /* events one read looks at */
+#define SM_EVENTS_BYTES_MAX (4u << 20) /* key and value bytes one read takes (at least one) */
+
+struct sm_events {
+	struct sm_buf buf; /* keys and values */
+	uint32_t n;
+	uint32_t cap;
+	struct sm_event *ev;    /* owned; grows to SM_EVENTS_READ_MAX + SM_EVENT_GROUP_MAX */
+	uint64_t next_index;    /* where the next read starts: every event below it was read */
+	uint64_t oldest_index;  /* the oldest from_index still answered */
+	uint64_t applied_index; /* of the read's snapshot */
+};
+
+/*
+ * Reads the events at index >= from_index (0 reads as 1) of key (prefix 0)
+ * or of keys starting with it (prefix 1; empty: every key), in index order,
+ * up to max_events (1..SM_EVENTS_READ_MAX) and SM_EVENTS_BYTES_MAX, never
+ * splitting one entry's events. out->next_index is where to read next:
+ * applied_index + 1 when everything was read. Returns 0, KV_ECOMPACTED
+ * (from_index <= the highest index trimmed; out->oldest_index says what is
+ * left), KV_EINVAL, KV_ENOMEM, KV_EIO. out is reset first and keeps its
+ * memory; free with sm_events_free().
+ */
+int sm_event_read(struct sm *sm, const uint8_t *match, uint32_t match_len, int prefix,
+                  uint64_t from_index, uint32_t max_events, struct sm_events *out);
+
+void sm_events_free(struct sm_events *e);
 
 #endif

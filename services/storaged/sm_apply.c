@@ -4,6 +4,10 @@
  * state gives the same result on every node, and bad commands are results
  * (KV_EINVAL), never crashes. Runs on storaged's loop thread.
  *
+ * DELETE_PREFIX removes every key under a prefix in the one transaction
+ * (at most SM_DELETE_PREFIX_KEYS_MAX, else none): the Consul API's
+ * ?recurse delete, atomic as Consul's is.
+ *
  * The quota is decided here, from replicated state only: sm->data_bytes (the
  * sum of key + 16 + value bytes of every key, kept in meta in the same
  * transaction) against the quota, the same on every node. A PUT that would
@@ -70,53 +74,27 @@ static int sm_apply_config(struct sm *sm, MDB_txn *txn, const struct raft_entry 
 	return sm_apply_trim_config(sm, txn);
 }
 
-/* What a key holds now: exists, its indexes and its record's bytes (key + stored value). */
-struct sm_apply_old {
-	int exists;
-	uint64_t create_index;
-	uint64_t mod_index;
-	uint64_t bytes;
-};
-
-/* Reads key's indexes and size; old->exists 0 when absent. */
-static int sm_apply_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
-                           struct sm_apply_old *old)
+/* Removes key, which exists (old), with its event and its flags: the one delete of
+ * DELETE and DELETE_PREFIX. */
+static int sm_apply_remove(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                           uint64_t index, const struct sm_key_old *old)
 {
-	MDB_val k = {key->len, (void *)key->ptr};
-	MDB_val d;
-	int rc = mdb_get(txn, sm->dbi_kv, &k, &d);
-	memset(old, 0, sizeof(*old));
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return sm_err_from_mdb(rc);
-	if (d.mv_size < SM_KV_HEADER_BYTES)
-		return KV_ECORRUPT;
-	old->exists = 1;
-	old->create_index = sm_u64_get(d.mv_data);
-	old->mod_index = sm_u64_get((const uint8_t *)d.mv_data + 8);
-	old->bytes = key->len + d.mv_size;
-	return 0;
+	int err = sm_key_delete(sm, txn, key, key_len, index, old);
+	return err != 0 ? err : sm_flags_set(sm, txn, key, key_len, 0);
 }
 
 /* The write itself once conditions hold; fills res's status and indexes. */
 static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
-                          const struct sm_apply_old *old, struct sm_result *res)
+                          const struct sm_key_old *old, struct sm_result *res)
 {
-	MDB_val k = {c->key.len, (void *)c->key.ptr};
 	if (c->op == PROTO_KV_DELETE) {
 		if (!old->exists) {
 			res->status = KV_ENOTFOUND;
 			return 0;
 		}
-		int rc = mdb_del(txn, sm->dbi_kv, &k, NULL);
-		if (rc != 0)
-			return sm_err_from_mdb(rc);
-		KV_ASSERT(sm->data_bytes >= old->bytes);
-		sm->data_bytes -= old->bytes;
 		res->create_index = old->create_index;
 		res->mod_index = res->index;
-		return 0;
+		return sm_apply_remove(sm, txn, c->key.ptr, c->key.len, res->index, old);
 	}
 	uint64_t bytes = (uint64_t)c->key.len + SM_KV_HEADER_BYTES + c->value.len;
 	if (bytes > old->bytes && sm->data_bytes - old->bytes + bytes > sm->quota_bytes) {
@@ -126,31 +104,146 @@ static int sm_apply_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd
 		res->mod_index = old->mod_index;
 		return 0;
 	}
-	MDB_val d = {SM_KV_HEADER_BYTES + (size_t)c->value.len, NULL};
-	int rc = mdb_put(txn, sm->dbi_kv, &k, &d, MDB_RESERVE);
-	if (rc == MDB_BAD_VALSIZE) {
+	int err = sm_key_put(sm, txn, c->key.ptr, c->key.len, c->value.ptr, c->value.len,
+	                     res->index, old, &res->create_index);
+	if (err == KV_EINVAL) {
 		res->status = KV_EINVAL;
+		res->create_index = 0;
 		return 0;
 	}
+	res->mod_index = res->index;
+	if (err != 0)
+		return err;
+	/* a plain PUT sets the flags to 0, as Consul's PUT without ?flags= does */
+	return sm_flags_set(sm, txn, c->key.ptr, c->key.len,
+	                    c->op == PROTO_KV_PUT_FLAGS ? c->flags : 0);
+}
+
+int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int *exists,
+                 uint64_t *create_index, uint64_t *mod_index, struct proto_bytes *value)
+{
+	struct sm_key_old old;
+	int err = sm_key_lookup(sm, txn, key->ptr, key->len, &old);
+	if (err != 0)
+		return err;
+	*exists = old.exists;
+	*create_index = old.create_index;
+	*mod_index = old.mod_index;
+	if (value == NULL || !old.exists)
+		return 0;
+	MDB_val k = {key->len, (void *)key->ptr};
+	MDB_val d;
+	int rc = mdb_get(txn, sm->dbi_kv, &k, &d);
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
-	KV_ASSERT(sm->data_bytes >= old->bytes);
-	sm->data_bytes = sm->data_bytes - old->bytes + bytes;
-	res->create_index = old->exists ? old->create_index : res->index;
-	res->mod_index = res->index;
-	sm_u64_put(d.mv_data, res->create_index);
-	sm_u64_put((uint8_t *)d.mv_data + 8, res->mod_index);
-	if (c->value.len > 0)
-		memcpy((uint8_t *)d.mv_data + SM_KV_HEADER_BYTES, c->value.ptr, c->value.len);
+	value->ptr = (const uint8_t *)d.mv_data + SM_KV_HEADER_BYTES;
+	value->len = (uint32_t)(d.mv_size - SM_KV_HEADER_BYTES);
 	return 0;
+}
+
+/* 1 when k starts with prefix. */
+static int sm_apply_under(const MDB_val *k, const struct proto_bytes *prefix)
+{
+	return k->mv_size >= prefix->len && memcmp(k->mv_data, prefix->ptr, prefix->len) == 0;
+}
+
+/* Counts the keys under prefix, stopping past SM_DELETE_PREFIX_KEYS_MAX. */
+static int sm_apply_count_prefix(MDB_cursor *cur, const struct proto_bytes *prefix, uint32_t *n)
+{
+	MDB_val k = {prefix->len, (void *)prefix->ptr};
+	MDB_val d;
+	int rc;
+	*n = 0;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && sm_apply_under(&k, prefix) && *n <= SM_DELETE_PREFIX_KEYS_MAX;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+		(*n)++;
+	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
+}
+
+/*
+ * DELETE_PREFIX: every key under c->key goes in this one transaction, or
+ * none when there are more than SM_DELETE_PREFIX_KEYS_MAX (KV_ETOOLARGE), so
+ * one entry's apply time stays bounded. KV_ENOTFOUND when there were none.
+ */
+static int sm_apply_delete_prefix(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                                  struct sm_result *res)
+{
+	MDB_cursor *cur = NULL;
+	int rc = mdb_cursor_open(txn, sm->dbi_kv, &cur);
+	if (rc != 0)
+		return sm_err_from_mdb(rc);
+	uint32_t n = 0;
+	int err = sm_apply_count_prefix(cur, &c->key, &n);
+	if (err != 0 || n == 0 || n > SM_DELETE_PREFIX_KEYS_MAX) {
+		res->status = n == 0 ? KV_ENOTFOUND : KV_ETOOLARGE;
+		goto out_close_cursor;
+	}
+	/* one key at a time through the single-key delete, the first under the prefix each time */
+	for (uint32_t i = 0; i < n && err == 0; i++) {
+		MDB_val k = {c->key.len, (void *)c->key.ptr};
+		MDB_val d;
+		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+		if (rc != 0 || !sm_apply_under(&k, &c->key) || k.mv_size > KV_KEY_BYTES_MAX) {
+			err = rc != 0 ? sm_err_from_mdb(rc) : KV_ECORRUPT;
+			break;
+		}
+		uint8_t key[KV_KEY_BYTES_MAX]; /* LMDB's pointer dies with the delete */
+		struct proto_bytes kb = {key, (uint32_t)k.mv_size};
+		memcpy(key, k.mv_data, k.mv_size);
+		struct sm_key_old old;
+		err = sm_key_lookup(sm, txn, key, kb.len, &old);
+		if (err == 0 && !old.exists)
+			err = KV_ECORRUPT; /* the cursor just found it */
+		if (err == 0)
+			err = sm_apply_remove(sm, txn, key, kb.len, res->index, &old);
+	}
+	if (err != 0)
+		goto out_close_cursor;
+	res->mod_index = res->index;
+out_close_cursor:
+	mdb_cursor_close(cur);
+	return err;
+}
+
+/* A single-key command as the other mutations see it: the same write path. */
+static int sm_kv_write(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, uint64_t index,
+                       struct sm_result *res)
+{
+	struct sm_key_old old;
+	res->index = index;
+	res->status = 0;
+	int err = sm_key_lookup(sm, txn, c->key.ptr, c->key.len, &old);
+	return err != 0 ? err : sm_apply_write(sm, txn, c, &old, res);
+}
+
+int sm_kv_put(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key,
+              const struct proto_bytes *value, uint64_t index, struct sm_result *res)
+{
+	struct proto_kv_cmd c = {.op = PROTO_KV_PUT, .key = *key, .value = *value};
+	return sm_kv_write(sm, txn, &c, index, res);
+}
+
+int sm_kv_delete(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, uint64_t index,
+                 struct sm_result *res)
+{
+	struct proto_kv_cmd c = {.op = PROTO_KV_DELETE, .key = *key};
+	return sm_kv_write(sm, txn, &c, index, res);
 }
 
 /* Checks c's condition against the key's current state, then writes. */
 static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                        struct sm_result *res)
 {
-	struct sm_apply_old old;
-	int err = sm_apply_lookup(sm, txn, &c->key, &old);
+	if (c->op == PROTO_KV_DELETE_PREFIX) {
+		if (c->cond != PROTO_COND_NONE) {
+			res->status = KV_EINVAL; /* no condition on a range */
+			return 0;
+		}
+		return sm_apply_delete_prefix(sm, txn, c, res);
+	}
+	struct sm_key_old old;
+	int err = sm_key_lookup(sm, txn, c->key.ptr, c->key.len, &old);
 	if (err != 0)
 		return err;
 	int failed =
@@ -166,15 +259,59 @@ static int sm_apply_kv(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c
 	return sm_apply_write(sm, txn, c, &old, res);
 }
 
+/* The op's own fields are in range (the decoder checked the generic bounds). */
+static int sm_apply_cmd_valid(const struct proto_kv_cmd *c)
+{
+	if (c->idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX)
+		return 0;
+	switch (c->op) {
+	case PROTO_KV_PUT:
+	case PROTO_KV_DELETE:
+	case PROTO_KV_PUT_FLAGS:
+	case PROTO_KV_DELETE_PREFIX:
+		return c->key.len > 0 && c->key.len <= KV_KEY_BYTES_MAX;
+	case PROTO_KV_TXN:
+	case PROTO_KV_LEASE_GRANT:
+	case PROTO_KV_LEASE_REVOKE:
+	case PROTO_KV_LEASE_EXPIRE:
+		return c->key.len == 0;
+	default:
+		return 0;
+	}
+}
+
+/* The command itself, once it is known not to be a retry. */
+static int sm_apply_op(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
+                       struct sm_result *res)
+{
+	switch (c->op) {
+	case PROTO_KV_TXN:
+		return sm_txn_apply(sm, txn, c, res);
+	case PROTO_KV_LEASE_GRANT:
+		return sm_lease_grant(sm, txn, c, res);
+	case PROTO_KV_LEASE_EXPIRE:
+		if (c->term != res->term) {
+			/* decided by the clock of another term's leader: it may not know the
+			 * keepalives a later leader answered (docs/design.md, "Leases") */
+			res->status = KV_ESTALE;
+			return 0;
+		}
+		return sm_lease_end(sm, txn, c->lease, res);
+	case PROTO_KV_LEASE_REVOKE:
+		return sm_lease_end(sm, txn, c->lease, res);
+	default:
+		return sm_apply_kv(sm, txn, c, res);
+	}
+}
+
 static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry *e,
                             struct sm_result *res)
 {
 	struct proto_kv_cmd c;
 	memset(&c, 0, sizeof(c));
 	res->has_result = 1;
-	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 || c.key.len == 0 ||
-	    c.key.len > KV_KEY_BYTES_MAX || c.idem_key.len > KV_IDEMPOTENCY_KEY_BYTES_MAX ||
-	    (c.op != PROTO_KV_PUT && c.op != PROTO_KV_DELETE)) {
+	if (e->data == NULL || proto_kv_cmd_decode(e->data, e->len, &c) != 0 ||
+	    !sm_apply_cmd_valid(&c)) {
 		/* Applied as a no-op on every node alike; nobody to tell without an origin. */
 		res->status = KV_EINVAL;
 		return 0;
@@ -188,7 +325,7 @@ static int sm_apply_command(struct sm *sm, MDB_txn *txn, const struct raft_entry
 		if (err != KV_ENOTFOUND)
 			return err;
 	}
-	int err = sm_apply_kv(sm, txn, &c, res);
+	int err = sm_apply_op(sm, txn, &c, res);
 	/* a quota refusal is not remembered: the retry after digging out must apply */
 	if (err != 0 || c.idem_key.len == 0 || res->status == KV_EFULL)
 		return err;

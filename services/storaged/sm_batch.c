@@ -59,6 +59,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	KV_ASSERT(sm != NULL && !sm->readonly && n_results != NULL);
 	KV_ASSERT(n == 0 || (entries != NULL && results != NULL));
 	*n_results = 0;
+	proto_buf_reset(&sm->result_body); /* the last batch's results were sent */
 	int64_t first = sm_batch_first_new(sm, entries, n);
 	if (first < 0)
 		return KV_ERANGE;
@@ -74,6 +75,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
 	uint64_t data_bytes_before = sm->data_bytes; /* sm_apply_entry moves it */
+	struct sm_event_state ev_before = sm->ev;
 	int err = 0;
 	uint32_t k = 0;
 	for (uint32_t i = (uint32_t)first; i < n && err == 0; i++)
@@ -85,6 +87,8 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 #endif
 	if (err == 0 && sm->data_bytes != data_bytes_before)
 		err = sm_meta_write_data_bytes(sm, txn);
+	if (err == 0 && (sm->ev.bytes != ev_before.bytes || sm->ev.trimmed != ev_before.trimmed))
+		err = sm_event_save(sm, txn);
 	if (err == 0 && fiu_fail("storaged/apply/before_commit"))
 		err = KV_EIO;
 	if (err != 0)
@@ -98,6 +102,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 	if (err != 0) {
 		sm->full = err == KV_EFULL;
 		sm->data_bytes = data_bytes_before;
+		sm->ev = ev_before;
 		return err;
 	}
 	KV_ASSERT(last->index > sm->applied_index);
@@ -110,6 +115,7 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 out_abort_txn:
 	mdb_txn_abort(txn);
 	sm->data_bytes = data_bytes_before;
+	sm->ev = ev_before;
 	if (err == KV_EFULL)
 		sm->full = 1;
 	return err;

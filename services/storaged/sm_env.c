@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SM_DBS_MAX 4
+#define SM_DBS_MAX 12 /* room for new tables */
 
 static const char SM_KEY_APPLIED_INDEX[] = "applied_index";
 static const char SM_KEY_APPLIED_TERM[] = "applied_term";
@@ -47,7 +47,7 @@ int sm_err_from_mdb(int rc)
 	}
 }
 
-static int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t *v)
+int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t *v)
 {
 	MDB_val k = {strlen(name), (void *)name};
 	MDB_val d;
@@ -64,7 +64,7 @@ static int sm_meta_get_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64
 	return 0;
 }
 
-static int sm_meta_put_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t v)
+int sm_meta_put_u64(struct sm *sm, MDB_txn *txn, const char *name, uint64_t v)
 {
 	uint8_t b[8];
 	sm_u64_put(b, v);
@@ -129,11 +129,21 @@ static int sm_env_load(struct sm *sm)
 	if ((rc = mdb_dbi_open(txn, "kv", flags, &sm->dbi_kv)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "meta", flags, &sm->dbi_meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "sessions", flags, &sm->dbi_sessions)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "session_age", flags, &sm->dbi_age)) != 0)
+	    (rc = mdb_dbi_open(txn, "session_age", flags, &sm->dbi_age)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "events", flags, &sm->dbi_events)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "leases", flags, &sm->dbi_leases)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "lease_keys", flags, &sm->dbi_lease_keys)) != 0)
 		goto out_abort_txn;
+	/* added after the others: a read-only handle on an older environment has none */
+	rc = mdb_dbi_open(txn, "flags", flags, &sm->dbi_flags);
+	if (rc != 0 && !(rc == MDB_NOTFOUND && sm->readonly))
+		goto out_abort_txn;
+	sm->has_flags = rc == 0;
 	int err = sm_meta_read_applied(sm, txn, &sm->applied_index, &sm->applied_term);
 	if (err == 0)
 		err = sm_env_load_data_bytes(sm, txn);
+	if (err == 0)
+		err = sm_event_load(sm, txn);
 	if (err != 0) {
 		mdb_txn_abort(txn);
 		return err;
@@ -198,8 +208,12 @@ int sm_open(const struct sm_opts *o, struct sm **out)
 	strcpy(sm->dir, o->dir);
 	sm->map_bytes = o->map_bytes;
 	sm->quota_bytes = o->quota_bytes ? o->quota_bytes : SM_QUOTA_BYTES_DEFAULT;
-	sm->map_max_bytes =
-	    o->map_max_bytes ? o->map_max_bytes : 2 * sm->quota_bytes + SM_MAP_SLACK_BYTES;
+	sm->watch_history = o->watch_history ? o->watch_history : SM_WATCH_HISTORY_DEFAULT;
+	sm->watch_history_bytes =
+	    o->watch_history_bytes ? o->watch_history_bytes : SM_WATCH_HISTORY_BYTES_DEFAULT;
+	sm->map_max_bytes = o->map_max_bytes ? o->map_max_bytes
+	                                     : 2 * sm->quota_bytes + 2 * sm->watch_history_bytes +
+	                                           SM_MAP_SLACK_BYTES;
 	if (sm->map_max_bytes > SM_MAP_BYTES_MAX)
 		sm->map_max_bytes = SM_MAP_BYTES_MAX;
 	if (sm->map_max_bytes < sm->map_bytes)
@@ -222,6 +236,7 @@ void sm_close(struct sm **sm)
 		return;
 	if ((*sm)->env != NULL)
 		mdb_env_close((*sm)->env);
+	proto_buf_free(&(*sm)->result_body);
 	free(*sm);
 	*sm = NULL;
 }

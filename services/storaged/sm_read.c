@@ -25,7 +25,7 @@ void sm_buf_free(struct sm_buf *b)
 }
 
 /* Appends n bytes; KV_ETOOLARGE past SM_BUF_BYTES_MAX. */
-static int sm_buf_append(struct sm_buf *b, const void *p, size_t n)
+int sm_buf_append(struct sm_buf *b, const void *p, size_t n)
 {
 	if (n > SM_BUF_BYTES_MAX - b->len)
 		return KV_ETOOLARGE;
@@ -46,7 +46,7 @@ static int sm_buf_append(struct sm_buf *b, const void *p, size_t n)
 }
 
 int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_buf *value,
-                uint64_t *create_index, uint64_t *mod_index)
+                uint64_t *create_index, uint64_t *mod_index, uint64_t *flags)
 {
 	KV_ASSERT(sm != NULL && value != NULL);
 	*create_index = 0;
@@ -69,6 +69,11 @@ int sm_read_get(struct sm *sm, const uint8_t *key, uint32_t key_len, struct sm_b
 		err = sm_buf_append(value, (const uint8_t *)d.mv_data + SM_KV_HEADER_BYTES,
 		                    d.mv_size - SM_KV_HEADER_BYTES);
 	}
+	uint64_t f = 0;
+	if (err == 0)
+		err = sm_flags_get(sm, txn, key, key_len, &f);
+	if (flags != NULL)
+		*flags = f;
 	mdb_txn_abort(txn);
 	return err;
 }
@@ -110,8 +115,8 @@ static int sm_read_seek(MDB_cursor *cur, const uint8_t *prefix, uint32_t prefix_
 }
 
 /* Copies one cursor item into out; 1 when the page is complete before it. */
-static int sm_read_take(struct sm_list *out, uint32_t limit, size_t *value_bytes, const MDB_val *k,
-                        const MDB_val *d, int *err)
+static int sm_read_take(struct sm *sm, MDB_txn *txn, struct sm_list *out, uint32_t limit,
+                        size_t *value_bytes, const MDB_val *k, const MDB_val *d, int *err)
 {
 	size_t vlen = d->mv_size - SM_KV_HEADER_BYTES;
 	if (out->n_items == limit ||
@@ -131,6 +136,8 @@ static int sm_read_take(struct sm_list *out, uint32_t limit, size_t *value_bytes
 		return 1;
 	it->create_index = sm_u64_get(d->mv_data);
 	it->mod_index = sm_u64_get((const uint8_t *)d->mv_data + 8);
+	if ((*err = sm_flags_get(sm, txn, k->mv_data, (uint32_t)k->mv_size, &it->flags)) != 0)
+		return 1;
 	*value_bytes += vlen;
 	out->n_items++;
 	return 0;
@@ -167,7 +174,7 @@ int sm_read_list(struct sm *sm, const uint8_t *prefix, uint32_t prefix_len, cons
 			err = KV_ECORRUPT;
 			break;
 		}
-		if (sm_read_take(out, limit, &value_bytes, &k, &d, &err))
+		if (sm_read_take(sm, txn, out, limit, &value_bytes, &k, &d, &err))
 			break;
 	}
 	if (err == 0 && rc != 0 && rc != MDB_NOTFOUND)

@@ -42,15 +42,20 @@ struct storaged_parked {
 	uint64_t deadline_ms;
 	uint64_t req_id;
 	uint8_t type;
+	uint64_t watch_from;   /* WATCH: where the next read of the history starts */
+	uint64_t watch_seen;   /* WATCH: the applied index of the last read (0: none yet) */
+	uint8_t watch_at_once; /* WATCH: answer once min_index is applied */
 };
 
 struct storaged_config {
 	uint64_t node_id;
 	const char *data_dir;
 	const char *sock_dir;
-	uint64_t map_bytes;   /* initial LMDB map size */
-	uint64_t quota_bytes; /* replicated-data quota, the same on every node */
-	uint64_t sync_ms;     /* period of the background LMDB sync (storaged_syncer.c) */
+	uint64_t map_bytes;           /* initial LMDB map size */
+	uint64_t quota_bytes;         /* replicated-data quota, the same on every node */
+	uint64_t sync_ms;             /* period of the background LMDB sync (storaged_syncer.c) */
+	uint64_t watch_history;       /* events kept (sm_event.c) */
+	uint64_t watch_history_bytes; /* bytes of them kept */
 };
 
 /* The sync thread's shared state (storaged_syncer.c says who holds what). */
@@ -90,6 +95,7 @@ struct storaged {
 	struct sm_result *results; /* room for STORAGED_APPLY_ENTRIES_MAX */
 	struct sm_buf value;       /* GET's copy of a value */
 	struct sm_list list;       /* LIST's copies */
+	struct sm_events events;   /* WATCH's copies */
 	struct proto_item *items;  /* LIST_RESP items, KV_LIST_LIMIT_MAX */
 	uint64_t results_dropped;
 };
@@ -117,6 +123,22 @@ int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *e
                           const struct proto_local *m, int status);
 /* A GET's or LIST's min_index and wait_ms (the index to wait for, and how long). */
 void storaged_query_wait(const struct proto_local *m, uint64_t *min_index, uint64_t *wait_ms);
+
+/* storaged_watch.c: WATCH, answered on a change or when its wait runs out */
+int storaged_watch_handle(struct storaged *sd, const struct storaged_envelope *env,
+                          const struct proto_local *m, const uint8_t *body, size_t body_len);
+/*
+ * Reads m's changes from *from and answers when there is one, or when final
+ * or status (non-zero: answered as the error) says to; then returns 1. Else
+ * moves *from past what was read and returns 0 (nothing sent).
+ */
+int storaged_watch_try(struct storaged *sd, const struct storaged_envelope *env,
+                       const struct proto_local *m, int status, uint64_t *from, int final);
+/* A parked WATCH after the applied index moved or time passed: 1 when answered. */
+int storaged_watch_step(struct storaged *sd, struct storaged_parked *p, uint64_t now_ms);
+/* storaged_lease.c: LEASE_QUERY's answer (status: 0, or why it is answered unread) */
+int storaged_lease_query(struct storaged *sd, const struct storaged_envelope *env, uint64_t req_id,
+                         const struct proto_lease_query *m, int status);
 
 /* storaged_park.c: queries waiting for the applied index */
 int storaged_park_add(struct storaged *sd, const struct storaged_envelope *env,

@@ -46,6 +46,9 @@ static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
 		                                   .status = res->status,
 		                                   .create_index = res->create_index,
 		                                   .mod_index = res->mod_index};
+		if (res->body_len > 0) /* a TXN's outcome, kept by sm until the next batch */
+			r.u.result.body = (struct proto_bytes){
+			    sd->sm->result_body.ptr + res->body_off, res->body_len};
 		/* No envelope: a PUSH socket; without a gateway it would block, so drop. */
 		if (storaged_sock_reply(sd, sd->results_sock, NULL, &r) != 0)
 			sd->results_dropped++;

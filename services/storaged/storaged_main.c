@@ -101,6 +101,11 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
 	    {"quota-bytes", KV_OPT_U64, &cfg->quota_bytes, "8589934592", 1u << 20, 1ull << 42, 0,
 	     "most data held (keys + values + 16 bytes a key); past it PUTs that add data get "
 	     "507; must be the same on every node"},
+	    {"watch-history", KV_OPT_U64, &cfg->watch_history, "100000", 1, 100000000, 0,
+	     "changes kept for watchers to resume from (older from_index: 410); set alike on "
+	     "every node"},
+	    {"watch-history-bytes", KV_OPT_U64, &cfg->watch_history_bytes, "268435456", 1u << 16,
+	     1ull << 40, 0, "bytes of keys and values the watch history keeps at most"},
 	    {"sync-ms", KV_OPT_U64, &cfg->sync_ms, "100", 1, 60000, 0,
 	     "period of the background LMDB sync; the WAL keeps what is not yet synced"},
 	    {"log-level", KV_OPT_STR, &log_level, "info", 0, 0, 0, "debug, info, warn or error"},
@@ -143,7 +148,8 @@ static int storaged_parse(int argc, char **argv, struct storaged_config *cfg, ch
  */
 static uint64_t storaged_map_ceiling(const struct storaged_config *cfg, const char *kv_dir)
 {
-	uint64_t want = 2 * cfg->quota_bytes + SM_MAP_SLACK_BYTES;
+	/* the watch history is outside the quota: room for it (twice: copy on write) */
+	uint64_t want = 2 * cfg->quota_bytes + 2 * cfg->watch_history_bytes + SM_MAP_SLACK_BYTES;
 	char file[SM_PATH_BYTES_MAX + 16];
 	struct statvfs vfs;
 	struct stat st;
@@ -183,6 +189,8 @@ static int storaged_init(struct storaged *sd)
 	struct sm_opts o = {.dir = kv_dir,
 	                    .map_bytes = sd->cfg.map_bytes,
 	                    .quota_bytes = sd->cfg.quota_bytes,
+	                    .watch_history = sd->cfg.watch_history,
+	                    .watch_history_bytes = sd->cfg.watch_history_bytes,
 	                    .map_max_bytes = storaged_map_ceiling(&sd->cfg, kv_dir)};
 	int err = sm_open(&o, &sd->sm);
 	if (err != 0)
@@ -201,6 +209,7 @@ static void storaged_fini(struct storaged *sd)
 	proto_buf_free(&sd->out);
 	sm_buf_free(&sd->value);
 	sm_list_free(&sd->list);
+	sm_events_free(&sd->events);
 	free(sd->arena_mem);
 	free(sd->results);
 	free(sd->items);

@@ -63,6 +63,18 @@ void storaged_park_run(struct storaged *sd, uint64_t now_ms)
 	while (i < sd->n_parked) {
 		struct storaged_parked *p = sd->parked[i];
 		int status;
+		if (p->type == PROTO_WATCH) {
+			/* a WATCH waits for a change, not only for its min_index */
+			if (!storaged_watch_step(sd, p, now_ms)) {
+				i++;
+				continue;
+			}
+			free(p->body);
+			free(p);
+			sd->parked[i] = sd->parked[--sd->n_parked];
+			sd->parked[sd->n_parked] = NULL;
+			continue;
+		}
 		if (sd->sm->applied_index >= p->min_index)
 			status = 0;
 		else if (now_ms >= p->deadline_ms)

@@ -1,7 +1,7 @@
 /*
  * storaged_query.c - gatewayd's requests on the query socket: GET and LIST
  * (answered once the applied index reaches min_index, else parked) and
- * STATS. Values are copied out of their read transaction before it ends
+ * STATS (WATCH: storaged_watch.c). Values are copied out of their read transaction before it ends
  * (sm_read.c) and encoded from those copies. Loop thread.
  */
 #include "storaged.h"
@@ -22,7 +22,7 @@ static int storaged_query_get(struct storaged *sd, const struct storaged_envelop
 	r->status = status;
 	if (status == 0)
 		r->status = sm_read_get(sd->sm, m->key.ptr, m->key.len, &sd->value,
-		                        &r->create_index, &r->mod_index);
+		                        &r->create_index, &r->mod_index, &r->flags);
 	if (r->status == 0) {
 		r->value.ptr = sd->value.ptr;
 		r->value.len = (uint32_t)sd->value.len;
@@ -53,6 +53,7 @@ static int storaged_query_list(struct storaged *sd, const struct storaged_envelo
 			sd->items[i].value.len = it->value_len;
 			sd->items[i].create_index = it->create_index;
 			sd->items[i].mod_index = it->mod_index;
+			sd->items[i].flags = it->flags;
 		}
 		r->n_items = l->n_items;
 		r->items = sd->items;
@@ -86,13 +87,31 @@ int storaged_query_answer(struct storaged *sd, const struct storaged_envelope *e
 {
 	if (m->type == PROTO_GET)
 		return storaged_query_get(sd, env, m->req_id, &m->u.get, status);
+	if (m->type == PROTO_WATCH) {
+		uint64_t from = m->u.watch.from_index;
+		storaged_watch_try(sd, env, m, status != 0 ? status : KV_ETIMEDOUT, &from, 1);
+		return 0;
+	}
+	if (m->type == PROTO_LEASE_QUERY)
+		return storaged_lease_query(sd, env, m->req_id, &m->u.lease_query, status);
 	KV_ASSERT(m->type == PROTO_LIST);
 	return storaged_query_list(sd, env, m->req_id, &m->u.list, status);
 }
 
 void storaged_query_wait(const struct proto_local *m, uint64_t *min_index, uint64_t *wait_ms)
 {
-	KV_ASSERT(m->type == PROTO_GET || m->type == PROTO_LIST);
+	KV_ASSERT(m->type == PROTO_GET || m->type == PROTO_LIST || m->type == PROTO_WATCH ||
+	          m->type == PROTO_LEASE_QUERY);
+	if (m->type == PROTO_WATCH) {
+		*min_index = m->u.watch.min_index;
+		*wait_ms = m->u.watch.wait_ms;
+		return;
+	}
+	if (m->type == PROTO_LEASE_QUERY) {
+		*min_index = m->u.lease_query.min_index;
+		*wait_ms = m->u.lease_query.wait_ms;
+		return;
+	}
 	*min_index = m->type == PROTO_GET ? m->u.get.min_index : m->u.list.min_index;
 	*wait_ms = m->type == PROTO_GET ? m->u.get.wait_ms : m->u.list.wait_ms;
 }
@@ -105,8 +124,11 @@ int storaged_query_handle(struct storaged *sd, const struct storaged_envelope *e
 	switch (m->type) {
 	case PROTO_STATS_REQ:
 		return storaged_query_stats(sd, env, m);
+	case PROTO_WATCH:
+		return storaged_watch_handle(sd, env, m, body, body_len);
 	case PROTO_GET:
 	case PROTO_LIST:
+	case PROTO_LEASE_QUERY:
 		storaged_query_wait(m, &min_index, &wait_ms);
 		if (sd->sm->applied_index >= min_index)
 			return storaged_query_answer(sd, env, m, 0);

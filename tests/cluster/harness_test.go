@@ -31,7 +31,7 @@ func allocPorts(n int) int {
 	portMu.Lock()
 	defer portMu.Unlock()
 	base := portNext
-	portNext += 2*n + 4
+	portNext += 3*n + 4 // HTTP, raft and Consul ports, and a gap
 	return base
 }
 
@@ -47,6 +47,7 @@ type Node struct {
 	Netns    string // network namespace its processes run in ("" = the test's)
 	HTTPPort int
 	RaftPort int
+	Consul   int // the Consul KV API's port (ClusterOpts.ConsulAPI), else 0
 	Dir      string
 	Scheme   string // "http" or "https" (ClusterOpts.Scheme)
 	procs    map[string]*proc
@@ -63,6 +64,7 @@ type Cluster struct {
 	quick    *http.Client // status and readiness polls
 	mu       sync.Mutex
 	curve    bool   // raftd peers use CurveZMQ (curve_test.go)
+	consul   bool   // gatewayd serves Consul's KV API too (consul_test.go)
 	keyDir   string // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
 }
 
@@ -114,6 +116,8 @@ type ClusterOpts struct {
 	Extra  map[string][]string // extra flags by role, for every node
 	Quick  *http.Client        // the harness's status/readiness client (nil: plain, 2 s)
 	Curve  bool                // raftd peers use CurveZMQ (curve_test.go)
+	// ConsulAPI: each gatewayd also serves Consul's KV API (--consul-listen) on Node.Consul
+	ConsulAPI bool
 }
 
 // NewClusterCurve is NewCluster with Curve on for raftd's peers, whatever
@@ -127,7 +131,8 @@ func NewClusterCurve(t *testing.T, n int) *Cluster {
 func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	t.Helper()
 	place := o.Place
-	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, quick: quick, curve: o.Curve}
+	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, quick: quick, curve: o.Curve,
+		consul: o.ConsulAPI}
 	for r, a := range o.Extra {
 		c.extra[r] = a
 	}
@@ -146,6 +151,9 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 			procs: map[string]*proc{}}
 		if place != nil {
 			node.Host, node.Netns = place(i)
+		}
+		if o.ConsulAPI {
+			node.Consul = base + 2*n + i
 		}
 		c.Nodes = append(c.Nodes, node)
 		peers = append(peers, fmt.Sprintf("%d=%s:%d", i, node.Host, node.RaftPort))
@@ -176,6 +184,9 @@ func (c *Cluster) args(n *Node, role string) []string {
 	case "gatewayd":
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
 			"--gateways", c.gateways)
+		if c.consul {
+			common = append(common, "--consul-listen", fmt.Sprintf("%s:%d", n.Host, n.Consul))
+		}
 		if !strings.HasPrefix(n.Host, "127.") {
 			// plaintext on a non-loopback address (netns tests): gatewayd refuses it without
 			common = append(common, "--insecure")

@@ -15,6 +15,7 @@ $(BUILD)/tests/peer_hostile: $(BUILD)/tests/cluster/peer_hostile/peer_hostile.o 
 .PHONY: cluster-test go-deps
 go-deps:
 	@tools/install-go.sh
+	cd tests/cluster && $(GO) mod download
 
 cluster-test: go-deps build $(BUILD)/tests/peer_hostile
 	cd tests/cluster && RAFTKV_CLUSTER_CURVE=$(CLUSTER_CURVE) RAFTKV_BIN=$(abspath $(BUILD)) RAFTKV_TEST_OUT=$(abspath $(BUILD))/cluster-out \

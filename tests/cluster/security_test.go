@@ -106,6 +106,7 @@ type routeRow struct {
 	path    string
 	perm    string // OPEN, READ, WRITE, ADMIN
 	prefix  bool   // GW_ROUTE_PREFIX: keys under ?prefix=
+	allKeys bool   // GW_ROUTE_ALL_KEYS: any key (txn, leases): only a token for every key
 }
 
 // routeTable reads gw_routes.h, so a new row is tried without editing this test.
@@ -119,7 +120,8 @@ func routeTable(t *testing.T) []routeRow {
 	re := regexp.MustCompile(`X\(GW_MS_(\w+),\s*"([^"]+)",\s*\w+,\s*"\w+",\s*GW_PERM_(\w+),\s*([^)]*)\)`)
 	var rows []routeRow
 	for _, m := range re.FindAllStringSubmatch(src, -1) {
-		r := routeRow{path: m[2], perm: m[3], prefix: strings.Contains(m[4], "GW_ROUTE_PREFIX")}
+		r := routeRow{path: m[2], perm: m[3], prefix: strings.Contains(m[4], "GW_ROUTE_PREFIX"),
+			allKeys: strings.Contains(m[4], "GW_ROUTE_ALL_KEYS")}
 		switch m[1] {
 		case "GET":
 			r.methods = []string{"GET", "HEAD"}
@@ -127,6 +129,8 @@ func routeTable(t *testing.T) []routeRow {
 			r.methods = []string{"PUT"}
 		case "DEL":
 			r.methods = []string{"DELETE"}
+		case "POST":
+			r.methods = []string{"POST"}
 		default:
 			t.Fatalf("gw_routes.h: unknown method set GW_MS_%s", m[1])
 		}
@@ -223,7 +227,14 @@ func TestSecurityTokensEveryRoute(t *testing.T) {
 					t.Errorf("%s %s with a role below %s: %d, want 403", m, r.path, r.perm, st)
 				}
 			}
-			keyed := strings.Contains(r.path, "{key}") || r.prefix
+			keyed := (strings.Contains(r.path, "{key}") || r.prefix) && !r.allKeys
+			if tok, ok := inPrefix[r.perm]; ok && r.allKeys {
+				// it may touch any key (transactions, leases): a prefix token never will do
+				if st := call(t, hc, m, r.url(n, "app/"), tok).StatusCode; st != 403 {
+					t.Errorf("%s %s (every key) with a token limited to app/: %d, want 403",
+						m, r.path, st)
+				}
+			}
 			if tok, ok := inPrefix[r.perm]; ok && keyed {
 				if st := call(t, hc, m, u, tok).StatusCode; st != 403 {
 					t.Errorf("%s %s outside the token's prefix: %d, want 403", m, r.path, st)

@@ -2,7 +2,12 @@
 # compose_test.sh - compose/docker-compose.yml tested on a real Docker engine
 # (make compose-test; needs the raftkv image: make image):
 #   0. the image: user 10001, no shell, raftd --help
-#   1. up: 3 nodes x 3 containers, every /readyz 200, health checks healthy
+#   1. up, secure as the compose file is (secrets from tools/certs.sh in a
+#      directory of the test's own): 3 nodes x 3 containers, every /readyz 200
+#      over https, health checks (raftkvctl over https) healthy
+#   1b. security on: no token 401, a read token cannot write (403), plain http
+#      to the TLS port gets no answer, an untrusted CA fails, raftd peers on
+#      Curve (its log), raftkvctl in a container works from its environment
 #   2. a write through a follower is read back (linearizable) from every node
 #   3. the leader node's containers are stopped; writes through the other two
 #      go on (counting what a client had to retry); started again, it catches up
@@ -15,8 +20,11 @@
 #      its unacknowledged write is nowhere
 #   6. down -v, also on failure (trap), and no volume of the project is left
 # Bounded: every wait has a limit; the whole run takes about two minutes.
+# Every other request of the test carries the admin token and checks the
+# gateway's certificate against the test's CA.
 # Settings: COMPOSE (command; default `docker compose` if the plugin works,
-# else docker-compose), RAFTKV_IMAGE (default raftkv:latest).
+# else docker-compose), RAFTKV_IMAGE (default raftkv:latest), BIN_DIR (build:
+# raftkvctl for the Curve keys).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FILE=compose/docker-compose.yml
@@ -29,6 +37,10 @@ fi
 NET="${PROJECT}_raftkv"
 BODY=$(mktemp)
 OVERRIDE=$(mktemp --suffix .yml)
+SECRETS_BASE=$(mktemp -d /tmp/rkvcsec.XXXXXX)
+export RAFTKV_SECRETS=$SECRETS_BASE/secrets
+CA=$RAFTKV_SECRETS/ca.crt
+AUTH=$SECRETS_BASE/admin.header # the token in a header file: never on a command line
 declare -A PORT
 start_s=$SECONDS
 
@@ -66,6 +78,7 @@ cleanup() {
 	[[ -z $left ]] || { say "volumes left behind: $left"; rc=1; }
 	((rc == 0)) && say "down -v: containers, network and volumes of $PROJECT removed"
 	rm -f "$BODY" "$OVERRIDE"
+	rm -rf "$SECRETS_BASE"
 	say "took $((SECONDS - start_s)) s"
 	exit $rc
 }
@@ -86,18 +99,29 @@ pick_ports() {
 	done
 }
 
-url() { echo "http://127.0.0.1:${PORT[$1]}"; }
+url() { echo "https://127.0.0.1:${PORT[$1]}"; }
+CURL=(curl --cacert "$CA" -H "@$AUTH")
+
+# The secrets the compose file mounts, made the way a user makes them (make certs).
+make_secrets() {
+	BASE_DIR=$SECRETS_BASE BIN_DIR=${BIN_DIR:-build} tools/certs.sh >/dev/null ||
+		fail "tools/certs.sh"
+	[[ $(stat -c %u:%g "$RAFTKV_SECRETS/compose/node1.key") == 0:10001 ]] ||
+		fail "the compose secret files are not root:10001 (the containers could not read" \
+			"them): run the test as root"
+	(umask 077 && echo "Authorization: Bearer $(<"$RAFTKV_SECRETS/admin.token")" >"$AUTH")
+}
 
 # req METHOD NODE PATH [DATA]: prints the status code; the body goes to $BODY.
 req() {
 	local method=$1 node=$2 path=$3
 	local args=(-s -o "$BODY" -w '%{http_code}' -m 12 -X "$method")
 	(($# > 3)) && args+=(--data-binary "$4")
-	curl "${args[@]}" "$(url "$node")$path" || true
+	"${CURL[@]}" "${args[@]}" "$(url "$node")$path" || true
 }
 
 leader_of() {
-	curl -s -m 2 "$(url "$1")/v1/status" | jq -r '.leader.id // empty' 2>/dev/null || true
+	"${CURL[@]}" -s -m 2 "$(url "$1")/v1/status" | jq -r '.leader.id // empty' 2>/dev/null || true
 }
 
 wait_ready() {
@@ -141,7 +165,7 @@ put_retrying() {
 	local node=$1 key=$2 value=$3 t0=$SECONDS code
 	RETRIES=0
 	while :; do
-		code=$(curl -s -o "$BODY" -w '%{http_code}' -m 12 -X PUT -H "Idempotency-Key: $key" \
+		code=$("${CURL[@]}" -s -o "$BODY" -w '%{http_code}' -m 12 -X PUT -H "Idempotency-Key: $key" \
 			--data-binary "$value" "$(url "$node")/v1/kv/$key" || true)
 		[[ $code == 200 ]] && return 0
 		[[ $code == 503 || $code == 504 || $code == 000 ]] ||
@@ -157,6 +181,7 @@ svc_id() { dc ps -q "$1-$2"; }
 step_up() {
 	pick_ports
 	pick_subnet
+	make_secrets
 	say "project $PROJECT with '$COMPOSE', gateways on 127.0.0.1:${PORT[1]},${PORT[2]},${PORT[3]}," \
 		"network $SUBNET_PREFIX.0/24"
 	dc up -d >/dev/null 2>&1 || { dc up -d; fail "up -d"; }
@@ -173,7 +198,38 @@ step_up() {
 		((SECONDS - t0 < 40)) || fail "gateway health checks: $health"
 		sleep 1
 	done
-	say "checked: the 3 gatewayd health checks (raftkvctl ready in the container) say healthy"
+	say "checked: the 3 gatewayd health checks (raftkvctl ready over https in the container)" \
+		"say healthy"
+}
+
+# What the secure default keeps out, and that it is on everywhere.
+step_security() {
+	local code read_token i
+	code=$(curl --cacert "$CA" -s -o "$BODY" -w '%{http_code}' -m 5 "$(url 1)/v1/kv/compose/x")
+	[[ $code == 401 ]] || fail "GET without a token: $code $(cat "$BODY"), want 401"
+	code=$(curl --cacert "$CA" -s -o /dev/null -w '%{http_code}' -m 5 "$(url 2)/readyz")
+	[[ $code == 200 ]] || fail "/readyz without a token: $code, want 200 (probes are open)"
+	read_token=$(awk '$2 == "read" { print $1; exit }' "$RAFTKV_SECRETS/tokens.txt")
+	code=$(curl --cacert "$CA" -s -o "$BODY" -w '%{http_code}' -m 5 -X PUT -d x \
+		-H @<(echo "Authorization: Bearer $read_token") "$(url 3)/v1/kv/compose/x")
+	[[ $code == 403 ]] || fail "PUT with a read token: $code $(cat "$BODY"), want 403"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "http://127.0.0.1:${PORT[1]}/readyz" || true)
+	[[ $code == 000 ]] || fail "plain http to the TLS port answered $code"
+	if curl -s -o /dev/null -m 5 "$(url 1)/readyz"; then
+		fail "a client without the local CA trusted the gateway's certificate"
+	fi
+	say "checked: no token 401, read token on a write 403, /readyz open, plain http to the" \
+		"TLS port unanswered, the certificate trusted only with the local CA"
+	local out
+	for ((i = 1; i <= N; i++)); do
+		# the whole log first: grep -q stopping early would SIGPIPE docker logs (pipefail)
+		out=$(docker logs "$(svc_id raftd "$i")" 2>&1)
+		grep -q 'peers=curve' <<<"$out" ||
+			fail "raftd-$i does not say it listens with Curve: $(tail -n 3 <<<"$out")"
+	done
+	out=$(ctl_in 1 status) || fail "raftkvctl status in gatewayd-1 (its environment): $out"
+	say "checked: raftd peers on Curve on all 3 nodes; raftkvctl in gatewayd-1 reaches its" \
+		"gateway over https with the mounted CA and token: '$(head -n 1 <<<"$out")'"
 }
 
 step_image() {
@@ -275,8 +331,10 @@ connect_node() {
 ctl_in() {
 	local n=$1
 	shift
-	timeout 20 docker exec "$(svc_id gatewayd "$n")" /usr/bin/raftkvctl \
-		--url http://127.0.0.1:4001 --timeout-ms 9000 "$@" 2>&1
+	# RAFTKV_ENDPOINTS (https://127.0.0.1:4001), RAFTKV_CACERT and RAFTKV_TOKEN_FILE come
+	# from the container's environment (compose file)
+	timeout 20 docker exec "$(svc_id gatewayd "$n")" /usr/bin/raftkvctl --timeout-ms 9000 \
+		"$@" 2>&1
 }
 
 step_cut_off() {
@@ -313,6 +371,7 @@ step_cut_off() {
 
 step_image
 step_up
+step_security
 step_follower_write
 step_stop_leader
 step_crash

@@ -11,7 +11,7 @@
 
 FUZZ_CC := clang
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_NAMES := raft local kv
+FUZZ_NAMES := raft local kv txn
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_proto_%)
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 20
@@ -66,3 +66,30 @@ fuzz-short: fuzz-build
 	$(call FUZZ_RUN_ALL,$(FUZZ_SHORT_SECONDS))
 
 TEST_STEPS += fuzz-short
+
+# fuzz-seed-json: the seed routes' JSON reader and Go-style writer
+# (tests/fuzz/fuzz_seed_json.c), seeded with the bodies of the seeds' sessions
+FUZZ_SEED_JSON_OBJS := $(FUZZ_DIR)/obj/services/gatewayd/seeds/gw_seed_json.o \
+	$(FUZZ_DIR)/obj/services/gatewayd/gw_json.o $(FUZZ_DIR)/obj/common/kv_assert.o
+
+$(FUZZ_DIR)/fuzz_seed_json: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_seed_json.o $(FUZZ_SEED_JSON_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer $^ -o $@
+
+.PHONY: fuzz-seed-json
+fuzz-seed-json: $(FUZZ_DIR)/fuzz_seed_json
+	@mkdir -p $(FUZZ_DIR)/corpus/seed_json $(FUZZ_DIR)/seeds/seed_json $(FUZZ_DIR)/artifacts
+	@printf '%s' '{"key": "key-1", "value": "value-1", "action":"add"}' >$(FUZZ_DIR)/seeds/seed_json/1
+	@printf '%s' '{"value": "some-value"}' >$(FUZZ_DIR)/seeds/seed_json/2
+	@printf '%s' '{"key":" obj ","value":{"n":[1,2.5e3,true,null]},"x":"\u00e9\ud83d\ude00\n"}' \
+		>$(FUZZ_DIR)/seeds/seed_json/3
+	@echo "--- fuzz_seed_json for $(FUZZ_SHORT_SECONDS) s (log: $(FUZZ_DIR)/fuzz_seed_json.log)"
+	@timeout $$(( $(FUZZ_SHORT_SECONDS) + 120 )) $< -max_total_time=$(FUZZ_SHORT_SECONDS) \
+		-max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/fuzz_seed_json- \
+		$(FUZZ_DIR)/corpus/seed_json $(FUZZ_DIR)/seeds/seed_json \
+		>$(FUZZ_DIR)/fuzz_seed_json.log 2>&1 || \
+		{ tail -n 60 $(FUZZ_DIR)/fuzz_seed_json.log; echo "fuzz_seed_json: FAILED"; exit 1; }
+	@grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' \
+		$(FUZZ_DIR)/fuzz_seed_json.log | sed 's/^/    /'
+
+TEST_STEPS += fuzz-seed-json

@@ -152,9 +152,9 @@ static inline void t_local_full(uint8_t type, struct proto_local *m)
 	t_members[0] = (struct proto_member){1, RAFT_VOTER, t_bytes("10.0.0.1:7001")};
 	t_members[1] = (struct proto_member){2, RAFT_VOTER, t_bytes("10.0.0.2:7001")};
 	t_members[2] = (struct proto_member){3, RAFT_LEARNER, t_bytes("")};
-	t_items[0] = (struct proto_item){t_bytes("a"), t_bytes("1"), 5, 9};
-	t_items[1] = (struct proto_item){t_bytes("b/c"), t_bytes(""), 6, 6};
-	t_items[2] = (struct proto_item){t_bytes("b/d"), t_bytes(t_data2), 7, 10};
+	t_items[0] = (struct proto_item){t_bytes("a"), t_bytes("1"), 5, 9, 0};
+	t_items[1] = (struct proto_item){t_bytes("b/c"), t_bytes(""), 6, 6, 0};
+	t_items[2] = (struct proto_item){t_bytes("b/d"), t_bytes(t_data2), 7, 10, 42};
 	memcpy(t_apply_entries, t_entries, sizeof(t_entries));
 	for (size_t i = 0; i < sizeof(t_sample_bytes); i++)
 		t_sample_bytes[i] = (uint8_t)('a' + i % 26);
@@ -178,6 +178,7 @@ static inline void t_same_items(const struct proto_item *a, const struct proto_i
 		assert_true(t_bytes_same(a[i].value, b[i].value));
 		assert_int_equal(a[i].create_index, b[i].create_index);
 		assert_int_equal(a[i].mod_index, b[i].mod_index);
+		assert_int_equal(a[i].flags, b[i].flags);
 	}
 }
 
@@ -254,7 +255,35 @@ static inline void t_kv_full(uint8_t op, struct proto_kv_cmd *c)
 	    .cond = PROTO_COND_IF_MATCH,
 	    .cond_index = 4242,
 	    .idem_key = t_bytes("7c1e9f3a-idem"),
+	    .flags = op == PROTO_KV_PUT_FLAGS ? 0xf1a9 : 0, /* PUT_FLAGS only */
+	    .ttl_ms = op == PROTO_KV_LEASE_GRANT ? KV_LEASE_TTL_MS_MIN : 0,
+	    .lease = op == PROTO_KV_LEASE_REVOKE || op == PROTO_KV_LEASE_EXPIRE ? 0x77 : 0,
+	    .term = op == PROTO_KV_LEASE_EXPIRE ? 0x55 : 0,
 	};
+}
+
+/* Clears the fields op does not carry on the wire (what a decode gives back as 0). */
+static inline void t_kv_own_fields(uint8_t op, struct proto_kv_cmd *c)
+{
+	int keyed = op == PROTO_KV_PUT || op == PROTO_KV_DELETE || op == PROTO_KV_DELETE_PREFIX ||
+	            op == PROTO_KV_PUT_FLAGS;
+	if (!keyed) {
+		c->key = (struct proto_bytes){0};
+		c->cond = 0;
+		c->cond_index = 0;
+	}
+	if (op != PROTO_KV_PUT && op != PROTO_KV_PUT_FLAGS && op != PROTO_KV_TXN)
+		c->value = (struct proto_bytes){0};
+	if (op != PROTO_KV_PUT_FLAGS)
+		c->flags = 0;
+	if (!keyed && op != PROTO_KV_TXN && op != PROTO_KV_LEASE_GRANT)
+		c->idem_key = (struct proto_bytes){0};
+	if (op != PROTO_KV_LEASE_GRANT)
+		c->ttl_ms = 0;
+	if (op != PROTO_KV_LEASE_REVOKE && op != PROTO_KV_LEASE_EXPIRE)
+		c->lease = 0;
+	if (op != PROTO_KV_LEASE_EXPIRE)
+		c->term = 0;
 }
 
 static inline void t_assert_kv_same(const struct proto_kv_cmd *a, const struct proto_kv_cmd *b)
@@ -267,6 +296,10 @@ static inline void t_assert_kv_same(const struct proto_kv_cmd *a, const struct p
 	assert_int_equal(a->cond, b->cond);
 	assert_int_equal(a->cond_index, b->cond_index);
 	assert_true(t_bytes_same(a->idem_key, b->idem_key));
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->ttl_ms, b->ttl_ms);
+	assert_int_equal(a->lease, b->lease);
+	assert_int_equal(a->term, b->term);
 }
 
 /* Encodes the sample of family fam ('r', 'l', 'k') and type into out. */

@@ -57,10 +57,37 @@ static void test_routes_match(void **state)
 		assert_int_equal(gw_route_slot(&hit), 0);
 	}
 	assert_int_equal(gw_route_method("PUT", 3), GW_M_PUT);
-	assert_int_equal(gw_route_method("POST", 4), GW_M_OTHER);
+	assert_int_equal(gw_route_method("POST", 4), GW_M_POST);
+	assert_int_equal(gw_route_method("PATCH", 5), GW_M_OTHER);
 	assert_int_equal(gw_route_method("get", 3), GW_M_OTHER); /* methods are case-sensitive */
 	printf("checked: 10 method+path pairs to their handlers, a shared slot, 6 paths to 404, "
-	       "3 methods\n");
+	       "4 methods\n");
+}
+
+static void test_routes_seeds_ui(void **state)
+{
+	struct gw_route_hit hit;
+	assert_ptr_equal(route_of("GET", "/state", &hit)->handle, gw_seed_state_handle);
+	assert_ptr_equal(route_of("POST", "/operate_data", &hit)->handle, gw_seed_operate_handle);
+	assert_ptr_equal(route_of("GET", "/get_all_data", &hit)->handle, gw_seed_all_handle);
+	assert_ptr_equal(route_of("GET", "/keys/some-key/", &hit)->handle, gw_seed_keys_get_handle);
+	assert_int_equal(hit.key_at, 6);
+	assert_ptr_equal(route_of("POST", "/keys/some-key/", &hit)->handle,
+	                 gw_seed_keys_set_handle);
+	assert_ptr_equal(route_of("POST", "/store", &hit)->handle, gw_seed_store_set_handle);
+	assert_ptr_equal(route_of("GET", "/store/key", &hit)->handle, gw_seed_store_get_handle);
+	assert_ptr_equal(route_of("DELETE", "/store/key", &hit)->handle,
+	                 gw_seed_store_delete_handle);
+	assert_ptr_equal(route_of("GET", "/ui/", &hit)->handle, gw_ui_page_handle);
+	assert_int_equal(route_of("GET", "/ui/", &hit)->perm, GW_PERM_OPEN);
+	assert_ptr_equal(route_of("GET", "/ui/status", &hit)->handle, gw_ui_status_handle);
+	assert_int_equal(route_of("GET", "/ui/status", &hit)->perm, GW_PERM_READ);
+	assert_null(route_of("GET", "/ui", &hit));
+	assert_int_equal(hit.path, -1);
+	assert_null(route_of("PUT", "/operate_data", &hit));
+	assert_int_equal(hit.allow, GW_MS_POST);
+	printf("checked: the seed routes and the dashboard's to their handlers and permissions; "
+	       "/ui without its slash is 404; PUT /operate_data is 405\n");
 }
 
 /* The Allow header of a 405 for method on path, or "" when it is not a 405. */
@@ -106,8 +133,11 @@ static void test_routes_table(void **state)
 			                 strcmp(gw_routes[i].label, gw_routes[j].label) == 0);
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
-	const char *want[] = {"none",   "kv",      "kv_list",    "status", "livez",
-	                      "readyz", "metrics", "raft_stats", "member", "members"};
+	const char *want[] = {
+	    "none",         "kv",       "kv_list",   "status",     "livez",          "readyz",
+	    "metrics",      "watch",    "txn",       "leases",     "lease",          "seed_state",
+	    "seed_operate", "seed_all", "seed_keys", "seed_store", "seed_store_key", "ui",
+	    "ui_status",    "raft_stats", "member",  "members"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
@@ -127,11 +157,12 @@ static void test_routes_table(void **state)
 	assert_int_equal(route_of("GET", "/livez", &hit)->perm, GW_PERM_OPEN);
 	assert_int_equal(route_of("GET", "/readyz", &hit)->perm, GW_PERM_OPEN);
 	assert_int_equal(route_of("GET", "/metrics", &hit)->perm, GW_PERM_ADMIN);
+	assert_int_equal(route_of("GET", "/v1/watch", &hit)->perm, GW_PERM_READ);
 	assert_int_equal(route_of("GET", "/raft/stats", &hit)->perm, GW_PERM_READ);
 	assert_int_equal(route_of("DELETE", "/v1/members/3", &hit)->perm, GW_PERM_ADMIN);
 	assert_int_equal(route_of("GET", "/v1/members", &hit)->perm, GW_PERM_READ);
 	printf("checked: the table passes gw_route_check; %zu rows labelled, one label per path; "
-	       "10 metric labels (7 as before, raft_stats, member, members); 11 permissions\n",
+	       "the metric labels in slot order; 12 permissions\n",
 	       gw_routes_count);
 }
 
@@ -201,9 +232,8 @@ static void test_routes_check_broken(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_routes_match),
-	    cmocka_unit_test(test_routes_allow),
-	    cmocka_unit_test(test_routes_table),
+	    cmocka_unit_test(test_routes_match),        cmocka_unit_test(test_routes_seeds_ui),
+	    cmocka_unit_test(test_routes_allow),        cmocka_unit_test(test_routes_table),
 	    cmocka_unit_test(test_routes_check_broken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

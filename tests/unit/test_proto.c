@@ -158,7 +158,7 @@ static void test_local_max_sizes(void **state)
 
 	memset(key, 'k', sizeof(key));
 	for (uint32_t i = 0; i <= PROTO_LIST_ITEMS_MAX; i++)
-		items[i] = (struct proto_item){{key, KV_KEY_BYTES_MAX}, {key, 100}, i, i + 1};
+		items[i] = (struct proto_item){{key, KV_KEY_BYTES_MAX}, {key, 100}, i, i + 1, i};
 	m = (struct proto_local){
 	    .type = PROTO_LIST_RESP,
 	    .u.list_resp = {.n_items = PROTO_LIST_ITEMS_MAX, .items = items, .more = 1}};
@@ -254,7 +254,7 @@ static void test_kv_limits_on_encode(void **state)
 	c.cond = PROTO_COND_NONE;
 	c.op = 0;
 	assert_int_equal(proto_kv_cmd_encode(&c, &b), KV_EINVAL);
-	c.op = PROTO_KV_DELETE + 1;
+	c.op = PROTO_KV_OP_MAX + 1;
 	assert_int_equal(proto_kv_cmd_encode(&c, &b), KV_EINVAL);
 	c.op = PROTO_KV_PUT;
 	c.key.ptr = NULL;
@@ -458,7 +458,7 @@ static void test_version_and_type_checked(void **state)
 	                 KV_EPROTO);
 	assert_int_equal(t_one('l', PROTO_STATS_REQ, T_EDIT1(1, t_u(PROTO_LOCAL_TYPE_MAX + 1))),
 	                 KV_EPROTO);
-	assert_int_equal(t_one('k', PROTO_KV_DELETE, T_EDIT1(1, t_u(PROTO_KV_DELETE + 1))),
+	assert_int_equal(t_one('k', PROTO_KV_DELETE, T_EDIT1(1, t_u(PROTO_KV_OP_MAX + 1))),
 	                 KV_EPROTO);
 	/* Same element count, another type of the family: decodes (as that type). */
 	assert_int_equal(t_one('l', PROTO_STATS_REQ, T_EDIT1(1, t_u(PROTO_SNAPSHOT_REQ))), 0);
@@ -475,7 +475,7 @@ static void test_every_length_truncated(void **state)
 	const struct {
 		char fam;
 		uint8_t max;
-	} fams[] = {{'r', RAFT_MSG_TYPE_MAX}, {'l', PROTO_LOCAL_TYPE_MAX}, {'k', PROTO_KV_DELETE}};
+	} fams[] = {{'r', RAFT_MSG_TYPE_MAX}, {'l', PROTO_LOCAL_TYPE_MAX}, {'k', PROTO_KV_OP_MAX}};
 	size_t frames = 0, cuts = 0;
 
 	for (size_t f = 0; f < 3; f++) {
@@ -569,7 +569,7 @@ static void test_wrong_type_for_every_field(void **state)
 	const struct {
 		char fam;
 		uint8_t max;
-	} fams[] = {{'r', RAFT_MSG_TYPE_MAX}, {'l', PROTO_LOCAL_TYPE_MAX}, {'k', PROTO_KV_DELETE}};
+	} fams[] = {{'r', RAFT_MSG_TYPE_MAX}, {'l', PROTO_LOCAL_TYPE_MAX}, {'k', PROTO_KV_OP_MAX}};
 	struct proto_buf b = {0};
 	size_t nodes = 0, decodes = 0;
 

@@ -180,13 +180,15 @@ static void t_pack_items(struct t_walk *w, const struct proto_item *it, uint32_t
 
 	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
-		struct proto_item x = i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i};
+		struct proto_item x =
+		    i < n ? it[i] : (struct proto_item){t_bytes("k"), {0}, i, i, i};
 
-		msgpack_pack_array(&w->pk, 4);
+		msgpack_pack_array(&w->pk, 5);
 		t_pack_bin(&w->pk, x.key);
 		t_pack_bin(&w->pk, x.value);
 		msgpack_pack_uint64(&w->pk, x.create_index);
 		msgpack_pack_uint64(&w->pk, x.mod_index);
+		msgpack_pack_uint64(&w->pk, x.flags);
 	}
 }
 
@@ -445,6 +447,11 @@ static unsigned t_generated_type(char fam, uint8_t type)
 	return refused;
 }
 
+/* The kv ops' names, by op. */
+#define T_KV_NAME(NAME, name, doc) [PROTO_KV_##NAME] = #NAME,
+static const char *const t_kv_op_names[PROTO_KV_OP_MAX + 1] = {PROTO_KV_MESSAGES(T_KV_NAME)};
+#undef T_KV_NAME
+
 static void test_generated_frames_every_type(void **state)
 {
 	const struct {
@@ -453,7 +460,7 @@ static void test_generated_frames_every_type(void **state)
 		const char *(*name)(uint8_t);
 	} fams[] = {{'r', RAFT_MSG_TYPE_MAX, proto_raft_type_name},
 	            {'l', PROTO_LOCAL_TYPE_MAX, proto_local_type_name},
-	            {'k', PROTO_KV_DELETE, NULL}};
+	            {'k', PROTO_KV_OP_MAX, NULL}};
 
 	t_big = calloc(1, KV_MSG_BYTES_MAX + 1);
 	assert_non_null(t_big);
@@ -467,8 +474,7 @@ static void test_generated_frames_every_type(void **state)
 			    fams[f].fam == 'r'   ? "raft "
 			    : fams[f].fam == 'l' ? "local"
 			                         : "kv   ",
-			    fams[f].name ? fams[f].name(t) : (t == PROTO_KV_PUT ? "PUT" : "DELETE"),
-			    refused);
+			    fams[f].name ? fams[f].name(t) : t_kv_op_names[t], refused);
 		}
 	}
 	free(t_big);
@@ -530,23 +536,22 @@ static void test_local_round_trip_every_type(void **state)
 	proto_buf_free(&b2);
 }
 
-static void test_kv_round_trip_both_ops(void **state)
+static void test_kv_round_trip_every_op(void **state)
 {
 	struct proto_buf b = {0};
 	struct proto_kv_cmd full, got;
 
-	for (uint8_t op = PROTO_KV_PUT; op <= PROTO_KV_DELETE; op++) {
+	for (uint8_t op = PROTO_KV_PUT; op <= PROTO_KV_OP_MAX; op++) {
 		t_kv_full(op, &full);
 		proto_buf_reset(&b);
 		assert_int_equal(proto_kv_cmd_encode(&full, &b), 0);
 		t_check_msgpack(&b, op);
 		assert_int_equal(proto_kv_cmd_decode(b.ptr, b.len, &got), 0);
-		if (op == PROTO_KV_DELETE)
-			full.value = (struct proto_bytes){0}; /* PUT only */
+		t_kv_own_fields(op, &full);
 		t_assert_kv_same(&full, &got);
 		assert_true(proto_kv_cmd_equal(&full, &got));
 	}
-	print_message("kv PUT and DELETE round trip; DELETE drops the value\n");
+	print_message("every kv op round trips (PUT to PUT_FLAGS); each keeps its own fields\n");
 	proto_buf_free(&b);
 }
 
@@ -555,7 +560,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_raft_round_trip_every_type),
 	    cmocka_unit_test(test_local_round_trip_every_type),
-	    cmocka_unit_test(test_kv_round_trip_both_ops),
+	    cmocka_unit_test(test_kv_round_trip_every_op),
 	    cmocka_unit_test(test_generated_frames_every_type),
 	};
 

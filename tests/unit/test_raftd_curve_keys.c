@@ -135,9 +135,25 @@ static void test_secret_file(void **state)
 	write_file(path, text, 0600);
 	assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)), 0);
 	assert_string_equal(z85, sec[0]);
-	write_file(path, text, 0640);
+	write_file(path, text, 0644); /* others may read */
 	assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)), KV_EINVAL);
 	assert_non_null(strstr(err, "chmod 600"));
+	write_file(path, text, 0660); /* the group may write */
+	assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)), KV_EINVAL);
+	write_file(path, text, 0640);
+	if (geteuid() == 0) {
+		/* root:own group 0640, as a Kubernetes Secret with fsGroup: accepted */
+		assert_int_equal(chown(path, 0, getegid()), 0);
+		assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)), 0);
+		/* root:another group 0640: refused */
+		assert_int_equal(chown(path, 0, getegid() + 4321), 0);
+		assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)),
+		                 KV_EINVAL);
+	} else {
+		/* group-readable but not owned by root: refused */
+		assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)),
+		                 KV_EINVAL);
+	}
 	write_file(path, "not a key\n", 0600);
 	assert_int_equal(raftd_curve_keys_read_secret(path, z85, err, sizeof(err)), KV_EINVAL);
 	assert_non_null(strstr(err, "Z85 secret key"));
@@ -146,8 +162,9 @@ static void test_secret_file(void **state)
 	assert_non_null(strstr(err, "cannot stat"));
 	assert_true(raftd_curve_keys_read_secret(dir, z85, err, sizeof(err)) < 0);
 	rmdir(dir);
-	printf(
-	    "checked: secret file read; group-readable, garbage, missing and directory refused\n");
+	printf("checked: secret file read (0600; root:own group 0640); other-readable, "
+	       "group-writable, "
+	       "another group, garbage, missing and directory refused\n");
 }
 
 static void test_loopback(void **state)

@@ -84,6 +84,7 @@ struct t_cmd {
 	uint64_t cond_index;
 	const char *idem;
 	uint64_t req_id;
+	uint64_t flags; /* PUT_FLAGS */
 };
 
 /* A COMMAND entry at index carrying c, its payload kept in t until teardown. */
@@ -100,6 +101,7 @@ static struct raft_entry t_cmd_entry(struct t_ctx *t, uint64_t index, const stru
 	              (uint32_t)(c->value ? strlen(c->value) : 0)},
 	    .cond = c->cond,
 	    .cond_index = c->cond_index,
+	    .flags = c->flags,
 	    .idem_key = {(const uint8_t *)(c->idem ? c->idem : ""),
 	                 (uint32_t)(c->idem ? strlen(c->idem) : 0)},
 	};
@@ -145,7 +147,8 @@ static void t_expect(struct t_ctx *t, const char *key, const char *value, uint64
 {
 	struct sm_buf v = {0};
 	uint64_t ci = 0, mi = 0;
-	int err = sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi);
+	int err =
+	    sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
 	if (value == NULL) {
 		assert_int_equal(err, KV_ENOTFOUND);
 	} else {
@@ -199,7 +202,7 @@ static void test_readonly_reader(void **state)
 	assert_int_equal(t_put(t, 2, "ro", "v2", NULL), 0);
 	struct sm_buf v = {0};
 	uint64_t ci = 0, mi = 0;
-	assert_int_equal(sm_read_get(ro, (const uint8_t *)"ro", 2, &v, &ci, &mi), 0);
+	assert_int_equal(sm_read_get(ro, (const uint8_t *)"ro", 2, &v, &ci, &mi, NULL), 0);
 	assert_int_equal(mi, 2);
 	assert_memory_equal(v.ptr, "v2", 2);
 	sm_buf_free(&v);
@@ -507,7 +510,7 @@ static void test_map_full(void **state)
 	/* Reads go on. */
 	struct sm_buf v = {0};
 	uint64_t ci, mi;
-	assert_int_equal(sm_read_get(t->sm, (const uint8_t *)"big001", 6, &v, &ci, &mi), 0);
+	assert_int_equal(sm_read_get(t->sm, (const uint8_t *)"big001", 6, &v, &ci, &mi, NULL), 0);
 	assert_int_equal(v.len, (100 << 10) - 1);
 	assert_int_equal(ci, 1);
 	sm_buf_free(&v);
@@ -666,7 +669,9 @@ static void test_map_grows(void **state)
 	struct t_ctx *t = *state;
 	sm_close(&t->sm);
 	assert_int_equal(t_open_quota(t, 1u << 20, 64u << 20), 0);
-	assert_int_equal(t->sm->map_max_bytes, 2 * (64ull << 20) + SM_MAP_SLACK_BYTES);
+	assert_int_equal(t->sm->map_max_bytes, 2 * (64ull << 20) +
+	                                           2 * SM_WATCH_HISTORY_BYTES_DEFAULT +
+	                                           SM_MAP_SLACK_BYTES);
 	char *big = malloc(100 << 10);
 	assert_non_null(big);
 	memset(big, 'g', (100 << 10) - 1);
@@ -823,11 +828,148 @@ static void test_snapshot_round_trip(void **state)
 	printf("checked: snapshot write (kept 2), install with index check, reopen\n");
 }
 
+/* Puts key=value at index through a buffer of its own (for many keys: t->bufs is small). */
+static void t_put_many_one(struct t_ctx *t, uint64_t index, const char *key)
+{
+	struct proto_buf b = {0};
+	struct proto_kv_cmd kc = {.op = PROTO_KV_PUT,
+	                          .origin = 1,
+	                          .req_id = index,
+	                          .key = {(const uint8_t *)key, (uint32_t)strlen(key)},
+	                          .value = {(const uint8_t *)"v", 1}};
+	assert_int_equal(proto_kv_cmd_encode(&kc, &b), 0);
+	struct raft_entry e = {.term = 1,
+	                       .index = index,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b.len,
+	                       .data = b.ptr};
+	struct sm_result r;
+	assert_int_equal(t_apply(t, e, &r), 0);
+	assert_int_equal(r.status, 0);
+	proto_buf_free(&b);
+}
+
+static void test_delete_prefix(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	uint64_t before = t->sm->data_bytes;
+	assert_int_equal(t_put(t, 1, "a/1", "x", &r), 0);
+	assert_int_equal(t_put(t, 2, "a/2/z", "y", &r), 0);
+	assert_int_equal(t_put(t, 3, "a", "top", &r), 0);
+	assert_int_equal(t_put(t, 4, "b/1", "keep", &r), 0);
+	uint64_t with_b = t->sm->data_bytes;
+	struct t_cmd dp = {.op = PROTO_KV_DELETE_PREFIX, .key = "a/"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 5, &dp), &r), 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.mod_index, 5);
+	t_expect(t, "a/1", NULL, 0, 0);
+	t_expect(t, "a/2/z", NULL, 0, 0);
+	t_expect(t, "a", "top", 3, 3);
+	t_expect(t, "b/1", "keep", 4, 4);
+	assert_true(t->sm->data_bytes < with_b);
+	/* nothing left under the prefix: not found, nothing changes */
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 6, &dp), &r), 0);
+	assert_int_equal(r.status, KV_ENOTFOUND);
+	/* a condition on a range is refused alike everywhere */
+	struct t_cmd cond = {.op = PROTO_KV_DELETE_PREFIX, .key = "b", .cond = PROTO_COND_IF_MATCH};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 7, &cond), &r), 0);
+	assert_int_equal(r.status, KV_EINVAL);
+	t_expect(t, "b/1", "keep", 4, 4);
+	struct t_cmd all = {.op = PROTO_KV_DELETE_PREFIX, .key = "a"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 8, &all), &r), 0);
+	struct t_cmd bs = {.op = PROTO_KV_DELETE_PREFIX, .key = "b"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 9, &bs), &r), 0);
+	assert_int_equal(t->sm->data_bytes, before);
+	printf("checked: delete of a prefix removes exactly the keys under it, quota bytes back\n");
+}
+
+/* key's flags as GET and LIST report them (LIST of the key as prefix: its first item). */
+static uint64_t t_flags(struct t_ctx *t, const char *key)
+{
+	struct sm_buf v = {0};
+	uint64_t ci = 0, mi = 0, f = 99;
+	assert_int_equal(
+	    sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, &f), 0);
+	sm_buf_free(&v);
+	struct sm_list l = {0};
+	assert_int_equal(
+	    sm_read_list(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), NULL, 0, 1, &l), 0);
+	assert_int_equal(l.n_items, 1);
+	assert_int_equal(l.items[0].flags, f);
+	sm_list_free(&l);
+	return f;
+}
+
+static void test_flags(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	struct t_cmd pf = {.op = PROTO_KV_PUT_FLAGS, .key = "f", .value = "v1", .flags = 42};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 1, &pf), &r), 0);
+	assert_int_equal(r.status, 0);
+	t_expect(t, "f", "v1", 1, 1);
+	assert_int_equal(t_flags(t, "f"), 42);
+	assert_int_equal(t_put(t, 2, "f", "v2", &r), 0); /* a plain PUT sets them to 0 */
+	assert_int_equal(t_flags(t, "f"), 0);
+	pf.flags = UINT64_MAX;
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 3, &pf), &r), 0);
+	assert_int_equal(t_flags(t, "f"), UINT64_MAX);
+	struct t_cmd del = {.op = PROTO_KV_DELETE, .key = "f"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 4, &del), &r), 0);
+	assert_int_equal(t_put(t, 5, "f", "again", &r), 0); /* re-created: no old flags */
+	assert_int_equal(t_flags(t, "f"), 0);
+	struct t_cmd g1 = {.op = PROTO_KV_PUT_FLAGS, .key = "g/1", .value = "x", .flags = 7};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 6, &g1), &r), 0);
+	struct t_cmd gp = {.op = PROTO_KV_DELETE_PREFIX, .key = "g/"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 7, &gp), &r), 0);
+	assert_int_equal(t_put(t, 8, "g/1", "y", &r), 0);
+	assert_int_equal(t_flags(t, "g/1"), 0);
+	/* a failed condition writes no flags */
+	struct t_cmd bad = {.op = PROTO_KV_PUT_FLAGS,
+	                    .key = "g/1",
+	                    .value = "z",
+	                    .flags = 9,
+	                    .cond = PROTO_COND_IF_MATCH,
+	                    .cond_index = 1};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, 9, &bad), &r), 0);
+	assert_int_equal(r.status, KV_ECONDITION);
+	assert_int_equal(t_flags(t, "g/1"), 0);
+	printf("checked: PUT_FLAGS stores flags for GET and LIST; PUT, DELETE, DELETE_PREFIX and a "
+	       "failed condition leave none behind\n");
+}
+
+static void test_delete_prefix_limit(void **state)
+{
+	struct t_ctx *t = *state;
+	struct sm_result r;
+	char key[32];
+	uint64_t index = 1;
+	for (uint32_t i = 0; i <= SM_DELETE_PREFIX_KEYS_MAX; i++) {
+		snprintf(key, sizeof(key), "m/%05u", i);
+		t_put_many_one(t, index++, key);
+	}
+	struct t_cmd dp = {.op = PROTO_KV_DELETE_PREFIX, .key = "m/"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, index++, &dp), &r), 0);
+	assert_int_equal(r.status, KV_ETOOLARGE);
+	t_expect(t, "m/00000", "v", 1, 1); /* over the limit: nothing was deleted */
+	struct t_cmd one = {.op = PROTO_KV_DELETE, .key = "m/00000"};
+	assert_int_equal(t_apply(t, t_cmd_entry(t, index++, &one), &r), 0);
+	assert_int_equal(t_apply(t, t_cmd_entry(t, index++, &dp), &r), 0);
+	assert_int_equal(r.status, 0); /* exactly the limit: all of them */
+	t_expect(t, "m/10000", NULL, 0, 0);
+	printf("checked: a prefix over %u keys is refused whole; at the limit it goes\n",
+	       SM_DELETE_PREFIX_KEYS_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_put_get, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_delete, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_prefix, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_prefix_limit, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_flags, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_readonly_reader, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_conditions, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_idempotency, t_setup, t_teardown),

@@ -162,6 +162,26 @@ int raftd_curve_keys_read_file(const char *path, char *buf, size_t cap, char *er
 	return rc;
 }
 
+/*
+ * Who may read a secret key file: its owner only (0600, 0400); or, for a file
+ * owned by root, also raftd's own group, read-only (0640, 0440). The second is
+ * what a Kubernetes Secret volume with fsGroup gives (root:fsGroup, mode
+ * defaultMode | 0440) and what `make certs` writes for the compose project
+ * (root:10001), where the file cannot belong to raftd's user. Nobody else ever.
+ */
+static int curve_keys_secret_mode_ok(const struct stat *st)
+{
+	mode_t group = st->st_mode & 070, other = st->st_mode & 007;
+	if (other != 0)
+		return 0;
+#ifdef RAFTD_BUG_CURVE_KEY_ANY_GROUP
+	return 1; /* planted (make raftd-bugs): any group may read and write the key */
+#endif
+	if (group == 0)
+		return 1;
+	return group == 040 && st->st_uid == 0 && st->st_gid == getegid();
+}
+
 int raftd_curve_keys_read_secret(const char *path, char *z85, char *err, size_t err_len)
 {
 	char buf[RAFTD_CURVE_KEYS_TEXT_MAX];
@@ -170,9 +190,10 @@ int raftd_curve_keys_read_secret(const char *path, char *z85, char *err, size_t 
 		snprintf(err, err_len, "cannot stat secret key file %s: %s", path, strerror(errno));
 		return kv_err_from_errno(errno);
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+	if (!S_ISREG(st.st_mode) || !curve_keys_secret_mode_ok(&st)) {
 		snprintf(err, err_len,
-		         "secret key file %s must be a regular file readable by its owner only "
+		         "secret key file %s must be a regular file readable by its owner only, or "
+		         "owned by root and readable by raftd's own group only "
 		         "(mode %04o; run chmod 600 %s)",
 		         path, (unsigned)(st.st_mode & 07777), path);
 		return KV_EINVAL;

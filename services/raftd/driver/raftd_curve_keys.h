@@ -55,8 +55,10 @@ int raftd_curve_keys_parse_one(const char *text, char *z85, uint8_t *bin);
 
 /*
  * Reads a secret key file: at most RAFTD_CURVE_KEYS_TEXT_MAX bytes, a
- * regular file with no group or other permissions (0600 or 0400), holding
- * one Z85 key. Returns 0, or a KV_E* code with a sentence in err.
+ * regular file with no group or other permissions (0600 or 0400), or owned
+ * by root and readable by raftd's own group only (0640 or 0440: a Kubernetes
+ * Secret volume with fsGroup), holding one Z85 key. Returns 0, or a KV_E*
+ * code with a sentence in err.
  */
 int raftd_curve_keys_read_secret(const char *path, char *z85, char *err, size_t err_len);
 

@@ -50,13 +50,19 @@ func mustDocker(t *testing.T, args ...string) string {
 	return out
 }
 
-// httpDo sends one request and returns status and body (status 0: no answer).
+// httpDo sends one request and returns status and body (status 0: no answer);
+// https:// URLs are checked against the Secret's CA and carry its admin token.
 func httpDo(method, url, body string, timeout time.Duration) (int, string) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
 	}
 	c := &http.Client{Timeout: timeout}
+	if strings.HasPrefix(url, "https://") {
+		// the pods' CA and admin token, from the Secret (secret_test.go)
+		c.Transport = &http.Transport{TLSClientConfig: clientTLS}
+		req.Header.Set("Authorization", "Bearer "+clientToken)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err.Error()

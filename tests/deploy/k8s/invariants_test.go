@@ -203,7 +203,7 @@ func TestNodeIdAndPeers(t *testing.T) {
 	var peers, gws []string
 	for i := 0; i < n; i++ {
 		peers = append(peers, fmt.Sprintf("%d=%s:%d", i+1, peerName(c, i), raftPort))
-		gws = append(gws, fmt.Sprintf("%d=http://%s:%d", i+1, peerName(c, i), httpPort))
+		gws = append(gws, fmt.Sprintf("%d=https://%s:%d", i+1, peerName(c, i), httpPort))
 	}
 	for _, r := range roles {
 		env := envOf(containerByName(pod, r))

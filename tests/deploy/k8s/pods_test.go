@@ -10,12 +10,17 @@
 // would give it (raftkv-0.raftkv-peers.raftkv.svc.cluster.local); the pod's
 // containers join it (--network container:...), as containers of a pod share
 // one network namespace and host name, which outlives each of them. emptyDir and claim volumes
-// become Docker volumes per pod. Runs only with RAFTKV_K8S_DOCKER=1 (make
-// k8s-test sets it when a Docker engine answers).
+// become Docker volumes per pod; the Secret volume is the Secret `make certs`
+// writes (RAFTKV_K8S_SECRET, secret_test.go) as files root:fsGroup with the
+// volume's defaultMode, as the kubelet writes them. Env from the downward API
+// (metadata.name) and $(VAR) references are expanded as the kubelet does.
+// Runs only with RAFTKV_K8S_DOCKER=1 (make k8s-test sets it when a Docker
+// engine answers, and writes the Secret).
 package k8s
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -42,6 +47,7 @@ type podHarness struct {
 	pods   []*podRun
 	// the last log lines of containers stopped and removed, shown on failure
 	stoppedLogs []string
+	secret      string // the host directory of the Secret volume (secret_test.go)
 }
 
 // containerArgs turns one container of the pod template into docker run flags.
@@ -80,18 +86,19 @@ func (h *podHarness) containerArgs(p *podRun, ct *corev1.Container) []string {
 	if c, ok := ct.Resources.Limits[corev1.ResourceCPU]; ok {
 		args = append(args, "--cpus", fmt.Sprintf("%.3f", float64(c.MilliValue())/1000))
 	}
-	for _, e := range ct.Env {
-		if e.ValueFrom != nil {
-			h.t.Fatalf("%s: env %s uses valueFrom, which this test cannot reproduce", ct.Name, e.Name)
-		}
-		args = append(args, "-e", e.Name+"="+e.Value)
+	for _, kv := range h.containerEnv(p, ct) {
+		args = append(args, "-e", kv)
 	}
 	for _, vm := range ct.VolumeMounts {
 		v := p.volumes[vm.Name]
 		if v == "" {
 			h.t.Fatalf("%s mounts %q, which is neither a pod volume nor a claim", ct.Name, vm.Name)
 		}
-		args = append(args, "-v", v+":"+vm.MountPath)
+		mount := v + ":" + vm.MountPath
+		if vm.ReadOnly {
+			mount += ":ro"
+		}
+		args = append(args, "-v", mount)
 	}
 	args = append(args, "--network", "container:"+p.first)
 	if len(ct.Command) == 0 {
@@ -107,8 +114,11 @@ func (h *podHarness) containerArgs(p *podRun, ct *corev1.Container) []string {
 func (h *podHarness) startPod(p *podRun) {
 	spec := &h.c.set.Spec.Template.Spec
 	for _, v := range spec.Volumes {
+		if v.Secret != nil {
+			continue // one host directory for every pod, made by newPodHarness
+		}
 		if v.EmptyDir == nil {
-			h.t.Fatalf("pod volume %s: only emptyDir is reproduced here", v.Name)
+			h.t.Fatalf("pod volume %s: only emptyDir and secret are reproduced here", v.Name)
 		}
 		docker("volume", "rm", "-f", p.volumes[v.Name]) // an emptyDir starts empty
 		mustDocker(h.t, "volume", "create", "--label", "raftkv-test="+h.prefix, p.volumes[v.Name])
@@ -128,7 +138,7 @@ func (h *podHarness) startPod(p *podRun) {
 	if i := strings.LastIndex(hostPort, ":"); i >= 0 {
 		hostPort = hostPort[i+1:]
 	}
-	p.url = "http://127.0.0.1:" + strings.Fields(hostPort)[0]
+	p.url = "https://127.0.0.1:" + strings.Fields(hostPort)[0]
 }
 
 // startHolder runs the pod's network namespace holder: host name, network
@@ -208,6 +218,9 @@ func newPodHarness(t *testing.T) *podHarness {
 			fqdn: peerName(c, i), volumes: map[string]string{}}
 		for _, v := range c.set.Spec.Template.Spec.Volumes {
 			p.volumes[v.Name] = h.prefix + "-" + p.name + "-" + v.Name
+			if v.Secret != nil {
+				p.volumes[v.Name] = h.secretDir(&v)
+			}
 		}
 		for _, pvc := range c.set.Spec.VolumeClaimTemplates {
 			p.volumes[pvc.Name] = h.prefix + "-" + pvc.Name + "-" + p.name
@@ -251,6 +264,7 @@ func TestPodsInDocker(t *testing.T) {
 	h.checkIdentity()
 	h.checkWriteReadAll("k8s/first", "v1", h.pods[1])
 	h.checkCtlInPod(h.pods[0], "k8s/first", "v1")
+	h.checkSecure()
 	h.checkPodBackWithNewIP(h.pods[2])
 	h.checkRollingRestart()
 }
@@ -347,4 +361,31 @@ func (h *podHarness) checkCtlInPod(p *podRun, key, want string) {
 	}
 	h.t.Logf("checked: raftkvctl get %s inside %s's gatewayd container returns %q", key,
 		p.name, got)
+}
+
+// checkSecure: the pods run as the manifests say, secure: a request without
+// the token is 401, plain http to the TLS port gets no answer, and every raftd
+// listens with Curve.
+func (h *podHarness) checkSecure() {
+	p := h.pods[0]
+	req, _ := http.NewRequest("GET", p.url+"/v1/kv/k8s/first", nil)
+	c := &http.Client{Timeout: 5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: clientTLS}}
+	resp, err := c.Do(req)
+	if err != nil || resp.StatusCode != 401 {
+		h.t.Fatalf("GET without a token from %s: %v %v, want 401", p.name, resp, err)
+	}
+	resp.Body.Close()
+	if code, body := httpDo("GET", "http"+strings.TrimPrefix(p.url, "https")+"/readyz", "",
+		5*time.Second); code != 0 {
+		h.t.Fatalf("plain http to %s's TLS port answered %d %s", p.name, code, body)
+	}
+	for _, q := range h.pods {
+		logs, _ := dockerCombined("logs", h.prefix+"-"+q.name+"-raftd")
+		if !strings.Contains(logs, "peers=curve") {
+			h.t.Fatalf("%s's raftd does not say peers=curve:\n%s", q.name, logs)
+		}
+	}
+	h.t.Logf("checked: no token 401, plain http to the TLS port unanswered, all %d raftd "+
+		"peers on Curve", len(h.pods))
 }

@@ -4,10 +4,12 @@
 #ifndef RAFTKV_CTL_KEYGEN_H
 #define RAFTKV_CTL_KEYGEN_H
 
+#include "ctl.h"
+
 /*
  * Runs `raftkvctl keygen [--out DIR]` with argv[0..argc) the words after
- * "keygen" (borrowed). Returns the exit status: 0, 1 (failed), 2 (usage).
+ * "keygen" (borrowed). Returns an exit code (0, 1 failed) or -1 for bad usage.
  */
-int ctl_keygen(int argc, char **argv);
+int ctl_keygen(const struct ctl_ctx *ctx, int argc, char **argv);
 
 #endif

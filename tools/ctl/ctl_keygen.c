@@ -3,7 +3,8 @@
  * raftd (docs/design.md, "Peer security").
  *
  * Writes DIR/curve.key (the Z85 secret key, mode 0600) and DIR/curve.pub (the
- * Z85 public key, 0644), each one line, and prints the public key. Existing
+ * Z85 public key, 0644), each one line, and prints the public key (in JSON
+ * mode as {"public_key":...}). Existing
  * files are never overwritten: a node's key is its identity in every other
  * node's allow-list.
  */
@@ -40,15 +41,13 @@ static int keygen_write(const char *path, const char *line, mode_t mode)
 	return bad;
 }
 
-int ctl_keygen(int argc, char **argv)
+int ctl_keygen(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *dir = ".";
 	if (argc == 2 && strcmp(argv[0], "--out") == 0)
 		dir = argv[1];
-	else if (argc != 0) {
-		fprintf(stderr, "usage: raftkvctl keygen [--out DIR]\n");
-		return 2;
-	}
+	else if (argc != 0)
+		return -1;
 	if (!zmq_has("curve")) {
 		fprintf(stderr, "raftkvctl keygen: this libzmq has no CURVE support (libsodium)\n");
 		return 1;
@@ -75,7 +74,9 @@ int ctl_keygen(int argc, char **argv)
 		rc = 1;
 	}
 	memset(sec, 0, sizeof(sec));
-	if (rc == 0)
+	if (rc == 0 && ctx->output == CTL_OUTPUT_JSON)
+		printf("{\"public_key\":\"%s\"}\n", pub); /* Z85 needs no escaping */
+	else if (rc == 0)
 		printf("%s\n", pub);
 	return rc;
 }

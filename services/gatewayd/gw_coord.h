@@ -1,0 +1,36 @@
+/*
+ * gw_coord.h - what the coordination routes share (transactions, leases):
+ * the error answer for a refused JSON body, PUT ?lease= as a transaction,
+ * and the leader-side lease calls (keepalive and lookup, gw_lease_call.c).
+ * Loop thread only.
+ */
+#ifndef RAFTKV_GW_COORD_H
+#define RAFTKV_GW_COORD_H
+
+#include "gw_req.h"
+#include "gw_txn_parse.h"
+
+/* Answers r with e's status, code, message, parameter and limit. */
+void gw_coord_reply_bad(struct gw_req *r, const struct gw_txn_err *e);
+
+/* PUT /v1/kv/{key}?lease=ID: the put and its conditions as a one-op TXN (gw_kv_put_lease.c). */
+void gw_kv_put_lease(struct gw_req *r);
+
+/* The leader-side lease requests (gw_lease_call.c). */
+enum gw_lease_call_kind { GW_LEASE_KEEPALIVE = 1, GW_LEASE_LOOKUP = 2 };
+
+/*
+ * Runs a keepalive or a lookup of lease id on the leader: here when this
+ * node leads (a read index, then storaged's LEASE_QUERY, then the lease
+ * clock), else forwarded to the leader's gateway. Always answers r.
+ */
+void gw_lease_call_start(struct gw_req *r, enum gw_lease_call_kind kind, uint64_t id);
+
+/*
+ * The lease id of /v1/leases/{key}: "<id>", or "<id>/keepalive" when
+ * keepalive. 0 and *id, or -1 after answering r (400 for a malformed id,
+ * 404 for another path).
+ */
+int gw_lease_parse_id(struct gw_req *r, int keepalive, uint64_t *id);
+
+#endif

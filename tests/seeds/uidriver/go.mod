@@ -1,0 +1,3 @@
+module raftkv/tests/seeds/uidriver
+
+go 1.19

@@ -1,0 +1,73 @@
+/*
+ * ctl_table.c - raftkvctl's commands, one row each. To add a command, write
+ * its handler in the file of its group (a new ctl_<group>.c with its header)
+ * and add one row here; `raftkvctl --help` and `raftkvctl NAME --help` list it.
+ */
+#include "ctl.h"
+
+#include "ctl_coord.h"
+#include "ctl_keygen.h"
+#include "ctl_kv.h"
+#include "ctl_status.h"
+
+#include <stddef.h>
+
+const struct ctl_cmd ctl_cmds[] = {
+    {"get", "KEY",
+     "Prints the value of KEY (a linearizable read). --output json prints "
+     "{\"key\",\"value\",\"create_index\",\"mod_index\"} (the value in base64 with "
+     "\"encoding\":\"base64\" when it is not UTF-8). Exit 1 when the key does not exist.",
+     ctl_kv_get, 1},
+    {"put", "[--if-match MOD_INDEX | --if-absent] KEY VALUE",
+     "Sets KEY to VALUE (VALUE - reads it from stdin, at most 64 MiB). --if-match writes only "
+     "if the key's mod_index is MOD_INDEX, --if-absent only if the key does not exist; exit 1 "
+     "when the condition fails. Prints the new mod_index.",
+     ctl_kv_put, 1},
+    {"delete", "[--if-match MOD_INDEX] KEY",
+     "Deletes KEY. Exit 1 when it does not exist or the condition fails.", ctl_kv_delete, 1},
+    {"list", "[--keys-only] [--limit N] [--page-size N] [PREFIX]",
+     "Prints every key starting with PREFIX (all keys without one) in byte order, one "
+     "\"KEY<TAB>VALUE\" line each (\"base64:\" before a key and value that are not UTF-8), "
+     "fetching page after page (--page-size keys each, at most and by default 1000). --limit stops "
+     "after N keys. --output json prints {\"items\":[...]} with the gateway's items.",
+     ctl_kv_list, 1},
+    {"status", "",
+     "Prints a node's view of the cluster: its role and term, the leader, the commit and "
+     "applied indexes and the members (GET /v1/status; --output json prints it as it is).",
+     ctl_status_status, 1},
+    {"ready", "",
+     "Asks the first endpoint only whether it can serve (/readyz): exit 0 when ready, 1 when "
+     "it answers that it is not, 3 when it does not answer. Needs no token: the health probe "
+     "of the container image.",
+     ctl_status_ready, 1},
+    {"live", "",
+     "Asks the first endpoint only whether its gateway process answers (/livez); exit codes "
+     "as ready.",
+     ctl_status_live, 1},
+    {"metrics", "",
+     "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
+     "admin token), in either output mode.",
+     ctl_status_metrics, 1},
+    {"lease", "grant TTL_MS | keepalive ID | revoke ID",
+     "grant: a lease of TTL_MS (2000 to 3600000), prints its id. keepalive: renews it, prints "
+     "{\"id\",\"ttl_ms\",\"remaining_ms\"}. revoke: ends it and deletes its keys. Exit 1 when "
+     "the lease does not exist (lease_not_found).",
+     ctl_coord_lease, 1},
+    {"txn", "",
+     "Reads a transaction from stdin (POST /v1/txn's JSON: compare, success, failure; at most "
+     "4 MiB) and prints the answer. Exit 0 when the success branch ran, 1 when the failure "
+     "branch did (or the transaction was refused), 2 for a malformed transaction.",
+     ctl_coord_txn, 1},
+    {"lock", "[--ttl MS] NAME -- COMMAND [ARGS...]",
+     "Runs COMMAND while holding the lock NAME ([A-Za-z0-9._-], the key locks/NAME), built on "
+     "a lease (TTL 10000 ms by default) and a transaction: waits while another holder has it, "
+     "sets RAFTKV_LOCK_TOKEN (the lock's mod_index, a fencing token), keeps the lease alive, "
+     "and stops COMMAND (SIGTERM, then SIGKILL) and exits 1 if the lock is lost. Exits with "
+     "COMMAND's code and releases the lock when COMMAND ends.",
+     ctl_lock, 1},
+    {"keygen", "[--out DIR]",
+     "Makes a CurveZMQ key pair for one raftd: DIR/curve.key (secret, mode 0600) and "
+     "DIR/curve.pub (DIR defaults to .), and prints the public key. Never overwrites a key.",
+     ctl_keygen, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
