@@ -134,10 +134,10 @@ static void test_routes_table(void **state)
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
 	const char *want[] = {
-	    "none",         "kv",       "kv_list",   "status",     "livez",          "readyz",
-	    "metrics",      "watch",    "txn",       "leases",     "lease",          "seed_state",
-	    "seed_operate", "seed_all", "seed_keys", "seed_store", "seed_store_key", "ui",
-	    "ui_status",    "raft_stats", "member",  "members"};
+	    "none",         "kv",         "kv_list",   "status",     "livez",          "readyz",
+	    "metrics",      "watch",      "txn",       "leases",     "lease",          "seed_state",
+	    "seed_operate", "seed_all",   "seed_keys", "seed_store", "seed_store_key", "ui",
+	    "ui_status",    "raft_stats", "member",    "members"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
