@@ -151,7 +151,7 @@ static int entries_equal(const struct proto_field *fd, const void *a, const void
 	return 1;
 }
 
-/* ---- MEMBERS: [id, role, addr] and CONFIG: [[id, role], ...] ----------------- */
+/* ---- MEMBERS: [id, role, addr] and CONFIG: [[id, role, incarnation, flags], ...] -- */
 
 /* 1 when a member id is non-zero, its role known and no earlier one has its id. */
 static int member_valid(uint64_t id, uint8_t role, const void *base, size_t stride, uint32_t i)
@@ -243,14 +243,17 @@ static int config_encode(const struct proto_field *fd, const void *msg, struct p
 		return KV_EINVAL;
 	for (uint32_t i = 0; i < c->n; i++) {
 		if (!member_valid(c->members[i].id, c->members[i].role, &c->members[0].id,
-		                  sizeof(c->members[0]), i))
+		                  sizeof(c->members[0]), i) ||
+		    c->members[i].flags > RAFT_CONFIG_FLAG_PROMOTE)
 			return KV_EINVAL;
 	}
 	proto_writer_array(w, c->n);
 	for (uint32_t i = 0; i < c->n; i++) {
-		proto_writer_array(w, 2);
+		proto_writer_array(w, 4);
 		proto_writer_uint(w, c->members[i].id);
 		proto_writer_uint(w, c->members[i].role);
+		proto_writer_uint(w, c->members[i].incarnation);
+		proto_writer_uint(w, c->members[i].flags);
 	}
 	return 0;
 }
@@ -259,18 +262,21 @@ static int config_decode(const struct proto_field *fd, void *msg, struct proto_r
 {
 	struct raft_config *c = proto_field_ptr(msg, fd->off);
 	struct raft_member *m;
-	uint64_t role;
+	uint64_t role, flags;
 	uint32_t n;
 
 	if (proto_reader_enter(r, &n) || n > fd->max || n > RAFT_NODES_MAX)
 		return KV_EPROTO;
 	for (uint32_t i = 0; i < n; i++) {
 		m = &c->members[i];
-		if (nested_enter(r, 2) || proto_reader_uint(r, &m->id) ||
-		    nested_uint(r, RAFT_VOTER, RAFT_LEARNER, &role))
+		if (nested_enter(r, 4) || proto_reader_uint(r, &m->id) ||
+		    nested_uint(r, RAFT_VOTER, RAFT_LEARNER, &role) ||
+		    proto_reader_uint(r, &m->incarnation) ||
+		    nested_uint(r, 0, RAFT_CONFIG_FLAG_PROMOTE, &flags))
 			return KV_EPROTO;
 		proto_reader_leave(r);
 		m->role = (uint8_t)role;
+		m->flags = (uint8_t)flags;
 		if (!member_valid(m->id, m->role, &c->members[0].id, sizeof(*m), i))
 			return KV_EPROTO;
 	}
@@ -288,7 +294,9 @@ static int config_equal(const struct proto_field *fd, const void *a, const void 
 		return 0;
 	for (uint32_t i = 0; i < ca->n; i++) {
 		if (ca->members[i].id != cb->members[i].id ||
-		    ca->members[i].role != cb->members[i].role)
+		    ca->members[i].role != cb->members[i].role ||
+		    ca->members[i].incarnation != cb->members[i].incarnation ||
+		    ca->members[i].flags != cb->members[i].flags)
 			return 0;
 	}
 	return 1;

@@ -73,7 +73,9 @@
 	M(WATCH,            watch,            "gatewayd->storaged: changes of a key or prefix from an index") \
 	M(WATCH_RESP,       watch_resp,       "storaged->gatewayd: those changes, and where to ask next") \
 	M(LEASE_QUERY,      lease_query,      "gatewayd->storaged: one lease's keys, or the leases") \
-	M(LEASE_QUERY_RESP, lease_query_resp, "storaged->gatewayd: the lease or one page of leases")
+	M(LEASE_QUERY_RESP, lease_query_resp, "storaged->gatewayd: the lease or one page of leases") \
+	M(MEMBER_CHANGE,    member_change,    "gatewayd->raftd: one membership change (the leader only)") \
+	M(MEMBER_CHANGE_RESP, member_change_resp, "raftd->gatewayd: whether it was appended")
 
 #define PROTO_LOCAL_PROPOSE(F, X) \
 	F(X, BYTES,   data,        0, KV_MSG_BYTES_MAX, "an encoded proto_kv_cmd")
@@ -101,7 +103,13 @@
 	F(X, U64,     wal_fsyncs,  0, UINT64_MAX,       "fdatasync calls since start") \
 	F(X, U64,     wal_fsync_us_total, 0, UINT64_MAX, "their summed latency") \
 	F(X, U64,     wal_fsync_us_max, 0, UINT64_MAX,  "the slowest") \
-	F(X, U64,     peer_msgs_dropped, 0, UINT64_MAX, "malformed, unknown-sender or overflowing peer messages")
+	F(X, U64,     peer_msgs_dropped, 0, UINT64_MAX, "malformed, unknown-sender or overflowing peer messages") \
+	F(X, U64,     incarnation, 0, UINT64_MAX,       "this node's data directory") \
+	F(X, U64,     cluster_id,  0, UINT64_MAX,       "its cluster, 0: not known yet") \
+	F(X, U8,      replaced,    0, 1,                "1: the configuration holds another incarnation for it: it does not vote") \
+	F(X, U64,     votes_granted, 0, UINT64_MAX,     "VOTE requests it granted since it started") \
+	F(X, U64,     other_cluster_msgs, 0, UINT64_MAX, "peer messages from another cluster, dropped") \
+	F(X, BYTES,   member_match, 0, 8ull * RAFT_NODES_MAX, "leader only: each member's match index, 8 bytes big-endian, in members order; empty elsewhere")
 #define PROTO_LOCAL_TRANSFER(F, X) \
 	F(X, U64,     node_id,     0, UINT64_MAX,       "the new leader, 0: any")
 #define PROTO_LOCAL_TRANSFER_RESP(F, X) \
@@ -166,6 +174,13 @@
 	F(X, U64,     quota_bytes, 0, UINT64_MAX,       "--quota-bytes: the most data (keys + values + 16 per key)") \
 	F(X, U64,     data_bytes,  0, UINT64_MAX,       "data held, counted as the quota counts it") \
 	F(X, U8,      alarm,       0, 1,                "1: data past 95% of the quota")
+#define PROTO_LOCAL_MEMBER_CHANGE(F, X) \
+	F(X, U8,      op,          1, 3,                "enum raft_config_op: 1 add learner, 2 promote, 3 remove") \
+	F(X, U64,     node_id,     1, UINT64_MAX,       "the member")
+#define PROTO_LOCAL_MEMBER_CHANGE_RESP(F, X) \
+	F(X, STATUS,  status,      0, 0,                "0, or KV_ENOTLEADER (leader_id), KV_ENOTFOUND (no such member), KV_ECONFIG (a change in progress), KV_EBUSY (not caught up), KV_EINVAL (the last voter, or a member already)") \
+	F(X, U64,     index,       0, UINT64_MAX,       "the change's log index") \
+	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none")
 
 /*
  * WATCH is answered as soon as there is at least one change from from_index
@@ -254,7 +269,9 @@
 #define PROTO_RAFT_HEADER(F, X) \
 	F(X, U64, from, 1, UINT64_MAX, "sender's node id") \
 	F(X, U64, to,   1, UINT64_MAX, "receiver's node id") \
-	F(X, U64, term, 0, UINT64_MAX, "sender's term")
+	F(X, U64, term, 0, UINT64_MAX, "sender's term") \
+	F(X, U64, incarnation, 0, UINT64_MAX, "sender's incarnation: its data directory (0: unknown)") \
+	F(X, U64, cluster, 0, UINT64_MAX, "sender's cluster id (0: not known yet); others are dropped")
 /* reject is a reason, not only a flag: READ_INDEX_RESP says why (busy, not leader). */
 #define PROTO_RAFT_REJECT(F, X) \
 	F(X, U8,  reject, 0, UINT8_MAX, "0: granted/accepted, else why not")

@@ -16,8 +16,8 @@
  *   ENTRIES     array of [term, index, type, data(bin)], indexes consecutive
  *   MEMBERS     array of [id, role, addr(bin)]
  *   ITEMS       array of [key(bin), value(bin), create_index, mod_index]
- *   CONFIG      array of [id, role], at most RAFT_NODES_MAX, ids non-zero and distinct
- *   CHUNK       two elements: bin(chunk), then uint CRC32C of the chunk
+ *   CONFIG      array of [id, role, incarnation, flags], at most RAFT_NODES_MAX, ids non-zero and
+ * distinct CHUNK       two elements: bin(chunk), then uint CRC32C of the chunk
  *
  * Each type encodes only its own fields; a decoder leaves every other field
  * of the struct zero. The header fields come first in every family:

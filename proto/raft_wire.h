@@ -30,17 +30,32 @@ enum raft_entry_type {
 };
 
 enum raft_config_op {
-	RAFT_CONFIG_ADD_LEARNER = 1,
-	RAFT_CONFIG_PROMOTE = 2,
+	RAFT_CONFIG_ADD_LEARNER = 1, /* node joins as a learner with incarnation (0: unknown yet) */
+	RAFT_CONFIG_PROMOTE = 2,     /* a caught-up learner becomes a voter */
 	RAFT_CONFIG_REMOVE = 3,
+	RAFT_CONFIG_BIND = 4,   /* records the incarnation of a member that has none; role kept */
+	RAFT_CONFIG_REJOIN = 5, /* a member came back with another incarnation (its disk was
+	                           lost): it becomes a learner with it, promoted once caught up */
 };
+
+/* Flags of a change (and of a member): promote it once it has caught up. */
+#define RAFT_CONFIG_FLAG_PROMOTE 1u
 
 /*
  * A CONFIG entry's data begins with RAFT_CONFIG_CHANGE_BYTES bytes: the op
- * (1 byte) and the node id (8 bytes, big-endian). The driver may append
- * anything after them (addresses); the core ignores the rest.
+ * (1 byte), the node id (8 bytes, big-endian), the incarnation (8 bytes,
+ * big-endian; ADD_LEARNER, BIND, REJOIN) and the flags (1 byte). The driver
+ * may append anything after them (addresses); the core ignores the rest.
  */
-#define RAFT_CONFIG_CHANGE_BYTES 9u
+#define RAFT_CONFIG_CHANGE_BYTES 18u
+
+/* One membership change, as a CONFIG entry's first RAFT_CONFIG_CHANGE_BYTES hold it. */
+struct raft_config_change {
+	uint8_t op; /* enum raft_config_op */
+	uint8_t flags;
+	uint64_t node;
+	uint64_t incarnation;
+};
 
 struct raft_entry {
 	uint64_t term;
@@ -54,9 +69,17 @@ struct raft_entry {
 
 enum raft_member_role { RAFT_VOTER = 1, RAFT_LEARNER = 2 };
 
+/*
+ * A member's incarnation names the data directory it runs on (made when the
+ * directory is first created; 0: not recorded yet). Only a voter whose
+ * messages carry the recorded incarnation counts toward a vote, commit or
+ * read quorum: a node that lost its disk comes back with another one.
+ */
 struct raft_member {
-	uint64_t id;  /* never 0 */
-	uint8_t role; /* enum raft_member_role */
+	uint64_t id;          /* never 0 */
+	uint8_t role;         /* enum raft_member_role */
+	uint8_t flags;        /* RAFT_CONFIG_FLAG_PROMOTE: promote once caught up */
+	uint64_t incarnation; /* 0: not recorded yet */
 };
 
 struct raft_config {

@@ -9,6 +9,9 @@
 #   cluster.sh start I [ROLE]    starts node I (or one role of it) in the background
 #   cluster.sh stop I [ROLE] [SIGNAL]   signals node I (or one role), default TERM, and waits
 #   cluster.sh status            which processes run, and each gateway's /readyz
+#   cluster.sh leave I           removes node I from the configuration (DELETE /v1/members/I
+#                                through another node; a leader hands over first), then
+#                                stops its processes; its data stays in BASE_DIR/node<I>
 #   cluster.sh smoke             up, writes and reads through every node, kill -9 of the
 #                                leader's raftd, more writes, restart and catch-up, down
 #                                (SMOKE_KEEP=1 keeps BASE_DIR and its logs after a pass)
@@ -411,6 +414,23 @@ cmd_smoke() {
 	echo "smoke: ok"
 }
 
+# leave I: remove node I through another running node, then stop it.
+cmd_leave() {
+	local i=$1 via code body n
+	for ((n = 1; n <= NODES; n++)); do
+		if [[ $n != "$i" && $(readyz "$n") == 200 ]]; then via=$n; break; fi
+	done
+	[[ -n ${via:-} ]] || die "leave $i: no other node is ready to take the request"
+	echo "leave $i: DELETE /v1/members/$i through node$via"
+	body=$("${CURL[@]}" -m 20 -X DELETE -w '\n%{http_code}' \
+		"$SCHEME://$HOST:$((HTTP_PORT_BASE + via))/v1/members/$i?timeout=15000") || true
+	code=${body##*$'\n'}
+	echo "leave $i: $code ${body%$'\n'*}"
+	[[ $code == 200 ]] || die "leave $i: the cluster refused the removal; nothing stopped"
+	for r in gatewayd raftd storaged; do stop_role "$i" "$r"; done
+	echo "leave $i: node$i removed and stopped (data kept in $(node_dir "$i"))"
+}
+
 node_arg() {
 	[[ ${1:-} =~ ^[1-9]$ ]] && (($1 <= NODES)) || die "node must be 1..$NODES (got ${1:-none})"
 }
@@ -434,10 +454,13 @@ start)
 	if [[ -n ${3:-} ]]; then start_role "$2" "$3"; else
 		for r in "${ROLES[@]}"; do start_role "$2" "$r"; done
 	fi ;;
+leave)
+	node_arg "${2:-}"
+	cmd_leave "$2" ;;
 stop)
 	node_arg "${2:-}"
 	if [[ -n ${3:-} ]]; then stop_role "$2" "$3" "${4:-TERM}"; else
 		for r in gatewayd raftd storaged; do stop_role "$2" "$r"; done
 	fi ;;
-*) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -73,7 +73,9 @@ struct gw_status {
 		uint64_t id;
 		uint8_t role;
 		char addr[GW_ADDR_BYTES_MAX];
+		uint64_t match; /* the leader's view (has_match) */
 	} members[RAFT_NODES_MAX];
+	int has_match; /* the status came from the leader: members[].match is set */
 };
 
 /* storaged's last STATS_RESP. */

@@ -170,6 +170,15 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	            s->msg.peer_msgs_dropped);
 	metrics_u64(j, "raftkv_watchers", "gauge",
 	            "Open /v1/watch requests (--max-watchers at most).", gw_watch_open());
+	metrics_u64(j, "raftkv_peer_messages_other_cluster_total", "counter",
+	            "Peer messages from another cluster (another cluster id), dropped.",
+	            s->msg.other_cluster_msgs);
+	metrics_u64(j, "raftkv_raft_votes_granted_total", "counter",
+	            "VOTE requests this node granted since raftd started.", s->msg.votes_granted);
+	metrics_u64(j, "raftkv_raft_replaced", "gauge",
+	            "1: the configuration holds another incarnation for this node (lost disk): "
+	            "it does not vote until it rejoined.",
+	            s->msg.replaced);
 }
 
 void gw_metrics_handle(struct gw_req *r)

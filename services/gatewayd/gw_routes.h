@@ -44,7 +44,11 @@
 	  GW_ROUTE_QUERY | GW_ROUTE_ALL_KEYS)                                                      \
 	GW_SEED_ROUTES(X)                                                                          \
 	X(GW_MS_GET, "/ui/", gw_ui_page_handle, "ui", GW_PERM_OPEN, 0)                             \
-	X(GW_MS_GET, "/ui/status", gw_ui_status_handle, "ui_status", GW_PERM_READ, 0)
+	X(GW_MS_GET, "/ui/status", gw_ui_status_handle, "ui_status", GW_PERM_READ, 0)              \
+	X(GW_MS_GET, "/raft/stats", gw_raft_stats_handle, "raft_stats", GW_PERM_READ, 0)           \
+	X(GW_MS_DEL, "/v1/members/{key}", gw_member_remove_handle, "member", GW_PERM_ADMIN,        \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_GET, "/v1/members", gw_members_list_handle, "members", GW_PERM_READ, GW_ROUTE_QUERY)
 
 /*
  * The seed projects' routes (seeds/, docs/api.md "The seed projects'

@@ -33,11 +33,17 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 	s->msg = *m;
 	s->msg.members = NULL; /* points into the frame: copied to s->members below */
 	s->msg.n_members = 0;
+	s->msg.member_match = (struct proto_bytes){0}; /* into the frame: copied below */
 	s->n_members = m->n_members < RAFT_NODES_MAX ? m->n_members : RAFT_NODES_MAX;
+	s->has_match = m->member_match.len == 8 * s->n_members && s->n_members > 0;
 	for (uint32_t i = 0; i < s->n_members; i++) {
 		s->members[i].id = m->members[i].id;
 		s->members[i].role = m->members[i].role;
 		status_copy_str(s->members[i].addr, sizeof(s->members[i].addr), m->members[i].addr);
+		s->members[i].match = 0;
+		for (unsigned b = 0; s->has_match && b < 8; b++)
+			s->members[i].match =
+			    s->members[i].match << 8 | m->member_match.ptr[8 * i + b];
 	}
 	if (old_leader != s->msg.leader_id)
 		KV_LOG_INFO(GW_SVC, "leader changed", "leader=%llu term=%llu",
@@ -167,6 +173,15 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	gw_json_kv_u64(j, "commit_index", s->msg.commit_index);
 	gw_json_kv_u64(j, "applied_index", s->msg.applied_index);
 	gw_json_kv_u64(j, "last_index", s->msg.last_index);
+	/* who this node is on disk, and whether it may vote (raftd_identity.c, F15) */
+	gw_json_key(j, "identity");
+	gw_json_open(j, '{');
+	gw_json_kv_u64(j, "incarnation", s->msg.incarnation);
+	gw_json_kv_u64(j, "cluster_id", s->msg.cluster_id);
+	gw_json_kv_bool(j, "replaced", s->msg.replaced);
+	gw_json_kv_u64(j, "votes_granted", s->msg.votes_granted);
+	gw_json_kv_u64(j, "other_cluster_msgs", s->msg.other_cluster_msgs);
+	gw_json_close(j, '}');
 	/* storaged's STATS: the quota and what counts against it (sm_apply.c) */
 	gw_json_key(j, "storage");
 	gw_json_open(j, '{');

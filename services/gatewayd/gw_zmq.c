@@ -187,6 +187,7 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 			            kv_strerror(m.u.transfer_resp.status));
 		return;
 	case PROTO_PROPOSE_RESP:
+	case PROTO_MEMBER_CHANGE_RESP:
 	case PROTO_READ_INDEX_RESP:
 	case PROTO_RESULT:
 	case PROTO_GET_RESP:

@@ -45,6 +45,11 @@ TEST_LIBS_test_raftd_read_table := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_compact := $(BUILD)/libraftdpure.a
 
+# The identity file (raftd_identity.c) does file I/O, so it is not in the pure set.
+$(BUILD)/libraftdidentity.a: $(BUILD)/services/raftd/driver/raftd_identity.o
+	ar rcs $@ $^
+TEST_LIBS_test_raftd_identity := $(BUILD)/libraftdidentity.a
+
 # The planted bug (docs/testing.md): raftd's compaction bound built to drop the
 # log above storaged's durable index must make test_raftd_compact fail its
 # power-cut replay test.

@@ -24,3 +24,19 @@ cluster-test: go-deps build $(BUILD)/tests/peer_hostile
 		exit $${PIPESTATUS[0]}
 
 TEST_STEPS += cluster-test
+
+# F15's planted bug: raftd, storaged and gatewayd built with RAFT_BUG_WIPED_VOTES
+# (an empty-disk node votes) in their own build directory; TestF15 must fail.
+F15_BUG_BUILD := $(BUILD)-wiped-votes
+.PHONY: cluster-f15-bug
+cluster-f15-bug: go-deps
+	@CFLAGS=-DRAFT_BUG_WIPED_VOTES $(MAKE) --no-print-directory BUILD=$(F15_BUG_BUILD) \
+		$(F15_BUG_BUILD)/raftd $(F15_BUG_BUILD)/storaged $(F15_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(F15_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(F15_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestF15' ./... > $(abspath $(F15_BUG_BUILD))/f15.log 2>&1; then \
+		echo "cluster-f15-bug: RAFT_BUG_WIPED_VOTES was NOT caught by TestF15"; exit 1; fi
+	@grep -E "wiped node granted|elected with the wiped|lost" $(F15_BUG_BUILD)/f15.log | head -3
+	@echo "cluster-f15-bug: RAFT_BUG_WIPED_VOTES caught by TestF15WipedNodeNeverVotesAndRejoins"
+
+TEST_STEPS += cluster-f15-bug

@@ -10,7 +10,7 @@ SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
 SIM_CORE_SRCS := $(wildcard services/raftd/core/*.c services/raftd/exec/*.c)
 SIM_BIN := $(BUILD)/sim
 SIM_BUG_NAMES := no-noop vote-no-persist commit-old-term ack-before-durable truncate-committed \
-	exec-release-before-sync
+	exec-release-before-sync wiped-votes
 SIM_BUG_BINS := $(SIM_BUG_NAMES:%=$(BUILD)/sim-bug-%/sim)
 SIM_TEST_SEEDS := $(if $(SAN),300,2000)
 
@@ -46,6 +46,7 @@ $(eval $(call SIM_BUG_RULES,commit-old-term,COMMIT_OLD_TERM))
 $(eval $(call SIM_BUG_RULES,ack-before-durable,ACK_BEFORE_DURABLE))
 $(eval $(call SIM_BUG_RULES,truncate-committed,TRUNCATE_COMMITTED))
 $(eval $(call SIM_BUG_RULES,exec-release-before-sync,EXEC_RELEASE_BEFORE_SYNC))
+$(eval $(call SIM_BUG_RULES,wiped-votes,WIPED_VOTES))
 
 # Each bug must be caught within 2,000 seeds; prints the first seed and property per bug.
 sim-bugs: $(SIM_BUG_BINS)

@@ -23,7 +23,7 @@
 
 #define SIM_SLOTS_MAX       12u        /* node ids 1..12 over a run (members <= RAFT_NODES_MAX) */
 #define SIM_LOG_CAP         8192u      /* entries per simulated log; power of two */
-#define SIM_DATA_BYTES      16u        /* payload bytes of one entry (writes and config changes) */
+#define SIM_DATA_BYTES      24u        /* payload bytes of one entry (writes and config changes) */
 #define SIM_KEYS            8u         /* the client's key space */
 #define SIM_SNAP_BYTES_MAX  256u       /* a serialized state machine */
 #define SIM_SNAP_SIZE_MAX   (1u << 20) /* with padding, to span several chunks */
@@ -39,6 +39,7 @@
 #define SIM_PROPS_MAX       4096u  /* client writes waiting for their entry; power of two */
 #define SIM_TRACE_LINES     400u   /* the ring printed with a violation */
 #define SIM_UNCOMMITTED_MAX 1000u  /* the client stops proposing past this many at a leader */
+#define SIM_WIPES_MAX       1u     /* lost disks a seed: two at once can lose a quorum's data */
 
 /* ---- PRNG: splitmix64 -------------------------------------------------- */
 
@@ -73,6 +74,12 @@ static inline int sim_rng_chance(struct sim_rng *g, uint32_t permille)
 	return sim_rng_below(g, 1000) < permille;
 }
 
+/* The incarnation of a slot's first disk (a wipe gives another, sim_fault.c). */
+static inline uint64_t sim_first_incarnation(uint32_t slot)
+{
+	return 1000u + slot;
+}
+
 /* ---- Trace (sim_trace.c) ------------------------------------------------ */
 
 enum sim_trace_kind {
@@ -95,6 +102,7 @@ enum sim_trace_kind {
 	SIM_TR_HEAL,
 	SIM_TR_INSTALL,
 	SIM_TR_NOTE,
+	SIM_TR_WIPE,
 };
 
 struct sim_trace_rec {
@@ -208,7 +216,8 @@ void sim_sm_serialize(const struct sim_sm *sm, uint32_t pad, struct sim_snap *ou
 int sim_sm_load(struct sim_sm *sm, const struct sim_snap *s);
 uint64_t sim_sm_hash(const struct sim_sm *sm);
 uint64_t sim_entry_hash(const struct sim_entry *e);
-void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id);
+/* The simulator's own reading of a change (an oracle beside the core's raft_config_apply). */
+void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id, uint64_t inc, uint8_t flags);
 uint32_t sim_config_voters(const struct raft_config *c);
 int sim_config_equal(const struct raft_config *a, const struct raft_config *b);
 int sim_config_role(const struct raft_config *c, uint64_t id); /* 0: not a member */
@@ -307,7 +316,9 @@ struct sim_node {
 	uint64_t sync_mark;   /* disk ops covered by the sync in flight */
 	uint64_t last_commit; /* this boot */
 	int snapshot_due;
-	int removed; /* its removal is committed: stop after the current step */
+	int removed;          /* its removal is committed: stop after the current step */
+	uint64_t incarnation; /* its disk's; a wipe gives it another */
+	uint64_t lost_last;   /* the durable last index of the disk a wipe took (0: none) */
 };
 
 uint64_t sim_node_now(const struct sim_node *nd, uint64_t global_ms);
@@ -417,6 +428,7 @@ void sim_check_update(struct sim_world *w, uint32_t slot, const struct raft_stat
 
 struct sim_faults {
 	int partitions, crashes, slow_disks, drift, membership, transfers;
+	int wipes; /* a node loses its disk and comes back empty (at most SIM_WIPES_MAX a seed) */
 	uint32_t loss_permille, dup_permille;
 	uint64_t delay_max_ms;
 	uint64_t client_gap_ms;
@@ -427,13 +439,19 @@ struct sim_faults {
 void sim_fault_choose(struct sim_world *w);
 void sim_fault_act(struct sim_world *w);
 void sim_fault_heal(struct sim_world *w);
+/*
+ * 1 while a wiped node is not yet a voter again (or removed): the client
+ * makes no membership change meanwhile. A lost disk costs one voter until
+ * it is replaced; changes on top of it could cost a quorum for good.
+ */
+int sim_fault_rejoining(struct sim_world *w);
 
 /* ---- World (sim_world.c) ------------------------------------------------------ */
 
 /* What a run exercised, summed over seeds with --stats. */
 struct sim_stats {
 	uint64_t writes, acks, reads_ok, config_changes, transfers, snapshots;
-	uint64_t crashes, installs, partitions, leaders, live_ms_max;
+	uint64_t crashes, installs, partitions, leaders, live_ms_max, wipes;
 	uint64_t later_chunks; /* snapshot chunks written at an offset > 0 */
 };
 
@@ -450,6 +468,8 @@ struct sim_world {
 	uint64_t steps;
 	struct sim_node nodes[SIM_SLOTS_MAX];
 	struct raft_config initial;
+	uint32_t wipes_done;
+	int wiped_slot; /* the last node wiped, or -1 */
 	struct sim_net net;
 	struct sim_client client;
 	struct sim_check check;

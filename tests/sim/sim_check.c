@@ -108,7 +108,13 @@ static uint32_t durable_voters(struct sim_world *w, const struct raft_config *cf
 		if (cfg->members[i].role != RAFT_VOTER || id == 0 || id > SIM_SLOTS_MAX)
 			continue;
 		(*voters)++;
-		n += sim_disk_durable_has(&w->nodes[sim_slot_of(id)].disk, index, term);
+		/*
+		 * A disk lost after it acknowledged still counts for what it held:
+		 * the leader counted a true ack (Raft cannot know of the loss until
+		 * the node comes back; raft_identity.c keeps it from voting then).
+		 */
+		n += sim_disk_durable_has(&w->nodes[sim_slot_of(id)].disk, index, term) ||
+		     index <= w->nodes[sim_slot_of(id)].lost_last;
 	}
 	return n;
 }

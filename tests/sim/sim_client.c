@@ -129,7 +129,8 @@ static void issue_read(struct sim_world *w, uint32_t slot)
 		rd->read_id = 0;
 }
 
-static uint64_t config_change(struct sim_world *w, uint32_t slot, uint8_t op, uint64_t id)
+static uint64_t config_change(struct sim_world *w, uint32_t slot, uint8_t op, uint64_t id,
+                              uint64_t inc)
 {
 	struct raft_update up;
 	uint8_t data[RAFT_CONFIG_CHANGE_BYTES];
@@ -139,7 +140,9 @@ static uint64_t config_change(struct sim_world *w, uint32_t slot, uint8_t op, ui
 	                        .len = sizeof(data)};
 	int rc;
 
-	raft_config_change_encode(op, id, data);
+	struct raft_config_change ch = {.op = op, .node = id, .incarnation = inc};
+
+	raft_config_change_encode(&ch, data);
 	rc = sim_node_step(w, slot, &ev, &up);
 	sim_world_trace(w, SIM_TR_CONFIG, slot, op, id, (uint64_t)-rc, rc ? 0 : up.proposed_index);
 	if (rc == 0)
@@ -160,7 +163,7 @@ static void membership(struct sim_world *w, uint32_t lead)
 
 		if (m->role == RAFT_LEARNER) {
 			if (raft_match_of(ld->raft, m->id) + 2 >= ld->st.commit_index)
-				config_change(w, lead, RAFT_CONFIG_PROMOTE, m->id);
+				config_change(w, lead, RAFT_CONFIG_PROMOTE, m->id, 0);
 			return;
 		}
 	}
@@ -168,14 +171,18 @@ static void membership(struct sim_world *w, uint32_t lead)
 		for (uint32_t k = 0; k < cfg->n; k++)
 			if (cfg->members[(i + k) % cfg->n].role == RAFT_VOTER) {
 				config_change(w, lead, RAFT_CONFIG_REMOVE,
-				              cfg->members[(i + k) % cfg->n].id);
+				              cfg->members[(i + k) % cfg->n].id, 0);
 				return;
 			}
 	}
 	if (cfg->n >= RAFT_NODES_MAX || w->client.next_slot >= SIM_SLOTS_MAX)
 		return;
 	id = w->client.next_slot + 1;
-	if (!config_change(w, lead, RAFT_CONFIG_ADD_LEARNER, id))
+	/* a joining node names its disk, or (half the time) the leader records it on first contact
+	 */
+	if (!config_change(w, lead, RAFT_CONFIG_ADD_LEARNER, id,
+	                   sim_rng_chance(&w->rng, 500) ? w->nodes[sim_slot_of(id)].incarnation
+	                                                : 0))
 		return;
 	w->client.next_slot++;
 	sim_disk_format(&w->nodes[sim_slot_of(id)].disk, &w->initial);
@@ -224,7 +231,7 @@ void sim_client_act(struct sim_world *w)
 	} else if (r < 90) {
 		issue_read(w, (uint32_t)any);
 	} else if (r < 95 && lead >= 0 && w->faults.membership && !w->healed &&
-	           w->now_ms > c->last_member_ms + 300) {
+	           w->now_ms > c->last_member_ms + 300 && !sim_fault_rejoining(w)) {
 		c->last_member_ms = w->now_ms;
 		membership(w, (uint32_t)lead);
 	} else if (lead >= 0 && w->faults.transfers && !w->healed &&

@@ -1,7 +1,8 @@
 /*
  * sim_fault.c - which faults a seed gets and when: partitions (symmetric,
  * one-way, minority leader, bridge), message loss, duplication and delay,
- * crashes with restarts, slow disks and clock drift; and healing them all
+ * crashes with restarts, slow disks and clock drift, lost disks (a node
+ * wiped and restarted empty, with a new incarnation); and healing them all
  * for the liveness phase. Simulator thread.
  */
 #include "sim.h"
@@ -22,6 +23,7 @@ void sim_fault_choose(struct sim_world *w)
 	f->drift = sim_rng_chance(g, 600);
 	f->membership = sim_rng_chance(g, 400);
 	f->transfers = sim_rng_chance(g, 400);
+	f->wipes = sim_rng_chance(g, 400);
 	f->loss_permille = sim_rng_chance(g, 500) ? (uint32_t)sim_rng_range(g, 1, 150) : 0;
 	f->dup_permille = sim_rng_chance(g, 300) ? (uint32_t)sim_rng_range(g, 1, 80) : 0;
 	f->delay_max_ms = sim_rng_chance(g, 500) ? sim_rng_range(g, 2, 80) : 5;
@@ -127,11 +129,127 @@ static void crash(struct sim_world *w)
 	}
 }
 
+/*
+ * The node most likely to hold entries the others lack: the follower with
+ * the longest durable log (half the time), or any member.
+ */
+static uint32_t wipe_target(struct sim_world *w)
+{
+	uint32_t best = (uint32_t)sim_rng_below(&w->rng, SIM_SLOTS_MAX);
+	uint64_t best_last = 0;
+
+	if (sim_rng_chance(&w->rng, 500))
+		return best;
+	for (uint32_t s = 0; s < SIM_SLOTS_MAX; s++) {
+		const struct sim_node *nd = &w->nodes[s];
+
+		if (nd->state == SIM_NODE_OFF || nd->removed ||
+		    (nd->state == SIM_NODE_UP && nd->st.role == RAFT_LEADER))
+			continue;
+		if (nd->disk.dlog.last >= best_last) {
+			best = s;
+			best_last = nd->disk.dlog.last;
+		}
+	}
+	return best;
+}
+
+/* The leader's slot, or -1. */
+static int leader_slot(struct sim_world *w)
+{
+	uint32_t b = leader_bit(w);
+
+	for (uint32_t s = 0; s < SIM_SLOTS_MAX; s++)
+		if (b == 1u << s)
+			return (int)s;
+	return -1;
+}
+
+/* Every member, running or down, last saw the leader's configuration. */
+static int config_settled(struct sim_world *w)
+{
+	int lead = leader_slot(w);
+	const struct raft_status *ls;
+
+	if (lead < 0)
+		return 0;
+	ls = &w->nodes[lead].st;
+	for (uint32_t s = 0; s < SIM_SLOTS_MAX; s++) {
+		const struct sim_node *nd = &w->nodes[s];
+
+		if (nd->state == SIM_NODE_OFF || nd->removed)
+			continue;
+		if (!sim_config_equal(&nd->st.config, &ls->config))
+			return 0;
+	}
+	return 1;
+}
+
+int sim_fault_rejoining(struct sim_world *w)
+{
+	int lead = leader_slot(w);
+
+	if (w->wiped_slot < 0)
+		return 0;
+	if (lead < 0)
+		return 1;
+	const struct raft_config *c = &w->nodes[lead].st.config;
+	const struct sim_node *nd = &w->nodes[w->wiped_slot];
+
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->members[i].id == nd->id)
+			return !(c->members[i].role == RAFT_VOTER &&
+			         c->members[i].incarnation == nd->incarnation) ||
+			       w->nodes[lead].st.commit_index < w->nodes[lead].st.last_index;
+	return 0;
+}
+
+/*
+ * A lost disk (F15): the node stops, comes back with an empty data directory
+ * (the initial configuration, no incarnation recorded, as raftd boots from
+ * --peers) and a new incarnation. Half the time the leader is cut off at the
+ * same moment, so the others must elect without it: the wiped node's vote
+ * must not count.
+ */
+static void wipe(struct sim_world *w)
+{
+	uint32_t s = wipe_target(w), lead = leader_bit(w);
+	struct sim_node *nd = &w->nodes[s];
+	struct raft_config seed_config = w->initial;
+
+	/* only on a settled configuration: a lost disk on top of changes in flight can stall */
+	if (nd->state == SIM_NODE_OFF || nd->removed || !config_settled(w))
+		return;
+	if (nd->state == SIM_NODE_UP)
+		sim_node_crash(w, s);
+	nd->lost_last =
+	    nd->disk.dlog.last > nd->disk.dsnap.index ? nd->disk.dlog.last : nd->disk.dsnap.index;
+	for (uint32_t i = 0; i < seed_config.n; i++)
+		seed_config.members[i].incarnation = 0;
+	sim_disk_format(&nd->disk, &seed_config);
+	nd->incarnation += 100000u;
+	w->wipes_done++;
+	w->wiped_slot = (int)s;
+	w->stats.wipes++;
+	sim_world_trace(w, SIM_TR_WIPE, s, nd->incarnation, 0, 0, 0);
+	sim_net_push(&w->net, w->now_ms + sim_rng_range(&w->rng, 10, 800), SIM_EV_RESTART,
+	             (uint8_t)s, nd->boot);
+	if (lead != 0 && sim_rng_chance(&w->rng, 500)) {
+		memset(w->net.blocked, 0, sizeof(w->net.blocked));
+		block_between(w, lead, live_mask(w) & ~lead);
+		sim_world_trace(w, SIM_TR_PARTITION, 0, PART_MINORITY_LEADER, lead, 0, 0);
+	}
+}
+
 void sim_fault_act(struct sim_world *w)
 {
 	struct sim_faults *f = &w->faults;
 	uint64_t r = sim_rng_below(&w->rng, 100);
 
+	if (f->wipes && w->wipes_done < SIM_WIPES_MAX && sim_rng_chance(&w->rng, 150)) {
+		wipe(w);
+		return;
+	}
 	if (r < 40 && f->partitions) {
 		if (sim_rng_chance(&w->rng, 350)) {
 			memset(w->net.blocked, 0, sizeof(w->net.blocked));

@@ -67,9 +67,10 @@ static void nodes_print(const struct sim_world *w)
 		    U(nd->sm.applied), U(st->snap_index), U(nd->disk.dlog.last),
 		    U(nd->disk.dhs.term), U(nd->disk.dhs.vote));
 		for (uint32_t i = 0; i < st->config.n; i++)
-			printf(" %llu%s", U(st->config.members[i].id),
-			       st->config.members[i].role == RAFT_LEARNER ? "L" : "");
-		printf("\n");
+			printf(" %llu%s@%llu", U(st->config.members[i].id),
+			       st->config.members[i].role == RAFT_LEARNER ? "L" : "",
+			       U(st->config.members[i].incarnation));
+		printf(" (incarnation %llu)\n", U(nd->incarnation));
 	}
 }
 
@@ -80,9 +81,9 @@ static void report(const struct sim_flags *f, struct sim_world *w, uint64_t seed
 	printf("sim: VIOLATION seed %llu nodes %u at %llu ms\nproperty: %s\n", U(seed), nodes,
 	       U(w->now_ms), w->check.what);
 	printf("faults: partitions %d crashes %d slow disks %d drift %d membership %d transfers %d "
-	       "loss %u dup %u delay<=%llu ms\n",
+	       "wipes %d loss %u dup %u delay<=%llu ms\n",
 	       w->faults.partitions, w->faults.crashes, w->faults.slow_disks, w->faults.drift,
-	       w->faults.membership, w->faults.transfers, w->faults.loss_permille,
+	       w->faults.membership, w->faults.transfers, w->faults.wipes, w->faults.loss_permille,
 	       w->faults.dup_permille, U(w->faults.delay_max_ms));
 	sim_trace_dump(&w->trace);
 	nodes_print(w);
@@ -188,6 +189,7 @@ static void stats_add(struct sim_stats *a, const struct sim_stats *b)
 	a->transfers += b->transfers;
 	a->snapshots += b->snapshots;
 	a->crashes += b->crashes;
+	a->wipes += b->wipes;
 	a->installs += b->installs;
 	a->partitions += b->partitions;
 	a->leaders += b->leaders;
@@ -198,13 +200,14 @@ static void stats_add(struct sim_stats *a, const struct sim_stats *b)
 
 static void stats_print(const struct sim_stats *s)
 {
-	printf("sim: exercised %llu writes (%llu acknowledged), %llu linearizable reads, %llu "
-	       "leaders, %llu crashes, %llu partitions, %llu config changes, %llu transfers, %llu "
-	       "snapshots taken, %llu installed (%llu later chunks); liveness within %llu ms of "
-	       "healing (worst)\n",
-	       U(s->writes), U(s->acks), U(s->reads_ok), U(s->leaders), U(s->crashes),
-	       U(s->partitions), U(s->config_changes), U(s->transfers), U(s->snapshots),
-	       U(s->installs), U(s->later_chunks), U(s->live_ms_max));
+	printf(
+	    "sim: exercised %llu writes (%llu acknowledged), %llu linearizable reads, %llu "
+	    "leaders, %llu crashes, %llu wiped disks, %llu partitions, %llu config changes, %llu "
+	    "transfers, %llu snapshots taken, %llu installed (%llu later chunks); liveness "
+	    "within %llu ms of healing (worst)\n",
+	    U(s->writes), U(s->acks), U(s->reads_ok), U(s->leaders), U(s->crashes), U(s->wipes),
+	    U(s->partitions), U(s->config_changes), U(s->transfers), U(s->snapshots),
+	    U(s->installs), U(s->later_chunks), U(s->live_ms_max));
 }
 
 /* Collects every worker's totals; stops the others at the first violation. */

@@ -39,6 +39,7 @@ int sim_node_start(struct sim_world *w, uint32_t slot)
 	                         .election_timeout_ms = 150,
 	                         .heartbeat_ms = 40,
 	                         .seed = sim_rng_next(&w->rng),
+	                         .incarnation = nd->incarnation,
 	                         .prevote = 1,
 	                         .check_quorum = 1};
 	struct raft_boot b = {.hard_state = d->dhs,

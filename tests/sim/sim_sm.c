@@ -30,7 +30,7 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id)
+void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id, uint64_t inc, uint8_t flags)
 {
 	uint32_t i;
 
@@ -38,11 +38,19 @@ void sim_config_apply(struct raft_config *c, uint8_t op, uint64_t id)
 		if (c->members[i].id == id)
 			break;
 	if (op == RAFT_CONFIG_ADD_LEARNER && i == c->n && c->n < RAFT_NODES_MAX) {
-		c->members[c->n].id = id;
-		c->members[c->n].role = RAFT_LEARNER;
+		c->members[c->n] = (struct raft_member){
+		    .id = id, .role = RAFT_LEARNER, .flags = flags, .incarnation = inc};
 		c->n++;
 	} else if (op == RAFT_CONFIG_PROMOTE && i < c->n) {
 		c->members[i].role = RAFT_VOTER;
+		c->members[i].flags = 0;
+	} else if (op == RAFT_CONFIG_BIND && i < c->n && c->members[i].incarnation == 0) {
+		c->members[i].incarnation = inc;
+	} else if (op == RAFT_CONFIG_REJOIN && i < c->n) {
+		if (c->members[i].role == RAFT_VOTER)
+			c->members[i].flags = RAFT_CONFIG_FLAG_PROMOTE;
+		c->members[i].role = RAFT_LEARNER;
+		c->members[i].incarnation = inc;
 	} else if (op == RAFT_CONFIG_REMOVE && i < c->n) {
 		c->members[i] = c->members[c->n - 1];
 		c->n--;
@@ -56,7 +64,9 @@ int sim_config_equal(const struct raft_config *a, const struct raft_config *b)
 		return 0;
 	for (uint32_t i = 0; i < a->n; i++)
 		if (a->members[i].id != b->members[i].id ||
-		    a->members[i].role != b->members[i].role)
+		    a->members[i].role != b->members[i].role ||
+		    a->members[i].incarnation != b->members[i].incarnation ||
+		    a->members[i].flags != b->members[i].flags)
 			return 0;
 	return 1;
 }
@@ -94,7 +104,8 @@ int sim_sm_apply(struct sim_sm *sm, const struct sim_entry *e)
 	} else if (e->type == RAFT_ENTRY_CONFIG) {
 		if (e->len < RAFT_CONFIG_CHANGE_BYTES)
 			return KV_EPROTO;
-		sim_config_apply(&sm->config, e->data[0], get64(e->data + 1));
+		sim_config_apply(&sm->config, e->data[0], get64(e->data + 1), get64(e->data + 9),
+		                 e->data[17]);
 	} else if (e->type != RAFT_ENTRY_NOOP) {
 		return KV_EPROTO;
 	}

@@ -78,6 +78,9 @@ static void rec_print(const struct sim_trace_rec *r)
 		printf("%s (kept %llu unsynced writes, torn %llu, durable last %llu)\n",
 		       r->a == SIM_NODE_OFF ? "stopped" : "crashed", U(r->b), U(r->c), U(r->d));
 		break;
+	case SIM_TR_WIPE:
+		printf("disk lost: back empty with incarnation %llu\n", U(r->a));
+		break;
 	case SIM_TR_RESTART:
 		printf("boot %llu from snapshot %llu, log to %llu, term %llu\n", U(r->a), U(r->b),
 		       U(r->c), U(r->d));

@@ -96,8 +96,10 @@ static void world_reset(struct sim_world *w, uint64_t seed, uint32_t nodes)
 	sim_fault_choose(w);
 	memset(&w->initial, 0, sizeof(w->initial));
 	for (uint32_t i = 0; i < nodes; i++)
-		w->initial.members[w->initial.n++] =
-		    (struct raft_member){.id = i + 1, .role = RAFT_VOTER};
+		w->initial.members[w->initial.n++] = (struct raft_member){
+		    .id = i + 1, .role = RAFT_VOTER, .incarnation = sim_first_incarnation(i)};
+	w->wipes_done = 0;
+	w->wiped_slot = -1;
 	w->fault_end_ms = SIM_FAULT_MS + sim_rng_below(&w->rng, 1000);
 	w->live_deadline_ms = w->fault_end_ms + SIM_LIVENESS_MS;
 }
@@ -110,6 +112,8 @@ static void node_reset(struct sim_world *w, uint32_t s)
 	nd->boot = 0;
 	nd->slow_disk = 0;
 	nd->removed = 0;
+	nd->incarnation = sim_first_incarnation(s);
+	nd->lost_last = 0;
 	memset(&nd->st, 0, sizeof(nd->st));
 	nd->rate_permille = w->faults.drift ? (uint32_t)sim_rng_range(&w->rng, 900, 1100) : 1000;
 	nd->clock_base_ms = sim_rng_range(&w->rng, 1000, 1000000);
@@ -123,7 +127,9 @@ static void deliver(struct sim_world *w, const struct sim_ev *ev)
 	uint32_t from = sim_slot_of(ms->m.from);
 	struct raft_event re = {.type = RAFT_EVENT_RECEIVE, .msg = &ms->m};
 
-	if (nd->state != SIM_NODE_UP || w->net.blocked[from][ev->node]) {
+	/* a wiped node's old process is gone with its disk: what it sent dies with it */
+	if (nd->state != SIM_NODE_UP || w->net.blocked[from][ev->node] ||
+	    ms->m.incarnation != w->nodes[from].incarnation) {
 		w->net.dropped++;
 		sim_world_trace(w, SIM_TR_DROP, ev->node, ms->m.type, ms->m.from, 0, 0);
 	} else {

@@ -103,7 +103,8 @@ static struct raft_entry t_entries[3] = {
 };
 
 static const struct raft_config t_config = {
-    .n = 3, .members = {{1, RAFT_VOTER}, {2, RAFT_VOTER}, {9, RAFT_LEARNER}}};
+    .n = 3,
+    .members = {{1, RAFT_VOTER, 0, 77}, {2, RAFT_VOTER, 0, 0}, {9, RAFT_LEARNER, 1, UINT64_MAX}}};
 
 /* A peer message of type with every field set (proto_sample.h, from proto_messages.h). */
 static inline void t_raft_full(uint8_t type, struct raft_msg *m)
@@ -126,6 +127,8 @@ static inline void t_same_config(const struct raft_config *a, const struct raft_
 	for (uint32_t i = 0; i < a->n; i++) {
 		assert_int_equal(a->members[i].id, b->members[i].id);
 		assert_int_equal(a->members[i].role, b->members[i].role);
+		assert_int_equal(a->members[i].flags, b->members[i].flags);
+		assert_int_equal(a->members[i].incarnation, b->members[i].incarnation);
 	}
 }
 

@@ -138,6 +138,7 @@ static struct raft_config voters_config(uint32_t n_voters)
 	for (uint32_t i = 0; i < n_voters; i++) {
 		c.members[i].id = i + 1;
 		c.members[i].role = RAFT_VOTER;
+		c.members[i].incarnation = rh_incarnation(i + 1);
 	}
 	return c;
 }
@@ -151,6 +152,7 @@ static struct raft_options default_options(uint64_t id, int prevote, int check_q
 	o.election_timeout_ms = RH_ELECTION_MS;
 	o.heartbeat_ms = RH_HEARTBEAT_MS;
 	o.seed = id;
+	o.incarnation = rh_incarnation(id);
 	o.prevote = prevote;
 	o.check_quorum = check_quorum;
 	return o;
@@ -311,5 +313,28 @@ void rh_restart(struct rh *h, uint64_t id)
 	n->n_applied = 0;
 	n->n_reads = 0;
 	n->n_restarts++;
+	node_boot(h, n, &n->boot_config);
+}
+
+void rh_wipe(struct rh *h, uint64_t id)
+{
+	struct rh_node *n = rh_node(h, id);
+
+	raft_exec_reset(&n->exec);
+	n->log_start = 1;
+	n->log_n = 0;
+	memset(&n->hs, 0, sizeof(n->hs));
+	n->durable_hs = n->hs;
+	n->snap_index = n->snap_term = n->snap_size = n->base_term = 0;
+	n->in_bytes = 0;
+	n->applied_index = 0;
+	n->n_applied = 0;
+	n->n_reads = 0;
+	n->n_restarts++;
+	n->opts.incarnation += 100000;
+	/* the seed configuration, as a node booting from --peers has it: nothing recorded */
+	n->boot_config = h->config;
+	for (uint32_t i = 0; i < n->boot_config.n; i++)
+		n->boot_config.members[i].incarnation = 0;
 	node_boot(h, n, &n->boot_config);
 }

@@ -170,6 +170,13 @@ struct rh_node *rh_add_node(struct rh *h, uint64_t id, const struct raft_config 
  */
 void rh_restart(struct rh *h, uint64_t id);
 
+/*
+ * Node id lost its disk: it boots empty (no log, hard state or snapshot),
+ * with the seed configuration and no incarnation recorded in it, on a new
+ * incarnation (opts.incarnation + 100000). Held messages are lost.
+ */
+void rh_wipe(struct rh *h, uint64_t id);
+
 struct rh_node *rh_node(struct rh *h, uint64_t id);
 void rh_status(struct rh *h, uint64_t id, struct raft_status *out);
 
@@ -184,6 +191,12 @@ uint64_t rh_tick_until(struct rh *h, uint64_t id, uint8_t role, uint64_t max_ms)
 
 int rh_propose(struct rh *h, uint64_t id, const char *text);
 int rh_propose_config(struct rh *h, uint64_t id, uint8_t op, uint64_t node_id);
+
+/* The incarnation node id's data directory has in the harness (the configs record it). */
+static inline uint64_t rh_incarnation(uint64_t id)
+{
+	return 1000 + id;
+}
 int rh_read(struct rh *h, uint64_t id, uint64_t read_id);
 int rh_transfer(struct rh *h, uint64_t id, uint64_t target);
 

@@ -273,7 +273,12 @@ int rh_propose_config(struct rh *h, uint64_t id, uint8_t op, uint64_t node_id)
 	uint8_t buf[RAFT_CONFIG_CHANGE_BYTES];
 	struct raft_event ev = {.type = RAFT_EVENT_PROPOSE, .entry_type = RAFT_ENTRY_CONFIG};
 
-	raft_config_change_encode(op, node_id, buf);
+	struct raft_config_change ch = {.op = op, .node = node_id};
+
+	if (op == RAFT_CONFIG_ADD_LEARNER)
+		ch.incarnation =
+		    rh_incarnation(node_id); /* a joining node says which disk it runs on */
+	raft_config_change_encode(&ch, buf);
 	ev.data = buf;
 	ev.len = RAFT_CONFIG_CHANGE_BYTES;
 	return rh_step(h, id, &ev);

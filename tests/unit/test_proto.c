@@ -118,7 +118,7 @@ static void test_raft_max_sizes(void **state)
 	t_raft_full(RAFT_MSG_SNAPSHOT, &m);
 	sn->snap_config.n = RAFT_NODES_MAX;
 	for (uint32_t i = 0; i < RAFT_NODES_MAX; i++)
-		sn->snap_config.members[i] = (struct raft_member){100 + i, 1 + i % 2};
+		sn->snap_config.members[i] = (struct raft_member){.id = 100 + i, .role = 1 + i % 2};
 	sn->chunk = chunk, sn->chunk_len = RAFT_SNAPSHOT_CHUNK_BYTES;
 	sn->offset = 0, sn->snap_size = RAFT_SNAPSHOT_CHUNK_BYTES;
 	proto_buf_reset(&b);
@@ -298,7 +298,8 @@ static void test_raft_and_local_refused_on_encode(void **state)
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
 	m.u.snapshot.snap_config.members[1].id = 0;
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
-	m.u.snapshot.snap_config.members[1] = (struct raft_member){5, RAFT_LEARNER + 1};
+	m.u.snapshot.snap_config.members[1] =
+	    (struct raft_member){.id = 5, .role = RAFT_LEARNER + 1};
 	assert_int_equal(proto_raft_encode(&m, &b), KV_EINVAL);
 
 	t_local_full(PROTO_PROPOSE_RESP, &l);
@@ -600,9 +601,10 @@ static void test_count_lies(void **state)
 {
 	/* [1, PUT, origin 3, req 7, key "abc" (bin32), value "", cond 0, cond_index 0, idem ""] */
 	uint8_t put[] = {0x99, 1, 1, 3, 7, 0xc6, 0, 0, 0, 3, 'a', 'b', 'c', 0xc4, 0, 0, 0, 0xc4, 0};
-	/* [1, APPEND, from 1, to 2, term 3, prev 0, prev_term 0, commit 0, seq 0, entries (array32
-	 * of 1)] */
-	uint8_t app[] = {0x9a, 1, 1, 1, 2, 3, 0, 0, 0, 0, 0xdd, 0, 0, 0, 1, 0x94, 3, 1, 1, 0xc4, 0};
+	/* [1, APPEND, from 1, to 2, term 3, incarnation 0, cluster 0, prev 0, prev_term 0,
+	 * commit 0, seq 0, entries (array32 of 1)] */
+	uint8_t app[] = {0x9c, 1, 1, 1, 2, 3,    0, 0, 0, 0,    0, 0,
+	                 0xdd, 0, 0, 0, 1, 0x94, 3, 1, 1, 0xc4, 0};
 	struct proto_kv_cmd c;
 	struct raft_msg m;
 
@@ -623,11 +625,11 @@ static void test_count_lies(void **state)
 
 	assert_int_equal(proto_raft_decode(app, sizeof(app), &m, t_arena()), 0);
 	assert_int_equal(m.u.append.n_entries, 1);
-	memset(app + 11, 0xff, 4);
+	memset(app + 13, 0xff, 4);
 	assert_int_equal(proto_raft_decode(app, sizeof(app), &m, t_arena()), KV_EPROTO);
-	app[10] = 0xdc; /* array16 0xFFFF */
+	app[12] = 0xdc; /* array16 0xFFFF */
 	assert_int_equal(proto_raft_decode(app, sizeof(app), &m, t_arena()), KV_EPROTO);
-	app[10] = 0xdf; /* map32 */
+	app[12] = 0xdf; /* map32 */
 	assert_int_equal(proto_raft_decode(app, sizeof(app), &m, t_arena()), KV_EPROTO);
 	print_message("entries array32 of 1 accepted; array32 0xFFFFFFFF, array16 0xFFFF, "
 	              "map32 refused before any arena use\n");
@@ -674,38 +676,38 @@ static void test_entries_rules(void **state)
 	const uint8_t A = RAFT_MSG_APPEND;
 	const uint64_t M = UINT64_MAX;
 	/* APPEND: [1, 1, from, to, term, prev_index(5), prev_term, commit, seq, entries(9)] */
-	struct t_edit wrap[] = {T_EDIT1(5, t_u(M)), T_EDIT3(9, 0, 1, t_u(0)),
-	                        T_EDIT3(9, 1, 1, t_u(1)), T_EDIT3(9, 2, 1, t_u(2))};
-	struct t_edit wrap2[] = {T_EDIT1(5, t_u(M - 2)), T_EDIT3(9, 0, 1, t_u(M - 1)),
-	                         T_EDIT3(9, 1, 1, t_u(M)), T_EDIT3(9, 2, 1, t_u(0))};
-	struct t_edit top[] = {T_EDIT1(5, t_u(M - 3)), T_EDIT3(9, 0, 1, t_u(M - 2)),
-	                       T_EDIT3(9, 1, 1, t_u(M - 1)), T_EDIT3(9, 2, 1, t_u(M))};
+	struct t_edit wrap[] = {T_EDIT1(7, t_u(M)), T_EDIT3(11, 0, 1, t_u(0)),
+	                        T_EDIT3(11, 1, 1, t_u(1)), T_EDIT3(11, 2, 1, t_u(2))};
+	struct t_edit wrap2[] = {T_EDIT1(7, t_u(M - 2)), T_EDIT3(11, 0, 1, t_u(M - 1)),
+	                         T_EDIT3(11, 1, 1, t_u(M)), T_EDIT3(11, 2, 1, t_u(0))};
+	struct t_edit top[] = {T_EDIT1(7, t_u(M - 3)), T_EDIT3(11, 0, 1, t_u(M - 2)),
+	                       T_EDIT3(11, 1, 1, t_u(M - 1)), T_EDIT3(11, 2, 1, t_u(M))};
 
 	assert_int_equal(t_decode_edited(r, A, NULL, 0), 0);
-	assert_int_equal(t_one(r, A, T_EDIT3(9, 1, 1, t_u(103))), KV_EPROTO);
-	assert_int_equal(t_one(r, A, T_EDIT3(9, 1, 1, t_u(101))), KV_EPROTO);
-	assert_int_equal(t_one(r, A, T_EDIT3(9, 2, 1, t_u(102))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT3(11, 1, 1, t_u(103))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT3(11, 1, 1, t_u(101))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT3(11, 2, 1, t_u(102))), KV_EPROTO);
 	print_message("APPEND entries 101,103,103 / 101,101,103 / 101,102,102 refused\n");
-	assert_int_equal(t_one(r, A, T_EDIT1(5, t_u(99))), KV_EPROTO);
-	assert_int_equal(t_one(r, A, T_EDIT1(5, t_u(101))), KV_EPROTO);
-	assert_int_equal(t_one(r, A, T_EDIT1(5, t_u(M))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT1(7, t_u(99))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT1(7, t_u(101))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT1(7, t_u(M))), KV_EPROTO);
 	print_message("entries 101.. after prev_index 99, 101 and 2^64-1 refused\n");
 	assert_int_equal(t_decode_edited(r, A, wrap, 4), KV_EPROTO);
 	assert_int_equal(t_decode_edited(r, A, wrap2, 4), KV_EPROTO);
 	assert_int_equal(t_decode_edited(r, A, top, 4), 0);
 	print_message("prev_index + n wrapping past 2^64-1 refused (two ways); ending exactly at "
 	              "2^64-1 accepted\n");
-	assert_int_equal(t_one(r, A, T_EDIT3(9, 0, 2, t_u(0))), KV_EPROTO);
-	assert_int_equal(t_one(r, A, T_EDIT3(9, 0, 2, t_u(RAFT_ENTRY_CONFIG + 1))), KV_EPROTO);
-	assert_int_equal(t_one(r, A, T_EDIT3(9, 0, 2, t_u(RAFT_ENTRY_CONFIG))), 0);
+	assert_int_equal(t_one(r, A, T_EDIT3(11, 0, 2, t_u(0))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT3(11, 0, 2, t_u(RAFT_ENTRY_CONFIG + 1))), KV_EPROTO);
+	assert_int_equal(t_one(r, A, T_EDIT3(11, 0, 2, t_u(RAFT_ENTRY_CONFIG))), 0);
 	assert_int_equal(t_one(r, A, T_EDIT1(2, t_u(0))), KV_EPROTO);
 	assert_int_equal(t_one(r, A, T_EDIT1(3, t_u(0))), KV_EPROTO);
 	print_message("entry types 0 and 4 refused, 3 accepted; from 0 and to 0 refused\n");
 	/* READ_INDEX_RESP: [.., reject(5), ..]; VOTE: [.., last_index, last_term, transfer(7)] */
-	assert_int_equal(t_one(r, RAFT_MSG_READ_INDEX_RESP, T_EDIT1(5, t_u(2))), 0);
-	assert_int_equal(t_one(r, RAFT_MSG_READ_INDEX_RESP, T_EDIT1(5, t_u(256))), KV_EPROTO);
-	assert_int_equal(t_one(r, RAFT_MSG_VOTE, T_EDIT1(7, t_u(1))), 0);
-	assert_int_equal(t_one(r, RAFT_MSG_VOTE, T_EDIT1(7, t_u(2))), KV_EPROTO);
+	assert_int_equal(t_one(r, RAFT_MSG_READ_INDEX_RESP, T_EDIT1(7, t_u(2))), 0);
+	assert_int_equal(t_one(r, RAFT_MSG_READ_INDEX_RESP, T_EDIT1(7, t_u(256))), KV_EPROTO);
+	assert_int_equal(t_one(r, RAFT_MSG_VOTE, T_EDIT1(9, t_u(1))), 0);
+	assert_int_equal(t_one(r, RAFT_MSG_VOTE, T_EDIT1(9, t_u(2))), KV_EPROTO);
 	print_message("reject reason 2 accepted, 256 refused; transfer 1 accepted, 2 refused\n");
 	/* APPLY: [1, 10, req_id, entries(3)] */
 	assert_int_equal(t_decode_edited('l', PROTO_APPLY, NULL, 0), 0);
@@ -723,35 +725,35 @@ static void test_snapshot_rules(void **state)
 	uint64_t size, off;
 	uint8_t flipped[sizeof(t_chunk)];
 	uint32_t crc;
-	msgpack_object mem[RAFT_NODES_MAX + 1][2], cfg[RAFT_NODES_MAX + 1];
+	msgpack_object mem[RAFT_NODES_MAX + 1][4], cfg[RAFT_NODES_MAX + 1];
 	struct raft_msg m;
 
 	t_raft_full(S, &m); /* fills t_chunk */
 	size = m.u.snapshot.snap_size, off = m.u.snapshot.offset;
 	crc = kv_crc32c(0, t_chunk, sizeof(t_chunk));
-	assert_int_equal(t_one('r', S, T_EDIT1(11, t_u(crc))), 0);
-	assert_int_equal(t_one('r', S, T_EDIT1(11, t_u(crc ^ 1))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT1(11, t_u(crc | (1ull << 32)))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(13, t_u(crc))), 0);
+	assert_int_equal(t_one('r', S, T_EDIT1(13, t_u(crc ^ 1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(13, t_u(crc | (1ull << 32)))), KV_EPROTO);
 	for (size_t bit = 0; bit < sizeof(t_chunk) * 8; bit += 97) {
 		memcpy(flipped, t_chunk, sizeof(t_chunk));
 		flipped[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		assert_int_equal(t_one('r', S, T_EDIT1(10, t_bin(flipped, sizeof(flipped)))),
+		assert_int_equal(t_one('r', S, T_EDIT1(12, t_bin(flipped, sizeof(flipped)))),
 		                 KV_EPROTO);
 	}
 	print_message("SNAPSHOT chunk: right CRC32C accepted; CRC off by one bit, over 32 bits, "
 	              "or a chunk with any of 25 single bits flipped refused\n");
 
-	assert_int_equal(t_one('r', S, T_EDIT1(9, t_u(size - sizeof(t_chunk)))), 0);
-	assert_int_equal(t_one('r', S, T_EDIT1(9, t_u(size - sizeof(t_chunk) + 1))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT1(9, t_u(UINT64_MAX))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT1(8, t_u(off + sizeof(t_chunk) - 1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(11, t_u(size - sizeof(t_chunk)))), 0);
+	assert_int_equal(t_one('r', S, T_EDIT1(11, t_u(size - sizeof(t_chunk) + 1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(11, t_u(UINT64_MAX))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(10, t_u(off + sizeof(t_chunk) - 1))), KV_EPROTO);
 	print_message("chunk ending at snap_size accepted; one past it, or offset 2^64-1, "
 	              "refused\n");
 
 	crc = kv_crc32c(0, big, RAFT_SNAPSHOT_CHUNK_BYTES);
-	struct t_edit fits[] = {T_EDIT1(8, t_u(off + 2 * RAFT_SNAPSHOT_CHUNK_BYTES)),
-	                        T_EDIT1(10, t_bin(big, RAFT_SNAPSHOT_CHUNK_BYTES)),
-	                        T_EDIT1(11, t_u(crc))};
+	struct t_edit fits[] = {T_EDIT1(10, t_u(off + 2 * RAFT_SNAPSHOT_CHUNK_BYTES)),
+	                        T_EDIT1(12, t_bin(big, RAFT_SNAPSHOT_CHUNK_BYTES)),
+	                        T_EDIT1(13, t_u(crc))};
 	assert_int_equal(t_decode_edited('r', S, fits, 3), 0);
 	fits[1].repl.via.bin.size++;
 	fits[2].repl = t_u(kv_crc32c(0, big, RAFT_SNAPSHOT_CHUNK_BYTES + 1));
@@ -761,16 +763,17 @@ static void test_snapshot_rules(void **state)
 
 	for (uint32_t i = 0; i <= RAFT_NODES_MAX; i++) {
 		mem[i][0] = t_u(i + 1), mem[i][1] = t_u(RAFT_VOTER);
-		cfg[i] = t_arr(mem[i], 2);
+		mem[i][2] = t_u(1000 + i), mem[i][3] = t_u(0);
+		cfg[i] = t_arr(mem[i], 4);
 	}
-	assert_int_equal(t_one('r', S, T_EDIT1(7, t_arr(cfg, RAFT_NODES_MAX))), 0);
-	assert_int_equal(t_one('r', S, T_EDIT1(7, t_arr(cfg, RAFT_NODES_MAX + 1))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT1(7, t_arr(cfg, 0))), 0);
-	assert_int_equal(t_one('r', S, T_EDIT3(7, 0, 0, t_u(0))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT3(7, 1, 0, t_u(1))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT3(7, 0, 1, t_u(0))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT3(7, 0, 1, t_u(RAFT_LEARNER + 1))), KV_EPROTO);
-	assert_int_equal(t_one('r', S, T_EDIT2(7, 0, t_arr(mem[0], 1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(9, t_arr(cfg, RAFT_NODES_MAX))), 0);
+	assert_int_equal(t_one('r', S, T_EDIT1(9, t_arr(cfg, RAFT_NODES_MAX + 1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT1(9, t_arr(cfg, 0))), 0);
+	assert_int_equal(t_one('r', S, T_EDIT3(9, 0, 0, t_u(0))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT3(9, 1, 0, t_u(1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT3(9, 0, 1, t_u(0))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT3(9, 0, 1, t_u(RAFT_LEARNER + 1))), KV_EPROTO);
+	assert_int_equal(t_one('r', S, T_EDIT2(9, 0, t_arr(mem[0], 1))), KV_EPROTO);
 	print_message("config of 0 and %u members accepted; %u members, id 0, a duplicate id, "
 	              "roles 0 and 3, a member of one element refused\n",
 	              RAFT_NODES_MAX, RAFT_NODES_MAX + 1);
@@ -882,9 +885,10 @@ static void test_reader_bounds(void **state)
 /* Other encoders may use wider forms than ours; the value is what counts. */
 static void test_wider_integer_forms_accepted(void **state)
 {
-	/* [1, VOTE_RESP, from 1 (uint64), to 2 (uint32), term 3 (uint16), reject 1 (uint8)] */
-	const uint8_t f[] = {0x96, 0xcc, 1,    0xcd, 0, 6, 0xcf, 0,    0, 0, 0,    0, 0,
-	                     0,    1,    0xce, 0,    0, 0, 2,    0xcd, 0, 3, 0xcc, 1};
+	/* [1, VOTE_RESP, from 1 (uint64), to 2 (uint32), term 3 (uint16), incarnation 4 (uint8),
+	 * cluster 5, reject 1 (uint8)] */
+	const uint8_t f[] = {0x98, 0xcc, 1, 0xcd, 0, 6,    0xcf, 0, 0,    0, 0,    0, 0,    0, 1,
+	                     0xce, 0,    0, 0,    2, 0xcd, 0,    3, 0xcc, 4, 0xcc, 5, 0xcc, 1};
 	/* [1, TRANSFER_RESP, req 5, status -14 as int64] */
 	const uint8_t g[] = {0x94, 1, 8, 5, 0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf2};
 	struct raft_msg m;
@@ -893,6 +897,7 @@ static void test_wider_integer_forms_accepted(void **state)
 	assert_int_equal(proto_raft_decode(f, sizeof(f), &m, t_arena()), 0);
 	assert_int_equal(m.type, RAFT_MSG_VOTE_RESP);
 	assert_true(m.from == 1 && m.to == 2 && m.term == 3 && m.u.vote_resp.reject == 1);
+	assert_true(m.incarnation == 4 && m.cluster == 5);
 	assert_int_equal(proto_local_decode(g, sizeof(g), &lm, t_arena()), 0);
 	assert_int_equal(lm.u.transfer_resp.status, KV_EPROTO);
 	print_message("uint8/16/32/64 and int64 forms of small values decode to the same values\n");

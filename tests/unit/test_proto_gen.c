@@ -199,11 +199,14 @@ static void t_pack_config(struct t_walk *w, const struct raft_config *c, uint64_
 
 	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
-		struct raft_member x = i < c->n ? c->members[i] : (struct raft_member){100 + i, 1};
+		struct raft_member x =
+		    i < c->n ? c->members[i] : (struct raft_member){.id = 100 + i, .role = 1};
 
-		msgpack_pack_array(&w->pk, 2);
+		msgpack_pack_array(&w->pk, 4);
 		msgpack_pack_uint64(&w->pk, x.id);
 		msgpack_pack_uint64(&w->pk, x.role);
+		msgpack_pack_uint64(&w->pk, x.incarnation);
+		msgpack_pack_uint64(&w->pk, x.flags);
 	}
 }
 

@@ -29,6 +29,7 @@ static struct raft_boot boot_of(const struct raft_entry *e, uint32_t n, uint64_t
 	b.snap_config.n = 1;
 	b.snap_config.members[0].id = 1;
 	b.snap_config.members[0].role = RAFT_VOTER;
+	b.snap_config.members[0].incarnation = rh_incarnation(1);
 	b.n_entries = n;
 	b.entries = e;
 	return b;
@@ -103,7 +104,9 @@ static void test_window_wraps_and_fills(void **state)
 static struct raft_entry config_entry(uint64_t index, uint64_t term, uint8_t op, uint64_t node,
                                       uint8_t *buf)
 {
-	raft_config_change_encode(op, node, buf);
+	struct raft_config_change ch = {.op = op, .node = node, .incarnation = 50 + node};
+
+	raft_config_change_encode(&ch, buf);
 	return (struct raft_entry){.term = term,
 	                           .index = index,
 	                           .type = RAFT_ENTRY_CONFIG,
@@ -113,7 +116,8 @@ static struct raft_entry config_entry(uint64_t index, uint64_t term, uint8_t op,
 
 static void test_window_config_replay(void **state)
 {
-	uint8_t b1[9], b2[9], b3[9];
+	uint8_t b1[RAFT_CONFIG_CHANGE_BYTES], b2[RAFT_CONFIG_CHANGE_BYTES],
+	    b3[RAFT_CONFIG_CHANGE_BYTES];
 	struct raft_entry e[4];
 	struct raft_boot b;
 	struct raft_log log;
@@ -148,11 +152,14 @@ static void test_window_config_replay(void **state)
 
 static void test_boot_rejects_bad_logs(void **state)
 {
-	struct raft_options o = {.id = 1, .election_timeout_ms = 100, .heartbeat_ms = 10};
+	struct raft_options o = {.id = 1,
+	                         .election_timeout_ms = 100,
+	                         .heartbeat_ms = 10,
+	                         .incarnation = rh_incarnation(1)};
 	struct raft_entry e[3] = {{.term = 1, .index = 1, .type = 2},
 	                          {.term = 1, .index = 2, .type = 2},
 	                          {.term = 1, .index = 3, .type = 2}};
-	uint8_t bad[9] = {9, 0, 0, 0, 0, 0, 0, 0, 1};
+	uint8_t bad[RAFT_CONFIG_CHANGE_BYTES] = {9, 0, 0, 0, 0, 0, 0, 0, 1};
 	struct raft_boot b = boot_of(e, 3, 1);
 	struct raft *r = NULL;
 
@@ -169,9 +176,17 @@ static void test_boot_rejects_bad_logs(void **state)
 	e[1].term = 1;
 	e[2].type = RAFT_ENTRY_CONFIG;
 	e[2].data = bad;
+	e[2].len = sizeof(bad);
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* op 9 */
+	bad[0] = RAFT_CONFIG_BIND;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* a BIND without an incarnation */
 	e[2].len = 9;
-	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL);
+	bad[0] = RAFT_CONFIG_REMOVE;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* shorter than a change */
 	e[2].type = 2;
+	o.incarnation = 0;
+	assert_int_equal(raft_new(&o, &b, &r), KV_EINVAL); /* every node names its disk */
+	o.incarnation = rh_incarnation(1);
 	b.hard_state.term = 0;
 	b.hard_state.vote = 3;
 	assert_int_equal(raft_new(&o, &b, &r), 0); /* log synced, hard state not: adopt its term */
@@ -492,6 +507,7 @@ static void test_stale_persisted_ignored(void **state)
 static struct raft *core_new(uint64_t id, const struct raft_boot *b)
 {
 	struct raft_options o = {.id = id,
+	                         .incarnation = rh_incarnation(id),
 	                         .election_timeout_ms = 100,
 	                         .heartbeat_ms = 10,
 	                         .seed = 7,
@@ -531,6 +547,7 @@ static struct raft_boot boot3(uint64_t term)
 	for (uint32_t i = 0; i < 3; i++) {
 		b.snap_config.members[i].id = i + 1;
 		b.snap_config.members[i].role = RAFT_VOTER;
+		b.snap_config.members[i].incarnation = rh_incarnation(i + 1);
 	}
 	return b;
 }
@@ -539,7 +556,8 @@ static struct raft_boot boot3(uint64_t term)
 static void core_elect(struct raft *r, uint64_t term, struct raft_update *u)
 {
 	struct raft_event tick = {.type = RAFT_EVENT_TICK, .now_ms = 1000};
-	struct raft_msg m = {.from = 2, .to = 1, .term = term + 1};
+	struct raft_msg m = {
+	    .from = 2, .to = 1, .term = term + 1, .incarnation = rh_incarnation(2)};
 
 	assert_int_equal(raft_step(r, &tick, u), 0);
 	assert_non_null(find_msg(u, RAFT_MSG_PREVOTE, 2));
@@ -560,8 +578,11 @@ static void test_reject_inside_snapshot_sends_it(void **state)
 	struct raft_entry e = {.term = 3, .index = 5, .type = RAFT_ENTRY_COMMAND};
 	struct raft_boot b = boot3(3);
 	struct raft_update u;
-	struct raft_msg m = {
-	    .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .u.append_resp.reject = 1};
+	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP,
+	                     .from = 2,
+	                     .to = 1,
+	                     .incarnation = rh_incarnation(2),
+	                     .u.append_resp.reject = 1};
 	const struct raft_msg *out;
 	struct raft *r;
 
@@ -785,7 +806,11 @@ static uint32_t count_msgs(const struct raft_update *u, uint8_t type)
 /* Node 2 acknowledges everything up to match, answering heartbeat round seq. */
 static void core_ack(struct raft *r, uint64_t match, uint64_t seq, struct raft_update *u)
 {
-	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 1, .term = 1};
+	struct raft_msg m = {.type = RAFT_MSG_APPEND_RESP,
+	                     .from = 2,
+	                     .to = 1,
+	                     .term = 1,
+	                     .incarnation = rh_incarnation(2)};
 
 	m.u.append_resp.match_index = match;
 	m.u.append_resp.seq = seq;

@@ -17,6 +17,7 @@
 
 static void change(uint8_t op, uint64_t id, uint8_t *out)
 {
+	memset(out, 0, RAFT_CONFIG_CHANGE_BYTES);
 	out[0] = op;
 	for (int i = 0; i < 8; i++)
 		out[1 + i] = (uint8_t)(id >> (56 - 8 * i));
@@ -45,6 +46,36 @@ static void test_add_promote_remove(void **state)
 	printf("checked: add learner (twice), promote, remove (twice) give {300 voter}\n");
 }
 
+static void test_bind_and_rejoin(void **state)
+{
+	struct raft_config c = {.n = 2, .members = {{1, RAFT_VOTER, 0, 0}, {2, RAFT_VOTER, 0, 0}}};
+	struct raft_config_change ch = {.op = RAFT_CONFIG_BIND, .node = 2, .incarnation = 77};
+	uint8_t d[RAFT_CONFIG_CHANGE_BYTES];
+
+	raft_config_change_encode(&ch, d);
+	assert_int_equal(raftd_membership_apply(&c, d, sizeof(d)), 0);
+	assert_int_equal(c.members[1].incarnation, 77);
+	ch.incarnation = 78; /* a bound member is not bound again */
+	raft_config_change_encode(&ch, d);
+	assert_int_equal(raftd_membership_apply(&c, d, sizeof(d)), 0);
+	assert_int_equal(c.members[1].incarnation, 77);
+	ch.op = RAFT_CONFIG_REJOIN; /* its disk was lost: a learner, to be promoted */
+	raft_config_change_encode(&ch, d);
+	assert_int_equal(raftd_membership_apply(&c, d, sizeof(d)), 0);
+	assert_int_equal(c.members[1].incarnation, 78);
+	assert_int_equal(c.members[1].role, RAFT_LEARNER);
+	assert_int_equal(c.members[1].flags, RAFT_CONFIG_FLAG_PROMOTE);
+	ch.incarnation = 0; /* BIND and REJOIN need an incarnation */
+	raft_config_change_encode(&ch, d);
+	assert_int_equal(raftd_membership_apply(&c, d, sizeof(d)), KV_EINVAL);
+	ch = (struct raft_config_change){.op = RAFT_CONFIG_PROMOTE, .node = 2};
+	raft_config_change_encode(&ch, d);
+	assert_int_equal(raftd_membership_apply(&c, d, sizeof(d)), 0);
+	assert_int_equal(c.members[1].role, RAFT_VOTER);
+	assert_int_equal(c.members[1].flags, 0);
+	printf("checked: bind once, rejoin makes a flagged learner, promote clears the flag\n");
+}
+
 static void test_rejects(void **state)
 {
 	struct raft_config c = {0};
@@ -71,6 +102,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_promote_remove),
 	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_bind_and_rejoin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,8 +149,11 @@ static void test_rollover_and_compaction(void **state)
 	 */
 	assert_in_range(tw_count_fds() - fds, 5, 6);
 	assert_int_equal(wal_compact(w, 10), KV_EINVAL); /* no snapshot covers 10 yet */
-	struct raft_config c = {.n = 3,
-	                        .members = {{1, RAFT_VOTER}, {2, RAFT_VOTER}, {3, RAFT_LEARNER}}};
+	struct raft_config c = {
+	    .n = 3,
+	    .members = {{1, RAFT_VOTER, 0, 11},
+	                {2, RAFT_VOTER, 0, 0},
+	                {3, RAFT_LEARNER, RAFT_CONFIG_FLAG_PROMOTE, UINT64_MAX}}};
 	assert_int_equal(wal_save_snapshot_meta(w, 150, 1, &c, 4242), 0);
 	assert_int_equal(wal_compact(w, 150), 0);
 	uint64_t first = wal_first_index(w);
@@ -173,6 +176,9 @@ static void test_rollover_and_compaction(void **state)
 	assert_int_equal(rec.snap_config.n, 3);
 	assert_int_equal(rec.snap_config.members[2].id, 3);
 	assert_int_equal(rec.snap_config.members[2].role, RAFT_LEARNER);
+	assert_int_equal(rec.snap_config.members[2].flags, RAFT_CONFIG_FLAG_PROMOTE);
+	assert_int_equal(rec.snap_config.members[2].incarnation, UINT64_MAX);
+	assert_int_equal(rec.snap_config.members[0].incarnation, 11);
 	assert_int_equal(rec.n_entries, 60);
 	tw_check_entry(&rec.entries[0], 151, 1, 200);
 	tw_check_entry(&rec.entries[59], 210, 2, 200);

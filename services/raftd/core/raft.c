@@ -17,8 +17,8 @@
 
 static int raft_options_valid(const struct raft_options *o)
 {
-	return o->id != 0 && o->election_timeout_ms > 0 && o->heartbeat_ms > 0 &&
-	       o->heartbeat_ms < o->election_timeout_ms &&
+	return o->id != 0 && o->incarnation != 0 && o->election_timeout_ms > 0 &&
+	       o->heartbeat_ms > 0 && o->heartbeat_ms < o->election_timeout_ms &&
 	       o->election_timeout_ms < (UINT64_MAX >> 4);
 }
 
@@ -135,6 +135,7 @@ struct raft_msg *raft_msg_push(struct raft *r, int after_persist, uint8_t type, 
 	m->from = r->opt.id;
 	m->to = to;
 	m->term = r->term;
+	m->incarnation = r->opt.incarnation;
 	return m;
 }
 
@@ -177,6 +178,7 @@ static void raft_recv(struct raft *r, const struct raft_msg *m)
 	}
 	if (raft_filter_term(r, m))
 		return;
+	raft_identity_heard(r, m);
 	switch (m->type) {
 	case RAFT_MSG_APPEND:
 		raft_append_recv(r, m);
@@ -318,6 +320,7 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *u
 		raft_commit_broadcast(r, commit_before);
 	if (r->role == RAFT_LEADER)
 		raft_read_release(r);
+	raft_identity_step(r);
 	raft_membership_check_removed(r);
 	raft_finish(r);
 	KV_ASSERT(r->commit >= commit_before);
@@ -346,6 +349,8 @@ void raft_get_status(const struct raft *r, struct raft_status *out)
 	out->snap_term = r->log.snap_term;
 	out->config = r->config;
 	out->dropped_msgs = r->dropped_msgs;
+	out->votes_granted = r->votes_granted;
+	out->replaced = raft_self_replaced(r);
 }
 
 uint64_t raft_term_at(const struct raft *r, uint64_t index)

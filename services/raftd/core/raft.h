@@ -152,8 +152,9 @@ struct raft_options {
 	uint64_t election_timeout_ms; /* base; the randomized timeout is in [base, 2*base) */
 	uint64_t heartbeat_ms;        /* < election_timeout_ms */
 	uint64_t seed;                /* seeds the core's own PRNG */
-	int prevote;                  /* 1: PreVote on (the default everywhere) */
-	int check_quorum;             /* 1: CheckQuorum and leader lease on */
+	uint64_t incarnation; /* this node's data directory (non-zero; raft_wire.h, raft_member) */
+	int prevote;          /* 1: PreVote on (the default everywhere) */
+	int check_quorum;     /* 1: CheckQuorum and leader lease on */
 };
 
 /*
@@ -216,6 +217,8 @@ struct raft_status {
 	uint64_t snap_term;
 	struct raft_config config; /* as of the last config entry appended */
 	uint64_t dropped_msgs;     /* malformed or stale messages ignored so far */
+	uint64_t votes_granted;    /* VOTE requests this node granted since it started */
+	int replaced; /* the configuration holds another incarnation for us: we do not vote */
 };
 
 void raft_get_status(const struct raft *r, struct raft_status *out);
@@ -227,6 +230,20 @@ uint64_t raft_term_at(const struct raft *r, uint64_t index);
 uint64_t raft_match_of(const struct raft *r, uint64_t id);
 
 /* Encodes a membership change into out[RAFT_CONFIG_CHANGE_BYTES]. */
-void raft_config_change_encode(uint8_t op, uint64_t node_id, uint8_t *out);
+void raft_config_change_encode(const struct raft_config_change *ch, uint8_t *out);
+
+/*
+ * Reads the change a CONFIG entry's data begins with. Returns 0, or
+ * KV_EINVAL for data shorter than RAFT_CONFIG_CHANGE_BYTES, an unknown op or
+ * flag, node 0, or a BIND or REJOIN without an incarnation.
+ */
+int raft_config_change_decode(const uint8_t *data, uint32_t len, struct raft_config_change *out);
+
+/*
+ * Applies a change to c as the core does: adding a present id, promoting a
+ * voter, removing an absent id or binding a bound member change nothing; an
+ * add to a full configuration is dropped.
+ */
+void raft_config_change_apply(struct raft_config *c, const struct raft_config_change *ch);
 
 #endif

@@ -42,6 +42,11 @@
 #else
 #define RAFT_BUG_ON_EXEC_RELEASE_BEFORE_SYNC 0
 #endif
+#ifdef RAFT_BUG_WIPED_VOTES
+#define RAFT_BUG_ON_WIPED_VOTES 1
+#else
+#define RAFT_BUG_ON_WIPED_VOTES 0
+#endif
 
 /* NO_NOOP: a new leader appends no no-op, and serves reads from its commit index at once. */
 static inline int raft_bug_no_noop(void)
@@ -77,6 +82,12 @@ static inline int raft_bug_truncate_committed(void)
 static inline int raft_bug_exec_release_before_sync(void)
 {
 	return RAFT_BUG_ON_EXEC_RELEASE_BEFORE_SYNC;
+}
+
+/* WIPED_VOTES (raft_identity.c): an empty-disk node votes (incarnations are not checked). */
+static inline int raft_bug_wiped_votes(void)
+{
+	return RAFT_BUG_ON_WIPED_VOTES;
 }
 
 #endif

@@ -74,7 +74,7 @@ static void raft_send_campaign(struct raft *r, uint8_t type, uint64_t term, int 
 static void raft_start_count(struct raft *r)
 {
 	r->granted[0] = r->opt.id;
-	r->n_granted = 1;
+	r->n_granted = raft_self_counts(r) ? 1 : 0;
 	r->n_rejected = 0;
 	r->election_deadline_ms = r->now_ms + raft_random_timeout(r);
 }
@@ -87,7 +87,7 @@ static void raft_become_precandidate(struct raft *r)
 	r->leader = 0;
 	r->heard_leader = 0;
 	raft_start_count(r);
-	if (r->n_granted >= raft_quorum(raft_config_voters(&r->config))) {
+	if (r->n_granted >= raft_votes_needed(r)) {
 		raft_become_candidate(r, 0);
 		return;
 	}
@@ -106,7 +106,7 @@ void raft_become_candidate(struct raft *r, int transfer)
 	r->n_progress = 0;
 	r->transfer_target = 0;
 	raft_start_count(r);
-	if (r->n_granted >= raft_quorum(raft_config_voters(&r->config))) {
+	if (r->n_granted >= raft_votes_needed(r)) {
 		raft_become_leader(r);
 		return;
 	}
@@ -115,8 +115,11 @@ void raft_become_candidate(struct raft *r, int transfer)
 
 static void raft_campaign(struct raft *r)
 {
-	/* Learners and removed nodes never campaign; a term of UINT64_MAX is the end. */
-	if (!raft_config_is_voter(&r->config, r->opt.id) || r->term >= UINT64_MAX - 1) {
+	/*
+	 * Learners, removed nodes and voters whose disk the configuration does not
+	 * know (raft_identity.c) never campaign; a term of UINT64_MAX is the end.
+	 */
+	if (!raft_self_counts(r) || r->term >= UINT64_MAX - 1) {
 		r->election_deadline_ms = r->now_ms + raft_random_timeout(r);
 		return;
 	}
@@ -129,12 +132,13 @@ static void raft_campaign(struct raft *r)
 /* CheckQuorum: a leader that did not hear from a quorum in an election timeout steps down. */
 static void raft_check_quorum(struct raft *r)
 {
-	uint32_t active = raft_config_is_voter(&r->config, r->opt.id) ? 1 : 0;
+	uint32_t active = raft_self_counts(r) ? 1 : 0;
 
 	for (uint32_t i = 0; i < r->n_progress; i++) {
 		struct raft_progress *pr = &r->progress[i];
+		const struct raft_member *mb = raft_config_find(&r->config, pr->id);
 
-		if (pr->recent_active && raft_config_is_voter(&r->config, pr->id))
+		if (pr->recent_active && mb != NULL && raft_member_counts(mb, pr->incarnation))
 			active++;
 		pr->recent_active = 0;
 	}

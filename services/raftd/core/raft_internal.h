@@ -22,10 +22,9 @@
 /* What the core keeps of one entry: no payload. */
 struct raft_meta {
 	uint64_t term;
-	uint64_t cfg_node; /* CONFIG entries: the node changed */
+	struct raft_config_change cfg; /* CONFIG entries: the change */
 	uint32_t len;
 	uint8_t type;
-	uint8_t cfg_op; /* CONFIG entries: enum raft_config_op */
 };
 
 /* Entries snap_index+1 .. last_index, in a ring indexed by index % RAFT_LOG_WINDOW. */
@@ -57,13 +56,13 @@ void raft_log_config_at(const struct raft_log *log, uint64_t index, struct raft_
 void raft_log_compact(struct raft_log *log, uint64_t index, uint64_t size);
 /* Empties the log onto a snapshot. */
 void raft_log_reset(struct raft_log *log, const struct raft_snapshot_install *snap);
-/* Reads op and node of a CONFIG entry's data; 0 or KV_EINVAL. */
-int raft_log_parse_config(const uint8_t *data, uint32_t len, uint8_t *op, uint64_t *node);
+/* Reads a CONFIG entry's data (raft_config_change_decode); 0 or KV_EINVAL. */
+int raft_log_parse_config(const uint8_t *data, uint32_t len, struct raft_config_change *out);
 
 /* ---- Configuration (raft_membership.c) -------------------------------------- */
 
 /* Applies one change; changes that do not apply (unknown node, ...) are no-ops. */
-void raft_config_apply(struct raft_config *cfg, uint8_t op, uint64_t node);
+void raft_config_apply(struct raft_config *cfg, const struct raft_config_change *ch);
 const struct raft_member *raft_config_find(const struct raft_config *cfg, uint64_t id);
 int raft_config_is_voter(const struct raft_config *cfg, uint64_t id);
 uint32_t raft_config_voters(const struct raft_config *cfg);
@@ -86,6 +85,7 @@ struct raft_progress {
 	uint32_t stall_rounds;                /* heartbeats without progress while in flight */
 	uint64_t snap_index;                  /* SNAPSHOT state: the snapshot being sent */
 	uint64_t snap_offset;                 /* SNAPSHOT state: next offset the follower wants */
+	uint64_t incarnation;                 /* the one its last message carried (0: none yet) */
 };
 
 /* ---- Reads ------------------------------------------------------------------- */
@@ -155,6 +155,7 @@ struct raft {
 
 	struct raft_incoming incoming;
 	uint64_t dropped_msgs;
+	uint64_t votes_granted;
 	uint64_t overflow_msgs; /* messages not sent because an update was full */
 
 	/* the update being built (valid during raft_step) */
@@ -163,8 +164,9 @@ struct raft {
 	struct raft_msg *msgs_after; /* owned; RAFT_UPDATE_MSGS_MAX */
 	struct raft_entry *pool;     /* owned; RAFT_UPDATE_ENTRIES_MAX */
 	uint32_t n_pool;
-	struct raft_entry own[2];    /* entries the leader appends in one step */
-	struct raft_read *reads_out; /* owned; RAFT_READS_MAX + 1 */
+	struct raft_entry own[2];                     /* entries the leader appends in one step */
+	uint8_t own_cfg[2][RAFT_CONFIG_CHANGE_BYTES]; /* data of the changes it makes itself */
+	struct raft_read *reads_out;                  /* owned; RAFT_READS_MAX + 1 */
 };
 
 /* ---- raft.c: update building ---------------------------------------------- */
@@ -233,6 +235,25 @@ void raft_transfer_recv_timeout_now(struct raft *r, const struct raft_msg *m);
 int raft_membership_propose_check(struct raft *r, const uint8_t *data, uint32_t len);
 void raft_membership_refresh(struct raft *r);
 void raft_membership_check_removed(struct raft *r);
+
+/* ---- raft_identity.c: incarnations, who counts, automatic changes -------------- */
+
+/* mb counts toward a commit or read quorum when heard with incarnation heard. */
+int raft_member_counts(const struct raft_member *mb, uint64_t heard);
+/* This node may campaign and its own vote, match and acks count. */
+int raft_self_counts(const struct raft *r);
+/* A vote from id, sent with incarnation heard, counts for our candidacy. */
+int raft_vote_counts(const struct raft *r, uint64_t id, uint64_t heard);
+/* Granted votes a candidate needs: a quorum, or every voter in a cluster's first election. */
+uint32_t raft_votes_needed(const struct raft *r);
+/* The configuration records another incarnation for us: we must not vote. */
+int raft_self_replaced(const struct raft *r);
+/* Leader: m came from a follower; track its incarnation (a new one resets its progress). */
+void raft_identity_heard(struct raft *r, const struct raft_msg *m);
+/* Leader: records, replaces or promotes one member if one needs it (at most one change). */
+void raft_identity_step(struct raft *r);
+/* 0 when a change that alters the voters may be appended now, else KV_ECONFIG. */
+int raft_membership_change_allowed(const struct raft *r);
 
 /* ---- raft_snapshot.c -------------------------------------------------------------- */
 

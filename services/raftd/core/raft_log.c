@@ -19,21 +19,9 @@ static struct raft_meta *log_slot(const struct raft_log *log, uint64_t index)
 	return &log->ring[index & (RAFT_LOG_WINDOW - 1)];
 }
 
-int raft_log_parse_config(const uint8_t *data, uint32_t len, uint8_t *op, uint64_t *node)
+int raft_log_parse_config(const uint8_t *data, uint32_t len, struct raft_config_change *out)
 {
-	uint64_t id = 0;
-
-	if (data == NULL || len < RAFT_CONFIG_CHANGE_BYTES)
-		return KV_EINVAL;
-	if (data[0] < RAFT_CONFIG_ADD_LEARNER || data[0] > RAFT_CONFIG_REMOVE)
-		return KV_EINVAL;
-	for (unsigned i = 1; i < RAFT_CONFIG_CHANGE_BYTES; i++)
-		id = (id << 8) | data[i];
-	if (id == 0)
-		return KV_EINVAL;
-	*op = data[0];
-	*node = id;
-	return 0;
+	return raft_config_change_decode(data, len, out);
 }
 
 /* Boot entries come from our own disk: a bad one is KV_EINVAL, not a crash. */
@@ -47,15 +35,13 @@ static int log_check_boot(const struct raft_boot *boot)
 		return KV_EINVAL;
 	for (uint32_t i = 0; i < boot->n_entries; i++) {
 		const struct raft_entry *e = &boot->entries[i];
-		uint8_t op;
-		uint64_t node;
+		struct raft_config_change ch;
 
 		if (e->index != boot->snap_index + 1 + i || e->term < prev_term || e->term == 0)
 			return KV_EINVAL;
 		if (e->type < RAFT_ENTRY_NOOP || e->type > RAFT_ENTRY_CONFIG)
 			return KV_EINVAL;
-		if (e->type == RAFT_ENTRY_CONFIG &&
-		    raft_log_parse_config(e->data, e->len, &op, &node))
+		if (e->type == RAFT_ENTRY_CONFIG && raft_log_parse_config(e->data, e->len, &ch))
 			return KV_EINVAL;
 		prev_term = e->term;
 	}
@@ -127,7 +113,7 @@ void raft_log_append(struct raft_log *log, const struct raft_entry *e)
 	m->len = e->len;
 	m->type = e->type;
 	if (e->type == RAFT_ENTRY_CONFIG) {
-		int rc = raft_log_parse_config(e->data, e->len, &m->cfg_op, &m->cfg_node);
+		int rc = raft_log_parse_config(e->data, e->len, &m->cfg);
 
 		KV_ASSERT(rc == 0); /* checked where the entry entered the core */
 	}
@@ -151,7 +137,7 @@ void raft_log_config_at(const struct raft_log *log, uint64_t index, struct raft_
 
 		if (m->type != RAFT_ENTRY_CONFIG)
 			continue;
-		raft_config_apply(out, m->cfg_op, m->cfg_node);
+		raft_config_apply(out, &m->cfg);
 		*cfg_index = i;
 	}
 }

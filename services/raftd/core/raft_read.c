@@ -63,6 +63,10 @@ static uint64_t raft_read_quorum_seq(struct raft *r)
 
 		if (mb->role != RAFT_VOTER)
 			continue;
+		/* a voter heard on another disk than recorded answers nothing (raft_identity.c) */
+		if (mb->id == r->opt.id ? !raft_self_counts(r)
+		                        : pr == NULL || !raft_member_counts(mb, pr->incarnation))
+			v = 0;
 		for (j = n++; j > 0 && seqs[j - 1] < v; j--)
 			seqs[j] = seqs[j - 1];
 		seqs[j] = v;

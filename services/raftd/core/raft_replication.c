@@ -252,6 +252,10 @@ void raft_maybe_commit(struct raft *r)
 
 		if (mb->role != RAFT_VOTER)
 			continue;
+		/* a voter heard on another disk than recorded holds nothing (raft_identity.c) */
+		if (mb->id == r->opt.id ? !raft_self_counts(r)
+		                        : pr == NULL || !raft_member_counts(mb, pr->incarnation))
+			v = 0;
 		/* insertion sort, descending */
 		uint32_t j = n++;
 		for (; j > 0 && matches[j - 1] < v; j--)

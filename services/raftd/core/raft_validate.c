@@ -25,16 +25,14 @@ static int raft_validate_entries(const struct raft_msg *m)
 		return 0;
 	for (uint32_t i = 0; i < ap->n_entries; i++) {
 		const struct raft_entry *e = &ap->entries[i];
-		uint8_t op;
-		uint64_t node;
+		struct raft_config_change ch;
 
 		if (e->index != ap->prev_index + 1 + i || e->term == 0 || e->term < term ||
 		    e->term > m->term)
 			return 0;
 		if (e->type < RAFT_ENTRY_NOOP || e->type > RAFT_ENTRY_CONFIG)
 			return 0;
-		if (e->type == RAFT_ENTRY_CONFIG &&
-		    raft_log_parse_config(e->data, e->len, &op, &node))
+		if (e->type == RAFT_ENTRY_CONFIG && raft_log_parse_config(e->data, e->len, &ch))
 			return 0;
 		term = e->term;
 	}

@@ -35,6 +35,8 @@ static void raft_vote_reply(struct raft *r, const struct raft_msg *m, int grant)
 	if (resp == NULL)
 		return;
 	resp->u.vote_resp.reject = (uint8_t)!grant;
+	if (grant && type == RAFT_MSG_VOTE_RESP)
+		r->votes_granted++;
 	/* A granted PREVOTE echoes the term asked for; anything else carries ours. */
 	resp->term = (grant && type == RAFT_MSG_PREVOTE_RESP) ? m->term : r->term;
 }
@@ -50,13 +52,14 @@ void raft_vote_recv_request(struct raft *r, const struct raft_msg *m)
 		}
 		grant =
 		    (m->term > r->term || r->vote == m->from || (r->vote == 0 && r->leader == 0)) &&
-		    !raft_in_lease(r) && raft_log_up_to_date(r, m);
+		    !raft_in_lease(r) && raft_log_up_to_date(r, m) && !raft_self_replaced(r);
 		raft_vote_reply(r, m, grant);
 		return;
 	}
 	KV_ASSERT(m->term == r->term); /* raft_filter_term() moved us to it */
-	grant =
-	    (r->vote == m->from || (r->vote == 0 && r->leader == 0)) && raft_log_up_to_date(r, m);
+	/* a node whose disk was replaced never votes (raft_identity.c) */
+	grant = (r->vote == m->from || (r->vote == 0 && r->leader == 0)) &&
+	        raft_log_up_to_date(r, m) && !raft_self_replaced(r);
 	if (grant && r->vote != m->from) {
 		r->vote = m->from;
 		/* granting resets our timer: give the candidate its chance */
@@ -77,7 +80,7 @@ static int raft_count_id(uint64_t *ids, uint32_t *n, uint64_t id)
 
 void raft_vote_recv_response(struct raft *r, const struct raft_msg *m)
 {
-	uint64_t quorum = raft_quorum(raft_config_voters(&r->config));
+	uint32_t voters = raft_config_voters(&r->config), needed = raft_votes_needed(r);
 	int pre = m->type == RAFT_MSG_PREVOTE_RESP;
 
 	if (pre ? r->role != RAFT_PRECANDIDATE : r->role != RAFT_CANDIDATE)
@@ -86,16 +89,19 @@ void raft_vote_recv_response(struct raft *r, const struct raft_msg *m)
 		return;
 	if (!m->u.vote_resp.reject && m->term != (pre ? r->term + 1 : r->term))
 		return; /* a grant from another round */
+	if (!m->u.vote_resp.reject && !raft_vote_counts(r, m->from, m->incarnation))
+		return; /* a disk the configuration does not know: not a vote (raft_identity.c) */
 	if (m->u.vote_resp.reject)
 		raft_count_id(r->rejected, &r->n_rejected, m->from);
 	else
 		raft_count_id(r->granted, &r->n_granted, m->from);
-	if (r->n_granted >= quorum) {
+	if (r->n_granted >= needed) {
 		if (pre)
 			raft_become_candidate(r, 0);
 		else
 			raft_become_leader(r);
-	} else if (r->n_rejected >= quorum) {
+	} else if (needed > raft_quorum(voters) ? r->n_rejected > voters - needed
+	                                        : r->n_rejected >= needed) {
 		raft_become_follower(r, r->term, 0);
 	}
 }

@@ -127,6 +127,11 @@ struct raftd {
 	    peer_msgs_dropped; /* malformed, unknown sender, wrong target, refused, or send drops */
 	struct raftd_curve curve;
 
+	/* identity (raftd_identity.c) */
+	uint64_t incarnation;        /* this data directory's, never 0 */
+	uint64_t cluster_id;         /* 0 until the first leader made one */
+	uint64_t other_cluster_msgs; /* peer messages from another cluster, dropped */
+
 	/* core and log */
 	struct raft *raft;
 	struct wal *wal;
@@ -185,6 +190,27 @@ struct raftd {
 
 /* raftd_boot.c: opens the WAL, snapshot state and the core. 0 or a KV_E* code (logged). */
 int raftd_boot_core(struct raftd *d);
+
+/*
+ * raftd_identity.c: loads <wal>/identity, or makes one (a new incarnation,
+ * no cluster id) when wal_is_new; a WAL with state but no identity is
+ * KV_ECORRUPT. 0 or a KV_E* code (logged).
+ */
+int raftd_identity_load(struct raftd *d, int wal_is_new);
+/* Records cluster_id (d->cluster_id was 0) durably; 0 or a KV_E* code (logged). */
+int raftd_identity_adopt_cluster(struct raftd *d, uint64_t cluster_id);
+/* This node just became leader: a brand-new cluster gets its id now. */
+void raftd_identity_on_leader(struct raftd *d);
+/* 1 when m may be stepped; 0 when it comes from another cluster (counted) or unsaved. */
+int raftd_identity_accept(struct raftd *d, const struct raft_msg *m);
+
+/* raftd_local.c: encodes resp and sends it to the local client named by identity. */
+void raftd_local_reply(struct raftd *d, const void *identity, size_t identity_len,
+                       const struct proto_local *resp);
+
+/* raftd_members.c: answers a MEMBER_CHANGE (m borrowed for the call) with MEMBER_CHANGE_RESP. */
+void raftd_members_change(struct raftd *d, const void *ident, size_t ident_len,
+                          const struct proto_local *m);
 
 /* raftd_loop.c: runs until *d->stop; returns 0 or a fatal KV_E* code. */
 int raftd_loop_run(struct raftd *d);

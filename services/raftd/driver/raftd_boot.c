@@ -2,7 +2,8 @@
  * raftd_boot.c - from the disk to a running core: opens the WAL, decides
  * the configuration (a brand-new node takes every --peers entry as a voter
  * and records it as the snapshot metadata at index 0; a node with state uses
- * its WAL's), and creates the core. Main thread, before the loop starts.
+ * its WAL's), loads or makes the node's identity (raftd_identity.c) and
+ * creates the core. Main thread, before the loop starts.
  */
 #include "raftd.h"
 
@@ -49,7 +50,12 @@ static int boot_open_wal(struct raftd *d, struct wal_recovery *rec)
 		             kv_strerror(rc));
 		return rc;
 	}
-	if (rec->snap_index == 0 && rec->snap_config.n == 0) {
+	int is_new = rec->snap_index == 0 && rec->snap_config.n == 0;
+	/* before the configuration: a crash in between finds the identity and makes no other */
+	rc = raftd_identity_load(d, is_new);
+	if (rc != 0)
+		return rc;
+	if (is_new) {
 		/* first start: the configuration comes from --peers, once, durably */
 		boot_initial_config(d, &rec->snap_config);
 		rc = wal_save_snapshot_meta(d->wal, 0, 0, &rec->snap_config, 0);
@@ -80,6 +86,7 @@ int raftd_boot_core(struct raftd *d)
 	                          .election_timeout_ms = d->opts.election_timeout_ms,
 	                          .heartbeat_ms = d->opts.heartbeat_ms,
 	                          .seed = boot_seed(),
+	                          .incarnation = d->incarnation,
 	                          .prevote = 1,
 	                          .check_quorum = 1};
 	struct raft_boot rb = {.hard_state = rec.hard_state,

@@ -23,8 +23,8 @@ static uint64_t local_leader(const struct raftd *d)
 }
 
 /* Through the reply batch: held while a drain runs, sent at once otherwise. */
-static void local_reply(struct raftd *d, const void *identity, size_t identity_len,
-                        const struct proto_local *resp)
+void raftd_local_reply(struct raftd *d, const void *identity, size_t identity_len,
+                       const struct proto_local *resp)
 {
 	int rc =
 	    raftd_local_batch_reply(&d->replies, d->local_router, identity, identity_len, resp);
@@ -48,7 +48,7 @@ static void local_propose(struct raftd *d, const zmq_msg_t *id, const struct pro
 		r->term = d->update.proposed_term;
 	}
 	r->leader_id = local_leader(d);
-	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
@@ -67,7 +67,7 @@ static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct 
 		                           .req_id = m->req_id,
 		                           .u.read_index_resp.status = rc,
 		                           .u.read_index_resp.leader_id = local_leader(d)};
-		local_reply(d, ident, ident_len, &resp);
+		raftd_local_reply(d, ident, ident_len, &resp);
 	}
 }
 
@@ -84,7 +84,7 @@ void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, ui
 		                           .u.read_index_resp.status = r->status,
 		                           .u.read_index_resp.index = r->status == 0 ? r->index : 0,
 		                           .u.read_index_resp.leader_id = leader};
-		local_reply(d, s->identity, s->identity_len, &resp);
+		raftd_local_reply(d, s->identity, s->identity_len, &resp);
 	}
 }
 
@@ -111,7 +111,13 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	struct raft_status st;
 	struct proto_member members[RAFT_NODES_MAX];
 	char addrs[RAFT_NODES_MAX][RAFTD_HOST_BYTES_MAX + 8];
+	uint8_t match[8 * RAFT_NODES_MAX];
 	raft_get_status(d->raft, &st);
+	for (uint32_t i = 0; i < st.config.n; i++) {
+		uint64_t v = raft_match_of(d->raft, st.config.members[i].id);
+		for (unsigned b = 0; b < 8; b++)
+			match[8 * i + b] = (uint8_t)(v >> (56 - 8 * b));
+	}
 	struct proto_local resp = {
 	    .type = PROTO_STATUS_RESP,
 	    .req_id = m->req_id,
@@ -127,10 +133,16 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.wal_fsync_us_total = d->wal_fsync_us_total,
 	    .u.status_resp.wal_fsync_us_max = d->wal_fsync_us_max,
 	    .u.status_resp.peer_msgs_dropped = d->peer_msgs_dropped + st.dropped_msgs,
+	    .u.status_resp.incarnation = d->incarnation,
+	    .u.status_resp.cluster_id = d->cluster_id,
+	    .u.status_resp.replaced = (uint8_t)st.replaced,
+	    .u.status_resp.votes_granted = st.votes_granted,
+	    .u.status_resp.other_cluster_msgs = d->other_cluster_msgs,
+	    .u.status_resp.member_match = {match, st.role == RAFT_LEADER ? 8 * st.config.n : 0},
 	    .u.status_resp.members = members,
 	};
 	resp.u.status_resp.n_members = local_members(d, &st, members, addrs);
-	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_transfer(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
@@ -141,7 +153,7 @@ static void local_transfer(struct raftd *d, const zmq_msg_t *id, const struct pr
 	            (unsigned long long)m->u.transfer.node_id, rc == 0 ? "ok" : kv_strerror(rc));
 	struct proto_local resp = {
 	    .type = PROTO_TRANSFER_RESP, .req_id = m->req_id, .u.transfer_resp.status = rc};
-	local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 
 static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payload)
@@ -168,6 +180,10 @@ static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payloa
 		break;
 	case PROTO_TRANSFER:
 		local_transfer(d, id, &m);
+		break;
+	case PROTO_MEMBER_CHANGE:
+		raftd_members_change(d, zmq_msg_data((zmq_msg_t *)id),
+		                     zmq_msg_size((zmq_msg_t *)id), &m);
 		break;
 	default:
 		KV_LOG_WARN(RAFTD_SVC, "unexpected local message dropped", "type=%u",

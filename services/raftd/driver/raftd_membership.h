@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 /*
- * Applies one CONFIG entry's data (raft.h: op byte, then the node id
- * big-endian) to c. Returns 0, or KV_EINVAL for data too short, an unknown
- * op, id 0 or a full configuration; c is unchanged then. Adding a present
- * id, promoting a voter or removing an absent id changes nothing.
+ * Applies one CONFIG entry's data (raft_wire.h: struct raft_config_change)
+ * to c, as the core does (raft_config_change_apply). Returns 0, or KV_EINVAL
+ * for data the core refuses (raft_config_change_decode) or an add to a full
+ * configuration; c is unchanged then. Adding a present id, promoting a
+ * voter, removing an absent id or binding a bound member changes nothing.
  */
 int raftd_membership_apply(struct raft_config *c, const uint8_t *data, uint32_t len);
 

@@ -126,6 +126,7 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 	struct raft_msg copy = *m;
 	const struct raft_snapshot *s = &m->u.snapshot;
 	int rc = 0;
+	copy.cluster = d->cluster_id;
 	if (m->type == RAFT_MSG_APPEND && m->u.append.n_entries > 0) {
 		rc = peers_attach_entries(d, &m->u.append, ents);
 		copy.u.append.entries = ents;
@@ -198,6 +199,8 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 	}
 	if (m.to != d->opts.node_id)
 		return KV_EPROTO;
+	if (!raftd_identity_accept(d, &m))
+		return 0; /* another cluster's: counted apart */
 	d->peers[idx].last_recv_ms = kv_clock_mono_ms();
 	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = &m};
 	return raftd_update_step(d, &ev);

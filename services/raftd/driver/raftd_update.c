@@ -214,8 +214,10 @@ static void update_log_changes(struct raftd *d)
 	if (st.role != d->last_role && st.role <= RAFT_LEADER)
 		KV_LOG_INFO(RAFTD_SVC, "role changed", "role=%s term=%" PRIu64, roles[st.role],
 		            st.term);
-	if (st.role == RAFT_LEADER && d->last_role != RAFT_LEADER)
+	if (st.role == RAFT_LEADER && d->last_role != RAFT_LEADER) {
 		d->leader_since_ms = kv_clock_mono_ms();
+		raftd_identity_on_leader(d);
+	}
 	if (st.leader != d->last_leader)
 		KV_LOG_INFO(RAFTD_SVC, "leader changed", "leader=%" PRIu64 " term=%" PRIu64,
 		            st.leader, st.term);

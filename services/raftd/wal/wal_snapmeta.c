@@ -13,9 +13,12 @@
 #include "kv_log.h"
 
 #define SM_FILE "snapmeta"
-/* index, term, size u64; n u32; reset_pending u8; pad[3]; members[9] {id u64, role u8, pad[7]} */
+/*
+ * index, term, size u64; n u32; reset_pending u8; pad[3];
+ * members[9] {id u64, role u8, flags u8, pad[6], incarnation u64}
+ */
 #define SM_MEMBERS_OFF   32u
-#define SM_MEMBER_BYTES  16u
+#define SM_MEMBER_BYTES  24u
 #define SM_PAYLOAD_BYTES (SM_MEMBERS_OFF + RAFT_NODES_MAX * SM_MEMBER_BYTES)
 
 static void snapmeta_encode(const struct wal_snapmeta *m, uint8_t *p)
@@ -30,6 +33,8 @@ static void snapmeta_encode(const struct wal_snapmeta *m, uint8_t *p)
 		uint8_t *q = p + SM_MEMBERS_OFF + (size_t)i * SM_MEMBER_BYTES;
 		wal_put_le(q, m->config.members[i].id, 8);
 		q[8] = m->config.members[i].role;
+		q[9] = m->config.members[i].flags;
+		wal_put_le(q + 16, m->config.members[i].incarnation, 8);
 	}
 }
 
@@ -52,6 +57,8 @@ static int snapmeta_decode(const uint8_t *p, struct wal_snapmeta *m)
 		const uint8_t *q = p + SM_MEMBERS_OFF + (size_t)i * SM_MEMBER_BYTES;
 		m->config.members[i].id = wal_get_le(q, 8);
 		m->config.members[i].role = q[8];
+		m->config.members[i].flags = q[9];
+		m->config.members[i].incarnation = wal_get_le(q + 16, 8);
 	}
 	return 0;
 }
