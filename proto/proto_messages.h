@@ -183,7 +183,7 @@
 	F(X, U8,      at_once,     0, 1,                "1: answer once min_index is applied, change or not")
 #define PROTO_LOCAL_WATCH_RESP(F, X) \
 	F(X, STATUS,  status,      0, 0,                "0, KV_ECOMPACTED (oldest_index says what is kept), ...") \
-	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \
+	F(X, ITEMS,   items,       0, PROTO_WATCH_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \
 	F(X, U64,     next_index,  0, UINT64_MAX,       "every change below it is answered: the next from_index") \
 	F(X, U64,     oldest_index, 0, UINT64_MAX,      "the oldest from_index the history still answers") \
 	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")
@@ -238,7 +238,8 @@
 #define PROTO_KV_LEASE_REVOKE(F, X) \
 	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
 #define PROTO_KV_LEASE_EXPIRE(F, X) \
-	F(X, U64,   lease,      1, UINT64_MAX, "the lease id")
+	F(X, U64,   lease,      1, UINT64_MAX, "the lease id") \
+	F(X, U64,   term,       1, UINT64_MAX, "the term whose leader's clock decided it: applied only from an entry of that term")
 #define PROTO_KV_DELETE_PREFIX(F, X) \
 	PROTO_KV_KEY(F, X) \
 	PROTO_KV_COND(F, X)

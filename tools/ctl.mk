@@ -28,6 +28,12 @@ bench: deps build
 	@tools/install-deps.sh etcd-server wrk
 	BUILD=$(BUILD) tools/bench.sh
 
+.PHONY: bench-cpu
+# CPU microseconds per acknowledged write in each of the nine processes under wrk PUT load.
+bench-cpu: deps build
+	@tools/install-deps.sh wrk
+	BUILD=$(BUILD) tools/bench/cpu_per_write.sh
+
 .PHONY: bench-scale
 # How cost grows with the data (tools/benchscale): throughput and latency as the
 # store grows to SCALE_KEYS keys, large values, restart time, a wiped follower's

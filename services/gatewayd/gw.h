@@ -42,7 +42,10 @@
 #define GW_TRANSFER_EVERY_MS 2000u       /* leadership hand-offs asked for at most this often */
 #define GW_STORAGED_LOST_MS  500u        /* no STATS for this long: storaged is down */
 #define GW_FORWARD_BODY_MAX  (64u << 10) /* a forwarded answer past the value limit */
-#define GW_SLOWLORIS_MS      10000u      /* h2o's http1 request timeout */
+/* A transaction's or a lease lookup's answer: its gets' values (or keys) as JSON, at worst
+ * 6 bytes per byte (\u0000), and the rest. Forwarded answers may be this large too. */
+#define GW_COORD_ANSWER_MAX (6u * KV_TXN_RESULT_BYTES_MAX + (64u << 10))
+#define GW_SLOWLORIS_MS     10000u /* h2o's http1 request timeout */
 
 /* Another node's gateway, from --gateways. */
 struct gw_peer {

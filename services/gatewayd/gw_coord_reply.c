@@ -18,9 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* the gets' values as JSON: at worst 6 bytes per byte (\u0000), plus the rest */
-#define GW_COORD_BODY_MAX (6u * KV_TXN_RESULT_BYTES_MAX + (64u << 10))
-
 static const char *const coord_op_names[] = {"", "put", "delete", "get", "delete_prefix"};
 
 static void coord_send(struct gw *gw, struct gw_call *c, struct gw_json *j, uint64_t index)
@@ -101,7 +98,7 @@ static void coord_txn_result(struct gw_json *j, const struct proto_txn_op_result
 static void coord_txn(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
 	struct gw_json j;
-	gw_json_init(&j, GW_COORD_BODY_MAX);
+	gw_json_init(&j, GW_COORD_ANSWER_MAX);
 	gw_json_open(&j, '{');
 	if (m->body.len == 0) {
 		/* a retry with the same Idempotency-Key: what the session kept */
@@ -131,21 +128,35 @@ static void coord_txn(struct gw *gw, struct gw_call *c, const struct proto_resul
 	coord_send(gw, c, &j, m->index);
 }
 
-/* PUT ?lease=: a one-op TXN whose compares are the PUT's conditions. */
+static void coord_put_condition_failed(struct gw *gw, struct gw_call *c)
+{
+	gw_reply_kv_error(gw, &c->http, KV_ECONDITION,
+	                  c->cond == PROTO_COND_IF_NONE_MATCH
+	                      ? "If-None-Match: * but the key exists"
+	                      : "If-Match: the key's mod_index differs (or it does not exist)",
+	                  NULL);
+	gw_pending_end(gw, c);
+}
+
+/*
+ * PUT ?lease=: a one-op TXN whose compares are the PUT's conditions. A retry
+ * with the same Idempotency-Key has no body: the session kept whether the
+ * first attempt succeeded (mod_index) and its index.
+ */
 static void coord_put(struct gw *gw, struct gw_call *c, const struct proto_result *m)
 {
-	struct proto_txn_result *r = malloc(sizeof(*r));
-	int ok = r != NULL && m->body.len > 0 &&
-	         proto_txn_result_decode(m->body.ptr, m->body.len, r) == 0 && r->n_results <= 1;
-	if (ok && (!r->succeeded || r->n_results == 0)) {
+	struct proto_txn_result *r = NULL;
+	int replay = m->body.len == 0;
+	if (!replay &&
+	    ((r = malloc(sizeof(*r))) == NULL ||
+	     proto_txn_result_decode(m->body.ptr, m->body.len, r) != 0 || r->n_results > 1)) {
 		free(r);
-		gw_reply_kv_error(
-		    gw, &c->http, KV_ECONDITION,
-		    c->cond == PROTO_COND_IF_NONE_MATCH
-		        ? "If-None-Match: * but the key exists"
-		        : "If-Match: the key's mod_index differs (or it does not exist)",
-		    NULL);
-		gw_pending_end(gw, c);
+		coord_fail(gw, c, KV_EPROTO);
+		return;
+	}
+	if (replay ? m->mod_index == 0 : (!r->succeeded || r->n_results == 0)) {
+		free(r);
+		coord_put_condition_failed(gw, c);
 		return;
 	}
 	struct gw_json j;
@@ -161,18 +172,16 @@ static void coord_put(struct gw *gw, struct gw_call *c, const struct proto_resul
 		gw_json_kv_str(&j, "encoding", "base64");
 	}
 	gw_json_kv_str(&j, "lease", id);
-	if (ok) {
+	uint64_t mod_index = replay ? m->index : r->results[0].mod_index;
+	if (!replay)
 		gw_json_kv_u64(&j, "create_index", r->results[0].create_index);
-		gw_json_kv_u64(&j, "mod_index", r->results[0].mod_index);
-		char etag[24];
-		int n = snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", r->results[0].mod_index);
-		if (c->http.req != NULL)
-			gw_reply_header(c->http.req, "etag", etag, (size_t)n);
-	} else {
-		gw_json_kv_u64(&j, "mod_index",
-		               m->index); /* a replay: the original write's index */
+	gw_json_kv_u64(&j, "mod_index", mod_index);
+	if (replay)
 		gw_json_kv_bool(&j, "replayed", 1);
-	}
+	char etag[24];
+	int n = snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", mod_index);
+	if (c->http.req != NULL)
+		gw_reply_header(c->http.req, "etag", etag, (size_t)n);
 	gw_json_close(&j, '}');
 	free(r);
 	coord_send(gw, c, &j, m->index);

@@ -51,7 +51,8 @@ struct gw_forward {
 	} headers[GW_FWD_HEADERS_MAX];
 	char header_bytes[GW_FWD_HEADER_BYTES];
 	size_t header_used;
-	char *body; /* malloc'd, at most max-value-bytes + GW_FORWARD_BODY_MAX */
+	char *body; /* malloc'd, at most max(max-value-bytes, GW_COORD_ANSWER_MAX) +
+	               GW_FORWARD_BODY_MAX */
 	size_t body_len;
 };
 
@@ -148,7 +149,9 @@ static int forward_on_body(h2o_http1client_t *client, const char *errstr)
 		return -1;
 	}
 	h2o_buffer_t *in = client->sock->input;
-	if (f->body_len + in->size > f->gw->cfg.max_value_bytes + GW_FORWARD_BODY_MAX) {
+	uint64_t cap = f->gw->cfg.max_value_bytes > GW_COORD_ANSWER_MAX ? f->gw->cfg.max_value_bytes
+	                                                                : GW_COORD_ANSWER_MAX;
+	if (f->body_len + in->size > cap + GW_FORWARD_BODY_MAX) {
 		forward_unknown(f->gw, c, "the leader's answer is too large");
 		return -1;
 	}

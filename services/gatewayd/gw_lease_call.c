@@ -96,7 +96,7 @@ static void lease_on_query(struct gw *gw, struct gw_call *c, const struct proto_
 	struct gw_json j;
 	char id[24];
 	snprintf(id, sizeof(id), "%" PRIu64, c->lease);
-	gw_json_init(&j, (size_t)KV_LEASE_KEYS_MAX * (KV_KEY_BYTES_MAX * 2 + 8) + 4096);
+	gw_json_init(&j, GW_COORD_ANSWER_MAX);
 	gw_json_open(&j, '{');
 	gw_json_kv_str(&j, "id", id);
 	gw_json_kv_u64(&j, "ttl_ms", m->ttl_ms);

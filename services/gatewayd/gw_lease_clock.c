@@ -112,7 +112,8 @@ static void clock_propose_expire(struct gw *gw, struct gw_lease_entry *le, uint6
 	struct proto_kv_cmd cmd = {.op = PROTO_KV_LEASE_EXPIRE,
 	                           .origin = gw->cfg.node_id,
 	                           .req_id = ++gw->lease_clock.next_id,
-	                           .lease = le->id};
+	                           .lease = le->id,
+	                           .term = gw->lease_clock.term};
 	proto_buf_reset(&gw->cmd);
 	if (proto_kv_cmd_encode(&cmd, &gw->cmd) != 0)
 		return;

@@ -438,9 +438,9 @@ int sm_key_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_
  */
 #define SM_WATCH_HISTORY_DEFAULT       100000u
 #define SM_WATCH_HISTORY_BYTES_DEFAULT (256ull << 20)
-#define SM_EVENT_KEY_BYTES             12u  /* index u64, seq u32 */
-#define SM_EVENT_HEADER_BYTES          11u  /* type u8, create_index u64, key_len u16 */
-#define SM_EVENT_GROUP_MAX             512u /* events of one entry a watcher can be sent */
+#define SM_EVENT_KEY_BYTES             12u    /* index u64, seq u32 */
+#define SM_EVENT_HEADER_BYTES          11u    /* type u8, create_index u64, key_len u16 */
+#define SM_EVENT_GROUP_MAX             10240u /* events of one entry a read returns whole */
 
 enum sm_event_type { SM_EVENT_PUT = 1, SM_EVENT_DELETE = 2 };
 

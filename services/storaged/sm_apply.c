@@ -289,8 +289,15 @@ static int sm_apply_op(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c
 		return sm_txn_apply(sm, txn, c, res);
 	case PROTO_KV_LEASE_GRANT:
 		return sm_lease_grant(sm, txn, c, res);
-	case PROTO_KV_LEASE_REVOKE:
 	case PROTO_KV_LEASE_EXPIRE:
+		if (c->term != res->term) {
+			/* decided by the clock of another term's leader: it may not know the
+			 * keepalives a later leader answered (docs/design.md, "Leases") */
+			res->status = KV_ESTALE;
+			return 0;
+		}
+		return sm_lease_end(sm, txn, c->lease, res);
+	case PROTO_KV_LEASE_REVOKE:
 		return sm_lease_end(sm, txn, c->lease, res);
 	default:
 		return sm_apply_kv(sm, txn, c, res);

@@ -94,13 +94,17 @@ struct storaged {
 	struct proto_buf out;     /* reply being encoded */
 	struct proto_arena arena; /* decoded arrays of the message in hand */
 	uint8_t *arena_mem;
-	struct sm_result *results; /* room for STORAGED_APPLY_ENTRIES_MAX */
-	struct sm_buf value;       /* GET's copy of a value */
-	struct sm_list list;       /* LIST's copies */
-	struct sm_events events;   /* WATCH's copies */
-	struct proto_item *items;  /* LIST_RESP items, KV_LIST_LIMIT_MAX */
+	struct sm_result *results;      /* room for STORAGED_APPLY_ENTRIES_MAX */
+	struct sm_buf value;            /* GET's copy of a value */
+	struct sm_list list;            /* LIST's copies */
+	struct sm_events events;        /* WATCH's copies */
+	struct proto_item *watch_items; /* WATCH_RESP items, PROTO_WATCH_ITEMS_MAX */
+	struct proto_item *items;       /* LIST_RESP items, KV_LIST_LIMIT_MAX */
 	uint64_t results_dropped;
 };
+
+/* storaged_results.c: the RESULTs of one APPLY's first n sd->results, batched */
+void storaged_results_send(struct storaged *sd, uint32_t n);
 
 /* storaged_sock.c: sockets and framing */
 int storaged_sock_open(struct storaged *sd);

@@ -1,8 +1,8 @@
 /*
  * storaged_apply.c - raftd's requests on the apply socket: APPLY_HELLO,
  * APPLY (one LMDB transaction per message, then RESULTs to the local
- * gateway), SNAPSHOT_REQ (handed to the snapshot thread; the gateway's
- * backups come here too) and SNAPSHOT_INSTALL. Loop thread.
+ * gateway, storaged_results.c), SNAPSHOT_REQ (handed to the snapshot thread; the
+ * gateway's backups come here too) and SNAPSHOT_INSTALL. Loop thread.
  */
 #include "storaged.h"
 
@@ -31,28 +31,6 @@ static void storaged_apply_state(struct storaged *sd, const struct storaged_enve
 	if (storaged_syncer_durable(sd, &a->durable_index) != 0)
 		a->durable_index = 0; /* the loop exits on the next wake (F13) */
 	storaged_sock_reply(sd, sd->apply_sock, env, &r);
-}
-
-/* RESULT of each command proposed through this node's gateway. */
-static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		const struct sm_result *res = &sd->results[i];
-		if (!res->has_result || res->origin != sd->cfg.node_id)
-			continue;
-		struct proto_local r = {.type = PROTO_RESULT, .req_id = res->req_id};
-		r.u.result = (struct proto_result){.index = res->index,
-		                                   .term = res->term,
-		                                   .status = res->status,
-		                                   .create_index = res->create_index,
-		                                   .mod_index = res->mod_index};
-		if (res->body_len > 0) /* a TXN's outcome, kept by sm until the next batch */
-			r.u.result.body = (struct proto_bytes){
-			    sd->sm->result_body.ptr + res->body_off, res->body_len};
-		/* No envelope: a PUSH socket; without a gateway it would block, so drop. */
-		if (storaged_sock_reply(sd, sd->results_sock, NULL, &r) != 0)
-			sd->results_dropped++;
-	}
 }
 
 /*
@@ -102,7 +80,7 @@ static int storaged_apply_batch(struct storaged *sd, const struct storaged_envel
 		            sd->sm->applied_index, kv_strerror(err));
 	storaged_apply_state(sd, env, req_id, err);
 	if (err == 0)
-		storaged_apply_send_results(sd, n_results);
+		storaged_results_send(sd, n_results);
 	/* F13: a failed write or sync is never retried and continued. */
 	return err == KV_EIO || err == KV_ECORRUPT ? err : 0;
 }

@@ -184,7 +184,9 @@ static int storaged_init(struct storaged *sd)
 	sd->arena_mem = malloc(STORAGED_ARENA_BYTES);
 	sd->results = calloc(STORAGED_APPLY_ENTRIES_MAX, sizeof(*sd->results));
 	sd->items = calloc(KV_LIST_LIMIT_MAX, sizeof(*sd->items));
-	if (sd->arena_mem == NULL || sd->results == NULL || sd->items == NULL)
+	sd->watch_items = calloc(PROTO_WATCH_ITEMS_MAX, sizeof(*sd->watch_items));
+	if (sd->arena_mem == NULL || sd->results == NULL || sd->items == NULL ||
+	    sd->watch_items == NULL)
 		return KV_ENOMEM;
 	struct sm_opts o = {.dir = kv_dir,
 	                    .map_bytes = sd->cfg.map_bytes,
@@ -216,6 +218,7 @@ static void storaged_fini(struct storaged *sd)
 	free(sd->arena_mem);
 	free(sd->results);
 	free(sd->items);
+	free(sd->watch_items);
 }
 
 int main(int argc, char **argv)

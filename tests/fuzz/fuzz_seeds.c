@@ -3,7 +3,8 @@
  * message of every type of each family, with every field the type uses set,
  * so the fuzzers start from frames that decode and mutate from there.
  *
- *   fuzz_seeds DIR   creates DIR/raft, DIR/local, DIR/kv (one file per type)
+ *   fuzz_seeds DIR   creates DIR/raft, DIR/local, DIR/kv (one file per type),
+ *                    DIR/txn (a transaction and a transaction's result)
  *
  * Generated at build time rather than committed as binary blobs.
  */
@@ -11,6 +12,7 @@
 #include "proto_sample.h"
 
 #include "kv_err.h"
+#include "proto_txn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,8 +33,8 @@ static struct proto_member seed_members[2] = {
 };
 
 static struct proto_item seed_items[2] = {
-    {{(const uint8_t *)"k1", 2}, {(const uint8_t *)"v1", 2}, 5, 6},
-    {{(const uint8_t *)"k2", 2}, {NULL, 0}, 7, 7},
+    {{(const uint8_t *)"k1", 2}, {(const uint8_t *)"v1", 2}, 5, 6, 0},
+    {{(const uint8_t *)"k2", 2}, {NULL, 0}, 7, 7, 0},
 };
 
 static int seed_write(const char *dir, const char *family, const char *name,
@@ -119,12 +121,57 @@ static int seed_kv(const char *dir, struct proto_buf *b)
 			return 1;
 		bad |= seed_write(dir, "kv", op == PROTO_KV_PUT ? "PUT" : "DELETE", b);
 	}
+	struct proto_kv_cmd t = {.op = PROTO_KV_TXN, .origin = 1, .req_id = 301, .value = c.value};
+	struct proto_kv_cmd g = {
+	    .op = PROTO_KV_LEASE_GRANT, .origin = 1, .req_id = 302, .ttl_ms = 10000};
+	struct proto_kv_cmd e = {
+	    .op = PROTO_KV_LEASE_EXPIRE, .origin = 1, .req_id = 303, .lease = 7, .term = 2};
+	const struct proto_kv_cmd *more[] = {&t, &g, &e};
+	const char *names[] = {"TXN", "LEASE_GRANT", "LEASE_EXPIRE"};
+	for (size_t i = 0; i < 3; i++) {
+		proto_buf_reset(b);
+		if (proto_kv_cmd_encode(more[i], b) != 0)
+			return 1;
+		bad |= seed_write(dir, "kv", names[i], b);
+	}
 	return bad;
+}
+
+/* A transaction with every compare and op kind, and a result with every op's outcome. */
+static int seed_txn(const char *dir, struct proto_buf *b)
+{
+	static struct proto_txn t;
+	static struct proto_txn_result r;
+	struct proto_bytes k = {(const uint8_t *)"a", 1}, v = {(const uint8_t *)"1", 1};
+	t.n_cmp = 3;
+	t.cmp[0] =
+	    (struct proto_txn_cmp){.target = PROTO_TXN_CMP_MOD_INDEX, .key = k, .mod_index = 5};
+	t.cmp[1] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_EXISTS, .key = k, .exists = 1};
+	t.cmp[2] = (struct proto_txn_cmp){.target = PROTO_TXN_CMP_VALUE, .key = k, .value = v};
+	t.n_success = 4;
+	t.success[0] = (struct proto_txn_op){PROTO_TXN_PUT, k, v, 7};
+	t.success[1] = (struct proto_txn_op){PROTO_TXN_DELETE, k, {0}, 0};
+	t.success[2] = (struct proto_txn_op){PROTO_TXN_GET, k, {0}, 0};
+	t.success[3] = (struct proto_txn_op){PROTO_TXN_DELETE_PREFIX, {0}, {0}, 0};
+	t.n_failure = 1;
+	t.failure[0] = t.success[2];
+	proto_buf_reset(b);
+	if (proto_txn_encode(&t, b) != 0)
+		return 1;
+	int bad = seed_write(dir, "txn", "TXN", b);
+	r.succeeded = 1;
+	r.n_results = 2;
+	r.results[0] = (struct proto_txn_op_result){.kind = PROTO_TXN_PUT, .mod_index = 9};
+	r.results[1] = (struct proto_txn_op_result){.kind = PROTO_TXN_GET, .status = KV_ENOTFOUND};
+	proto_buf_reset(b);
+	if (proto_txn_result_encode(&r, b) != 0)
+		return 1;
+	return bad | seed_write(dir, "txn", "RESULT", b);
 }
 
 int main(int argc, char **argv)
 {
-	const char *families[] = {"raft", "local", "kv"};
+	const char *families[] = {"raft", "local", "kv", "txn"};
 	struct proto_buf b = {0};
 	char path[512];
 	int bad;
@@ -136,11 +183,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(seed_chunk); i++)
 		seed_chunk[i] = (uint8_t)(i * 13);
 	mkdir(argv[1], 0755);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", argv[1], families[i]);
 		mkdir(path, 0755);
 	}
-	bad = seed_raft(argv[1], &b) | seed_local(argv[1], &b) | seed_kv(argv[1], &b);
+	bad = seed_raft(argv[1], &b) | seed_local(argv[1], &b) | seed_kv(argv[1], &b) |
+	      seed_txn(argv[1], &b);
 	proto_buf_free(&b);
 	if (bad)
 		fprintf(stderr, "fuzz_seeds: could not write every seed\n");

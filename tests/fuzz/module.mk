@@ -11,7 +11,7 @@
 
 FUZZ_CC := clang
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_NAMES := raft local kv
+FUZZ_NAMES := raft local kv txn
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_proto_%)
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 20

@@ -255,6 +255,7 @@ static inline void t_kv_full(uint8_t op, struct proto_kv_cmd *c)
 	    .flags = op == PROTO_KV_PUT_FLAGS ? 0xf1a9 : 0, /* PUT_FLAGS only */
 	    .ttl_ms = op == PROTO_KV_LEASE_GRANT ? KV_LEASE_TTL_MS_MIN : 0,
 	    .lease = op == PROTO_KV_LEASE_REVOKE || op == PROTO_KV_LEASE_EXPIRE ? 0x77 : 0,
+	    .term = op == PROTO_KV_LEASE_EXPIRE ? 0x55 : 0,
 	};
 }
 
@@ -278,6 +279,8 @@ static inline void t_kv_own_fields(uint8_t op, struct proto_kv_cmd *c)
 		c->ttl_ms = 0;
 	if (op != PROTO_KV_LEASE_REVOKE && op != PROTO_KV_LEASE_EXPIRE)
 		c->lease = 0;
+	if (op != PROTO_KV_LEASE_EXPIRE)
+		c->term = 0;
 }
 
 static inline void t_assert_kv_same(const struct proto_kv_cmd *a, const struct proto_kv_cmd *b)
@@ -293,6 +296,7 @@ static inline void t_assert_kv_same(const struct proto_kv_cmd *a, const struct p
 	assert_int_equal(a->flags, b->flags);
 	assert_int_equal(a->ttl_ms, b->ttl_ms);
 	assert_int_equal(a->lease, b->lease);
+	assert_int_equal(a->term, b->term);
 }
 
 /* Encodes the sample of family fam ('r', 'l', 'k') and type into out. */

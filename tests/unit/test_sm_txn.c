@@ -132,7 +132,7 @@ static uint64_t t_grant(struct t_ctx *t, uint64_t ttl_ms)
 
 static void t_lease_end(struct t_ctx *t, uint8_t op, uint64_t id)
 {
-	struct proto_kv_cmd c = {.op = op, .lease = id};
+	struct proto_kv_cmd c = {.op = op, .lease = id, .term = 1}; /* t_apply's entries: term 1 */
 	t_apply(t, &c);
 }
 
@@ -141,7 +141,8 @@ static int t_get(struct t_ctx *t, const char *key, char *value, size_t cap)
 {
 	struct sm_buf v = {0};
 	uint64_t ci, mi;
-	int err = sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
+	int err =
+	    sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
 	if (err == 0 && value != NULL) {
 		assert_true(v.len < cap);
 		memcpy(value, v.ptr, v.len);
@@ -409,6 +410,25 @@ static void test_lease_keys_bound(void **state)
 	assert_int_equal(t->res.mod_index, KV_LEASE_KEYS_MAX);
 }
 
+static void test_lease_expire_of_another_term(void **state)
+{
+	struct t_ctx *t = *state;
+	uint64_t id = t_grant(t, 3000);
+	static struct proto_txn txn;
+	memset(&txn, 0, sizeof(txn));
+	txn.n_success = 1;
+	txn.success[0] = t_op(PROTO_TXN_PUT, "held", "v", id);
+	t_txn(t, &txn, NULL);
+	/* decided by term 2's clock, appended in a term 1 entry: not applied */
+	struct proto_kv_cmd c = {.op = PROTO_KV_LEASE_EXPIRE, .lease = id, .term = 2};
+	t_apply(t, &c);
+	assert_int_equal(t->res.status, KV_ESTALE);
+	assert_true(t_get(t, "held", NULL, 0));
+	t_lease_end(t, PROTO_KV_LEASE_EXPIRE, id);
+	assert_int_equal(t->res.status, 0);
+	assert_false(t_get(t, "held", NULL, 0));
+}
+
 static void test_lease_records_in_quota(void **state)
 {
 	struct t_ctx *t = *state;
@@ -454,6 +474,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lease_keys_go_with_it, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_unknown_refuses_branch, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_keys_bound, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_lease_expire_of_another_term, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_records_in_quota, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_lease_grant_bounds, t_setup, t_teardown),
 	};

@@ -5,10 +5,12 @@
  */
 #include "ctl.h"
 
+#include "ctl_coord.h"
 #include "ctl_keygen.h"
 #include "ctl_kv.h"
 #include "ctl_snapshot.h"
 #include "ctl_status.h"
+#include "ctl_watch.h"
 
 #include <stddef.h>
 
@@ -48,6 +50,31 @@ const struct ctl_cmd ctl_cmds[] = {
      "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
      "admin token), in either output mode.",
      ctl_status_metrics, 1},
+    {"watch", "[--prefix] [--from INDEX] [--count N] KEY",
+     "Prints the changes of KEY (with --prefix: of every key starting with KEY; --prefix \"\" "
+     "for all keys) as the cluster applies them, one \"MOD_INDEX<TAB>put<TAB>KEY<TAB>VALUE\" "
+     "or \"MOD_INDEX<TAB>delete<TAB>KEY\" line each (\"base64:\" before a key and value that "
+     "are not UTF-8; --output json prints each change's object). Starts with the next change, "
+     "or at --from INDEX; fails over between endpoints without missing or repeating a change; "
+     "stops after --count changes. Exit 1 when INDEX is older than the history kept (410).",
+     ctl_watch, 1},
+    {"lease", "grant TTL_MS | keepalive ID | revoke ID",
+     "grant: a lease of TTL_MS (2000 to 3600000), prints its id. keepalive: renews it, prints "
+     "{\"id\",\"ttl_ms\",\"remaining_ms\"}. revoke: ends it and deletes its keys. Exit 1 when "
+     "the lease does not exist (lease_not_found).",
+     ctl_coord_lease, 1},
+    {"txn", "",
+     "Reads a transaction from stdin (POST /v1/txn's JSON: compare, success, failure; at most "
+     "4 MiB) and prints the answer. Exit 0 when the success branch ran, 1 when the failure "
+     "branch did (or the transaction was refused), 2 for a malformed transaction.",
+     ctl_coord_txn, 1},
+    {"lock", "[--ttl MS] NAME -- COMMAND [ARGS...]",
+     "Runs COMMAND while holding the lock NAME ([A-Za-z0-9._-], the key locks/NAME), built on "
+     "a lease (TTL 10000 ms by default) and a transaction: waits while another holder has it, "
+     "sets RAFTKV_LOCK_TOKEN (the lock's mod_index, a fencing token), keeps the lease alive, "
+     "and stops COMMAND (SIGTERM, then SIGKILL) and exits 1 if the lock is lost. Exits with "
+     "COMMAND's code and releases the lock when COMMAND ends.",
+     ctl_lock, 1},
     {"snapshot", "save FILE | restore FILE --data-dir DIR --node-id N --peers SPEC",
      "save: streams a backup of the first endpoint's database (GET /v1/snapshot, an admin "
      "token with tokens on) into FILE, with FILE.crc32c (checksum, size, Raft index and term); "

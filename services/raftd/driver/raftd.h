@@ -15,6 +15,7 @@
 #include "raft.h"
 #include "raft_exec.h"
 #include "raftd_curve_keys.h"
+#include "raftd_local_batch.h"
 #include "raftd_peerlist.h"
 #include "raftd_read_table.h"
 #include "wal.h"
@@ -172,6 +173,9 @@ struct raftd {
 	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
 	uint64_t leader_since_ms;  /* when this node last became leader */
 	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
+
+	/* replies to the gateway, sent together per drain (raftd_local_batch.h) */
+	struct raftd_local_batch replies;
 
 	/* shared scratch */
 	uint64_t next_req_id;

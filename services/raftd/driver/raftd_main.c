@@ -146,6 +146,7 @@ static void main_free(struct raftd *d)
 	free(d->reads);
 	free(d->arena_mem);
 	proto_buf_free(&d->buf);
+	raftd_local_batch_free(&d->replies);
 }
 
 static void main_shutdown(struct raftd *d)

@@ -166,21 +166,21 @@ func checkPages(c *cdp, prefix string, total int) error {
 	return nil
 }
 
-// checkChanges: the put shows among the recent changes, or the page says why there are none.
+// checkChanges: the put shows among the recent changes (the watch API's long poll).
 func checkChanges(c *cdp, key string) error {
-	expr := `(() => { const note = document.getElementById("watch-note");
-		if (!note.hidden && note.textContent.includes("404")) return "note: " + note.textContent;
-		const li = [...document.querySelectorAll("#events li")].find(li => li.textContent.includes(` + js(" "+key) + `));
-		return li ? "event: " + li.textContent : ""; })()`
+	expr := `(() => { const li = [...document.querySelectorAll("#events li")].find(li =>
+		li.textContent.includes(` + js(" put "+key+" = ") + `)); return li ? li.textContent : ""; })()`
 	deadline := time.Now().Add(waitUI)
 	for {
 		var got string
 		if err := c.eval(expr, &got); err == nil && got != "" {
-			fmt.Printf("ok: recent changes: %s\n", got)
+			fmt.Printf("ok: recent changes (GET /v1/watch long poll): %s\n", got)
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("recent changes show neither the put nor a note")
+			var note string
+			c.eval(`document.getElementById("watch-note").textContent`, &note)
+			return fmt.Errorf("recent changes do not show the put (note: %q)", note)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -7,8 +7,8 @@
 //     key browser;
 //  3. the key browser pages: with -page-prefix holding more keys than a
 //     page, "next" leads to the rest;
-//  4. the recent-changes panel shows the put (watch API) or says plainly
-//     that this gateway has none.
+//  4. the recent-changes panel shows the put (the watch API's long poll);
+//  5. a key put and then deleted with its row's button leaves the browser.
 //
 // Then it saves a screenshot (-shot) and prints one "ok:" line per check;
 // the first failed check exits 1. Usage: see flags.
