@@ -40,7 +40,7 @@ func writeUnique(c *Cluster, w int, stop chan struct{}, mu *sync.Mutex, acked *[
 	}
 }
 
-func backupCtl(t *testing.T, c *Cluster, args ...string) string {
+func runCtl(t *testing.T, c *Cluster, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(filepath.Join(c.binDir, "raftkvctl"), args...).CombinedOutput()
 	if err != nil {
@@ -80,7 +80,7 @@ func TestSnapshotBackupRestoreUnderLoad(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	file := filepath.Join(t.TempDir(), "backup.mdb")
 	src := c.Nodes[1]
-	out := backupCtl(t, c, "--url", src.URL(), "snapshot", "save", file)
+	out := runCtl(t, c, "--url", src.URL(), "snapshot", "save", file)
 	t.Logf("under load, from node %d: %s", src.ID, strings.TrimSpace(out))
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
@@ -108,7 +108,7 @@ func TestSnapshotBackupRestoreUnderLoad(t *testing.T) {
 	}
 
 	r := NewClusterOpts(t, 3, ClusterOpts{Prepare: func(rc *Cluster, n *Node) {
-		out := backupCtl(t, rc, "snapshot", "restore", file, "--data-dir", n.Dir,
+		out := runCtl(t, rc, "snapshot", "restore", file, "--data-dir", n.Dir,
 			"--node-id", fmt.Sprint(n.ID), "--peers", rc.peers)
 		t.Logf("%s", strings.TrimSpace(out))
 	}})
