@@ -56,7 +56,8 @@ static int seed_write(const char *dir, const char *family, const char *name,
 /* Every field of every peer type set: proto_sample.h expands proto_messages.h. */
 static int seed_raft(const char *dir, struct proto_buf *b)
 {
-	static const struct raft_config config = {2, {{1, RAFT_VOTER}, {3, RAFT_LEARNER}}};
+	static const struct raft_config config = {
+	    .n = 2, .members = {{.id = 1, .role = RAFT_VOTER}, {.id = 3, .role = RAFT_LEARNER}}};
 	struct proto_sample s = {.entries = seed_entries,
 	                         .n_entries = 2,
 	                         .seq = 3,
