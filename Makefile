@@ -50,6 +50,7 @@ help:
 	@echo "make sim-bugs   prove the simulator catches each planted bug"
 	@echo "make lint       clang-format, cppcheck, clang-tidy"
 	@echo "make bench      benchmarks against etcd on this machine"
+	@echo "make bench-cpu  CPU per write in each of the nine processes (wrk PUT load)"
 	@echo "make fresh-test the README's two commands in a new Debian (debootstrap + Docker)"
 	@echo "make SAN=address test   the tests under address and UB sanitizers"
 

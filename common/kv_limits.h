@@ -32,6 +32,9 @@
 #define KV_MSG_BYTES_MAX (32u << 20) /* ZMQ_MAXMSGSIZE on every socket */
 #define KV_MSG_DEPTH_MAX 8u          /* msgpack nesting accepted by decoders */
 #define KV_PEER_SNDHWM   1000u       /* messages queued per peer before drops */
+/* A local batch: several whole messages as the frames of one ZeroMQ message. */
+#define KV_LOCAL_BATCH_FRAMES_MAX 64u         /* frames in one batch */
+#define KV_LOCAL_BATCH_BYTES_MAX  (64u << 10) /* no frame is added once a batch has this many */
 
 /* Raft. */
 #define KV_RAFT_NODES_MAX       9u

@@ -37,8 +37,13 @@
 #define PROTO_ADDR_BYTES_MAX    255u              /* a member's peer address */
 #define PROTO_PATH_BYTES_MAX    4096u             /* a snapshot path */
 
-/* WATCH's limit; with one entry's events (SM_EVENT_GROUP_MAX) within PROTO_LIST_ITEMS_MAX */
+/*
+ * WATCH's limit, and the changes one entry may make that a WATCH_RESP carries
+ * whole (a delete of a prefix removes up to 10,000 keys in one entry).
+ */
 #define PROTO_WATCH_LIMIT_MAX 256u
+#define PROTO_WATCH_GROUP_MAX 10240u
+#define PROTO_WATCH_ITEMS_MAX (PROTO_WATCH_LIMIT_MAX + PROTO_WATCH_GROUP_MAX)
 
 /* ---- Buffers ------------------------------------------------------------ */
 

@@ -158,8 +158,11 @@ void proto_doc_write(FILE *f)
 	        "`[key, value, create_index, mod_index]`, CONFIG of `[id, role, incarnation, "
 	        "flags]`; CHUNK is a bin "
 	        "followed by the CRC32C of its bytes (two positions). A decoder refuses any "
-	        "value outside its range, and an encoder refuses to send one.\n",
-	        PROTO_VERSION);
+	        "value outside its range, and an encoder refuses to send one. Between the "
+	        "processes of one node a ZeroMQ message may hold a batch: several whole "
+	        "messages, one per frame (at most %u frames; no frame is added once it holds "
+	        "%u bytes), each decoded on its own.\n",
+	        PROTO_VERSION, KV_LOCAL_BATCH_FRAMES_MAX, KV_LOCAL_BATCH_BYTES_MAX);
 	doc_local(f);
 	doc_kv(f);
 	doc_raft(f);

@@ -60,8 +60,8 @@
 	M(APPLY_HELLO,      apply_hello,      "raftd->storaged: who has applied what?") \
 	M(APPLY,            apply,            "raftd->storaged: committed entries, in order") \
 	M(APPLY_STATE,      apply_state,      "storaged->raftd: what is applied") \
-	M(SNAPSHOT_REQ,     snapshot_req,     "raftd->storaged: snapshot the applied state") \
-	M(SNAPSHOT_DONE,    snapshot_done,    "storaged->raftd: the snapshot written") \
+	M(SNAPSHOT_REQ,     snapshot_req,     "raftd->storaged: an image of the applied state for a follower (gatewayd->storaged, query socket: a backup)") \
+	M(SNAPSHOT_DONE,    snapshot_done,    "storaged->raftd (or gatewayd): the image (backup) written") \
 	M(SNAPSHOT_INSTALL, snapshot_install, "raftd->storaged: replace the state; answered by APPLY_STATE") \
 	M(RESULT,           result,           "storaged->gatewayd: a proposed command applied") \
 	M(GET,              get,              "gatewayd->storaged: read one key") \
@@ -198,7 +198,7 @@
 	F(X, U8,      at_once,     0, 1,                "1: answer once min_index is applied, change or not")
 #define PROTO_LOCAL_WATCH_RESP(F, X) \
 	F(X, STATUS,  status,      0, 0,                "0, KV_ECOMPACTED (oldest_index says what is kept), ...") \
-	F(X, ITEMS,   items,       0, PROTO_LIST_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \
+	F(X, ITEMS,   items,       0, PROTO_WATCH_ITEMS_MAX, "the changes in index order (mod_index); create_index 0: a delete") \
 	F(X, U64,     next_index,  0, UINT64_MAX,       "every change below it is answered: the next from_index") \
 	F(X, U64,     oldest_index, 0, UINT64_MAX,      "the oldest from_index the history still answers") \
 	F(X, U64,     applied_index, 0, UINT64_MAX,     "highest index applied")

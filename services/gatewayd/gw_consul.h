@@ -57,6 +57,14 @@ int gw_consul_router_is_forwarded(h2o_req_t *req);
 /* Routes req through the Consul table (the main router's hand-off of forwarded ones). */
 void gw_consul_router_on_req(struct gw *gw, h2o_req_t *req);
 
+/* ---- the reads, on a call that exists (a blocking query's, once it has waited) ---- */
+/* The one-key GET or ?raw (gw_consul_kv_get.c). */
+void gw_consul_kv_get_read(struct gw *gw, struct gw_call *c);
+/* ?recurse and ?keys (gw_consul_kv_list.c). */
+void gw_consul_kv_list_read(struct gw *gw, struct gw_call *c);
+/* ---- gw_consul_block.c: ?index= waits for a change past it, then reads ---- */
+void gw_consul_block(struct gw_req *r);
+
 /* ---- gw_consul_reply.c ---- */
 /* The X-Consul-Index, -KnownLeader and -LastContact headers of an answer at index. */
 void gw_consul_reply_headers(struct gw *gw, h2o_req_t *req, uint64_t index);

@@ -72,8 +72,19 @@ static void consul_get_on_msg(struct gw *gw, struct gw_call *c, const struct pro
 static const struct gw_call_ops consul_get_ops = {consul_get_on_msg, gw_read_on_retry,
                                                   gw_read_on_deadline};
 
+void gw_consul_kv_get_read(struct gw *gw, struct gw_call *c)
+{
+	c->ops = &consul_get_ops;
+	c->send_query = consul_get_send;
+	gw_read_start(gw, c);
+}
+
 void gw_consul_kv_get_handle(struct gw_req *r)
 {
+	if (r->consul.has_index) {
+		gw_consul_block(r); /* waits for a change past ?index=, then reads as below */
+		return;
+	}
 	if (r->consul.read == GW_CONSUL_READ_RECURSE || r->consul.read == GW_CONSUL_READ_KEYS) {
 		gw_consul_kv_list(r);
 		return;
@@ -89,9 +100,8 @@ void gw_consul_kv_get_handle(struct gw_req *r)
 		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
-	c->send_query = consul_get_send;
 	c->peer_may_serve = 1; /* forwarded with X-Raftkv-Consul while our raftd is silent */
 	c->forwarded = h2o_find_header_by_str(&r->http.req->headers,
 	                                      H2O_STRLIT("x-raftkv-forwarded"), -1) >= 0;
-	gw_read_start(r->gw, c);
+	gw_consul_kv_get_read(r->gw, c);
 }

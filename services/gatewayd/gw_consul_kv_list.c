@@ -121,6 +121,13 @@ static void consul_list_on_msg(struct gw *gw, struct gw_call *c, const struct pr
 static const struct gw_call_ops consul_list_ops = {consul_list_on_msg, gw_read_on_retry,
                                                    gw_read_on_deadline};
 
+void gw_consul_kv_list_read(struct gw *gw, struct gw_call *c)
+{
+	c->ops = &consul_list_ops;
+	c->send_query = consul_list_send;
+	gw_read_start(gw, c);
+}
+
 void gw_consul_kv_list(struct gw_req *r)
 {
 	struct gw_call *c = gw_pending_start(r, &consul_list_ops, r->query.timeout_ms);
@@ -128,6 +135,5 @@ void gw_consul_kv_list(struct gw_req *r)
 		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
 		return;
 	}
-	c->send_query = consul_list_send;
-	gw_read_start(r->gw, c);
+	gw_consul_kv_list_read(r->gw, c);
 }

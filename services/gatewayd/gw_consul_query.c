@@ -17,8 +17,6 @@ struct consul_missing {
 
 static const struct consul_missing consul_missing_params[] = {
     {"dc", "datacenters are not supported: raftkv is one datacenter; drop ?dc="},
-    {"index", "blocking queries (?index=) need the watch history, which this gateway does not "
-              "have yet"},
     {"acquire", "sessions are not supported, so ?acquire= (locks) is not either"},
     {"release", "sessions are not supported, so ?release= (locks) is not either"},
     {"ns", "namespaces are not supported"},
@@ -42,6 +40,30 @@ static int consul_u64(const char *v, size_t len, uint64_t *out, const char *name
 {
 	*what = name;
 	return gw_parse_u64(v, len, out) != 0 ? KV_EINVAL : 0;
+}
+
+/* ?wait=: a number with ms, s or m (Consul's client sends "<n>ms"), at most GW_CONSUL_WAIT_MS_MAX.
+ */
+static int consul_wait(const char *v, size_t len, uint64_t *ms, const char **what)
+{
+	*what = "wait";
+	size_t digits = 0;
+	while (digits < len && v[digits] >= '0' && v[digits] <= '9')
+		digits++;
+	uint64_t n = 0, unit = 0;
+	if (gw_parse_u64(v, digits, &n) != 0)
+		return KV_EINVAL;
+	if (consul_is(v + digits, len - digits, "ms"))
+		unit = 1;
+	else if (consul_is(v + digits, len - digits, "s"))
+		unit = 1000;
+	else if (consul_is(v + digits, len - digits, "m"))
+		unit = 60000;
+	else
+		return KV_EINVAL;
+	/* longer than the most: the most, as Consul clamps it */
+	*ms = n > GW_CONSUL_WAIT_MS_MAX / unit ? GW_CONSUL_WAIT_MS_MAX : n * unit;
+	return 0;
 }
 
 static int consul_separator(const char *v, size_t len, struct gw_consul_query *cq,
@@ -83,6 +105,12 @@ static int consul_param(const char *n, size_t nl, const char *v, size_t vl, stru
 	} else if (consul_is(n, nl, "flags")) {
 		cq->has_flags = 1;
 		return consul_u64(v, vl, &cq->flags, "flags", what);
+	} else if (consul_is(n, nl, "index")) {
+		int err = consul_u64(v, vl, &cq->index, "index", what);
+		cq->has_index = cq->index > 0; /* index=0: Consul answers at once */
+		return err;
+	} else if (consul_is(n, nl, "wait")) {
+		return consul_wait(v, vl, &cq->wait_ms, what);
 	} else if (consul_is(n, nl, "stale")) {
 		q->consistency = GW_STALE;
 	} else if (consul_is(n, nl, "consistent")) {
@@ -91,7 +119,7 @@ static int consul_param(const char *n, size_t nl, const char *v, size_t vl, stru
 		*what = "token";
 		return vl == 0 ? 0 : gw_parse_key(v, vl, &cq->token);
 	}
-	return 0; /* others (wait, cached, pretty, ...) are ignored, as Consul does */
+	return 0; /* others (cached, pretty, ...) are ignored, as Consul does */
 }
 
 /* The sentence for a parameter raftkv does not serve, or NULL. */
@@ -134,6 +162,7 @@ int gw_consul_query_parse(const char *qs, size_t len, uint64_t timeout_ms_defaul
 	q->consistency = GW_LINEARIZABLE;
 	q->limit = KV_LIST_LIMIT_MAX;
 	cq->on = 1;
+	cq->wait_ms = GW_CONSUL_WAIT_MS;
 	*what = NULL;
 	*missing = NULL;
 	const char *end = qs + len;

@@ -6,6 +6,7 @@
 #include "gw.h"
 
 #include "gw_routes.h"
+#include "gw_watch.h"
 #include "kv_clock.h"
 
 #include <inttypes.h>
@@ -167,6 +168,8 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	metrics_u64(j, "raftkv_peer_messages_dropped_total", "counter",
 	            "Peer messages raftd dropped (malformed, unknown sender, overflow).",
 	            s->msg.peer_msgs_dropped);
+	metrics_u64(j, "raftkv_watchers", "gauge",
+	            "Open /v1/watch requests (--max-watchers at most).", gw_watch_open());
 	metrics_u64(j, "raftkv_peer_messages_other_cluster_total", "counter",
 	            "Peer messages from another cluster (another cluster id), dropped.",
 	            s->msg.other_cluster_msgs);

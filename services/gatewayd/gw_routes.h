@@ -28,6 +28,8 @@
 	X(GW_MS_GET, "/livez", gw_health_livez, "livez", GW_PERM_OPEN, 0)                          \
 	X(GW_MS_GET, "/readyz", gw_health_readyz, "readyz", GW_PERM_OPEN, 0)                       \
 	X(GW_MS_GET, "/metrics", gw_metrics_handle, "metrics", GW_PERM_ADMIN, 0)                   \
+	X(GW_MS_GET, "/v1/snapshot", gw_snapshot_handle, "snapshot", GW_PERM_ADMIN,                \
+	  GW_ROUTE_ALL_KEYS)                                                                       \
 	X(GW_MS_GET, "/v1/watch", gw_watch_handle, "watch", GW_PERM_READ,                          \
 	  GW_ROUTE_QUERY | GW_ROUTE_PREFIX)                                                        \
 	X(GW_MS_POST, "/v1/txn", gw_txn_handle, "txn", GW_PERM_WRITE,                              \

@@ -10,7 +10,10 @@
  * in a buffer while h2o sends the previous ones; a client that lets it grow
  * past GW_WATCH_BUFFER_BYTES gets a last line {"type":"error","code":
  * "slow_watcher","index":N} (N: the from_index to resume with) and the end
- * of the stream. At most --max-watchers are open at once (429 past it).
+ * of the stream. A watcher's memory is at most two buffers of the bound
+ * plus one batch's JSON (storaged sends about 4 MiB of keys and values at a
+ * time, or one larger change). At most --max-watchers are open at once
+ * (429 past it).
  * Loop thread only.
  */
 #include "gw_errors.h"
@@ -42,6 +45,11 @@ struct gw_watcher {
 	uint8_t final_sent;   /* h2o has the last part */
 	uint64_t deadline_ms; /* long poll: answer [] then */
 };
+
+uint64_t gw_watch_open(void)
+{
+	return gw_watchers_open;
+}
 
 static void watcher_dispose(void *p)
 {
@@ -269,7 +277,8 @@ void gw_watch_handle(struct gw_req *r)
 	w->stream = !a.has_wait;
 	w->base64 = a.base64;
 	w->deadline_ms = kv_clock_mono_ms() + a.wait_ms;
-	gw_json_init(&w->pend, GW_WATCH_BUFFER_BYTES + 4096);
+	/* pend holds up to the bound, then one more batch (at least one change must fit) */
+	gw_json_init(&w->pend, GW_WATCH_BUFFER_BYTES + GW_WATCH_JSON_MAX);
 	gw_json_init(&w->out, GW_WATCH_JSON_MAX);
 	w->run = (struct gw_watch_run){.match = a.match,
 	                               .prefix = a.prefix,

@@ -24,6 +24,11 @@
 #define GW_WATCH_BATCH_EVENTS PROTO_WATCH_LIMIT_MAX
 #define GW_WATCH_JSON_MAX     ((size_t)6 * ((4u << 20) + (size_t)KV_VALUE_BYTES_MAX_LIMIT) + (8u << 20))
 
+/* ---- gw_watch.c: the HTTP handler ---- */
+
+/* Watches open on this gateway now (the raftkv_watchers gauge). */
+uint64_t gw_watch_open(void);
+
 /* ---- gw_watch_parse.c ---- */
 
 /* The parameters of GET /v1/watch. */

@@ -11,6 +11,7 @@
 
 #include "kv_assert.h"
 #include "kv_err.h"
+#include "kv_limits.h"
 #include "kv_log.h"
 
 #include <errno.h>
@@ -20,9 +21,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define GW_ARENA_BYTES   (256u << 10) /* LIST_RESP items and STATUS_RESP members */
-#define GW_ZMQ_HWM       10000 /* messages queued per socket; bounded by max-inflight anyway */
-#define GW_ZMQ_DRAIN_MAX 4096  /* messages per socket per drain: keeps HTTP responsive */
+#define GW_ARENA_BYTES   (1u << 20) /* LIST_RESP and WATCH_RESP items, STATUS_RESP members */
+#define GW_ZMQ_HWM       10000      /* messages queued per socket; bounded by max-inflight anyway */
+#define GW_ZMQ_DRAIN_MAX 4096       /* messages per socket per drain: keeps HTTP responsive */
 
 static int zmq_set_int(void *s, int opt, int v)
 {
@@ -191,6 +192,7 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 	case PROTO_RESULT:
 	case PROTO_GET_RESP:
 	case PROTO_LIST_RESP:
+	case PROTO_SNAPSHOT_DONE: /* a backup for GET /v1/snapshot (gw_snapshot.c) */
 	case PROTO_WATCH_RESP:
 	case PROTO_LEASE_QUERY_RESP:
 		break;
@@ -217,16 +219,20 @@ static void zmq_drain_one(struct gw *gw, void *s)
 			zmq_msg_close(&msg);
 			return;
 		}
-		while (zmq_msg_more(&msg)) { /* keep the last frame; identities come first */
+		/* each frame is a whole message: a batch is several (KV_LOCAL_BATCH_*); past
+		 * the limit, the frames left are read as the next message, still one by one */
+		for (uint32_t f = 1;; f++) {
+			int more = zmq_msg_more(&msg);
+			zmq_handle(gw, &msg);
 			zmq_msg_close(&msg);
+			if (!more || f >= KV_LOCAL_BATCH_FRAMES_MAX)
+				break;
 			zmq_msg_init(&msg);
 			if (zmq_msg_recv(&msg, s, ZMQ_DONTWAIT) < 0) {
 				zmq_msg_close(&msg);
 				return;
 			}
 		}
-		zmq_handle(gw, &msg);
-		zmq_msg_close(&msg);
 	}
 	/* more is queued: come back from the loop so HTTP gets its turn */
 	if (!h2o_timeout_is_linked(&gw->zmq.soon_entry))

@@ -65,28 +65,40 @@ sm-bugs: $(BUILD)/sm-bug/test_sm
 
 TEST_STEPS += sm-bugs
 
-# The planted watch bug: libsm built with trimmed events left unmarked (a watcher
-# resuming below the history would silently miss changes instead of getting 410)
-# must make test_sm_event fail its trim test.
-SM_EVBUG_OBJS := $(SM_SRCS:%.c=$(BUILD)/sm-evbug/%.o)
-$(BUILD)/sm-evbug/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DFIU_ENABLE -DSM_BUG_EVENT_TRIM_UNMARKED -c $< -o $@
+# The planted watch bugs (docs/testing.md): libsm built with each must make
+# test_sm_event fail in the named test.
+#   SM_BUG_EVENT_TRIM_UNMARKED  trimmed events left unmarked: a watcher resuming below
+#                               the history silently misses changes instead of a 410
+#   SM_BUG_EVENT_STATE_KEPT     a failed batch's history counters kept: ghost events
+#                               counted, the history trimmed too early
+SM_WATCH_BUGS := SM_BUG_EVENT_TRIM_UNMARKED:test_trim_count \
+	SM_BUG_EVENT_STATE_KEPT:test_failed_batch_leaves_nothing
 
-$(BUILD)/sm-evbug/libsm.a: $(SM_EVBUG_OBJS)
-	ar rcs $@ $^
+# $(1): the switch. Objects, library and test binary under build/sm-watch-bug/$(1)/.
+define SM_WATCH_BUG_RULES
+$(BUILD)/sm-watch-bug/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -DFIU_ENABLE -D$(1) -c $$< -o $$@
 
-$(BUILD)/sm-evbug/test_sm_event: $(BUILD)/tests/unit/test_sm_event.o $(BUILD)/sm-evbug/libsm.a \
-		$(BUILD)/libproto.a $(BUILD)/libcommon.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+$(BUILD)/sm-watch-bug/$(1)/libsm.a: $(SM_SRCS:%.c=$(BUILD)/sm-watch-bug/$(1)/%.o)
+	ar rcs $$@ $$^
+
+$(BUILD)/sm-watch-bug/$(1)/test_sm_event: $(BUILD)/tests/unit/test_sm_event.o \
+		$(BUILD)/sm-watch-bug/$(1)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(SM_LDLIBS) -lcmocka
+endef
+$(foreach b,$(SM_WATCH_BUGS),$(eval $(call SM_WATCH_BUG_RULES,$(firstword $(subst :, ,$(b))))))
 
 .PHONY: sm-watch-bugs
-sm-watch-bugs: $(BUILD)/sm-evbug/test_sm_event
-	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-evbug/test_sm_event.out 2>&1; then \
-		echo "sm-watch-bugs: SM_BUG_EVENT_TRIM_UNMARKED was NOT caught"; exit 1; fi
-	@grep -q "FAILED.*test_trim_count" $(BUILD)/sm-evbug/test_sm_event.out || \
-		{ echo "sm-watch-bugs: test_sm_event failed, but not in test_trim_count"; exit 1; }
-	@echo "sm-watch-bugs: SM_BUG_EVENT_TRIM_UNMARKED caught by test_trim_count"
+sm-watch-bugs: $(foreach b,$(SM_WATCH_BUGS),$(BUILD)/sm-watch-bug/$(firstword $(subst :, ,$(b)))/test_sm_event)
+	@for b in $(SM_WATCH_BUGS); do \
+		bug=$${b%%:*}; test=$${b#*:}; bin=$(BUILD)/sm-watch-bug/$$bug/test_sm_event; \
+		if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $$bin >$$bin.out 2>&1; then \
+			echo "sm-watch-bugs: $$bug was NOT caught"; exit 1; fi; \
+		grep -q "FAILED.*$$test" $$bin.out || \
+			{ echo "sm-watch-bugs: $$bug made test_sm_event fail, but not in $$test"; exit 1; }; \
+		echo "sm-watch-bugs: $$bug caught by $$test"; \
+	done
 
 TEST_STEPS += sm-watch-bugs
 # The planted bug of transactions: sm_txn.c built with SM_BUG_TXN_NOT_ATOMIC

@@ -26,8 +26,9 @@
  * above that index (raftd_compact.h) so it can replay what a power cut took.
  * sm_open() syncs before returning, so the applied index it loads is durable.
  *
- * One thread uses a struct sm at a time, except sm_snap_write(), which only
- * reads and may run on a helper thread while the owner keeps applying.
+ * One thread uses a struct sm at a time, except sm_snap_write() and
+ * sm_snap_write_backup(), which only read and may run on a helper thread
+ * while the owner keeps applying.
  */
 #ifndef RAFTKV_SM_H
 #define RAFTKV_SM_H
@@ -363,6 +364,22 @@ struct sm_snap_info {
 int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info);
 
 /*
+ * A backup (GET /v1/snapshot): the same compacted copy, from one read
+ * transaction while writes go on, as backup-<index>-<tag>.mdb in snap_dir
+ * via backup-<tag>.tmp, not fsynced (it is streamed at once and deleted by
+ * the gateway; a crash leaves it to sm_snap_remove_backups). Returns 0 and
+ * fills *info (its path is the caller's to unlink).
+ */
+int sm_snap_write_backup(struct sm *sm, const char *snap_dir, uint64_t tag,
+                         struct sm_snap_info *info);
+
+/* Deletes every backup-* file in snap_dir (left by a crash or a client that left). */
+int sm_snap_remove_backups(const char *snap_dir);
+
+/* Reads the applied index and term held in the image file at path (KV_ENOTFOUND, KV_ECORRUPT). */
+int sm_snap_file_meta(const char *path, uint64_t *index, uint64_t *term);
+
+/*
  * Replaces sm's data with the snapshot file at path (consumed: renamed into
  * place) after checking that it holds applied index `index`; reopens sm.
  * Returns 0, KV_ECORRUPT (not an LMDB file or another index: nothing
@@ -421,9 +438,9 @@ int sm_key_delete(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_
  */
 #define SM_WATCH_HISTORY_DEFAULT       100000u
 #define SM_WATCH_HISTORY_BYTES_DEFAULT (256ull << 20)
-#define SM_EVENT_KEY_BYTES             12u  /* index u64, seq u32 */
-#define SM_EVENT_HEADER_BYTES          11u  /* type u8, create_index u64, key_len u16 */
-#define SM_EVENT_GROUP_MAX             512u /* events of one entry a watcher can be sent */
+#define SM_EVENT_KEY_BYTES             12u    /* index u64, seq u32 */
+#define SM_EVENT_HEADER_BYTES          11u    /* type u8, create_index u64, key_len u16 */
+#define SM_EVENT_GROUP_MAX             10240u /* events of one entry a read returns whole */
 
 enum sm_event_type { SM_EVENT_PUT = 1, SM_EVENT_DELETE = 2 };
 

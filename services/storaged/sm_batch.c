@@ -7,7 +7,9 @@
  * Fault point (libfiu): "storaged/apply/before_commit" makes the batch fail
  * as if the process died just before its commit.
  * Planted bug for the tests (docs/testing.md): -DSM_BUG_APPLIED_OUTSIDE_TXN
- * commits the applied index in a transaction of its own, before the data.
+ * commits the applied index in a transaction of its own, before the data;
+ * -DSM_BUG_EVENT_STATE_KEPT keeps the watch history's cached counters of a
+ * batch that failed, so they count events that were never committed.
  */
 #include "sm.h"
 
@@ -115,7 +117,9 @@ int sm_batch_apply(struct sm *sm, const struct raft_entry *entries, uint32_t n,
 out_abort_txn:
 	mdb_txn_abort(txn);
 	sm->data_bytes = data_bytes_before;
+#ifndef SM_BUG_EVENT_STATE_KEPT
 	sm->ev = ev_before;
+#endif
 	if (err == KV_EFULL)
 		sm->full = 1;
 	return err;

@@ -1,9 +1,11 @@
 /*
- * sm_snap.c - snapshots of the state machine (F8): a compacted copy of the
- * environment written to a temporary file, fsynced, renamed, with the
- * directory fsynced; and the atomic install of a snapshot received from the
- * leader. sm_snap_write() only reads the environment and runs on storaged's
- * snapshot thread; sm_snap_install() runs on the loop thread.
+ * sm_snap.c - images of the state machine (F8): a compacted copy of the
+ * environment, made from one read transaction while writes go on, written
+ * to a temporary file, fsynced, renamed, with the directory fsynced (an
+ * image for a follower) or only renamed (a backup, streamed at once); and
+ * the atomic install of an image received from the leader. The writers only
+ * read the environment and run on storaged's snapshot thread;
+ * sm_snap_install() runs on the loop thread.
  */
 #include "sm.h"
 
@@ -19,9 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* One snapshot at a time, so one fixed temporary name: a crash leaves at most it. */
-static const char SM_SNAP_TMP[] = "snapshot.tmp";
-
 static int sm_snap_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
@@ -32,8 +31,7 @@ static int sm_snap_fsync_dir(const char *dir)
 	return err;
 }
 
-/* Reads the applied index and term stored in the snapshot file at path. */
-static int sm_snap_read_meta(const char *path, uint64_t *index, uint64_t *term)
+int sm_snap_file_meta(const char *path, uint64_t *index, uint64_t *term)
 {
 	struct sm tmp;
 	memset(&tmp, 0, sizeof(tmp));
@@ -101,13 +99,13 @@ static int sm_snap_prune(const char *snap_dir)
 	return err;
 }
 
-/* Copies the environment into the open file fd, compacted, and syncs it. */
-static int sm_snap_copy(struct sm *sm, int fd, uint64_t *size)
+/* Copies the environment into the open file fd, compacted, and syncs it if durable. */
+static int sm_snap_copy(struct sm *sm, int fd, int durable, uint64_t *size)
 {
 	int rc = mdb_env_copyfd2(sm->env, fd, MDB_CP_COMPACT);
 	if (rc != 0)
 		return sm_err_from_mdb(rc);
-	if (fsync(fd) != 0)
+	if (durable && fsync(fd) != 0)
 		return kv_err_from_errno(errno);
 	struct stat st;
 	if (fstat(fd, &st) != 0)
@@ -116,27 +114,36 @@ static int sm_snap_copy(struct sm *sm, int fd, uint64_t *size)
 	return 0;
 }
 
-int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info)
+/*
+ * Copies the environment into tmp, names the copy "<prefix>-<index>[-<tag>].mdb"
+ * after the index its own meta holds (applies went on meanwhile) and renames
+ * it there; durable: fsync of the file and, after the rename, of the directory.
+ */
+static int sm_snap_write_named(struct sm *sm, const char *snap_dir, const char *prefix,
+                               uint64_t tag, int durable, struct sm_snap_info *info)
 {
-	KV_ASSERT(sm != NULL && snap_dir != NULL && info != NULL);
 	char tmp[SM_PATH_BYTES_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s/%s", snap_dir, SM_SNAP_TMP) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s/%s-%" PRIu64 ".tmp", snap_dir, prefix, tag) >=
+	    (int)sizeof(tmp))
 		return KV_EINVAL;
 	if (mkdir(snap_dir, 0755) != 0 && errno != EEXIST)
 		return kv_err_from_errno(errno);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return kv_err_from_errno(errno);
-	int err = sm_snap_copy(sm, fd, &info->size);
+	int err = sm_snap_copy(sm, fd, durable, &info->size);
 	if (close(fd) != 0 && err == 0)
 		err = kv_err_from_errno(errno);
-	/* The copy's own meta says which index it holds: applies went on meanwhile. */
 	if (err == 0)
-		err = sm_snap_read_meta(tmp, &info->index, &info->term);
+		err = sm_snap_file_meta(tmp, &info->index, &info->term);
 	if (err != 0)
 		goto out_unlink_tmp;
-	if (snprintf(info->path, sizeof(info->path), "%s/snapshot-%" PRIu64 ".mdb", snap_dir,
-	             info->index) >= (int)sizeof(info->path)) {
+	int n = tag != 0
+	            ? snprintf(info->path, sizeof(info->path), "%s/%s-%" PRIu64 "-%" PRIu64 ".mdb",
+	                       snap_dir, prefix, info->index, tag)
+	            : snprintf(info->path, sizeof(info->path), "%s/%s-%" PRIu64 ".mdb", snap_dir,
+	                       prefix, info->index);
+	if (n >= (int)sizeof(info->path)) {
 		err = KV_EINVAL;
 		goto out_unlink_tmp;
 	}
@@ -144,12 +151,41 @@ int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info
 		err = kv_err_from_errno(errno);
 		goto out_unlink_tmp;
 	}
-	if ((err = sm_snap_fsync_dir(snap_dir)) != 0)
-		return err;
-	return sm_snap_prune(snap_dir);
+	return durable ? sm_snap_fsync_dir(snap_dir) : 0;
 
 out_unlink_tmp:
 	unlink(tmp);
+	return err;
+}
+
+int sm_snap_write(struct sm *sm, const char *snap_dir, struct sm_snap_info *info)
+{
+	KV_ASSERT(sm != NULL && snap_dir != NULL && info != NULL);
+	int err = sm_snap_write_named(sm, snap_dir, "snapshot", 0, 1, info);
+	return err != 0 ? err : sm_snap_prune(snap_dir);
+}
+
+int sm_snap_write_backup(struct sm *sm, const char *snap_dir, uint64_t tag,
+                         struct sm_snap_info *info)
+{
+	KV_ASSERT(sm != NULL && snap_dir != NULL && info != NULL && tag != 0);
+	return sm_snap_write_named(sm, snap_dir, "backup", tag, 0, info);
+}
+
+int sm_snap_remove_backups(const char *snap_dir)
+{
+	DIR *d = opendir(snap_dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : kv_err_from_errno(errno);
+	struct dirent *de;
+	int err = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "backup-", 7) != 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
+			err = kv_err_from_errno(errno);
+	}
+	closedir(d);
 	return err;
 }
 
@@ -172,7 +208,7 @@ int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t te
 {
 	KV_ASSERT(sm != NULL && path != NULL && !sm->readonly);
 	uint64_t snap_index = 0, snap_term = 0;
-	int err = sm_snap_read_meta(path, &snap_index, &snap_term);
+	int err = sm_snap_file_meta(path, &snap_index, &snap_term);
 	if (err == KV_ENOTFOUND)
 		return err;
 	if (err != 0 || snap_index != index)

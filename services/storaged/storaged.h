@@ -5,7 +5,7 @@
  *
  * Sockets (proto.h), under --sock-dir:
  *   storaged-apply.sock   ROUTER, bound: raftd's APPLY_HELLO, APPLY, SNAPSHOT_*
- *   storaged-query.sock   ROUTER, bound: gatewayd's GET, LIST, STATS
+ *   storaged-query.sock   ROUTER, bound: gatewayd's GET, LIST, STATS, SNAPSHOT_REQ (backup)
  *   gatewayd-results.sock PUSH, connected: RESULT of this node's proposals
  */
 #ifndef RAFTKV_STORAGED_H
@@ -85,20 +85,26 @@ struct storaged {
 	pthread_t snap_thread;
 	int snap_thread_started;
 	int snap_busy;
-	struct storaged_envelope snap_env; /* who asked for the snapshot in flight */
+	struct storaged_envelope snap_env; /* who asked for the copy in flight */
 	uint64_t snap_req_id;
+	void *snap_sock;   /* where its SNAPSHOT_DONE goes: apply (raftd) or query (gatewayd) */
+	uint64_t snap_tag; /* names backup files */
 	uint32_t n_parked;
 	struct storaged_parked *parked[STORAGED_PARK_MAX];
 	struct proto_buf out;     /* reply being encoded */
 	struct proto_arena arena; /* decoded arrays of the message in hand */
 	uint8_t *arena_mem;
-	struct sm_result *results; /* room for STORAGED_APPLY_ENTRIES_MAX */
-	struct sm_buf value;       /* GET's copy of a value */
-	struct sm_list list;       /* LIST's copies */
-	struct sm_events events;   /* WATCH's copies */
-	struct proto_item *items;  /* LIST_RESP items, KV_LIST_LIMIT_MAX */
+	struct sm_result *results;      /* room for STORAGED_APPLY_ENTRIES_MAX */
+	struct sm_buf value;            /* GET's copy of a value */
+	struct sm_list list;            /* LIST's copies */
+	struct sm_events events;        /* WATCH's copies */
+	struct proto_item *watch_items; /* WATCH_RESP items, PROTO_WATCH_ITEMS_MAX */
+	struct proto_item *items;       /* LIST_RESP items, KV_LIST_LIMIT_MAX */
 	uint64_t results_dropped;
 };
+
+/* storaged_results.c: the RESULTs of one APPLY's first n sd->results, batched */
+void storaged_results_send(struct storaged *sd, uint32_t n);
 
 /* storaged_sock.c: sockets and framing */
 int storaged_sock_open(struct storaged *sd);
@@ -112,6 +118,9 @@ int storaged_sock_reply(struct storaged *sd, void *sock, const struct storaged_e
 /* storaged_apply.c: the apply socket's requests */
 int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *env,
                           const struct proto_local *m);
+/* SNAPSHOT_REQ from raftd (an image) or, on the query socket, the gateway (a backup). */
+void storaged_apply_snapshot_req(struct storaged *sd, void *sock,
+                                 const struct storaged_envelope *env, uint64_t req_id, int backup);
 /* Answers a SNAPSHOT_REQ requester once the snapshot thread reports. */
 void storaged_apply_snapshot_done(struct storaged *sd, int status, const struct sm_snap_info *info);
 
@@ -153,8 +162,10 @@ void storaged_park_flush(struct storaged *sd, int status);
 
 /* storaged_snapper.c: the snapshot thread */
 int storaged_snapper_start(struct storaged *sd);
-/* Asks the thread for one snapshot; KV_EBUSY while one runs. */
-int storaged_snapper_request(struct storaged *sd);
+/* Asks the thread for one image (backup: a backup file) for the requester
+ * (env on sock, req_id); KV_EBUSY while one runs. */
+int storaged_snapper_request(struct storaged *sd, void *sock, const struct storaged_envelope *env,
+                             uint64_t req_id, int backup);
 /* Reads the thread's report (blocking when wait) and answers the requester. */
 int storaged_snapper_collect(struct storaged *sd, int wait);
 void storaged_snapper_stop(struct storaged *sd);

@@ -1,8 +1,8 @@
 /*
  * storaged_apply.c - raftd's requests on the apply socket: APPLY_HELLO,
  * APPLY (one LMDB transaction per message, then RESULTs to the local
- * gateway), SNAPSHOT_REQ (handed to the snapshot thread) and
- * SNAPSHOT_INSTALL. Loop thread.
+ * gateway, storaged_results.c), SNAPSHOT_REQ (handed to the snapshot thread; the
+ * gateway's backups come here too) and SNAPSHOT_INSTALL. Loop thread.
  */
 #include "storaged.h"
 
@@ -31,28 +31,6 @@ static void storaged_apply_state(struct storaged *sd, const struct storaged_enve
 	if (storaged_syncer_durable(sd, &a->durable_index) != 0)
 		a->durable_index = 0; /* the loop exits on the next wake (F13) */
 	storaged_sock_reply(sd, sd->apply_sock, env, &r);
-}
-
-/* RESULT of each command proposed through this node's gateway. */
-static void storaged_apply_send_results(struct storaged *sd, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		const struct sm_result *res = &sd->results[i];
-		if (!res->has_result || res->origin != sd->cfg.node_id)
-			continue;
-		struct proto_local r = {.type = PROTO_RESULT, .req_id = res->req_id};
-		r.u.result = (struct proto_result){.index = res->index,
-		                                   .term = res->term,
-		                                   .status = res->status,
-		                                   .create_index = res->create_index,
-		                                   .mod_index = res->mod_index};
-		if (res->body_len > 0) /* a TXN's outcome, kept by sm until the next batch */
-			r.u.result.body = (struct proto_bytes){
-			    sd->sm->result_body.ptr + res->body_off, res->body_len};
-		/* No envelope: a PUSH socket; without a gateway it would block, so drop. */
-		if (storaged_sock_reply(sd, sd->results_sock, NULL, &r) != 0)
-			sd->results_dropped++;
-	}
 }
 
 /*
@@ -102,7 +80,7 @@ static int storaged_apply_batch(struct storaged *sd, const struct storaged_envel
 		            sd->sm->applied_index, kv_strerror(err));
 	storaged_apply_state(sd, env, req_id, err);
 	if (err == 0)
-		storaged_apply_send_results(sd, n_results);
+		storaged_results_send(sd, n_results);
 	/* F13: a failed write or sync is never retried and continued. */
 	return err == KV_EIO || err == KV_ECORRUPT ? err : 0;
 }
@@ -138,6 +116,17 @@ static int storaged_apply_install(struct storaged *sd, const struct storaged_env
 	return 0;
 }
 
+void storaged_apply_snapshot_req(struct storaged *sd, void *sock,
+                                 const struct storaged_envelope *env, uint64_t req_id, int backup)
+{
+	int err = storaged_snapper_request(sd, sock, env, req_id, backup);
+	if (err == 0)
+		return;
+	struct proto_local r = {
+	    .type = PROTO_SNAPSHOT_DONE, .req_id = req_id, .u.snapshot_done.status = err};
+	storaged_sock_reply(sd, sock, env, &r);
+}
+
 int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *env,
                           const struct proto_local *m)
 {
@@ -149,19 +138,9 @@ int storaged_apply_handle(struct storaged *sd, const struct storaged_envelope *e
 		return storaged_apply_batch(sd, env, m->req_id, &m->u.apply);
 	case PROTO_SNAPSHOT_INSTALL:
 		return storaged_apply_install(sd, env, m->req_id, &m->u.snapshot_install);
-	case PROTO_SNAPSHOT_REQ: {
-		int err = storaged_snapper_request(sd);
-		if (err == 0) {
-			sd->snap_env = *env;
-			sd->snap_req_id = m->req_id;
-		} else {
-			struct proto_local r = {.type = PROTO_SNAPSHOT_DONE,
-			                        .req_id = m->req_id,
-			                        .u.snapshot_done.status = err};
-			storaged_sock_reply(sd, sd->apply_sock, env, &r);
-		}
+	case PROTO_SNAPSHOT_REQ:
+		storaged_apply_snapshot_req(sd, sd->apply_sock, env, m->req_id, 0);
 		return 0;
-	}
 	default:
 		KV_LOG_WARN("storaged", "unexpected message on the apply socket", "type=%u",
 		            m->type);
@@ -181,8 +160,9 @@ void storaged_apply_snapshot_done(struct storaged *sd, int status, const struct 
 		done->path.ptr = (const uint8_t *)info->path;
 		done->path.len = (uint32_t)strlen(info->path);
 	}
-	KV_LOG_INFO("storaged", "snapshot written",
+	KV_LOG_INFO("storaged",
+	            sd->snap_sock == sd->apply_sock ? "image written" : "backup written",
 	            "index=%" PRIu64 " size=%" PRIu64 " path=%s error=\"%s\"", done->index,
 	            done->size, status == 0 ? info->path : "", kv_strerror(status));
-	storaged_sock_reply(sd, sd->apply_sock, &sd->snap_env, &r);
+	storaged_sock_reply(sd, sd->snap_sock, &sd->snap_env, &r);
 }

@@ -184,7 +184,9 @@ static int storaged_init(struct storaged *sd)
 	sd->arena_mem = malloc(STORAGED_ARENA_BYTES);
 	sd->results = calloc(STORAGED_APPLY_ENTRIES_MAX, sizeof(*sd->results));
 	sd->items = calloc(KV_LIST_LIMIT_MAX, sizeof(*sd->items));
-	if (sd->arena_mem == NULL || sd->results == NULL || sd->items == NULL)
+	sd->watch_items = calloc(PROTO_WATCH_ITEMS_MAX, sizeof(*sd->watch_items));
+	if (sd->arena_mem == NULL || sd->results == NULL || sd->items == NULL ||
+	    sd->watch_items == NULL)
 		return KV_ENOMEM;
 	struct sm_opts o = {.dir = kv_dir,
 	                    .map_bytes = sd->cfg.map_bytes,
@@ -192,6 +194,9 @@ static int storaged_init(struct storaged *sd)
 	                    .watch_history = sd->cfg.watch_history,
 	                    .watch_history_bytes = sd->cfg.watch_history_bytes,
 	                    .map_max_bytes = storaged_map_ceiling(&sd->cfg, kv_dir)};
+	/* a backup file still here was never opened by a gateway (that unlinks it at once) */
+	if (sm_snap_remove_backups(sd->snap_dir) != 0)
+		KV_LOG_WARN("storaged", "cannot remove stale backup files", "dir=%s", sd->snap_dir);
 	int err = sm_open(&o, &sd->sm);
 	if (err != 0)
 		KV_LOG_ERROR("storaged", "cannot open the state machine", "dir=%s error=\"%s\"",
@@ -213,6 +218,7 @@ static void storaged_fini(struct storaged *sd)
 	free(sd->arena_mem);
 	free(sd->results);
 	free(sd->items);
+	free(sd->watch_items);
 }
 
 int main(int argc, char **argv)

@@ -124,6 +124,9 @@ int storaged_query_handle(struct storaged *sd, const struct storaged_envelope *e
 	switch (m->type) {
 	case PROTO_STATS_REQ:
 		return storaged_query_stats(sd, env, m);
+	case PROTO_SNAPSHOT_REQ: /* GET /v1/snapshot: a backup */
+		storaged_apply_snapshot_req(sd, sd->query_sock, env, m->req_id, 1);
+		return 0;
 	case PROTO_WATCH:
 		return storaged_watch_handle(sd, env, m, body, body_len);
 	case PROTO_GET:

@@ -1,9 +1,11 @@
 /*
- * storaged_snapper.c - the snapshot thread. A snapshot copy takes as long as
+ * storaged_snapper.c - the snapshot thread. An image copy takes as long as
  * the data is big, so it runs here while the loop keeps applying; the two
- * talk over an inproc:// PAIR: the loop sends 'S' (snapshot) or 'Q' (quit),
- * the thread answers each 'S' with a struct storaged_snap_report. The thread
- * only reads the environment (sm_snap_write); one snapshot at a time.
+ * talk over an inproc:// PAIR: the loop sends a struct storaged_snap_cmd,
+ * 'S' (an image for raftd), 'B' (a backup for the gateway) or 'Q' (quit),
+ * and the thread answers each 'S' and 'B' with a struct
+ * storaged_snap_report. The thread only reads the environment
+ * (sm_snap_write, sm_snap_write_backup); one copy at a time.
  */
 #include "storaged.h"
 
@@ -15,6 +17,11 @@
 #include <signal.h>
 #include <string.h>
 #include <zmq.h>
+
+struct storaged_snap_cmd {
+	char cmd;
+	uint64_t tag; /* 'B': names the backup file */
+};
 
 struct storaged_snap_report {
 	int status;
@@ -36,15 +43,18 @@ static void *storaged_snapper_main(void *arg)
 	    zmq_connect(pair, "inproc://storaged-snap") != 0)
 		goto out_close_pair;
 	for (;;) {
-		char cmd = 0;
-		int n = zmq_recv(pair, &cmd, 1, 0);
+		struct storaged_snap_cmd cmd;
+		int n = zmq_recv(pair, &cmd, sizeof(cmd), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != 1 || cmd != 'S')
+		if (n != (int)sizeof(cmd) || (cmd.cmd != 'S' && cmd.cmd != 'B'))
 			break;
 		struct storaged_snap_report rep;
 		memset(&rep, 0, sizeof(rep));
-		rep.status = sm_snap_write(sd->sm, sd->snap_dir, &rep.info);
+		if (cmd.cmd == 'S')
+			rep.status = sm_snap_write(sd->sm, sd->snap_dir, &rep.info);
+		else
+			rep.status = sm_snap_write_backup(sd->sm, sd->snap_dir, cmd.tag, &rep.info);
 		while (zmq_send(pair, &rep, sizeof(rep), 0) < 0 && errno == EINTR)
 			;
 	}
@@ -63,14 +73,18 @@ int storaged_snapper_start(struct storaged *sd)
 	return 0;
 }
 
-int storaged_snapper_request(struct storaged *sd)
+int storaged_snapper_request(struct storaged *sd, void *sock, const struct storaged_envelope *env,
+                             uint64_t req_id, int backup)
 {
 	if (sd->snap_busy)
 		return KV_EBUSY;
-	char cmd = 'S';
-	if (zmq_send(sd->snap_pair, &cmd, 1, ZMQ_DONTWAIT) != 1)
+	struct storaged_snap_cmd cmd = {.cmd = backup ? 'B' : 'S', .tag = ++sd->snap_tag};
+	if (zmq_send(sd->snap_pair, &cmd, sizeof(cmd), ZMQ_DONTWAIT) != (int)sizeof(cmd))
 		return KV_EUNAVAIL;
 	sd->snap_busy = 1;
+	sd->snap_sock = sock;
+	sd->snap_env = *env;
+	sd->snap_req_id = req_id;
 	return 0;
 }
 
@@ -96,10 +110,10 @@ void storaged_snapper_stop(struct storaged *sd)
 {
 	if (!sd->snap_thread_started)
 		return;
-	char cmd = 'Q';
+	struct storaged_snap_cmd cmd = {.cmd = 'Q'};
 	if (sd->snap_busy)
 		storaged_snapper_collect(sd, 1); /* let the copy finish: the env closes next */
-	while (zmq_send(sd->snap_pair, &cmd, 1, 0) < 0 && errno == EINTR)
+	while (zmq_send(sd->snap_pair, &cmd, sizeof(cmd), 0) < 0 && errno == EINTR)
 		;
 	pthread_join(sd->snap_thread, NULL);
 	sd->snap_thread_started = 0;

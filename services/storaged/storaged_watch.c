@@ -14,14 +14,17 @@
 #include "kv_err.h"
 #include "kv_log.h"
 
+_Static_assert(SM_EVENT_GROUP_MAX <= PROTO_WATCH_GROUP_MAX,
+               "a WATCH_RESP must hold every change of one entry");
+
 /* Fills r's items from sd->events (the last read). */
 static void storaged_watch_items(struct storaged *sd, struct proto_watch_resp *r)
 {
 	const struct sm_events *ev = &sd->events;
-	KV_ASSERT(ev->n <= PROTO_LIST_ITEMS_MAX);
+	KV_ASSERT(ev->n <= PROTO_WATCH_ITEMS_MAX);
 	for (uint32_t i = 0; i < ev->n; i++) {
 		const struct sm_event *e = &ev->ev[i];
-		struct proto_item *it = &sd->items[i];
+		struct proto_item *it = &sd->watch_items[i];
 		it->key.ptr = ev->buf.ptr + e->key_off;
 		it->key.len = e->key_len;
 		it->value.ptr = ev->buf.ptr + e->value_off;
@@ -29,7 +32,7 @@ static void storaged_watch_items(struct storaged *sd, struct proto_watch_resp *r
 		it->create_index = e->type == SM_EVENT_PUT ? e->create_index : 0;
 		it->mod_index = e->mod_index;
 	}
-	r->items = sd->items;
+	r->items = sd->watch_items;
 	r->n_items = ev->n;
 }
 

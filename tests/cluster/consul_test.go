@@ -164,9 +164,7 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 		want string // in the error: what is missing
 	}
 	var cases []refused
-	_, _, err := kv.Get("k", &api.QueryOptions{WaitIndex: 1, WaitTime: time.Second})
-	cases = append(cases, refused{"blocking Get", err, "blocking queries"})
-	_, _, err = kv.Get("k", &api.QueryOptions{Datacenter: "dc2"})
+	_, _, err := kv.Get("k", &api.QueryOptions{Datacenter: "dc2"})
 	cases = append(cases, refused{"?dc=", err, "datacenters"})
 	_, _, err = kv.Acquire(&api.KVPair{Key: "k", Session: "s"}, nil)
 	cases = append(cases, refused{"Acquire", err, "sessions"})
@@ -183,6 +181,94 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 	}
 	if p := consulGet(t, kv, "k", nil); p == nil || string(p.Value) != "v" {
 		t.Errorf("the refused writes changed the key: %+v", p)
+	}
+	c.CheckAlive()
+}
+
+// A blocking Get (WaitIndex) returns when the key changes past the index, or
+// when its wait runs out; a blocking List wakes on a write under its prefix.
+func TestConsulBlockingGet(t *testing.T) {
+	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
+	leader := c.Leader(10 * time.Second)
+	fs := c.Followers(leader)
+	_, kvF := consulKV(t, fs[0])
+	_, kvW := consulKV(t, fs[1])
+	if _, err := kvW.Put(&api.KVPair{Key: "blk/a", Value: []byte("v1")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kvW.Put(&api.KVPair{Key: "other", Value: []byte("x")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, meta, err := kvF.Get("blk/a", nil)
+	if err != nil || p == nil {
+		t.Fatalf("Get: %+v %v", p, err)
+	}
+	// no change: the wait runs out and the same value comes back
+	start := time.Now()
+	q, meta2, err := kvF.Get("blk/a", &api.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: time.Second})
+	if err != nil || q == nil || string(q.Value) != "v1" || time.Since(start) < 900*time.Millisecond {
+		t.Fatalf("blocking Get without a change: %+v %v after %v", q, err, time.Since(start))
+	}
+	// a write to another key does not wake it; one to the key does
+	type got struct {
+		p    *api.KVPair
+		meta *api.QueryMeta
+		err  error
+		at   time.Time
+	}
+	ch := make(chan got, 1)
+	go func() {
+		p, m, err := kvF.Get("blk/a", &api.QueryOptions{WaitIndex: meta2.LastIndex, WaitTime: 20 * time.Second})
+		ch <- got{p, m, err, time.Now()}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if _, err := kvW.Put(&api.KVPair{Key: "other", Value: []byte("y")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case g := <-ch:
+		t.Fatalf("a write to another key woke the blocking Get: %+v %v", g.p, g.err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	wrote := time.Now()
+	if _, err := kvW.Put(&api.KVPair{Key: "blk/a", Value: []byte("v2")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case g := <-ch:
+		if g.err != nil || g.p == nil || string(g.p.Value) != "v2" || g.meta.LastIndex <= meta2.LastIndex {
+			t.Fatalf("woken blocking Get: %+v %+v %v", g.p, g.meta, g.err)
+		}
+		t.Logf("blocking Get woke %v after the write, X-Consul-Index %d -> %d", g.at.Sub(wrote),
+			meta2.LastIndex, g.meta.LastIndex)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the blocking Get did not wake on a write to its key")
+	}
+	// a blocking List wakes on a new key under its prefix
+	_, lm, err := kvF.List("blk/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lch := make(chan got, 1)
+	go func() {
+		ps, m, err := kvF.List("blk/", &api.QueryOptions{WaitIndex: lm.LastIndex, WaitTime: 20 * time.Second})
+		var last *api.KVPair
+		if len(ps) > 0 {
+			last = ps[len(ps)-1]
+		}
+		lch <- got{last, m, err, time.Now()}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if _, err := kvW.Put(&api.KVPair{Key: "blk/b", Value: []byte("new")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case g := <-lch:
+		if g.err != nil || g.p == nil || g.p.Key != "blk/b" {
+			t.Fatalf("woken blocking List: %+v %v", g.p, g.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the blocking List did not wake on a new key under its prefix")
 	}
 	c.CheckAlive()
 }

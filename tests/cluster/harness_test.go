@@ -118,6 +118,8 @@ type ClusterOpts struct {
 	Curve  bool                // raftd peers use CurveZMQ (curve_test.go)
 	// ConsulAPI: each gatewayd also serves Consul's KV API (--consul-listen) on Node.Consul
 	ConsulAPI bool
+	// Prepare runs for each node before its processes start (backup_test.go seeds data dirs)
+	Prepare func(c *Cluster, n *Node)
 }
 
 // NewClusterCurve is NewCluster with Curve on for raftd's peers, whatever
@@ -164,6 +166,9 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	t.Cleanup(c.Shutdown)
 	c.curvePrepare()
 	for _, node := range c.Nodes {
+		if o.Prepare != nil {
+			o.Prepare(c, node)
+		}
 		for _, r := range roles {
 			c.Start(node, r)
 		}

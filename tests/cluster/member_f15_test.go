@@ -199,14 +199,20 @@ func TestOtherClusterMessagesDropped(t *testing.T) {
 			t.Fatalf("write through leader %d with node 3 in another cluster: %s", leader.ID, r)
 		}
 	}
-	time.Sleep(time.Second)
-	ls, err := identityOf(c, leader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s3, err = identityOf(c, n3)
-	if err != nil {
-		t.Fatal(err)
+	// node 3 speaks to the others once its election timer runs out (it drops
+	// every APPEND): wait for both sides to have counted, up to 10 s
+	var ls *identityStatus
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		time.Sleep(250 * time.Millisecond)
+		if ls, err = identityOf(c, leader); err != nil {
+			t.Fatal(err)
+		}
+		if s3, err = identityOf(c, n3); err != nil {
+			t.Fatal(err)
+		}
+		if (s3.Identity.OtherCluster > 0 && ls.Identity.OtherCluster > 0) || time.Now().After(deadline) {
+			break
+		}
 	}
 	if s3.Identity.OtherCluster == 0 || ls.Identity.OtherCluster == 0 {
 		t.Errorf("messages from the other cluster not counted: node 3 %d, leader %d",

@@ -259,6 +259,9 @@ func TestWatchBadInput(t *testing.T) {
 	if r.Status != 429 || !strings.Contains(string(r.Body), "too_many_watchers") {
 		t.Fatalf("third watcher with --max-watchers=2: %d %s", r.Status, r.Body)
 	}
+	if m := do("GET", n.URL()+"/metrics", nil, nil); !strings.Contains(string(m.Body), "\nraftkv_watchers 2\n") {
+		t.Errorf("/metrics with two watchers open: no raftkv_watchers 2")
+	}
 	a.Close()
 	b.Close()
 	ok := false
@@ -369,4 +372,47 @@ func TestWatchAfterSnapshotInstall(t *testing.T) {
 	got := Dump(t, f, prefix, st.CommitIndex)
 	checkWatched(t, fmt.Sprintf("node %d after its snapshot", f.ID), got, want, wr, nil)
 	t.Logf("node %d restored from a snapshot serves the same %d changes as the leader, acks included", f.ID, len(want))
+}
+
+// Transactions and lease expiry go through the same per-key writes as single
+// PUTs and DELETEs, so watchers see them: all of one entry's changes under
+// its one index, together, and a lease's keys deleted when it expires.
+func TestWatchSeesTxnAndLeaseExpiry(t *testing.T) {
+	c := NewCluster(t, 3)
+	l := c.Leader(10 * time.Second)
+	f := c.Followers(l)[0]
+	Put(l, "x/gone", "0", nil)
+	res := mustTxn(t, l, `{"compare":[],"success":[{"op":"put","key":"x/a","value":"1"},`+
+		`{"op":"put","key":"x/b","value":"2"},{"op":"delete","key":"x/gone"}]}`)
+	id := mustGrant(t, l, 2000)
+	if r := do("PUT", l.URL()+"/v1/kv/x/ephemeral?lease="+id, []byte("e"), nil); r.Status != 200 {
+		t.Fatalf("put with lease %s: %s", id, r)
+	}
+	var got []WatchLine
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		st, ls, _, body := LongPoll(f, "prefix=x/&from_index=1&wait=1s")
+		if st != 200 {
+			t.Fatalf("long poll on follower %d: %d %s", f.ID, st, body)
+		}
+		got = ls
+		if n := len(got); n > 0 && got[n-1].Type == "delete" && got[n-1].Key == "x/ephemeral" {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	var txn []WatchLine
+	for _, w := range got {
+		if w.ModIndex == res.Index {
+			txn = append(txn, w)
+		}
+	}
+	if len(txn) != 3 || txn[0].Key != "x/a" || txn[1].Key != "x/b" || txn[2].Type != "delete" || txn[2].Key != "x/gone" {
+		t.Fatalf("the transaction at %d seen as %+v (all: %+v)", res.Index, txn, got)
+	}
+	last := got[len(got)-1]
+	if last.Type != "delete" || last.Key != "x/ephemeral" || last.ModIndex <= res.Index {
+		t.Fatalf("no delete of the lease's key after its expiry: %+v", got)
+	}
+	t.Logf("follower %d's watch: the txn's three changes at index %d, the lease key's delete at %d", f.ID, res.Index, last.ModIndex)
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ctl_test.sh - raftkvctl against real local clusters (make ctl-test):
-#   plaintext: get/put/delete/list/status/ready/live, JSON output, conditions,
+#   plaintext: get/put/delete/list/watch/status/ready/live, JSON output, conditions,
 #              failover past a dead port and past a stopped gateway, the exit
 #              codes 0/1/2/3, RAFTKV_ENDPOINTS and RAFTKV_URL;
 #   SECURE=1:  https with --cacert (an untrusted server is refused), tokens from
@@ -120,6 +120,12 @@ plain_tests() {
 	same $'l/1\nl/2\nl/3' "$OUT" "list stops at --limit"
 	expect 0 "list --output json" -- "${c[@]}" --output json list --page-size 2 l/
 	same "5 vl/5" "$(jq -r '"\(.items|length) \(.items[4].value)"' <<<"$OUT")" "list json"
+	expect 0 "watch --prefix --from 1 --count 5" -- "${c[@]}" watch --prefix --from 1 --count 5 l/
+	same $'put\tl/1\tvl/1\nput\tl/2\tvl/2\nput\tl/3\tvl/3\nput\tl/4\tvl/4\nput\tl/5\tvl/5' \
+		"$(cut -f2- <<<"$OUT")" "watch prints the changes in order"
+	expect 0 "watch --output json" -- "${c[@]}" --output json watch --prefix --from 1 --count 1 l/
+	same "put vl/1" "$(jq -r '"\(.type) \(.value)"' <<<"$OUT")" "watch json"
+	expect 2 "watch --from 0" -- "${c[@]}" watch --from 0 l/1
 
 	expect 0 "status" -- "${c[@]}" status
 	has "^members" "$OUT" "status lists the members"
@@ -154,6 +160,8 @@ plain_tests() {
 	expect 0 "put with node 1's gateway stopped" -- "$CTL" --endpoints "$all" put after-stop yes
 	expect 0 "get with node 1's gateway stopped" -- "$CTL" --endpoints "$all" get after-stop
 	same yes "$OUT" "failover past a stopped gateway"
+	expect 0 "watch with node 1's gateway stopped" -- "$CTL" --endpoints "$all" watch --prefix --from 1 --count 2 l/
+	same $'put\tl/1\tvl/1\nput\tl/2\tvl/2' "$(cut -f2- <<<"$OUT")" "watch fails over"
 	expect 3 "ready asks the first endpoint only (stopped), not the others" -- \
 		"$CTL" --endpoints "$u1,$u2" ready
 	$CL down >/dev/null

@@ -304,14 +304,17 @@ int rh_snapshot(struct rh *h, uint64_t id, uint64_t index, uint64_t size)
 	const struct rh_entry *e = rh_log_get(n, index);
 	struct raft_event ev = {.type = RAFT_EVENT_SNAPSHOT_TAKEN, .index = index};
 
-	if (e == NULL || size > RH_SNAP_BYTES_MAX || index > n->applied_index)
+	/* at the snapshot's own index (compacted away): a new image of it */
+	int same = e == NULL && index == n->snap_index && index > 0;
+
+	if ((e == NULL && !same) || size > RH_SNAP_BYTES_MAX || index > n->applied_index)
 		rh_fail("node %llu: no snapshot possible at %llu (applied %llu)",
 		        (unsigned long long)id, (unsigned long long)index,
 		        (unsigned long long)n->applied_index);
 	for (uint64_t i = 0; i < size; i++)
 		n->snap_data[i] = (uint8_t)((i * 7u + index) & 0xffu);
 	n->snap_index = index;
-	n->snap_term = e->term;
+	n->snap_term = same ? n->snap_term : e->term;
 	n->snap_size = size;
 	ev.snap_size = size;
 	return rh_step_node(h, n, &ev);

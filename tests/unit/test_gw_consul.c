@@ -103,7 +103,20 @@ static void test_consul_query_served(void **state)
 	                 0);
 	assert_int_equal(cq.token.len, 7);
 	assert_memory_equal(cq.token.bytes, "abc+def", 7);
-	printf("checked: recurse/raw/keys/separator/cas/flags/stale/consistent/token read; "
+	assert_int_equal(cq.has_index, 0);
+	assert_int_equal(parse("index=42&wait=5000ms", &q, &cq, &what, &missing), 0);
+	assert_int_equal(cq.has_index, 1);
+	assert_int_equal(cq.index, 42);
+	assert_int_equal(cq.wait_ms, 5000);
+	assert_int_equal(parse("index=42", &q, &cq, &what, &missing), 0);
+	assert_int_equal(cq.wait_ms, GW_CONSUL_WAIT_MS);
+	assert_int_equal(parse("index=42&wait=30m", &q, &cq, &what, &missing), 0);
+	assert_int_equal(cq.wait_ms, GW_CONSUL_WAIT_MS_MAX); /* clamped, as Consul does */
+	assert_int_equal(parse("index=0&wait=2s", &q, &cq, &what, &missing), 0);
+	assert_int_equal(cq.has_index, 0); /* index=0 answers at once */
+	assert_int_equal(cq.wait_ms, 2000);
+	printf("checked: recurse/raw/keys/separator/cas/flags/stale/consistent/token/index/"
+	       "wait read; "
 	       "unknown parameters ignored\n");
 }
 
@@ -124,17 +137,22 @@ static void test_consul_query_refused(void **state)
 	                 KV_ETOOLARGE);
 	assert_string_equal(what, "separator");
 	assert_int_equal(parse("separator=%zz", &q, &cq, &what, &missing), KV_EINVAL);
-	const char *served_not[] = {"dc=dc2", "index=5&wait=30s", "acquire=s", "release=s",
-	                            "ns=a",   "partition=p",      "filter=x"};
-	const char *named[] = {"datacenters", "watch history", "sessions", "sessions",
-	                       "namespaces",  "partitions",    "filter"};
+	assert_int_equal(parse("index=5&wait=30", &q, &cq, &what, &missing), KV_EINVAL);
+	assert_string_equal(what, "wait");
+	assert_int_equal(parse("index=5&wait=3h", &q, &cq, &what, &missing), KV_EINVAL);
+	assert_int_equal(parse("index=x", &q, &cq, &what, &missing), KV_EINVAL);
+	assert_string_equal(what, "index");
+	const char *served_not[] = {"dc=dc2", "acquire=s",   "release=s",
+	                            "ns=a",   "partition=p", "filter=x"};
+	const char *named[] = {"datacenters", "sessions",   "sessions",
+	                       "namespaces",  "partitions", "filter"};
 	for (size_t i = 0; i < sizeof(served_not) / sizeof(served_not[0]); i++) {
 		assert_int_equal(parse(served_not[i], &q, &cq, &what, &missing), KV_EINVAL);
 		assert_non_null(missing);
 		assert_non_null(strstr(missing, named[i]));
 	}
 	printf("checked: malformed and contradictory parameters refused with their name; dc, "
-	       "index, acquire, release, ns, partition, filter named as not served\n");
+	       "acquire, release, ns, partition, filter named as not served\n");
 }
 
 int main(void)

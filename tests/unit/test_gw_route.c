@@ -134,10 +134,10 @@ static void test_routes_table(void **state)
 	}
 	/* the labels metrics print, in slot order: the same as before the table */
 	const char *want[] = {
-	    "none",         "kv",         "kv_list",   "status",     "livez",          "readyz",
-	    "metrics",      "watch",      "txn",       "leases",     "lease",          "seed_state",
-	    "seed_operate", "seed_all",   "seed_keys", "seed_store", "seed_store_key", "ui",
-	    "ui_status",    "raft_stats", "member",    "members"};
+	    "none",       "kv",           "kv_list",    "status",    "livez",      "readyz",
+	    "metrics",    "snapshot",     "watch",      "txn",       "leases",     "lease",
+	    "seed_state", "seed_operate", "seed_all",   "seed_keys", "seed_store", "seed_store_key",
+	    "ui",         "ui_status",    "raft_stats", "member",    "members"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)
@@ -157,12 +157,13 @@ static void test_routes_table(void **state)
 	assert_int_equal(route_of("GET", "/livez", &hit)->perm, GW_PERM_OPEN);
 	assert_int_equal(route_of("GET", "/readyz", &hit)->perm, GW_PERM_OPEN);
 	assert_int_equal(route_of("GET", "/metrics", &hit)->perm, GW_PERM_ADMIN);
+	assert_int_equal(route_of("GET", "/v1/snapshot", &hit)->perm, GW_PERM_ADMIN);
 	assert_int_equal(route_of("GET", "/v1/watch", &hit)->perm, GW_PERM_READ);
 	assert_int_equal(route_of("GET", "/raft/stats", &hit)->perm, GW_PERM_READ);
 	assert_int_equal(route_of("DELETE", "/v1/members/3", &hit)->perm, GW_PERM_ADMIN);
 	assert_int_equal(route_of("GET", "/v1/members", &hit)->perm, GW_PERM_READ);
 	printf("checked: the table passes gw_route_check; %zu rows labelled, one label per path; "
-	       "the metric labels in slot order; 12 permissions\n",
+	       "the metric labels in slot order; 13 permissions\n",
 	       gw_routes_count);
 }
 

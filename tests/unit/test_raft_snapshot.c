@@ -82,13 +82,20 @@ static void test_snapshot_taken_compacts(void **state)
 	print_message("snapshot at 8: compact_index 8, first index 9, last 11; entry 7 left the "
 	              "window, the term of 8 is the snapshot's\n");
 
-	ev.index = 8;
+	ev.index = 7;
 	assert_int_equal(rh_step(h, 1, &ev), KV_EINVAL);
 	assert_int_equal(rh_node(h, 1)->rec.u.compact_index, 0);
+	ev.index = 8;
+	ev.snap_size = 0;
+	assert_int_equal(rh_step(h, 1, &ev), 0);
+	assert_int_equal(rh_node(h, 1)->rec.u.compact_index, 0);
+	assert_int_equal(status_of(h, 1).snap_index, 8);
+	assert_int_equal(status_of(h, 1).first_index, 9);
 	assert_int_equal(rh_propose(h, 1, "after"), 0);
 	settle(h, 1);
 	assert_int_equal(rh_node(h, 2)->applied_index, 12);
-	print_message("the same snapshot again is refused; replication to 2 goes on (12 "
+	print_message("a snapshot below it is refused; at its own index only the image changes "
+	              "(dropped: size 0), nothing compacted; replication to 2 goes on (12 "
 	              "applied)\n");
 	rh_destroy(&h);
 }
@@ -146,6 +153,52 @@ static void test_lagging_follower_installs_snapshot(void **state)
 	assert_int_equal(n3->applied_index, 12);
 	assert_memory_equal(n3->applied[n3->n_applied - 1].data, "after", 5);
 	print_message("then entry 12 reached it by APPEND and was applied\n");
+	rh_destroy(&h);
+}
+
+/*
+ * Compaction without an image (size 0): the follower that needs the snapshot
+ * waits while every update asks for an image (want_image); SNAPSHOT_TAKEN at
+ * the same index with the image's size lets the transfer go.
+ */
+static void test_image_made_on_demand(void **state)
+{
+	struct rh *h = lagging_cluster();
+	struct rh_node *n1 = rh_node(h, 1), *n3 = rh_node(h, 3);
+	uint64_t offsets[16];
+	uint32_t n = 0;
+
+	assert_int_equal(rh_snapshot(h, 1, 11, 0), 0);
+	assert_int_equal(status_of(h, 1).snap_index, 11);
+	rh_cut(h, 1, 3, 0);
+	int asked = 0;
+	for (int i = 0; i < 10; i++) {
+		rh_tick(h, 1, RH_HEARTBEAT_MS);
+		asked |= n1->rec.u.want_image == 11;
+		n += deliver_recording_chunks(h, 3, offsets + n, 16 - n);
+		asked |= n1->rec.u.want_image == 11;
+	}
+	assert_true(asked);
+	assert_int_equal(n, 0);
+	assert_int_equal(n3->n_installs, 0);
+	assert_int_equal(status_of(h, 3).last_index, 1);
+	print_message("snapshot at 11 with no image: node 3 gets no chunk, the leader asks for "
+	              "an image of 11 (want_image)\n");
+
+	assert_int_equal(rh_snapshot(h, 1, 11, SNAP_BYTES), 0);
+	assert_int_equal(n1->rec.u.compact_index, 0);
+	for (int i = 0; i < 10 && n3->n_installs == 0; i++) {
+		n += deliver_recording_chunks(h, 3, offsets + n, 16 - n);
+		rh_tick(h, 1, RH_HEARTBEAT_MS);
+	}
+	assert_int_equal(n3->n_installs, 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(offsets[0], 0);
+	assert_memory_equal(n3->snap_data, n1->snap_data, SNAP_BYTES);
+	assert_int_equal(status_of(h, 3).commit_index, 11);
+	print_message("the image of 11 (%u bytes) reported at the same index: sent in 3 chunks "
+	              "from offset 0, installed byte for byte\n",
+	              SNAP_BYTES);
 	rh_destroy(&h);
 }
 
@@ -213,6 +266,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snapshot_taken_compacts),
 	    cmocka_unit_test(test_lagging_follower_installs_snapshot),
+	    cmocka_unit_test(test_image_made_on_demand),
 	    cmocka_unit_test(test_out_of_order_chunks),
 	};
 

@@ -63,6 +63,45 @@ static void test_power_cut_replay(void **state)
 	    "checked: after a power cut at any durable index storaged can replay from the log\n");
 }
 
+/*
+ * Compaction copies nothing: the snapshot is LMDB itself at the index raftd
+ * picks. After a power cut LMDB holds its durable index, so a snapshot (and
+ * the log dropped below it) past that index would leave entries nobody has.
+ */
+static void test_snapshot_at_durable_index(void **state)
+{
+	(void)state;
+	const uint64_t durables[] = {0, 1, 100, 8000, 8999, 9000};
+	for (size_t i = 0; i < sizeof(durables) / sizeof(durables[0]); i++) {
+		uint64_t snap = raftd_compact_snapshot_index(9000, durables[i]);
+		struct t_node n = {.first = 1,
+		                   .last = 9000,
+		                   .snap_index = snap,
+		                   .sm_applied = 9000,
+		                   .sm_durable = durables[i]};
+		t_compact(&n, snap);
+		if (snap > durables[i] || !t_replay_possible(&n))
+			fail_msg("durable=%llu: snapshot at %llu, log starts at %llu",
+			         (unsigned long long)durables[i], (unsigned long long)snap,
+			         (unsigned long long)n.first);
+	}
+	assert_int_equal(raftd_compact_snapshot_index(50, 80), 50); /* never past applied */
+	printf("checked: the copy-free snapshot is at min(applied, durable); a power cut after it "
+	       "can still replay\n");
+}
+
+/* A slow follower keeps its entries in the log, up to a limit (a dead one). */
+static void test_keep_for_followers(void **state)
+{
+	(void)state;
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 9500, 10000, 2048), 9000);
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 8500, 10000, 2048), 8500);
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 100, 10000, 2048), 7952);
+	assert_int_equal(raftd_compact_keep_for_followers(9000, 0, 1000, 2048), 0);
+	printf("checked: the snapshot index stops at the slowest follower's match, never keeping "
+	       "more than keep_max entries for it\n");
+}
+
 static void test_bound_values(void **state)
 {
 	(void)state;
@@ -86,6 +125,8 @@ int main(void)
 	    cmocka_unit_test(test_bound_values),
 	    cmocka_unit_test(test_bound_held_by_durable),
 	    cmocka_unit_test(test_power_cut_replay),
+	    cmocka_unit_test(test_snapshot_at_durable_index),
+	    cmocka_unit_test(test_keep_for_followers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

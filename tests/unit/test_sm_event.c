@@ -4,7 +4,8 @@
  * and delete is recorded with its index in the same transaction, reads by
  * key and prefix in index order without splitting an entry's events,
  * trimming by count and bytes with 410 (KV_ECOMPACTED) below what is kept,
- * and the history surviving a reopen and a snapshot.
+ * the history surviving a reopen and a snapshot, and a failed batch leaving
+ * no event and no trace in the counters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,9 @@
 #include "proto.h"
 #include "sm.h"
 
+#define FIU_ENABLE 1 /* the real fiu_init(), not fiu.h's no-op */
+#include <fiu-control.h>
+#include <fiu.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,6 +253,78 @@ static void test_in_snapshot(void **state)
 	assert_int_equal(t->ev.next_index, 5);
 }
 
+/*
+ * A batch that fails before its commit leaves no event, and the retry of the
+ * same index counts as one event: the trim keeps exactly the newest three.
+ */
+static void test_failed_batch_leaves_nothing(void **state)
+{
+	struct t_ctx *t = *state;
+	sm_close(&t->sm);
+	assert_int_equal(t_open_with(t, 3, 0), 0);
+	t_write(t, 1, "k", "a");
+	t_write(t, 2, "k", "b");
+	assert_int_equal(fiu_init(0), 0);
+	assert_int_equal(fiu_enable("storaged/apply/before_commit", 1, NULL, FIU_ONETIME), 0);
+	struct proto_buf b = {0};
+	struct proto_kv_cmd kc = {.op = PROTO_KV_PUT,
+	                          .origin = 1,
+	                          .req_id = 3,
+	                          .key = {(const uint8_t *)"k", 1},
+	                          .value = {(const uint8_t *)"lost", 4}};
+	assert_int_equal(proto_kv_cmd_encode(&kc, &b), 0);
+	struct raft_entry e = {.term = 1,
+	                       .index = 3,
+	                       .type = RAFT_ENTRY_COMMAND,
+	                       .len = (uint32_t)b.len,
+	                       .data = b.ptr};
+	struct sm_result r;
+	uint32_t n = 0;
+	assert_int_equal(sm_batch_apply(t->sm, &e, 1, &r, &n), KV_EIO);
+	fiu_disable("storaged/apply/before_commit");
+	proto_buf_free(&b);
+	assert_int_equal(t_read(t, "k", 0, 3, 100), 0);
+	assert_int_equal(t->ev.n, 0); /* the failed batch left no event */
+	t_write(t, 3, "k", "c");
+	t_write(t, 4, "k", "d");
+	assert_int_equal(t_read(t, "k", 0, 2, 100), 0);
+	assert_int_equal(t->ev.n, 3);
+	t_expect(t, 0, "k", "b", 1, 2);
+	t_expect(t, 1, "k", "c", 1, 3);
+	t_expect(t, 2, "k", "d", 1, 4);
+}
+
+/*
+ * One entry that changes thousands of keys (a delete of a prefix) is read
+ * whole, however small the limit: a watcher resuming by index never gets
+ * part of an entry.
+ */
+static void test_large_entry_whole(void **state)
+{
+	struct t_ctx *t = *state;
+	t_write(t, 1, "g/first", "x");
+	MDB_txn *txn = NULL;
+	assert_int_equal(mdb_txn_begin(t->sm->env, NULL, 0, &txn), 0);
+	for (int i = 0; i < 5000; i++) {
+		char key[32];
+		int n = snprintf(key, sizeof(key), "g/%05d", i);
+		assert_int_equal(sm_event_record(t->sm, txn, SM_EVENT_DELETE, (const uint8_t *)key,
+		                                 (uint32_t)n, NULL, 0, 1, 2),
+		                 0);
+	}
+	assert_int_equal(sm_meta_write_applied(t->sm, txn, 2, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	t->sm->applied_index = 2;
+	t_write(t, 3, "g/last", "y");
+	assert_int_equal(t_read(t, "g/", 1, 1, 2), 0);
+	assert_int_equal(t->ev.n, 5001); /* index 1, then all of index 2 */
+	assert_int_equal(t->ev.next_index, 3);
+	t_expect(t, 4000, "g/03999", NULL, 1, 2);
+	assert_int_equal(t_read(t, "g/", 1, 3, 2), 0);
+	assert_int_equal(t->ev.n, 1);
+	t_expect(t, 0, "g/last", "y", 3, 3);
+}
+
 /* Bad arguments are errors, not crashes. */
 static void test_bad_args(void **state)
 {
@@ -267,6 +343,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_trim_bytes, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_survives_reopen, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_in_snapshot, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_batch_leaves_nothing, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_large_entry_whole, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_args, t_setup, t_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "kv_err.h"
+#include "kv_limits.h"
 #include "proto.h"
 
 #include <ftw.h>
@@ -28,7 +29,8 @@
 #define STORAGED_BIN "build/storaged"
 #endif
 
-#define T_RECV_MS 5000
+#define T_RECV_MS  5000
+#define T_CMDS_MAX (KV_LOCAL_BATCH_FRAMES_MAX + 16)
 
 struct t_ipc {
 	char dir[64];
@@ -41,7 +43,7 @@ struct t_ipc {
 	uint8_t in[1 << 20];
 	uint8_t arena_mem[1 << 16];
 	struct proto_arena arena;
-	struct proto_buf cmds[8];
+	struct proto_buf cmds[T_CMDS_MAX];
 	int n_cmds;
 };
 
@@ -130,6 +132,7 @@ static void t_recv(void *sock, uint8_t type, struct proto_local *m)
 static struct raft_entry t_put(uint64_t index, uint64_t origin, uint64_t req_id, const char *key,
                                const char *value)
 {
+	assert_true(T.n_cmds < (int)T_CMDS_MAX);
 	struct proto_buf *b = &T.cmds[T.n_cmds++];
 	struct proto_kv_cmd c = {.op = PROTO_KV_PUT,
 	                         .origin = origin,
@@ -296,6 +299,57 @@ static void test_snapshot_and_sigterm(void **state)
 	printf("checked: snapshot written and installed over ipc, clean exit on SIGTERM\n");
 }
 
+/* Receives one frame of a RESULT batch: its req_id, and whether more frames follow. */
+static uint64_t t_recv_result_frame(int *more)
+{
+	struct proto_local r;
+	t_recv(T.results, PROTO_RESULT, &r);
+	size_t len = sizeof(*more);
+	assert_int_equal(zmq_getsockopt(T.results, ZMQ_RCVMORE, more, &len), 0);
+	return r.req_id;
+}
+
+/*
+ * The RESULTs of one APPLY come as the frames of as few ZeroMQ messages as
+ * KV_LOCAL_BATCH_FRAMES_MAX allows, in index order, only for our own writes.
+ */
+static void test_results_batched(void **state)
+{
+	enum { N = KV_LOCAL_BATCH_FRAMES_MAX + 10 };
+	struct raft_entry b[N];
+	char key[N][8];
+	uint32_t ours = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(key[i], sizeof(key[i]), "b%u", i);
+		uint64_t origin = i % 10 == 9 ? 2 : 1; /* some were proposed through node 2 */
+		ours += origin == 1;
+		b[i] = t_put(i + 1, origin, 100 + i, key[i], "v");
+	}
+	assert_true(ours > KV_LOCAL_BATCH_FRAMES_MAX);
+	t_apply(b, N, 0, N);
+	uint32_t got = 0, frames = 0, messages = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		if (i % 10 == 9)
+			continue;
+		int more = 0;
+		assert_int_equal(t_recv_result_frame(&more), 100 + i);
+		got++;
+		frames++;
+		if (!more) {
+			messages++;
+			assert_int_equal(frames, messages == 1 ? KV_LOCAL_BATCH_FRAMES_MAX
+			                                       : ours - KV_LOCAL_BATCH_FRAMES_MAX);
+			frames = 0;
+		}
+	}
+	assert_int_equal(got, ours);
+	assert_int_equal(messages, 2);
+	zmq_pollitem_t pi = {.socket = T.results, .events = ZMQ_POLLIN};
+	assert_int_equal(zmq_poll(&pi, 1, 200), 0);
+	printf("checked: %u RESULTs of one APPLY in 2 messages of at most %u frames\n", ours,
+	       KV_LOCAL_BATCH_FRAMES_MAX);
+}
+
 /* HELLO's APPLY_STATE; asserts the durable index never passes the applied one. */
 static void t_hello(uint64_t req_id, struct proto_local *r)
 {
@@ -402,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_apply_and_read, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_parked_read_and_gap, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_results_batched, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_and_sigterm, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_frames, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_park_limit, t_setup, t_teardown),

@@ -9,7 +9,9 @@
 #include "ctl_keygen.h"
 #include "ctl_kv.h"
 #include "ctl_member.h"
+#include "ctl_snapshot.h"
 #include "ctl_status.h"
+#include "ctl_watch.h"
 
 #include <stddef.h>
 
@@ -49,6 +51,14 @@ const struct ctl_cmd ctl_cmds[] = {
      "Prints a node's metrics in the Prometheus text format (GET /metrics; with tokens on, an "
      "admin token), in either output mode.",
      ctl_status_metrics, 1},
+    {"watch", "[--prefix] [--from INDEX] [--count N] KEY",
+     "Prints the changes of KEY (with --prefix: of every key starting with KEY; --prefix \"\" "
+     "for all keys) as the cluster applies them, one \"MOD_INDEX<TAB>put<TAB>KEY<TAB>VALUE\" "
+     "or \"MOD_INDEX<TAB>delete<TAB>KEY\" line each (\"base64:\" before a key and value that "
+     "are not UTF-8; --output json prints each change's object). Starts with the next change, "
+     "or at --from INDEX; fails over between endpoints without missing or repeating a change; "
+     "stops after --count changes. Exit 1 when INDEX is older than the history kept (410).",
+     ctl_watch, 1},
     {"lease", "grant TTL_MS | keepalive ID | revoke ID",
      "grant: a lease of TTL_MS (2000 to 3600000), prints its id. keepalive: renews it, prints "
      "{\"id\",\"ttl_ms\",\"remaining_ms\"}. revoke: ends it and deletes its keys. Exit 1 when "
@@ -73,6 +83,13 @@ const struct ctl_cmd ctl_cmds[] = {
      "/v1/members/ID; an admin token when tokens are on). Exit 1 when the cluster refuses "
      "(member_not_found, last_voter, change_in_progress).",
      ctl_member, 1},
+    {"snapshot", "save FILE | restore FILE --data-dir DIR --node-id N --peers SPEC",
+     "save: streams a backup of the first endpoint's database (GET /v1/snapshot, an admin "
+     "token with tokens on) into FILE, with FILE.crc32c (checksum, size, Raft index and term); "
+     "progress on stderr. restore: checks FILE against FILE.crc32c and prepares the empty data "
+     "directory DIR of node N of a new cluster whose raftd --peers is SPEC, so that it starts "
+     "with exactly the backup's data; run it for every node with the same FILE and SPEC.",
+     ctl_snapshot_run, 0},
     {"keygen", "[--out DIR]",
      "Makes a CurveZMQ key pair for one raftd: DIR/curve.key (secret, mode 0600) and "
      "DIR/curve.pub (DIR defaults to .), and prints the public key. Never overwrites a key.",

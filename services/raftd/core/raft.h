@@ -18,7 +18,8 @@
  *      durable; hand them to the state machine in order.
  *   4. answer: update.reads may proceed once the state machine has applied
  *      at least their index.
- *   5. snapshot work: the log prefix up to update.compact_index may be dropped.
+ *   5. snapshot work: the log prefix up to update.compact_index may be dropped;
+ *      update.want_image asks for an image of the snapshot to send a follower.
  *
  * The types that travel between nodes and processes (messages, entries,
  * configurations, roles) are in raft_wire.h, which this header includes.
@@ -66,7 +67,7 @@ enum raft_event_type {
 	RAFT_EVENT_READ = 5,      /* a linearizable read identified by read_id */
 	RAFT_EVENT_TRANSFER = 6,  /* hand leadership to node_id (0: the most caught-up voter) */
 	RAFT_EVENT_SNAPSHOT_TAKEN =
-	    7, /* the state machine saved a snapshot at index, snap_size bytes */
+	    7, /* the state machine is durable at index; snap_size bytes of image (0: none) */
 };
 
 struct raft_event {
@@ -135,6 +136,9 @@ struct raft_update {
 
 	/* 5. snapshot work */
 	uint64_t compact_index; /* non-zero: log entries <= this may be dropped */
+	uint64_t want_image;    /* non-zero: a follower needs the snapshot at this index and
+	                           no image of it exists: make one and report it with
+	                           SNAPSHOT_TAKEN (this index or a later one, its size) */
 
 	/* for the caller of a PROPOSE that returned 0 */
 	uint64_t proposed_index;

@@ -224,8 +224,14 @@ void raft_heartbeat_tick(struct raft *r)
 {
 	raft_heartbeat_all(r);
 	/* after the heartbeats: a resend is counted from the interval, not from read rounds */
-	for (uint32_t i = 0; i < r->n_progress; i++)
-		raft_progress_unstall(r, &r->progress[i]);
+	for (uint32_t i = 0; i < r->n_progress; i++) {
+		struct raft_progress *pr = &r->progress[i];
+
+		raft_progress_unstall(r, pr);
+		/* waiting for an image: ask again (the driver may have failed or dropped one) */
+		if (pr->state == RAFT_PR_SNAPSHOT && pr->n_inflight == 0 && r->log.snap_size == 0)
+			raft_snapshot_send(r, pr);
+	}
 }
 
 static uint64_t raft_own_match(const struct raft *r)
@@ -304,23 +310,30 @@ static uint64_t raft_next_from_hint(const struct raft *r, const struct raft_msg 
 	return j + 1;
 }
 
-static void raft_progress_reject(struct raft *r, struct raft_progress *pr, const struct raft_msg *m)
+/* A rejection saying the follower's log ends at or below its acknowledged match. */
+static int ar_lost_data(const struct raft_msg *m, const struct raft_progress *pr)
 {
 	const struct raft_append_resp *ar = &m->u.append_resp;
+
+	return ar->hint_term == 0 && pr->match > 0 && ar->hint_index <= pr->match;
+}
+
+static void raft_progress_reject(struct raft *r, struct raft_progress *pr, const struct raft_msg *m)
+{
 	uint64_t next = raft_next_from_hint(r, m);
 	uint64_t before = pr->next;
 
 	if (pr->state == RAFT_PR_SNAPSHOT)
 		return;
-	if (ar->hint_term == 0 && ar->hint_index <= pr->match) {
-		/*
-		 * Its log ends below what it matched: it lost its disk (or this is a
-		 * stale answer). Forget the match (only an ack sets one; losing it
-		 * only makes us wait for a new ack) and probe from its end; ignoring
-		 * the rejection left a wiped follower behind for good.
-		 */
+	/*
+	 * Its log ends before what it acknowledged: it lost its data (a deleted
+	 * data directory). Nothing is known to match any more; go back to where
+	 * its log ends (a snapshot when that is compacted). Commit never goes
+	 * down, so a stale rejection only costs a probe.
+	 */
+	if (ar_lost_data(m, pr)) {
 		pr->match = 0;
-		pr->next = ar->hint_index > 0 ? ar->hint_index : 1;
+		pr->next = next > 0 ? next : 1;
 		pr->n_inflight = 0;
 		pr->state = RAFT_PR_PROBE;
 		return;

@@ -1,9 +1,13 @@
 /*
  * raft_snapshot.c - log compaction and InstallSnapshot.
  *
- * SNAPSHOT_TAKEN drops the log prefix up to the snapshot's index. A follower
- * that needs entries before the leader's first index gets the snapshot in
- * chunks of RAFT_SNAPSHOT_CHUNK_BYTES, one at a time; the receiver takes them
+ * SNAPSHOT_TAKEN drops the log prefix up to the snapshot's index: the state
+ * machine is durable there. The snapshot may have no image (snap_size 0: the
+ * state machine's own files are the snapshot, nothing was copied); a follower
+ * that needs entries before the leader's first index then waits while the
+ * update asks the driver for one (want_image), and SNAPSHOT_TAKEN brings its
+ * size (at the same index, or at a later one which compacts further). The
+ * image goes in chunks of RAFT_SNAPSHOT_CHUNK_BYTES, one at a time; the receiver takes them
  * only in order (each SNAPSHOT_RESP names the offset it wants next) and on
  * the last one replaces its log with the snapshot. The chunk bytes are the
  * drivers' business: outgoing chunks are NULL, incoming ones are passed
@@ -16,13 +20,44 @@
 
 #include <string.h>
 
+/*
+ * The image changed: transfers start over from offset 0 of the new one
+ * (all of them when it replaced the image of the same index, else only
+ * those that waited for an image; a chunk of an older snapshot in flight is
+ * answered and dropped as before), and those that waited go on now.
+ */
+static void raft_snapshot_restart_transfers(struct raft *r, int all)
+{
+	if (r->role != RAFT_LEADER)
+		return;
+	for (uint32_t i = 0; i < r->n_progress; i++) {
+		struct raft_progress *pr = &r->progress[i];
+
+		if (pr->state != RAFT_PR_SNAPSHOT || (!all && pr->n_inflight > 0))
+			continue;
+		pr->snap_index = r->log.snap_index;
+		pr->snap_offset = 0;
+		pr->n_inflight = 0;
+		raft_replicate_one(r, pr);
+	}
+}
+
 int raft_snapshot_taken(struct raft *r, uint64_t index, uint64_t size)
 {
+	if (index == r->log.snap_index && index > 0) {
+		/* an image of the current snapshot made (size) or dropped (0) */
+		if (size != r->log.snap_size) {
+			r->log.snap_size = size;
+			raft_snapshot_restart_transfers(r, 1);
+		}
+		return 0;
+	}
 	/* only what the state machine can have applied, and only forward */
 	if (index <= r->log.snap_index || index > r->emitted)
 		return KV_EINVAL;
 	raft_log_compact(&r->log, index, size);
 	r->u->compact_index = index;
+	raft_snapshot_restart_transfers(r, 0);
 	return 0;
 }
 
@@ -40,6 +75,12 @@ void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
 	}
 	if (pr->n_inflight > 0)
 		return; /* one chunk at a time */
+	if (r->log.snap_size == 0) {
+		/* nothing to send until it exists; none is made for a follower that is silent */
+		if (pr->recent_active)
+			r->u->want_image = r->log.snap_index;
+		return;
+	}
 	m = raft_msg_push(r, 0, RAFT_MSG_SNAPSHOT, pr->id);
 	if (m == NULL)
 		return;

@@ -15,6 +15,7 @@
 #include "raft.h"
 #include "raft_exec.h"
 #include "raftd_curve_keys.h"
+#include "raftd_local_batch.h"
 #include "raftd_peerlist.h"
 #include "raftd_read_table.h"
 #include "wal.h"
@@ -35,11 +36,17 @@
 #define RAFTD_FULL_RETRY_MS       1000u   /* retry period after storaged answered KV_EFULL */
 #define RAFTD_INSTALL_WAIT_MS     30000u  /* bound on storaged installing a snapshot */
 #define RAFTD_SNAPSHOT_WAIT_MS    120000u /* give up on a SNAPSHOT_REQ after this */
-#define RAFTD_CONNECT_RETRY_MS    1000u   /* a peer whose zmq_connect failed is retried */
-#define RAFTD_ARENA_BYTES         PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
-#define RAFTD_WAL_SEGMENT_BYTES   (64u << 20)
-#define RAFTD_DIR_BYTES_MAX       3072u /* --data-dir and --sock-dir, leaving room for file names */
-#define RAFTD_PERSIST_ROUNDS_MAX  16u   /* PERSISTED steps per iteration before yielding */
+#define RAFTD_IMAGE_IDLE_MS       10000u  /* an image no follower read for this long is deleted */
+#define RAFTD_IMAGE_RETRY_MS      1000u   /* after a failed image, wait this long to ask again */
+/* compact even while an image is sent once the log holds this many entries */
+#define RAFTD_COMPACT_FORCE_ENTRIES (RAFT_LOG_WINDOW / 2)
+/* a leader keeps at most this many entries (and --snapshot-entries) for a slow follower */
+#define RAFTD_COMPACT_KEEP_ENTRIES (RAFT_LOG_WINDOW / 8)
+#define RAFTD_CONNECT_RETRY_MS     1000u /* a peer whose zmq_connect failed is retried */
+#define RAFTD_ARENA_BYTES          PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
+#define RAFTD_WAL_SEGMENT_BYTES    (64u << 20)
+#define RAFTD_DIR_BYTES_MAX        3072u /* --data-dir and --sock-dir, leaving room for file names */
+#define RAFTD_PERSIST_ROUNDS_MAX   16u   /* PERSISTED steps per iteration before yielding */
 
 /* The flags, parsed by raftd_main.c; strings are borrowed for the process lifetime. */
 struct raftd_opts {
@@ -144,8 +151,10 @@ struct raftd {
 	struct raft_config snap_config;
 	int snap_fd;          /* the current snapshot file, -1 if none */
 	int incoming_fd;      /* <snap_dir>/incoming.tmp while receiving, else -1 */
-	uint64_t snap_req_id; /* SNAPSHOT_REQ in progress (0: none) */
+	uint64_t snap_req_id; /* SNAPSHOT_REQ (an image for a follower) in progress (0: none) */
 	uint64_t snap_req_ms;
+	uint64_t image_used_ms;            /* the image file was made or read for a follower then */
+	uint64_t image_retry_ms;           /* no new SNAPSHOT_REQ before this (after a failure) */
 	uint8_t *chunk_buf;                /* [RAFT_SNAPSHOT_CHUNK_BYTES] */
 	char snap_path[PATH_MAX];          /* the current snapshot file ("" if none) */
 	struct raftd_snap_pending pending; /* SNAPSHOT_DONE awaiting the core's compact_index */
@@ -169,6 +178,9 @@ struct raftd {
 	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
 	uint64_t leader_since_ms;  /* when this node last became leader */
 	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
+
+	/* replies to the gateway, sent together per drain (raftd_local_batch.h) */
+	struct raftd_local_batch replies;
 
 	/* shared scratch */
 	uint64_t next_req_id;
@@ -283,8 +295,16 @@ int raftd_snapfile_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t off
 /* Hands storaged the current snapshot file when it is behind the log's start. */
 int raftd_snapfile_give_storaged(struct raftd *d);
 
+/* raftd_image.c: image files of the snapshot, made only while a follower needs one */
+/* The core's want_image: asks storaged for an image (one at a time). */
+void raftd_image_want(struct raftd *d, uint64_t index);
+/* 1 while an image is being made or was read by a follower lately. */
+int raftd_image_active(const struct raftd *d, uint64_t now_ms);
+/* Gives up on an unanswered request; deletes an image nobody reads (telling the core). */
+void raftd_image_tick(struct raftd *d, uint64_t now_ms);
+
 /* raftd_snapshot_take.c */
-/* Asks storaged for a snapshot when --snapshot-entries were applied since the last. */
+/* Makes storaged's durable index the snapshot (no copy) every --snapshot-entries. */
 void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms);
 /* storaged's SNAPSHOT_DONE: tells the core (SNAPSHOT_TAKEN). */
 void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *m);

@@ -93,7 +93,7 @@ int raftd_boot_core(struct raftd *d)
 	                       .snap_index = rec.snap_index,
 	                       .snap_term = rec.snap_term,
 	                       .snap_config = rec.snap_config,
-	                       .snap_size = rec.snap_size,
+	                       .snap_size = d->snap_size, /* 0: the images were removed */
 	                       .n_entries = rec.n_entries,
 	                       .entries = rec.entries,
 	                       .now_ms = kv_clock_mono_ms()};

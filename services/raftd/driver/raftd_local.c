@@ -1,7 +1,8 @@
 /*
  * raftd_local.c - requests from the local gatewayd on the ROUTER at
  * ipc://<sock-dir>/raftd.sock: PROPOSE, READ_INDEX, STATUS_REQ, TRANSFER.
- * Each answer goes back to the requester's identity with its req_id.
+ * Each answer goes back to the requester's identity with its req_id; the
+ * answers of one drain leave together (raftd_local_batch.c).
  * Malformed requests are dropped (the gateway's deadline answers its client).
  * Loop thread only.
  */
@@ -21,14 +22,12 @@ static uint64_t local_leader(const struct raftd *d)
 	return st.leader;
 }
 
+/* Through the reply batch: held while a drain runs, sent at once otherwise. */
 void raftd_local_reply(struct raftd *d, const void *identity, size_t identity_len,
                        const struct proto_local *resp)
 {
-	proto_buf_reset(&d->buf);
-	int rc = proto_local_encode(resp, &d->buf);
-	if (rc == 0)
-		rc = raftd_sock_send(d->local_router, identity, identity_len, d->buf.ptr,
-		                     d->buf.len);
+	int rc =
+	    raftd_local_batch_reply(&d->replies, d->local_router, identity, identity_len, resp);
 	if (rc != 0)
 		KV_LOG_WARN(RAFTD_SVC, "local reply dropped", "type=%u err=\"%s\"",
 		            (unsigned)resp->type, kv_strerror(rc));
@@ -195,6 +194,7 @@ static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payloa
 uint32_t raftd_local_drain(struct raftd *d, uint32_t budget)
 {
 	uint32_t n = 0;
+	raftd_local_batch_open(&d->replies); /* the replies of this drain leave together */
 	for (; n < budget; n++) {
 		zmq_msg_t id, payload;
 		zmq_msg_init(&id);
@@ -221,5 +221,6 @@ uint32_t raftd_local_drain(struct raftd *d, uint32_t budget)
 		zmq_msg_close(&id);
 		zmq_msg_close(&payload);
 	}
+	raftd_local_batch_close(&d->replies, d->local_router);
 	return n;
 }

@@ -49,7 +49,7 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	    {"heartbeat-ms", KV_OPT_U64, &o->heartbeat_ms, "100", 10, 10000, 0,
 	     "leader heartbeat period; below --election-timeout-ms"},
 	    {"snapshot-entries", KV_OPT_U64, &o->snapshot_entries, "8192", 16, RAFT_LOG_WINDOW / 2,
-	     0, "applied entries past the last snapshot before a new one"},
+	     0, "entries durable in LMDB past the last snapshot before the log is compacted again"},
 	    {"log-level", KV_OPT_STR, &o->log_level, "info", 0, 0, 0, "debug, info, warn or error"},
 	    {"curve-secret-key", KV_OPT_STR, &o->curve_secret_key, "", 0, 0, 0,
 	     "this node's CurveZMQ secret key file (raftkvctl keygen); turns on Curve for peers"},
@@ -146,6 +146,7 @@ static void main_free(struct raftd *d)
 	free(d->reads);
 	free(d->arena_mem);
 	proto_buf_free(&d->buf);
+	raftd_local_batch_free(&d->replies);
 }
 
 static void main_shutdown(struct raftd *d)

@@ -1,9 +1,10 @@
 /*
  * raftd_snapfile.c - snapshot files under <data-dir>/snap/.
  *
- * Outgoing: storaged writes snapshot-<index>.mdb on SNAPSHOT_REQ; once the
- * core allows it, its metadata goes to the WAL and the log prefix is dropped;
- * chunks for lagging followers are pread from that file. Incoming: chunks are
+ * Outgoing: the image a follower needs (raftd_image.c): storaged writes
+ * snapshot-<index>.mdb on SNAPSHOT_REQ and chunks are pread from it; it is
+ * deleted when idle and at every start (a restart makes a new one when
+ * asked). Incoming: chunks are
  * pwritten into incoming.tmp; when complete it is fsynced, renamed to
  * snapshot-<index>.mdb (directory fsynced), storaged installs it (raftd
  * waits, bounded), and the WAL is reset to it. Loop thread only.
@@ -16,6 +17,7 @@
 #include "kv_log.h"
 #include "raftd_membership.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,18 +32,49 @@ static void snapshot_file_name(const struct raftd *d, uint64_t index, char *out,
 	snprintf(out, len, "%s/snapshot-%" PRIu64 ".mdb", d->snap_dir, index);
 }
 
-/* Makes path the current outgoing snapshot; the previous file is removed. */
+/* Makes path ("": none) the current outgoing image; the previous file is removed. */
 void raftd_snapfile_use(struct raftd *d, const char *path)
 {
 	if (d->snap_fd >= 0)
 		close(d->snap_fd);
+	d->snap_fd = -1;
 	if (d->snap_path[0] != '\0' && strcmp(d->snap_path, path) != 0)
 		unlink(d->snap_path);
 	snprintf(d->snap_path, sizeof(d->snap_path), "%s", path);
+	if (path[0] == '\0')
+		return;
+	d->image_used_ms = kv_clock_mono_ms();
 	d->snap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->snap_fd < 0)
 		KV_LOG_WARN(RAFTD_SVC, "snapshot file missing", "path=%s err=\"%s\"", path,
 		            strerror(errno));
+}
+
+/*
+ * Removes what an earlier run left in snap/: images (snapshot-*.mdb), copies
+ * for storaged (install-*.tmp), a half-received incoming.tmp and storaged's
+ * snapshot.tmp. None is needed after a restart, and each may be as big as
+ * the data. storaged is not running an image copy now: raftd starts first.
+ */
+static int snapfile_remove_stale(struct raftd *d)
+{
+	DIR *dir = opendir(d->snap_dir);
+	if (dir == NULL)
+		return kv_err_from_errno(errno);
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL) {
+		const char *n = de->d_name;
+		size_t len = strlen(n);
+		int image =
+		    strncmp(n, "snapshot-", 9) == 0 && len > 4 && strcmp(n + len - 4, ".mdb") == 0;
+		int tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
+		if (!image && !tmp)
+			continue;
+		if (unlinkat(dirfd(dir), n, 0) == 0)
+			KV_LOG_INFO(RAFTD_SVC, "stale snapshot file removed", "name=%s", n);
+	}
+	closedir(dir);
+	return 0;
 }
 
 int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec)
@@ -53,14 +86,9 @@ int raftd_snapfile_boot(struct raftd *d, const struct wal_recovery *rec)
 		return kv_err_from_errno(errno);
 	d->snap_index = rec->snap_index;
 	d->snap_term = rec->snap_term;
-	d->snap_size = rec->snap_size;
+	d->snap_size = 0; /* no image: one is made when a follower needs it */
 	d->snap_config = rec->snap_config;
-	if (d->snap_index > 0) {
-		char path[PATH_MAX];
-		snapshot_file_name(d, d->snap_index, path, sizeof(path));
-		raftd_snapfile_use(d, path);
-	}
-	return 0;
+	return snapfile_remove_stale(d);
 }
 
 void raftd_snapfile_close(struct raftd *d)
@@ -111,6 +139,7 @@ int raftd_snapfile_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t off
 {
 	if (snap_index != d->snap_index || d->snap_fd < 0 || len > RAFT_SNAPSHOT_CHUNK_BYTES)
 		return KV_ENOTFOUND;
+	d->image_used_ms = kv_clock_mono_ms();
 	size_t got = 0;
 	while (got < len) {
 		ssize_t n = pread(d->snap_fd, d->chunk_buf + got, len - got, (off_t)(offset + got));

@@ -1,17 +1,21 @@
 /*
- * raftd_snapshot_take.c - taking snapshots of the local state machine and
- * dropping the log prefix they cover.
+ * raftd_snapshot_take.c - snapshots of the local state machine and dropping
+ * the log prefix they cover.
  *
- * raftd asks storaged for a snapshot (SNAPSHOT_REQ) once its applied index
- * is --snapshot-entries past the last one; storaged snapshots at its applied
- * index, so an entry can never be compacted before it was applied. When
- * SNAPSHOT_DONE arrives the core is told (SNAPSHOT_TAKEN); when its update
- * names a compact_index, the metadata is made durable in the WAL first and
- * only then the prefix dropped (F8), never past storaged's durable index
- * (raftd_compact.h: storaged applies without syncing LMDB). Loop thread only.
+ * Compaction copies nothing: storaged's LMDB environment is itself a durable
+ * image of the state at its durable index (storaged_syncer.c). Once that index
+ * is --snapshot-entries past the last snapshot, raftd makes it the snapshot
+ * (term from the WAL, configuration from the CONFIG entries), with no image
+ * file (size 0); a leader keeps up to RAFTD_COMPACT_KEEP_ENTRIES entries
+ * (at most --snapshot-entries) more for its slowest follower. The core is told (SNAPSHOT_TAKEN);
+ * when its update names a compact_index, the metadata is made durable in the WAL first and only
+ * then the prefix dropped (F8), never past storaged's durable index (raftd_compact.h). An image
+ * file is made only when a follower needs one (raftd_image.c), and it may carry a later index:
+ * SNAPSHOT_DONE comes here too. Loop thread only.
  */
 #include "raftd.h"
 
+#include "kv_clock.h"
 #include "kv_err.h"
 #include "kv_log.h"
 #include "raftd_compact.h"
@@ -21,28 +25,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms)
-{
-	if (d->snap_req_id != 0) {
-		if (now_ms - d->snap_req_ms < RAFTD_SNAPSHOT_WAIT_MS)
-			return;
-		KV_LOG_WARN(RAFTD_SVC, "snapshot request unanswered, giving up", "waited_ms=%u",
-		            RAFTD_SNAPSHOT_WAIT_MS);
-		d->snap_req_id = 0;
-	}
-	if (d->hello_req_id != 0 || d->apply_next == 0)
-		return;
-	if (d->applied_index <= d->snap_index + d->opts.snapshot_entries)
-		return;
-	struct proto_local m = {.type = PROTO_SNAPSHOT_REQ, .req_id = ++d->next_req_id};
-	if (raftd_apply_send(d, &m) != 0)
-		return;
-	d->snap_req_id = m.req_id;
-	d->snap_req_ms = now_ms;
-	KV_LOG_INFO(RAFTD_SVC, "snapshot requested", "applied=%" PRIu64 " last_snapshot=%" PRIu64,
-	            d->applied_index, d->snap_index);
-}
 
 /* The configuration as of index: the snapshot's, plus the CONFIG entries after it. */
 static int take_config_at(struct raftd *d, uint64_t index, struct raft_config *out)
@@ -60,50 +42,148 @@ static int take_config_at(struct raftd *d, uint64_t index, struct raft_config *o
 	return 0;
 }
 
-/* Checks storaged's snapshot against the log; 0 if it can become the new snapshot. */
-static int take_check(struct raftd *d, const struct proto_snapshot_done *m)
+/* The term of the entry at index, from the WAL (or the snapshot's own). */
+static int take_term_at(struct raftd *d, uint64_t index, uint64_t *term)
 {
 	struct raft_entry e;
+	if (index == d->snap_index) {
+		*term = d->snap_term;
+		return 0;
+	}
+	int rc = wal_get(d->wal, index, &e);
+	if (rc == 0)
+		*term = e.term;
+	return rc;
+}
+
+/*
+ * While an image is being sent (or made), compaction waits: a new snapshot
+ * would restart the transfer from the beginning and a large one might never
+ * finish under load. It waits only while the log has room: past
+ * RAFTD_COMPACT_FORCE_ENTRIES the core would refuse proposals.
+ */
+static int take_held_by_transfer(const struct raftd *d, uint64_t now_ms)
+{
+	if (wal_last_index(d->wal) - d->snap_index > RAFTD_COMPACT_FORCE_ENTRIES)
+		return 0;
+	return raftd_image_active(d, now_ms);
+}
+
+/* On a leader, the lowest match of the other members (UINT64_MAX: none, or not leader). */
+static uint64_t take_slowest_match(const struct raftd *d)
+{
+	struct raft_status st;
+	uint64_t slowest = UINT64_MAX;
+	raft_get_status(d->raft, &st);
+	if (st.role != RAFT_LEADER)
+		return slowest;
+	for (uint32_t i = 0; i < st.config.n; i++) {
+		uint64_t id = st.config.members[i].id;
+		uint64_t match = raft_match_of(d->raft, id);
+		if (id != st.id && match < slowest)
+			slowest = match;
+	}
+	return slowest;
+}
+
+void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms)
+{
+	uint64_t index = raftd_compact_snapshot_index(d->applied_index, d->storaged_durable_index);
+	uint64_t keep = d->opts.snapshot_entries < RAFTD_COMPACT_KEEP_ENTRIES
+	                    ? d->opts.snapshot_entries
+	                    : RAFTD_COMPACT_KEEP_ENTRIES;
+	index = raftd_compact_keep_for_followers(index, take_slowest_match(d),
+	                                         wal_last_index(d->wal), keep);
+	if (d->pending.valid || index <= d->snap_index + d->opts.snapshot_entries ||
+	    index > d->commit_index || take_held_by_transfer(d, now_ms))
+		return;
+	struct raftd_snap_pending *p = &d->pending;
+	int rc = take_term_at(d, index, &p->term);
+	if (rc == 0)
+		rc = take_config_at(d, index, &p->config);
+	if (rc != 0) {
+		KV_LOG_WARN(RAFTD_SVC, "cannot snapshot at storaged's durable index",
+		            "index=%" PRIu64 " err=\"%s\"", index, kv_strerror(rc));
+		return;
+	}
+	p->valid = 1;
+	p->index = index;
+	p->size = 0;
+	p->path[0] = '\0';
+	KV_LOG_INFO(RAFTD_SVC, "snapshot at storaged's durable index (no copy)", "index=%" PRIu64,
+	            index);
+	struct raft_event ev = {.type = RAFT_EVENT_SNAPSHOT_TAKEN, .index = index, .snap_size = 0};
+	if (raftd_update_step(d, &ev) != 0)
+		p->valid = 0;
+}
+
+/* Checks storaged's image against the log; 0 if it can become the snapshot's image. */
+static int take_check(struct raftd *d, const struct proto_snapshot_done *m)
+{
+	uint64_t term = 0;
 	if (m->status != 0)
 		return m->status;
-	if (m->index <= d->snap_index || m->index > d->commit_index || m->path.len == 0 ||
-	    m->path.len >= PATH_MAX)
+	if (m->index < d->snap_index || m->index > d->commit_index || m->path.len == 0 ||
+	    m->path.len >= PATH_MAX || m->size == 0)
 		return KV_ERANGE;
-	int rc = wal_get(d->wal, m->index, &e);
+	int rc = take_term_at(d, m->index, &term);
 	if (rc != 0)
 		return rc;
-	return e.term == m->term ? 0 : KV_ECORRUPT;
+	return term == m->term ? 0 : KV_ECORRUPT;
+}
+
+/* An image of the current snapshot's own index: only its size is news to the core. */
+static void take_image_same_index(struct raftd *d, const struct proto_snapshot_done *m,
+                                  const char *path)
+{
+	raftd_snapfile_use(d, path);
+	d->snap_size = m->size;
+	struct raft_event ev = {
+	    .type = RAFT_EVENT_SNAPSHOT_TAKEN, .index = m->index, .snap_size = m->size};
+	raftd_update_step(d, &ev);
 }
 
 void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *lm)
 {
 	const struct proto_snapshot_done *m = &lm->u.snapshot_done;
+	char path[PATH_MAX];
 
 	if (d->snap_req_id == 0 || lm->req_id != d->snap_req_id)
 		return; /* an answer to a request we gave up on */
 	d->snap_req_id = 0;
 	int rc = take_check(d, m);
+	snprintf(path, sizeof(path), "%.*s", (int)m->path.len, (const char *)m->path.ptr);
 	struct raftd_snap_pending *p = &d->pending;
-	if (rc == 0)
+	if (rc == 0 && m->index > d->snap_index && p->valid)
+		rc = KV_EBUSY; /* a compaction is between the core and the WAL: ask again */
+	if (rc == 0 && m->index > d->snap_index)
 		rc = take_config_at(d, m->index, &p->config);
 	if (rc != 0) {
-		KV_LOG_WARN(RAFTD_SVC, "snapshot not usable", "index=%" PRIu64 " err=\"%s\"",
+		KV_LOG_WARN(RAFTD_SVC, "snapshot image not usable", "index=%" PRIu64 " err=\"%s\"",
 		            m->index, kv_strerror(rc));
+		if (m->path.len > 0 && m->status == 0)
+			unlink(path);
 		return;
 	}
-	if (p->valid && strncmp(p->path, (const char *)m->path.ptr, m->path.len) != 0)
-		unlink(p->path); /* superseded before the core let us use it */
+	KV_LOG_INFO(RAFTD_SVC, "snapshot image made for a follower",
+	            "index=%" PRIu64 " term=%" PRIu64 " bytes=%" PRIu64 " path=%s", m->index,
+	            m->term, m->size, path);
+	d->image_used_ms = kv_clock_mono_ms();
+	if (m->index == d->snap_index) {
+		take_image_same_index(d, m, path);
+		return;
+	}
 	p->valid = 1;
 	p->index = m->index;
 	p->term = m->term;
 	p->size = m->size;
-	snprintf(p->path, sizeof(p->path), "%.*s", (int)m->path.len, (const char *)m->path.ptr);
-	KV_LOG_INFO(RAFTD_SVC, "snapshot taken",
-	            "index=%" PRIu64 " term=%" PRIu64 " bytes=%" PRIu64 " path=%s", p->index,
-	            p->term, p->size, p->path);
+	snprintf(p->path, sizeof(p->path), "%s", path);
 	struct raft_event ev = {
 	    .type = RAFT_EVENT_SNAPSHOT_TAKEN, .index = m->index, .snap_size = m->size};
-	raftd_update_step(d, &ev);
+	if (raftd_update_step(d, &ev) != 0 && p->valid) {
+		unlink(p->path);
+		p->valid = 0;
+	}
 }
 
 int raftd_snapshot_take_compact(struct raftd *d, uint64_t compact_index)

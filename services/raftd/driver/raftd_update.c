@@ -175,6 +175,11 @@ static int io_compact(void *ctx, uint64_t index)
 	return 0;
 }
 
+static void io_want_image(void *ctx, uint64_t index)
+{
+	raftd_image_want(ctx, index);
+}
+
 static const struct raft_exec_io update_io = {
     .write_chunk = io_write_chunk,
     .install = io_install,
@@ -191,6 +196,7 @@ static const struct raft_exec_io update_io = {
     .apply = io_apply,
     .answer = io_answer,
     .compact = io_compact,
+    .want_image = io_want_image,
 };
 
 void raftd_update_init(struct raftd *d)

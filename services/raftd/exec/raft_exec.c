@@ -160,6 +160,8 @@ int raft_exec_run(struct raft_exec *x, const struct raft_update *u)
 	io->answer(io->ctx, u->reads, u->n_reads);
 	if (u->compact_index != 0)
 		rc = io->compact(io->ctx, u->compact_index);
+	if (u->want_image != 0 && io->want_image != NULL)
+		io->want_image(io->ctx, u->want_image);
 	return rc;
 }
 

@@ -16,7 +16,7 @@
  *      this update's writes (sent at once when nothing is unsynced);
  *   3. apply [commit_first, commit_last];
  *   4. answer the update's reads;
- *   5. compact the log up to compact_index.
+ *   5. compact the log up to compact_index; pass want_image on.
  *
  * Group commit: the writes of many updates share one sync. raft_exec_flush()
  * syncs at once (raftd, the harness); an I/O with sync_request starts a sync
@@ -71,6 +71,9 @@ struct raft_exec_io {
 	/* Called once per update, after apply, with its reads (n may be 0). */
 	void (*answer)(void *ctx, const struct raft_read *reads, uint32_t n);
 	int (*compact)(void *ctx, uint64_t index);
+	/* Optional (NULL: never asked, images always exist): make an image of the
+	 * snapshot at index for a follower, reported later with SNAPSHOT_TAKEN. */
+	void (*want_image)(void *ctx, uint64_t index);
 };
 
 /* The updates since the last sync that hold messages or wait for PERSISTED. */

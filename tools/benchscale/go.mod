@@ -1,0 +1,3 @@
+module raftkv/tools/benchscale
+
+go 1.19
