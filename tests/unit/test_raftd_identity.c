@@ -1,7 +1,7 @@
 /*
  * test_raftd_identity.c - raftd's identity file (raftd_identity.c): a new
- * WAL gets an incarnation that survives restarts, a WAL with state but no
- * identity and a damaged file are refused, the cluster id is adopted from
+ * WAL (or one seeded by a restore) gets an incarnation that survives
+ * restarts, a damaged file is refused, the cluster id is adopted from
  * the first leader's message and kept, and messages from another cluster
  * are dropped and counted.
  */
@@ -76,15 +76,16 @@ static void test_missing_or_damaged_identity_refused(void **state)
 	struct raftd d;
 
 	fresh_dir(&d);
-	assert_int_equal(raftd_identity_load(&d, 0), KV_ECORRUPT); /* state, no identity */
+	assert_int_equal(raftd_identity_load(&d, 0), 0); /* state, no identity: a restore */
+	assert_int_not_equal(d.incarnation, 0);
 	write_file(&d, "raftkv-identity 1\nincarnation 0\ncluster 5\n");
 	assert_int_equal(raftd_identity_load(&d, 1), KV_ECORRUPT);
 	write_file(&d, "garbage");
 	assert_int_equal(raftd_identity_load(&d, 1), KV_ECORRUPT);
 	write_file(&d, "");
 	assert_int_equal(raftd_identity_load(&d, 1), KV_ECORRUPT);
-	printf("a WAL with state but no identity, incarnation 0, garbage and an empty file: "
-	       "KV_ECORRUPT\n");
+	printf("a WAL with state but no identity gets a new incarnation; incarnation 0, garbage "
+	       "and an empty file: KV_ECORRUPT\n");
 	remove_dir(&d);
 }
 

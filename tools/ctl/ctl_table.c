@@ -8,6 +8,7 @@
 #include "ctl_coord.h"
 #include "ctl_keygen.h"
 #include "ctl_kv.h"
+#include "ctl_member.h"
 #include "ctl_snapshot.h"
 #include "ctl_status.h"
 #include "ctl_watch.h"
@@ -75,6 +76,13 @@ const struct ctl_cmd ctl_cmds[] = {
      "and stops COMMAND (SIGTERM, then SIGKILL) and exits 1 if the lock is lost. Exits with "
      "COMMAND's code and releases the lock when COMMAND ends.",
      ctl_lock, 1},
+    {"member", "list | remove ID",
+     "list: every member with its role, peer address, URL, and from the leader's view its match "
+     "index and whether it caught up (GET /v1/members). remove: removes member ID through the "
+     "leader, which hands leadership over first when it is the one removed (DELETE "
+     "/v1/members/ID; an admin token when tokens are on). Exit 1 when the cluster refuses "
+     "(member_not_found, last_voter, change_in_progress).",
+     ctl_member, 1},
     {"snapshot", "save FILE | restore FILE --data-dir DIR --node-id N --peers SPEC",
      "save: streams a backup of the first endpoint's database (GET /v1/snapshot, an admin "
      "token with tokens on) into FILE, with FILE.crc32c (checksum, size, Raft index and term); "

@@ -11,8 +11,9 @@
  * elect a leader or commit an entry it does not hold (the lost-disk case of
  * Raft, where an acknowledged write would otherwise be lost). The one
  * exception is the very first election of a cluster, before any incarnation
- * is recorded: a candidate whose log is empty counts voters not yet
- * recorded, but then needs every voter's vote (raft_votes_needed). An empty
+ * is recorded: a candidate with nothing after its snapshot (a new cluster,
+ * or one restored from a backup) counts voters not yet recorded, but then
+ * needs every voter's vote (raft_votes_needed). An empty
  * node cannot tell whether it is new or lost its disk; if any voter holds
  * data, that voter refuses the empty candidate (its log is longer), so a
  * wiped node can never start a cluster over while one copy survives. The
@@ -37,10 +38,14 @@ int raft_member_counts(const struct raft_member *mb, uint64_t heard)
 	return mb->role == RAFT_VOTER && mb->incarnation != 0 && mb->incarnation == heard;
 }
 
-/* The log is empty and always was: a brand-new node (or one whose disk was lost). */
+/*
+ * Nothing after the snapshot: a brand-new node, one seeded from a backup
+ * (every node of the new cluster at the same snapshot), or one whose disk
+ * was lost.
+ */
 static int raft_log_never_written(const struct raft *r)
 {
-	return r->log.last_index == 0 && r->log.snap_index == 0;
+	return r->log.last_index == r->log.snap_index;
 }
 
 int raft_self_counts(const struct raft *r)

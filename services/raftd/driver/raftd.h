@@ -193,8 +193,9 @@ int raftd_boot_core(struct raftd *d);
 
 /*
  * raftd_identity.c: loads <wal>/identity, or makes one (a new incarnation,
- * no cluster id) when wal_is_new; a WAL with state but no identity is
- * KV_ECORRUPT. 0 or a KV_E* code (logged).
+ * no cluster id) when there is none (a new WAL, one seeded by a restore, or
+ * a lost file; wal_is_new only changes what is logged). 0 or a KV_E* code
+ * (logged; a damaged file is KV_ECORRUPT).
  */
 int raftd_identity_load(struct raftd *d, int wal_is_new);
 /* Records cluster_id (d->cluster_id was 0) durably; 0 or a KV_E* code (logged). */

@@ -104,11 +104,15 @@ int raftd_identity_load(struct raftd *d, int wal_is_new)
 	}
 	if (errno != ENOENT)
 		return kv_err_from_errno(errno);
-	if (!wal_is_new) {
-		/* a WAL without an identity: from before incarnations; refuse rather than guess */
-		KV_LOG_ERROR(RAFTD_SVC, "WAL has no identity file", "path=%s", path);
-		return KV_ECORRUPT;
-	}
+	if (!wal_is_new)
+		/*
+		 * A WAL without an identity: seeded by `raftkvctl snapshot restore`, or
+		 * the file was lost. A new incarnation is the safe answer either way:
+		 * the configuration does not know it, so the node counts for nothing
+		 * until the leader has recorded or replaced it (raft_identity.c).
+		 */
+		KV_LOG_WARN(RAFTD_SVC, "WAL without an identity file: a new incarnation", "path=%s",
+		            path);
 	d->incarnation = identity_random();
 	d->cluster_id = 0;
 	int rc = identity_save(d);
