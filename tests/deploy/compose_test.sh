@@ -41,7 +41,7 @@ SECRETS_BASE=$(mktemp -d /tmp/rkvcsec.XXXXXX)
 export RAFTKV_SECRETS=$SECRETS_BASE/secrets
 CA=$RAFTKV_SECRETS/ca.crt
 AUTH=$SECRETS_BASE/admin.header # the token in a header file: never on a command line
-declare -A PORT
+declare -A PORT CPORT
 start_s=$SECONDS
 
 say() { echo "compose-test: $*"; }
@@ -96,6 +96,12 @@ pick_ports() {
 		done
 		PORT[$i]=$p
 		export "RAFTKV_PORT_$i=$p"
+		while :; do
+			p=$((20000 + RANDOM % 12000))
+			[[ $p != "${PORT[$i]}" ]] && [ -z "$(ss -Htan "sport = :$p")" ] && break
+		done
+		CPORT[$i]=$p
+		export "RAFTKV_CONSUL_PORT_$i=$p"
 	done
 }
 
@@ -230,6 +236,26 @@ step_security() {
 	out=$(ctl_in 1 status) || fail "raftkvctl status in gatewayd-1 (its environment): $out"
 	say "checked: raftd peers on Curve on all 3 nodes; raftkvctl in gatewayd-1 reaches its" \
 		"gateway over https with the mounted CA and token: '$(head -n 1 <<<"$out")'"
+}
+
+# Consul's KV API on every gateway (port 8500 in the containers), as the
+# compose file ships it: TLS and tokens as on the main port.
+step_consul() {
+	local code curl_c=(curl --cacert "$CA" -s -m 5 -o "$BODY" -w '%{http_code}')
+	code=$("${curl_c[@]}" "https://127.0.0.1:${CPORT[1]}/v1/kv/compose/consul")
+	[[ $code == 401 ]] || fail "Consul API without a token: $code $(cat "$BODY"), want 401"
+	code=$("${curl_c[@]}" -H "@$AUTH" -X PUT -d via-consul \
+		"https://127.0.0.1:${CPORT[2]}/v1/kv/compose/consul")
+	[[ $code == 200 && $(cat "$BODY") == true ]] ||
+		fail "Consul PUT through gatewayd-2: $code $(cat "$BODY"), want 200 true"
+	code=$("${curl_c[@]}" -H "@$AUTH" "https://127.0.0.1:${CPORT[3]}/v1/kv/compose/consul?raw")
+	[[ $code == 200 && $(cat "$BODY") == via-consul ]] ||
+		fail "Consul GET ?raw through gatewayd-3: $code $(cat "$BODY"), want 200 via-consul"
+	code=$("${curl_c[@]}" -H "@$AUTH" "https://127.0.0.1:${CPORT[1]}/v1/status/leader")
+	[[ $code == 200 && $(cat "$BODY") == \"*\" ]] ||
+		fail "Consul /v1/status/leader: $code $(cat "$BODY")"
+	say "checked: Consul's KV API on 8501..8503: 401 without a token, PUT true through" \
+		"gatewayd-2, GET ?raw through gatewayd-3, leader $(cat "$BODY")"
 }
 
 step_image() {
@@ -372,6 +398,7 @@ step_cut_off() {
 step_image
 step_up
 step_security
+step_consul
 step_follower_write
 step_stop_leader
 step_crash
