@@ -13,8 +13,14 @@ $(BUILD)/tests/peer_hostile: $(BUILD)/tests/cluster/peer_hostile/peer_hostile.o 
 	$(CC) $(LDFLAGS) -o $@ $^ -lzmq -lmsgpackc
 
 .PHONY: cluster-test go-deps
+# The modules are fetched by a second make: this one chose $(GO) when it read
+# this file, before install-go.sh could install Go on a fresh machine.
 go-deps:
 	@tools/install-go.sh
+	@$(MAKE) --no-print-directory go-mod-download
+
+.PHONY: go-mod-download
+go-mod-download:
 	cd tests/cluster && $(GO) mod download
 
 cluster-test: go-deps build $(BUILD)/tests/peer_hostile

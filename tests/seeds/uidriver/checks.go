@@ -36,6 +36,11 @@ func run(c *cdp, pageURL, token string, nodes int, key, value, pagePrefix string
 		}
 		fmt.Println("ok: token typed into the token field")
 	}
+	// the recent changes start at the applied index when the watch first succeeds
+	// (with the token): the put below must come after that
+	if err := c.until("the recent-changes watch starts", `!!document.body.dataset.watchFrom`, waitUI); err != nil {
+		return err
+	}
 	if err := checkMembers(c, nodes); err != nil {
 		return err
 	}
