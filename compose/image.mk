@@ -4,7 +4,8 @@
 # k8s-test): flock keeps them from assembling the same directory together.
 
 RAFTKV_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-IMAGE_BINS = $(BUILD)/raftd $(BUILD)/storaged $(BUILD)/gatewayd $(BUILD)/raftkvctl
+IMAGE_BINS = $(BUILD)/raftd $(BUILD)/storaged $(BUILD)/gatewayd $(BUILD)/raftkvctl \
+	$(BUILD)/raftkv-pod
 IMAGE_CTX = $(BUILD)/image
 
 .PHONY: image

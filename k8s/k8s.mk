@@ -19,7 +19,7 @@ k8s-test: k8s-test-manifests k8s-test-pods
 k8s-test-manifests:
 	@tools/install-go.sh
 	cd $(K8S_TEST_DIR) && $(DEPLOY_GO) test -count=1 -v -timeout 2m \
-		-run 'Manifests|Strict|Every|StatefulSet|Shared|NodeId|Services|Disruption|Probes|Resources|Secure' ./...
+		-run 'Manifests|Strict|Every|StatefulSet|Shared|NodeId|Services|Disruption|Probes|Resources|Secure|Scaling' ./...
 
 k8s-test-pods:
 	@if ! err=$$(docker info 2>&1 >/dev/null); then \
@@ -34,3 +34,15 @@ k8s-test-pods:
 	fi
 
 TEST_STEPS += k8s-test
+
+# raftkv-pod (k8s/pod/): the pods' startup and stop logic, in the image beside
+# the daemons (the image has no shell). Links only libcommon.
+POD_SRCS := $(wildcard k8s/pod/*.c)
+POD_OBJS := $(POD_SRCS:%.c=$(BUILD)/%.o)
+
+$(BUILD)/raftkv-pod: $(POD_OBJS) $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(POD_OBJS) $(BUILD)/libcommon.a
+
+$(BUILD)/k8s/pod/%.o: CFLAGS += -Ik8s/pod
+
+BINS += $(BUILD)/raftkv-pod

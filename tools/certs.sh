@@ -2,7 +2,7 @@
 # certs.sh - the secrets of a secure cluster (make certs), with openssl and raftkvctl keygen:
 #
 #   BASE_DIR/secrets/ca.crt, ca.key         a local CA (10 years) that signs everything below
-#   BASE_DIR/secrets/node<i>.crt, .key      node i's server certificate (i = 1..NODES), with
+#   BASE_DIR/secrets/node<i>.crt, .key      node i's server certificate (i = 1..MAX_NODES), with
 #                                           SANs for every way node i is reached: 127.0.0.1
 #                                           (as IP and as DNS name: h2o 2.2.5's client matches
 #                                           DNS names only), localhost, gatewayd-<i> (compose),
@@ -13,22 +13,32 @@
 #                                           one read token (32 random bytes each, hex)
 #   BASE_DIR/secrets/admin.token            the admin token alone (raftkvctl --token-file)
 #   BASE_DIR/secrets/curve/node<i>/curve.key, curve.pub   node i's raftd Curve key pair
-#   BASE_DIR/secrets/curve/peer-keys.txt    raftd's --peer-keys-file: "ID PUBLICKEY" lines
+#   BASE_DIR/secrets/curve/peer-keys.txt    raftd's --peer-keys-file: "ID PUBLICKEY" lines, one
+#                                           for every node 1..MAX_NODES
 #   BASE_DIR/secrets/compose/               copies for compose/docker-compose.yml: the secret
 #                                           files root:10001 mode 0640 (the containers run as
 #                                           uid/gid 10001; needs root, else says what to run)
 #   BASE_DIR/secrets/k8s/raftkv-secrets.yaml   the Secret raftkv-secrets for k8s/ (namespace
-#                                           raftkv): kubectl apply -f it, then -f k8s/
+#                                           raftkv): kubectl apply -f it, then -f k8s/; per-pod
+#                                           files for ordinals 0..MAX_NODES-1
 #
-# Settings (environment): BASE_DIR=./data NODES=3 FORCE=0 (1: replace what exists)
-# BIN_DIR=build (where raftkvctl is, for the Curve keys).
+# Material is made for more nodes than a cluster starts with: the three seeds, and the
+# nodes a deployment may add while it runs (compose/scale-5.yml adds nodes 4 and 5; the
+# StatefulSet scales up to MAX_NODES pods). A node that joins sends its Curve public key
+# in its join request; listing every slot's key in peer-keys.txt as well lets the nodes
+# accept each other's connections before that request is committed (the allow-list is
+# the deployment's own keys, which only holders of these secrets have).
+#
+# Settings (environment): BASE_DIR=./data MAX_NODES=7 (1..9; NODES, if larger, raises it)
+# FORCE=0 (1: replace what exists) BIN_DIR=build (where raftkvctl is, for the Curve keys).
 # Idempotent: a file that exists is kept unless FORCE=1 (a certificate whose names are
 # not the ones above is signed again). Keys are mode 0600 in a 0700 directory. Never
 # commit any of it: data/ is ignored by git.
 set -euo pipefail
 
 BASE_DIR=${BASE_DIR:-./data}
-NODES=${NODES:-3}
+MAX_NODES=${MAX_NODES:-7}
+NODES=${NODES:-$MAX_NODES}
 FORCE=${FORCE:-0}
 DAYS=${CERT_DAYS:-825}
 DIR="$BASE_DIR/secrets"
@@ -36,7 +46,9 @@ BIN_DIR=${BIN_DIR:-$(dirname "$0")/../build}
 RAFTKV_GID=10001 # the image's raftkv group (tools/image-rootfs.sh)
 
 die() { echo "certs.sh: $*" >&2; exit 1; }
+[[ $MAX_NODES =~ ^[1-9]$ ]] || die "MAX_NODES must be 1..9 (got $MAX_NODES)"
 [[ $NODES =~ ^[1-9]$ ]] || die "NODES must be 1..9 (got $NODES)"
+((NODES >= MAX_NODES)) || NODES=$MAX_NODES # every slot a deployment may fill
 command -v openssl >/dev/null || die "openssl is not installed (apt-get install openssl)"
 umask 077
 mkdir -p "$DIR"

@@ -18,8 +18,15 @@
 #      on; reconnected under new addresses (the old ones left silent: the
 #      test's compose override gives the network a subnet), it catches up and
 #      its unacknowledged write is nowhere
-#   6. down -v, also on failure (trap), and no volume of the project is left
-# Bounded: every wait has a limit; the whole run takes about two minutes.
+#   6. scale: nodes 4 and 5 from compose/scale-5.yml, started together, join
+#      through the first three gateways (one of the two joins meets the
+#      other's change in progress and retries); both become voters, node 5
+#      serves a write made through node 1 (linearizable and from its own copy)
+#      and its raftd is on Curve; node 5 is removed (DELETE /v1/members/5) and
+#      its containers and volumes deleted, as the override file's header says:
+#      4 voters are left and take writes
+#   7. down -v, also on failure (trap), and no volume of the project is left
+# Bounded: every wait has a limit; the whole run takes about three minutes.
 # Every other request of the test carries the admin token and checks the
 # gateway's certificate against the test's CA.
 # Settings: COMPOSE (command; default `docker compose` if the plugin works,
@@ -28,8 +35,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FILE=compose/docker-compose.yml
+SCALE_FILE=compose/scale-5.yml
 PROJECT=rkvcompose$$
-N=3
+N=3     # the nodes of docker-compose.yml
+N_MAX=5 # with scale-5.yml
 WAIT_S=60
 if [[ -z ${COMPOSE:-} ]]; then
 	if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
@@ -50,6 +59,8 @@ fail() {
 	exit 1
 }
 dc() { timeout 180 $COMPOSE -p "$PROJECT" -f "$FILE" -f "$OVERRIDE" "$@"; }
+# the project with nodes 4 and 5 (compose/scale-5.yml) as well; down -v goes through it
+dc5() { timeout 180 $COMPOSE -p "$PROJECT" -f "$FILE" -f "$SCALE_FILE" -f "$OVERRIDE" "$@"; }
 
 # The test's only addition to the compose file: a subnet of its own, so a node
 # can be reconnected under an address nobody held before (see step_cut_off).
@@ -70,9 +81,9 @@ cleanup() {
 	trap - EXIT INT TERM
 	if ((rc != 0)); then
 		say "logs of the failed run (last lines per container):"
-		dc logs --no-color --tail 8 2>&1 | sed 's/^/  /' || true
+		dc5 logs --no-color --tail 8 2>&1 | sed 's/^/  /' || true
 	fi
-	dc down -v -t 5 >/dev/null 2>&1 || say "down -v failed"
+	dc5 down -v -t 5 >/dev/null 2>&1 || say "down -v failed"
 	local left
 	left=$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")
 	[[ -z $left ]] || { say "volumes left behind: $left"; rc=1; }
@@ -89,7 +100,7 @@ trap cleanup EXIT INT TERM
 # outgoing connection could take it between this check and the bind.
 pick_ports() {
 	local i p
-	for ((i = 1; i <= N; i++)); do
+	for ((i = 1; i <= N_MAX; i++)); do
 		while :; do
 			p=$((20000 + RANDOM % 12000))
 			[ -n "$(ss -Htan "sport = :$p")" ] || break
@@ -182,7 +193,7 @@ put_retrying() {
 	done
 }
 
-svc_id() { dc ps -q "$1-$2"; }
+svc_id() { dc5 ps -q "$1-$2"; }
 
 step_up() {
 	pick_ports
@@ -395,6 +406,64 @@ step_cut_off() {
 	say "checked: node $c reconnected and caught up; its unacknowledged write is on no node"
 }
 
+# members_summary NODE: "id:role" of every member in GET /v1/members, sorted ("" if none).
+members_summary() {
+	[[ $(req GET "$1" /v1/members) == 200 ]] || return 0
+	jq -r '[.members[] | "\(.id):\(.role)"] | sort | join(" ")' "$BODY" 2>/dev/null || true
+}
+
+# wait_members NODE WANT LIMIT: until GET /v1/members through NODE lists exactly WANT.
+wait_members() {
+	local node=$1 want=$2 limit=$3 t0=$SECONDS have
+	while :; do
+		have=$(members_summary "$node")
+		[[ $have == "$want" ]] && return 0
+		((SECONDS - t0 < limit)) || fail "members via node $node after $limit s: '$have', want '$want'"
+		sleep 1
+	done
+}
+
+# Grows the project to 5 nodes with compose/scale-5.yml, then removes node 5, as the
+# override file's header tells a user to.
+step_scale() {
+	local t0=$SECONDS r code out nodes5="raftd-5 storaged-5 gatewayd-5"
+	dc5 up -d raftd-4 storaged-4 gatewayd-4 raftd-5 storaged-5 gatewayd-5 >/dev/null 2>&1 ||
+		{ dc5 up -d raftd-4 storaged-4 gatewayd-4 raftd-5 storaged-5 gatewayd-5; fail "up -d nodes 4 and 5"; }
+	say "started nodes 4 and 5 together from $SCALE_FILE (empty volumes, --join through gatewayd-1..3)"
+	wait_ready 4 90
+	wait_ready 5 90
+	wait_members 1 "1:voter 2:voter 3:voter 4:voter 5:voter" 90
+	say "checked: nodes 4 and 5 joined and were promoted: 5 voters in GET /v1/members" \
+		"($((SECONDS - t0)) s from up)"
+	put_retrying 1 compose/scaled five
+	expect_value 5 compose/scaled five
+	t0=$SECONDS
+	until [[ $(req GET 5 "/v1/kv/compose/scaled?consistency=stale") == 200 ]]; do
+		((SECONDS - t0 < 20)) || fail "node 5's own copy lacks compose/scaled after 20 s"
+		sleep 0.5
+	done
+	expect_value 5 compose/hello world "?consistency=stale"
+	out=$(docker logs "$(svc_id raftd 5)" 2>&1)
+	grep -q 'peers=curve' <<<"$out" || fail "raftd-5 does not say it listens with Curve"
+	say "checked: a write through node 1 is read from node 5 (linearizable and its own copy," \
+		"which also holds the writes from before it joined); raftd-5 on Curve"
+	t0=$SECONDS
+	code=$(req DELETE 2 /v1/members/5)
+	[[ $code == 200 || $code == 204 ]] || fail "DELETE /v1/members/5 via node 2: $code $(cat "$BODY")"
+	# shellcheck disable=SC2086
+	dc5 rm -s -f -v $nodes5 >/dev/null 2>&1 || fail "rm -s -f -v $nodes5"
+	docker volume rm "${PROJECT}_node5-data" "${PROJECT}_node5-sock" >/dev/null ||
+		fail "docker volume rm of node 5's volumes"
+	wait_members 1 "1:voter 2:voter 3:voter 4:voter" 30
+	for r in raftd storaged gatewayd; do
+		[[ -z $(svc_id "$r" 5) ]] || fail "$r-5 still exists after rm"
+	done
+	put_retrying 4 compose/after-remove four
+	expect_value 1 compose/after-remove four
+	say "checked: node 5 removed (DELETE /v1/members/5), its containers and volumes deleted:" \
+		"4 voters left, a write through node 4 is read from node 1 ($((SECONDS - t0)) s)"
+}
+
 step_image
 step_up
 step_security
@@ -403,4 +472,5 @@ step_follower_write
 step_stop_leader
 step_crash
 step_cut_off
+step_scale
 say "all checks passed"

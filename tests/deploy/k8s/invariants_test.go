@@ -119,8 +119,12 @@ func TestStatefulSetShape(t *testing.T) {
 		if ct == nil {
 			t.Fatalf("no container %q", r)
 		}
-		if len(ct.Command) != 1 || ct.Command[0] != "/usr/bin/"+r {
-			t.Errorf("%s: command %v, want [/usr/bin/%s]", r, ct.Command, r)
+		want := []string{"/usr/bin/" + r}
+		if r == "raftd" { // raftkv-pod execs raftd as a seed or a joiner (scale_test.go)
+			want = []string{"/usr/bin/raftkv-pod", "raftd"}
+		}
+		if strings.Join(ct.Command, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: command %v, want %v", r, ct.Command, want)
 		}
 		if ct.ImagePullPolicy != corev1.PullIfNotPresent {
 			t.Errorf("%s: imagePullPolicy %q, want IfNotPresent (the image is built "+
@@ -203,6 +207,8 @@ func TestNodeIdAndPeers(t *testing.T) {
 	var peers, gws []string
 	for i := 0; i < n; i++ {
 		peers = append(peers, fmt.Sprintf("%d=%s:%d", i+1, peerName(c, i), raftPort))
+	}
+	for i := 0; i < k8sMaxPods; i++ { // every pod a scale-up may add
 		gws = append(gws, fmt.Sprintf("%d=https://%s:%d", i+1, peerName(c, i), httpPort))
 	}
 	for _, r := range roles {
@@ -225,8 +231,8 @@ func TestNodeIdAndPeers(t *testing.T) {
 		t.Errorf("gatewayd RAFTKV_LISTEN %q, want %q (all interfaces, the http port)", got, want)
 	}
 	t.Logf("checked: node id from the ordinal in all 3 containers; RAFTKV_PEERS = %s; "+
-		"RAFTKV_GATEWAYS names the same %d pods; gatewayd listens on :%d",
-		strings.Join(peers, ","), n, httpPort)
+		"RAFTKV_GATEWAYS names the %d pods a scale-up may have; gatewayd listens on :%d",
+		strings.Join(peers, ","), k8sMaxPods, httpPort)
 }
 
 func TestServices(t *testing.T) {
@@ -322,7 +328,7 @@ func TestResourcesAndSecurity(t *testing.T) {
 		*ps.RunAsUser != 10001 || ps.FSGroup == nil || *ps.FSGroup != 10001 {
 		t.Errorf("pod securityContext must be runAsNonRoot, runAsUser 10001, fsGroup 10001")
 	}
-	for _, ct := range pod.Containers {
+	for _, ct := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
 		for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 			if _, ok := ct.Resources.Requests[res]; !ok {
 				t.Errorf("%s: no %s request", ct.Name, res)
@@ -339,6 +345,6 @@ func TestResourcesAndSecurity(t *testing.T) {
 			t.Errorf("%s: want readOnlyRootFilesystem, no privilege escalation, drop ALL", ct.Name)
 		}
 	}
-	t.Logf("checked: pod runs as 10001 (non-root, fsGroup 10001); every container has cpu " +
+	t.Logf("checked: pod runs as 10001 (non-root, fsGroup 10001); every container (and the init one) has cpu " +
 		"and memory requests and limits, a read-only root, no escalation, no capabilities")
 }

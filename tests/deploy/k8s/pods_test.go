@@ -19,10 +19,13 @@
 package k8s
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +40,9 @@ type podRun struct {
 	volumes map[string]string // pod volume name -> Docker volume
 	first   string            // the holder ("pause") container of the network namespace
 	url     string            // gatewayd's http port as published on 127.0.0.1
+	// what the init containers printed at the pod's last start, and the preStop
+	// hooks at its last stop
+	initLogs, preStopLogs string
 }
 
 type podHarness struct {
@@ -55,6 +61,10 @@ func (h *podHarness) containerArgs(p *podRun, ct *corev1.Container) []string {
 	spec := &h.c.set.Spec.Template.Spec
 	args := []string{"run", "-d", "--name", h.prefix + "-" + p.name + "-" + ct.Name,
 		"--label", "raftkv-test=" + h.prefix}
+	if isInit(spec, ct) { // runs to its end before the containers start, as the kubelet does
+		args = []string{"run", "--rm", "--name", h.prefix + "-" + p.name + "-" + ct.Name,
+			"--label", "raftkv-test=" + h.prefix}
+	}
 	if ps := spec.SecurityContext; ps != nil {
 		if ps.RunAsUser != nil {
 			u := fmt.Sprint(*ps.RunAsUser)
@@ -130,6 +140,15 @@ func (h *podHarness) startPod(p *podRun) {
 		}
 	}
 	h.startHolder(p)
+	for i := range spec.InitContainers {
+		ct := &spec.InitContainers[i]
+		out, err := dockerCombined(h.containerArgs(p, ct)...)
+		if err != nil {
+			h.t.Fatalf("%s's init container %s failed (the kubelet would not start the pod): "+
+				"%v\n%s", p.name, ct.Name, err, out)
+		}
+		p.initLogs += out
+	}
 	for i := range spec.Containers {
 		mustDocker(h.t, h.containerArgs(p, &spec.Containers[i])...)
 	}
@@ -158,25 +177,99 @@ func (h *podHarness) startHolder(p *podRun) {
 	mustDocker(h.t, args...)
 }
 
-// stopPod stops the pod's containers the way the kubelet does (SIGTERM to
-// all at once, then the grace period) and removes them; the claim's volume
-// stays. Returns raftd's log.
+// stopPod stops the pod's containers the way the kubelet does and removes
+// them; the claim's volume stays. Returns raftd's log.
 func (h *podHarness) stopPod(p *podRun) string {
+	if err := h.terminate(p); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.removeStopped(p)
+}
+
+// terminate stops pod p's containers as the kubelet does, all at once: a
+// container with a preStop exec hook first runs the hook's command from the
+// manifest inside itself (docker exec, the container's environment; at most
+// the grace period), then gets SIGTERM with what is left of the grace period;
+// the others get SIGTERM at once. Safe to run for several pods in parallel
+// (it never calls t.Fatal).
+func (h *podHarness) terminate(p *podRun) error {
 	spec := &h.c.set.Spec.Template.Spec
-	args := []string{"stop", "-t", fmt.Sprint(*spec.TerminationGracePeriodSeconds)}
+	grace := time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	p.preStopLogs = ""
+	start := time.Now()
+	for i := range spec.Containers {
+		ct := &spec.Containers[i]
+		name := h.prefix + "-" + p.name + "-" + ct.Name
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out string
+			if hook := ct.Lifecycle; hook != nil && hook.PreStop != nil {
+				out = runPreStop(name, hook.PreStop, grace)
+			}
+			left := grace - time.Since(start)
+			if left < 2*time.Second {
+				left = 2 * time.Second // the kubelet's minimum after a hook
+			}
+			_, err := docker("stop", "-t", fmt.Sprint(int(left.Seconds())), name)
+			mu.Lock()
+			defer mu.Unlock()
+			p.preStopLogs += out
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// removeStopped keeps the last log lines of p's stopped containers and
+// removes them and the network namespace holder. Returns raftd's log.
+func (h *podHarness) removeStopped(p *podRun) string {
+	spec := &h.c.set.Spec.Template.Spec
 	var names []string
 	for i := len(spec.Containers) - 1; i >= 0; i-- {
 		names = append(names, h.prefix+"-"+p.name+"-"+spec.Containers[i].Name)
 	}
-	mustDocker(h.t, append(args, names...)...) // the CLI stops them in parallel
 	logs, _ := dockerCombined("logs", h.prefix+"-"+p.name+"-raftd")
 	for _, n := range names {
 		out, _ := dockerCombined("logs", "--tail", "8", n)
 		h.stoppedLogs = append(h.stoppedLogs, fmt.Sprintf("--- %s (stopped; last lines)\n%s", n, out))
 	}
+	if p.preStopLogs != "" {
+		h.stoppedLogs = append(h.stoppedLogs, p.preStopLogs)
+	}
 	mustDocker(h.t, append([]string{"rm"}, names...)...)
 	mustDocker(h.t, "rm", "-f", p.first) // the namespace goes last, as in a pod
 	return logs
+}
+
+// runPreStop runs a preStop hook in the running container: an exec hook's
+// command exactly as written (no shell, no $(VAR) expansion: the kubelet does
+// neither), bounded by the grace period. Other hook kinds fail the test.
+func runPreStop(container string, hook *corev1.LifecycleHandler, grace time.Duration) string {
+	if hook.Exec == nil || len(hook.Exec.Command) == 0 {
+		return fmt.Sprintf("--- preStop of %s: only exec hooks are reproduced here\n", container)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	args := append([]string{"exec", container}, hook.Exec.Command...)
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	return fmt.Sprintf("--- preStop %v of %s (%v)\n%s", hook.Exec.Command, container, err, out)
+}
+
+// isInit says whether ct is one of the pod's init containers.
+func isInit(spec *corev1.PodSpec, ct *corev1.Container) bool {
+	for i := range spec.InitContainers {
+		if &spec.InitContainers[i] == ct {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *podHarness) ip(container string) string {
@@ -209,24 +302,31 @@ func (h *podHarness) cleanup() {
 	h.t.Logf("removed the test's containers, volumes and network (%s)", h.prefix)
 }
 
+// newPodRun names pod `ordinal`'s containers and volumes (a claim's volume is
+// named after the pod, so a pod scaled away and back gets its claim again).
+func (h *podHarness) newPodRun(ordinal int) *podRun {
+	c := h.c
+	p := &podRun{ordinal: ordinal, name: fmt.Sprintf("%s-%d", c.set.Name, ordinal),
+		fqdn: peerName(c, ordinal), volumes: map[string]string{}}
+	for _, v := range c.set.Spec.Template.Spec.Volumes {
+		p.volumes[v.Name] = h.prefix + "-" + p.name + "-" + v.Name
+		if v.Secret != nil {
+			p.volumes[v.Name] = h.secretDir(&v)
+		}
+	}
+	for _, pvc := range c.set.Spec.VolumeClaimTemplates {
+		p.volumes[pvc.Name] = h.prefix + "-" + pvc.Name + "-" + p.name
+	}
+	p.first = h.prefix + "-" + p.name + "-pause"
+	return p
+}
+
 func newPodHarness(t *testing.T) *podHarness {
 	_, c := loadCluster(t)
 	h := &podHarness{t: t, c: c, prefix: fmt.Sprintf("rkvk8s-%d", os.Getpid())}
 	h.net = h.prefix + "-net"
 	for i := 0; i < int(*c.set.Spec.Replicas); i++ {
-		p := &podRun{ordinal: i, name: fmt.Sprintf("%s-%d", c.set.Name, i),
-			fqdn: peerName(c, i), volumes: map[string]string{}}
-		for _, v := range c.set.Spec.Template.Spec.Volumes {
-			p.volumes[v.Name] = h.prefix + "-" + p.name + "-" + v.Name
-			if v.Secret != nil {
-				p.volumes[v.Name] = h.secretDir(&v)
-			}
-		}
-		for _, pvc := range c.set.Spec.VolumeClaimTemplates {
-			p.volumes[pvc.Name] = h.prefix + "-" + pvc.Name + "-" + p.name
-		}
-		p.first = h.prefix + "-" + p.name + "-pause"
-		h.pods = append(h.pods, p)
+		h.pods = append(h.pods, h.newPodRun(i))
 	}
 	t.Cleanup(h.cleanup)
 	mustDocker(t, "network", "create", "--label", "raftkv-test="+h.prefix, h.net)
@@ -267,6 +367,7 @@ func TestPodsInDocker(t *testing.T) {
 	h.checkSecure()
 	h.checkPodBackWithNewIP(h.pods[2])
 	h.checkRollingRestart()
+	h.checkScale()
 }
 
 // checkIdentity: each pod's node id is its ordinal + 1 (from the host name)

@@ -64,6 +64,14 @@ func (h *podHarness) secretDir(v *corev1.Volume) string {
 		h.t.Fatalf("%s is Secret %s/%s, the pods mount %s/%s", path, sec.Namespace, sec.Name,
 			h.c.ns, v.Secret.SecretName)
 	}
+	for i := 0; i < k8sMaxPods; i++ { // every pod a scale-up may add (scale_test.go)
+		for _, f := range []string{".crt", ".key", ".curve.key"} {
+			if len(sec.Data[fmt.Sprintf("%s-%d%s", h.c.set.Name, i, f)]) == 0 {
+				h.t.Fatalf("%s: no %s-%d%s (tools/certs.sh makes %d pods' material)", path,
+					h.c.set.Name, i, f, k8sMaxPods)
+			}
+		}
+	}
 	gid := int(*h.c.set.Spec.Template.Spec.SecurityContext.FSGroup)
 	mode := os.FileMode(0o644)
 	if v.Secret.DefaultMode != nil {

@@ -1,0 +1,164 @@
+// scale_test.go - `kubectl scale statefulset/raftkv --replicas=5`, then back
+// to 3, as the StatefulSet controller carries it out with podManagementPolicy
+// Parallel: raftkv-3 and raftkv-4 are created together (new claims), and later
+// deleted together (their claims stay). The membership must follow by itself:
+// each new pod joins as a learner through the seeds and is promoted once
+// caught up; each pod scaled away leaves the configuration in its preStop
+// hook (run from the manifest, pods_test.go). In between, raftkv-3 is deleted
+// and recreated (a restart of a pod beyond the seeds, as a rolling update or a
+// drain does): it leaves, comes back with its claim emptied by the init
+// container, and joins again.
+package k8s
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// membersSummary is "id:role ..." of GET /v1/members through pod via, by id.
+func (h *podHarness) membersSummary(via *podRun) (string, error) {
+	code, body := httpDo("GET", via.url+"/v1/members", "", 5*time.Second)
+	if code != 200 {
+		return "", fmt.Errorf("GET /v1/members via %s: %d %s", via.name, code, body)
+	}
+	var r struct {
+		Members []struct {
+			ID   uint64 `json:"id"`
+			Role string `json:"role"`
+		} `json:"members"`
+	}
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		return "", fmt.Errorf("GET /v1/members via %s: %v in %s", via.name, err, body)
+	}
+	sort.Slice(r.Members, func(i, j int) bool { return r.Members[i].ID < r.Members[j].ID })
+	var parts []string
+	for _, m := range r.Members {
+		parts = append(parts, fmt.Sprintf("%d:%s", m.ID, m.Role))
+	}
+	return strings.Join(parts, " "), nil
+}
+
+// voters is the summary of nodes 1..n, all voters.
+func voters(ids ...int) string {
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, fmt.Sprintf("%d:voter", id))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (h *podHarness) waitMembers(via *podRun, want string, limit time.Duration) {
+	h.t.Helper()
+	waitFor(h.t, "members via "+via.name+" are "+want, limit, func() error {
+		have, err := h.membersSummary(via)
+		if err != nil {
+			return err
+		}
+		if have != want {
+			return fmt.Errorf("members %q", have)
+		}
+		return nil
+	})
+}
+
+// scaleTo does what the StatefulSet controller does for a new replica count:
+// creates the missing pods, or deletes the highest ordinals, all at once.
+func (h *podHarness) scaleTo(n int) []*podRun {
+	var changed []*podRun
+	for i := len(h.pods); i < n; i++ {
+		p := h.newPodRun(i)
+		h.pods = append(h.pods, p)
+		h.startPod(p)
+		changed = append(changed, p)
+	}
+	if n >= len(h.pods) {
+		return changed
+	}
+	changed = append(changed, h.pods[n:]...)
+	h.pods = h.pods[:n]
+	errs := make([]error, len(changed))
+	var wg sync.WaitGroup
+	for i, p := range changed {
+		wg.Add(1)
+		go func(i int, p *podRun) {
+			defer wg.Done()
+			errs[i] = h.terminate(p)
+		}(i, p)
+	}
+	wg.Wait()
+	for i, p := range changed {
+		if errs[i] != nil {
+			h.t.Fatal(errs[i])
+		}
+		h.removeStopped(p)
+	}
+	return changed
+}
+
+// checkLeft: the pod's preStop hook says it left the configuration.
+func (h *podHarness) checkLeft(p *podRun) {
+	if !strings.Contains(p.preStopLogs, "left the configuration") {
+		h.t.Fatalf("%s's preStop hook did not leave the configuration:\n%s", p.name,
+			p.preStopLogs)
+	}
+	h.t.Logf("%s's preStop: %s", p.name, lastLineWith(p.preStopLogs, "left the configuration"))
+}
+
+func (h *podHarness) checkScale() {
+	start := time.Now()
+	seed := h.pods[0]
+	added := h.scaleTo(5)
+	h.t.Logf("scaled to 5: started %s and %s together (empty claims)", added[0].name,
+		added[1].name)
+	for _, p := range added {
+		h.waitReady(p, 90*time.Second)
+	}
+	h.waitMembers(seed, voters(1, 2, 3, 4, 5), 90*time.Second)
+	h.checkWriteReadAll("k8s/scaled", "five", seed)
+	p4 := h.pods[4]
+	code, got := httpDo("GET", p4.url+"/v1/kv/k8s/first?consistency=stale", "", 5*time.Second)
+	if code != 200 || got != "v1" {
+		h.t.Fatalf("%s's own copy of k8s/first (written before it joined): %d %q", p4.name,
+			code, got)
+	}
+	logs, _ := dockerCombined("logs", h.prefix+"-"+p4.name+"-raftd")
+	if !strings.Contains(logs, "raftd joins") || !strings.Contains(logs, "peers=curve") {
+		h.t.Fatalf("%s's raftd did not start as a joiner on Curve:\n%s", p4.name, logs)
+	}
+	h.t.Logf("checked: 3 -> 5 in %.1f s: nodes 4 and 5 joined through the seeds, were "+
+		"promoted, serve reads (their own copies hold what was written before they joined)",
+		time.Since(start).Seconds())
+
+	t0 := time.Now()
+	p3 := h.pods[3]
+	h.stopPod(p3)
+	h.checkLeft(p3)
+	h.waitMembers(seed, voters(1, 2, 3, 5), 30*time.Second)
+	h.startPod(p3)
+	if !strings.Contains(p3.initLogs, "data directory emptied") {
+		h.t.Fatalf("%s's init container did not empty the claim of a pod that left:\n%s",
+			p3.name, p3.initLogs)
+	}
+	h.waitReady(p3, 90*time.Second)
+	h.waitMembers(seed, voters(1, 2, 3, 4, 5), 90*time.Second)
+	h.checkWriteReadAll("k8s/restarted", "again", p3)
+	h.t.Logf("checked: %s deleted and recreated in %.1f s: left in its preStop, its claim "+
+		"emptied by the init container, joined again and promoted", p3.name,
+		time.Since(t0).Seconds())
+
+	t0 = time.Now()
+	removed := h.scaleTo(3)
+	for _, p := range removed {
+		h.checkLeft(p)
+	}
+	h.waitMembers(seed, voters(1, 2, 3), 30*time.Second)
+	h.checkWriteReadAll("k8s/scaled-down", "three", h.pods[1])
+	h.t.Logf("checked: 5 -> 3 in %.1f s: %s and %s deleted together, each left the "+
+		"configuration in its preStop hook; 3 voters left, writes go on (scaling took "+
+		"%.1f s in all)", time.Since(t0).Seconds(), removed[0].name, removed[1].name,
+		time.Since(start).Seconds())
+}
