@@ -30,7 +30,7 @@ k8s-test-pods:
 		BASE_DIR=$(K8S_TEST_SECRETS) BIN_DIR=$(BUILD) tools/certs.sh >/dev/null && \
 		cd $(K8S_TEST_DIR) && RAFTKV_K8S_DOCKER=1 \
 			RAFTKV_K8S_SECRET=$(K8S_TEST_SECRETS)/secrets/k8s/raftkv-secrets.yaml \
-			$(DEPLOY_GO) test -count=1 -v -timeout 4m -run 'TestPodsInDocker' ./...; \
+			$(DEPLOY_GO) test -count=1 -v -timeout 9m -run 'TestPods' ./...; \
 	fi
 
 TEST_STEPS += k8s-test
@@ -46,3 +46,32 @@ $(BUILD)/raftkv-pod: $(POD_OBJS) $(BUILD)/libcommon.a
 $(BUILD)/k8s/pod/%.o: CFLAGS += -Ik8s/pod
 
 BINS += $(BUILD)/raftkv-pod
+
+# make k8s-pods-bugs: each planted bug of raftkv-pod in an image of its own
+# (raftkv:podbug-<bug>, the other binaries as built), run through TestPodsScale,
+# which must fail. Not in make test (about 2 minutes per bug, Docker needed).
+POD_BUGS := POD_BUG_KEEP_DATA POD_BUG_NO_LEAVE
+
+$(BUILD)/podbug/%/raftkv-pod: $(POD_SRCS) $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -D$* -Ik8s/pod -o $@ $(POD_SRCS) $(BUILD)/libcommon.a
+
+.PHONY: k8s-pods-bugs
+k8s-pods-bugs: build $(foreach b,$(POD_BUGS),$(BUILD)/podbug/$(b)/raftkv-pod)
+	@tools/install-go.sh
+	@BASE_DIR=$(K8S_TEST_SECRETS) BIN_DIR=$(BUILD) tools/certs.sh >/dev/null
+	@for b in $(POD_BUGS); do \
+		ctx=$(BUILD)/image-podbug-$$b; tag=raftkv:podbug-$$(echo $$b | tr A-Z_ a-z-); \
+		mkdir -p $$ctx && tools/image-rootfs.sh $$ctx/rootfs $(BUILD)/raftd $(BUILD)/storaged \
+			$(BUILD)/gatewayd $(BUILD)/raftkvctl $(BUILD)/podbug/$$b/raftkv-pod >/dev/null && \
+		cp compose/Dockerfile $$ctx/Dockerfile && docker build -q -t $$tag $$ctx >/dev/null || exit 1; \
+		if (cd $(K8S_TEST_DIR) && RAFTKV_K8S_DOCKER=1 RAFTKV_K8S_IMAGE=$$tag \
+			RAFTKV_K8S_SECRET=$(K8S_TEST_SECRETS)/secrets/k8s/raftkv-secrets.yaml \
+			$(DEPLOY_GO) test -count=1 -timeout 6m -run 'TestPodsScale' ./... \
+				>$(BUILD)/podbug-$$b.log 2>&1); then \
+			echo "k8s-pods-bugs: $$b NOT caught (log: $(BUILD)/podbug-$$b.log)"; exit 1; \
+		fi; \
+		echo "k8s-pods-bugs: $$b caught: $$(grep -m1 -E 'scale_test.go:[0-9]+: .*(not within|did not)' \
+			$(BUILD)/podbug-$$b.log | sed 's/^ *//')"; \
+		docker image rm -f $$tag >/dev/null; \
+	done

@@ -45,6 +45,10 @@ static int init_empty_dir(const char *dir)
 
 	if (d == NULL)
 		return kv_err_from_errno(errno);
+#ifdef POD_BUG_KEEP_DATA
+	closedir(d);
+	return 0; /* planted (make k8s-pods-bugs): the old WAL comes back, --join is ignored */
+#endif
 	for (struct dirent *e = readdir(d); e != NULL && rc == 0; e = readdir(d)) {
 		const char *n = e->d_name;
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||

@@ -188,6 +188,11 @@ int pod_leave(const struct pod_self *self, int argc, char **argv)
 		             "seeds=%" PRIu64, self->seeds);
 		return 2;
 	}
+#ifdef POD_BUG_NO_LEAVE
+	KV_LOG_INFO(POD_SVC, "left the configuration", "node=%" PRIu64 " planted=no_request",
+	            self->node_id); /* planted (make k8s-pods-bugs): says so, asks nothing */
+	return 0;
+#endif
 	int rc = leave_write_marker(self);
 	if (rc != 0) {
 		KV_LOG_ERROR(POD_SVC, "cannot write the leave marker: stays a member",

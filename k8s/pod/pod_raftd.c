@@ -1,8 +1,9 @@
 /*
  * pod_raftd.c - `raftkv-pod raftd [FLAGS...]`: the raftd container's command.
  * A StatefulSet has one pod template, so every pod gets the same environment:
- * RAFTKV_PEERS (the seed pods, nodes 1..RAFTKV_POD_SEEDS) and RAFTKV_JOIN*
- * (the seeds' gateways). A seed keeps --peers, as the first pods of a new
+ * RAFTKV_PEERS (the seed pods, nodes 1..RAFTKV_POD_SEEDS) and the join flags
+ * (RAFTKV_JOIN: the seeds' gateways; RAFTKV_URL, RAFTKV_ADVERTISE: this pod's
+ * names). A seed keeps --peers, as the first pods of a new
  * cluster do (with a data directory, raftd uses its WAL's configuration and
  * --peers does nothing); a pod beyond the seeds drops RAFTKV_PEERS and joins.
  * Then it execs raftd with the flags given. Main thread, before exec.
@@ -17,30 +18,19 @@
 #include <string.h>
 #include <unistd.h>
 
-extern char **environ;
-
 #define POD_ARGS_MAX 64
 
-/* Drops every RAFTKV_JOIN* variable (the join flags): a seed never joins. */
+/* The flags only a joining raftd takes (raftd refuses them without --join). */
+static const char *const raftd_join_vars[] = {
+    "RAFTKV_JOIN",        "RAFTKV_JOIN_AS", "RAFTKV_JOIN_TOKEN_FILE",
+    "RAFTKV_JOIN_CACERT", "RAFTKV_URL",     "RAFTKV_ADVERTISE",
+};
+
+/* A seed never joins: drops the join flags from the environment raftd gets. */
 static void raftd_drop_join(void)
 {
-	static const char prefix[] = "RAFTKV_JOIN";
-	char name[128];
-
-	for (int again = 1; again;) { /* unsetenv reshapes environ: start over after each */
-		again = 0;
-		for (char **e = environ; *e != NULL; e++) {
-			const char *eq = strchr(*e, '=');
-			size_t len = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
-			if (strncmp(*e, prefix, sizeof(prefix) - 1) != 0 || len >= sizeof(name))
-				continue;
-			memcpy(name, *e, len);
-			name[len] = '\0';
-			unsetenv(name);
-			again = 1;
-			break;
-		}
-	}
+	for (size_t i = 0; i < sizeof(raftd_join_vars) / sizeof(raftd_join_vars[0]); i++)
+		unsetenv(raftd_join_vars[i]);
 }
 
 int pod_raftd(const struct pod_self *self, int argc, char **argv)

@@ -13,11 +13,33 @@ package k8s
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
+
+// TestPodsScale: a 3-pod StatefulSet of its own, scaled to 5 and back to 3.
+// Runs only with RAFTKV_K8S_DOCKER=1, as TestPodsInDocker.
+func TestPodsScale(t *testing.T) {
+	if os.Getenv("RAFTKV_K8S_DOCKER") != "1" {
+		t.Skip("SKIPPED: set RAFTKV_K8S_DOCKER=1 with a Docker engine and the raftkv " +
+			"image (make k8s-test does both when docker info answers)")
+	}
+	start := time.Now()
+	h := newPodHarness(t)
+	for _, p := range h.pods {
+		h.startPod(p)
+	}
+	for _, p := range h.pods {
+		h.waitReady(p, 60*time.Second)
+	}
+	h.checkWriteReadAll("k8s/first", "v1", h.pods[0])
+	t.Logf("3 pods up and written to in %.1f s", time.Since(start).Seconds())
+	h.checkScale()
+}
 
 // membersSummary is "id:role ..." of GET /v1/members through pod via, by id.
 func (h *podHarness) membersSummary(via *podRun) (string, error) {
