@@ -14,6 +14,7 @@
 #include "proto.h"
 #include "raft.h"
 #include "raft_exec.h"
+#include "raftd_book.h"
 #include "raftd_curve_keys.h"
 #include "raftd_local_batch.h"
 #include "raftd_peerlist.h"
@@ -111,7 +112,9 @@ struct raftd_snap_pending {
 
 struct raftd {
 	struct raftd_opts opts;
-	struct raftd_peer_list peer_list;
+	struct raftd_peer_list peer_list; /* --peers: seeds the book of a new cluster */
+	struct raftd_book book;           /* every node's addresses (raftd_book.h) */
+	int peers_stale;                  /* the book or the configuration changed: reconcile */
 	char wal_dir[RAFTD_DIR_BYTES_MAX];
 	char snap_dir[RAFTD_DIR_BYTES_MAX];
 	volatile sig_atomic_t *stop;
