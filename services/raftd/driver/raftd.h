@@ -16,6 +16,7 @@
 #include "raft_exec.h"
 #include "raftd_book.h"
 #include "raftd_curve_keys.h"
+#include "raftd_join.h"
 #include "raftd_local_batch.h"
 #include "raftd_peerlist.h"
 #include "raftd_read_table.h"
@@ -64,6 +65,12 @@ struct raftd_opts {
 	const char *peer_keys;        /* "1=Z85,2=Z85,..." */
 	const char *peer_keys_file;   /* path of "ID Z85" lines */
 	int insecure;                 /* plaintext on a non-loopback --listen is allowed */
+	const char *join;             /* --join URL,URL,...: register with a running cluster */
+	const char *join_as;          /* voter (promoted once caught up) or learner */
+	const char *url;              /* this node's HTTP base URL, advertised by --join */
+	const char *advertise;        /* host:port the other nodes reach this raftd at */
+	const char *join_token_file;  /* admin token for --join (never logged) */
+	const char *join_cacert;      /* CAs for --join's https:// URLs */
 };
 
 /* CurveZMQ on the peer port (raftd_curve.c); all zero when peers are plaintext. */
@@ -112,9 +119,14 @@ struct raftd_snap_pending {
 
 struct raftd {
 	struct raftd_opts opts;
-	struct raftd_peer_list peer_list; /* --peers: seeds the book of a new cluster */
-	struct raftd_book book;           /* every node's addresses (raftd_book.h) */
-	int peers_stale;                  /* the book or the configuration changed: reconcile */
+	struct raftd_peer_list peer_list;
+	struct raftd_join_plan join; /* --join, checked (raftd_join.h); join.on: given */
+	int join_needed;
+	    /* --join and a new data directory: register before the loop */ /* --peers: seeds the
+	                                                                       book of a new cluster
+	                                                                     */
+	struct raftd_book book; /* every node's addresses (raftd_book.h) */
+	int peers_stale;        /* the book or the configuration changed: reconcile */
 	char wal_dir[RAFTD_DIR_BYTES_MAX];
 	char snap_dir[RAFTD_DIR_BYTES_MAX];
 	volatile sig_atomic_t *stop;

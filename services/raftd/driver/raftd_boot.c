@@ -1,8 +1,9 @@
 /*
  * raftd_boot.c - from the disk to a running core: opens the WAL, decides
  * the configuration (a brand-new node takes every --peers entry as a voter
- * and records it as the snapshot metadata at index 0; a node with state uses
- * its WAL's), loads or makes the node's identity (raftd_identity.c) and
+ * and records it as the snapshot metadata at index 0; a brand-new node with
+ * --join starts with none and registers (raftd_join.c); a node with state
+ * uses its WAL's), loads or makes the node's identity (raftd_identity.c) and
  * creates the core. Main thread, before the loop starts.
  */
 #include "raftd.h"
@@ -55,7 +56,19 @@ static int boot_open_wal(struct raftd *d, struct wal_recovery *rec)
 	rc = raftd_identity_load(d, is_new);
 	if (rc != 0)
 		return rc;
-	if (is_new) {
+	if (d->join.on && !(is_new && rec->n_entries == 0)) {
+		KV_LOG_INFO(RAFTD_SVC, "--join ignored: the WAL already has a configuration or log",
+		            "snap_index=%" PRIu64 " entries=%u", rec->snap_index, rec->n_entries);
+	} else if (d->join.on) {
+		/*
+		 * Joining: no configuration until the leader's snapshot or log brings it;
+		 * nothing is saved, so a restart before then registers again (the cluster
+		 * answers member_exists for this id and address: already added).
+		 */
+		d->join_needed = 1;
+		KV_LOG_INFO(RAFTD_SVC, "new node, joining a running cluster", "urls=%u",
+		            d->join.n_urls);
+	} else if (is_new) {
 		/* first start: the configuration comes from --peers, once, durably */
 		boot_initial_config(d, &rec->snap_config);
 		rc = wal_save_snapshot_meta(d->wal, 0, 0, &rec->snap_config, 0);
