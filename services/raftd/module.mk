@@ -28,8 +28,8 @@ RAFTD_SRCS := $(wildcard services/raftd/driver/*.c)
 RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
-	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o \
-	raftd_join_plan.o)
+	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o raftd_book.o \
+	raftd_reconcile.o raftd_join_plan.o)
 RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
 	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 

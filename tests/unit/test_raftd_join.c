@@ -172,6 +172,13 @@ static void test_members_parse(void **state)
 	assert_string_equal(m[0].entry.curve_key, "");
 	assert_false(m[1].voter);
 	assert_string_equal(m[1].entry.curve_key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+	struct raft_config c;
+	raftd_join_config(m, n, &c);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.members[0].id, 1);
+	assert_int_equal(c.members[0].role, RAFT_VOTER);
+	assert_int_equal(c.members[1].id, 4);
+	assert_int_equal(c.members[1].role, RAFT_LEARNER);
 	/* the members decide whether this node is in */
 	assert_int_equal(raftd_join_find_self(m, n, 4, "127.0.0.1:7004"), RAFTD_JOIN_SELF_PRESENT);
 	assert_int_equal(raftd_join_find_self(m, n, 4, "127.0.0.1:7999"),

@@ -41,6 +41,8 @@
 /* A whole book: [count u8] then [id u64 BE][entry] each. */
 #define RAFTD_BOOK_BYTES_MAX (1u + RAFTD_BOOK_MAX * (8u + RAFTD_BOOK_ENTRY_BYTES_MAX))
 
+_Static_assert(RAFTD_BOOK_BYTES_MAX <= RAFT_BOOK_BYTES_MAX, "a book fits a SNAPSHOT's field");
+
 struct raftd_book_entry {
 	uint64_t id;                                 /* 1..RAFTD_NODE_ID_MAX */
 	char peer_address[RAFTD_HOST_BYTES_MAX + 8]; /* "host:port", as in --peers */

@@ -4,8 +4,8 @@
  * this address: a restart mid-join), then GET /v1/members and put every
  * member into the address book so this node can answer the leader. Retries
  * with backoff, logging every try, for at most RAFTD_JOIN_GIVE_UP_MS. The
- * token is read from --join-token-file and never logged. Main thread, after
- * the core booted with an empty configuration and before the loop starts.
+ * token is read from --join-token-file and never logged. Main thread, while
+ * raftd boots a new data directory (raftd_boot.c), before the core exists.
  */
 #include "raftd.h"
 #include "raftd_join.h"
@@ -234,7 +234,7 @@ static int join_register(struct join_run *j, const char *body, size_t body_len)
 	}
 }
 
-int raftd_join_run(struct raftd *d)
+int raftd_join_run(struct raftd *d, struct raft_config *base)
 {
 	static struct join_run j;
 	char body[RAFTD_JOIN_BODY_BYTES_MAX];

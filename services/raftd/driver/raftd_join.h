@@ -8,7 +8,7 @@
  * The pure part (raftd_join_plan.c: the flags checked into a plan, the
  * members JSON parsed, a POST's answer classified) needs no struct raftd and
  * is unit-tested alone. raftd_join_run (raftd_join.c) does the HTTP, on the
- * main thread before the loop starts.
+ * main thread while raftd boots.
  */
 #ifndef RAFTKV_RAFTD_JOIN_H
 #define RAFTKV_RAFTD_JOIN_H
@@ -111,13 +111,17 @@ int raftd_join_body(const struct raftd_join_plan *plan, uint64_t id, const char 
 
 struct raftd;
 
+/* The members as a configuration (ids and roles; incarnations come with the log). */
+void raftd_join_config(const struct raftd_join_member *m, uint32_t n, struct raft_config *out);
+
 /*
- * Registers d with the cluster as d->join says and seeds d's address book
- * with every member. Retries across the URLs with backoff for up to
- * RAFTD_JOIN_GIVE_UP_MS, logging each try. Returns 0, KV_ESHUTDOWN (a
- * signal), KV_ETIMEDOUT (gave up), or KV_EINVAL / KV_EEXIST (refused: the
- * log says why). Main thread, after the core booted and before the loop.
+ * Registers d with the cluster as d->join says, seeds d's address book with
+ * every member and fills *base with the members (this node included).
+ * Retries across the URLs with backoff for up to RAFTD_JOIN_GIVE_UP_MS,
+ * logging each try. Returns 0, KV_ESHUTDOWN (a signal), KV_ETIMEDOUT (gave
+ * up), or KV_EINVAL / KV_EEXIST (refused: the log says why). Main thread,
+ * while booting a new data directory (raftd_boot.c), before the core exists.
  */
-int raftd_join_run(struct raftd *d);
+int raftd_join_run(struct raftd *d, struct raft_config *base);
 
 #endif

@@ -293,3 +293,13 @@ int raftd_join_body(const struct raftd_join_plan *plan, uint64_t id, const char 
 	json_decref(o);
 	return need == 0 || need >= cap ? KV_ETOOLARGE : (int)need;
 }
+
+void raftd_join_config(const struct raftd_join_member *m, uint32_t n, struct raft_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < n && i < RAFT_NODES_MAX; i++) {
+		out->members[i].id = m[i].entry.id;
+		out->members[i].role = m[i].voter ? RAFT_VOTER : RAFT_LEARNER;
+	}
+	out->n = n < RAFT_NODES_MAX ? n : RAFT_NODES_MAX;
+}

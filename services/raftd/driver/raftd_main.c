@@ -33,12 +33,14 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	char err[256];
 	const struct kv_opt opts[] = {
 	    {"node-id", KV_OPT_U64, &o->node_id, NULL, 1, RAFTD_NODE_ID_MAX, 0,
-	     "this node's id; must appear in --peers; or --node-id-from-hostname"},
+	     "this node's id (in --peers, or a joining node with --listen); or "
+	     "--node-id-from-hostname"},
 	    {"node-id-from-hostname", KV_OPT_BOOL, &from_hostname, "false", 0, 0, 0,
 	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
 	    {"peers", KV_OPT_STR, &o->peers, "", 0, 0, 0,
-	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included); "
-	     "required unless --join"},
+	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included; a node "
+	     "left out joins them); later the configuration's addresses are used; not needed "
+	     "with --join"},
 	    {"listen", KV_OPT_STR, &o->listen, "", 0, 0, 0,
 	     "peer endpoint to bind (default tcp://0.0.0.0:<own port in --peers>)"},
 	    {"data-dir", KV_OPT_STR, &o->data_dir, "./data", 0, 0, 0,
@@ -111,9 +113,13 @@ static int main_check_peers(struct raftd *d)
 		fprintf(stderr, "error: %s\n", err);
 		return -1;
 	}
-	if (!d->join.on && raftd_peerlist_find(&d->peer_list, o->node_id) == NULL) {
-		fprintf(stderr, "error: --node-id %" PRIu64 " is not in --peers%s\n", o->node_id,
-		        o->peers[0] ? "" : " (give --peers, or --join to join a running cluster)");
+	if (!d->join.on && raftd_peerlist_find(&d->peer_list, o->node_id) == NULL &&
+	    (o->peers[0] == '\0' || o->listen[0] == '\0')) {
+		fprintf(stderr,
+		        "error: --node-id %" PRIu64 " is not in --peers: give --peers, --join to "
+		        "join a running cluster, or --listen (a node joining the cluster --peers "
+		        "names)\n",
+		        o->node_id);
 		return -1;
 	}
 	return 0;
@@ -228,8 +234,6 @@ static int main_start(struct raftd *d)
 	if (rc != 0)
 		return rc;
 	rc = raftd_boot_core(d);
-	if (rc == 0 && d->join_needed)
-		rc = raftd_join_run(d);
 	if (rc == 0)
 		rc = raftd_sock_open(d);
 	if (rc != 0)
