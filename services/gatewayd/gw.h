@@ -167,6 +167,12 @@ uint64_t gw_status_leader(const struct gw *gw);
 void gw_status_refresh(struct gw *gw);
 /* The gateway of node id (borrowed from gw: lives as long as it), or NULL. */
 const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id);
+/* The Raft address of member id in the cached status (borrowed, as below), or NULL. */
+const char *gw_status_member_addr(const struct gw *gw, uint64_t id);
+/* The gateway URL of member id (borrowed from gw until the next STATUS), or NULL. */
+const char *gw_status_member_url(const struct gw *gw, uint64_t id);
+/* Member i of the cached status as gw_json_member writes it, in an object j has open. */
+void gw_status_json_member(const struct gw *gw, struct gw_json *j, uint32_t i);
 /*
  * While this node's raftd is silent (down, restarting) another gateway may
  * serve: the next peer other than this node, round robin from *hops. A peer
@@ -174,6 +180,34 @@ const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id);
  * next retry tries the next one. NULL without peers.
  */
 const struct gw_peer *gw_status_next_peer(const struct gw *gw, uint8_t *hops);
+
+/* ---- gw_status_query.c: routes answered from a fresh STATUS ---- */
+/*
+ * Asks this node's raftd for a STATUS and answers r with format's JSON of
+ * gw->status, 200; 503 when raftd is not connected or does not answer
+ * within GW_STATUS_WAIT_MS; 429 when the call table is full.
+ */
+void gw_status_query(struct gw_req *r, gw_status_format_fn format);
+/*
+ * The same from the leader's raftd, whose STATUS has the members' match
+ * indexes: a follower forwards r to the leader's gateway. 503 no_leader
+ * when no leader answers within r's timeout.
+ */
+void gw_status_query_leader(struct gw_req *r, gw_status_format_fn format);
+
+/* ---- gw_leader_route.c: calls only the leader serves ---- */
+/* Sends c (borrowed) to this node's raftd; on failure it calls gw_leader_wait(c). */
+typedef void (*gw_leader_send_fn)(struct gw *gw, struct gw_call *c);
+/*
+ * send(gw, c) when this node leads; else forwards c to the leader's gateway
+ * (a forwarded c is answered 503 not_leader instead: one hop only); else
+ * gw_leader_wait. The caller's on_retry calls it again in GW_CALL_WAIT_LEADER.
+ */
+void gw_leader_route(struct gw *gw, struct gw_call *c, gw_leader_send_fn send);
+/* Puts c in GW_CALL_WAIT_LEADER, to be routed again after a tick. */
+void gw_leader_wait(struct gw_call *c);
+/* 1 when r came from another gateway (X-Raftkv-Forwarded). */
+int gw_leader_forwarded(const struct gw_req *r);
 
 /* ---- gw_metrics.c ---- */
 /* Counts an answer of status to h in its route's counters and latency histogram. */
