@@ -102,6 +102,8 @@ static uint32_t local_members(struct raftd *d, const struct raft_status *st,
 		members[i].role = rm->role;
 		members[i].addr.ptr = (const uint8_t *)addrs[i];
 		members[i].addr.len = (uint32_t)strlen(addrs[i]);
+		members[i].url =
+		    (struct proto_bytes){NULL, 0}; /* the address book (step 2) fills it */
 	}
 	return st->config.n;
 }
