@@ -243,13 +243,14 @@ int gw_member_parse_add(const char *body, size_t len, struct gw_member_add *out,
 }
 
 /* The trailing decimal number of a seed's node name ("node_2": 2), 1..KV_MEMBER_ID_MAX. */
-static int member_join_id(json_t *v, uint64_t *id, struct gw_txn_err *err)
+static int member_join_id(json_t *v, struct gw_member_add *out, struct gw_txn_err *err)
 {
-	char name[64];
+	char *name = out->node_name;
 	size_t len, at;
 	uint64_t n = 0;
 
-	if (member_string(v, "node_id", sizeof(name) - 1, name, sizeof(name), err) != 0)
+	if (member_string(v, "node_id", sizeof(out->node_name) - 1, name, sizeof(out->node_name),
+	                  err) != 0)
 		return -1;
 	len = strlen(name);
 	for (at = len; at > 0 && name[at - 1] >= '0' && name[at - 1] <= '9'; at--)
@@ -260,7 +261,7 @@ static int member_join_id(json_t *v, uint64_t *id, struct gw_txn_err *err)
 		return member_fail(err, KV_EINVAL, KV_MEMBER_ID_MAX, "node_id",
 		                   "must end in the node's number, 1 to %u (\"node_2\")",
 		                   KV_MEMBER_ID_MAX);
-	*id = n;
+	out->id = n;
 	return 0;
 }
 
@@ -275,7 +276,7 @@ int gw_member_parse_join(const char *body, size_t len, struct gw_member_add *out
 	if (root == NULL)
 		return -1;
 	if (member_known(root, names, err) == 0 &&
-	    member_join_id(json_object_get(root, "node_id"), &out->id, err) == 0 &&
+	    member_join_id(json_object_get(root, "node_id"), out, err) == 0 &&
 	    member_peer_address(json_object_get(root, "raft_address"), "raft_address", out, err) ==
 	        0) {
 		out->promote = 1;

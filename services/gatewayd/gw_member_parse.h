@@ -21,6 +21,7 @@ struct gw_member_add {
 	char url[KV_MEMBER_URL_BYTES_MAX + 1];           /* http(s)://host:port; "" for a join */
 	char curve_key[KV_MEMBER_CURVE_KEY_LEN + 1];     /* Z85, or "" */
 	int promote;                                     /* promote once caught up */
+	char node_name[64]; /* POST /raft/join: the seed's node_id as sent ("node_2"); else "" */
 };
 
 /*

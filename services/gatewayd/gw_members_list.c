@@ -27,7 +27,6 @@ static void members_format(struct gw *gw, struct gw_json *j)
 	}
 	gw_json_close(j, ']');
 	gw_json_close(j, '}');
-	gw_json_raw(j, "\n", 1);
 }
 
 void gw_members_list_handle(struct gw_req *r)

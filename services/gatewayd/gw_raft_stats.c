@@ -28,7 +28,7 @@ static void raft_stats_node(struct gw_json *j, const char *key, uint64_t id)
 	gw_json_kv_str(j, key, name);
 }
 
-static void raft_stats_format(struct gw *gw, struct gw_json *j)
+void gw_raft_stats_format(struct gw *gw, struct gw_json *j)
 {
 	const struct gw_status *s = &gw->status;
 	const char *laddr = gw_status_member_addr(gw, s->msg.leader_id);
@@ -62,10 +62,9 @@ static void raft_stats_format(struct gw *gw, struct gw_json *j)
 	}
 	gw_json_close(j, ']');
 	gw_json_close(j, '}');
-	gw_json_raw(j, "\n", 1);
 }
 
 void gw_raft_stats_handle(struct gw_req *r)
 {
-	gw_status_query(r, raft_stats_format);
+	gw_status_query(r, gw_raft_stats_format);
 }

@@ -39,11 +39,17 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 		s->members[i].id = m->members[i].id;
 		s->members[i].role = m->members[i].role;
 		status_copy_str(s->members[i].addr, sizeof(s->members[i].addr), m->members[i].addr);
+		s->members[i].url[0] =
+		    '\0'; /* one that cannot be a gateway's URL is not kept, not cut */
+		if (m->members[i].url.len < sizeof(s->members[i].url))
+			status_copy_str(s->members[i].url, sizeof(s->members[i].url),
+			                m->members[i].url);
 		s->members[i].match = 0;
 		for (unsigned b = 0; s->has_match && b < 8; b++)
 			s->members[i].match =
 			    s->members[i].match << 8 | m->member_match.ptr[8 * i + b];
 	}
+	gw_peers_learn(gw);
 	if (old_leader != s->msg.leader_id)
 		KV_LOG_INFO(GW_SVC, "leader changed", "leader=%llu term=%llu",
 		            (unsigned long long)s->msg.leader_id, (unsigned long long)s->msg.term);
@@ -143,7 +149,7 @@ const struct gw_peer *gw_status_next_peer(const struct gw *gw, uint8_t *hops)
 {
 	for (uint32_t k = 0; k < gw->n_peers; k++) {
 		const struct gw_peer *p = &gw->peers[(*hops + k) % gw->n_peers];
-		if (p->id != gw->cfg.node_id) {
+		if (p->id != gw->cfg.node_id && p->id != 0) { /* 0: a learned slot being reused */
 			*hops = (uint8_t)((*hops + k + 1) % gw->n_peers);
 			return p;
 		}
@@ -163,7 +169,12 @@ const char *gw_status_member_addr(const struct gw *gw, uint64_t id)
 
 const char *gw_status_member_url(const struct gw *gw, uint64_t id)
 {
+	const struct gw_status *s = &gw->status;
 	const struct gw_peer *p = gw_status_peer(gw, id);
+
+	for (uint32_t i = 0; i < s->n_members && id != 0; i++)
+		if (s->members[i].id == id && s->members[i].url[0] != '\0')
+			return s->members[i].url; /* the configuration's, which follows changes */
 	return p != NULL ? p->url : NULL;
 }
 
@@ -224,7 +235,6 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	}
 	gw_json_close(j, ']');
 	gw_json_close(j, '}');
-	gw_json_raw(j, "\n", 1);
 }
 
 void gw_status_handle(struct gw_req *r)

@@ -20,6 +20,7 @@ static void status_query_answer(struct gw *gw, struct gw_call *c)
 
 	gw_json_init(&j, GW_STATUS_QUERY_BODY_MAX);
 	c->status_format(gw, &j);
+	gw_json_raw(&j, "\n", 1);
 	gw_reply_send(gw, &c->http, 200, "application/json", j.buf, j.len, 0);
 	gw_json_free(&j);
 	gw_pending_end(gw, c);
