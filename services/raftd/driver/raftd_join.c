@@ -72,6 +72,15 @@ static double join_next_s(const struct join_run *j)
 	return (j->next_url + 1) % j->plan->n_urls == 0 ? j->backoff_ms / 1000.0 : 0.0;
 }
 
+/* The start of an answer's body as one log-safe line: quotes and control characters replaced. */
+static void join_log_text(const char *body, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 1 < cap; i++)
+		out[n++] = body[i] == '"' ? '\'' : (unsigned char)body[i] < 0x20 ? ' ' : body[i];
+	out[n] = '\0';
+}
+
 /* One request to the current URL. 0 with *resp (free it), or a KV_E* code (logged). */
 static int join_request(struct join_run *j, const struct kv_http_req *req,
                         struct kv_http_resp *resp)
@@ -126,9 +135,16 @@ static int join_post(struct join_run *j, const char *body, size_t body_len)
 	if (rc != 0)
 		return rc == KV_EINVAL ? KV_EINVAL : KV_EUNAVAIL; /* KV_EINVAL: TLS files */
 	enum raftd_join_next next = raftd_join_classify(resp.status, resp.body, resp.body_len);
-	KV_LOG_INFO(RAFTD_SVC, "join: POST /v1/members answered",
-	            "url=%s status=%d body=\"%.200s\"%s", j->plan->url_text[j->next_url],
-	            resp.status, resp.body, next == RAFTD_JOIN_RETRY ? " (will retry)" : "");
+	char text[201];
+	join_log_text(resp.body, resp.body_len, text, sizeof(text));
+	if (next == RAFTD_JOIN_RETRY)
+		KV_LOG_WARN(RAFTD_SVC, "join: POST /v1/members answered; will retry",
+		            "url=%s status=%d body=\"%s\" next_try_s=%.1f",
+		            j->plan->url_text[j->next_url], resp.status, text, join_next_s(j));
+	else
+		KV_LOG_INFO(RAFTD_SVC, "join: POST /v1/members answered",
+		            "url=%s status=%d body=\"%s\"", j->plan->url_text[j->next_url],
+		            resp.status, text);
 	kv_http_resp_free(&resp);
 	switch (next) {
 	case RAFTD_JOIN_ADDED:
