@@ -40,7 +40,7 @@ static int join_sleep(const struct join_run *j, uint32_t ms)
 	while (kv_clock_mono_ms() < until) {
 		if (*j->d->stop)
 			return KV_ESHUTDOWN;
-		struct timespec nap = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+		struct timespec nap = {.tv_sec = 0, .tv_nsec = 50L * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}
 	return *j->d->stop ? KV_ESHUTDOWN : 0;
@@ -203,15 +203,23 @@ static int join_setup(struct join_run *j)
 	    .response_bytes_max = RAFTD_JOIN_ANSWER_BYTES_MAX,
 	};
 	j->backoff_ms = RAFTD_JOIN_BACKOFF_MS_MIN;
-	j->give_up_ms = kv_clock_mono_ms() + RAFTD_JOIN_GIVE_UP_MS;
+	j->give_up_ms = kv_clock_mono_ms() + (uint64_t)RAFTD_JOIN_GIVE_UP_MS;
 	return 0;
 }
 
-/* Adds every member to the book, so that this node can answer the leader. */
+/*
+ * Adds every member to the book, so that this node can answer the leader.
+ * With Curve on, a member listed without its key takes the one --peer-keys
+ * gives (the book seeds from --peer-keys only ids it lacks).
+ */
 static int join_seed_book(struct join_run *j)
 {
 	for (uint32_t i = 0; i < j->n_members; i++) {
-		int rc = raftd_book_set(j->d, &j->members[i].entry);
+		struct raftd_book_entry *e = &j->members[i].entry;
+		const struct raftd_peer_key *k = raftd_curve_keys_find(&j->d->curve.keys, e->id);
+		if (j->d->curve.on && e->curve_key[0] == '\0' && k != NULL)
+			snprintf(e->curve_key, sizeof(e->curve_key), "%s", k->z85);
+		int rc = raftd_book_set(j->d, e);
 		if (rc != 0) {
 			KV_LOG_ERROR(RAFTD_SVC, "join: cannot record a member's address",
 			             "id=%" PRIu64 " peer_address=%s err=\"%s\"",
