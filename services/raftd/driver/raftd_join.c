@@ -279,6 +279,8 @@ int raftd_join_run(struct raftd *d, struct raft_config *base)
 	if (rc == 0)
 		rc = join_seed_book(&j);
 	if (rc == 0)
+		raftd_join_config(j.members, j.n_members, base);
+	if (rc == 0)
 		KV_LOG_INFO(RAFTD_SVC,
 		            "join: registered; waiting for the leader's snapshot and log",
 		            "members=%u via=%s", j.n_members, j.plan->url_text[j.next_url]);
