@@ -125,14 +125,10 @@ struct raftd_snap_pending {
 
 struct raftd {
 	struct raftd_opts opts;
-	struct raftd_peer_list peer_list;
-	struct raftd_join_plan join; /* --join, checked (raftd_join.h); join.on: given */
-	int join_needed;
-	    /* --join and a new data directory: register before the loop */ /* --peers: seeds the
-	                                                                       book of a new cluster
-	                                                                     */
-	struct raftd_book book; /* every node's addresses (raftd_book.h) */
-	int peers_stale;        /* the book or the configuration changed: reconcile */
+	struct raftd_peer_list peer_list; /* --peers: seeds the book of a new cluster */
+	struct raftd_join_plan join;      /* --join, checked (raftd_join.h); join.on: given */
+	struct raftd_book book;           /* every node's addresses (raftd_book.h) */
+	int peers_stale;                  /* the book or the configuration changed: reconcile */
 	char wal_dir[RAFTD_DIR_BYTES_MAX];
 	char snap_dir[RAFTD_DIR_BYTES_MAX];
 	volatile sig_atomic_t *stop;

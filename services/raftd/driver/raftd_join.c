@@ -40,7 +40,7 @@ static int join_sleep(const struct join_run *j, uint32_t ms)
 	while (kv_clock_mono_ms() < until) {
 		if (*j->d->stop)
 			return KV_ESHUTDOWN;
-		struct timespec nap = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+		struct timespec nap = {.tv_sec = 0, .tv_nsec = 50L * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}
 	return *j->d->stop ? KV_ESHUTDOWN : 0;
@@ -70,6 +70,15 @@ static int join_wait(struct join_run *j)
 static double join_next_s(const struct join_run *j)
 {
 	return (j->next_url + 1) % j->plan->n_urls == 0 ? j->backoff_ms / 1000.0 : 0.0;
+}
+
+/* The start of an answer's body as one log-safe line: quotes and control characters replaced. */
+static void join_log_text(const char *body, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 1 < cap; i++)
+		out[n++] = body[i] == '"' ? '\'' : (unsigned char)body[i] < 0x20 ? ' ' : body[i];
+	out[n] = '\0';
 }
 
 /* One request to the current URL. 0 with *resp (free it), or a KV_E* code (logged). */
@@ -126,9 +135,16 @@ static int join_post(struct join_run *j, const char *body, size_t body_len)
 	if (rc != 0)
 		return rc == KV_EINVAL ? KV_EINVAL : KV_EUNAVAIL; /* KV_EINVAL: TLS files */
 	enum raftd_join_next next = raftd_join_classify(resp.status, resp.body, resp.body_len);
-	KV_LOG_INFO(RAFTD_SVC, "join: POST /v1/members answered",
-	            "url=%s status=%d body=\"%.200s\"%s", j->plan->url_text[j->next_url],
-	            resp.status, resp.body, next == RAFTD_JOIN_RETRY ? " (will retry)" : "");
+	char text[201];
+	join_log_text(resp.body, resp.body_len, text, sizeof(text));
+	if (next == RAFTD_JOIN_RETRY)
+		KV_LOG_WARN(RAFTD_SVC, "join: POST /v1/members answered; will retry",
+		            "url=%s status=%d body=\"%s\" next_try_s=%.1f",
+		            j->plan->url_text[j->next_url], resp.status, text, join_next_s(j));
+	else
+		KV_LOG_INFO(RAFTD_SVC, "join: POST /v1/members answered",
+		            "url=%s status=%d body=\"%s\"", j->plan->url_text[j->next_url],
+		            resp.status, text);
 	kv_http_resp_free(&resp);
 	switch (next) {
 	case RAFTD_JOIN_ADDED:
@@ -187,15 +203,23 @@ static int join_setup(struct join_run *j)
 	    .response_bytes_max = RAFTD_JOIN_ANSWER_BYTES_MAX,
 	};
 	j->backoff_ms = RAFTD_JOIN_BACKOFF_MS_MIN;
-	j->give_up_ms = kv_clock_mono_ms() + RAFTD_JOIN_GIVE_UP_MS;
+	j->give_up_ms = kv_clock_mono_ms() + (uint64_t)RAFTD_JOIN_GIVE_UP_MS;
 	return 0;
 }
 
-/* Adds every member to the book, so that this node can answer the leader. */
+/*
+ * Adds every member to the book, so that this node can answer the leader.
+ * With Curve on, a member listed without its key takes the one --peer-keys
+ * gives (the book seeds from --peer-keys only ids it lacks).
+ */
 static int join_seed_book(struct join_run *j)
 {
 	for (uint32_t i = 0; i < j->n_members; i++) {
-		int rc = raftd_book_set(j->d, &j->members[i].entry);
+		struct raftd_book_entry *e = &j->members[i].entry;
+		const struct raftd_peer_key *k = raftd_curve_keys_find(&j->d->curve.keys, e->id);
+		if (j->d->curve.on && e->curve_key[0] == '\0' && k != NULL)
+			snprintf(e->curve_key, sizeof(e->curve_key), "%s", k->z85);
+		int rc = raftd_book_set(j->d, e);
 		if (rc != 0) {
 			KV_LOG_ERROR(RAFTD_SVC, "join: cannot record a member's address",
 			             "id=%" PRIu64 " peer_address=%s err=\"%s\"",
@@ -254,6 +278,8 @@ int raftd_join_run(struct raftd *d, struct raft_config *base)
 	rc = join_register(&j, body, (size_t)len);
 	if (rc == 0)
 		rc = join_seed_book(&j);
+	if (rc == 0)
+		raftd_join_config(j.members, j.n_members, base);
 	if (rc == 0)
 		KV_LOG_INFO(RAFTD_SVC,
 		            "join: registered; waiting for the leader's snapshot and log",
