@@ -119,6 +119,7 @@ static size_t book_put_str(uint8_t *out, size_t pos, size_t cap, const char *s, 
 {
 	size_t len = strlen(s);
 
+	KV_ASSERT(len < (1u << (8 * width))); /* raftd_book_entry_check bounds every field */
 	if (pos + width + len > cap)
 		return 0;
 	if (width == 2)
@@ -146,7 +147,7 @@ static int book_get_str(const uint8_t *in, size_t len, size_t *pos, unsigned wid
 
 static int book_entry_encode(const struct raftd_book_entry *e, uint8_t *out, size_t cap)
 {
-	size_t pos = book_put_str(out, 0, cap, e->peer_address, 1);
+	size_t pos = book_put_str(out, 0, cap, e->peer_address, 2);
 	if (pos != 0)
 		pos = book_put_str(out, pos, cap, e->url, 2);
 	if (pos != 0)
@@ -160,7 +161,7 @@ static int book_entry_encode(const struct raftd_book_entry *e, uint8_t *out, siz
 /* Reads one entry's fields at *pos (e->id already set) and checks it. 0 or KV_EPROTO. */
 static int book_entry_decode(const uint8_t *in, size_t len, size_t *pos, struct raftd_book_entry *e)
 {
-	if (book_get_str(in, len, pos, 1, RAFTD_BOOK_ADDR_MAX, e->peer_address) ||
+	if (book_get_str(in, len, pos, 2, RAFTD_BOOK_ADDR_MAX, e->peer_address) ||
 	    book_get_str(in, len, pos, 2, PROTO_URL_BYTES_MAX, e->url) ||
 	    book_get_str(in, len, pos, 1, RAFTD_CURVE_Z85_LEN, e->curve_key))
 		return KV_EPROTO;
