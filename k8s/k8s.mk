@@ -62,16 +62,17 @@ k8s-pods-bugs: build $(foreach b,$(POD_BUGS),$(BUILD)/podbug/$(b)/raftkv-pod)
 	@BASE_DIR=$(K8S_TEST_SECRETS) BIN_DIR=$(BUILD) tools/certs.sh >/dev/null
 	@for b in $(POD_BUGS); do \
 		ctx=$(BUILD)/image-podbug-$$b; tag=raftkv:podbug-$$(echo $$b | tr A-Z_ a-z-); \
+		log=$(abspath $(BUILD))/podbug-$$b.log; \
 		mkdir -p $$ctx && tools/image-rootfs.sh $$ctx/rootfs $(BUILD)/raftd $(BUILD)/storaged \
 			$(BUILD)/gatewayd $(BUILD)/raftkvctl $(BUILD)/podbug/$$b/raftkv-pod >/dev/null && \
 		cp compose/Dockerfile $$ctx/Dockerfile && docker build -q -t $$tag $$ctx >/dev/null || exit 1; \
-		if (cd $(K8S_TEST_DIR) && RAFTKV_K8S_DOCKER=1 RAFTKV_K8S_IMAGE=$$tag \
+		(cd $(K8S_TEST_DIR) && RAFTKV_K8S_DOCKER=1 RAFTKV_K8S_IMAGE=$$tag \
 			RAFTKV_K8S_SECRET=$(K8S_TEST_SECRETS)/secrets/k8s/raftkv-secrets.yaml \
-			$(DEPLOY_GO) test -count=1 -timeout 6m -run 'TestPodsScale' ./... \
-				>$(BUILD)/podbug-$$b.log 2>&1); then \
-			echo "k8s-pods-bugs: $$b NOT caught (log: $(BUILD)/podbug-$$b.log)"; exit 1; \
+			$(DEPLOY_GO) test -count=1 -v -timeout 6m -run 'TestPodsScale' ./... >$$log 2>&1); \
+		docker image rm -f $$tag >/dev/null; \
+		if ! grep -q -- '--- FAIL: TestPodsScale' $$log; then \
+			echo "k8s-pods-bugs: $$b NOT caught (log: $$log)"; exit 1; \
 		fi; \
 		echo "k8s-pods-bugs: $$b caught: $$(grep -m1 -E 'scale_test.go:[0-9]+: .*(not within|did not)' \
-			$(BUILD)/podbug-$$b.log | sed 's/^ *//')"; \
-		docker image rm -f $$tag >/dev/null; \
+			$$log | sed 's/^ *//')"; \
 	done
