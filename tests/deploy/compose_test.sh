@@ -426,7 +426,7 @@ wait_members() {
 # Grows the project to 5 nodes with compose/scale-5.yml, then removes node 5, as the
 # override file's header tells a user to.
 step_scale() {
-	local t0=$SECONDS r code out nodes5="raftd-5 storaged-5 gatewayd-5"
+	local t0=$SECONDS phase0=$SECONDS r code out nodes5="raftd-5 storaged-5 gatewayd-5"
 	dc5 up -d raftd-4 storaged-4 gatewayd-4 raftd-5 storaged-5 gatewayd-5 >/dev/null 2>&1 ||
 		{ dc5 up -d raftd-4 storaged-4 gatewayd-4 raftd-5 storaged-5 gatewayd-5; fail "up -d nodes 4 and 5"; }
 	say "started nodes 4 and 5 together from $SCALE_FILE (empty volumes, --join through gatewayd-1..3)"
@@ -462,6 +462,7 @@ step_scale() {
 	expect_value 1 compose/after-remove four
 	say "checked: node 5 removed (DELETE /v1/members/5), its containers and volumes deleted:" \
 		"4 voters left, a write through node 4 is read from node 1 ($((SECONDS - t0)) s)"
+	say "the scale phase took $((SECONDS - phase0)) s"
 }
 
 step_image
