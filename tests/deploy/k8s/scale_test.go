@@ -155,6 +155,8 @@ func (h *podHarness) checkScale() {
 		"promoted, serve reads (their own copies hold what was written before they joined)",
 		time.Since(start).Seconds())
 
+	h.checkSeedClaimLost(h.pods[1])
+
 	t0 := time.Now()
 	p3 := h.pods[3]
 	h.stopPod(p3)
@@ -183,4 +185,30 @@ func (h *podHarness) checkScale() {
 		"configuration in its preStop hook; 3 voters left, writes go on (scaling took "+
 		"%.1f s in all)", time.Since(t0).Seconds(), removed[0].name, removed[1].name,
 		time.Since(start).Seconds())
+}
+
+// checkSeedClaimLost: a seed pod whose claim was deleted (a lost volume) comes
+// back empty in a cluster that has grown past its --peers: it seeds a
+// configuration of the seeds, which the running cluster overrides; the leader
+// sees its new incarnation and makes it a learner (F15), then promotes it.
+func (h *podHarness) checkSeedClaimLost(p *podRun) {
+	t0 := time.Now()
+	h.stopPod(p)
+	if strings.Contains(p.preStopLogs, "left the configuration") {
+		h.t.Fatalf("seed %s left the configuration when it stopped:\n%s", p.name, p.preStopLogs)
+	}
+	for _, pvc := range h.c.set.Spec.VolumeClaimTemplates {
+		mustDocker(h.t, "volume", "rm", p.volumes[pvc.Name])
+	}
+	h.startPod(p)
+	h.waitReady(p, 90*time.Second)
+	h.waitMembers(h.pods[0], voters(1, 2, 3, 4, 5), 90*time.Second)
+	code, got := httpDo("GET", p.url+"/v1/kv/k8s/scaled?consistency=stale", "", 5*time.Second)
+	if code != 200 || got != "five" {
+		h.t.Fatalf("%s's own copy after its claim was lost: %d %q, want 200 five", p.name,
+			code, got)
+	}
+	h.t.Logf("checked: seed %s stayed a member when it stopped; its claim deleted, it came "+
+		"back empty with --peers, healed and was a voter again with the data in %.1f s",
+		p.name, time.Since(t0).Seconds())
 }
