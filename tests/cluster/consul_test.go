@@ -1,7 +1,8 @@
 // consul_test.go - Consul's KV HTTP API (gatewayd --consul-listen, issue 14)
 // driven by Consul's own Go client, github.com/hashicorp/consul/api, against
 // a real 3-node cluster: Put, Get, List, Keys, CAS, Delete, DeleteCAS,
-// DeleteTree, Flags and Status().Leader() through followers, answers that name
+// DeleteTree (of the empty prefix too, and past its bound), Flags and
+// Status().Leader() through followers, answers that name
 // what is not served, and writes and reads across a leader kill.
 package cluster
 
@@ -147,6 +148,56 @@ func TestConsulKVThroughFollowers(t *testing.T) {
 	}
 	t.Logf("checked: Put/Get/List/Keys/CAS/Delete/DeleteCAS/DeleteTree and Status through followers %d and %d",
 		fs[0].ID, fs[1].ID)
+	c.CheckAlive()
+}
+
+// DeleteTree("") deletes every key, as Consul does, through a follower; past
+// a recursive delete's bound (10000 keys) it deletes none and the error says
+// to delete in parts, which then works.
+func TestConsulDeleteTreeEverything(t *testing.T) {
+	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
+	leader := c.Leader(10 * time.Second)
+	fs := c.Followers(leader)
+	_, kv1 := consulKV(t, fs[0])
+	_, kv2 := consulKV(t, fs[1])
+	for _, k := range []string{"x", "y/z"} {
+		if _, err := kv1.Put(&api.KVPair{Key: k, Value: []byte("v")}, nil); err != nil {
+			t.Fatalf("Put(%q): %v", k, err)
+		}
+	}
+	// 10000 more under big/ (64 puts a transaction): 10002 keys in all
+	const big = 10000
+	for i := 0; i < big; i += 64 {
+		var ops []string
+		for j := i; j < i+64 && j < big; j++ {
+			ops = append(ops, fmt.Sprintf(`{"op":"put","key":"big/%05d","value":"v"}`, j))
+		}
+		mustTxn(t, leader, `{"success":[`+strings.Join(ops, ",")+`]}`)
+	}
+	_, err := kv2.DeleteTree("", nil)
+	if err == nil || !strings.Contains(err.Error(), "413") || !strings.Contains(err.Error(), "too_large") ||
+		!strings.Contains(err.Error(), "in parts") {
+		t.Fatalf("DeleteTree(\"\") of %d keys: err = %v, want 413 too_large asking to delete in parts",
+			big+2, err)
+	}
+	if consulGet(t, kv1, "x", nil) == nil || consulGet(t, kv1, "big/00000", nil) == nil {
+		t.Fatalf("the refused DeleteTree(\"\") deleted keys")
+	}
+	t.Logf("DeleteTree(\"\") of %d keys refused: %v", big+2, err)
+	// in parts: the 10000 under big/ (the bound exactly), then everything left
+	if _, err := kv2.DeleteTree("big/", nil); err != nil {
+		t.Fatalf("DeleteTree(big/) of %d keys: %v", big, err)
+	}
+	if _, err := kv2.DeleteTree("", nil); err != nil {
+		t.Fatalf("DeleteTree(\"\") of the last keys: %v", err)
+	}
+	keys, _, err := kv1.Keys("", "", nil)
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("Keys after DeleteTree(\"\") through follower %d: %v %v", fs[1].ID, keys, err)
+	}
+	if _, err := kv1.DeleteTree("", nil); err != nil {
+		t.Fatalf("DeleteTree(\"\") of an empty store (Consul: no error): %v", err)
+	}
 	c.CheckAlive()
 }
 

@@ -214,6 +214,30 @@ static void test_txn_delete_and_prefix(void **state)
 	assert_false(ts_get(t->sm, "q", NULL, 0, NULL, NULL));
 }
 
+/* The empty prefix is every key (Consul's DeleteTree("") travels as this op). */
+static void test_txn_delete_every_key(void **state)
+{
+	struct t_ctx *t = *state;
+	t_put(t, "a", "1");
+	t_put(t, "b/c", "2");
+	t_put(t, "\xff", "3"); /* the last key in byte order */
+	static struct proto_txn txn;
+	memset(&txn, 0, sizeof(txn));
+	txn.n_success = 1;
+	txn.success[0] = t_op(PROTO_TXN_DELETE_PREFIX, "", NULL, 0);
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, 0);
+	assert_int_equal(t->out.results[0].count, 3);
+	assert_false(ts_get(t->sm, "a", NULL, 0, NULL, NULL));
+	assert_false(ts_get(t->sm, "b/c", NULL, 0, NULL, NULL));
+	assert_false(ts_get(t->sm, "\xff", NULL, 0, NULL, NULL));
+	assert_int_equal(t->sm->data_bytes, 0);
+	/* nothing left: it deletes none, and that is no failure */
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, 0);
+	assert_int_equal(t->out.results[0].count, 0);
+}
+
 static void test_txn_prefix_bound_changes_nothing(void **state)
 {
 	struct t_ctx *t = *state;
@@ -241,6 +265,12 @@ static void test_txn_prefix_bound_changes_nothing(void **state)
 	assert_int_equal(t->res.status, KV_ETOOLARGE);
 	assert_int_equal(t->res.body_len, 0);
 	assert_false(ts_get(t->sm, "before", NULL, 0, NULL, NULL)); /* all or nothing */
+	assert_true(ts_get(t->sm, "m/000000", NULL, 0, NULL, NULL));
+	/* the empty prefix (every key) has the same bound */
+	txn.success[1] = t_op(PROTO_TXN_DELETE_PREFIX, "", NULL, 0);
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, KV_ETOOLARGE);
+	assert_false(ts_get(t->sm, "before", NULL, 0, NULL, NULL));
 	assert_true(ts_get(t->sm, "m/000000", NULL, 0, NULL, NULL));
 }
 
@@ -442,6 +472,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_txn_compare_chooses_branch, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_compare_absent_key, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_delete_and_prefix, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_txn_delete_every_key, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_prefix_bound_changes_nothing, t_setup,
 	                                    t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_quota_is_all_or_nothing, t_setup, t_teardown),
