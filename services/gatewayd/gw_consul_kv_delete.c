@@ -11,6 +11,7 @@
  * is not there is true. Loop thread only.
  */
 #include "gw_consul.h"
+#include "gw_coord.h"
 #include "gw_errors.h"
 #include "gw_reply.h"
 #include "gw_write.h"
@@ -19,7 +20,6 @@
 #include "proto_txn.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 _Static_assert(KV_TXN_PREFIX_KEYS_MAX == KV_DELETE_PREFIX_KEYS_MAX,
                "every recursive delete has the one bound that docs/api.md names");
@@ -32,16 +32,8 @@ static int delete_everything_encode(struct gw_call *c, h2o_req_t *req)
 		return KV_ENOMEM;
 	t->success[t->n_success++] =
 	    (struct proto_txn_op){.kind = PROTO_TXN_DELETE_PREFIX, .key = {(const uint8_t *)"", 0}};
-	struct proto_buf b = {0};
-	int err = proto_txn_encode(t, &b);
+	int err = gw_txn_keep(c, req, t);
 	free(t);
-	if (err == 0) {
-		uint8_t *copy = h2o_mem_alloc_pool(&req->pool, b.len);
-		memcpy(copy, b.ptr, b.len);
-		c->txn = copy;
-		c->txn_len = (uint32_t)b.len;
-	}
-	proto_buf_free(&b);
 	return err;
 }
 

@@ -31,6 +31,15 @@ func consulKV(t *testing.T, n *Node) (*api.Client, *api.KV) {
 	return cl, cl.KV()
 }
 
+// consulCluster starts a 3-node cluster serving Consul's API (CurveZMQ between
+// peers when the environment asks) and returns it, its leader and its followers.
+func consulCluster(t *testing.T) (*Cluster, *Node, []*Node) {
+	t.Helper()
+	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
+	leader := c.Leader(10 * time.Second)
+	return c, leader, c.Followers(leader)
+}
+
 // consulGet reads key on kv, failing the test on an error; nil when absent.
 func consulGet(t *testing.T, kv *api.KV, key string, q *api.QueryOptions) *api.KVPair {
 	t.Helper()
@@ -45,9 +54,7 @@ func consulGet(t *testing.T, kv *api.KV, key string, q *api.QueryOptions) *api.K
 }
 
 func TestConsulKVThroughFollowers(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, leader, fs := consulCluster(t)
 	_, kv1 := consulKV(t, fs[0])
 	cl2, kv2 := consulKV(t, fs[1])
 
@@ -155,9 +162,7 @@ func TestConsulKVThroughFollowers(t *testing.T) {
 // a recursive delete's bound (10000 keys) it deletes none and the error says
 // to delete in parts, which then works.
 func TestConsulDeleteTreeEverything(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, leader, fs := consulCluster(t)
 	_, kv1 := consulKV(t, fs[0])
 	_, kv2 := consulKV(t, fs[1])
 	for _, k := range []string{"x", "y/z"} {
@@ -203,9 +208,8 @@ func TestConsulDeleteTreeEverything(t *testing.T) {
 
 // What raftkv does not serve is an error naming it, never a silent wrong answer.
 func TestConsulUnsupportedAreErrors(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	cl, kv := consulKV(t, c.Followers(leader)[0])
+	c, _, fs := consulCluster(t)
+	cl, kv := consulKV(t, fs[0])
 	if _, err := kv.Put(&api.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -239,9 +243,7 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 // A blocking Get (WaitIndex) returns when the key changes past the index, or
 // when its wait runs out; a blocking List wakes on a write under its prefix.
 func TestConsulBlockingGet(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, _, fs := consulCluster(t)
 	_, kvF := consulKV(t, fs[0])
 	_, kvW := consulKV(t, fs[1])
 	if _, err := kvW.Put(&api.KVPair{Key: "blk/a", Value: []byte("v1")}, nil); err != nil {
@@ -341,9 +343,7 @@ func consulPutRetry(t *testing.T, kv *api.KV, key, value string, limit time.Dura
 }
 
 func TestConsulAcrossLeaderKill(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, leader, fs := consulCluster(t)
 	cl0, kv0 := consulKV(t, fs[0])
 	_, kv1 := consulKV(t, fs[1])
 	for i := 0; i < 10; i++ {
