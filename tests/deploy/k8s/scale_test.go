@@ -7,7 +7,8 @@
 // hook (run from the manifest, pods_test.go). In between, raftkv-3 is deleted
 // and recreated (a restart of a pod beyond the seeds, as a rolling update or a
 // drain does): it leaves, comes back with its claim emptied by the init
-// container, and joins again.
+// container, and joins again; raftkv-4 is scaled away without its hook (a
+// forced deletion): it stays a member until an operator removes it.
 package k8s
 
 import (
@@ -19,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 // TestPodsScale: a 3-pod StatefulSet of its own, scaled to 5 and back to 3.
@@ -88,8 +91,20 @@ func (h *podHarness) waitMembers(via *podRun, want string, limit time.Duration) 
 }
 
 // scaleTo does what the StatefulSet controller does for a new replica count:
-// creates the missing pods, or deletes the highest ordinals, all at once.
+// creates the missing pods, or deletes the highest ordinals, all at once, and
+// then their claims when persistentVolumeClaimRetentionPolicy says whenScaled:
+// Delete.
 func (h *podHarness) scaleTo(n int) []*podRun {
+	return h.scale(n, false)
+}
+
+// scaleForced is scaleTo down to n with pods deleted as `kubectl delete pod
+// --grace-period=0 --force` (or a lost node) leaves them: no preStop hook.
+func (h *podHarness) scaleForced(n int) []*podRun {
+	return h.scale(n, true)
+}
+
+func (h *podHarness) scale(n int, force bool) []*podRun {
 	var changed []*podRun
 	for i := len(h.pods); i < n; i++ {
 		p := h.newPodRun(i)
@@ -108,17 +123,70 @@ func (h *podHarness) scaleTo(n int) []*podRun {
 		wg.Add(1)
 		go func(i int, p *podRun) {
 			defer wg.Done()
+			if force {
+				p.preStopLogs = ""
+				_, errs[i] = docker("kill", h.prefix+"-"+p.name+"-raftd",
+					h.prefix+"-"+p.name+"-storaged", h.prefix+"-"+p.name+"-gatewayd")
+				return
+			}
 			errs[i] = h.terminate(p)
 		}(i, p)
 	}
 	wg.Wait()
+	policy := h.c.set.Spec.PersistentVolumeClaimRetentionPolicy
 	for i, p := range changed {
 		if errs[i] != nil {
 			h.t.Fatal(errs[i])
 		}
 		h.removeStopped(p)
+		if policy != nil && policy.WhenScaled == appsv1.DeletePersistentVolumeClaimRetentionPolicyType {
+			for _, pvc := range h.c.set.Spec.VolumeClaimTemplates {
+				mustDocker(h.t, "volume", "rm", p.volumes[pvc.Name])
+			}
+		}
 	}
 	return changed
+}
+
+// checkForcedScaleDown: a pod removed without its preStop hook stays a member
+// (a dead voter) until an operator removes it, as docs/design.md says; its
+// claim went with the scale-down, so a later scale-up joins it afresh.
+func (h *podHarness) checkForcedScaleDown() {
+	t0 := time.Now()
+	seed := h.pods[0]
+	gone := h.scaleForced(4)[0]
+	time.Sleep(2 * time.Second)
+	if have, err := h.membersSummary(seed); err != nil || have != voters(1, 2, 3, 4, 5) {
+		h.t.Fatalf("after %s was deleted without its hook: members %q %v, want node 5 still "+
+			"listed", gone.name, have, err)
+	}
+	out, err := dockerCombined("exec", h.prefix+"-"+seed.name+"-gatewayd", "/usr/bin/raftkvctl",
+		"member", "remove", "5")
+	if err != nil {
+		h.t.Fatalf("raftkvctl member remove 5 in %s: %v %s", seed.name, err, out)
+	}
+	h.waitMembers(seed, voters(1, 2, 3, 4), 30*time.Second)
+	added := h.scaleTo(5)
+	h.waitReady(added[0], 90*time.Second)
+	h.waitMembers(seed, voters(1, 2, 3, 4, 5), 90*time.Second)
+	h.waitOwnCopy(added[0], "k8s/restarted", "again")
+	h.t.Logf("checked: %s deleted without its preStop hook stayed a voter until `raftkvctl "+
+		"member remove 5` (%s); its claim went with the scale-down, so scaled up again it "+
+		"joined afresh (%.1f s)", gone.name, strings.TrimSpace(out), time.Since(t0).Seconds())
+}
+
+// waitOwnCopy: the pod's own copy (a stale read) holds key = want within 30 s.
+// /readyz and a promotion may come a moment before the node has applied
+// everything (a snapshot being installed, storaged applying behind raftd).
+func (h *podHarness) waitOwnCopy(p *podRun, key, want string) {
+	h.t.Helper()
+	waitFor(h.t, p.name+"'s own copy has "+key+"="+want, 30*time.Second, func() error {
+		code, got := httpDo("GET", p.url+"/v1/kv/"+key+"?consistency=stale", "", 5*time.Second)
+		if code != 200 || got != want {
+			return fmt.Errorf("%d %q", code, got)
+		}
+		return nil
+	})
 }
 
 // checkLeft: the pod's preStop hook says it left the configuration.
@@ -142,11 +210,7 @@ func (h *podHarness) checkScale() {
 	h.waitMembers(seed, voters(1, 2, 3, 4, 5), 90*time.Second)
 	h.checkWriteReadAll("k8s/scaled", "five", seed)
 	p4 := h.pods[4]
-	code, got := httpDo("GET", p4.url+"/v1/kv/k8s/first?consistency=stale", "", 5*time.Second)
-	if code != 200 || got != "v1" {
-		h.t.Fatalf("%s's own copy of k8s/first (written before it joined): %d %q", p4.name,
-			code, got)
-	}
+	h.waitOwnCopy(p4, "k8s/first", "v1") // written before it joined
 	logs, _ := dockerCombined("logs", h.prefix+"-"+p4.name+"-raftd")
 	if !strings.Contains(logs, "raftd joins") || !strings.Contains(logs, "peers=curve") {
 		h.t.Fatalf("%s's raftd did not start as a joiner on Curve:\n%s", p4.name, logs)
@@ -173,6 +237,8 @@ func (h *podHarness) checkScale() {
 	h.t.Logf("checked: %s deleted and recreated in %.1f s: left in its preStop, its claim "+
 		"emptied by the init container, joined again and promoted", p3.name,
 		time.Since(t0).Seconds())
+
+	h.checkForcedScaleDown()
 
 	t0 = time.Now()
 	removed := h.scaleTo(3)
@@ -202,12 +268,8 @@ func (h *podHarness) checkSeedClaimLost(p *podRun) {
 	}
 	h.startPod(p)
 	h.waitReady(p, 90*time.Second)
+	h.waitOwnCopy(p, "k8s/scaled", "five")
 	h.waitMembers(h.pods[0], voters(1, 2, 3, 4, 5), 90*time.Second)
-	code, got := httpDo("GET", p.url+"/v1/kv/k8s/scaled?consistency=stale", "", 5*time.Second)
-	if code != 200 || got != "five" {
-		h.t.Fatalf("%s's own copy after its claim was lost: %d %q, want 200 five", p.name,
-			code, got)
-	}
 	h.t.Logf("checked: seed %s stayed a member when it stopped; its claim deleted, it came "+
 		"back empty with --peers, healed and was a voter again with the data in %.1f s",
 		p.name, time.Since(t0).Seconds())

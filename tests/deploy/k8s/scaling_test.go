@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -102,4 +103,16 @@ func TestScalingPreStopLeaves(t *testing.T) {
 	}
 	t.Logf("checked: gatewayd's preStop is %v (bounded at %d s of the %d s grace period); "+
 		"it runs raftkvctl with the admin token", cmd, secs, grace)
+}
+
+func TestScalingClaimsOfScaledPods(t *testing.T) {
+	_, c := loadCluster(t)
+	p := c.set.Spec.PersistentVolumeClaimRetentionPolicy
+	if p == nil || p.WhenScaled != appsv1.DeletePersistentVolumeClaimRetentionPolicyType ||
+		p.WhenDeleted != appsv1.RetainPersistentVolumeClaimRetentionPolicyType {
+		t.Fatalf("persistentVolumeClaimRetentionPolicy %+v: want whenScaled Delete (a pod "+
+			"scaled away, even without its hook, comes back empty and joins) and whenDeleted "+
+			"Retain (deleting the StatefulSet keeps the data)", p)
+	}
+	t.Logf("checked: claims of pods removed by a scale-down are deleted, the others kept")
 }
