@@ -39,12 +39,13 @@ static int replay_to_snapshot(struct sim_world *w, uint32_t slot)
 		const struct sim_entry *e = sim_log_get(&d->dlog, i);
 
 		if (e == NULL || sim_sm_apply(&nd->sm, e) != 0) {
-			sim_check_fail(w,
-			               "node %llu restarts with its state machine durable at %llu "
-			               "and snapshot %llu, but its log lacks entry %llu (first %llu): "
-			               "the log was compacted above the durable index",
-			               U(nd->id), U(d->smfile.index), U(d->dsnap.index), U(i),
-			               U(d->dlog.base_index + 1));
+			sim_check_fail(
+			    w,
+			    "node %llu restarts with its state machine durable at %llu "
+			    "and snapshot %llu, but its log lacks entry %llu (first %llu): "
+			    "the log was compacted above the durable index",
+			    U(nd->id), U(d->smfile.index), U(d->dsnap.index), U(i),
+			    U(d->dlog.base_index + 1));
 			return 1;
 		}
 		sim_check_apply(w, slot, e);
@@ -142,8 +143,8 @@ void sim_store_image_done(struct sim_world *w, uint32_t slot)
 	sim_disk_snapshot_taken(d, &nd->image);
 	w->stats.images++;
 	w->stats.images_above += nd->image.index > d->smfile.index;
-	sim_world_trace(w, SIM_TR_SNAPSHOT, slot, nd->image.index, nd->image.term,
-	                nd->image.size, 1);
+	sim_world_trace(w, SIM_TR_SNAPSHOT, slot, nd->image.index, nd->image.term, nd->image.size,
+	                1);
 	ev.index = nd->image.index;
 	ev.snap_size = nd->image.size;
 	/* made from applied state, so at or below what the core emitted: it must take it */
