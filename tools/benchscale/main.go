@@ -1,7 +1,8 @@
 // benchscale - how raftkv's cost grows with its data (make bench-scale).
 //
 // Starts a 3-node cluster with tools/cluster.sh on loopback (HTTP ports
-// 23101.., raft ports 23201.., data under -dir on the real disk), then:
+// 23101.., raft ports 23201.., or -http-base/-raft-base; data under -dir on
+// the real disk), then:
 //  1. writes distinct keys of 100-byte values in stages up to -keys, and
 //     prints per stage the write throughput, p50/p99/p99.9/max latency,
 //     disk bytes (LMDB, WAL, snap/) and RSS per node;
@@ -40,20 +41,22 @@ var (
 	keys    = flag.Int("keys", 1000000, "distinct 100-byte keys written in all")
 	clients = flag.Int("clients", 64, "concurrent writers")
 	bigMiB  = flag.Int("big-mib", 256, "MiB written for each large value size")
+	// another cluster on these ports would answer for ours (cluster.sh up waits for /readyz)
+	httpBase = flag.Int("http-base", 23100, "node i serves HTTP on http-base+i")
+	raftBase = flag.Int("raft-base", 23200, "node i's raftd listens on raft-base+i")
 )
 
 const nodes = 3
-const httpBase, raftBase = 23100, 23200
 
 var client = &http.Client{Timeout: 30 * time.Second,
 	Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 
-func url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", httpBase+i) }
+func url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", *httpBase+i) }
 
 func clusterSh(args ...string) error {
 	cmd := exec.Command("tools/cluster.sh", args...)
 	cmd.Env = append(os.Environ(), "NODES=3", "BASE_DIR="+*dataDir, "BIN_DIR="+*binDir,
-		fmt.Sprintf("HTTP_PORT_BASE=%d", httpBase), fmt.Sprintf("RAFT_PORT_BASE=%d", raftBase),
+		fmt.Sprintf("HTTP_PORT_BASE=%d", *httpBase), fmt.Sprintf("RAFT_PORT_BASE=%d", *raftBase),
 		"LOG_LEVEL=info", "READY_TIMEOUT_S=600")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	return cmd.Run()
