@@ -205,7 +205,8 @@ start_role() {
 # them seconds later (kill -0 still succeeds on a zombie).
 pid_running() {
 	local stat
-	stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+	# (not $(<file): under set -e a missing file ends the whole script)
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
 	stat=${stat##*) }
 	[[ ${stat%% *} != Z ]]
 }
