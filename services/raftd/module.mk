@@ -46,6 +46,8 @@ TEST_LIBS_test_raftd_read_table := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_compact := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_join := $(BUILD)/libraftdpure.a $(BUILD)/libcommon.a -ljansson
+TEST_LIBS_test_raftd_book := $(BUILD)/libraftdpure.a -lzmq
+TEST_LIBS_test_raftd_reconcile := $(BUILD)/libraftdpure.a -lzmq
 
 # The identity file (raftd_identity.c) does file I/O, so it is not in the pure set.
 $(BUILD)/libraftdidentity.a: $(BUILD)/services/raftd/driver/raftd_identity.o
@@ -114,6 +116,28 @@ raftd-bug-join: $(BUILD)/raftd-bug/test_raftd_join
 	@echo "raftd-bugs: RAFTD_BUG_JOIN_ID_ANY_ADDRESS caught by test_members_parse"
 
 raftd-bugs: raftd-bug-join
+
+# The planted address-book bug: raftd built to connect only to --peers (ignoring
+# the book and the configuration) must make test_raftd_reconcile fail
+# test_restart_connects_to_the_book.
+$(BUILD)/raftd-bug/raftd_reconcile.o: services/raftd/driver/raftd_reconcile.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFTD_BUG_BOOK_FROM_PEERS_ONLY -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raftd_reconcile: $(BUILD)/tests/unit/test_raftd_reconcile.o \
+		$(BUILD)/raftd-bug/raftd_reconcile.o $(BUILD)/libraftdpure.a $(BUILD)/libraftcore.a \
+		$(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lzmq -lcmocka
+
+.PHONY: raftd-bug-book
+raftd-bug-book: $(BUILD)/raftd-bug/test_raftd_reconcile
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/book.out 2>&1; then \
+		echo "raftd-bugs: RAFTD_BUG_BOOK_FROM_PEERS_ONLY was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_restart_connects_to_the_book" $(BUILD)/raftd-bug/book.out || \
+		{ echo "raftd-bugs: test_raftd_reconcile failed, but not in test_restart_connects_to_the_book"; exit 1; }
+	@echo "raftd-bugs: RAFTD_BUG_BOOK_FROM_PEERS_ONLY caught by test_restart_connects_to_the_book"
+
+raftd-bugs: raftd-bug-book
 # --- end raftd ---
 
 # --- wal ---

@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #define BOOK_FILE       "members"
-#define BOOK_MAGIC      "RKVBOOK1"
 #define BOOK_MAGIC_LEN  8u
 #define BOOK_FILE_BYTES (BOOK_MAGIC_LEN + RAFTD_BOOK_BYTES_MAX + 4u)
+
+/* The file's first bytes: "RKVBOOK1", format 1. */
+static const uint8_t book_magic[BOOK_MAGIC_LEN] = {'R', 'K', 'V', 'B', 'O', 'O', 'K', '1'};
 
 /* ---- Validation ----------------------------------------------------------------- */
 
@@ -98,7 +100,8 @@ int raftd_book_put(struct raftd_book *b, const struct raftd_book_entry *e,
 	if (raftd_book_entry_check(e) != 0)
 		return KV_EINVAL;
 	const struct raftd_book_entry *old = raftd_book_get(b, e->id);
-	if (old != NULL && memcmp(old, e, sizeof(*e)) == 0)
+	if (old != NULL && strcmp(old->peer_address, e->peer_address) == 0 &&
+	    strcmp(old->url, e->url) == 0 && strcmp(old->curve_key, e->curve_key) == 0)
 		return 0;
 	struct raftd_book_entry *slot = book_slot(b, e->id, keep);
 	if (slot == NULL)
@@ -117,8 +120,9 @@ int raftd_book_put(struct raftd_book *b, const struct raftd_book_entry *e,
 /* Appends [len (width bytes, BE)][s]; the new position or 0 when past cap. */
 static size_t book_put_str(uint8_t *out, size_t pos, size_t cap, const char *s, unsigned width)
 {
-	size_t len = strlen(s);
+	size_t len = strnlen(s, cap);
 
+	KV_ASSERT(len < (1u << (8 * width))); /* raftd_book_entry_check bounds every field */
 	if (pos + width + len > cap)
 		return 0;
 	if (width == 2)
@@ -146,7 +150,7 @@ static int book_get_str(const uint8_t *in, size_t len, size_t *pos, unsigned wid
 
 static int book_entry_encode(const struct raftd_book_entry *e, uint8_t *out, size_t cap)
 {
-	size_t pos = book_put_str(out, 0, cap, e->peer_address, 1);
+	size_t pos = book_put_str(out, 0, cap, e->peer_address, 2);
 	if (pos != 0)
 		pos = book_put_str(out, pos, cap, e->url, 2);
 	if (pos != 0)
@@ -160,7 +164,7 @@ static int book_entry_encode(const struct raftd_book_entry *e, uint8_t *out, siz
 /* Reads one entry's fields at *pos (e->id already set) and checks it. 0 or KV_EPROTO. */
 static int book_entry_decode(const uint8_t *in, size_t len, size_t *pos, struct raftd_book_entry *e)
 {
-	if (book_get_str(in, len, pos, 1, RAFTD_BOOK_ADDR_MAX, e->peer_address) ||
+	if (book_get_str(in, len, pos, 2, RAFTD_BOOK_ADDR_MAX, e->peer_address) ||
 	    book_get_str(in, len, pos, 2, PROTO_URL_BYTES_MAX, e->url) ||
 	    book_get_str(in, len, pos, 1, RAFTD_CURVE_Z85_LEN, e->curve_key))
 		return KV_EPROTO;
@@ -262,7 +266,7 @@ static int book_fsync_dir(const char *dir)
 /* The file's bytes for b into buf[BOOK_FILE_BYTES]; their count or a KV_E* code. */
 static int book_file_bytes(const struct raftd_book *b, uint8_t *buf)
 {
-	memcpy(buf, BOOK_MAGIC, BOOK_MAGIC_LEN);
+	memcpy(buf, book_magic, BOOK_MAGIC_LEN);
 	int n = raftd_book_encode(b, buf + BOOK_MAGIC_LEN, RAFTD_BOOK_BYTES_MAX);
 	if (n < 0)
 		return n;
@@ -330,10 +334,9 @@ int raftd_book_load(const char *dir, struct raftd_book *b, char *err, size_t err
 	if (rc == KV_ENOTFOUND || (rc != 0 && rc != KV_ETOOLARGE))
 		return rc;
 	if (rc == KV_ETOOLARGE || len < BOOK_MAGIC_LEN + 1 + 4 ||
-	    memcmp(buf, BOOK_MAGIC, BOOK_MAGIC_LEN) != 0) {
-		snprintf(err, err_len,
-		         "%s: not an address book (%zu bytes, no " BOOK_MAGIC " header)", path,
-		         len);
+	    memcmp(buf, book_magic, BOOK_MAGIC_LEN) != 0) {
+		snprintf(err, err_len, "%s: not an address book (%zu bytes, no RKVBOOK1 header)",
+		         path, len);
 		return KV_ECORRUPT;
 	}
 	uint32_t crc = 0;

@@ -35,9 +35,9 @@
 #define RAFTD_BOOK_MAX      18u
 #define RAFTD_BOOK_ADDR_MAX (RAFTD_HOST_BYTES_MAX + 7u) /* "host:port" */
 
-/* One entry's encoding: [addr_len u8][addr][url_len u16 BE][url][key_len u8][key]. */
+/* One entry's encoding: [addr_len u16 BE][addr][url_len u16 BE][url][key_len u8][key]. */
 #define RAFTD_BOOK_ENTRY_BYTES_MAX                                                                 \
-	(1u + RAFTD_BOOK_ADDR_MAX + 2u + PROTO_URL_BYTES_MAX + 1u + RAFTD_CURVE_Z85_LEN)
+	(2u + RAFTD_BOOK_ADDR_MAX + 2u + PROTO_URL_BYTES_MAX + 1u + RAFTD_CURVE_Z85_LEN)
 /* A whole book: [count u8] then [id u64 BE][entry] each. */
 #define RAFTD_BOOK_BYTES_MAX (1u + RAFTD_BOOK_MAX * (8u + RAFTD_BOOK_ENTRY_BYTES_MAX))
 

@@ -15,15 +15,6 @@
 
 #include <string.h>
 
-static void reconcile_target(const struct raftd_book_entry *e, struct raftd_peer_target *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->id = e->id;
-	memcpy(t->peer_address, e->peer_address,
-	       strnlen(e->peer_address, sizeof(t->peer_address) - 1));
-	memcpy(t->curve_key, e->curve_key, strnlen(e->curve_key, sizeof(t->curve_key) - 1));
-}
-
 #ifdef RAFTD_BUG_BOOK_FROM_PEERS_ONLY
 uint32_t raftd_reconcile_targets(const struct raft_config *cfg, const struct raftd_book *book,
                                  const struct raftd_peer_list *seeds, uint64_t self,
@@ -46,6 +37,15 @@ uint32_t raftd_reconcile_targets(const struct raft_config *cfg, const struct raf
 	return n;
 }
 #else
+static void reconcile_target(const struct raftd_book_entry *e, struct raftd_peer_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = e->id;
+	memcpy(t->peer_address, e->peer_address,
+	       strnlen(e->peer_address, sizeof(t->peer_address) - 1));
+	memcpy(t->curve_key, e->curve_key, strnlen(e->curve_key, sizeof(t->curve_key) - 1));
+}
+
 uint32_t raftd_reconcile_targets(const struct raft_config *cfg, const struct raftd_book *book,
                                  const struct raftd_peer_list *seeds, uint64_t self,
                                  struct raftd_peer_target *out, uint32_t *missing)
