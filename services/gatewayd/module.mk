@@ -135,9 +135,31 @@ gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	@echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED caught by TestConsulKVThroughFollowers:" \
 		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
 
+# gw-bugs-peers: a gatewayd that never learns a member's gateway from the
+# configuration (GW_BUG_PEERS_STATIC: --gateways only) must fail test_gw_peers.
+GW_PEERS_BUG_DIR := $(BUILD)/gw-bug-peers
+$(GW_PEERS_BUG_DIR)/gw_peers.o: $(GW_DIR)/gw_peers.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_PEERS_STATIC -c $< -o $@
+
+$(GW_PEERS_BUG_DIR)/test_gw_peers: $(BUILD)/tests/unit/test_gw_peers.o $(GW_PEERS_BUG_DIR)/gw_peers.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS) -lcmocka
+
+.PHONY: gw-bugs-peers
+gw-bugs-peers: $(GW_PEERS_BUG_DIR)/test_gw_peers
+	@if CMOCKA_MESSAGE_OUTPUT=stdout $< >$(GW_PEERS_BUG_DIR)/test.out 2>&1; then \
+		echo "gw-bugs-peers: GW_BUG_PEERS_STATIC was NOT caught"; exit 1; fi
+	@grep -q "FAILED  \] test_learns_new_members" $(GW_PEERS_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-peers: test_gw_peers failed, but not in test_learns_new_members"; exit 1; }
+	@echo "gw-bugs-peers: GW_BUG_PEERS_STATIC caught by test_gw_peers:" \
+		"$$(grep -m1 -E 'error|Failure' $(GW_PEERS_BUG_DIR)/test.out)"
+
 .PHONY: gw-bugs
-gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed
+gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers
 
 TEST_STEPS += gw-bugs
 
 TEST_LIBS_test_gw_member_parse := $(BUILD)/libgwcore.a -ljansson
+TEST_LIBS_test_gw_peers := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)
