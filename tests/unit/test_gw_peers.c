@@ -82,6 +82,7 @@ static void test_learns_new_members(void **state)
 
 	t_status(ids, urls, 6);
 	/* the new members' gateways, with the trailing '/' cut as --gateways cuts it */
+	assert_non_null(t_url(4));
 	assert_string_equal(t_url(4), "http://127.0.0.1:4004");
 	assert_true(gw_status_peer(&t_gw, 4)->learned);
 	assert_string_equal(t_url(6), "http://node-6.svc:4006");
