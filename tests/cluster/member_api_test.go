@@ -116,6 +116,14 @@ func changeInProgress(t *testing.T, c *Cluster) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond)
+	select { // no follower can have stored the entry: it cannot be committed yet
+	case r := <-first:
+		for _, f := range fs {
+			stopNode(c, f, syscall.SIGCONT)
+		}
+		t.Fatalf("the removal was answered while no follower could store it: %s", r)
+	default:
+	}
 	for _, f := range fs {
 		stopNode(c, f, syscall.SIGCONT)
 	}
