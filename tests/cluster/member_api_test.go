@@ -106,6 +106,7 @@ func changeInProgress(t *testing.T, c *Cluster) {
 	go func() {
 		first <- do("DELETE", fmt.Sprintf("%s/v1/members/%d?timeout=8000", leader.URL(), fs[0].ID), nil, nil)
 	}()
+	time.Sleep(200 * time.Millisecond) // the first is proposed before the second is sent
 	var second Reply
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
