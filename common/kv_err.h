@@ -32,6 +32,7 @@
 	X(KV_ERANGE, -19, 400, "out_of_range", "value out of range")                               \
 	X(KV_EUNAUTH, -20, 401, "unauthorized", "a valid bearer token is required")                \
 	X(KV_EFORBIDDEN, -21, 403, "forbidden", "the token may not do this")                       \
+	X(KV_EEXIST, -22, 409, "member_exists", "a member with that id or peer address exists")    \
 	X(KV_ECOMPACTED, -40, 410, "compacted", "the watch history no longer holds that index")    \
 	X(KV_ENOLEASE, -31, 404, "lease_not_found",                                                \
 	  "no such lease (never granted, revoked or expired)")

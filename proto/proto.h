@@ -29,12 +29,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1u
+#define PROTO_VERSION 2u
+
+/*
+ * The version of struct proto_kv_cmd frames. They are stored in every WAL
+ * and snapshot-era log, so they keep their own number and change only when
+ * the command's fields do: a data directory written by an older build still
+ * applies (PROTO_VERSION 2 changed peer and local messages only).
+ */
+#define PROTO_KV_VERSION 1u
 
 /* Limits the codecs enforce on both sides (beyond kv_limits.h and raft.h). */
 #define PROTO_APPLY_ENTRIES_MAX RAFT_LOG_WINDOW   /* entries in one APPLY */
 #define PROTO_LIST_ITEMS_MAX    KV_LIST_LIMIT_MAX /* items in one LIST_RESP */
 #define PROTO_ADDR_BYTES_MAX    255u              /* a member's peer address */
+#define PROTO_URL_BYTES_MAX     512u              /* a member's HTTP base URL */
 #define PROTO_PATH_BYTES_MAX    4096u             /* a snapshot path */
 
 /*
@@ -132,6 +141,7 @@ struct proto_member {
 	uint64_t id;
 	uint8_t role;            /* enum raft_member_role */
 	struct proto_bytes addr; /* peer address host:port */
+	struct proto_bytes url;  /* HTTP base URL; empty: not known */
 };
 
 struct proto_item {

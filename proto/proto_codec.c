@@ -76,7 +76,7 @@ int proto_codec_encode(const struct proto_family *f, const void *msg, struct pro
 		return KV_EINVAL;
 	proto_writer_init(&w, out);
 	proto_writer_array(&w, 2 + codec_wire_count(d));
-	proto_writer_uint(&w, PROTO_VERSION);
+	proto_writer_uint(&w, f->version);
 	proto_writer_uint(&w, type);
 	for (uint8_t i = 0; i < d->n_fields; i++) {
 		err = codec_encode_field(&d->fields[i], msg, &w);
@@ -133,7 +133,7 @@ static int codec_decode_head(const struct proto_family *f, struct proto_reader *
 
 	if (proto_reader_enter(r, &n) || n < 2)
 		return KV_EPROTO;
-	if (proto_reader_uint(r, &version) || version != PROTO_VERSION)
+	if (proto_reader_uint(r, &version) || version != f->version)
 		return KV_EPROTO;
 	if (proto_reader_uint(r, &t) || t > UINT8_MAX)
 		return KV_EPROTO;

@@ -151,7 +151,7 @@ static int entries_equal(const struct proto_field *fd, const void *a, const void
 	return 1;
 }
 
-/* ---- MEMBERS: [id, role, addr] and CONFIG: [[id, role, incarnation, flags], ...] -- */
+/* ---- MEMBERS: [id, role, addr, url] and CONFIG: [[id, role, incarnation, flags], ...] -- */
 
 /* 1 when a member id is non-zero, its role known and no earlier one has its id. */
 static int member_valid(uint64_t id, uint8_t role, const void *base, size_t stride, uint32_t i)
@@ -175,15 +175,17 @@ static int members_encode(const struct proto_field *fd, const void *msg, struct 
 		return KV_EINVAL;
 	for (uint32_t i = 0; i < n; i++) {
 		if (!member_valid(m[i].id, m[i].role, &m->id, sizeof(*m), i) ||
-		    m[i].addr.len > PROTO_ADDR_BYTES_MAX || (!m[i].addr.ptr && m[i].addr.len))
+		    m[i].addr.len > PROTO_ADDR_BYTES_MAX || (!m[i].addr.ptr && m[i].addr.len) ||
+		    m[i].url.len > PROTO_URL_BYTES_MAX || (!m[i].url.ptr && m[i].url.len))
 			return KV_EINVAL;
 	}
 	proto_writer_array(w, n);
 	for (uint32_t i = 0; i < n; i++) {
-		proto_writer_array(w, 3);
+		proto_writer_array(w, 4);
 		proto_writer_uint(w, m[i].id);
 		proto_writer_uint(w, m[i].role);
 		proto_writer_bin(w, m[i].addr.ptr, m[i].addr.len);
+		proto_writer_bin(w, m[i].url.ptr, m[i].url.len);
 	}
 	return 0;
 }
@@ -204,9 +206,10 @@ static int members_decode(const struct proto_field *fd, void *msg, struct proto_
 			return KV_ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		if (nested_enter(r, 3) || proto_reader_uint(r, &m[i].id) ||
+		if (nested_enter(r, 4) || proto_reader_uint(r, &m[i].id) ||
 		    nested_uint(r, RAFT_VOTER, RAFT_LEARNER, &role) ||
-		    proto_reader_bin(r, &m[i].addr) || m[i].addr.len > PROTO_ADDR_BYTES_MAX)
+		    proto_reader_bin(r, &m[i].addr) || m[i].addr.len > PROTO_ADDR_BYTES_MAX ||
+		    proto_reader_bin(r, &m[i].url) || m[i].url.len > PROTO_URL_BYTES_MAX)
 			return KV_EPROTO;
 		proto_reader_leave(r);
 		m[i].role = (uint8_t)role;
@@ -229,7 +232,7 @@ static int members_equal(const struct proto_field *fd, const void *a, const void
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (ma[i].id != mb[i].id || ma[i].role != mb[i].role ||
-		    !bytes_equal(&ma[i].addr, &mb[i].addr))
+		    !bytes_equal(&ma[i].addr, &mb[i].addr) || !bytes_equal(&ma[i].url, &mb[i].url))
 			return 0;
 	}
 	return 1;

@@ -149,20 +149,22 @@ void proto_doc_write(FILE *f)
 	fprintf(f, "# raftkv messages\n\n"
 	           "<!-- Generated from proto/proto_messages.h by `make proto-doc`; do not edit. "
 	           "`make unit-test` (test_proto_doc) fails when this file differs. -->\n\n");
-	fprintf(f,
-	        "Protocol version %u. Every message is one ZeroMQ frame holding one msgpack "
-	        "array, `[version, type, fields...]`, with the fields of its type in the order "
-	        "below and nothing else. # is the field's position in that array. Kinds: U64 "
-	        "and U8 are msgpack uints, STATUS a msgpack int, BYTES a bin; ENTRIES is an "
-	        "array of `[term, index, type, data]`, MEMBERS of `[id, role, addr]`, ITEMS of "
-	        "`[key, value, create_index, mod_index]`, CONFIG of `[id, role, incarnation, "
-	        "flags]`; CHUNK is a bin "
-	        "followed by the CRC32C of its bytes (two positions). A decoder refuses any "
-	        "value outside its range, and an encoder refuses to send one. Between the "
-	        "processes of one node a ZeroMQ message may hold a batch: several whole "
-	        "messages, one per frame (at most %u frames; no frame is added once it holds "
-	        "%u bytes), each decoded on its own.\n",
-	        PROTO_VERSION, KV_LOCAL_BATCH_FRAMES_MAX, KV_LOCAL_BATCH_BYTES_MAX);
+	fprintf(
+	    f,
+	    "Protocol version %u (commands, which logs keep: version %u). Every message is "
+	    "one ZeroMQ frame holding one msgpack "
+	    "array, `[version, type, fields...]`, with the fields of its type in the order "
+	    "below and nothing else. # is the field's position in that array. Kinds: U64 "
+	    "and U8 are msgpack uints, STATUS a msgpack int, BYTES a bin; ENTRIES is an "
+	    "array of `[term, index, type, data]`, MEMBERS of `[id, role, addr, url]`, ITEMS of "
+	    "`[key, value, create_index, mod_index]`, CONFIG of `[id, role, incarnation, "
+	    "flags]`; CHUNK is a bin "
+	    "followed by the CRC32C of its bytes (two positions). A decoder refuses any "
+	    "value outside its range, and an encoder refuses to send one. Between the "
+	    "processes of one node a ZeroMQ message may hold a batch: several whole "
+	    "messages, one per frame (at most %u frames; no frame is added once it holds "
+	    "%u bytes), each decoded on its own.\n",
+	    PROTO_VERSION, PROTO_KV_VERSION, KV_LOCAL_BATCH_FRAMES_MAX, KV_LOCAL_BATCH_BYTES_MAX);
 	doc_local(f);
 	doc_kv(f);
 	doc_raft(f);

@@ -20,7 +20,7 @@
  *   STATUS  int32_t: 0 or a negative KV_E* code (min, max unused: 0, 0)
  *   BYTES   struct proto_bytes, length in [min, max]
  *   ENTRIES struct raft_entry *name with uint32_t n_name <= max
- *   MEMBERS struct proto_member *name with uint32_t n_name <= max
+ *   MEMBERS struct proto_member *name with uint32_t n_name <= max ([id, role, addr, url])
  *   ITEMS   struct proto_item *name with uint32_t n_name <= max
  *   CONFIG  struct raft_config name, at most max members (peer messages)
  *   CHUNK   const uint8_t *name with uint32_t name_len <= max, sent with its
@@ -176,9 +176,13 @@
 	F(X, U8,      alarm,       0, 1,                "1: data past 95% of the quota")
 #define PROTO_LOCAL_MEMBER_CHANGE(F, X) \
 	F(X, U8,      op,          1, 3,                "enum raft_config_op: 1 add learner, 2 promote, 3 remove") \
-	F(X, U64,     node_id,     1, UINT64_MAX,       "the member")
+	F(X, U64,     node_id,     1, UINT64_MAX,       "the member") \
+	F(X, U8,      flags,       0, 1,                "op 1: RAFT_CONFIG_FLAG_PROMOTE, promote it once caught up; else 0") \
+	F(X, BYTES,   peer_address, 0, PROTO_ADDR_BYTES_MAX, "op 1: its \"host:port\" for peers (required); else empty") \
+	F(X, BYTES,   url,         0, PROTO_URL_BYTES_MAX, "op 1: its HTTP base URL, may be empty; else empty") \
+	F(X, BYTES,   curve_key,   0, 40,               "op 1: its Z85 CurveZMQ public key (40 bytes); empty when peers are plaintext")
 #define PROTO_LOCAL_MEMBER_CHANGE_RESP(F, X) \
-	F(X, STATUS,  status,      0, 0,                "0, or KV_ENOTLEADER (leader_id), KV_ENOTFOUND (no such member), KV_ECONFIG (a change in progress), KV_EBUSY (not caught up), KV_EINVAL (the last voter, or a member already)") \
+	F(X, STATUS,  status,      0, 0,                "0, or KV_ENOTLEADER (leader_id), KV_ENOTFOUND (no such member), KV_ECONFIG (a change in progress), KV_EBUSY (not caught up), KV_EEXIST (the id or peer address is taken), KV_EINVAL (the last voter, a bad address or key, a promote of a voter)") \
 	F(X, U64,     index,       0, UINT64_MAX,       "the change's log index") \
 	F(X, U64,     leader_id,   0, UINT64_MAX,       "the leader known, 0: none")
 
@@ -331,7 +335,8 @@
 	F(X, U64,     snap_size,  0, UINT64_MAX, "bytes of the whole snapshot") \
 	F(X, U64,     offset,     0, UINT64_MAX, "of this chunk; offset + chunk_len == snap_size ends it") \
 	F(X, CHUNK,   chunk,      0, RAFT_SNAPSHOT_CHUNK_BYTES, "the chunk and its CRC32C (core's outgoing: NULL, the driver attaches it)") \
-	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index")
+	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index") \
+	F(X, CHUNK,   book,       0, RAFT_BOOK_BYTES_MAX, "the sender's address book (raftd_book.h) and its CRC32C; opaque to the core (outgoing: empty, the driver attaches it)")
 #define PROTO_RAFT_SNAPSHOT_RESP(F, X) \
 	PROTO_RAFT_REJECT(F, X) \
 	F(X, U64,     snap_index, 0, UINT64_MAX, "the snapshot's index") \

@@ -3,7 +3,10 @@
  *
  * FORMAT. A message is one msgpack array:
  *
- *     [PROTO_VERSION, type, field1, field2, ...]
+ *     [version, type, field1, field2, ...]
+ *
+ * where version is PROTO_VERSION for peer and local messages and
+ * PROTO_KV_VERSION for commands (which logs keep),
  *
  * with the fields of its type in the order of proto_messages.h, and nothing else:
  * no field names, no optional fields, no trailing bytes after the array. A
@@ -14,7 +17,7 @@
  *   STATUS      msgpack int (0 or a negative KV_E* code)
  *   BYTES       msgpack bin (never str), possibly empty
  *   ENTRIES     array of [term, index, type, data(bin)], indexes consecutive
- *   MEMBERS     array of [id, role, addr(bin)]
+ *   MEMBERS     array of [id, role, addr(bin), url(bin)]
  *   ITEMS       array of [key(bin), value(bin), create_index, mod_index]
  *   CONFIG      array of [id, role, incarnation, flags], at most RAFT_NODES_MAX, ids non-zero and
  * distinct CHUNK       two elements: bin(chunk), then uint CRC32C of the chunk
@@ -29,7 +32,8 @@
  * re-encodes. Terms and indexes take any uint64 value: whether UINT64_MAX is
  * sane is the Raft core's decision, not the codec's.
  *
- * Changing a type's fields changes the wire format: bump PROTO_VERSION.
+ * Changing a type's fields changes the wire format: bump PROTO_VERSION (a
+ * command's: PROTO_KV_VERSION, and keep decoding the old one).
  * Commands (proto_kv_cmd) are also stored in the WAL, so their layout lives
  * as long as any log that holds them.
  *
@@ -85,6 +89,7 @@ const struct proto_family proto_family_local = {
     PROTO_LOCAL_TYPE_MAX,
     sizeof(struct proto_local),
     offsetof(struct proto_local, type),
+    PROTO_VERSION,
 };
 
 /* ---- raft_msg: the header, then the body in u.<body> ------------------------------ */
@@ -105,7 +110,12 @@ static const struct proto_msg_desc raft_types[RAFT_MSG_TYPE_MAX + 1] = {
     PROTO_RAFT_MESSAGES(R_TYPE)};
 
 const struct proto_family proto_family_raft = {
-    "raft", raft_types, RAFT_MSG_TYPE_MAX, sizeof(struct raft_msg), offsetof(struct raft_msg, type),
+    "raft",
+    raft_types,
+    RAFT_MSG_TYPE_MAX,
+    sizeof(struct raft_msg),
+    offsetof(struct raft_msg, type),
+    PROTO_VERSION,
 };
 
 /* ---- proto_kv_cmd (the type is the op) ---------------------------------------------- */
@@ -123,7 +133,12 @@ PROTO_KV_MESSAGES(K_FIELDS)
 static const struct proto_msg_desc kv_types[PROTO_KV_OP_MAX + 1] = {PROTO_KV_MESSAGES(K_TYPE)};
 
 const struct proto_family proto_family_kv = {
-    "kv", kv_types, PROTO_KV_OP_MAX, sizeof(struct proto_kv_cmd), offsetof(struct proto_kv_cmd, op),
+    "kv",
+    kv_types,
+    PROTO_KV_OP_MAX,
+    sizeof(struct proto_kv_cmd),
+    offsetof(struct proto_kv_cmd, op),
+    PROTO_KV_VERSION,
 };
 
 const struct proto_msg_desc *proto_table_find(const struct proto_family *f, uint8_t type)

@@ -50,6 +50,7 @@ struct proto_family {
 	uint8_t type_max;
 	size_t msg_size;
 	size_t type_off; /* of the uint8_t that holds the type */
+	uint8_t version; /* the first element of every frame: PROTO_VERSION, PROTO_KV_VERSION */
 };
 
 extern const struct proto_family proto_family_raft;

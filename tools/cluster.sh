@@ -11,6 +11,10 @@
 #   cluster.sh start I [ROLE]    starts node I (or one role of it) in the background
 #   cluster.sh stop I [ROLE] [SIGNAL]   signals node I (or one role), default TERM, and waits
 #   cluster.sh status            which processes run, and each gateway's /readyz
+#   cluster.sh join I            starts node I (NODES < I <= 9) with raftd --join against
+#                                nodes 1..NODES and waits until GET /v1/members shows it a
+#                                caught-up voter (JOIN_AS=learner: a caught-up learner);
+#                                start/stop/leave then take I too
 #   cluster.sh leave I           removes node I from the configuration (DELETE /v1/members/I
 #                                through another node; a leader hands over first), then
 #                                stops its processes; its data stays in BASE_DIR/node<I>
@@ -20,7 +24,7 @@
 #
 # Settings (environment):
 #   NODES=3  BASE_DIR=./data  HOST=127.0.0.1  HTTP_PORT_BASE=4000  RAFT_PORT_BASE=7000
-#   BIN_DIR=build  READY_TIMEOUT_S=60  LOG_LEVEL=info
+#   BIN_DIR=build  READY_TIMEOUT_S=60  LOG_LEVEL=info  JOIN_TIMEOUT_S=120  JOIN_AS=voter
 #   CONSUL_PORT_BASE  set: node i also serves Consul's KV API on HOST:(CONSUL_PORT_BASE+i)
 #                (gatewayd --consul-listen; same TLS and tokens as its HTTP port); unset: off
 #   RAFTD_ARGS / STORAGED_ARGS / GATEWAYD_ARGS: extra flags for every such process
@@ -33,7 +37,8 @@
 #   Without SECURE=1 a HOST other than 127.x gives raftd and gatewayd --insecure (plaintext
 #   on a non-loopback address; both refuse it otherwise).
 # Node i: raft port RAFT_PORT_BASE+i, HTTP port HTTP_PORT_BASE+i, data in
-# BASE_DIR/node<i>, sockets in BASE_DIR/node<i>/sock. Data survives restarts.
+# BASE_DIR/node<i>, sockets in BASE_DIR/node<i>/sock. Data survives restarts. A node
+# above NODES always starts with raftd --join (ignored by raftd once it has joined).
 set -euo pipefail
 
 NODES=${NODES:-3}
@@ -43,6 +48,8 @@ HTTP_PORT_BASE=${HTTP_PORT_BASE:-4000}
 RAFT_PORT_BASE=${RAFT_PORT_BASE:-7000}
 BIN_DIR=${BIN_DIR:-$(dirname "$0")/../build}
 READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
+JOIN_TIMEOUT_S=${JOIN_TIMEOUT_S:-120}
+JOIN_AS=${JOIN_AS:-voter}
 LOG_LEVEL=${LOG_LEVEL:-info}
 SECURE=${SECURE:-0}
 ROLES=(storaged raftd gatewayd)
@@ -53,7 +60,8 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 CONSUL_PORT_BASE=${CONSUL_PORT_BASE:-}
 [[ -z $CONSUL_PORT_BASE || $CONSUL_PORT_BASE =~ ^[0-9]+$ ]] ||
 	die "CONSUL_PORT_BASE must be a number or unset (got $CONSUL_PORT_BASE)"
-for v in HTTP_PORT_BASE RAFT_PORT_BASE READY_TIMEOUT_S; do
+[[ $JOIN_AS == voter || $JOIN_AS == learner ]] || die "JOIN_AS must be voter or learner"
+for v in HTTP_PORT_BASE RAFT_PORT_BASE READY_TIMEOUT_S JOIN_TIMEOUT_S; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (got ${!v})"
 done
 mkdir -p "$BASE_DIR"
@@ -79,9 +87,18 @@ peers_flag() {
 	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$i=$HOST:$((RAFT_PORT_BASE + i))"; done
 	echo "$s"
 }
+# gateways_flag [I]: nodes 1..NODES, and node I when it joined above them.
 gateways_flag() {
 	local s="" i
 	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$i=$SCHEME://$HOST:$((HTTP_PORT_BASE + i))"; done
+	if ((${1:-0} > NODES)); then s+=",$1=$SCHEME://$HOST:$((HTTP_PORT_BASE + $1))"; fi
+	echo "$s"
+}
+
+# The HTTP URLs of nodes 1..NODES, for raftd --join.
+join_urls() {
+	local s="" i
+	for ((i = 1; i <= NODES; i++)); do s+="${s:+,}$SCHEME://$HOST:$((HTTP_PORT_BASE + i))"; done
 	echo "$s"
 }
 
@@ -101,14 +118,17 @@ gatewayd_security() {
 curve_dir() { echo "$BASE_DIR/secrets/curve"; }
 
 # Makes node i's key pair under curve_dir/node<i>/ unless it exists, and the
-# allow-list curve_dir/peer-keys.txt ("ID Z85PUBLICKEY" a line) for every node.
+# allow-list curve_dir/peer-keys.txt ("ID Z85PUBLICKEY" a line) for every node
+# (1..NODES, and $1 when a node above them joins: the running nodes learn its
+# key from the configuration, not from this file).
 curve_prepare() {
 	[[ $SECURE == 1 ]] || return 0
-	local dir i list
+	local dir i list last=$((${1:-0} > NODES ? $1 : NODES))
 	dir=$(curve_dir)
 	[[ -x $BIN_DIR/raftkvctl ]] || die "$BIN_DIR/raftkvctl is missing (run make build)"
 	mkdir -p -m 700 "$BASE_DIR/secrets" "$dir"
-	for ((i = 1; i <= NODES; i++)); do
+	for ((i = 1; i <= last; i++)); do
+		[[ $i -le $NODES || $i -eq ${1:-0} ]] || continue
 		if [[ ! -f $dir/node$i/curve.key ]]; then
 			mkdir -p -m 700 "$dir/node$i"
 			"$BIN_DIR/raftkvctl" keygen --out "$dir/node$i" >/dev/null ||
@@ -132,6 +152,19 @@ curve_raftd_args() {
 }
 # --- end SECURE=1 Curve ---
 
+# raftd's flags for node $1 above NODES: --join the others (SECURE=1: with the admin
+# token from a file only raftd reads, and the CA), advertising its own addresses.
+join_raftd_args() {
+	local i=$1
+	echo "--join $(join_urls) --join-as $JOIN_AS --url $SCHEME://$HOST:$((HTTP_PORT_BASE + i))" \
+		"--advertise $HOST:$((RAFT_PORT_BASE + i))"
+	if [[ $SECURE == 1 ]]; then
+		(umask 077 && awk '$2 == "admin" { print $1; exit }' "$SECRETS/tokens.txt" \
+			>"$SECRETS/join-admin.token")
+		echo "--join-token-file $SECRETS/join-admin.token --join-cacert $SECRETS/ca.crt"
+	fi
+}
+
 # The command line of one role of node $1.
 role_cmd() {
 	local i=$1 role=$2 dir
@@ -141,13 +174,17 @@ role_cmd() {
 		echo "$BIN_DIR/storaged --node-id $i --data-dir $dir --sock-dir $dir/sock" \
 			"--log-level $LOG_LEVEL ${STORAGED_ARGS:-}" ;;
 	raftd)
-		echo "$BIN_DIR/raftd --node-id $i --peers $(peers_flag) --data-dir $dir" \
-			"--listen tcp://$HOST:$((RAFT_PORT_BASE + i)) $(curve_raftd_args "$i")" \
+		if ((i > NODES)); then
+			echo "$BIN_DIR/raftd --node-id $i $(join_raftd_args "$i") --data-dir $dir"
+		else
+			echo "$BIN_DIR/raftd --node-id $i --peers $(peers_flag) --data-dir $dir"
+		fi
+		echo "--listen tcp://$HOST:$((RAFT_PORT_BASE + i)) $(curve_raftd_args "$i")" \
 			"--sock-dir $dir/sock --log-level $LOG_LEVEL ${RAFTD_ARGS:-}" ;;
 	gatewayd)
 		echo "$BIN_DIR/gatewayd --node-id $i --listen $HOST:$((HTTP_PORT_BASE + i))" \
 			"${CONSUL_PORT_BASE:+--consul-listen $HOST:$((CONSUL_PORT_BASE + i))}" \
-			"--gateways $(gateways_flag) --data-dir $dir --sock-dir $dir/sock" \
+			"--gateways $(gateways_flag "$i") --data-dir $dir --sock-dir $dir/sock" \
 			"--log-level $LOG_LEVEL $(gatewayd_security "$i") ${GATEWAYD_ARGS:-}" ;;
 	*) die "unknown role $role (storaged, raftd or gatewayd)" ;;
 	esac
@@ -170,7 +207,11 @@ prepare_node() {
 	mkdir -p "$dir"
 	mkdir -p -m 700 "$dir/sock"
 	chmod 700 "$dir/sock"
-	curve_prepare
+	curve_prepare "$1"
+	if [[ $SECURE == 1 ]]; then
+		[[ -s $SECRETS/node$1.crt ]] ||
+			die "no certificate $SECRETS/node$1.crt (run: NODES=$1 BASE_DIR=$BASE_DIR make certs)"
+	fi
 }
 
 pid_file() { echo "$(node_dir "$1")/$2.pid"; }
@@ -411,7 +452,8 @@ cmd_down() {
 
 cmd_status() {
 	local i role pid
-	for ((i = 1; i <= NODES; i++)); do
+	for ((i = 1; i <= 9; i++)); do
+		((i <= NODES)) || [[ -d $(node_dir "$i") ]] || continue
 		local line="node$i:"
 		for role in "${ROLES[@]}"; do
 			pid=$(live_pid "$i" "$role")
@@ -475,10 +517,53 @@ cmd_smoke() {
 	echo "smoke: ok"
 }
 
+# The member $2 as GET /v1/members shows it through node $1: "role caught_up match_index".
+member_state() {
+	"${CURL[@]}" -m 5 "$SCHEME://$HOST:$((HTTP_PORT_BASE + $1))/v1/members" 2>/dev/null |
+		jq -r --argjson id "$2" \
+			'(.members[] | select(.id == $id) | "\(.role) \(.caught_up) \(.match_index)") // "absent"' \
+			2>/dev/null || echo "no-answer"
+}
+
+# join I: start node I above NODES with raftd --join, then wait until it is a caught-up voter.
+cmd_join() {
+	local i=$1 r n state deadline=$((SECONDS + JOIN_TIMEOUT_S)) want=$JOIN_AS
+	[[ $i =~ ^[1-9]$ ]] && ((i > NODES)) || die "join: node must be $((NODES + 1))..9 (got $i)"
+	check_bins
+	echo "join $i: starting node$i: raftd --join $(join_urls) --join-as $want"
+	for r in "${ROLES[@]}"; do start_role "$i" "$r"; done
+	while :; do
+		state="no-answer"
+		for ((n = 1; n <= NODES; n++)); do
+			state=$(member_state "$n" "$i")
+			[[ $state == no-answer ]] || break
+		done
+		echo "join $i: node$i is ${state} (role caught_up match_index, via node$n)"
+		if [[ $state == "$want true "* ]]; then
+			echo "join $i: node$i is a caught-up $want; HTTP $SCHEME://$HOST:$((HTTP_PORT_BASE + i))," \
+				"raft $HOST:$((RAFT_PORT_BASE + i)), data $(node_dir "$i")"
+			return 0
+		fi
+		if ((SECONDS >= deadline)); then
+			echo "join $i: node$i is not a caught-up $want after $JOIN_TIMEOUT_S s; its processes" \
+				"keep running. Last log lines:" >&2
+			tail -n 5 "$(node_dir "$i")"/raftd.log >&2 2>/dev/null || true
+			return 1
+		fi
+		if [[ -z $(live_pid "$i" raftd) ]]; then
+			echo "join $i: node$i raftd exited. Last log lines:" >&2
+			tail -n 8 "$(node_dir "$i")"/raftd.log >&2 2>/dev/null || true
+			return 1
+		fi
+		sleep 1
+	done
+}
+
 # leave I: remove node I through another running node, then stop it.
 cmd_leave() {
 	local i=$1 via code body n
-	for ((n = 1; n <= NODES; n++)); do
+	for ((n = 1; n <= 9; n++)); do
+		((n <= NODES)) || [[ -d $(node_dir "$n") ]] || continue
 		if [[ $n != "$i" && $(readyz "$n") == 200 ]]; then via=$n; break; fi
 	done
 	[[ -n ${via:-} ]] || die "leave $i: no other node is ready to take the request"
@@ -492,8 +577,10 @@ cmd_leave() {
 	echo "leave $i: node$i removed and stopped (data kept in $(node_dir "$i"))"
 }
 
+# A node of the cluster: 1..NODES, or one above that joined (it has a directory).
 node_arg() {
-	[[ ${1:-} =~ ^[1-9]$ ]] && (($1 <= NODES)) || die "node must be 1..$NODES (got ${1:-none})"
+	[[ ${1:-} =~ ^[1-9]$ ]] && { (($1 <= NODES)) || [[ -d $(node_dir "$1") ]]; } ||
+		die "node must be 1..$NODES or a node that joined (got ${1:-none})"
 }
 
 case ${1:-} in
@@ -515,6 +602,7 @@ start)
 	if [[ -n ${3:-} ]]; then start_role "$2" "$3"; else
 		for r in "${ROLES[@]}"; do start_role "$2" "$r"; done
 	fi ;;
+join) cmd_join "${2:-}" ;;
 leave)
 	node_arg "${2:-}"
 	cmd_leave "$2" ;;
@@ -523,5 +611,5 @@ stop)
 	if [[ -n ${3:-} ]]; then stop_role "$2" "$3" "${4:-TERM}"; else
 		for r in gatewayd raftd storaged; do stop_role "$2" "$r"; done
 	fi ;;
-*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -50,6 +50,7 @@ type Node struct {
 	Consul   int // the Consul KV API's port (ClusterOpts.ConsulAPI), else 0
 	Dir      string
 	Scheme   string // "http" or "https" (ClusterOpts.Scheme)
+	Join     bool   // started by JoinNode: raftd --join instead of --peers
 	procs    map[string]*proc
 }
 
@@ -60,6 +61,7 @@ type Cluster struct {
 	dir      string
 	peers    string
 	gateways string
+	joinURLs string // the first nodes' URLs, for raftd --join (JoinNode)
 	extra    map[string][]string
 	env      map[string][]string // extra environment by role (NAME=value)
 	quick    *http.Client        // status and readiness polls
@@ -148,7 +150,7 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	}
 	c.dir = t.TempDir()
 	base := allocPorts(n)
-	var peers, gws []string
+	var peers, gws, urls []string
 	for i := 1; i <= n; i++ {
 		node := &Node{ID: i, Host: "127.0.0.1", HTTPPort: base + i, RaftPort: base + n + i,
 			Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", i)), Scheme: o.Scheme,
@@ -162,9 +164,11 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 		c.Nodes = append(c.Nodes, node)
 		peers = append(peers, fmt.Sprintf("%d=%s:%d", i, node.Host, node.RaftPort))
 		gws = append(gws, fmt.Sprintf("%d=%s", i, node.URL()))
+		urls = append(urls, node.URL())
 	}
 	c.peers = strings.Join(peers, ",")
 	c.gateways = strings.Join(gws, ",")
+	c.joinURLs = strings.Join(urls, ",")
 	t.Cleanup(c.Shutdown)
 	c.curvePrepare()
 	for _, node := range c.Nodes {
@@ -184,13 +188,22 @@ func (c *Cluster) args(n *Node, role string) []string {
 		"--sock-dir", filepath.Join(n.Dir, "sock"), "--log-level", "info"}
 	switch role {
 	case "raftd":
-		common = append(common, "--peers", c.peers, "--listen",
-			fmt.Sprintf("tcp://%s:%d", n.Host, n.RaftPort),
+		if n.Join {
+			common = append(common, "--join", c.joinURLs, "--url", n.URL(),
+				"--advertise", fmt.Sprintf("%s:%d", n.Host, n.RaftPort))
+		} else {
+			common = append(common, "--peers", c.peers)
+		}
+		common = append(common, "--listen", fmt.Sprintf("tcp://%s:%d", n.Host, n.RaftPort),
 			"--election-timeout-ms", "500", "--heartbeat-ms", "50")
 		common = append(common, c.curveArgs(n)...)
 	case "gatewayd":
+		gws := c.gateways
+		if n.Join {
+			gws += fmt.Sprintf(",%d=%s", n.ID, n.URL())
+		}
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
-			"--gateways", c.gateways)
+			"--gateways", gws)
 		if c.consul {
 			common = append(common, "--consul-listen", fmt.Sprintf("%s:%d", n.Host, n.Consul))
 		}
@@ -272,6 +285,32 @@ func (c *Cluster) KillNode(n *Node) {
 			c.Kill(n, r)
 		}
 	}
+}
+
+// NewJoiner adds node len(Nodes)+1 on loopback with its own ports and an
+// empty directory, to be started with raftd --join against the first nodes
+// (StartNode, or Start role by role). It is not started here.
+func (c *Cluster) NewJoiner() *Node {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	base := allocPorts(1)
+	id := len(c.Nodes) + 1
+	n := &Node{ID: id, Host: "127.0.0.1", HTTPPort: base + 1, RaftPort: base + 2,
+		Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", id)), Scheme: c.Nodes[0].Scheme,
+		Join: true, procs: map[string]*proc{}}
+	if c.consul {
+		n.Consul = base + 3
+	}
+	c.Nodes = append(c.Nodes, n)
+	return n
+}
+
+// NodeList is a snapshot of Nodes, safe while NewJoiner adds to it.
+func (c *Cluster) NodeList() []*Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Node(nil), c.Nodes...)
 }
 
 func (c *Cluster) StartNode(n *Node) {

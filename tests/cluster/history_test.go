@@ -181,7 +181,8 @@ func (w *Workload) client(id int) {
 			return
 		default:
 		}
-		n := w.C.Nodes[rng.Intn(len(w.C.Nodes))]
+		nodes := w.C.NodeList() // nodes may join meanwhile (NewJoiner)
+		n := nodes[rng.Intn(len(nodes))]
 		if p := n.procs["gatewayd"]; p == nil || p.exited() {
 			time.Sleep(10 * time.Millisecond)
 			continue

@@ -65,8 +65,8 @@ static inline int t_entries_same(const struct raft_entry *a, const struct raft_e
 	return 1;
 }
 
-/* Decodes frame with msgpack-c: it must be one complete msgpack array [1, type, ...]. */
-static inline void t_check_msgpack(const struct proto_buf *b, uint8_t type)
+/* Decodes frame with msgpack-c: it must be one complete msgpack array [version, type, ...]. */
+static inline void t_check_msgpack(const struct proto_buf *b, uint64_t version, uint8_t type)
 {
 	msgpack_unpacked u;
 	size_t off = 0;
@@ -77,7 +77,7 @@ static inline void t_check_msgpack(const struct proto_buf *b, uint8_t type)
 	assert_int_equal(off, b->len);
 	assert_int_equal(u.data.type, MSGPACK_OBJECT_ARRAY);
 	assert_true(u.data.via.array.size >= 2);
-	assert_int_equal(u.data.via.array.ptr[0].via.u64, PROTO_VERSION);
+	assert_int_equal(u.data.via.array.ptr[0].via.u64, version);
 	assert_int_equal(u.data.via.array.ptr[1].via.u64, type);
 	msgpack_unpacked_destroy(&u);
 }
@@ -149,9 +149,10 @@ static inline void t_local_full(uint8_t type, struct proto_local *m)
 	                         .bytes = t_sample_bytes,
 	                         .seq = 1000};
 
-	t_members[0] = (struct proto_member){1, RAFT_VOTER, t_bytes("10.0.0.1:7001")};
-	t_members[1] = (struct proto_member){2, RAFT_VOTER, t_bytes("10.0.0.2:7001")};
-	t_members[2] = (struct proto_member){3, RAFT_LEARNER, t_bytes("")};
+	t_members[0] = (struct proto_member){1, RAFT_VOTER, t_bytes("10.0.0.1:7001"),
+	                                     t_bytes("http://10.0.0.1:8001")};
+	t_members[1] = (struct proto_member){2, RAFT_VOTER, t_bytes("10.0.0.2:7001"), t_bytes("")};
+	t_members[2] = (struct proto_member){3, RAFT_LEARNER, t_bytes(""), t_bytes("http://n3")};
 	t_items[0] = (struct proto_item){t_bytes("a"), t_bytes("1"), 5, 9, 0};
 	t_items[1] = (struct proto_item){t_bytes("b/c"), t_bytes(""), 6, 6, 0};
 	t_items[2] = (struct proto_item){t_bytes("b/d"), t_bytes(t_data2), 7, 10, 42};
@@ -168,6 +169,7 @@ static inline void t_same_members(const struct proto_member *a, const struct pro
 		assert_int_equal(a[i].id, b[i].id);
 		assert_int_equal(a[i].role, b[i].role);
 		assert_true(t_bytes_same(a[i].addr, b[i].addr));
+		assert_true(t_bytes_same(a[i].url, b[i].url));
 	}
 }
 

@@ -21,7 +21,7 @@
 
 static void test_endpoint_parse(void **state)
 {
-	struct ctl_endpoint e;
+	struct kv_url e;
 	assert_int_equal(ctl_endpoint_parse("http://127.0.0.1:4001", &e), 0);
 	assert_false(e.tls);
 	assert_string_equal(e.host, "127.0.0.1");

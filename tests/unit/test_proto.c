@@ -141,7 +141,8 @@ static void test_local_max_sizes(void **state)
 	static struct raft_entry e[PROTO_APPLY_ENTRIES_MAX + 1];
 	static struct proto_item items[PROTO_LIST_ITEMS_MAX + 1];
 	static struct proto_member mem[RAFT_NODES_MAX + 1];
-	static uint8_t key[KV_KEY_BYTES_MAX], addr[PROTO_ADDR_BYTES_MAX + 1];
+	static uint8_t key[KV_KEY_BYTES_MAX], addr[PROTO_ADDR_BYTES_MAX + 1],
+	    url[PROTO_URL_BYTES_MAX + 1];
 	struct proto_local m = {.type = PROTO_APPLY, .req_id = 1, .u.apply.entries = e}, got;
 	struct proto_buf b = {0};
 
@@ -172,8 +173,10 @@ static void test_local_max_sizes(void **state)
 	              PROTO_LIST_ITEMS_MAX, KV_KEY_BYTES_MAX);
 
 	memset(addr, 'a', sizeof(addr));
+	memset(url, 'u', sizeof(url));
 	for (uint32_t i = 0; i <= RAFT_NODES_MAX; i++)
-		mem[i] = (struct proto_member){i + 1, RAFT_VOTER, {addr, PROTO_ADDR_BYTES_MAX}};
+		mem[i] = (struct proto_member){
+		    i + 1, RAFT_VOTER, {addr, PROTO_ADDR_BYTES_MAX}, {url, PROTO_URL_BYTES_MAX}};
 	m = (struct proto_local){
 	    .type = PROTO_STATUS_RESP,
 	    .u.status_resp = {.role = RAFT_FOLLOWER, .n_members = RAFT_NODES_MAX, .members = mem}};
@@ -186,9 +189,12 @@ static void test_local_max_sizes(void **state)
 	m.u.status_resp.n_members--;
 	mem[0].addr.len++;
 	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
-	print_message("STATUS_RESP of %u members with %u-byte addresses round trips; "
-	              "a 10th member or a longer address is refused\n",
-	              RAFT_NODES_MAX, PROTO_ADDR_BYTES_MAX);
+	mem[0].addr.len--;
+	mem[1].url.len++;
+	assert_int_equal(proto_local_encode(&m, &b), KV_EINVAL);
+	print_message("STATUS_RESP of %u members with %u-byte addresses and %u-byte URLs round "
+	              "trips; a 10th member, a longer address or a longer URL is refused\n",
+	              RAFT_NODES_MAX, PROTO_ADDR_BYTES_MAX, PROTO_URL_BYTES_MAX);
 	proto_buf_free(&b);
 }
 
@@ -441,9 +447,15 @@ static void test_version_and_type_checked(void **state)
 	assert_int_equal(t_one('r', RAFT_MSG_VOTE, T_EDIT1(0, t_u(PROTO_VERSION))), 0);
 	assert_int_equal(t_one('r', RAFT_MSG_VOTE, T_EDIT1(0, t_u(0))), KV_EPROTO);
 	assert_int_equal(t_one('r', RAFT_MSG_VOTE, T_EDIT1(0, t_u(PROTO_VERSION + 1))), KV_EPROTO);
-	assert_int_equal(t_one('l', PROTO_GET, T_EDIT1(0, t_u(2))), KV_EPROTO);
-	assert_int_equal(t_one('k', PROTO_KV_PUT, T_EDIT1(0, t_u(2))), KV_EPROTO);
-	print_message("version 0 and 2 refused in every family; version 1 accepted\n");
+	assert_int_equal(t_one('r', RAFT_MSG_VOTE, T_EDIT1(0, t_u(1))), KV_EPROTO);
+	assert_int_equal(t_one('l', PROTO_GET, T_EDIT1(0, t_u(PROTO_VERSION + 1))), KV_EPROTO);
+	assert_int_equal(t_one('l', PROTO_GET, T_EDIT1(0, t_u(1))), KV_EPROTO);
+	assert_int_equal(t_one('k', PROTO_KV_PUT, T_EDIT1(0, t_u(PROTO_KV_VERSION))), 0);
+	assert_int_equal(t_one('k', PROTO_KV_PUT, T_EDIT1(0, t_u(PROTO_KV_VERSION + 1))),
+	                 KV_EPROTO);
+	print_message("peer and local: version %u accepted, 0, 1 and %u refused; commands: "
+	              "version %u accepted, %u refused\n",
+	              PROTO_VERSION, PROTO_VERSION + 1, PROTO_KV_VERSION, PROTO_KV_VERSION + 1);
 	/* Past each family's last type, and values no uint8 holds. */
 	const uint64_t bad_types[] = {0, 255, 256, UINT64_MAX};
 	for (size_t i = 0; i < sizeof(bad_types) / sizeof(bad_types[0]); i++) {
@@ -603,8 +615,8 @@ static void test_count_lies(void **state)
 	uint8_t put[] = {0x99, 1, 1, 3, 7, 0xc6, 0, 0, 0, 3, 'a', 'b', 'c', 0xc4, 0, 0, 0, 0xc4, 0};
 	/* [1, APPEND, from 1, to 2, term 3, incarnation 0, cluster 0, prev 0, prev_term 0,
 	 * commit 0, seq 0, entries (array32 of 1)] */
-	uint8_t app[] = {0x9c, 1, 1, 1, 2, 3,    0, 0, 0, 0,    0, 0,
-	                 0xdd, 0, 0, 0, 1, 0x94, 3, 1, 1, 0xc4, 0};
+	uint8_t app[] = {0x9c, PROTO_VERSION, 1, 1, 2, 3,    0, 0, 0, 0, 0, 0, 0xdd, 0, 0, 0,
+	                 1,    0x94,          3, 1, 1, 0xc4, 0};
 	struct proto_kv_cmd c;
 	struct raft_msg m;
 
@@ -887,10 +899,19 @@ static void test_wider_integer_forms_accepted(void **state)
 {
 	/* [1, VOTE_RESP, from 1 (uint64), to 2 (uint32), term 3 (uint16), incarnation 4 (uint8),
 	 * cluster 5, reject 1 (uint8)] */
-	const uint8_t f[] = {0x98, 0xcc, 1, 0xcd, 0, 6,    0xcf, 0, 0,    0, 0,    0, 0,    0, 1,
-	                     0xce, 0,    0, 0,    2, 0xcd, 0,    3, 0xcc, 4, 0xcc, 5, 0xcc, 1};
+	const uint8_t f[] = {0x98, 0xcc, PROTO_VERSION,
+	                     0xcd, 0,    6,
+	                     0xcf, 0,    0,
+	                     0,    0,    0,
+	                     0,    0,    1,
+	                     0xce, 0,    0,
+	                     0,    2,    0xcd,
+	                     0,    3,    0xcc,
+	                     4,    0xcc, 5,
+	                     0xcc, 1};
 	/* [1, TRANSFER_RESP, req 5, status -14 as int64] */
-	const uint8_t g[] = {0x94, 1, 8, 5, 0xd3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf2};
+	const uint8_t g[] = {0x94, PROTO_VERSION, 8,    5,    0xd3, 0xff, 0xff,
+	                     0xff, 0xff,          0xff, 0xff, 0xff, 0xf2};
 	struct raft_msg m;
 	struct proto_local lm;
 

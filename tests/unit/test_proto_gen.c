@@ -165,12 +165,13 @@ static void t_pack_members(struct t_walk *w, const struct proto_member *m, uint3
 	msgpack_pack_array(&w->pk, count);
 	for (uint32_t i = 0; i < count; i++) {
 		struct proto_member x =
-		    i < n ? m[i] : (struct proto_member){100 + i, RAFT_VOTER, {NULL, 0}};
+		    i < n ? m[i] : (struct proto_member){100 + i, RAFT_VOTER, {NULL, 0}, {NULL, 0}};
 
-		msgpack_pack_array(&w->pk, 3);
+		msgpack_pack_array(&w->pk, 4);
 		msgpack_pack_uint64(&w->pk, x.id);
 		msgpack_pack_uint64(&w->pk, x.role);
 		t_pack_bin(&w->pk, x.addr);
+		t_pack_bin(&w->pk, x.url);
 	}
 }
 
@@ -367,7 +368,7 @@ static void t_pack_sample(char fam, uint8_t type, struct t_walk *w, msgpack_sbuf
 	msgpack_sbuffer_init(sb);
 	msgpack_packer_init(&w->pk, sb, msgpack_sbuffer_write);
 	msgpack_pack_array(&w->pk, 2 + count.wire);
-	msgpack_pack_uint64(&w->pk, PROTO_VERSION);
+	msgpack_pack_uint64(&w->pk, fam == 'k' ? PROTO_KV_VERSION : PROTO_VERSION);
 	msgpack_pack_uint64(&w->pk, type);
 	t_walk_fam(fam, t_pack_raft, t_pack_local, t_pack_kv, w, &m);
 	w->n = count.n;
@@ -493,7 +494,7 @@ static void test_raft_round_trip_every_type(void **state)
 		want = full;
 		proto_buf_reset(&b);
 		assert_int_equal(proto_raft_encode(&full, &b), 0);
-		t_check_msgpack(&b, t);
+		t_check_msgpack(&b, PROTO_VERSION, t);
 		assert_int_equal(proto_raft_decode(b.ptr, b.len, &got, t_arena()), 0);
 		t_assert_raft_same(&want, &got);
 		assert_true(proto_raft_equal(&want, &got));
@@ -521,7 +522,7 @@ static void test_local_round_trip_every_type(void **state)
 		t_local_full(t, &full);
 		proto_buf_reset(&b);
 		assert_int_equal(proto_local_encode(&full, &b), 0);
-		t_check_msgpack(&b, t);
+		t_check_msgpack(&b, PROTO_VERSION, t);
 		assert_int_equal(proto_local_decode(b.ptr, b.len, &got, t_arena()), 0);
 		t_assert_local_same(&full, &got);
 		assert_true(proto_local_equal(&full, &got));
@@ -545,7 +546,7 @@ static void test_kv_round_trip_every_op(void **state)
 		t_kv_full(op, &full);
 		proto_buf_reset(&b);
 		assert_int_equal(proto_kv_cmd_encode(&full, &b), 0);
-		t_check_msgpack(&b, op);
+		t_check_msgpack(&b, PROTO_KV_VERSION, op);
 		assert_int_equal(proto_kv_cmd_decode(b.ptr, b.len, &got), 0);
 		t_kv_own_fields(op, &full);
 		t_assert_kv_same(&full, &got);

@@ -11,6 +11,9 @@
 #ifndef RAFTKV_CTL_H
 #define RAFTKV_CTL_H
 
+#include "kv_http_client.h"
+#include "kv_url.h"
+
 #include <stddef.h>
 
 /* Exit codes, the same for every command. */
@@ -28,19 +31,12 @@ enum ctl_output {
 };
 
 #define CTL_ENDPOINTS_MAX   16
-#define CTL_URL_BYTES_MAX   512
-#define CTL_TOKEN_BYTES_MAX 512
-
-/* One endpoint of --endpoints, parsed. */
-struct ctl_endpoint {
-	int tls; /* https:// */
-	char host[256];
-	char port[8];
-};
+#define CTL_URL_BYTES_MAX   KV_URL_BYTES_MAX
+#define CTL_TOKEN_BYTES_MAX KV_HTTP_TOKEN_BYTES_MAX
 
 /* Settings from the global options and the environment; read-only to handlers. */
 struct ctl_ctx {
-	struct ctl_endpoint endpoints[CTL_ENDPOINTS_MAX];
+	struct kv_url endpoints[CTL_ENDPOINTS_MAX]; /* --endpoints, parsed */
 	size_t endpoint_count;
 	int timeout_ms;
 	enum ctl_output output;

@@ -7,11 +7,10 @@
 #include "ctl.h"
 
 /*
- * Parses one URL, http://HOST[:PORT][/] or https://HOST[:PORT][/] (HOST may be
- * [IPv6]), into *out. Returns 0, or -1 for anything else (a path, a user, an
- * empty or over-long host, a port outside 1..65535).
+ * Parses one URL into *out with kv_url_parse (common/kv_url.h). Returns 0, or
+ * -1 for anything that is not http(s)://HOST[:PORT][/].
  */
-int ctl_endpoint_parse(const char *url, struct ctl_endpoint *out);
+int ctl_endpoint_parse(const char *url, struct kv_url *out);
 
 /*
  * Parses a comma-separated list of URLs (borrowed) into ctx->endpoints,

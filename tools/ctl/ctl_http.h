@@ -1,14 +1,14 @@
 /*
  * ctl_http.h - one HTTP/1.1 request to the cluster, with failover across the
- * endpoints (ctl_http.c).
+ * endpoints (ctl_http.c). The request itself is common/kv_http_client.h.
  */
 #ifndef RAFTKV_CTL_HTTP_H
 #define RAFTKV_CTL_HTTP_H
 
 #include "ctl.h"
 
-#define CTL_RESPONSE_BYTES_MAX (64u << 20)
-#define CTL_PATH_BYTES_MAX     8192u
+#define CTL_RESPONSE_BYTES_MAX KV_HTTP_RESPONSE_BYTES_MAX
+#define CTL_PATH_BYTES_MAX     KV_HTTP_PATH_BYTES_MAX
 
 struct ctl_http_req {
 	const char *method;
@@ -19,15 +19,13 @@ struct ctl_http_req {
 	int first_only;      /* ask the first endpoint only (probes of one node) */
 };
 
+/* The answer: kv_http_client's, and which endpoint gave it. */
 struct ctl_http_resp {
-	int status;
-	char *raw; /* the whole answer, owned; free with ctl_http_resp_free */
-	size_t raw_len;
-	const char *head; /* inside raw: status line and headers */
-	size_t head_len;
-	const char *body; /* inside raw (de-chunked in place) */
+	struct kv_http_resp http; /* owned; free with ctl_http_resp_free */
+	int status;               /* http.status */
+	const char *body;         /* http.body */
 	size_t body_len;
-	const struct ctl_endpoint *endpoint; /* who answered (borrowed from the ctx) */
+	const struct kv_url *endpoint; /* who answered (borrowed from the ctx) */
 };
 
 enum ctl_http_result {
@@ -35,6 +33,9 @@ enum ctl_http_result {
 	CTL_HTTP_UNREACHABLE = -1, /* no endpoint answered */
 	CTL_HTTP_BAD_CONFIG = -2   /* TLS files do not load */
 };
+
+/* The transport settings of ctx (borrowed pointers into it), for kv_http_client. */
+struct kv_http_opts ctl_http_opts(const struct ctl_ctx *ctx);
 
 /*
  * Sends req to the endpoints in order until one answers. A connection or TLS

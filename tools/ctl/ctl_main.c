@@ -61,16 +61,9 @@ static void ctl_help_cmd(const struct ctl_cmd *cmd)
 /* Reads the token from the first line of path into ctx->token; -1 (message) on failure. */
 static int ctl_read_token_file(const char *path, struct ctl_ctx *ctx)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		fprintf(stderr, "raftkvctl: cannot open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	int ok = fgets(ctx->token, sizeof(ctx->token), f) != NULL;
-	fclose(f);
-	ctx->token[strcspn(ctx->token, "\r\n")] = '\0';
-	if (!ok || ctx->token[0] == '\0') {
-		fprintf(stderr, "raftkvctl: no token in %s\n", path);
+	char why[KV_HTTP_WHY_BYTES + 4096];
+	if (kv_http_token_read_file(path, ctx->token, sizeof(ctx->token), why, sizeof(why)) != 0) {
+		fprintf(stderr, "raftkvctl: %s\n", why);
 		return -1;
 	}
 	return 0;

@@ -5,13 +5,14 @@
  * to FILE and writes FILE.crc32c with the checksum, the size and the Raft
  * index and term the copy holds (X-Raft-Index, X-Raft-Term). Progress goes
  * to stderr about once a second. Over the first endpoint, plain or TLS
- * (ctl_conn.h), with the token if one is set.
+ * (common/kv_http_conn.h), with the token if one is set.
  */
 #include "ctl_snapshot.h"
 
-#include "ctl_conn.h"
+#include "ctl_http.h"
 
 #include "kv_crc32c.h"
+#include "kv_http_conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,12 +43,12 @@ static uint64_t head_u64(const char *head, const char *name)
 }
 
 /* Reads until the end of the head into buf (cap bytes); *got: bytes read in all. */
-static int snap_read_head(struct ctl_conn *conn, char *buf, size_t cap, size_t *got,
+static int snap_read_head(struct kv_http_conn *conn, char *buf, size_t cap, size_t *got,
                           struct ctl_head *h)
 {
 	*got = 0;
 	for (;;) {
-		ssize_t r = ctl_conn_read(conn, buf + *got, cap - 1 - *got);
+		ssize_t r = kv_http_conn_read(conn, buf + *got, cap - 1 - *got);
 		if (r <= 0)
 			return -1;
 		*got += (size_t)r;
@@ -91,7 +92,7 @@ static double snap_now_s(void)
 }
 
 /* Copies the body (first `have` bytes already in buf) into out; CRC and progress. */
-static int snap_copy_body(struct ctl_conn *conn, int out, char *buf, size_t have,
+static int snap_copy_body(struct kv_http_conn *conn, int out, char *buf, size_t have,
                           const struct ctl_head *h, struct ctl_snapshot_meta *m)
 {
 	double t0 = snap_now_s(), last = t0;
@@ -115,7 +116,7 @@ static int snap_copy_body(struct ctl_conn *conn, int out, char *buf, size_t have
 		}
 		if (m->bytes == h->content_length)
 			return 0;
-		ssize_t r = ctl_conn_read(conn, buf, CTL_SNAPSHOT_BUF_BYTES);
+		ssize_t r = kv_http_conn_read(conn, buf, CTL_SNAPSHOT_BUF_BYTES);
 		if (r <= 0)
 			return -1; /* cut short */
 		have = (size_t)r;
@@ -171,17 +172,18 @@ int ctl_snapshot_meta_read(const char *file, struct ctl_snapshot_meta *m)
 }
 
 /* Sends the request; reads the head into buf. 0, or an enum ctl_exit. */
-static int snap_request(const struct ctl_ctx *ctx, struct ctl_conn *conn, char *buf, size_t *got,
-                        struct ctl_head *h)
+static int snap_request(const struct ctl_ctx *ctx, struct kv_http_conn *conn, char *buf,
+                        size_t *got, struct ctl_head *h)
 {
 	char req[1024];
-	const struct ctl_endpoint *ep = &ctx->endpoints[0];
+	const struct kv_url *ep = &ctx->endpoints[0];
 	int n =
 	    snprintf(req, sizeof(req),
 	             "GET /v1/snapshot HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s%s%s\r\n",
 	             ep->host, ep->port, ctx->token[0] ? "Authorization: Bearer " : "", ctx->token,
 	             ctx->token[0] ? "\r\n" : "");
-	if (n <= 0 || (size_t)n >= sizeof(req) || ctl_conn_write_all(conn, req, (size_t)n) != 0 ||
+	if (n <= 0 || (size_t)n >= sizeof(req) ||
+	    kv_http_conn_write_all(conn, req, (size_t)n) != 0 ||
 	    snap_read_head(conn, buf, CTL_SNAPSHOT_HEAD_MAX, got, h) != 0) {
 		fprintf(stderr, "raftkvctl: no valid HTTP answer from %s:%s\n", ep->host, ep->port);
 		return CTL_EXIT_UNREACHABLE;
@@ -199,15 +201,17 @@ int ctl_snapshot_save(const struct ctl_ctx *ctx, const char *file)
 	char part[4096 + 16];
 	struct ctl_head h = {0};
 	struct ctl_snapshot_meta m = {0};
-	struct ctl_conn conn = {.fd = -1};
+	struct kv_http_conn conn = {.fd = -1};
 	size_t got = 0;
 	if (snprintf(part, sizeof(part), "%s.part", file) >= (int)sizeof(part))
 		return CTL_EXIT_USAGE;
 	/* the server copies the database before its first byte: wait that long */
-	struct ctl_ctx slow = *ctx;
-	slow.timeout_ms = CTL_SNAPSHOT_WAIT_MS;
-	if (ctl_conn_open(&slow, &ctx->endpoints[0], &conn) != CTL_CONN_OK)
+	struct kv_http_opts o = ctl_http_opts(ctx);
+	if (kv_http_conn_open(&ctx->endpoints[0], &o.tls, CTL_SNAPSHOT_WAIT_MS, 0, &conn) != 0) {
+		fprintf(stderr, "raftkvctl: %s:%s: %s\n", ctx->endpoints[0].host,
+		        ctx->endpoints[0].port, conn.why);
 		return CTL_EXIT_UNREACHABLE;
+	}
 	char *buf = malloc(CTL_SNAPSHOT_BUF_BYTES);
 	int rc = buf == NULL ? CTL_EXIT_REFUSED : snap_request(ctx, &conn, buf, &got, &h);
 	if (rc != 0)
@@ -241,7 +245,7 @@ int ctl_snapshot_save(const struct ctl_ctx *ctx, const char *file)
 	rc = CTL_EXIT_OK;
 out_close_conn:
 	free(buf);
-	ctl_conn_close(&conn);
+	kv_http_conn_close(&conn);
 	return rc;
 }
 

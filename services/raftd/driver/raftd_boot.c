@@ -2,8 +2,12 @@
  * raftd_boot.c - from the disk to a running core: opens the WAL, decides
  * the configuration (a brand-new node takes every --peers entry as a voter
  * and records it as the snapshot metadata at index 0; a node with state uses
- * its WAL's), loads or makes the node's identity (raftd_identity.c) and
- * creates the core. Main thread, before the loop starts.
+ * its WAL's), loads or makes the node's identity (raftd_identity.c), loads
+ * the address book (raftd_addresses.c) and creates the core. A node absent
+ * from its own --peers joins the cluster they name: it boots with their
+ * configuration, in which it is no member, and learns the rest from the log.
+ * A brand-new node with --join registers first (raftd_join.c) and boots with
+ * the members the cluster listed. Main thread, before the loop starts.
  */
 #include "raftd.h"
 
@@ -41,6 +45,34 @@ static void boot_initial_config(const struct raftd *d, struct raft_config *c)
 	}
 }
 
+/*
+ * A new node with --join: registers (raftd_join.c), which also puts every
+ * member's address in the book, then saves the members as its configuration
+ * at index 0. The log replayed from the leader on top of it ends in the
+ * cluster's configuration: the core applies each change to the members it
+ * names, and a change already in the base (this node's own add) is a no-op.
+ * Nothing is saved before the cluster lists this node, so a crash before
+ * that registers again on restart (member_exists for this id and address:
+ * already added); after it, the WAL has a configuration and --join is ignored.
+ */
+static int boot_join(struct raftd *d, struct raft_config *base)
+{
+	int rc = raftd_join_run(d, base);
+#ifdef RAFTD_BUG_JOIN_EMPTY_BASE
+	base->n =
+	    0; /* planted: no configuration until the leader's snapshot (make cluster-join-bug) */
+#endif
+	if (rc == 0)
+		rc = wal_save_snapshot_meta(d->wal, 0, 0, base, 0);
+	if (rc != 0) {
+		KV_LOG_ERROR(RAFTD_SVC, "join failed; raftd exits", "err=\"%s\"", kv_strerror(rc));
+		return rc;
+	}
+	KV_LOG_INFO(RAFTD_SVC, "new node, configuration from the cluster's members", "members=%u",
+	            base->n);
+	return 0;
+}
+
 static int boot_open_wal(struct raftd *d, struct wal_recovery *rec)
 {
 	struct wal_options wo = {.dir = d->wal_dir, .segment_bytes = RAFTD_WAL_SEGMENT_BYTES};
@@ -55,7 +87,14 @@ static int boot_open_wal(struct raftd *d, struct wal_recovery *rec)
 	rc = raftd_identity_load(d, is_new);
 	if (rc != 0)
 		return rc;
-	if (is_new) {
+	if (d->join.on && !(is_new && rec->n_entries == 0)) {
+		KV_LOG_INFO(RAFTD_SVC, "--join ignored: the WAL already has a configuration or log",
+		            "snap_index=%" PRIu64 " entries=%u", rec->snap_index, rec->n_entries);
+	} else if (d->join.on) {
+		rc = boot_join(d, &rec->snap_config);
+		if (rc != 0)
+			return rc;
+	} else if (is_new) {
 		/* first start: the configuration comes from --peers, once, durably */
 		boot_initial_config(d, &rec->snap_config);
 		rc = wal_save_snapshot_meta(d->wal, 0, 0, &rec->snap_config, 0);
@@ -80,6 +119,8 @@ int raftd_boot_core(struct raftd *d)
 	if (rc != 0)
 		return rc;
 	rc = raftd_snapfile_boot(d, &rec);
+	if (rc == 0)
+		rc = raftd_addresses_boot(d, &rec);
 	if (rc != 0)
 		return rc;
 	struct raft_options ro = {.id = d->opts.node_id,

@@ -33,11 +33,14 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	char err[256];
 	const struct kv_opt opts[] = {
 	    {"node-id", KV_OPT_U64, &o->node_id, NULL, 1, RAFTD_NODE_ID_MAX, 0,
-	     "this node's id; must appear in --peers; or --node-id-from-hostname"},
+	     "this node's id (in --peers, or a joining node with --listen); or "
+	     "--node-id-from-hostname"},
 	    {"node-id-from-hostname", KV_OPT_BOOL, &from_hostname, "false", 0, 0, 0,
 	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
-	    {"peers", KV_OPT_STR, &o->peers, NULL, 0, 0, 1,
-	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included)"},
+	    {"peers", KV_OPT_STR, &o->peers, "", 0, 0, 0,
+	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included; a node "
+	     "left out joins them); later the configuration's addresses are used; not needed "
+	     "with --join"},
 	    {"listen", KV_OPT_STR, &o->listen, "", 0, 0, 0,
 	     "peer endpoint to bind (default tcp://0.0.0.0:<own port in --peers>)"},
 	    {"data-dir", KV_OPT_STR, &o->data_dir, "./data", 0, 0, 0,
@@ -59,6 +62,20 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	     "allow-list file instead of --peer-keys: one \"ID Z85PUBLICKEY\" a line"},
 	    {"insecure", KV_OPT_BOOL, &o->insecure, "false", 0, 0, 0,
 	     "allow plaintext peers on a non-loopback --listen (anyone reaching it can forge)"},
+	    {"join", KV_OPT_STR, &o->join, "", 0, 0, 0,
+	     "URL,URL,...: on a new data directory, register with the running cluster at these "
+	     "HTTP URLs (POST /v1/members); ignored once the WAL has a configuration"},
+	    {"join-as", KV_OPT_STR, &o->join_as, "voter", 0, 0, 0,
+	     "voter (promoted once caught up) or learner (a read replica)"},
+	    {"url", KV_OPT_STR, &o->url, "", 0, 0, 0,
+	     "this node's HTTP base URL as the others reach it (its gatewayd); needed by --join"},
+	    {"advertise", KV_OPT_STR, &o->advertise, "", 0, 0, 0,
+	     "host:port the other nodes reach this raftd at (--join; default: the --peers "
+	     "entry or --listen's host:port)"},
+	    {"join-token-file", KV_OPT_STR, &o->join_token_file, "", 0, 0, 0,
+	     "file holding the admin token --join sends (secured clusters)"},
+	    {"join-cacert", KV_OPT_STR, &o->join_cacert, "", 0, 0, 0,
+	     "CA certificates for --join's https:// URLs (default: the system's)"},
 	};
 	int r = kv_opts_parse(opts, (int)(sizeof(opts) / sizeof(opts[0])), argc, argv, "raftd",
 	                      "raftd - the Raft consensus process of a raftkv node");
@@ -70,12 +87,49 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	return r;
 }
 
+/*
+ * --peers and --join: a new cluster's node is in --peers; a joining node
+ * needs no --peers (or only its own entry) and a plan (raftd_join_plan_make).
+ */
+static int main_check_peers(struct raftd *d)
+{
+	char err[512];
+	const struct raftd_opts *o = &d->opts;
+	if (o->peers[0] != '\0' &&
+	    raftd_peerlist_parse(o->peers, &d->peer_list, err, sizeof(err)) != 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return -1;
+	}
+	struct raftd_join_flags jf = {.node_id = o->node_id,
+	                              .join = o->join,
+	                              .join_as = o->join_as,
+	                              .url = o->url,
+	                              .advertise = o->advertise,
+	                              .listen = o->listen,
+	                              .token_file = o->join_token_file,
+	                              .cacert = o->join_cacert,
+	                              .peers = &d->peer_list};
+	if (raftd_join_plan_make(&jf, &d->join, err, sizeof(err)) != 0) {
+		fprintf(stderr, "error: %s\n", err);
+		return -1;
+	}
+	if (!d->join.on && raftd_peerlist_find(&d->peer_list, o->node_id) == NULL &&
+	    (o->peers[0] == '\0' || o->listen[0] == '\0')) {
+		fprintf(stderr,
+		        "error: --node-id %" PRIu64 " is not in --peers: give --peers, --join to "
+		        "join a running cluster, or --listen (a node joining the cluster --peers "
+		        "names)\n",
+		        o->node_id);
+		return -1;
+	}
+	return 0;
+}
+
 /* Cross-flag checks and defaults that depend on other flags; exit status 2 on error. */
 static int main_check_flags(struct raftd *d)
 {
 	static char listen[RAFTD_HOST_BYTES_MAX + 32];
 	static char sock_dir[RAFTD_DIR_BYTES_MAX];
-	char err[256];
 	enum kv_log_level level;
 	if (kv_log_parse_level(d->opts.log_level, &level) != 0) {
 		fprintf(stderr, "error: --log-level \"%s\" is not debug, info, warn or error\n",
@@ -83,16 +137,8 @@ static int main_check_flags(struct raftd *d)
 		return 2;
 	}
 	kv_log_set_level(level);
-	if (raftd_peerlist_parse(d->opts.peers, &d->peer_list, err, sizeof(err)) != 0) {
-		fprintf(stderr, "error: %s\n", err);
+	if (main_check_peers(d) != 0)
 		return 2;
-	}
-	const struct raftd_peer_addr *self = raftd_peerlist_find(&d->peer_list, d->opts.node_id);
-	if (self == NULL) {
-		fprintf(stderr, "error: --node-id %" PRIu64 " is not in --peers\n",
-		        d->opts.node_id);
-		return 2;
-	}
 	if (d->opts.heartbeat_ms >= d->opts.election_timeout_ms) {
 		fprintf(stderr, "error: --heartbeat-ms must be below --election-timeout-ms\n");
 		return 2;
@@ -104,8 +150,11 @@ static int main_check_flags(struct raftd *d)
 		return 2;
 	}
 	if (d->opts.listen[0] == '\0') {
-		snprintf(listen, sizeof(listen), "tcp://%s:%u",
-		         self->host[0] == '[' ? "[::]" : "0.0.0.0", (unsigned)self->port);
+		const struct raftd_peer_addr *self =
+		    raftd_peerlist_find(&d->peer_list, d->opts.node_id);
+		int v6 = self != NULL ? self->host[0] == '[' : d->join.peer_address[0] == '[';
+		snprintf(listen, sizeof(listen), "tcp://%s:%u", v6 ? "[::]" : "0.0.0.0",
+		         self != NULL ? (unsigned)self->port : (unsigned)d->join.peer_port);
 		d->opts.listen = listen;
 	}
 	if (raftd_curve_configure(d) != 0)
