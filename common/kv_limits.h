@@ -57,4 +57,11 @@
 #define KV_LEASES_MAX       10000u   /* leases alive at once; 429 past it */
 #define KV_LEASE_KEYS_MAX   1000u    /* keys attached to one lease; 413 past it */
 
+/* Membership changes (POST /v1/members, POST /raft/join): 413 past the body, 400 past the rest. */
+#define KV_MEMBER_BODY_BYTES_MAX 4096u  /* the JSON request body */
+#define KV_MEMBER_ID_MAX         65535u /* node ids are 1..65535 */
+#define KV_MEMBER_HOST_BYTES_MAX 253u   /* a peer address's or URL's host: a DNS name's limit */
+#define KV_MEMBER_URL_BYTES_MAX  127u   /* a gateway URL: http(s)://host:port */
+#define KV_MEMBER_CURVE_KEY_LEN  40u    /* a Z85 CurveZMQ public key */
+
 #endif

@@ -47,9 +47,10 @@
 #define GW_COORD_ANSWER_MAX (6u * KV_TXN_RESULT_BYTES_MAX + (64u << 10))
 #define GW_SLOWLORIS_MS     10000u /* h2o's http1 request timeout */
 
-/* Another node's gateway, from --gateways. */
+/* Another node's gateway, from --gateways or learned from the configuration (gw_peers.c). */
 struct gw_peer {
 	uint64_t id;
+	int learned;                /* 1: from a member's url in STATUS; 0: from --gateways */
 	char url[GW_URL_BYTES_MAX]; /* http://host:port or https://host:port */
 	char host[GW_ADDR_BYTES_MAX];
 	uint16_t port;
@@ -73,7 +74,8 @@ struct gw_status {
 		uint64_t id;
 		uint8_t role;
 		char addr[GW_ADDR_BYTES_MAX];
-		uint64_t match; /* the leader's view (has_match) */
+		char url[GW_URL_BYTES_MAX]; /* its gateway, from the configuration; "" unknown */
+		uint64_t match;             /* the leader's view (has_match) */
 	} members[RAFT_NODES_MAX];
 	int has_match; /* the status came from the leader: members[].match is set */
 };
@@ -140,6 +142,8 @@ struct gw {
 	SSL_CTX *tls_server; /* --tls-cert: the context for new connections (gw_tls.c); else NULL */
 	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
 	struct gw_lease_clock lease_clock; /* the leader's lease deadlines (gw_lease_clock.c) */
+	uint64_t peer_refused_id;          /* the last learned gateway refused (logged once) */
+	char peer_refused_url[GW_URL_BYTES_MAX];
 };
 
 /* ---- gw_zmq.c: the three sockets inside the evloop ---- */
@@ -167,6 +171,12 @@ uint64_t gw_status_leader(const struct gw *gw);
 void gw_status_refresh(struct gw *gw);
 /* The gateway of node id (borrowed from gw: lives as long as it), or NULL. */
 const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id);
+/* The Raft address of member id in the cached status (borrowed, as below), or NULL. */
+const char *gw_status_member_addr(const struct gw *gw, uint64_t id);
+/* The gateway URL of member id (borrowed from gw until the next STATUS), or NULL. */
+const char *gw_status_member_url(const struct gw *gw, uint64_t id);
+/* Member i of the cached status as gw_json_member writes it, in an object j has open. */
+void gw_status_json_member(const struct gw *gw, struct gw_json *j, uint32_t i);
 /*
  * While this node's raftd is silent (down, restarting) another gateway may
  * serve: the next peer other than this node, round robin from *hops. A peer
@@ -174,6 +184,46 @@ const struct gw_peer *gw_status_peer(const struct gw *gw, uint64_t id);
  * next retry tries the next one. NULL without peers.
  */
 const struct gw_peer *gw_status_next_peer(const struct gw *gw, uint8_t *hops);
+
+/* ---- gw_status_query.c: routes answered from a fresh STATUS ---- */
+/*
+ * Asks this node's raftd for a STATUS and answers r with format's JSON of
+ * gw->status, 200; 503 when raftd is not connected or does not answer
+ * within GW_STATUS_WAIT_MS; 429 when the call table is full.
+ */
+void gw_status_query(struct gw_req *r, gw_status_format_fn format);
+/*
+ * The same from the leader's raftd, whose STATUS has the members' match
+ * indexes: a follower forwards r to the leader's gateway. 503 no_leader
+ * when no leader answers within r's timeout.
+ */
+void gw_status_query_leader(struct gw_req *r, gw_status_format_fn format);
+
+/* ---- gw_leader_route.c: calls only the leader serves ---- */
+/* Sends c (borrowed) to this node's raftd; on failure it calls gw_leader_wait(c). */
+typedef void (*gw_leader_send_fn)(struct gw *gw, struct gw_call *c);
+/*
+ * send(gw, c) when this node leads; else forwards c to the leader's gateway
+ * (a forwarded c is answered 503 not_leader instead: one hop only); else
+ * gw_leader_wait. The caller's on_retry calls it again in GW_CALL_WAIT_LEADER.
+ */
+void gw_leader_route(struct gw *gw, struct gw_call *c, gw_leader_send_fn send);
+/* Puts c in GW_CALL_WAIT_LEADER, to be routed again after a tick. */
+void gw_leader_wait(struct gw_call *c);
+/* 1 when r came from another gateway (X-Raftkv-Forwarded). */
+int gw_leader_forwarded(const struct gw_req *r);
+
+/* ---- gw_peers.c: gateways learned from the configuration ---- */
+/*
+ * After a STATUS: every member whose url the configuration gives and that
+ * gw->peers lacks is added, so a request can be forwarded to a leader that
+ * joined after this gateway started (--gateways is only the seed).
+ */
+void gw_peers_learn(struct gw *gw);
+
+/* ---- gw_raft_stats.c ---- */
+/* The object of GET /raft/stats from gw->status (also POST /raft/join's "data"). */
+void gw_raft_stats_format(struct gw *gw, struct gw_json *j);
 
 /* ---- gw_metrics.c ---- */
 /* Counts an answer of status to h in its route's counters and latency histogram. */
@@ -184,6 +234,20 @@ void gw_metrics_record(struct gw *gw, const struct gw_http *h, int status);
 int gw_forward_init(struct gw *gw);
 /* Closes the peers' pools; the loop must not run afterwards. */
 void gw_forward_dispose(struct gw *gw);
+/*
+ * Adds the gateway of node id at url (len bytes, http(s)://host:port) to
+ * gw->peers, with its pool and TLS context; learned marks one from the
+ * configuration. 0, KV_EINVAL (a bad URL, https:// without --peer-ca) or
+ * KV_ENOSPC (the table is full).
+ */
+int gw_forward_add_peer(struct gw *gw, uint64_t id, const char *url, size_t len, int learned);
+/*
+ * Reuses the learned slot p (its member left the configuration) for node id
+ * at url, when no forward is in flight (KV_EBUSY otherwise: a connection of
+ * its pool may be in use). 0 or KV_E*.
+ */
+int gw_forward_replace_peer(struct gw *gw, struct gw_peer *p, uint64_t id, const char *url,
+                            size_t len);
 /* Sends c's request to peer; the answer is relayed to c's client. 0 or KV_E*. */
 int gw_forward_start(struct gw *gw, struct gw_call *c, const struct gw_peer *peer);
 /* Stops a forward in flight (deadline, client gone). */

@@ -20,14 +20,10 @@ static void consul_status_addr(struct gw_json *j, const char *addr)
 void gw_consul_status_leader(struct gw_req *r)
 {
 	struct gw *gw = r->gw;
-	uint64_t leader = gw_status_leader(gw);
-	const char *addr = "";
-	for (uint32_t i = 0; leader != 0 && i < gw->status.n_members; i++)
-		if (gw->status.members[i].id == leader)
-			addr = gw->status.members[i].addr;
+	const char *addr = gw_status_member_addr(gw, gw_status_leader(gw));
 	struct gw_json j;
 	gw_json_init(&j, GW_CONSUL_STATUS_BODY_MAX);
-	consul_status_addr(&j, addr);
+	consul_status_addr(&j, addr != NULL ? addr : "");
 	gw_consul_reply_json(gw, &r->http, j.buf, j.len, 0);
 	gw_json_free(&j);
 }

@@ -368,18 +368,14 @@ static int forward_peer_tls(struct gw *gw, struct gw_peer *p)
 	return 0;
 }
 
-/* One "id=url" entry of --gateways. */
-static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
+/* Fills p (memory of gw->peers) for node id at url: parsed, TLS, a keep-alive pool. */
+static int forward_peer_init(struct gw *gw, struct gw_peer *p, uint64_t id, const char *url,
+                             size_t len, int learned)
 {
-	const char *eq = memchr(s, '=', len);
-	if (eq == NULL || gw->n_peers == RAFT_NODES_MAX)
-		return KV_EINVAL;
-	struct gw_peer *p = &gw->peers[gw->n_peers];
 	memset(p, 0, sizeof(*p));
-	if (gw_parse_u64(s, (size_t)(eq - s), &p->id) != 0 || p->id == 0 ||
-	    gw_status_peer(gw, p->id) != NULL)
-		return KV_EINVAL;
-	int err = forward_parse_url(eq + 1, len - (size_t)(eq + 1 - s), p);
+	p->id = id;
+	p->learned = learned;
+	int err = forward_parse_url(url, len, p);
 	if (err != 0)
 		return err;
 	err = forward_peer_tls(gw, p);
@@ -395,8 +391,55 @@ static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
 		h2o_socketpool_init_by_hostport(&p->pool, h2o_iovec_init(p->host, strlen(p->host)),
 		                                p->port, p->https, GW_FWD_POOL_CAP);
 	h2o_socketpool_set_timeout(&p->pool, gw->ctx.loop, GW_FWD_IDLE_MS);
-	gw->n_peers++;
 	return 0;
+}
+
+int gw_forward_add_peer(struct gw *gw, uint64_t id, const char *url, size_t len, int learned)
+{
+	if (gw->n_peers == RAFT_NODES_MAX)
+		return KV_ENOSPC;
+	if (id == 0 || gw_status_peer(gw, id) != NULL)
+		return KV_EINVAL;
+	int err = forward_peer_init(gw, &gw->peers[gw->n_peers], id, url, len, learned);
+	if (err == 0)
+		gw->n_peers++;
+	return err;
+}
+
+static void forward_peer_dispose(struct gw_peer *p)
+{
+	h2o_socketpool_dispose(&p->pool);
+	SSL_CTX_free(p->tls);
+	p->tls = NULL;
+}
+
+int gw_forward_replace_peer(struct gw *gw, struct gw_peer *p, uint64_t id, const char *url,
+                            size_t len)
+{
+	KV_ASSERT(p >= gw->peers && p < gw->peers + gw->n_peers && p->learned);
+	for (uint32_t i = 0; i < gw->pending.cap; i++)
+		if (gw->pending.calls[i].req_id != 0 && gw->pending.calls[i].fwd != NULL)
+			return KV_EBUSY; /* a connection of the pool may be in use */
+	struct gw_peer next;
+	memset(&next, 0, sizeof(next));
+	if (id == 0 || (gw_status_peer(gw, id) != NULL && gw_status_peer(gw, id) != p) ||
+	    forward_parse_url(url, len, &next) != 0)
+		return KV_EINVAL;
+	forward_peer_dispose(p);
+	int err = forward_peer_init(gw, p, id, url, len, 1);
+	if (err != 0) /* TLS failed after the URL parsed: the slot stays, unusable, until reused */
+		p->id = 0;
+	return err;
+}
+
+/* One "id=url" entry of --gateways. */
+static int forward_parse_entry(struct gw *gw, const char *s, size_t len)
+{
+	const char *eq = memchr(s, '=', len);
+	uint64_t id = 0;
+	if (eq == NULL || gw_parse_u64(s, (size_t)(eq - s), &id) != 0)
+		return KV_EINVAL;
+	return gw_forward_add_peer(gw, id, eq + 1, len - (size_t)(eq + 1 - s), 0);
 }
 
 int gw_forward_init(struct gw *gw)
@@ -420,10 +463,7 @@ int gw_forward_init(struct gw *gw)
 
 void gw_forward_dispose(struct gw *gw)
 {
-	for (uint32_t i = 0; i < gw->n_peers; i++) {
-		h2o_socketpool_dispose(&gw->peers[i].pool);
-		SSL_CTX_free(gw->peers[i].tls);
-		gw->peers[i].tls = NULL;
-	}
+	for (uint32_t i = 0; i < gw->n_peers; i++)
+		forward_peer_dispose(&gw->peers[i]);
 	gw->n_peers = 0;
 }

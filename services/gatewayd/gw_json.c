@@ -170,6 +170,18 @@ void gw_json_kv_null(struct gw_json *j, const char *name)
 	j->need_comma = 1;
 }
 
+void gw_json_member(struct gw_json *j, uint64_t id, int learner, const char *peer_address,
+                    const char *url)
+{
+	gw_json_kv_u64(j, "id", id);
+	gw_json_kv_str(j, "role", learner ? "learner" : "voter");
+	gw_json_kv_str(j, "peer_address", peer_address);
+	if (url != NULL && url[0] != '\0')
+		gw_json_kv_str(j, "url", url);
+	else
+		gw_json_kv_null(j, "url");
+}
+
 size_t gw_json_base64_len(size_t len)
 {
 	return (len + 2) / 3 * 4;

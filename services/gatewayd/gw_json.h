@@ -46,6 +46,15 @@ void gw_json_kv_u64(struct gw_json *j, const char *name, uint64_t v);
 void gw_json_kv_bool(struct gw_json *j, const char *name, int v);
 void gw_json_kv_null(struct gw_json *j, const char *name);
 
+/*
+ * A cluster member's common fields, inside an object the caller opened:
+ * "id", "role" ("voter" or "learner"), "peer_address" (its Raft address) and
+ * "url" (its gateway; null when url is NULL or empty). GET /v1/status, GET
+ * /v1/members and the membership changes all write a member this way.
+ */
+void gw_json_member(struct gw_json *j, uint64_t id, int learner, const char *peer_address,
+                    const char *url);
+
 /* A string of base64 (RFC 4648, with padding) of s. */
 void gw_json_base64(struct gw_json *j, const uint8_t *s, size_t len);
 

@@ -15,6 +15,10 @@
 struct gw_call;
 struct gw_call_link;
 struct gw_forward;
+struct gw_json;
+
+/* Writes a route's JSON answer from gw->status (gw_status_query.c). */
+typedef void (*gw_status_format_fn)(struct gw *gw, struct gw_json *j);
 
 /* What a waiting request does on a reply, when its retry time comes, at its deadline. */
 struct gw_call_ops {
@@ -72,6 +76,7 @@ struct gw_call {
 	struct proto_bytes value;
 	void (*on_written)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
 	h2o_iovec_t fwd_path; /* forwards: the path to ask for; empty: the client's own */
+	gw_status_format_fn status_format; /* routes answered from a STATUS (gw_status_query.c) */
 	uint32_t next_free;
 };
 

@@ -6,13 +6,9 @@
  */
 #include "gw.h"
 
-#include "gw_errors.h"
 #include "gw_routes.h"
-#include "kv_err.h"
 
 #include <stdio.h>
-
-#define GW_RAFT_STATS_BODY_MAX (8u << 10)
 
 /* Raft's own names for the states (hashicorp/raft's, as the seed printed them). */
 static const char *raft_stats_state(const struct proto_status_resp *m)
@@ -32,19 +28,10 @@ static void raft_stats_node(struct gw_json *j, const char *key, uint64_t id)
 	gw_json_kv_str(j, key, name);
 }
 
-/* The address of member id in the cached status, or NULL. */
-static const char *raft_stats_addr(const struct gw_status *s, uint64_t id)
-{
-	for (uint32_t i = 0; i < s->n_members; i++)
-		if (s->members[i].id == id)
-			return s->members[i].addr;
-	return NULL;
-}
-
-static void raft_stats_format(const struct gw *gw, struct gw_json *j)
+void gw_raft_stats_format(struct gw *gw, struct gw_json *j)
 {
 	const struct gw_status *s = &gw->status;
-	const char *laddr = raft_stats_addr(s, s->msg.leader_id);
+	const char *laddr = gw_status_member_addr(gw, s->msg.leader_id);
 
 	gw_json_open(j, '{');
 	raft_stats_node(j, "node_id", gw->cfg.node_id);
@@ -75,48 +62,9 @@ static void raft_stats_format(const struct gw *gw, struct gw_json *j)
 	}
 	gw_json_close(j, ']');
 	gw_json_close(j, '}');
-	gw_json_raw(j, "\n", 1);
 }
-
-static void raft_stats_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
-{
-	struct gw_json j;
-
-	if (m->type != PROTO_STATUS_RESP)
-		return;
-	gw_json_init(&j, GW_RAFT_STATS_BODY_MAX);
-	raft_stats_format(gw, &j);
-	gw_reply_send(gw, &c->http, 200, "application/json", j.buf, j.len, 0);
-	gw_json_free(&j);
-	gw_pending_end(gw, c);
-}
-
-static void raft_stats_on_deadline(struct gw *gw, struct gw_call *c)
-{
-	gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd did not answer", NULL);
-	gw_pending_end(gw, c);
-}
-
-static void raft_stats_on_retry(struct gw *gw, struct gw_call *c)
-{
-}
-
-static const struct gw_call_ops raft_stats_ops = {raft_stats_on_msg, raft_stats_on_retry,
-                                                  raft_stats_on_deadline};
 
 void gw_raft_stats_handle(struct gw_req *r)
 {
-	struct gw *gw = r->gw;
-	struct gw_call *c = gw_pending_start(r, &raft_stats_ops, GW_STATUS_WAIT_MS);
-
-	if (c == NULL) {
-		gw_reply_kv_error(gw, &r->http, KV_EBUSY, NULL, NULL);
-		return;
-	}
-	struct proto_local m = {.type = PROTO_STATUS_REQ, .req_id = c->req_id};
-	c->state = GW_CALL_STATUS;
-	if (gw_zmq_send(gw, 1, &m) != 0) {
-		gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd is not connected", NULL);
-		gw_pending_end(gw, c);
-	}
+	gw_status_query(r, gw_raft_stats_format);
 }

@@ -48,7 +48,14 @@
 	X(GW_MS_GET, "/raft/stats", gw_raft_stats_handle, "raft_stats", GW_PERM_READ, 0)           \
 	X(GW_MS_DEL, "/v1/members/{key}", gw_member_remove_handle, "member", GW_PERM_ADMIN,        \
 	  GW_ROUTE_QUERY)                                                                          \
-	X(GW_MS_GET, "/v1/members", gw_members_list_handle, "members", GW_PERM_READ, GW_ROUTE_QUERY)
+	X(GW_MS_POST, "/v1/members/{key}", gw_member_promote_handle, "member", GW_PERM_ADMIN,      \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_GET, "/v1/members", gw_members_list_handle, "members", GW_PERM_READ,               \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_POST, "/v1/members", gw_member_add_handle, "members", GW_PERM_ADMIN,               \
+	  GW_ROUTE_QUERY)                                                                          \
+	X(GW_MS_POST, "/raft/join", gw_seed_raft_join_handle, "raft_join", GW_PERM_ADMIN,          \
+	  GW_ROUTE_QUERY)
 
 /*
  * The seed projects' routes (seeds/, docs/api.md "The seed projects'

@@ -7,13 +7,12 @@
 
 #include "gw_errors.h"
 #include "gw_routes.h"
+#include "kv_assert.h"
 #include "kv_clock.h"
 #include "kv_err.h"
 #include "kv_log.h"
 
 #include <string.h>
-
-#define GW_STATUS_BODY_MAX (16u << 10)
 
 static uint64_t status_copy_str(char *dst, size_t cap, struct proto_bytes b)
 {
@@ -40,11 +39,17 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 		s->members[i].id = m->members[i].id;
 		s->members[i].role = m->members[i].role;
 		status_copy_str(s->members[i].addr, sizeof(s->members[i].addr), m->members[i].addr);
+		s->members[i].url[0] =
+		    '\0'; /* one that cannot be a gateway's URL is not kept, not cut */
+		if (m->members[i].url.len < sizeof(s->members[i].url))
+			status_copy_str(s->members[i].url, sizeof(s->members[i].url),
+			                m->members[i].url);
 		s->members[i].match = 0;
 		for (unsigned b = 0; s->has_match && b < 8; b++)
 			s->members[i].match =
 			    s->members[i].match << 8 | m->member_match.ptr[8 * i + b];
 	}
+	gw_peers_learn(gw);
 	if (old_leader != s->msg.leader_id)
 		KV_LOG_INFO(GW_SVC, "leader changed", "leader=%llu term=%llu",
 		            (unsigned long long)s->msg.leader_id, (unsigned long long)s->msg.term);
@@ -144,12 +149,42 @@ const struct gw_peer *gw_status_next_peer(const struct gw *gw, uint8_t *hops)
 {
 	for (uint32_t k = 0; k < gw->n_peers; k++) {
 		const struct gw_peer *p = &gw->peers[(*hops + k) % gw->n_peers];
-		if (p->id != gw->cfg.node_id) {
+		if (p->id != gw->cfg.node_id && p->id != 0) { /* 0: a learned slot being reused */
 			*hops = (uint8_t)((*hops + k + 1) % gw->n_peers);
 			return p;
 		}
 	}
 	return NULL;
+}
+
+const char *gw_status_member_addr(const struct gw *gw, uint64_t id)
+{
+	const struct gw_status *s = &gw->status;
+
+	for (uint32_t i = 0; i < s->n_members && id != 0; i++)
+		if (s->members[i].id == id)
+			return s->members[i].addr;
+	return NULL;
+}
+
+const char *gw_status_member_url(const struct gw *gw, uint64_t id)
+{
+	const struct gw_status *s = &gw->status;
+	const struct gw_peer *p = gw_status_peer(gw, id);
+
+	for (uint32_t i = 0; i < s->n_members && id != 0; i++)
+		if (s->members[i].id == id && s->members[i].url[0] != '\0')
+			return s->members[i].url; /* the configuration's, which follows changes */
+	return p != NULL ? p->url : NULL;
+}
+
+void gw_status_json_member(const struct gw *gw, struct gw_json *j, uint32_t i)
+{
+	const struct gw_status *s = &gw->status;
+
+	KV_ASSERT(i < s->n_members);
+	gw_json_member(j, s->members[i].id, s->members[i].role == RAFT_LEARNER, s->members[i].addr,
+	               gw_status_member_url(gw, s->members[i].id));
 }
 
 /* The JSON of GET /v1/status from a fresh STATUS_RESP. */
@@ -194,55 +229,15 @@ static void status_format(struct gw *gw, struct gw_json *j)
 	gw_json_key(j, "members");
 	gw_json_open(j, '[');
 	for (uint32_t i = 0; i < s->n_members; i++) {
-		const struct gw_peer *p = gw_status_peer(gw, s->members[i].id);
 		gw_json_open(j, '{');
-		gw_json_kv_u64(j, "id", s->members[i].id);
-		gw_json_kv_str(j, "role", s->members[i].role == RAFT_LEARNER ? "learner" : "voter");
-		gw_json_kv_str(j, "peer_address", s->members[i].addr);
-		p ? gw_json_kv_str(j, "url", p->url) : gw_json_kv_null(j, "url");
+		gw_status_json_member(gw, j, i);
 		gw_json_close(j, '}');
 	}
 	gw_json_close(j, ']');
 	gw_json_close(j, '}');
-	gw_json_raw(j, "\n", 1);
 }
-
-static void status_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *m)
-{
-	if (m->type != PROTO_STATUS_RESP)
-		return;
-	struct gw_json j;
-	gw_json_init(&j, GW_STATUS_BODY_MAX);
-	status_format(gw, &j);
-	gw_reply_send(gw, &c->http, 200, "application/json", j.buf, j.len, 0);
-	gw_json_free(&j);
-	gw_pending_end(gw, c);
-}
-
-static void status_on_deadline(struct gw *gw, struct gw_call *c)
-{
-	gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd did not answer", NULL);
-	gw_pending_end(gw, c);
-}
-
-static void status_on_retry(struct gw *gw, struct gw_call *c)
-{
-}
-
-static const struct gw_call_ops status_ops = {status_on_msg, status_on_retry, status_on_deadline};
 
 void gw_status_handle(struct gw_req *r)
 {
-	struct gw *gw = r->gw;
-	struct gw_call *c = gw_pending_start(r, &status_ops, GW_STATUS_WAIT_MS);
-	if (c == NULL) {
-		gw_reply_kv_error(gw, &r->http, KV_EBUSY, NULL, NULL);
-		return;
-	}
-	struct proto_local m = {.type = PROTO_STATUS_REQ, .req_id = c->req_id};
-	c->state = GW_CALL_STATUS;
-	if (gw_zmq_send(gw, 1, &m) != 0) {
-		gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "raftd is not connected", NULL);
-		gw_pending_end(gw, c);
-	}
+	gw_status_query(r, status_format);
 }

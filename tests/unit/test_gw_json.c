@@ -150,6 +150,32 @@ static void test_structure_and_cap(void **state)
 	printf("checked: nested commas, u64 max, bool, null; the cap stops writing and flags it\n");
 }
 
+static void test_member(void **state)
+{
+	struct gw_json j;
+	gw_json_init(&j, 4096);
+	gw_json_open(&j, '[');
+	gw_json_open(&j, '{');
+	gw_json_member(&j, 1, 0, "127.0.0.1:7001", "http://127.0.0.1:4001");
+	gw_json_kv_u64(&j, "match_index", 7);
+	gw_json_close(&j, '}');
+	gw_json_open(&j, '{');
+	gw_json_member(&j, 65535, 1, "h\"x:1", NULL);
+	gw_json_close(&j, '}');
+	gw_json_open(&j, '{');
+	gw_json_member(&j, 2, 0, "", "");
+	gw_json_close(&j, '}');
+	gw_json_close(&j, ']');
+	assert_string_equal(text_of(&j),
+	                    "[{\"id\":1,\"role\":\"voter\",\"peer_address\":\"127.0.0.1:7001\","
+	                    "\"url\":\"http://127.0.0.1:4001\",\"match_index\":7},"
+	                    "{\"id\":65535,\"role\":\"learner\",\"peer_address\":\"h\\\"x:1\","
+	                    "\"url\":null},"
+	                    "{\"id\":2,\"role\":\"voter\",\"peer_address\":\"\",\"url\":null}]");
+	gw_json_free(&j);
+	printf("checked: a member's fields, a learner, an escaped address, no URL as null\n");
+}
+
 static void test_error_body(void **state)
 {
 	struct gw_json j;
@@ -184,7 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escaping),   cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_base64),     cmocka_unit_test(test_structure_and_cap),
-	    cmocka_unit_test(test_error_body),
+	    cmocka_unit_test(test_error_body), cmocka_unit_test(test_member),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

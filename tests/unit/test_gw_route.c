@@ -137,7 +137,7 @@ static void test_routes_table(void **state)
 	    "none",       "kv",           "kv_list",    "status",    "livez",      "readyz",
 	    "metrics",    "snapshot",     "watch",      "txn",       "leases",     "lease",
 	    "seed_state", "seed_operate", "seed_all",   "seed_keys", "seed_store", "seed_store_key",
-	    "ui",         "ui_status",    "raft_stats", "member",    "members"};
+	    "ui",         "ui_status",    "raft_stats", "member",    "members",    "raft_join"};
 	size_t k = 0;
 	for (unsigned slot = 0; slot <= gw_routes_count; slot++) {
 		if (slot > 1 && strcmp(gw_routes[slot - 1].path, gw_routes[slot - 2].path) == 0)

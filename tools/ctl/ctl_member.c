@@ -16,19 +16,6 @@
 
 #define CTL_MEMBER_ID_MAX 65535ul
 
-static void member_field(struct ctl_json_span obj, const char *name)
-{
-	struct ctl_json_span v;
-	char buf[256];
-
-	if (ctl_json_member(obj, name, &v) != 0 || ctl_json_is(v, "null"))
-		fputs("-", stdout);
-	else if (v.p[0] == '"' && ctl_json_string(v, buf, sizeof(buf)) >= 0)
-		fputs(buf, stdout);
-	else
-		printf("%.*s", (int)v.len, v.p);
-}
-
 static void member_print_list(struct ctl_json_span root)
 {
 	static const char *const fields[] = {"id",  "role",        "peer_address",
@@ -37,37 +24,19 @@ static void member_print_list(struct ctl_json_span root)
 	const char *cursor = NULL;
 
 	fputs("leader ", stdout);
-	member_field(root, "leader");
+	ctl_out_field(root, "leader");
 	fputs(", commit ", stdout);
-	member_field(root, "commit_index");
+	ctl_out_field(root, "commit_index");
 	fputs("\nmembers (id role peer-address url match caught-up):\n", stdout);
 	if (ctl_json_member(root, "members", &members) != 0)
 		return;
 	while (ctl_json_next(members, &cursor, &m) == 1) {
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			fputs(i == 0 ? "  " : " ", stdout);
-			member_field(m, fields[i]);
+			ctl_out_field(m, fields[i]);
 		}
 		putchar('\n');
 	}
-}
-
-static int member_list(const struct ctl_ctx *ctx)
-{
-	struct ctl_http_req req = {.method = "GET", .path = "/v1/members"};
-	struct ctl_http_resp resp;
-	struct ctl_json_span root;
-	int code = ctl_out_outcome(ctx, ctl_http_do(ctx, &req, &resp), &resp);
-
-	if (code == CTL_EXIT_OK) {
-		if (ctx->output == CTL_OUTPUT_JSON ||
-		    ctl_json_value(resp.body, resp.body_len, &root) != 0)
-			ctl_out_body(&resp);
-		else
-			member_print_list(root);
-	}
-	ctl_http_resp_free(&resp);
-	return code;
 }
 
 static int member_remove(const struct ctl_ctx *ctx, const char *id_text)
@@ -94,7 +63,7 @@ static int member_remove(const struct ctl_ctx *ctx, const char *id_text)
 int ctl_member(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return member_list(ctx);
+		return ctl_out_get_json(ctx, "/v1/members", member_print_list);
 	if (argc == 2 && strcmp(argv[0], "remove") == 0)
 		return member_remove(ctx, argv[1]);
 	return -1;

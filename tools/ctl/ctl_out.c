@@ -32,6 +32,38 @@ void ctl_out_body(const struct ctl_http_resp *resp)
 		putchar('\n');
 }
 
+void ctl_out_field(struct ctl_json_span obj, const char *name)
+{
+	struct ctl_json_span v;
+	char buf[256];
+
+	if (ctl_json_member(obj, name, &v) != 0 || ctl_json_is(v, "null"))
+		fputs("-", stdout);
+	else if (v.p[0] == '"' && ctl_json_string(v, buf, sizeof(buf)) >= 0)
+		fputs(buf, stdout);
+	else
+		printf("%.*s", (int)v.len, v.p);
+}
+
+int ctl_out_get_json(const struct ctl_ctx *ctx, const char *path,
+                     void (*print_human)(struct ctl_json_span root))
+{
+	struct ctl_http_req req = {.method = "GET", .path = path};
+	struct ctl_http_resp resp;
+	struct ctl_json_span root;
+	int code = ctl_out_outcome(ctx, ctl_http_do(ctx, &req, &resp), &resp);
+
+	if (code == CTL_EXIT_OK) {
+		if (ctx->output == CTL_OUTPUT_JSON ||
+		    ctl_json_value(resp.body, resp.body_len, &root) != 0)
+			ctl_out_body(&resp);
+		else
+			print_human(root);
+	}
+	ctl_http_resp_free(&resp);
+	return code;
+}
+
 /* "key_not_found: no such key" from {"error":{"code","message"}}, or the status alone. */
 static void out_error(const struct ctl_http_resp *resp)
 {

@@ -7,6 +7,7 @@
 
 #include "ctl.h"
 #include "ctl_http.h"
+#include "ctl_json.h"
 
 /*
  * Turns the outcome of ctl_http_do (http_rc and, when answered, resp) into an
@@ -22,5 +23,17 @@ int ctl_out_exit_for_status(int status);
 
 /* Prints a body as it is to stdout, ending with a newline. */
 void ctl_out_body(const struct ctl_http_resp *resp);
+
+/* Prints obj's member name as text: a string unquoted, a number or bool as is, "-" when null or
+ * absent. */
+void ctl_out_field(struct ctl_json_span obj, const char *name);
+
+/*
+ * GET path (failing over between endpoints) and prints the JSON answer: as
+ * it is with --output json (or when it is not JSON), else through
+ * print_human(root). Returns the exit code, as ctl_out_outcome.
+ */
+int ctl_out_get_json(const struct ctl_ctx *ctx, const char *path,
+                     void (*print_human)(struct ctl_json_span root));
 
 #endif

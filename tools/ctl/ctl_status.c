@@ -12,43 +12,30 @@
 
 #include <stdio.h>
 
-/* Prints the member's (or object's) field as text: a string, a number, or "-" for null. */
-static void status_field(struct ctl_json_span obj, const char *name)
-{
-	struct ctl_json_span v;
-	char buf[256];
-	if (ctl_json_member(obj, name, &v) != 0 || ctl_json_is(v, "null"))
-		fputs("-", stdout);
-	else if (v.p[0] == '"' && ctl_json_string(v, buf, sizeof(buf)) >= 0)
-		fputs(buf, stdout);
-	else
-		printf("%.*s", (int)v.len, v.p);
-}
-
 static void status_print_human(struct ctl_json_span root)
 {
 	struct ctl_json_span leader, members, m;
 	fputs("node ", stdout);
-	status_field(root, "id");
+	ctl_out_field(root, "id");
 	fputs(": ", stdout);
-	status_field(root, "role");
+	ctl_out_field(root, "role");
 	fputs(", term ", stdout);
-	status_field(root, "term");
+	ctl_out_field(root, "term");
 	fputs(", leader ", stdout);
 	if (ctl_json_member(root, "leader", &leader) == 0 && !ctl_json_is(leader, "null")) {
-		status_field(leader, "id");
+		ctl_out_field(leader, "id");
 		fputs(" (", stdout);
-		status_field(leader, "url");
+		ctl_out_field(leader, "url");
 		fputs(")", stdout);
 	} else {
 		fputs("unknown", stdout);
 	}
 	fputs("\ncommit ", stdout);
-	status_field(root, "commit_index");
+	ctl_out_field(root, "commit_index");
 	fputs(", applied ", stdout);
-	status_field(root, "applied_index");
+	ctl_out_field(root, "applied_index");
 	fputs(", last ", stdout);
-	status_field(root, "last_index");
+	ctl_out_field(root, "last_index");
 	fputs("\nmembers (id role peer-address url):\n", stdout);
 	const char *cursor = NULL;
 	if (ctl_json_member(root, "members", &members) != 0)
@@ -57,7 +44,7 @@ static void status_print_human(struct ctl_json_span root)
 		static const char *const fields[] = {"id", "role", "peer_address", "url"};
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			fputs(i == 0 ? "  " : " ", stdout);
-			status_field(m, fields[i]);
+			ctl_out_field(m, fields[i]);
 		}
 		putchar('\n');
 	}
@@ -65,21 +52,7 @@ static void status_print_human(struct ctl_json_span root)
 
 int ctl_status_status(const struct ctl_ctx *ctx, int argc, char **argv)
 {
-	if (argc != 0)
-		return -1;
-	struct ctl_http_req req = {.method = "GET", .path = "/v1/status"};
-	struct ctl_http_resp resp;
-	int code = ctl_out_outcome(ctx, ctl_http_do(ctx, &req, &resp), &resp);
-	struct ctl_json_span root;
-	if (code == CTL_EXIT_OK) {
-		if (ctx->output == CTL_OUTPUT_JSON ||
-		    ctl_json_value(resp.body, resp.body_len, &root) != 0)
-			ctl_out_body(&resp);
-		else
-			status_print_human(root);
-	}
-	ctl_http_resp_free(&resp);
-	return code;
+	return argc == 0 ? ctl_out_get_json(ctx, "/v1/status", status_print_human) : -1;
 }
 
 /* GET path on the first endpoint; 200 prints "what" (or the body in JSON mode). */

@@ -37,9 +37,9 @@ static void state_leader(const struct gw *gw, char *out, size_t cap)
 		snprintf(out, cap, "%s", hostport != NULL ? hostport + 3 : p->url);
 		return;
 	}
-	for (uint32_t i = 0; i < s->n_members && s->msg.leader_id != 0; i++)
-		if (s->members[i].id == s->msg.leader_id)
-			snprintf(out, cap, "%s", s->members[i].addr);
+	const char *addr = gw_status_member_addr(gw, s->msg.leader_id);
+	if (addr != NULL)
+		snprintf(out, cap, "%s", addr);
 }
 
 void gw_seed_state_handle(struct gw_req *r)
