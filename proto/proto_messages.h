@@ -335,7 +335,8 @@
 	F(X, U64,     snap_size,  0, UINT64_MAX, "bytes of the whole snapshot") \
 	F(X, U64,     offset,     0, UINT64_MAX, "of this chunk; offset + chunk_len == snap_size ends it") \
 	F(X, CHUNK,   chunk,      0, RAFT_SNAPSHOT_CHUNK_BYTES, "the chunk and its CRC32C (core's outgoing: NULL, the driver attaches it)") \
-	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index")
+	F(X, U64,     commit,     0, UINT64_MAX, "leader's commit index") \
+	F(X, CHUNK,   book,       0, RAFT_BOOK_BYTES_MAX, "the sender's address book (raftd_book.h) and its CRC32C; opaque to the core (outgoing: empty, the driver attaches it)")
 #define PROTO_RAFT_SNAPSHOT_RESP(F, X) \
 	PROTO_RAFT_REJECT(F, X) \
 	F(X, U64,     snap_index, 0, UINT64_MAX, "the snapshot's index") \

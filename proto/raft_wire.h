@@ -20,6 +20,8 @@
 #define RAFT_APPEND_ENTRIES_MAX   64u    /* entries per APPEND message */
 #define RAFT_APPEND_BYTES_MAX     (1u << 20) /* payload bytes per APPEND (at least one entry) */
 #define RAFT_SNAPSHOT_CHUNK_BYTES (256u << 10)
+/* The driver's address book a SNAPSHOT carries (raftd_book.h: RAFTD_BOOK_BYTES_MAX fits). */
+#define RAFT_BOOK_BYTES_MAX (16u << 10)
 
 /* ---- Entries ---------------------------------------------------------- */
 

@@ -28,7 +28,8 @@ RAFTD_SRCS := $(wildcard services/raftd/driver/*.c)
 RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
-	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o)
+	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o raftd_book.o \
+	raftd_reconcile.o)
 RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
 	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 
@@ -44,6 +45,8 @@ TEST_LIBS_test_raftd_peerlist := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_read_table := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_compact := $(BUILD)/libraftdpure.a
+TEST_LIBS_test_raftd_book := $(BUILD)/libraftdpure.a -lzmq
+TEST_LIBS_test_raftd_reconcile := $(BUILD)/libraftdpure.a -lzmq
 
 # The identity file (raftd_identity.c) does file I/O, so it is not in the pure set.
 $(BUILD)/libraftdidentity.a: $(BUILD)/services/raftd/driver/raftd_identity.o
@@ -91,6 +94,28 @@ raftd-bug-curve-key: $(BUILD)/raftd-bug/test_raftd_curve_keys
 	@echo "raftd-bugs: RAFTD_BUG_CURVE_KEY_ANY_GROUP caught by test_secret_file"
 
 raftd-bugs: raftd-bug-curve-key
+
+# The planted address-book bug: raftd built to connect only to --peers (ignoring
+# the book and the configuration) must make test_raftd_reconcile fail
+# test_restart_connects_to_the_book.
+$(BUILD)/raftd-bug/raftd_reconcile.o: services/raftd/driver/raftd_reconcile.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFTD_BUG_BOOK_FROM_PEERS_ONLY -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raftd_reconcile: $(BUILD)/tests/unit/test_raftd_reconcile.o \
+		$(BUILD)/raftd-bug/raftd_reconcile.o $(BUILD)/libraftdpure.a $(BUILD)/libraftcore.a \
+		$(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lzmq -lcmocka
+
+.PHONY: raftd-bug-book
+raftd-bug-book: $(BUILD)/raftd-bug/test_raftd_reconcile
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/book.out 2>&1; then \
+		echo "raftd-bugs: RAFTD_BUG_BOOK_FROM_PEERS_ONLY was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_restart_connects_to_the_book" $(BUILD)/raftd-bug/book.out || \
+		{ echo "raftd-bugs: test_raftd_reconcile failed, but not in test_restart_connects_to_the_book"; exit 1; }
+	@echo "raftd-bugs: RAFTD_BUG_BOOK_FROM_PEERS_ONLY caught by test_restart_connects_to_the_book"
+
+raftd-bugs: raftd-bug-book
 # --- end raftd ---
 
 # --- wal ---

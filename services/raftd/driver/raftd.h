@@ -14,10 +14,12 @@
 #include "proto.h"
 #include "raft.h"
 #include "raft_exec.h"
+#include "raftd_book.h"
 #include "raftd_curve_keys.h"
 #include "raftd_local_batch.h"
 #include "raftd_peerlist.h"
 #include "raftd_read_table.h"
+#include "raftd_reconcile.h"
 #include "wal.h"
 
 #include <limits.h>
@@ -43,10 +45,12 @@
 /* a leader keeps at most this many entries (and --snapshot-entries) for a slow follower */
 #define RAFTD_COMPACT_KEEP_ENTRIES (RAFT_LOG_WINDOW / 8)
 #define RAFTD_CONNECT_RETRY_MS     1000u /* a peer whose zmq_connect failed is retried */
-#define RAFTD_ARENA_BYTES          PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
-#define RAFTD_WAL_SEGMENT_BYTES    (64u << 20)
-#define RAFTD_DIR_BYTES_MAX        3072u /* --data-dir and --sock-dir, leaving room for file names */
-#define RAFTD_PERSIST_ROUNDS_MAX   16u   /* PERSISTED steps per iteration before yielding */
+/* a DEALER that could send nothing this long is closed and made again (raftd_peers.c) */
+#define RAFTD_PEER_REDIAL_MS     3000u
+#define RAFTD_ARENA_BYTES        PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
+#define RAFTD_WAL_SEGMENT_BYTES  (64u << 20)
+#define RAFTD_DIR_BYTES_MAX      3072u /* --data-dir and --sock-dir, leaving room for file names */
+#define RAFTD_PERSIST_ROUNDS_MAX 16u   /* PERSISTED steps per iteration before yielding */
 
 /* The flags, parsed by raftd_main.c; strings are borrowed for the process lifetime. */
 struct raftd_opts {
@@ -81,17 +85,24 @@ struct raftd_peer {
 	uint64_t id;
 	char addr[RAFTD_HOST_BYTES_MAX + 8];      /* host:port, for STATUS_RESP */
 	char endpoint[RAFTD_HOST_BYTES_MAX + 16]; /* tcp://host:port */
+	char curve_key[RAFTD_CURVE_Z85_LEN + 1];  /* the key its DEALER pins ("" plaintext) */
 	void *dealer;                             /* NULL until zmq_connect succeeded */
 	uint64_t next_connect_ms;
 	uint64_t sent;
-	uint64_t dropped; /* EAGAIN at the high-water mark, or not connected */
+	uint64_t dropped;          /* EAGAIN at the high-water mark, or not connected */
+	uint64_t failing_since_ms; /* the first send that failed since the last that went out */
+	uint64_t redials;          /* DEALERs closed and made again (raftd_peers_connect_due) */
 	uint64_t
 	    last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
 };
 
-/* A message the executor holds until the next wal_sync (raftd_update.c). */
+/*
+ * A message the executor holds until the next wal_sync (raftd_update.c). It
+ * names the peer by id: the peer may be dropped, or its slot reused by
+ * another, before the message is sent (raftd_reconcile.h).
+ */
 struct raftd_held {
-	uint32_t peer; /* index into raftd.peers */
+	uint64_t peer_id;
 	zmq_msg_t msg;
 };
 
@@ -111,7 +122,9 @@ struct raftd_snap_pending {
 
 struct raftd {
 	struct raftd_opts opts;
-	struct raftd_peer_list peer_list;
+	struct raftd_peer_list peer_list; /* --peers: seeds the book of a new cluster */
+	struct raftd_book book;           /* every node's addresses (raftd_book.h) */
+	int peers_stale;                  /* the book or the configuration changed: reconcile */
 	char wal_dir[RAFTD_DIR_BYTES_MAX];
 	char snap_dir[RAFTD_DIR_BYTES_MAX];
 	volatile sig_atomic_t *stop;
@@ -158,6 +171,8 @@ struct raftd {
 	uint8_t *chunk_buf;                /* [RAFT_SNAPSHOT_CHUNK_BYTES] */
 	char snap_path[PATH_MAX];          /* the current snapshot file ("" if none) */
 	struct raftd_snap_pending pending; /* SNAPSHOT_DONE awaiting the core's compact_index */
+	struct raftd_book snap_book;       /* the book an incoming snapshot carried, */
+	uint64_t snap_book_index;          /*   adopted when that snapshot installs (0: none) */
 
 	/* storaged */
 	uint64_t commit_index;           /* highest commit_last seen */
@@ -205,6 +220,17 @@ void raftd_identity_on_leader(struct raftd *d);
 /* 1 when m may be stepped; 0 when it comes from another cluster (counted) or unsaved. */
 int raftd_identity_accept(struct raftd *d, const struct raft_msg *m);
 
+/*
+ * raftd_addresses.c: the running raftd's address book (raftd_book.h).
+ * At boot (after the WAL is open, before the core): the file, then --peers
+ * for ids it lacks, then the CONFIG entries of rec. 0 or a KV_E* code (logged).
+ */
+int raftd_addresses_boot(struct raftd *d, const struct wal_recovery *rec);
+/* After each raft_step: CONFIG entries appended, truncations, snapshot installs. */
+void raftd_addresses_observe(struct raftd *d, const struct raft_update *u);
+/* An incoming SNAPSHOT (borrowed for the call): keeps the book it carries for its install. */
+void raftd_addresses_stash(struct raftd *d, const struct raft_msg *m);
+
 /* raftd_local.c: encodes resp and sends it to the local client named by identity. */
 void raftd_local_reply(struct raftd *d, const void *identity, size_t identity_len,
                        const struct proto_local *resp);
@@ -240,11 +266,13 @@ int raftd_sock_send(void *sock, const void *identity, size_t identity_len, const
 
 /* raftd_peers.c */
 int raftd_peers_init(struct raftd *d);
+/* Opens and closes peer connections to follow the configuration (when d->peers_stale). */
+void raftd_peers_reconcile(struct raftd *d);
 void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms);
 /* Encodes m with payloads attached into out (initialised here). 0 or a KV_E* code. */
 int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out);
 /* Sends an encoded message to m->to (consumes msg). Drops and counts when it cannot. */
-void raftd_peers_send_encoded(struct raftd *d, uint32_t peer, zmq_msg_t *msg);
+void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg);
 int raftd_peers_index(const struct raftd *d, uint64_t id);
 /* Receives and steps at most budget peer messages; returns how many arrived. */
 uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget);
@@ -257,8 +285,8 @@ int raftd_curve_configure(struct raftd *d);
 int raftd_curve_zap_open(struct raftd *d);
 /* Makes the peer ROUTER a Curve server whose handshakes go through ZAP (no-op when off). */
 void raftd_curve_server(struct raftd *d, void *router);
-/* Makes a DEALER to peer id a Curve client pinning that peer's key (no-op when off). */
-void raftd_curve_client(struct raftd *d, void *dealer, uint64_t id);
+/* Makes a DEALER a Curve client pinning server_z85, the peer's key (no-op when off). */
+void raftd_curve_client(struct raftd *d, void *dealer, const char *server_z85);
 /* Answers up to budget pending ZAP requests; returns how many. */
 uint32_t raftd_curve_zap_drain(struct raftd *d, uint32_t budget);
 /*

@@ -2,8 +2,11 @@
  * raftd_boot.c - from the disk to a running core: opens the WAL, decides
  * the configuration (a brand-new node takes every --peers entry as a voter
  * and records it as the snapshot metadata at index 0; a node with state uses
- * its WAL's), loads or makes the node's identity (raftd_identity.c) and
- * creates the core. Main thread, before the loop starts.
+ * its WAL's), loads or makes the node's identity (raftd_identity.c), loads
+ * the address book (raftd_addresses.c) and creates the core. A node absent
+ * from its own --peers joins the cluster they name: it boots with their
+ * configuration, in which it is no member, and learns the rest from the log. Main thread, before
+ * the loop starts.
  */
 #include "raftd.h"
 
@@ -80,6 +83,8 @@ int raftd_boot_core(struct raftd *d)
 	if (rc != 0)
 		return rc;
 	rc = raftd_snapfile_boot(d, &rec);
+	if (rc == 0)
+		rc = raftd_addresses_boot(d, &rec);
 	if (rc != 0)
 		return rc;
 	struct raft_options ro = {.id = d->opts.node_id,

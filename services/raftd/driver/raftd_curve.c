@@ -3,15 +3,14 @@
  *
  * With --curve-secret-key, the peer ROUTER is a Curve server and every
  * DEALER to peer i a Curve client that pins peer i's public key from the
- * allow-list. libzmq asks the ZAP handler here (a REP socket on
- * inproc://zeromq.zap.01, polled by the loop) about every incoming
- * handshake: a client key that is not in the allow-list is refused and
- * counted, a known one is accepted with its node id as the connection's
- * User-Id. That id, not the routing identity (which any client may choose),
- * is the sender: with Curve the DEALERs set no routing id and the ROUTER
- * does no handover, so no member can take over another's connection, and a
- * message whose from is not its key's node is dropped and counted
- * (raftd_curve_refuse_claim): a node with a valid key cannot speak for
+ * address book (raftd_book.h; seeded from --peer-keys). The allow-list is
+ * the book's keys, plus the --peer-keys seeds of ids the book lacks. libzmq asks the ZAP handler
+ * here (a REP socket on inproc://zeromq.zap.01, polled by the loop) about every incoming handshake:
+ * a client key that is not in the allow-list is refused and counted, a known one is accepted with
+ * its node id as the connection's User-Id. That id, not the routing identity (which any client may
+ * choose), is the sender: with Curve the DEALERs set no routing id and the ROUTER does no handover,
+ * so no member can take over another's connection, and a message whose from is not its key's node
+ * is dropped and counted (raftd_curve_refuse_claim): a node with a valid key cannot speak for
  * another. Loop thread only;
  * raftd_curve_configure() on the main thread before the loop starts.
  */
@@ -155,13 +154,12 @@ void raftd_curve_server(struct raftd *d, void *router)
 	 */
 }
 
-void raftd_curve_client(struct raftd *d, void *dealer, uint64_t id)
+void raftd_curve_client(struct raftd *d, void *dealer, const char *server_z85)
 {
 	if (!d->curve.on)
 		return;
-	const struct raftd_peer_key *k = raftd_curve_keys_find(&d->curve.keys, id);
-	KV_ASSERT(k != NULL); /* curve_check_keys: every node of --peers has one */
-	zmq_setsockopt(dealer, ZMQ_CURVE_SERVERKEY, k->z85, RAFTD_CURVE_Z85_LEN);
+	KV_ASSERT(strlen(server_z85) == RAFTD_CURVE_Z85_LEN); /* raftd_peers.c: no key, no peer */
+	zmq_setsockopt(dealer, ZMQ_CURVE_SERVERKEY, server_z85, RAFTD_CURVE_Z85_LEN);
 	zmq_setsockopt(dealer, ZMQ_CURVE_PUBLICKEY, d->curve.public_z85, RAFTD_CURVE_Z85_LEN);
 	zmq_setsockopt(dealer, ZMQ_CURVE_SECRETKEY, d->curve.secret_z85, RAFTD_CURVE_Z85_LEN);
 }
@@ -217,13 +215,31 @@ static void curve_zap_reply(void *zap, zmq_msg_t *request_id, const char *status
 	zmq_send(zap, "", 0, 0); /* no metadata */
 }
 
+/*
+ * The node whose key is pub: the book's entry with that key, or else a
+ * --peer-keys seed for an id the book does not know (a key the book replaced
+ * is not accepted any more). 0 when none.
+ */
+static uint64_t curve_key_owner(struct raftd *d, const uint8_t *pub)
+{
+	uint8_t bin[RAFTD_CURVE_KEY_BYTES];
+	for (uint32_t i = 0; i < d->book.n; i++) {
+		const struct raftd_book_entry *e = &d->book.entries[i];
+		if (e->curve_key[0] != '\0' && zmq_z85_decode(bin, e->curve_key) != NULL &&
+		    memcmp(bin, pub, sizeof(bin)) == 0)
+			return e->id;
+	}
+	uint64_t id = raftd_curve_keys_lookup(&d->curve.keys, pub);
+	return id != 0 && raftd_book_find(d, id) == NULL ? id : 0;
+}
+
 /* Decides one well-formed ZAP request: the node id its key belongs to, or 0. */
 static uint64_t curve_zap_decide(struct raftd *d, zmq_msg_t *f)
 {
 	if (zmq_msg_size(&f[5]) != 5 || memcmp(zmq_msg_data(&f[5]), "CURVE", 5) != 0 ||
 	    zmq_msg_size(&f[6]) != RAFTD_CURVE_KEY_BYTES)
 		return 0;
-	return raftd_curve_keys_lookup(&d->curve.keys, zmq_msg_data(&f[6]));
+	return curve_key_owner(d, zmq_msg_data(&f[6]));
 }
 
 /* Answers one ZAP request of n frames (ok: well-formed). */

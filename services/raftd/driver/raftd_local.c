@@ -88,22 +88,24 @@ void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, ui
 	}
 }
 
-/* Fills members with the configuration and the peer addresses named by --peers. */
+/* Fills members with the configuration and each member's addresses from the book. */
 static uint32_t local_members(struct raftd *d, const struct raft_status *st,
-                              struct proto_member *members, char (*addrs)[RAFTD_HOST_BYTES_MAX + 8])
+                              struct proto_member *members)
 {
 	for (uint32_t i = 0; i < st->config.n; i++) {
 		const struct raft_member *rm = &st->config.members[i];
-		const struct raftd_peer_addr *a = raftd_peerlist_find(&d->peer_list, rm->id);
-		addrs[i][0] = '\0';
-		if (a != NULL)
-			raftd_peerlist_format(a, addrs[i], sizeof(addrs[i]));
+		/* borrowed until the book changes: after the reply is encoded */
+		const struct raftd_book_entry *e = raftd_book_find(d, rm->id);
 		members[i].id = rm->id;
 		members[i].role = rm->role;
-		members[i].addr.ptr = (const uint8_t *)addrs[i];
-		members[i].addr.len = (uint32_t)strlen(addrs[i]);
-		members[i].url =
-		    (struct proto_bytes){NULL, 0}; /* the address book (step 2) fills it */
+		members[i].addr = (struct proto_bytes){NULL, 0};
+		members[i].url = (struct proto_bytes){NULL, 0};
+		if (e == NULL)
+			continue;
+		members[i].addr.ptr = (const uint8_t *)e->peer_address;
+		members[i].addr.len = (uint32_t)strnlen(e->peer_address, PROTO_ADDR_BYTES_MAX);
+		members[i].url.ptr = (const uint8_t *)e->url;
+		members[i].url.len = (uint32_t)strlen(e->url);
 	}
 	return st->config.n;
 }
@@ -112,7 +114,6 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 {
 	struct raft_status st;
 	struct proto_member members[RAFT_NODES_MAX];
-	char addrs[RAFT_NODES_MAX][RAFTD_HOST_BYTES_MAX + 8];
 	uint8_t match[8 * RAFT_NODES_MAX];
 	raft_get_status(d->raft, &st);
 	for (uint32_t i = 0; i < st.config.n; i++) {
@@ -143,7 +144,7 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.member_match = {match, st.role == RAFT_LEADER ? 8 * st.config.n : 0},
 	    .u.status_resp.members = members,
 	};
-	resp.u.status_resp.n_members = local_members(d, &st, members, addrs);
+	resp.u.status_resp.n_members = local_members(d, &st, members);
 	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
 }
 

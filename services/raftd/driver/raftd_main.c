@@ -33,11 +33,13 @@ static int main_parse_flags(struct raftd_opts *o, int argc, char **argv)
 	char err[256];
 	const struct kv_opt opts[] = {
 	    {"node-id", KV_OPT_U64, &o->node_id, NULL, 1, RAFTD_NODE_ID_MAX, 0,
-	     "this node's id; must appear in --peers; or --node-id-from-hostname"},
+	     "this node's id (in --peers, or a joining node with --listen); or "
+	     "--node-id-from-hostname"},
 	    {"node-id-from-hostname", KV_OPT_BOOL, &from_hostname, "false", 0, 0, 0,
 	     "node id = the number ending the host name + 1 (StatefulSet pod raftkv-0 -> 1)"},
 	    {"peers", KV_OPT_STR, &o->peers, NULL, 0, 0, 1,
-	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included)"},
+	     "every node of a new cluster: 1=host:port,2=host:port,... (this one included; a node "
+	     "left out joins them); later the configuration's addresses are used"},
 	    {"listen", KV_OPT_STR, &o->listen, "", 0, 0, 0,
 	     "peer endpoint to bind (default tcp://0.0.0.0:<own port in --peers>)"},
 	    {"data-dir", KV_OPT_STR, &o->data_dir, "./data", 0, 0, 0,
@@ -88,8 +90,10 @@ static int main_check_flags(struct raftd *d)
 		return 2;
 	}
 	const struct raftd_peer_addr *self = raftd_peerlist_find(&d->peer_list, d->opts.node_id);
-	if (self == NULL) {
-		fprintf(stderr, "error: --node-id %" PRIu64 " is not in --peers\n",
+	if (self == NULL && d->opts.listen[0] == '\0') {
+		fprintf(stderr,
+		        "error: --node-id %" PRIu64 " is not in --peers: give --listen (a node "
+		        "joining the cluster --peers names)\n",
 		        d->opts.node_id);
 		return 2;
 	}

@@ -67,6 +67,35 @@ static int peerlist_host_ok(const char *s, size_t len)
 	return 1;
 }
 
+/* Splits [host, end) at its last ':' into a->host and a->port; 0, or 1 (no port), 2 (host), 3. */
+static int peerlist_host_port(const char *host, const char *end, struct raftd_peer_addr *a)
+{
+	const char *colon = NULL;
+	for (const char *p = host; p < end; p++)
+		if (*p == ':')
+			colon = p;
+	if (colon == NULL)
+		return 1;
+	size_t host_len = (size_t)(colon - host);
+	if (!peerlist_host_ok(host, host_len))
+		return 2;
+	uint64_t port = 0;
+	if (peerlist_number(colon + 1, end, 65535, &port) != 0)
+		return 3;
+	memcpy(a->host, host, host_len);
+	a->host[host_len] = '\0';
+	a->port = (uint16_t)port;
+	return 0;
+}
+
+int raftd_peerlist_parse_addr(const char *text, size_t len, struct raftd_peer_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > RAFTD_HOST_BYTES_MAX + 6 || memchr(text, '\0', len) != NULL)
+		return KV_EINVAL;
+	return peerlist_host_port(text, text + len, out) == 0 ? 0 : KV_EINVAL;
+}
+
 /* Parses one "id=host:port" item in [s, end) into a. */
 static int peerlist_item(const char *s, const char *end, struct raftd_peer_addr *a, char *err,
                          size_t err_len)
@@ -81,26 +110,18 @@ static int peerlist_item(const char *s, const char *end, struct raftd_peer_addr 
 		return peerlist_fail(err, err_len,
 		                     "--peers item \"%.*s\": the id must be a number in 1..%u", len,
 		                     s, RAFTD_NODE_ID_MAX);
-	const char *host = eq + 1;
-	const char *colon = NULL;
-	for (const char *p = host; p < end; p++)
-		if (*p == ':')
-			colon = p;
-	if (colon == NULL)
+	switch (peerlist_host_port(eq + 1, end, a)) {
+	case 0:
+		return 0;
+	case 1:
 		return peerlist_fail(err, err_len, "--peers item \"%.*s\" has no :port", len, s);
-	size_t host_len = (size_t)(colon - host);
-	if (!peerlist_host_ok(host, host_len))
-		return peerlist_fail(err, err_len, "--peers item \"%.*s\": bad host \"%.*s\"", len,
-		                     s, (int)host_len, host);
-	uint64_t port = 0;
-	if (peerlist_number(colon + 1, end, 65535, &port) != 0)
+	case 2:
+		return peerlist_fail(err, err_len, "--peers item \"%.*s\": bad host", len, s);
+	default:
 		return peerlist_fail(err, err_len,
 		                     "--peers item \"%.*s\": the port must be a number in 1..65535",
 		                     len, s);
-	memcpy(a->host, host, host_len);
-	a->host[host_len] = '\0';
-	a->port = (uint16_t)port;
-	return 0;
+	}
 }
 
 int raftd_peerlist_parse(const char *text, struct raftd_peer_list *out, char *err, size_t err_len)

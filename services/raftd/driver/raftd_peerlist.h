@@ -35,6 +35,12 @@ struct raftd_peer_list {
  */
 int raftd_peerlist_parse(const char *text, struct raftd_peer_list *out, char *err, size_t err_len);
 
+/*
+ * Parses one "host:port" of len bytes (no id), as a --peers item's address
+ * (the address a MEMBER_CHANGE or a CONFIG entry gives). 0 or KV_EINVAL.
+ */
+int raftd_peerlist_parse_addr(const char *text, size_t len, struct raftd_peer_addr *out);
+
 /* The entry for id, or NULL; borrowed from l. */
 const struct raftd_peer_addr *raftd_peerlist_find(const struct raftd_peer_list *l, uint64_t id);
 

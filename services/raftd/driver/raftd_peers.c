@@ -2,6 +2,10 @@
  * raftd_peers.c - the peer transport: one DEALER per other node for
  * outgoing messages, the ROUTER on --listen for incoming ones.
  *
+ * The peers follow the configuration (raftd_peers_reconcile, after each step
+ * that changed it; raftd_reconcile.h decides), at the addresses of the book
+ * (raftd_book.h). Messages are accepted from any node the book knows.
+ *
  * Sending never blocks: a message that cannot be queued (peer away, high-water
  * mark reached) is dropped and counted, because Raft retransmits. Incoming
  * messages are checked (decoder, sender identity, addressee) and bad ones are
@@ -35,28 +39,14 @@
 int raftd_peers_init(struct raftd *d)
 {
 	d->n_peers = 0;
-	for (uint32_t i = 0; i < d->peer_list.n; i++) {
-		/* a copy: formatting from d into d would alias (-Wrestrict) */
-		struct raftd_peer_addr a = d->peer_list.peers[i];
-		if (a.id == d->opts.node_id)
-			continue;
-		struct raftd_peer *p = &d->peers[d->n_peers++];
-		memset(p, 0, sizeof(*p));
-		p->id = a.id;
-		if (raftd_peerlist_format(&a, p->addr, sizeof(p->addr)) != 0)
-			return KV_EINVAL;
-		snprintf(p->endpoint, sizeof(p->endpoint), "tcp://%s:%u", a.host, (unsigned)a.port);
-	}
-	raftd_peers_connect_due(d, 0);
+	d->peers_stale = 1;
+	raftd_peers_reconcile(d);
 	return 0;
 }
 
 int raftd_peers_index(const struct raftd *d, uint64_t id)
 {
-	for (uint32_t i = 0; i < d->n_peers; i++)
-		if (d->peers[i].id == id)
-			return (int)i;
-	return -1;
+	return raftd_reconcile_slot(d->peers, d->n_peers, id);
 }
 
 /* Creates p's DEALER and connects it; on failure (a name that does not resolve yet) retries later.
@@ -80,7 +70,7 @@ static void peers_connect(struct raftd *d, struct raftd_peer *p, uint64_t now_ms
 	zmq_setsockopt(s, ZMQ_IPV6, &ipv6, sizeof(ipv6));
 	zmq_setsockopt(s, ZMQ_HEARTBEAT_IVL, &hb_ivl_ms, sizeof(hb_ivl_ms));
 	zmq_setsockopt(s, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout_ms, sizeof(hb_timeout_ms));
-	raftd_curve_client(d, s, p->id);
+	raftd_curve_client(d, s, p->curve_key);
 	/* a name is resolved by libzmq at each (re)connect, not here: see above */
 	if (zmq_connect(s, p->endpoint) != 0) {
 		KV_LOG_WARN(RAFTD_SVC, "peer connect failed, retrying",
@@ -98,11 +88,90 @@ out_retry:
 	p->next_connect_ms = now_ms + RAFTD_CONNECT_RETRY_MS;
 }
 
+/* Closes slot i: the peer left the configuration or moved. */
+static void peers_drop(struct raftd *d, uint32_t i)
+{
+	struct raftd_peer *p = &d->peers[i];
+	KV_LOG_INFO(RAFTD_SVC, "peer dropped", "peer=%" PRIu64 " addr=%s sent=%" PRIu64, p->id,
+	            p->addr, p->sent);
+	if (p->dealer != NULL)
+		zmq_close(p->dealer); /* linger 0 (raftd_sock_new): queued messages go too */
+	raftd_reconcile_remove(d->peers, &d->n_peers, i);
+}
+
+/* Takes a slot for t and connects it. */
+static void peers_add(struct raftd *d, const struct raftd_peer_target *t, uint64_t now_ms)
+{
+	if (d->curve.on && t->curve_key[0] == '\0') {
+		KV_LOG_WARN(RAFTD_SVC, "peer not connected: Curve is on and its key is not known",
+		            "peer=%" PRIu64, t->id);
+		return;
+	}
+	KV_ASSERT(d->n_peers < RAFT_NODES_MAX);
+	struct raftd_peer *p = &d->peers[d->n_peers++];
+	memset(p, 0, sizeof(*p));
+	p->id = t->id;
+	snprintf(p->addr, sizeof(p->addr), "%s", t->peer_address);
+	snprintf(p->endpoint, sizeof(p->endpoint), "tcp://%s", t->peer_address);
+	snprintf(p->curve_key, sizeof(p->curve_key), "%s", t->curve_key);
+	KV_LOG_INFO(RAFTD_SVC, "peer added", "peer=%" PRIu64 " addr=%s", p->id, p->addr);
+	peers_connect(d, p, now_ms);
+}
+
+void raftd_peers_reconcile(struct raftd *d)
+{
+	struct raftd_peer_target want[RAFT_NODES_MAX];
+	struct raft_status st;
+	uint32_t missing = 0;
+
+	if (!d->peers_stale || d->raft == NULL)
+		return;
+	d->peers_stale = 0;
+	raft_get_status(d->raft, &st);
+	uint32_t n = raftd_reconcile_targets(&st.config, &d->book, &d->peer_list, d->opts.node_id,
+	                                     want, &missing);
+	if (missing > 0)
+		KV_LOG_WARN(RAFTD_SVC, "members without an address in the book", "count=%u",
+		            missing);
+	for (uint32_t i = d->n_peers; i-- > 0;)
+		if (!raftd_reconcile_keep(want, n, &d->peers[i]))
+			peers_drop(d, i);
+	uint64_t now_ms = kv_clock_mono_ms();
+	for (uint32_t i = 0; i < n; i++)
+		if (raftd_peers_index(d, want[i].id) < 0)
+			peers_add(d, &want[i], now_ms);
+}
+
+/*
+ * A DEALER that has sent nothing for RAFTD_PEER_REDIAL_MS is made again.
+ * libzmq does not reconnect a connection whose handshake the other side
+ * refused: a node that joins dials the members before they know its Curve
+ * key, is refused, and would never reach them although they now accept it.
+ * A peer that is merely down is redialed as libzmq would have.
+ */
+static void peers_redial_stuck(struct raftd *d, struct raftd_peer *p, uint64_t now_ms)
+{
+	if (p->dealer == NULL || p->failing_since_ms == 0 ||
+	    now_ms - p->failing_since_ms < RAFTD_PEER_REDIAL_MS)
+		return;
+	p->redials++;
+	if ((p->redials & (p->redials - 1)) == 0) /* the 1st, 2nd, 4th, ... */
+		KV_LOG_INFO(RAFTD_SVC, "peer unreachable, connecting again",
+		            "peer=%" PRIu64 " endpoint=%s redials=%" PRIu64, p->id, p->endpoint,
+		            p->redials);
+	zmq_close(p->dealer);
+	p->dealer = NULL;
+	p->failing_since_ms = 0;
+	p->next_connect_ms = now_ms;
+}
+
 void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms)
 {
-	for (uint32_t i = 0; i < d->n_peers; i++)
+	for (uint32_t i = 0; i < d->n_peers; i++) {
+		peers_redial_stuck(d, &d->peers[i], now_ms);
 		if (d->peers[i].dealer == NULL && now_ms >= d->peers[i].next_connect_ms)
 			peers_connect(d, &d->peers[i], now_ms);
+	}
 }
 
 /* Replaces an APPEND's metadata-only entries by the WAL's, payloads attached. */
@@ -120,6 +189,18 @@ static int peers_attach_entries(struct raftd *d, const struct raft_append *a,
 	return 0;
 }
 
+/* A SNAPSHOT carries the sender's book: the receiver cannot read addresses from a compacted log. */
+static int peers_attach_book(struct raftd *d, struct raft_snapshot *s)
+{
+	static uint8_t book[RAFTD_BOOK_BYTES_MAX];
+	int n = raftd_book_encode(&d->book, book, sizeof(book));
+	if (n < 0)
+		return n;
+	s->book = book;
+	s->book_len = (uint32_t)n;
+	return 0;
+}
+
 int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out)
 {
 	struct raft_entry ents[RAFT_APPEND_ENTRIES_MAX];
@@ -130,9 +211,11 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 	if (m->type == RAFT_MSG_APPEND && m->u.append.n_entries > 0) {
 		rc = peers_attach_entries(d, &m->u.append, ents);
 		copy.u.append.entries = ents;
-	} else if (m->type == RAFT_MSG_SNAPSHOT && s->chunk_len > 0) {
-		rc = raftd_snapfile_read_chunk(d, s->snap_index, s->offset, s->chunk_len,
-		                               &copy.u.snapshot.chunk);
+	} else if (m->type == RAFT_MSG_SNAPSHOT) {
+		rc = peers_attach_book(d, &copy.u.snapshot);
+		if (rc == 0 && s->chunk_len > 0)
+			rc = raftd_snapfile_read_chunk(d, s->snap_index, s->offset, s->chunk_len,
+			                               &copy.u.snapshot.chunk);
 	}
 	if (rc != 0)
 		return rc;
@@ -146,15 +229,21 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 	return 0;
 }
 
-void raftd_peers_send_encoded(struct raftd *d, uint32_t peer, zmq_msg_t *msg)
+void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg)
 {
-	KV_ASSERT(peer < d->n_peers);
-	struct raftd_peer *p = &d->peers[peer];
-	if (p->dealer != NULL && zmq_msg_send(msg, p->dealer, ZMQ_DONTWAIT) >= 0) {
+	/* by id: a held message's peer may have left, or its slot gone to another */
+	int i = raftd_peers_index(d, peer_id);
+	struct raftd_peer *p = i < 0 ? NULL : &d->peers[i];
+	if (p != NULL && p->dealer != NULL && zmq_msg_send(msg, p->dealer, ZMQ_DONTWAIT) >= 0) {
 		p->sent++;
+		p->failing_since_ms = 0;
 		return;
 	}
-	p->dropped++;
+	if (p != NULL) {
+		p->dropped++;
+		if (p->failing_since_ms == 0)
+			p->failing_since_ms = kv_clock_mono_ms();
+	}
 	d->peer_msgs_dropped++;
 	zmq_msg_close(msg);
 }
@@ -186,9 +275,10 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 	proto_arena_init(&arena, d->arena_mem, RAFTD_ARENA_BYTES);
 	/* with Curve, the node whose key authenticated the connection */
 	uint64_t sender = raftd_curve_sender(d, payload, peers_identity_id(identity));
-	int idx = sender == 0 ? -1 : raftd_peers_index(d, sender);
-	if (idx < 0)
+	/* any node the book knows: a joiner, or a member this node has not connected to yet */
+	if (sender == 0 || raftd_book_find(d, sender) == NULL)
 		return KV_EPROTO;
+	int idx = raftd_peers_index(d, sender);
 	int rc = proto_raft_decode(zmq_msg_data(payload), zmq_msg_size(payload), &m, &arena);
 	if (rc != 0)
 		return rc;
@@ -201,7 +291,10 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 		return KV_EPROTO;
 	if (!raftd_identity_accept(d, &m))
 		return 0; /* another cluster's: counted apart */
-	d->peers[idx].last_recv_ms = kv_clock_mono_ms();
+	if (idx >= 0)
+		d->peers[idx].last_recv_ms = kv_clock_mono_ms();
+	if (m.type == RAFT_MSG_SNAPSHOT)
+		raftd_addresses_stash(d, &m);
 	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = &m};
 	return raftd_update_step(d, &ev);
 }

@@ -119,13 +119,12 @@ static int io_sync(void *ctx)
 static int io_prepare(void *ctx, const struct raft_msg *m, uint64_t *token)
 {
 	struct raftd *d = ctx;
-	int peer = raftd_peers_index(d, m->to);
 	struct raftd_held *h = &d->held[d->held_next & (RAFT_EXEC_HELD_MAX - 1)];
-	if (peer < 0 || raftd_peers_encode(d, m, &h->msg) != 0) {
+	if (raftd_peers_index(d, m->to) < 0 || raftd_peers_encode(d, m, &h->msg) != 0) {
 		d->peer_msgs_dropped++;
 		return KV_EINVAL;
 	}
-	h->peer = (uint32_t)peer;
+	h->peer_id = m->to;
 	*token = d->held_next++;
 	return 0;
 }
@@ -134,7 +133,7 @@ static void io_transmit(void *ctx, uint64_t token)
 {
 	struct raftd *d = ctx;
 	struct raftd_held *h = &d->held[token & (RAFT_EXEC_HELD_MAX - 1)];
-	raftd_peers_send_encoded(d, h->peer, &h->msg);
+	raftd_peers_send_encoded(d, h->peer_id, &h->msg);
 }
 
 static void io_discard(void *ctx, uint64_t token)
@@ -153,7 +152,7 @@ static void io_send(void *ctx, const struct raft_msg *m)
 		d->peer_msgs_dropped++;
 		return;
 	}
-	raftd_peers_send_encoded(d, (uint32_t)peer, &msg);
+	raftd_peers_send_encoded(d, m->to, &msg);
 }
 
 static void io_apply(void *ctx, uint64_t first, uint64_t last)
@@ -231,6 +230,9 @@ int raftd_update_step(struct raftd *d, const struct raft_event *ev)
 	struct raft_event e = *ev;
 	e.now_ms = kv_clock_mono_ms();
 	int rc = raft_step(d->raft, &e, &d->update);
+	/* before the executor: its messages to a member added by this step need a connection */
+	raftd_addresses_observe(d, &d->update);
+	raftd_peers_reconcile(d);
 	int xrc = raft_exec_run(d->exec, &d->update);
 	KV_ASSERT(xrc == 0); /* every failing I/O above exits */
 	update_log_changes(d);
