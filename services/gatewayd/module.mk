@@ -146,8 +146,23 @@ $(GW_PEERS_BUG_DIR)/test_gw_peers: $(BUILD)/tests/unit/test_gw_peers.o $(GW_PEER
 		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS) -lcmocka
 
+$(GW_PEERS_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_PEERS_BUG_DIR)/gw_peers.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+# ... and TestMemberLearnerLeads: a write through node 1 while node 4 (added later) leads
 .PHONY: gw-bugs-peers
-gw-bugs-peers: $(GW_PEERS_BUG_DIR)/test_gw_peers
+gw-bugs-peers: $(GW_PEERS_BUG_DIR)/test_gw_peers $(GW_PEERS_BUG_DIR)/bin/gatewayd go-deps build
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(abspath $(BUILD))/raftkvctl \
+		$(GW_PEERS_BUG_DIR)/bin/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_PEERS_BUG_DIR))/bin timeout 120 $(GO) test \
+		-count=1 -run 'TestMemberLearnerLeads$$' . >$(abspath $(GW_PEERS_BUG_DIR))/cluster.out 2>&1); \
+		then echo "gw-bugs-peers: GW_BUG_PEERS_STATIC was NOT caught by TestMemberLearnerLeads"; exit 1; fi
+	@grep -q "its --gateways lack node 4" $(GW_PEERS_BUG_DIR)/cluster.out || \
+		{ echo "gw-bugs-peers: TestMemberLearnerLeads failed, but not on the forward to node 4"; exit 1; }
+	@echo "gw-bugs-peers: GW_BUG_PEERS_STATIC caught by TestMemberLearnerLeads:" \
+		"$$(grep -m1 'its --gateways lack node 4' $(GW_PEERS_BUG_DIR)/cluster.out | sed 's/^ *//')"
 	@if CMOCKA_MESSAGE_OUTPUT=stdout $< >$(GW_PEERS_BUG_DIR)/test.out 2>&1; then \
 		echo "gw-bugs-peers: GW_BUG_PEERS_STATIC was NOT caught"; exit 1; fi
 	@grep -q "FAILED  \] test_learns_new_members" $(GW_PEERS_BUG_DIR)/test.out || \

@@ -190,3 +190,95 @@ func removeToLastVoter(t *testing.T, c *Cluster) {
 		c.KillNode(c.Nodes[victim-1]) // removed: it must not confuse Leader()
 	}
 }
+
+// TestMemberLearnerLeads: a 4th node added as a
+// learner (promote false) through POST /v1/members serves a linearizable
+// read of a key written before it came, stays a learner until POST
+// /v1/members/4/promote, and once it leads, a write through node 1, whose
+// --gateways never named node 4, is forwarded to node 4's gateway learned
+// from the configuration (GW_BUG_PEERS_STATIC: 503 no_leader instead).
+func TestMemberLearnerLeads(t *testing.T) {
+	c := NewCluster(t, 3)
+	leader := c.Leader(10 * time.Second)
+	if r := Put(c.Nodes[0], "before", "v0", nil); r.Status != 200 {
+		t.Fatalf("put before: %s", r)
+	}
+	n4, body := joinNode(t, c, 4, false)
+	via := c.Followers(leader)[0]
+	r := addMember(via, body, 15*time.Second)
+	if r.Status != 201 || !strings.Contains(string(r.Body), `"role":"learner"`) {
+		t.Fatalf("adding node 4 as a learner through node %d: %s", via.ID, r)
+	}
+	var got Reply
+	if !waitFor(15*time.Second, func() bool { got = Get(n4, "before", ""); return got.Status == 200 }) ||
+		string(got.Body) != "v0" {
+		t.Fatalf("a linearizable read through learner 4: %s", got)
+	}
+	time.Sleep(500 * time.Millisecond) // a learner added without promote stays one
+	if role := memberRoleIn(c, leader, 4); role != "learner" {
+		t.Fatalf("node 4 is %q before its promotion, want learner", role)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r = postJSON(via.URL()+"/v1/members/4/promote", "")
+		if r.Status == 200 || time.Now().After(deadline) ||
+			!(r.Status == 409 && jsonCode(r) == "not_caught_up" || r.Status == 503) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"role":"voter"`) {
+		t.Fatalf("promoting node 4: %s", r)
+	}
+	l := listMembers(t, c.Nodes[1])
+	for _, m := range l.Members {
+		if m.ID == 4 && (m.URL == nil || *m.URL != n4.URL() || m.Role != "voter") {
+			t.Errorf("node 4 in GET /v1/members: %+v, want voter at %s", m, n4.URL())
+		}
+	}
+	t.Logf("learner 4 read %q, then was promoted: %s", got.Body, r.Body)
+
+	// stop whoever leads until node 4 wins an election (about 1 in 3 each round)
+	all := append(append([]*Node{}, c.Nodes...), n4)
+	for round := 0; round < 20; round++ {
+		l := leaderAmong(c, 10*time.Second, all...)
+		if l == nil {
+			t.Fatal("no leader among the four")
+		}
+		if l == n4 {
+			break
+		}
+		stopNode(c, l, syscall.SIGSTOP)
+		leaderAmong(c, 10*time.Second, others(all, l)...)
+		stopNode(c, l, syscall.SIGCONT)
+	}
+	if l := leaderAmong(c, 10*time.Second, all...); l != n4 {
+		t.Skipf("node 4 did not win an election in 20 rounds (node %d leads)", l.ID)
+	}
+	var w Reply
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if w = Put(c.Nodes[0], "after", "v1", nil); w.Status == 200 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if w.Status != 200 || w.Header.Get("X-Raft-Leader") != "4" {
+		t.Fatalf("a write through node 1 (its --gateways lack node 4) while node 4 leads: %s", w)
+	}
+	if g := Get(n4, "after", ""); g.Status != 200 || string(g.Body) != "v1" {
+		t.Fatalf("reading it back through node 4: %s", g)
+	}
+	t.Logf("node 4 leads; a write through node 1 was forwarded to its learned gateway")
+}
+
+// others is nodes without n.
+func others(nodes []*Node, n *Node) []*Node {
+	var o []*Node
+	for _, m := range nodes {
+		if m != n {
+			o = append(o, m)
+		}
+	}
+	return o
+}
