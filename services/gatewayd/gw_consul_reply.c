@@ -78,12 +78,15 @@ void gw_consul_reply_write(struct gw *gw, struct gw_call *c, const struct proto_
 		gw_consul_reply_json(gw, &c->http, "true", 4, m->index);
 	} else if (verdict == 0) {
 		gw_consul_reply_json(gw, &c->http, "false", 5, m->index);
-	} else if (m->status == KV_ETOOLARGE && c->op == PROTO_KV_DELETE_PREFIX) {
+	} else if (m->status == KV_ETOOLARGE &&
+	           (c->op == PROTO_KV_DELETE_PREFIX || c->op == PROTO_KV_TXN)) {
+		/* a TXN from this API is the delete of every key (gw_consul_kv_delete.c) */
 		struct gw_error_extra ex = {.limit = KV_DELETE_PREFIX_KEYS_MAX, .has_limit = 1};
 		gw_reply_kv_error(
 		    gw, &c->http, KV_ETOOLARGE,
-		    "more keys are under the prefix than a recursive delete removes at "
-		    "once; nothing was deleted",
+		    "more keys are under the prefix (the empty prefix: in the whole store) "
+		    "than a recursive delete removes at once; nothing was deleted: delete "
+		    "them in parts, one narrower prefix at a time",
 		    &ex);
 	} else {
 		gw_write_fail(gw, c, m->status, NULL);

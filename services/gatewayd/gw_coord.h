@@ -13,6 +13,17 @@
 /* Answers r with e's status, code, message, parameter and limit. */
 void gw_coord_reply_bad(struct gw_req *r, const struct gw_txn_err *e);
 
+struct gw_call;
+struct proto_txn;
+
+/*
+ * Encodes t (borrowed for the call) as the TXN payload of c (c->txn,
+ * c->txn_len), kept in req's pool until the request ends: for routes that
+ * build a transaction themselves (PUT ?lease=, Consul's DeleteTree("")).
+ * Returns 0 or a KV_E* (KV_EINVAL: a count out of range).
+ */
+int gw_txn_keep(struct gw_call *c, h2o_req_t *req, const struct proto_txn *t);
+
 /* PUT /v1/kv/{key}?lease=ID: the put and its conditions as a one-op TXN (gw_kv_put_lease.c). */
 void gw_kv_put_lease(struct gw_req *r);
 

@@ -14,7 +14,6 @@
 #include "proto_txn.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 /* The put and c's condition as a transaction, encoded into req's pool; 0 or a KV_E*. */
 static int put_lease_encode(struct gw_call *c, h2o_req_t *req, uint64_t lease)
@@ -35,16 +34,8 @@ static int put_lease_encode(struct gw_call *c, h2o_req_t *req, uint64_t lease)
 	op->value =
 	    (struct proto_bytes){(const uint8_t *)req->entity.base, (uint32_t)req->entity.len};
 	op->lease = lease;
-	struct proto_buf b = {0};
-	int err = proto_txn_encode(t, &b);
+	int err = gw_txn_keep(c, req, t);
 	free(t);
-	if (err == 0) {
-		uint8_t *copy = h2o_mem_alloc_pool(&req->pool, b.len);
-		memcpy(copy, b.ptr, b.len);
-		c->txn = copy;
-		c->txn_len = (uint32_t)b.len;
-	}
-	proto_buf_free(&b);
 	return err;
 }
 

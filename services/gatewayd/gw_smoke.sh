@@ -1,205 +1,149 @@
 #!/usr/bin/env bash
 # gw_smoke.sh BIN_DIR - every endpoint of docs/api.md through a real 3-node cluster
-# (storaged, raftd, gatewayd per node) on loopback ports derived from the pid.
-# Each check prints what it checked; the first mismatch fails the script.
-# Everything it starts is killed by pid on exit; it runs in about 10 s.
+# (storaged, raftd, gatewayd per node, started by tests/seeds/cluster_lib.sh on free
+# loopback ports). Each check prints what it checked; the first mismatch fails the
+# script. Everything it starts is killed by pid on exit (GW_SMOKE_KEEP=1 keeps the
+# logs); it runs in about 10 s.
 set -u
 BIN=${1:?usage: gw_smoke.sh BIN_DIR}
-DIR=$(mktemp -d /tmp/gw-smoke.XXXXXX)
-# below the ephemeral range (32768 and up), so no outgoing connection holds one
-BASE=$((22000 + ($$ % 500) * 20))
-PIDS=()
-PEERS="1=127.0.0.1:$((BASE + 11)),2=127.0.0.1:$((BASE + 12)),3=127.0.0.1:$((BASE + 13))"
-GWS="1=http://127.0.0.1:$((BASE + 1)),2=http://127.0.0.1:$((BASE + 2)),3=http://127.0.0.1:$((BASE + 3))"
-CHECKS=0
+TAG=gw-smoke
+KEEP=${GW_SMOKE_KEEP:-}
+# shellcheck source=tests/seeds/cluster_lib.sh
+. "$(dirname "$0")/../../tests/seeds/cluster_lib.sh"
 
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${GW_SMOKE_KEEP:-}" ] || rm -rf "$DIR"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$DIR"/n*/*.log; do echo "--- $f"; tail -5 "$f"; done
-	exit 1
-}
-
-ok() {
-	CHECKS=$((CHECKS + 1))
-	echo "ok: $*"
-}
-
-url() { echo "http://127.0.0.1:$((BASE + $1))"; }
-
-# req NODE CURL_ARGS... -> sets STATUS, BODY, HDRS
-req() {
-	local n=$1
-	shift
-	local out
-	: >"$DIR/hdrs"
-	: >"$DIR/body"
-	out=$(curl -s -m 10 -D "$DIR/hdrs" -o "$DIR/body" -w '%{http_code}' "$@")
-	STATUS=$out
-	BODY=$(cat "$DIR/body")
-	HDRS=$(tr -d '\r' <"$DIR/hdrs" | tr 'A-Z' 'a-z')
-}
-
-hdr() { echo "$HDRS" | sed -n "s/^$1: //p" | head -1; }
-
-expect() { # expect WHAT WANT GOT
-	[ "$2" = "$3" ] || fail "$1: want '$2', got '$3' (body: $BODY)"
-	ok "$1 = $2"
-}
-
+for i in 1 2 3; do start_node $i; done
+# every node ready within 15 s
+wait_ready 1 2 3
 for i in 1 2 3; do
-	mkdir -p "$DIR/n$i"
-	"$BIN/storaged" --node-id $i --data-dir "$DIR/n$i" >"$DIR/n$i/storaged.log" 2>&1 &
-	PIDS+=($!)
-	"$BIN/raftd" --node-id $i --peers "$PEERS" --data-dir "$DIR/n$i" \
-		--listen "tcp://127.0.0.1:$((BASE + 10 + i))" --election-timeout-ms 300 --heartbeat-ms 30 >"$DIR/n$i/raftd.log" 2>&1 &
-	PIDS+=($!)
-	"$BIN/gatewayd" --node-id $i --listen "127.0.0.1:$((BASE + i))" --gateways "$GWS" \
-		--data-dir "$DIR/n$i" >"$DIR/n$i/gatewayd.log" 2>&1 &
-	PIDS+=($!)
-done
-
-# every node ready within 10 s
-for i in 1 2 3; do
-	for _ in $(seq 100); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$(url $i)/readyz")" = 200 ] && break
-		sleep 0.1
-	done
-	req $i "$(url $i)/readyz"
+	req "$(url $i)/readyz"
 	expect "node $i /readyz" 200 "$STATUS"
 done
-req 1 "$(url 1)/livez"
+req "$(url 1)/livez"
 expect "/livez" 200 "$STATUS"
 
-req 1 "$(url 1)/v1/status"
-L=$(echo "$BODY" | jq -r '.leader.id')
+req "$(url 1)/v1/status"
+L=$(jq_body -r '.leader.id')
 F=$((L % 3 + 1))
-expect "/v1/status leader url" "$(url $L)" "$(echo "$BODY" | jq -r '.leader.url')"
-expect "/v1/status members" 3 "$(echo "$BODY" | jq '.members | length')"
-expect "/v1/status fields" true "$(echo "$BODY" | jq 'has("id") and has("role") and has("term") and has("commit_index") and has("applied_index")')"
-req $L "$(url $L)/v1/status"
-expect "leader's role" leader "$(echo "$BODY" | jq -r .role)"
+expect "/v1/status leader url" "$(url $L)" "$(jq_body -r '.leader.url')"
+expect "/v1/status members" 3 "$(jq_body '.members | length')"
+expect "/v1/status fields" true "$(jq_body 'has("id") and has("role") and has("term") and has("commit_index") and has("applied_index")')"
+req "$(url $L)/v1/status"
+expect "leader's role" leader "$(jq_body -r .role)"
 
 # a write through a follower is forwarded; the leader answers
-req $F -X PUT --data-binary 'hello world' "$(url $F)/v1/kv/smoke/a"
+req -X PUT --data-binary 'hello world' "$(url $F)/v1/kv/smoke/a"
 expect "PUT via follower" 200 "$STATUS"
 expect "PUT X-Served-By (the leader answered)" "$L" "$(hdr x-served-by)"
 expect "PUT X-Raft-Leader" "$L" "$(hdr x-raft-leader)"
-MOD=$(echo "$BODY" | jq .mod_index)
-expect "PUT body key" smoke/a "$(echo "$BODY" | jq -r .key)"
+MOD=$(jq_body .mod_index)
+expect "PUT body key" smoke/a "$(jq_body -r .key)"
 expect "PUT X-Raft-Index = mod_index" "$MOD" "$(hdr x-raft-index)"
 
 for i in 1 2 3; do
-	req $i "$(url $i)/v1/kv/smoke/a"
+	req "$(url $i)/v1/kv/smoke/a"
 	expect "GET on node $i" "200 hello world" "$STATUS $BODY"
 	expect "ETag on node $i" "\"$MOD\"" "$(hdr etag)"
 	expect "X-Served-By on node $i" "$i" "$(hdr x-served-by)"
 done
-req $F "$(url $F)/v1/kv/smoke/a?consistency=stale"
+req "$(url $F)/v1/kv/smoke/a?consistency=stale"
 expect "stale GET" 200 "$STATUS"
 [ -n "$(hdr x-mod-index)" ] && [ -n "$(hdr x-create-index)" ] && [ -n "$(hdr x-raft-term)" ] ||
 	fail "X-Mod-Index, X-Create-Index, X-Raft-Term missing"
 ok "X-Mod-Index, X-Create-Index, X-Raft-Term present"
 
 # conditions
-req $F -X PUT -H 'If-Match: "1"' -d x "$(url $F)/v1/kv/smoke/a"
-expect "If-Match stale" "412 condition_failed" "$STATUS $(echo "$BODY" | jq -r .error.code)"
-req $F -X PUT -H "If-Match: \"$MOD\"" -d v2 "$(url $F)/v1/kv/smoke/a"
+req -X PUT -H 'If-Match: "1"' -d x "$(url $F)/v1/kv/smoke/a"
+expect "If-Match stale" "412 condition_failed" "$STATUS $(jq_body -r .error.code)"
+req -X PUT -H "If-Match: \"$MOD\"" -d v2 "$(url $F)/v1/kv/smoke/a"
 expect "If-Match current" 200 "$STATUS"
-req $L -X PUT -H 'If-None-Match: *' -d x "$(url $L)/v1/kv/smoke/a"
+req -X PUT -H 'If-None-Match: *' -d x "$(url $L)/v1/kv/smoke/a"
 expect "If-None-Match on an existing key" 412 "$STATUS"
-req $L -X PUT -H 'If-Match: nonsense' -d x "$(url $L)/v1/kv/smoke/a"
+req -X PUT -H 'If-Match: nonsense' -d x "$(url $L)/v1/kv/smoke/a"
 expect "bad If-Match" 400 "$STATUS"
 
 # idempotency: the retry gets the original answer
-req $F -X PUT -H 'Idempotency-Key: smoke-1' -d one "$(url $F)/v1/kv/smoke/idem"
+req -X PUT -H 'Idempotency-Key: smoke-1' -d one "$(url $F)/v1/kv/smoke/idem"
 FIRST=$BODY
-req $L -X PUT -H 'Idempotency-Key: smoke-1' -d two "$(url $L)/v1/kv/smoke/idem"
+req -X PUT -H 'Idempotency-Key: smoke-1' -d two "$(url $L)/v1/kv/smoke/idem"
 expect "retried write's answer" "$FIRST" "$BODY"
-req $L "$(url $L)/v1/kv/smoke/idem"
+req "$(url $L)/v1/kv/smoke/idem"
 expect "value after the retry" one "$BODY"
 
 # delete
-req $F -X DELETE "$(url $F)/v1/kv/smoke/idem"
+req -X DELETE "$(url $F)/v1/kv/smoke/idem"
 expect "DELETE" 200 "$STATUS"
-req $F -X DELETE "$(url $F)/v1/kv/smoke/idem"
-expect "DELETE again" "404 key_not_found" "$STATUS $(echo "$BODY" | jq -r .error.code)"
-req $F "$(url $F)/v1/kv/smoke/idem"
+req -X DELETE "$(url $F)/v1/kv/smoke/idem"
+expect "DELETE again" "404 key_not_found" "$STATUS $(jq_body -r .error.code)"
+req "$(url $F)/v1/kv/smoke/idem"
 expect "GET deleted" 404 "$STATUS"
 
 # odd keys round-trip; JSON stays valid
-req $L -X PUT -d zero "$(url $L)/v1/kv/smoke/z%00z"
-expect "key with %00" "200 smoke/z\\u0000z" "$STATUS $(echo "$BODY" | jq -c .key | tr -d '"')"
-req $L -X PUT --data-binary $'\xff' "$(url $L)/v1/kv/smoke/%ff"
-expect "invalid UTF-8 key answers base64" "base64 c21va2Uv/w==" "$(echo "$BODY" | jq -r '.encoding + " " + .key')"
+req -X PUT -d zero "$(url $L)/v1/kv/smoke/z%00z"
+expect "key with %00" "200 smoke/z\\u0000z" "$STATUS $(jq_body -c .key | tr -d '"')"
+req -X PUT --data-binary $'\xff' "$(url $L)/v1/kv/smoke/%ff"
+expect "invalid UTF-8 key answers base64" "base64 c21va2Uv/w==" "$(jq_body -r '.encoding + " " + .key')"
 
 # list: pages, encodings
-for k in b c d e; do req $L -X PUT -d "v$k" "$(url $L)/v1/kv/smoke/$k"; done
-req $F "$(url $F)/v1/kv?prefix=smoke/&limit=2"
-expect "list page 1" "2 true" "$(echo "$BODY" | jq -r '(.items | length | tostring) + " " + (.more | tostring)')"
-NEXT=$(echo "$BODY" | jq -r .next)
-req $F "$(url $F)/v1/kv?prefix=smoke/&limit=2&after=$(jq -rn --arg v "$NEXT" '$v|@uri')"
-expect "list page 2 starts after page 1 (a, b)" "smoke/b smoke/c" "$NEXT $(echo "$BODY" | jq -r '.items[0].key')"
-req $F "$(url $F)/v1/kv?prefix=smoke/&limit=100"
-expect "invalid UTF-8 item is base64" "base64" "$(echo "$BODY" | jq -r '.items[] | select(.value == "/w==") | .encoding')"
-req $F "$(url $F)/v1/kv?prefix=smoke/b&encoding=base64"
-expect "?encoding=base64" "c21va2UvYg== dmI=" "$(echo "$BODY" | jq -r '.items[0].key + " " + .items[0].value')"
+for k in b c d e; do req -X PUT -d "v$k" "$(url $L)/v1/kv/smoke/$k"; done
+req "$(url $F)/v1/kv?prefix=smoke/&limit=2"
+expect "list page 1" "2 true" "$(jq_body -r '(.items | length | tostring) + " " + (.more | tostring)')"
+NEXT=$(jq_body -r .next)
+req "$(url $F)/v1/kv?prefix=smoke/&limit=2&after=$(jq -rn --arg v "$NEXT" '$v|@uri')"
+expect "list page 2 starts after page 1 (a, b)" "smoke/b smoke/c" "$NEXT $(jq_body -r '.items[0].key')"
+req "$(url $F)/v1/kv?prefix=smoke/&limit=100"
+expect "invalid UTF-8 item is base64" "base64" "$(jq_body -r '.items[] | select(.value == "/w==") | .encoding')"
+req "$(url $F)/v1/kv?prefix=smoke/b&encoding=base64"
+expect "?encoding=base64" "c21va2UvYg== dmI=" "$(jq_body -r '.items[0].key + " " + .items[0].value')"
 
 # limits and errors
 head -c $((1048576 + 1)) /dev/zero >"$DIR/big"
-req $F -X PUT --data-binary @"$DIR/big" "$(url $F)/v1/kv/smoke/big"
-expect "value one byte over 1 MiB" "413 1048576" "$STATUS $(echo "$BODY" | jq .error.limit)"
-req $F -X POST -d x "$(url $F)/v1/kv/smoke/a"
+req -X PUT --data-binary @"$DIR/big" "$(url $F)/v1/kv/smoke/big"
+expect "value one byte over 1 MiB" "413 1048576" "$STATUS $(jq_body .error.limit)"
+req -X POST -d x "$(url $F)/v1/kv/smoke/a"
 expect "POST on a key" "405 get, head, put, delete" "$STATUS $(hdr allow)"
-req $F "$(url $F)/v1/kv/a%zz"
+req "$(url $F)/v1/kv/a%zz"
 expect "bad escape" 400 "$STATUS"
-req $F "$(url $F)/v1/kv/$(head -c 512 /dev/zero | tr '\0' k)"
+req "$(url $F)/v1/kv/$(head -c 512 /dev/zero | tr '\0' k)"
 expect "512-byte key" 400 "$STATUS"
-req $F "$(url $F)/v1/kv?limit=1001"
-expect "limit over the max" "400 1000" "$STATUS $(echo "$BODY" | jq .error.limit)"
-req $F "$(url $F)/v1/kv/a?timeout=0"
+req "$(url $F)/v1/kv?limit=1001"
+expect "limit over the max" "400 1000" "$STATUS $(jq_body .error.limit)"
+req "$(url $F)/v1/kv/a?timeout=0"
 expect "timeout 0" 400 "$STATUS"
-req $F "$(url $F)/v1/kv/a?consistency=maybe"
+req "$(url $F)/v1/kv/a?consistency=maybe"
 expect "bad consistency" 400 "$STATUS"
-req $F "$(url $F)/v1/kv/$(head -c 9000 /dev/zero | tr '\0' u)"
+req "$(url $F)/v1/kv/$(head -c 9000 /dev/zero | tr '\0' u)"
 expect "9 KB URL" 414 "$STATUS"
-req $F -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' b)" "$(url $F)/livez"
+req -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' b)" "$(url $F)/livez"
 expect "20 KB header" 431 "$STATUS"
-req $F "$(url $F)/nope"
+req "$(url $F)/nope"
 expect "unknown path" 404 "$STATUS"
-[ "$(echo "$BODY" | jq -r '.error | has("code") and has("message")')" = true ] || fail "error body shape: $BODY"
+[ "$(jq_body -r '.error | has("code") and has("message")')" = true ] || fail "error body shape: $BODY"
 ok "error body has code and message"
 
 # transactions and leases (docs/api.md "Transactions", "Leases")
-req $F -X POST -d '{"compare":[{"key":"smoke/t","exists":false}],"success":[{"op":"put","key":"smoke/t","value":"1"},{"op":"get","key":"smoke/t"}]}' "$(url $F)/v1/txn"
-expect "txn via follower" "200 true 1" "$STATUS $(echo "$BODY" | jq -r '.succeeded, .results[1].value' | tr '\n' ' ' | sed 's/ $//')"
-req $F -X POST -d '{"compare":[{"key":"smoke/t","exists":false}],"failure":[{"op":"get","key":"smoke/t"}]}' "$(url $F)/v1/txn"
-expect "txn failure branch" "200 false" "$STATUS $(echo "$BODY" | jq -r .succeeded)"
-req $F -X POST -d '{"success":[{"op":"put","key":"smoke/t"}]}' "$(url $F)/v1/txn"
-expect "txn put without value" "400 success[0].value" "$STATUS $(echo "$BODY" | jq -r .error.param)"
-req $F -X POST -d '{"ttl_ms":5000}' "$(url $F)/v1/leases"
-LEASE=$(echo "$BODY" | jq -r .id)
-expect "lease grant" "200 5000" "$STATUS $(echo "$BODY" | jq -r .ttl_ms)"
-req $F -X PUT -d here "$(url $F)/v1/kv/smoke/eph?lease=$LEASE"
-expect "PUT with a lease" "200 $LEASE" "$STATUS $(echo "$BODY" | jq -r .lease)"
-req $F -X PUT "$(url $F)/v1/leases/$LEASE/keepalive"
-expect "lease keepalive" "200 5000" "$STATUS $(echo "$BODY" | jq -r .remaining_ms)"
-req $L "$(url $L)/v1/leases/$LEASE"
-expect "lease lookup" "200 smoke/eph" "$STATUS $(echo "$BODY" | jq -r '.keys[0]')"
-req $F -X DELETE "$(url $F)/v1/leases/$LEASE"
-expect "lease revoke" "200 1" "$STATUS $(echo "$BODY" | jq -r .keys_deleted)"
-req $F "$(url $F)/v1/kv/smoke/eph"
+req -X POST -d '{"compare":[{"key":"smoke/t","exists":false}],"success":[{"op":"put","key":"smoke/t","value":"1"},{"op":"get","key":"smoke/t"}]}' "$(url $F)/v1/txn"
+expect "txn via follower" "200 true 1" "$STATUS $(jq_body -r '.succeeded, .results[1].value' | tr '\n' ' ' | sed 's/ $//')"
+req -X POST -d '{"compare":[{"key":"smoke/t","exists":false}],"failure":[{"op":"get","key":"smoke/t"}]}' "$(url $F)/v1/txn"
+expect "txn failure branch" "200 false" "$STATUS $(jq_body -r .succeeded)"
+req -X POST -d '{"success":[{"op":"put","key":"smoke/t"}]}' "$(url $F)/v1/txn"
+expect "txn put without value" "400 success[0].value" "$STATUS $(jq_body -r .error.param)"
+req -X POST -d '{"ttl_ms":5000}' "$(url $F)/v1/leases"
+LEASE=$(jq_body -r .id)
+expect "lease grant" "200 5000" "$STATUS $(jq_body -r .ttl_ms)"
+req -X PUT -d here "$(url $F)/v1/kv/smoke/eph?lease=$LEASE"
+expect "PUT with a lease" "200 $LEASE" "$STATUS $(jq_body -r .lease)"
+req -X PUT "$(url $F)/v1/leases/$LEASE/keepalive"
+expect "lease keepalive" "200 5000" "$STATUS $(jq_body -r .remaining_ms)"
+req "$(url $L)/v1/leases/$LEASE"
+expect "lease lookup" "200 smoke/eph" "$STATUS $(jq_body -r '.keys[0]')"
+req -X DELETE "$(url $F)/v1/leases/$LEASE"
+expect "lease revoke" "200 1" "$STATUS $(jq_body -r .keys_deleted)"
+req "$(url $F)/v1/kv/smoke/eph"
 expect "lease key gone with it" 404 "$STATUS"
-req $F -X PUT "$(url $F)/v1/leases/$LEASE/keepalive"
-expect "keepalive of a revoked lease" "404 lease_not_found" "$STATUS $(echo "$BODY" | jq -r .error.code)"
-req $F -X POST -d '{"ttl_ms":10}' "$(url $F)/v1/leases"
-expect "lease TTL under the bound" "400 2000" "$STATUS $(echo "$BODY" | jq -r .error.limit)"
+req -X PUT "$(url $F)/v1/leases/$LEASE/keepalive"
+expect "keepalive of a revoked lease" "404 lease_not_found" "$STATUS $(jq_body -r .error.code)"
+req -X POST -d '{"ttl_ms":10}' "$(url $F)/v1/leases"
+expect "lease TTL under the bound" "400 2000" "$STATUS $(jq_body -r .error.limit)"
 
 # metrics: valid exposition with the names of the brief
 curl -s "$(url $F)/metrics" >"$DIR/metrics"

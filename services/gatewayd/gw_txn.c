@@ -3,7 +3,8 @@
  * (gw_txn_parse.c), kept in the request's pool, and proposed as one TXN
  * entry like any write (gw_write.c: the leader's gateway proposes, others
  * forward the request; Idempotency-Key as on PUT). The answer is built from
- * storaged's RESULT (gw_coord_reply.c). Loop thread only.
+ * storaged's RESULT (gw_coord_reply.c). gw_txn_keep encodes the transactions
+ * other routes build themselves the same way. Loop thread only.
  */
 #include "gw_coord.h"
 #include "gw_pending.h"
@@ -12,6 +13,7 @@
 #include "gw_routes.h"
 #include "gw_write.h"
 #include "kv_err.h"
+#include "proto_txn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,20 @@ void gw_coord_reply_bad(struct gw_req *r, const struct gw_txn_err *e)
 	ex.limit = e->limit;
 	ex.has_limit = e->limit != 0;
 	gw_reply_error(r->gw, &r->http, e->status, e->code, e->message, &ex);
+}
+
+int gw_txn_keep(struct gw_call *c, h2o_req_t *req, const struct proto_txn *t)
+{
+	struct proto_buf b = {0};
+	int err = proto_txn_encode(t, &b);
+	if (err == 0) {
+		uint8_t *copy = h2o_mem_alloc_pool(&req->pool, b.len);
+		memcpy(copy, b.ptr, b.len);
+		c->txn = copy;
+		c->txn_len = (uint32_t)b.len;
+	}
+	proto_buf_free(&b);
+	return err;
 }
 
 /* Encodes r's body into its pool: *out, *len; 0, or -1 after answering. */

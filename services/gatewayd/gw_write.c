@@ -335,21 +335,31 @@ void gw_write_begin(struct gw_req *r, uint8_t op)
 		write_start(r->gw, c);
 }
 
-void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t cond_index,
-                         void (*on_result)(struct gw *gw, struct gw_call *c,
-                                           const struct proto_result *m))
+struct gw_call *gw_write_prepare_cond(struct gw_req *r, uint8_t op, uint8_t cond,
+                                      uint64_t cond_index,
+                                      void (*on_result)(struct gw *gw, struct gw_call *c,
+                                                        const struct proto_result *m))
 {
 	struct gw_call *c = gw_pending_start(r, NULL, r->query.timeout_ms);
 	if (c == NULL) {
 		gw_reply_kv_error(r->gw, &r->http, KV_EBUSY, NULL, NULL);
-		return;
+		return NULL;
 	}
 	c->op = op;
 	c->cond = cond;
 	c->cond_index = cond_index;
 	c->on_result = on_result;
 	c->forwarded = write_header(r->http.req, "x-raftkv-forwarded") != NULL;
-	write_start(r->gw, c);
+	return c;
+}
+
+void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t cond_index,
+                         void (*on_result)(struct gw *gw, struct gw_call *c,
+                                           const struct proto_result *m))
+{
+	struct gw_call *c = gw_write_prepare_cond(r, op, cond, cond_index, on_result);
+	if (c != NULL)
+		write_start(r->gw, c);
 }
 
 void gw_write_begin_kv(struct gw_req *r, uint8_t op, const struct gw_key *key,

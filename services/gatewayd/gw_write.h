@@ -43,6 +43,12 @@ void gw_coord_on_result(struct gw *gw, struct gw_call *c, const struct proto_res
 void gw_write_begin_cond(struct gw_req *r, uint8_t op, uint8_t cond, uint64_t cond_index,
                          void (*on_result)(struct gw *gw, struct gw_call *c,
                                            const struct proto_result *m));
+/* gw_write_begin_cond in two steps, as gw_write_prepare and gw_write_go: the call, or
+ * NULL once r is answered (429); the caller sets more of it (a TXN's payload), then goes. */
+struct gw_call *gw_write_prepare_cond(struct gw_req *r, uint8_t op, uint8_t cond,
+                                      uint64_t cond_index,
+                                      void (*on_result)(struct gw *gw, struct gw_call *c,
+                                                        const struct proto_result *m));
 /* Answers c with the error of err (message NULL: the code's own) and ends it. */
 void gw_write_fail(struct gw *gw, struct gw_call *c, int err, const char *message);
 

@@ -234,6 +234,19 @@ int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int
  */
 int sm_txn_apply(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c, struct sm_result *res);
 
+/* ---- sm_prefix.c: every key under a prefix ------------------------------------ */
+
+/*
+ * Deletes every key that starts with prefix (borrowed; empty: every key) at
+ * index in txn, each through sm_kv_delete, and sets *deleted to their count
+ * (0 when there were none). *status is 0, or KV_ETOOLARGE when more than max
+ * keys are under prefix: then none is deleted. Returns 0 or a KV_E* the
+ * transaction cannot survive (KV_ECORRUPT: a key the walk found vanished or
+ * is longer than KV_KEY_BYTES_MAX).
+ */
+int sm_prefix_delete(struct sm *sm, MDB_txn *txn, const struct proto_bytes *prefix, uint64_t index,
+                     uint32_t max, uint32_t *deleted, int32_t *status);
+
 /* ---- sm_lease.c: leases ------------------------------------------------------ */
 
 /* LEASE_GRANT: lease res->index with c->ttl_ms; KV_EBUSY status past KV_LEASES_MAX. */

@@ -6,7 +6,7 @@
  *
  * DELETE_PREFIX removes every key under a prefix in the one transaction
  * (at most SM_DELETE_PREFIX_KEYS_MAX, else none): the Consul API's
- * ?recurse delete, atomic as Consul's is.
+ * ?recurse delete, atomic as Consul's is (the key walk is sm_prefix.c).
  *
  * The quota is decided here, from replicated state only: sm->data_bytes (the
  * sum of key + 16 + value bytes of every key, kept in meta in the same
@@ -141,26 +141,6 @@ int sm_kv_lookup(struct sm *sm, MDB_txn *txn, const struct proto_bytes *key, int
 	return 0;
 }
 
-/* 1 when k starts with prefix. */
-static int sm_apply_under(const MDB_val *k, const struct proto_bytes *prefix)
-{
-	return k->mv_size >= prefix->len && memcmp(k->mv_data, prefix->ptr, prefix->len) == 0;
-}
-
-/* Counts the keys under prefix, stopping past SM_DELETE_PREFIX_KEYS_MAX. */
-static int sm_apply_count_prefix(MDB_cursor *cur, const struct proto_bytes *prefix, uint32_t *n)
-{
-	MDB_val k = {prefix->len, (void *)prefix->ptr};
-	MDB_val d;
-	int rc;
-	*n = 0;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-	     rc == 0 && sm_apply_under(&k, prefix) && *n <= SM_DELETE_PREFIX_KEYS_MAX;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
-		(*n)++;
-	return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : sm_err_from_mdb(rc);
-}
-
 /*
  * DELETE_PREFIX: every key under c->key goes in this one transaction, or
  * none when there are more than SM_DELETE_PREFIX_KEYS_MAX (KV_ETOOLARGE), so
@@ -169,41 +149,16 @@ static int sm_apply_count_prefix(MDB_cursor *cur, const struct proto_bytes *pref
 static int sm_apply_delete_prefix(struct sm *sm, MDB_txn *txn, const struct proto_kv_cmd *c,
                                   struct sm_result *res)
 {
-	MDB_cursor *cur = NULL;
-	int rc = mdb_cursor_open(txn, sm->dbi_kv, &cur);
-	if (rc != 0)
-		return sm_err_from_mdb(rc);
 	uint32_t n = 0;
-	int err = sm_apply_count_prefix(cur, &c->key, &n);
-	if (err != 0 || n == 0 || n > SM_DELETE_PREFIX_KEYS_MAX) {
-		res->status = n == 0 ? KV_ENOTFOUND : KV_ETOOLARGE;
-		goto out_close_cursor;
-	}
-	/* one key at a time through the single-key delete, the first under the prefix each time */
-	for (uint32_t i = 0; i < n && err == 0; i++) {
-		MDB_val k = {c->key.len, (void *)c->key.ptr};
-		MDB_val d;
-		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-		if (rc != 0 || !sm_apply_under(&k, &c->key) || k.mv_size > KV_KEY_BYTES_MAX) {
-			err = rc != 0 ? sm_err_from_mdb(rc) : KV_ECORRUPT;
-			break;
-		}
-		uint8_t key[KV_KEY_BYTES_MAX]; /* LMDB's pointer dies with the delete */
-		struct proto_bytes kb = {key, (uint32_t)k.mv_size};
-		memcpy(key, k.mv_data, k.mv_size);
-		struct sm_key_old old;
-		err = sm_key_lookup(sm, txn, key, kb.len, &old);
-		if (err == 0 && !old.exists)
-			err = KV_ECORRUPT; /* the cursor just found it */
-		if (err == 0)
-			err = sm_apply_remove(sm, txn, key, kb.len, res->index, &old);
-	}
-	if (err != 0)
-		goto out_close_cursor;
-	res->mod_index = res->index;
-out_close_cursor:
-	mdb_cursor_close(cur);
-	return err;
+	int err = sm_prefix_delete(sm, txn, &c->key, res->index, SM_DELETE_PREFIX_KEYS_MAX, &n,
+	                           &res->status);
+	if (err != 0 || res->status != 0)
+		return err;
+	if (n == 0)
+		res->status = KV_ENOTFOUND;
+	else
+		res->mod_index = res->index;
+	return 0;
 }
 
 /* A single-key command as the other mutations see it: the same write path. */

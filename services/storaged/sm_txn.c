@@ -30,7 +30,6 @@ struct sm_txn_run {
 	struct proto_txn t;
 	struct proto_txn_result out;
 	uint64_t get_bytes; /* values the gets returned so far */
-	uint8_t prefix_key[KV_KEY_BYTES_MAX];
 };
 
 static int sm_txn_compare(struct sm_txn_run *run, MDB_txn *txn, const struct proto_txn_cmp *c,
@@ -100,46 +99,17 @@ static int sm_txn_get(struct sm_txn_run *run, const struct proto_txn_op *o,
 	return 0;
 }
 
-/* The next key with the prefix, copied into run->prefix_key; *found 0 at the end. */
-static int sm_txn_next_prefixed(struct sm_txn_run *run, const struct proto_bytes *prefix,
-                                struct proto_bytes *key, int *found)
-{
-	MDB_cursor *cur = NULL;
-	int rc = mdb_cursor_open(run->txn, run->sm->dbi_kv, &cur);
-	if (rc != 0)
-		return sm_err_from_mdb(rc);
-	MDB_val k = {prefix->len, (void *)prefix->ptr};
-	MDB_val d;
-	rc = mdb_cursor_get(cur, &k, &d, prefix->len > 0 ? MDB_SET_RANGE : MDB_FIRST);
-	*found = rc == 0 && k.mv_size >= prefix->len && k.mv_size <= KV_KEY_BYTES_MAX &&
-	         memcmp(k.mv_data, prefix->ptr, prefix->len) == 0;
-	if (*found) {
-		memcpy(run->prefix_key, k.mv_data, k.mv_size);
-		*key = (struct proto_bytes){run->prefix_key, (uint32_t)k.mv_size};
-	}
-	mdb_cursor_close(cur);
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : sm_err_from_mdb(rc);
-}
-
 static int sm_txn_delete_prefix(struct sm_txn_run *run, const struct proto_txn_op *o,
                                 struct proto_txn_op_result *r, int *refused)
 {
-	for (;;) {
-		struct proto_bytes key;
-		int found = 0;
-		int err = sm_txn_next_prefixed(run, &o->key, &key, &found);
-		if (err != 0 || !found)
-			return err;
-		if (r->count == KV_TXN_PREFIX_KEYS_MAX) {
-			*refused = KV_ETOOLARGE;
-			return 0;
-		}
-		struct sm_result res = {0};
-		if ((err = sm_kv_delete(run->sm, run->txn, &key, run->index, &res)) != 0)
-			return err;
-		KV_ASSERT(res.status == 0);
-		r->count++;
-	}
+	int32_t status = 0;
+	uint32_t n = 0;
+	int err = sm_prefix_delete(run->sm, run->txn, &o->key, run->index, KV_TXN_PREFIX_KEYS_MAX,
+	                           &n, &status);
+	r->count = n;
+	if (err == 0 && status != 0)
+		*refused = status; /* KV_ETOOLARGE: the branch is aborted */
+	return err;
 }
 
 static int sm_txn_op(struct sm_txn_run *run, const struct proto_txn_op *o,

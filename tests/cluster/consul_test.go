@@ -1,7 +1,8 @@
 // consul_test.go - Consul's KV HTTP API (gatewayd --consul-listen, issue 14)
 // driven by Consul's own Go client, github.com/hashicorp/consul/api, against
 // a real 3-node cluster: Put, Get, List, Keys, CAS, Delete, DeleteCAS,
-// DeleteTree, Flags and Status().Leader() through followers, answers that name
+// DeleteTree (of the empty prefix too, and past its bound), Flags and
+// Status().Leader() through followers, answers that name
 // what is not served, and writes and reads across a leader kill.
 package cluster
 
@@ -30,6 +31,15 @@ func consulKV(t *testing.T, n *Node) (*api.Client, *api.KV) {
 	return cl, cl.KV()
 }
 
+// consulCluster starts a 3-node cluster serving Consul's API (CurveZMQ between
+// peers when the environment asks) and returns it, its leader and its followers.
+func consulCluster(t *testing.T) (*Cluster, *Node, []*Node) {
+	t.Helper()
+	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
+	leader := c.Leader(10 * time.Second)
+	return c, leader, c.Followers(leader)
+}
+
 // consulGet reads key on kv, failing the test on an error; nil when absent.
 func consulGet(t *testing.T, kv *api.KV, key string, q *api.QueryOptions) *api.KVPair {
 	t.Helper()
@@ -44,9 +54,7 @@ func consulGet(t *testing.T, kv *api.KV, key string, q *api.QueryOptions) *api.K
 }
 
 func TestConsulKVThroughFollowers(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, leader, fs := consulCluster(t)
 	_, kv1 := consulKV(t, fs[0])
 	cl2, kv2 := consulKV(t, fs[1])
 
@@ -150,11 +158,58 @@ func TestConsulKVThroughFollowers(t *testing.T) {
 	c.CheckAlive()
 }
 
+// DeleteTree("") deletes every key, as Consul does, through a follower; past
+// a recursive delete's bound (10000 keys) it deletes none and the error says
+// to delete in parts, which then works.
+func TestConsulDeleteTreeEverything(t *testing.T) {
+	c, leader, fs := consulCluster(t)
+	_, kv1 := consulKV(t, fs[0])
+	_, kv2 := consulKV(t, fs[1])
+	for _, k := range []string{"x", "y/z"} {
+		if _, err := kv1.Put(&api.KVPair{Key: k, Value: []byte("v")}, nil); err != nil {
+			t.Fatalf("Put(%q): %v", k, err)
+		}
+	}
+	// 10000 more under big/ (64 puts a transaction): 10002 keys in all
+	const big = 10000
+	for i := 0; i < big; i += 64 {
+		var ops []string
+		for j := i; j < i+64 && j < big; j++ {
+			ops = append(ops, fmt.Sprintf(`{"op":"put","key":"big/%05d","value":"v"}`, j))
+		}
+		mustTxn(t, leader, `{"success":[`+strings.Join(ops, ",")+`]}`)
+	}
+	_, err := kv2.DeleteTree("", nil)
+	if err == nil || !strings.Contains(err.Error(), "413") || !strings.Contains(err.Error(), "too_large") ||
+		!strings.Contains(err.Error(), "in parts") {
+		t.Fatalf("DeleteTree(\"\") of %d keys: err = %v, want 413 too_large asking to delete in parts",
+			big+2, err)
+	}
+	if consulGet(t, kv1, "x", nil) == nil || consulGet(t, kv1, "big/00000", nil) == nil {
+		t.Fatalf("the refused DeleteTree(\"\") deleted keys")
+	}
+	t.Logf("DeleteTree(\"\") of %d keys refused: %v", big+2, err)
+	// in parts: the 10000 under big/ (the bound exactly), then everything left
+	if _, err := kv2.DeleteTree("big/", nil); err != nil {
+		t.Fatalf("DeleteTree(big/) of %d keys: %v", big, err)
+	}
+	if _, err := kv2.DeleteTree("", nil); err != nil {
+		t.Fatalf("DeleteTree(\"\") of the last keys: %v", err)
+	}
+	keys, _, err := kv1.Keys("", "", nil)
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("Keys after DeleteTree(\"\") through follower %d: %v %v", fs[1].ID, keys, err)
+	}
+	if _, err := kv1.DeleteTree("", nil); err != nil {
+		t.Fatalf("DeleteTree(\"\") of an empty store (Consul: no error): %v", err)
+	}
+	c.CheckAlive()
+}
+
 // What raftkv does not serve is an error naming it, never a silent wrong answer.
 func TestConsulUnsupportedAreErrors(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	cl, kv := consulKV(t, c.Followers(leader)[0])
+	c, _, fs := consulCluster(t)
+	cl, kv := consulKV(t, fs[0])
 	if _, err := kv.Put(&api.KVPair{Key: "k", Value: []byte("v")}, nil); err != nil {
 		t.Fatalf("Put: %v", err)
 	}
@@ -188,9 +243,7 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 // A blocking Get (WaitIndex) returns when the key changes past the index, or
 // when its wait runs out; a blocking List wakes on a write under its prefix.
 func TestConsulBlockingGet(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, _, fs := consulCluster(t)
 	_, kvF := consulKV(t, fs[0])
 	_, kvW := consulKV(t, fs[1])
 	if _, err := kvW.Put(&api.KVPair{Key: "blk/a", Value: []byte("v1")}, nil); err != nil {
@@ -290,9 +343,7 @@ func consulPutRetry(t *testing.T, kv *api.KV, key, value string, limit time.Dura
 }
 
 func TestConsulAcrossLeaderKill(t *testing.T) {
-	c := NewClusterOpts(t, 3, ClusterOpts{ConsulAPI: true, Curve: curveFromEnv()})
-	leader := c.Leader(10 * time.Second)
-	fs := c.Followers(leader)
+	c, leader, fs := consulCluster(t)
 	cl0, kv0 := consulKV(t, fs[0])
 	_, kv1 := consulKV(t, fs[1])
 	for i := 0; i < 10; i++ {

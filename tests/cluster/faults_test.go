@@ -55,14 +55,7 @@ func TestKillEachRoleUnderLoad(t *testing.T) {
 		}
 	}
 	time.Sleep(500 * time.Millisecond)
-	w.Stop()
-	c.CheckAlive()
-	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown", w.Acked.Load(), w.Unknown.Load())
-	h.Check(t)
-	for _, n := range c.Nodes {
-		h.CheckAcked(t, n)
-	}
-	checkCaughtUp(t, c)
+	checkWorkloadSurvived(t, w)
 }
 
 // TestKillStoragedWithCompaction: storaged applies without syncing LMDB and
@@ -92,14 +85,7 @@ func TestKillStoragedWithCompaction(t *testing.T) {
 		t.Logf("round %d: kill -9 storaged on node %d (leader=%v), restarted and ready", round, victim.ID, victim == leader)
 	}
 	time.Sleep(500 * time.Millisecond)
-	w.Stop()
-	c.CheckAlive()
-	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown", w.Acked.Load(), w.Unknown.Load())
-	h.Check(t)
-	for _, n := range c.Nodes {
-		h.CheckAcked(t, n)
-	}
-	checkCaughtUp(t, c)
+	checkWorkloadSurvived(t, w)
 	snaps, held := 0, 0
 	for _, n := range c.Nodes {
 		b, _ := os.ReadFile(filepath.Join(n.Dir, "raftd.log"))
@@ -110,6 +96,23 @@ func TestKillStoragedWithCompaction(t *testing.T) {
 		t.Fatalf("no snapshot at storaged's durable index: the test did not exercise compaction")
 	}
 	t.Logf("snapshots at storaged's durable index (no copy): %d; compactions held below a later image: %d", snaps, held)
+}
+
+// checkWorkloadSurvived stops w and checks what a test of faults under load
+// ends with: every process alive, the history linearizable, every
+// acknowledged write present on every node, and every node caught up to the
+// leader's commit index.
+func checkWorkloadSurvived(t *testing.T, w *Workload) {
+	t.Helper()
+	w.Stop()
+	w.C.CheckAlive()
+	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown", w.Acked.Load(),
+		w.Unknown.Load())
+	w.H.Check(t)
+	for _, n := range w.C.Nodes {
+		w.H.CheckAcked(t, n)
+	}
+	checkCaughtUp(t, w.C)
 }
 
 // checkCaughtUp: every node's applied index reaches the leader's commit index.
@@ -168,12 +171,7 @@ func TestSigstopLeader(t *testing.T) {
 	if s, err := c.Status(old); err != nil || s.Role == "leader" {
 		t.Errorf("old leader after resuming: %+v %v (want a follower)", s, err)
 	}
-	w.Stop()
-	c.CheckAlive()
-	h.Check(t)
-	for _, n := range c.Nodes {
-		h.CheckAcked(t, n)
-	}
+	checkWorkloadSurvived(t, w)
 	t.Logf("SIGSTOP of leader %d: node %d took over; the old leader stepped down on resume; history linearizable", old.ID, next.ID)
 }
 

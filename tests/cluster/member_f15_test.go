@@ -151,14 +151,7 @@ func TestF15WipedNodeNeverVotesAndRejoins(t *testing.T) {
 		t.Errorf("cluster id %d after the wipe, %d before", after.Identity.ClusterID,
 			before.Identity.ClusterID)
 	}
-	w.Stop()
-	c.CheckAlive()
-	t.Logf("workload: %d unique writes acknowledged, %d refused or unknown", w.Acked.Load(), w.Unknown.Load())
-	h.Check(t)
-	for _, n := range c.Nodes {
-		h.CheckAcked(t, n)
-	}
-	checkCaughtUp(t, c)
+	checkWorkloadSurvived(t, w)
 }
 
 // TestOtherClusterMessagesDropped: node 3's identity file is given another
@@ -269,11 +262,5 @@ func TestWipedFollowerCatchesUp(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	w.Stop()
-	c.CheckAlive()
-	h.Check(t)
-	for _, n := range c.Nodes {
-		h.CheckAcked(t, n)
-	}
-	checkCaughtUp(t, c)
+	checkWorkloadSurvived(t, w)
 }

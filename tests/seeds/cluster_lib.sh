@@ -1,9 +1,11 @@
-# cluster_lib.sh - sourced by the seed and dashboard tests: a real 3-node
-# cluster (storaged, raftd, gatewayd per node) on loopback, and small checks.
-# The caller sets BIN (the build directory) and TAG (a name for the temp dir).
+# cluster_lib.sh - sourced by the seed and dashboard tests and by gw-smoke
+# (services/gatewayd/gw_smoke.sh): a real 3-node cluster (storaged, raftd,
+# gatewayd per node) on loopback, and small checks.
+# The caller sets BIN (the build directory) and TAG (a name for the temp dir);
+# KEEP=1 keeps the temp dir and its logs.
 # HTTP ports BASE+1..3 and Raft ports BASE+11..13, BASE in 12000..13980 (below
-# the ephemeral range and apart from gw-smoke's 22000.. and make run's 4000..),
-# moved on while any of them is taken. Everything started is killed by pid on exit.
+# the ephemeral range and apart from make run's 4000..), moved on while any of
+# them is taken. Everything started is killed by pid on exit.
 
 DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
 declare -A NODE_PIDS
@@ -94,18 +96,27 @@ wait_ready() {
 # leader_of I: the leader's id as node I sees it (0: none); with the header AUTH if set
 leader_of() { c -s ${AUTH:+-H "$AUTH"} "$(url $1)/v1/status" | jq -r '.leader.id // 0'; }
 
-# req CURL_ARGS... -> STATUS and BODY (the body's exact text; a final newline shown as \n)
+# req CURL_ARGS... -> STATUS, BODY (the body's exact text; a final newline shown as \n)
+# and HDRS (the headers, lower case); the body itself stays in $DIR/body
 req() {
 	: >"$DIR/body"
-	STATUS=$(c -s -m 10 -o "$DIR/body" -w '%{http_code}' "$@")
+	: >"$DIR/hdrs"
+	STATUS=$(c -s -m 10 -D "$DIR/hdrs" -o "$DIR/body" -w '%{http_code}' "$@")
 	BODY=$(cat "$DIR/body")
 	[ -n "$(tail -c1 "$DIR/body")" ] || [ ! -s "$DIR/body" ] || BODY+='\n'
+	HDRS=$(tr -d '\r' <"$DIR/hdrs" | tr 'A-Z' 'a-z')
 }
 
+# hdr NAME: the last answer's header NAME (lower case), the first if repeated
+hdr() { echo "$HDRS" | sed -n "s/^$1: //p" | head -1; }
+
+# jq_body JQ_ARGS...: jq over the last answer's body
+jq_body() { jq "$@" "$DIR/body"; }
+
 expect() { # expect WHAT WANT GOT
-	[ "$2" = "$3" ] || fail "$1: want '$2', got '$3'"
+	[ "$2" = "$3" ] || fail "$1: want '$2', got '$3' (body: $BODY)"
 	ok "$1 = $2"
 }
 
 # the error code of the last answer ({"error":{"code":...}})
-err_code() { jq -r .error.code "$DIR/body"; }
+err_code() { jq_body -r .error.code; }

@@ -15,6 +15,7 @@
 #include "kv_limits.h"
 #include "proto.h"
 #include "sm.h"
+#include "test_sm_util.h"
 
 #define FIU_ENABLE 1 /* the real fiu_init(), not fiu.h's no-op */
 #include <fiu-control.h>
@@ -32,21 +33,15 @@
 #define T_MAP_BYTES   (32u << 20)
 
 struct t_ctx {
-	char root[64];
-	char dir[128];
+	struct ts_env env;
 	struct sm *sm;
 	struct proto_buf bufs[T_ENTRIES_MAX]; /* payloads of the entries built so far */
 	int n_bufs;
 };
 
-static int t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int t_open(struct t_ctx *t, uint64_t map_bytes, uint64_t sessions_max, uint64_t window)
 {
-	struct sm_opts o = {.dir = t->dir,
+	struct sm_opts o = {.dir = t->env.dir,
 	                    .map_bytes = map_bytes,
 	                    .sessions_max = sessions_max,
 	                    .session_window = window};
@@ -57,9 +52,7 @@ static int t_setup(void **state)
 {
 	struct t_ctx *t = calloc(1, sizeof(*t));
 	assert_non_null(t);
-	strcpy(t->root, "/tmp/test_sm.XXXXXX");
-	assert_non_null(mkdtemp(t->root));
-	snprintf(t->dir, sizeof(t->dir), "%s/kv", t->root);
+	ts_env_make(&t->env, "test_sm");
 	assert_int_equal(t_open(t, T_MAP_BYTES, 0, 0), 0);
 	*state = t;
 	return 0;
@@ -71,7 +64,7 @@ static int t_teardown(void **state)
 	sm_close(&t->sm);
 	for (int i = 0; i < t->n_bufs; i++)
 		proto_buf_free(&t->bufs[i]);
-	nftw(t->root, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ts_env_remove(&t->env);
 	free(t);
 	return 0;
 }
@@ -145,20 +138,17 @@ static int t_put(struct t_ctx *t, uint64_t index, const char *key, const char *v
 static void t_expect(struct t_ctx *t, const char *key, const char *value, uint64_t create_index,
                      uint64_t mod_index)
 {
-	struct sm_buf v = {0};
+	size_t cap = value != NULL ? strlen(value) + 1 : 0;
+	char *got = value != NULL ? malloc(cap) : NULL;
 	uint64_t ci = 0, mi = 0;
-	int err =
-	    sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
-	if (value == NULL) {
-		assert_int_equal(err, KV_ENOTFOUND);
-	} else {
-		assert_int_equal(err, 0);
-		assert_int_equal(v.len, strlen(value));
-		assert_memory_equal(v.ptr, value, v.len);
+	assert_true(value == NULL || got != NULL);
+	assert_int_equal(ts_get(t->sm, key, got, cap, &ci, &mi), value != NULL);
+	if (value != NULL) {
+		assert_string_equal(got, value);
 		assert_int_equal(ci, create_index);
 		assert_int_equal(mi, mod_index);
 	}
-	sm_buf_free(&v);
+	free(got);
 }
 
 static void test_put_get(void **state)
@@ -196,7 +186,7 @@ static void test_readonly_reader(void **state)
 	struct t_ctx *t = *state;
 	assert_int_equal(t_put(t, 1, "ro", "v1", NULL), 0);
 	struct sm *ro = NULL;
-	struct sm_opts o = {.dir = t->dir, .map_bytes = T_MAP_BYTES, .readonly = 1};
+	struct sm_opts o = {.dir = t->env.dir, .map_bytes = T_MAP_BYTES, .readonly = 1};
 	assert_int_equal(sm_open(&o, &ro), 0);
 	assert_int_equal(ro->applied_index, 1);
 	assert_int_equal(t_put(t, 2, "ro", "v2", NULL), 0);
@@ -656,7 +646,7 @@ static void test_sync_fault(void **state)
 
 static int t_open_quota(struct t_ctx *t, uint64_t map_bytes, uint64_t quota_bytes)
 {
-	struct sm_opts o = {.dir = t->dir, .map_bytes = map_bytes, .quota_bytes = quota_bytes};
+	struct sm_opts o = {.dir = t->env.dir, .map_bytes = map_bytes, .quota_bytes = quota_bytes};
 	return sm_open(&o, &t->sm);
 }
 
@@ -718,7 +708,7 @@ static void test_map_ceiling(void **state)
 {
 	struct t_ctx *t = *state;
 	sm_close(&t->sm);
-	struct sm_opts o = {.dir = t->dir, .map_bytes = 1u << 20, .map_max_bytes = 2u << 20};
+	struct sm_opts o = {.dir = t->env.dir, .map_bytes = 1u << 20, .map_max_bytes = 2u << 20};
 	assert_int_equal(sm_open(&o, &t->sm), 0);
 	assert_int_equal(sm_map_grow(t->sm, 1), 0);
 	assert_int_equal(t->sm->map_bytes, 2u << 20);
@@ -794,7 +784,7 @@ static void test_snapshot_round_trip(void **state)
 {
 	struct t_ctx *t = *state;
 	char snap_dir[160];
-	snprintf(snap_dir, sizeof(snap_dir), "%s/snap", t->root);
+	snprintf(snap_dir, sizeof(snap_dir), "%s/snap", t->env.root);
 	struct sm_snap_info info;
 	for (uint64_t i = 1; i <= 3; i++) {
 		assert_int_equal(t_put(t, i, "s", i == 3 ? "three" : "old", NULL), 0);
@@ -806,8 +796,8 @@ static void test_snapshot_round_trip(void **state)
 	assert_int_equal(t_count_snapshots(snap_dir), 2); /* the newest two kept */
 	/* A second node with other data installs it. */
 	struct t_ctx other = {0};
-	strcpy(other.root, t->root);
-	snprintf(other.dir, sizeof(other.dir), "%s/kv2", t->root);
+	strcpy(other.env.root, t->env.root);
+	snprintf(other.env.dir, sizeof(other.env.dir), "%s/kv2", t->env.root);
 	assert_int_equal(t_open(&other, T_MAP_BYTES, 0, 0), 0);
 	for (uint64_t i = 1; i <= 5; i++)
 		assert_int_equal(t_put(&other, i, "other", "x", NULL), 0);

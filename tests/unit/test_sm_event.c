@@ -17,6 +17,7 @@
 #include "kv_err.h"
 #include "proto.h"
 #include "sm.h"
+#include "test_sm_util.h"
 
 #define FIU_ENABLE 1 /* the real fiu_init(), not fiu.h's no-op */
 #include <fiu-control.h>
@@ -31,21 +32,15 @@
 #define T_BUFS_MAX  4096
 
 struct t_ctx {
-	char root[64];
-	char dir[128];
+	struct ts_env env;
 	struct sm *sm;
 	struct sm_opts opts;
 	struct sm_events ev;
 };
 
-static int t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int t_open_with(struct t_ctx *t, uint64_t history, uint64_t history_bytes)
 {
-	t->opts = (struct sm_opts){.dir = t->dir,
+	t->opts = (struct sm_opts){.dir = t->env.dir,
 	                           .map_bytes = T_MAP_BYTES,
 	                           .watch_history = history,
 	                           .watch_history_bytes = history_bytes};
@@ -56,9 +51,7 @@ static int t_setup(void **state)
 {
 	struct t_ctx *t = calloc(1, sizeof(*t));
 	assert_non_null(t);
-	strcpy(t->root, "/tmp/test_sm_event.XXXXXX");
-	assert_non_null(mkdtemp(t->root));
-	snprintf(t->dir, sizeof(t->dir), "%s/kv", t->root);
+	ts_env_make(&t->env, "test_sm_event");
 	assert_int_equal(t_open_with(t, 0, 0), 0);
 	*state = t;
 	return 0;
@@ -69,7 +62,7 @@ static int t_teardown(void **state)
 	struct t_ctx *t = *state;
 	sm_close(&t->sm);
 	sm_events_free(&t->ev);
-	nftw(t->root, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ts_env_remove(&t->env);
 	free(t);
 	return 0;
 }
@@ -243,7 +236,7 @@ static void test_in_snapshot(void **state)
 	for (uint64_t i = 1; i <= 4; i++)
 		t_write(t, i, "k", "v");
 	char snap_dir[160];
-	snprintf(snap_dir, sizeof(snap_dir), "%s/snap", t->root);
+	snprintf(snap_dir, sizeof(snap_dir), "%s/snap", t->env.root);
 	struct sm_snap_info info;
 	assert_int_equal(sm_snap_write(t->sm, snap_dir, &info), 0);
 	t_write(t, 5, "k", NULL);

@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "proto_txn.h"
 #include "sm.h"
+#include "test_sm_util.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -27,8 +28,7 @@
 #define T_BUFS_MAX 256
 
 struct t_ctx {
-	char root[64];
-	char dir[128];
+	struct ts_env env;
 	struct sm *sm;
 	struct proto_buf bufs[T_BUFS_MAX];
 	int n_bufs;
@@ -37,14 +37,9 @@ struct t_ctx {
 	struct proto_txn_result out; /* the last TXN's decoded outcome */
 };
 
-static int t_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int t_open(struct t_ctx *t, uint64_t quota)
 {
-	struct sm_opts o = {.dir = t->dir, .map_bytes = 32u << 20, .quota_bytes = quota};
+	struct sm_opts o = {.dir = t->env.dir, .map_bytes = 32u << 20, .quota_bytes = quota};
 	return sm_open(&o, &t->sm);
 }
 
@@ -52,9 +47,7 @@ static int t_setup(void **state)
 {
 	struct t_ctx *t = calloc(1, sizeof(*t));
 	assert_non_null(t);
-	strcpy(t->root, "/tmp/test_sm_txn.XXXXXX");
-	assert_non_null(mkdtemp(t->root));
-	snprintf(t->dir, sizeof(t->dir), "%s/kv", t->root);
+	ts_env_make(&t->env, "test_sm_txn");
 	assert_int_equal(t_open(t, 0), 0);
 	*state = t;
 	return 0;
@@ -66,7 +59,7 @@ static int t_teardown(void **state)
 	sm_close(&t->sm);
 	for (int i = 0; i < t->n_bufs; i++)
 		proto_buf_free(&t->bufs[i]);
-	nftw(t->root, t_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	ts_env_remove(&t->env);
 	free(t);
 	return 0;
 }
@@ -136,23 +129,6 @@ static void t_lease_end(struct t_ctx *t, uint8_t op, uint64_t id)
 	t_apply(t, &c);
 }
 
-/* 1 and *value when key exists. */
-static int t_get(struct t_ctx *t, const char *key, char *value, size_t cap)
-{
-	struct sm_buf v = {0};
-	uint64_t ci, mi;
-	int err =
-	    sm_read_get(t->sm, (const uint8_t *)key, (uint32_t)strlen(key), &v, &ci, &mi, NULL);
-	if (err == 0 && value != NULL) {
-		assert_true(v.len < cap);
-		memcpy(value, v.ptr, v.len);
-		value[v.len] = '\0';
-	}
-	sm_buf_free(&v);
-	assert_true(err == 0 || err == KV_ENOTFOUND);
-	return err == 0;
-}
-
 static struct proto_txn_op t_op(uint8_t kind, const char *key, const char *value, uint64_t lease)
 {
 	return (struct proto_txn_op){kind, t_b(key), t_b(value ? value : ""), lease};
@@ -194,7 +170,7 @@ static void test_txn_compare_chooses_branch(void **state)
 	assert_int_equal(t->out.results[0].status, 0);
 	assert_int_equal(t->out.results[0].mod_index, applied);
 	char v[16];
-	assert_true(t_get(t, "a", v, sizeof(v)));
+	assert_true(ts_get(t->sm, "a", v, sizeof(v), NULL, NULL));
 	assert_string_equal(v, "2");
 }
 
@@ -233,9 +209,33 @@ static void test_txn_delete_and_prefix(void **state)
 	assert_int_equal(t->out.results[0].count, 2);
 	assert_int_equal(t->out.results[1].count, 1);
 	assert_int_equal(t->out.results[2].status, KV_ENOTFOUND);
-	assert_false(t_get(t, "p/1", NULL, 0));
-	assert_false(t_get(t, "p/2", NULL, 0));
-	assert_false(t_get(t, "q", NULL, 0));
+	assert_false(ts_get(t->sm, "p/1", NULL, 0, NULL, NULL));
+	assert_false(ts_get(t->sm, "p/2", NULL, 0, NULL, NULL));
+	assert_false(ts_get(t->sm, "q", NULL, 0, NULL, NULL));
+}
+
+/* The empty prefix is every key (Consul's DeleteTree("") travels as this op). */
+static void test_txn_delete_every_key(void **state)
+{
+	struct t_ctx *t = *state;
+	t_put(t, "a", "1");
+	t_put(t, "b/c", "2");
+	t_put(t, "\xff", "3"); /* the last key in byte order */
+	static struct proto_txn txn;
+	memset(&txn, 0, sizeof(txn));
+	txn.n_success = 1;
+	txn.success[0] = t_op(PROTO_TXN_DELETE_PREFIX, "", NULL, 0);
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, 0);
+	assert_int_equal(t->out.results[0].count, 3);
+	assert_false(ts_get(t->sm, "a", NULL, 0, NULL, NULL));
+	assert_false(ts_get(t->sm, "b/c", NULL, 0, NULL, NULL));
+	assert_false(ts_get(t->sm, "\xff", NULL, 0, NULL, NULL));
+	assert_int_equal(t->sm->data_bytes, 0);
+	/* nothing left: it deletes none, and that is no failure */
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, 0);
+	assert_int_equal(t->out.results[0].count, 0);
 }
 
 static void test_txn_prefix_bound_changes_nothing(void **state)
@@ -264,8 +264,14 @@ static void test_txn_prefix_bound_changes_nothing(void **state)
 	t_txn(t, &txn, NULL);
 	assert_int_equal(t->res.status, KV_ETOOLARGE);
 	assert_int_equal(t->res.body_len, 0);
-	assert_false(t_get(t, "before", NULL, 0)); /* all or nothing */
-	assert_true(t_get(t, "m/000000", NULL, 0));
+	assert_false(ts_get(t->sm, "before", NULL, 0, NULL, NULL)); /* all or nothing */
+	assert_true(ts_get(t->sm, "m/000000", NULL, 0, NULL, NULL));
+	/* the empty prefix (every key) has the same bound */
+	txn.success[1] = t_op(PROTO_TXN_DELETE_PREFIX, "", NULL, 0);
+	t_txn(t, &txn, NULL);
+	assert_int_equal(t->res.status, KV_ETOOLARGE);
+	assert_false(ts_get(t->sm, "before", NULL, 0, NULL, NULL));
+	assert_true(ts_get(t->sm, "m/000000", NULL, 0, NULL, NULL));
 }
 
 static void test_txn_quota_is_all_or_nothing(void **state)
@@ -284,7 +290,7 @@ static void test_txn_quota_is_all_or_nothing(void **state)
 	uint64_t data_before = t->sm->data_bytes;
 	t_txn(t, &txn, NULL);
 	assert_int_equal(t->res.status, KV_EFULL);
-	assert_false(t_get(t, "small", NULL, 0));
+	assert_false(ts_get(t->sm, "small", NULL, 0, NULL, NULL));
 	assert_int_equal(t->sm->data_bytes, data_before);
 }
 
@@ -350,9 +356,9 @@ static void test_lease_keys_go_with_it(void **state)
 	t_lease_end(t, PROTO_KV_LEASE_EXPIRE, id);
 	assert_int_equal(t->res.status, 0);
 	assert_int_equal(t->res.mod_index, 1); /* keys deleted */
-	assert_false(t_get(t, "l/1", NULL, 0));
-	assert_true(t_get(t, "l/2", NULL, 0));
-	assert_true(t_get(t, "other", NULL, 0));
+	assert_false(ts_get(t->sm, "l/1", NULL, 0, NULL, NULL));
+	assert_true(ts_get(t->sm, "l/2", NULL, 0, NULL, NULL));
+	assert_true(ts_get(t->sm, "other", NULL, 0, NULL, NULL));
 	assert_int_equal(sm_lease_read(t->sm, id, 0, KV_LIST_LIMIT_MAX, &ttl, &l), KV_ENOLEASE);
 	assert_int_equal(sm_lease_read(t->sm, 0, 0, KV_LIST_LIMIT_MAX, &ttl, &l), 0);
 	assert_int_equal(l.n_items, 0);
@@ -375,7 +381,7 @@ static void test_lease_unknown_refuses_branch(void **state)
 	txn.success[1] = t_op(PROTO_TXN_PUT, "leased", "1", id);
 	t_txn(t, &txn, NULL);
 	assert_int_equal(t->res.status, KV_ENOLEASE);
-	assert_false(t_get(t, "free", NULL, 0));
+	assert_false(ts_get(t->sm, "free", NULL, 0, NULL, NULL));
 	txn.success[1] = t_op(PROTO_TXN_PUT, "leased", "1", 999999);
 	t_txn(t, &txn, NULL);
 	assert_int_equal(t->res.status, KV_ENOLEASE);
@@ -423,10 +429,10 @@ static void test_lease_expire_of_another_term(void **state)
 	struct proto_kv_cmd c = {.op = PROTO_KV_LEASE_EXPIRE, .lease = id, .term = 2};
 	t_apply(t, &c);
 	assert_int_equal(t->res.status, KV_ESTALE);
-	assert_true(t_get(t, "held", NULL, 0));
+	assert_true(ts_get(t->sm, "held", NULL, 0, NULL, NULL));
 	t_lease_end(t, PROTO_KV_LEASE_EXPIRE, id);
 	assert_int_equal(t->res.status, 0);
-	assert_false(t_get(t, "held", NULL, 0));
+	assert_false(ts_get(t->sm, "held", NULL, 0, NULL, NULL));
 }
 
 static void test_lease_records_in_quota(void **state)
@@ -466,6 +472,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_txn_compare_chooses_branch, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_compare_absent_key, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_delete_and_prefix, t_setup, t_teardown),
+	    cmocka_unit_test_setup_teardown(test_txn_delete_every_key, t_setup, t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_prefix_bound_changes_nothing, t_setup,
 	                                    t_teardown),
 	    cmocka_unit_test_setup_teardown(test_txn_quota_is_all_or_nothing, t_setup, t_teardown),
