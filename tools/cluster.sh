@@ -5,7 +5,9 @@
 #   cluster.sh run               all nodes in the foreground, logs prefixed; Ctrl-C stops all
 #   cluster.sh up                the same in the background (pid files and logs under
 #                                BASE_DIR/node<i>/), waits until every /readyz answers 200
-#   cluster.sh down              stops what `up` started (TERM, then KILL after 5 s)
+#   cluster.sh down              stops what `up` started (TERM, then KILL after 5 s): every
+#                                gateway, the leader's raftd (it hands over), the other
+#                                raftds, every storaged; about 1 s for 3 nodes
 #   cluster.sh start I [ROLE]    starts node I (or one role of it) in the background
 #   cluster.sh stop I [ROLE] [SIGNAL]   signals node I (or one role), default TERM, and waits
 #   cluster.sh status            which processes run, and each gateway's /readyz
@@ -239,25 +241,67 @@ start_role() {
 	echo "node$i $role started (pid $pid, log $dir/$role.log)"
 }
 
+# Has pid not exited yet? A zombie has: it only waits for its parent to
+# collect it, and the processes `up` started belong to init, which may reap
+# them seconds later (kill -0 still succeeds on a zombie).
+pid_running() {
+	local stat
+	# (not $(<file): under set -e a missing file ends the whole script)
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# signal_role I ROLE SIG: sends SIG to the role if it runs; prints its pid.
+signal_role() {
+	local pid
+	pid=$(live_pid "$1" "$2")
+	[[ -n $pid ]] || { rm -f "$(pid_file "$1" "$2")"; return 0; }
+	kill -s "$3" "$pid" 2>/dev/null || true
+	echo "$pid"
+}
+
+# wait_role I ROLE PID SIG: waits up to 5 s for PID to exit, then KILLs it.
+wait_role() {
+	local n
+	for ((n = 0; n < 100; n++)); do
+		pid_running "$3" || break
+		sleep 0.05
+	done
+	if pid_running "$3"; then
+		echo "node$1 $2 (pid $3) still runs after 5 s: KILL"
+		kill -KILL "$3" 2>/dev/null || true
+	fi
+	rm -f "$(pid_file "$1" "$2")"
+	echo "node$1 $2 stopped (SIG$4)"
+}
+
 stop_role() {
-	local i=$1 role=$2 sig=${3:-TERM} pid n
-	pid=$(live_pid "$i" "$role")
-	[[ -n $pid ]] || { rm -f "$(pid_file "$i" "$role")"; return 0; }
-	kill -s "$sig" "$pid" 2>/dev/null || true
+	local i=$1 role=$2 sig=${3:-TERM} pid
+	pid=$(signal_role "$i" "$role" "$sig")
+	[[ -n $pid ]] || return 0
 	if [[ $sig == STOP || $sig == CONT ]]; then
 		echo "node$i $role (pid $pid): SIG$sig"
 		return 0
 	fi
-	for ((n = 0; n < 50; n++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	wait_role "$i" "$role" "$pid" "$sig"
+}
+
+# stop_role_everywhere ROLE [SKIP_LINGER]: TERM to ROLE on every node at once, then waits
+# for all of them. SKIP_LINGER: a second TERM ends storaged's linger (its raftd is gone).
+stop_role_everywhere() {
+	local i pids=() nodes=() pid k
+	for ((i = 1; i <= 9; i++)); do
+		[[ -d $(node_dir "$i") ]] || continue
+		pid=$(signal_role "$i" "$1" TERM)
+		[[ -n $pid ]] || continue
+		pids+=("$pid") nodes+=("$i")
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		echo "node$i $role (pid $pid) still runs after 5 s: KILL"
-		kill -KILL "$pid" 2>/dev/null || true
+	if [[ -n ${2:-} && ${#pids[@]} -gt 0 ]]; then
+		sleep 0.05
+		kill -TERM "${pids[@]}" 2>/dev/null || true
 	fi
-	rm -f "$(pid_file "$i" "$role")"
-	echo "node$i $role stopped (SIG$sig)"
+	for k in "${!pids[@]}"; do wait_role "${nodes[$k]}" "$1" "${pids[$k]}" TERM; done
 }
 
 readyz() {
@@ -381,12 +425,29 @@ cmd_up() {
 	print_urls
 }
 
-cmd_down() {
-	local i role
+# The node whose raftd leads, as its gateway reports it; nothing when unknown.
+down_leader() {
+	local i id
 	for ((i = 1; i <= 9; i++)); do
-		[[ -d $(node_dir "$i") ]] || continue
-		for role in gatewayd raftd storaged; do stop_role "$i" "$role"; done
+		[[ -n $(live_pid "$i" gatewayd) ]] || continue
+		id=$("${CURL[@]}" -m 1 "$SCHEME://$HOST:$((HTTP_PORT_BASE + i))/v1/status" 2>/dev/null |
+			sed -n 's/.*"leader":{"id":\([0-9]*\).*/\1/p')
+		[[ $id =~ ^[1-9]$ && -n $(live_pid "$id" raftd) ]] && { echo "$id"; return 0; }
 	done
+	return 0
+}
+
+# Every gateway at once; then the leader's raftd, which hands over to a live
+# follower while they all run; then the other raftds at once (the new
+# leader finds no live voter to hand over to and stops at once); then every
+# storaged, its linger cut short (no raftd feeds it any more).
+cmd_down() {
+	local leader
+	leader=$(down_leader)
+	stop_role_everywhere gatewayd
+	[[ -z $leader ]] || stop_role "$leader" raftd
+	stop_role_everywhere raftd
+	stop_role_everywhere storaged skip-linger
 }
 
 cmd_status() {

@@ -178,6 +178,10 @@ static void member_on_change_resp(struct gw *gw, struct gw_call *c,
 	}
 	KV_ASSERT(m->index > 0);
 	ch->index = m->index;
+#ifdef GW_BUG_MEMBER_ANSWER_UNCOMMITTED
+	gw_member_reply_done(gw, c, ch); /* the planted bug of make gw-bugs-member */
+	return;
+#endif
 	member_ask_status(gw, c); /* it may have committed already */
 }
 

@@ -64,6 +64,9 @@ void gw_peers_learn(struct gw *gw)
 {
 	const struct gw_status *s = &gw->status;
 
+#ifdef GW_BUG_PEERS_STATIC
+	return; /* the planted bug of make gw-bugs-peers: --gateways only (docs/testing.md) */
+#endif
 	for (uint32_t i = 0; i < s->n_members; i++) {
 		uint64_t id = s->members[i].id;
 		if (id == gw->cfg.node_id || s->members[i].url[0] == '\0' ||

@@ -135,9 +135,70 @@ gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	@echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED caught by TestConsulKVThroughFollowers:" \
 		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
 
+# gw-bugs-peers: a gatewayd that never learns a member's gateway from the
+# configuration (GW_BUG_PEERS_STATIC: --gateways only) must fail test_gw_peers.
+GW_PEERS_BUG_DIR := $(BUILD)/gw-bug-peers
+$(GW_PEERS_BUG_DIR)/gw_peers.o: $(GW_DIR)/gw_peers.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_PEERS_STATIC -c $< -o $@
+
+$(GW_PEERS_BUG_DIR)/test_gw_peers: $(BUILD)/tests/unit/test_gw_peers.o $(GW_PEERS_BUG_DIR)/gw_peers.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS) -lcmocka
+
+$(GW_PEERS_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_PEERS_BUG_DIR)/gw_peers.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+# ... and TestMemberLearnerLeads: a write through node 1 while node 4 (added later) leads
+.PHONY: gw-bugs-peers
+gw-bugs-peers: $(GW_PEERS_BUG_DIR)/test_gw_peers $(GW_PEERS_BUG_DIR)/bin/gatewayd go-deps build
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(abspath $(BUILD))/raftkvctl \
+		$(GW_PEERS_BUG_DIR)/bin/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_PEERS_BUG_DIR))/bin timeout 120 $(GO) test \
+		-count=1 -run 'TestMemberLearnerLeads$$' . >$(abspath $(GW_PEERS_BUG_DIR))/cluster.out 2>&1); \
+		then echo "gw-bugs-peers: GW_BUG_PEERS_STATIC was NOT caught by TestMemberLearnerLeads"; exit 1; fi
+	@grep -q "its --gateways lack node 4" $(GW_PEERS_BUG_DIR)/cluster.out || \
+		{ echo "gw-bugs-peers: TestMemberLearnerLeads failed, but not on the forward to node 4"; exit 1; }
+	@echo "gw-bugs-peers: GW_BUG_PEERS_STATIC caught by TestMemberLearnerLeads:" \
+		"$$(grep -m1 'its --gateways lack node 4' $(GW_PEERS_BUG_DIR)/cluster.out | sed 's/^ *//')"
+	@if CMOCKA_MESSAGE_OUTPUT=stdout $< >$(GW_PEERS_BUG_DIR)/test.out 2>&1; then \
+		echo "gw-bugs-peers: GW_BUG_PEERS_STATIC was NOT caught"; exit 1; fi
+	@grep -q "FAILED  \] test_learns_new_members" $(GW_PEERS_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-peers: test_gw_peers failed, but not in test_learns_new_members"; exit 1; }
+	@echo "gw-bugs-peers: GW_BUG_PEERS_STATIC caught by test_gw_peers:" \
+		"$$(grep -m1 -E 'error|Failure' $(GW_PEERS_BUG_DIR)/test.out)"
+
+# gw-bugs-member: a gatewayd that answers a membership change as soon as raftd
+# has appended it (GW_BUG_MEMBER_ANSWER_UNCOMMITTED), as DELETE /v1/members did,
+# must fail TestMemberAPIBadInput: its removal is answered while no follower runs.
+GW_MEMBER_BUG_DIR := $(BUILD)/gw-bug-member
+$(GW_MEMBER_BUG_DIR)/gw_member_change.o: $(GW_DIR)/gw_member_change.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_MEMBER_ANSWER_UNCOMMITTED -c $< -o $@
+
+$(GW_MEMBER_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_MEMBER_BUG_DIR)/gw_member_change.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-member
+gw-bugs-member: go-deps $(GW_MEMBER_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_MEMBER_BUG_DIR)/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_MEMBER_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+		-run 'TestMemberAPIBadInput$$' . >$(abspath $(GW_MEMBER_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs-member: GW_BUG_MEMBER_ANSWER_UNCOMMITTED was NOT caught"; exit 1; fi
+	@grep -q "answered while no follower could store it" $(GW_MEMBER_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-member: the test failed, but not on an answer before commit"; \
+		  grep -m3 -E 'member_api_test.go:[0-9]+' $(GW_MEMBER_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs-member: GW_BUG_MEMBER_ANSWER_UNCOMMITTED caught by TestMemberAPIBadInput:" \
+		"$$(grep -m1 'answered while no follower' $(GW_MEMBER_BUG_DIR)/test.out | sed 's/^ *//')"
+
 .PHONY: gw-bugs
-gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed
+gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers gw-bugs-member
 
 TEST_STEPS += gw-bugs
 
 TEST_LIBS_test_gw_member_parse := $(BUILD)/libgwcore.a -ljansson
+TEST_LIBS_test_gw_peers := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a $(GW_LIBS)

@@ -8,9 +8,10 @@ STORAGED_OBJS := $(STORAGED_SRCS:%.c=$(BUILD)/%.o)
 SM_LDLIBS := -llmdb -lfiu
 STORAGED_LDLIBS := -llmdb -lfiu -lzmq -lpthread
 
-# libfiu fault points (sm_batch.c, sm_env.c) are compiled in: inert until a test or
-# fiu-run enables them.
-$(BUILD)/services/storaged/sm_batch.o $(BUILD)/services/storaged/sm_env.o: CFLAGS += -DFIU_ENABLE
+# libfiu fault points (sm_batch.c, sm_env.c, sm_snap.c) are compiled in: inert until a
+# test or fiu-run enables them.
+$(BUILD)/services/storaged/sm_batch.o $(BUILD)/services/storaged/sm_env.o \
+	$(BUILD)/services/storaged/sm_snap.o: CFLAGS += -DFIU_ENABLE
 
 $(BUILD)/libsm.a: $(SM_OBJS)
 	ar rcs $@ $^
@@ -25,6 +26,7 @@ BINS += $(BUILD)/storaged
 TEST_LIBS_test_sm := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_sm_event := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_sm_txn := $(BUILD)/libsm.a $(SM_LDLIBS)
+TEST_LIBS_test_sm_snap_faults := $(BUILD)/libsm.a $(SM_LDLIBS)
 TEST_LIBS_test_storaged_ipc := -lzmq
 # The ipc test starts the real daemon: build it first and tell the test where.
 $(BUILD)/tests/unit/test_storaged_ipc: $(BUILD)/storaged
@@ -55,13 +57,30 @@ $(BUILD)/sm-bug/test_sm: $(BUILD)/tests/unit/test_sm.o $(BUILD)/sm-bug/libsm.a \
 		$(BUILD)/libproto.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
 
+# The second: sm_snap.c built with SM_BUG_IMAGE_ERROR_IGNORED (the image copy's and
+# its fsync's errors ignored) must make test_sm_snap_faults fail in test_image_copy_faults.
+$(BUILD)/sm-image-bug/sm_snap.o: services/storaged/sm_snap.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFIU_ENABLE -DSM_BUG_IMAGE_ERROR_IGNORED -c $< -o $@
+
+$(BUILD)/sm-image-bug/test_sm_snap_faults: $(BUILD)/tests/unit/test_sm_snap_faults.o \
+		$(BUILD)/sm-image-bug/sm_snap.o $(BUILD)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
+
 .PHONY: sm-bugs
-sm-bugs: $(BUILD)/sm-bug/test_sm
+sm-bugs: $(BUILD)/sm-bug/test_sm $(BUILD)/sm-image-bug/test_sm_snap_faults
 	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $< >$(BUILD)/sm-bug/test_sm.out 2>&1; then \
 		echo "sm-bugs: SM_BUG_APPLIED_OUTSIDE_TXN was NOT caught"; exit 1; fi
 	@grep -q "FAILED.*test_crash_before_commit" $(BUILD)/sm-bug/test_sm.out || \
 		{ echo "sm-bugs: test_sm failed, but not in test_crash_before_commit"; exit 1; }
 	@echo "sm-bugs: SM_BUG_APPLIED_OUTSIDE_TXN caught by test_crash_before_commit"
+	@out=$(BUILD)/sm-image-bug/test.out; \
+	if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $(BUILD)/sm-image-bug/test_sm_snap_faults \
+		>$$out 2>&1; then echo "sm-bugs: SM_BUG_IMAGE_ERROR_IGNORED was NOT caught"; exit 1; fi; \
+	grep -q "FAILED.*test_image_copy_faults" $$out || \
+		{ echo "sm-bugs: test_sm_snap_faults failed, but not in test_image_copy_faults"; exit 1; }; \
+	echo "sm-bugs: SM_BUG_IMAGE_ERROR_IGNORED caught by test_image_copy_faults:" \
+		"$$(grep -m1 'sm_snap_write returned' $$out)"
 
 TEST_STEPS += sm-bugs
 

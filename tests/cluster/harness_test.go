@@ -63,7 +63,8 @@ type Cluster struct {
 	gateways string
 	joinURLs string // the first nodes' URLs, for raftd --join (JoinNode)
 	extra    map[string][]string
-	quick    *http.Client // status and readiness polls
+	env      map[string][]string // extra environment by role (NAME=value)
+	quick    *http.Client        // status and readiness polls
 	mu       sync.Mutex
 	curve    bool   // raftd peers use CurveZMQ (curve_test.go)
 	consul   bool   // gatewayd serves Consul's KV API too (consul_test.go)
@@ -116,6 +117,7 @@ type ClusterOpts struct {
 	Place  Placement           // nil: loopback
 	Scheme string              // "" or "http"; "https" when gatewayd gets --tls-cert
 	Extra  map[string][]string // extra flags by role, for every node
+	Env    map[string][]string // extra environment by role (snapshot_faults_test.go: libfiu)
 	Quick  *http.Client        // the harness's status/readiness client (nil: plain, 2 s)
 	Curve  bool                // raftd peers use CurveZMQ (curve_test.go)
 	// ConsulAPI: each gatewayd also serves Consul's KV API (--consul-listen) on Node.Consul
@@ -135,8 +137,8 @@ func NewClusterCurve(t *testing.T, n int) *Cluster {
 func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	t.Helper()
 	place := o.Place
-	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, quick: quick, curve: o.Curve,
-		consul: o.ConsulAPI}
+	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, env: o.Env, quick: quick,
+		curve: o.Curve, consul: o.ConsulAPI}
 	for r, a := range o.Extra {
 		c.extra[r] = a
 	}
@@ -236,6 +238,9 @@ func (c *Cluster) Start(n *Node, role string) {
 		path = "ip"
 	}
 	cmd := exec.Command(path, args...)
+	if len(c.env[role]) > 0 {
+		cmd.Env = append(os.Environ(), c.env[role]...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

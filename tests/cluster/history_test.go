@@ -161,10 +161,16 @@ type Workload struct {
 	wg      sync.WaitGroup
 	Acked   atomic.Int64
 	Unknown atomic.Int64
+	Prefix  string // before every key: a later workload with its own history starts on empty keys
 }
 
 func StartWorkload(c *Cluster, h *History, clients int) *Workload {
-	w := &Workload{H: h, C: c, Clients: clients, stop: make(chan struct{})}
+	return StartWorkloadPrefixed(c, h, clients, "")
+}
+
+// StartWorkloadPrefixed is StartWorkload on keys that start with prefix.
+func StartWorkloadPrefixed(c *Cluster, h *History, clients int, prefix string) *Workload {
+	w := &Workload{H: h, C: c, Clients: clients, stop: make(chan struct{}), Prefix: prefix}
 	for i := 0; i < clients; i++ {
 		w.wg.Add(1)
 		go w.client(i)
@@ -187,14 +193,14 @@ func (w *Workload) client(id int) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		shared := fmt.Sprintf("shared-%d-%d", seq/150, rng.Intn(3))
+		shared := w.Prefix + fmt.Sprintf("shared-%d-%d", seq/150, rng.Intn(3))
 		switch rng.Intn(3) {
 		case 0:
 			w.H.recordGet(id, n, shared)
 		case 1:
 			w.H.recordPut(id, n, shared, fmt.Sprintf("c%d-%d", id, seq))
 		default:
-			key := fmt.Sprintf("unique-%d-%d", id, seq)
+			key := w.Prefix + fmt.Sprintf("unique-%d-%d", id, seq)
 			val := fmt.Sprintf("v%d", seq)
 			if w.H.recordPut(id, n, key, val) {
 				w.Acked.Add(1)

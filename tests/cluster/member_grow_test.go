@@ -12,6 +12,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -220,6 +221,15 @@ func agreedOn(t *testing.T, c *Cluster, nodes []*Node, limit time.Duration) map[
 	return nil
 }
 
+// afterLeaderKilled waits for a leader among survivors and for writes to go on,
+// then returns the members the survivors agree on.
+func afterLeaderKilled(t *testing.T, c *Cluster, survivors []*Node) map[uint64]string {
+	t.Helper()
+	newLeaderAmong(t, c, survivors, 10*time.Second)
+	writesResume(t, c, 10*time.Second)
+	return agreedOn(t, c, survivors, 10*time.Second)
+}
+
 func TestMemberKillLeaderMidChange(t *testing.T) {
 	c := NewCluster(t, 3)
 	h := NewHistory()
@@ -235,10 +245,7 @@ func TestMemberKillLeaderMidChange(t *testing.T) {
 	time.Sleep(2 * time.Millisecond)
 	c.Kill(leader, "raftd")
 	r := <-answered
-	survivors := without(first, leader)
-	newLeaderAmong(t, c, survivors, 10*time.Second)
-	writesResume(t, c, 10*time.Second)
-	view := agreedOn(t, c, survivors, 10*time.Second)
+	view := afterLeaderKilled(t, c, without(first, leader))
 	t.Logf("POST answered %s with the leader killed; node 4 is then %q in %v", r, view[4], view)
 	if r.Status == 201 && view[4] == "" {
 		t.Errorf("the add was acknowledged (201) but node 4 is not a member: %v", view)
@@ -257,17 +264,18 @@ func TestMemberKillLeaderMidChange(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("POST /v1/members for node 5: %s", r)
 	}
-	survivors = without(c.NodeList(), leader, n5)
-	newLeaderAmong(t, c, survivors, 10*time.Second)
-	writesResume(t, c, 10*time.Second)
-	view = agreedOn(t, c, survivors, 10*time.Second)
+	view = afterLeaderKilled(t, c, without(c.NodeList(), leader, n5))
 	if view[5] == "" {
 		t.Errorf("node 5's add was acknowledged (201) and is gone after the leader died: %v", view)
 	}
 	c.Start(leader, "raftd")
 	c.StartNode(n5) // its raftd --join finds it added at its address (409 member_exists)
 	waitMember(t, c, first, n5.ID, "voter", 60*time.Second)
-	t.Logf("node 5 (added, then its leader killed) is a caught-up voter")
+	if log := c.LogTail(n5, "raftd", 400); !strings.Contains(log, "member_exists") {
+		t.Errorf("node 5's raftd --join did not meet 409 member_exists for its add:\n%s", log)
+	}
+	t.Logf("node 5 (added, then its leader killed) is a caught-up voter; its raftd --join " +
+		"took 409 member_exists at its own address as already added")
 	finishMembers(t, c, h, w, c.NodeList())
 }
 

@@ -46,3 +46,22 @@ cluster-f15-bug: go-deps
 	@echo "cluster-f15-bug: RAFT_BUG_WIPED_VOTES caught by TestF15WipedNodeNeverVotesAndRejoins"
 
 TEST_STEPS += cluster-f15-bug
+
+# The join's planted bug: raftd built with RAFTD_BUG_JOIN_EMPTY_BASE boots a node that
+# joined with an empty configuration instead of the members (docs/design.md, "Joining a
+# running cluster"); the leader, which never compacted, sends its log from index 1 and the
+# node never becomes a caught-up voter. TestMemberGrowShrinkUnderLoad must fail.
+JOIN_BUG_BUILD := $(BUILD)-join-empty-base
+.PHONY: cluster-join-bug
+cluster-join-bug: go-deps
+	@CFLAGS=-DRAFTD_BUG_JOIN_EMPTY_BASE $(MAKE) --no-print-directory BUILD=$(JOIN_BUG_BUILD) \
+		$(JOIN_BUG_BUILD)/raftd $(JOIN_BUG_BUILD)/storaged $(JOIN_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(JOIN_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(JOIN_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestMemberGrowShrinkUnderLoad' ./... \
+		> $(abspath $(JOIN_BUG_BUILD))/join.log 2>&1; then \
+		echo "cluster-join-bug: RAFTD_BUG_JOIN_EMPTY_BASE was NOT caught"; exit 1; fi
+	@grep -E "not a caught-up voter" $(JOIN_BUG_BUILD)/join.log | head -1 | cut -c1-200
+	@echo "cluster-join-bug: RAFTD_BUG_JOIN_EMPTY_BASE caught by TestMemberGrowShrinkUnderLoad"
+
+TEST_STEPS += cluster-join-bug

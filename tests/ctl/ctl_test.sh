@@ -135,6 +135,40 @@ plain_tests() {
 	expect 0 "live" -- "$CTL" --url "$u3" --output json live
 	same ok "$(jq -r .status <<<"$OUT")" "live json"
 
+	# membership: refusals with their exit codes, then node 3 removed, added back as a
+	# learner and promoted (each answered once committed)
+	local p3="127.0.0.1:$((RAFT_PORT_BASE + 3))"
+	expect 0 "member list" -- "${c[@]}" member list
+	has "^  3 voter $p3 $u3 " "$OUT" "member list shows node 3"
+	expect 1 "member add of a taken id" -- "${c[@]}" member add 2 127.0.0.1:1 http://127.0.0.1:2
+	has "409 member_exists" "$ERR" "a taken id names the error"
+	expect 1 "member add of a taken address" -- "${c[@]}" member add 9 "$p3" http://127.0.0.1:2
+	has "409 member_exists" "$ERR" "a taken address names the error"
+	expect 2 "member add with a bad address" -- "${c[@]}" member add 9 nohost http://127.0.0.1:2
+	has "400 invalid_argument: peer_address" "$ERR" "a bad address names the member"
+	expect 2 "member add with a bad URL" -- "${c[@]}" member add 9 127.0.0.1:1 ftp://x:2
+	expect 2 "member add with a bad id" -- "${c[@]}" member add 70000 127.0.0.1:1 http://x:2
+	expect 2 "member add with a missing URL" -- "${c[@]}" member add 9 127.0.0.1:1
+	expect 2 "member promote of a voter" -- "${c[@]}" member promote 2
+	has "400 already_voter" "$ERR" "a voter's promotion names the error"
+	expect 1 "member promote of no member" -- "${c[@]}" member promote 9
+	has "404 member_not_found" "$ERR" "an unknown member names the error"
+	expect 1 "member remove of no member" -- "${c[@]}" --output json member remove 9
+	same member_not_found "$(jq -r .error.code <<<"$OUT")" "member remove json error"
+	expect 0 "member remove 3" -- "${c[@]}" member remove 3
+	same "member 3 removed" "$OUT" "member remove says what it did"
+	expect 0 "member add 3 --learner" -- "${c[@]}" --output json member add 3 "$p3" "$u3" --learner
+	same "3 learner $p3 $u3" "$(jq -r '"\(.id) \(.role) \(.peer_address) \(.url)"' <<<"$OUT")" \
+		"member add json is the member"
+	expect 0 "member list after the add" -- "${c[@]}" --output json member list
+	same "learner" "$(jq -r '.members[]|select(.id==3).role' <<<"$OUT")" "node 3 is a learner"
+	for _ in $(seq 50); do # promoted once it has caught up (409 not_caught_up before)
+		"${c[@]}" member promote 3 >"$WORK/out" 2>"$WORK/err" && break
+		sleep 0.1
+	done
+	expect 0 "member list after the promotion" -- "${c[@]}" --output json member list
+	same "voter" "$(jq -r '.members[]|select(.id==3).role' <<<"$OUT")" "node 3 is a voter again"
+
 	# exit codes for bad usage and for an unreachable cluster
 	expect 2 "get without a key" -- "${c[@]}" get
 	expect 2 "an unknown command" -- "${c[@]}" frobnicate

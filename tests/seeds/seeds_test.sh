@@ -87,9 +87,21 @@ req "$(url $F)/keys/other-key/" -H "$J" -d '{"value": "written after the electio
 expect "Set value after the election" '{"value":"written after the election"}' "$BODY"
 
 echo "--- seed 3 (yusufsyaifudin/raft-sample): /store, /store/<key>"
-# the session's /raft/join steps form the cluster by hand; this one is formed
-# already (--peers), so they are left out; /raft/stats is asked where it exists
-echo "skip: POST /raft/join (the session's cluster forming; this cluster is formed by --peers)"
+# the session's /raft/join steps: this cluster is formed already (--peers), and a join of a
+# member at its own address succeeds as hashicorp/raft's AddVoter does; the session's
+# localhost:2221 is the leader (node $NL now), its 127.0.0.1:1112 and :1113 the other
+# nodes' raft addresses (one of them stopped above: still a member)
+for i in 1 2 3; do
+	[ $i = "$NL" ] && continue
+	req --location --request POST "$(url $NL)/raft/join" --header 'Content-Type: application/json' \
+		--data-raw "{
+	\"node_id\": \"node_$i\", 
+	\"raft_address\": \"127.0.0.1:$((BASE + 10 + i))\"
+}"
+	expect "raft/join of node_$i: status" 200 "$STATUS"
+	expect "raft/join of node_$i: message" "node node_$i at 127.0.0.1:$((BASE + 10 + i)) joined successfully" \
+		"$(jq -r .message "$DIR/body")"
+done
 req "$(url $F)/raft/stats"
 if [ "$STATUS" = 404 ]; then
 	echo "skip: GET /raft/stats answers 404 on this build (the membership routes)"

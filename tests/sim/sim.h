@@ -103,6 +103,7 @@ enum sim_trace_kind {
 	SIM_TR_INSTALL,
 	SIM_TR_NOTE,
 	SIM_TR_WIPE,
+	SIM_TR_SM_SYNC,
 };
 
 struct sim_trace_rec {
@@ -168,7 +169,14 @@ struct sim_disk {
 	struct raft_hard_state vhs, dhs;
 	struct sim_snap vsnap, dsnap;
 	struct sim_snap incoming; /* received chunks of a snapshot being installed */
-	struct sim_op *ops;       /* SIM_OPS_MAX */
+	/*
+	 * The state machine's own file as last synced (LMDB under MDB_NOSYNC
+	 * after mdb_env_sync, sim_store.c): smfile.index is the durable index.
+	 * What the node applied above it is lost in a crash and replayed from
+	 * the log; dsnap (raftd's snapshot) is taken at or below it.
+	 */
+	struct sim_snap smfile;
+	struct sim_op *ops; /* SIM_OPS_MAX */
 	uint64_t ops_durable, ops_written;
 	struct sim_snap pool[SIM_SNAP_POOL];
 	uint32_t pool_next;
@@ -192,7 +200,7 @@ void sim_disk_sync(struct sim_disk *d, uint64_t upto,
                    void *ctx);
 /* A crash: keeps a random prefix of unsynced writes (a torn last append is dropped). */
 uint64_t sim_disk_crash(struct sim_disk *d, struct sim_rng *g, int *torn);
-/* The state machine saved a snapshot: durable at once. */
+/* A snapshot (or an image of it, at its index or later) was taken: durable at once. */
 void sim_disk_snapshot_taken(struct sim_disk *d, const struct sim_snap *s);
 void sim_disk_compact(struct sim_disk *d, uint64_t index);
 /* Is index durable here (in the durable log with this term, or under the durable snapshot)? */
@@ -240,6 +248,8 @@ enum sim_ev_kind {
 	SIM_EV_RESTART,
 	SIM_EV_CLIENT,
 	SIM_EV_FAULT,
+	SIM_EV_SM_SYNC, /* the state machine's syncer (sim_store.c) */
+	SIM_EV_IMAGE,   /* an image for a follower is ready (sim_store.c) */
 };
 
 struct sim_ev {
@@ -316,9 +326,11 @@ struct sim_node {
 	uint64_t sync_mark;   /* disk ops covered by the sync in flight */
 	uint64_t last_commit; /* this boot */
 	int snapshot_due;
-	int removed;          /* its removal is committed: stop after the current step */
-	uint64_t incarnation; /* its disk's; a wipe gives it another */
-	uint64_t lost_last;   /* the durable last index of the disk a wipe took (0: none) */
+	int removed;           /* its removal is committed: stop after the current step */
+	uint64_t incarnation;  /* its disk's; a wipe gives it another */
+	uint64_t lost_last;    /* the durable last index of the disk a wipe took (0: none) */
+	struct sim_snap image; /* being made for a follower from the applied state */
+	int image_pending;     /* image is being made (one at a time) */
 };
 
 uint64_t sim_node_now(const struct sim_node *nd, uint64_t global_ms);
@@ -330,6 +342,25 @@ void sim_node_stop(struct sim_world *w, uint32_t slot);
 int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev,
                   struct raft_update *up);
 void sim_node_sync_done(struct sim_world *w, uint32_t slot);
+
+/* ---- The state machine's durable file and images (sim_store.c) ---------- */
+
+/*
+ * Before the core boots: the state machine from its synced file, replayed
+ * from the log up to the snapshot; a file ahead of the snapshot becomes the
+ * snapshot (at the durable index, no image). 0, or 1 after a violation.
+ */
+int sim_store_boot(struct sim_world *w, uint32_t slot);
+/* Once the node is up: starts its syncer. */
+void sim_store_start(struct sim_world *w, uint32_t slot);
+/* The syncer's turn: the applied state becomes durable (mdb_env_sync). */
+void sim_store_sync(struct sim_world *w, uint32_t slot);
+/* The highest index a compaction may drop the log to: the durable index. */
+uint64_t sim_store_compact_bound(const struct sim_node *nd, uint64_t index);
+/* The core asks for an image of its snapshot at index: one is made from the applied state. */
+void sim_store_want_image(struct sim_world *w, uint32_t slot, uint64_t index);
+/* The image is ready: the core is told (SNAPSHOT_TAKEN at its index, with its size). */
+void sim_store_image_done(struct sim_world *w, uint32_t slot);
 
 /* ---- The executor's I/O over the simulated disk and network (sim_exec.c) ---- */
 
@@ -453,6 +484,9 @@ struct sim_stats {
 	uint64_t writes, acks, reads_ok, config_changes, transfers, snapshots;
 	uint64_t crashes, installs, partitions, leaders, live_ms_max, wipes;
 	uint64_t later_chunks; /* snapshot chunks written at an offset > 0 */
+	uint64_t images;       /* made for a follower (images_above: above the durable index) */
+	uint64_t images_above;
+	uint64_t lost_applied; /* applied above the durable index when its node went down */
 };
 
 struct sim_world {

@@ -58,6 +58,7 @@ void sim_disk_format(struct sim_disk *d, const struct raft_config *config)
 	memset(&d->dsnap, 0, sizeof(d->dsnap));
 	d->dsnap.config = *config;
 	d->vsnap = d->dsnap;
+	d->smfile = d->dsnap;
 	d->incoming.size = 0;
 	d->ops_durable = 0;
 	d->ops_written = 0;
@@ -208,6 +209,9 @@ static void op_apply_durable(struct sim_disk *d, const struct sim_op *op,
 	case SIM_OP_INSTALL:
 		if (d->pool[op->pool].index > d->dsnap.index)
 			snap_install(&d->dlog, &d->dsnap, &d->pool[op->pool]);
+		/* storaged renames the image over its file and syncs it (sim_store.c) */
+		if (d->pool[op->pool].index > d->smfile.index)
+			d->smfile = d->pool[op->pool];
 		break;
 	case SIM_OP_TRUNCATE:
 		log_truncate(&d->dlog, op->after);
@@ -270,8 +274,8 @@ uint64_t sim_disk_crash(struct sim_disk *d, struct sim_rng *g, int *torn)
 void sim_disk_snapshot_taken(struct sim_disk *d, const struct sim_snap *s)
 {
 	KV_ASSERT(d->ops_written == d->ops_durable);
-	if (s->index <= d->dsnap.index)
-		return;
+	if (s->index < d->dsnap.index)
+		return; /* at the same index: its image replaces none */
 	d->dsnap = *s;
 	d->vsnap = *s;
 }

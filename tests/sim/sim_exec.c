@@ -301,8 +301,15 @@ static int io_compact(void *ctx, uint64_t index)
 		               (unsigned long long)nd->id, (unsigned long long)index,
 		               (unsigned long long)nd->disk.vsnap.index);
 	else
-		sim_disk_compact(&nd->disk, index);
+		sim_disk_compact(&nd->disk, sim_store_compact_bound(nd, index));
 	return 0;
+}
+
+static void io_want_image(void *ctx, uint64_t index)
+{
+	struct sim_exec_ctx *c = ctx;
+
+	sim_store_want_image(c->w, c->slot, index);
 }
 
 static const struct raft_exec_io sim_exec_io = {
@@ -321,6 +328,7 @@ static const struct raft_exec_io sim_exec_io = {
     .apply = io_apply,
     .answer = io_answer,
     .compact = io_compact,
+    .want_image = io_want_image,
 };
 
 void sim_exec_start(struct sim_world *w, uint32_t slot)

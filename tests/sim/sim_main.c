@@ -194,6 +194,9 @@ static void stats_add(struct sim_stats *a, const struct sim_stats *b)
 	a->partitions += b->partitions;
 	a->leaders += b->leaders;
 	a->later_chunks += b->later_chunks;
+	a->images += b->images;
+	a->images_above += b->images_above;
+	a->lost_applied += b->lost_applied;
 	if (b->live_ms_max > a->live_ms_max)
 		a->live_ms_max = b->live_ms_max;
 }
@@ -203,11 +206,14 @@ static void stats_print(const struct sim_stats *s)
 	printf(
 	    "sim: exercised %llu writes (%llu acknowledged), %llu linearizable reads, %llu "
 	    "leaders, %llu crashes, %llu wiped disks, %llu partitions, %llu config changes, %llu "
-	    "transfers, %llu snapshots taken, %llu installed (%llu later chunks); liveness "
-	    "within %llu ms of healing (worst)\n",
+	    "transfers, %llu snapshots taken, %llu images for followers (%llu above the durable "
+	    "index), %llu installed (%llu later chunks), %llu applied entries lost by crashes "
+	    "(replayed); "
+	    "liveness within %llu ms of healing (worst)\n",
 	    U(s->writes), U(s->acks), U(s->reads_ok), U(s->leaders), U(s->crashes), U(s->wipes),
-	    U(s->partitions), U(s->config_changes), U(s->transfers), U(s->snapshots),
-	    U(s->installs), U(s->later_chunks), U(s->live_ms_max));
+	    U(s->partitions), U(s->config_changes), U(s->transfers), U(s->snapshots), U(s->images),
+	    U(s->images_above), U(s->installs), U(s->later_chunks), U(s->lost_applied),
+	    U(s->live_ms_max));
 }
 
 /* Collects every worker's totals; stops the others at the first violation. */

@@ -42,16 +42,17 @@ int sim_node_start(struct sim_world *w, uint32_t slot)
 	                         .incarnation = nd->incarnation,
 	                         .prevote = 1,
 	                         .check_quorum = 1};
-	struct raft_boot b = {.hard_state = d->dhs,
-	                      .snap_index = d->dsnap.index,
-	                      .snap_term = d->dsnap.term,
-	                      .snap_config = d->dsnap.config,
-	                      .snap_size = d->dsnap.size,
-	                      .entries = w->boot_entries};
+	struct raft_boot b = {.hard_state = d->dhs, .entries = w->boot_entries};
 	int rc;
 
 	KV_ASSERT(nd->state != SIM_NODE_UP && d->ops_written == d->ops_durable);
-	for (uint64_t i = d->dlog.base_index + 1; i <= d->dlog.last; i++) {
+	sim_store_boot(w, slot); /* may move the snapshot up to the durable index */
+	b.snap_index = d->dsnap.index;
+	b.snap_term = d->dsnap.term;
+	b.snap_config = d->dsnap.config;
+	b.snap_size = d->dsnap.size; /* 0: images do not survive a restart */
+	/* the log below the snapshot is kept for replay only (sim_store.c) */
+	for (uint64_t i = d->dsnap.index + 1; i <= d->dlog.last; i++) {
 		const struct sim_entry *e = sim_log_get(&d->dlog, i);
 		struct raft_entry *be = &w->boot_entries[b.n_entries++];
 
@@ -65,11 +66,9 @@ int sim_node_start(struct sim_world *w, uint32_t slot)
 	rc = raft_new(&o, &b, &nd->raft);
 	if (rc != 0)
 		return rc;
-	if (sim_sm_load(&nd->sm, &d->dsnap) != 0)
-		sim_check_fail(w, "node %llu: its durable snapshot does not load",
-		               (unsigned long long)nd->id);
 	nd->state = SIM_NODE_UP;
 	nd->boot++;
+	sim_store_start(w, slot);
 	sim_exec_start(w, slot);
 	nd->last_commit = 0;
 	nd->snapshot_due = 0;
@@ -90,7 +89,9 @@ static void node_down(struct sim_world *w, uint32_t slot, uint8_t state)
 
 	KV_ASSERT(nd->state == SIM_NODE_UP);
 	raft_destroy(&nd->raft);
-	raft_exec_reset(&nd->exec); /* its held messages are never sent */
+	raft_exec_reset(&nd->exec);                 /* its held messages are never sent */
+	if (nd->sm.applied > nd->disk.smfile.index) /* the state machine keeps only its file */
+		w->stats.lost_applied += nd->sm.applied - nd->disk.smfile.index;
 	kept = sim_disk_crash(&nd->disk, &w->rng, &torn);
 	nd->state = state;
 	w->stats.crashes += state == SIM_NODE_DOWN;
@@ -109,18 +110,22 @@ void sim_node_stop(struct sim_world *w, uint32_t slot)
 	node_down(w, slot, SIM_NODE_OFF);
 }
 
-/* Saves a snapshot of the state machine when one is due and the disk is idle. */
+/*
+ * Takes a snapshot when one is due and the disk is idle: at the state
+ * machine's durable index, without an image (it copies nothing; an image is
+ * made only when a follower needs one, sim_store.c).
+ */
 static void snapshot_take(struct sim_world *w, uint32_t slot)
 {
 	struct sim_node *nd = &w->nodes[slot];
-	struct sim_snap snap = {0};
+	struct sim_snap snap = nd->disk.smfile;
 	struct raft_event ev = {.type = RAFT_EVENT_SNAPSHOT_TAKEN};
 
 	if (!nd->snapshot_due || nd->disk.ops_written != nd->disk.ops_durable ||
-	    nd->sm.applied <= nd->disk.dsnap.index)
+	    snap.index <= nd->disk.dsnap.index)
 		return;
 	nd->snapshot_due = 0;
-	sim_sm_serialize(&nd->sm, w->faults.snap_pad, &snap);
+	snap.size = 0;
 	sim_disk_snapshot_taken(&nd->disk, &snap);
 	w->stats.snapshots++;
 	sim_world_trace(w, SIM_TR_SNAPSHOT, slot, snap.index, snap.term, snap.size, 0);

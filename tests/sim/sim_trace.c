@@ -92,8 +92,11 @@ static void rec_print(const struct sim_trace_rec *r)
 		printf("sync ops to %llu, persisted (%llu, %llu)\n", U(r->a), U(r->b), U(r->c));
 		break;
 	case SIM_TR_SNAPSHOT:
-		printf("snapshot taken at %llu term %llu (%llu bytes)\n", U(r->a), U(r->b),
-		       U(r->c));
+		printf("%s at %llu term %llu (%llu bytes)\n",
+		       r->d ? "image for a follower" : "snapshot taken", U(r->a), U(r->b), U(r->c));
+		break;
+	case SIM_TR_SM_SYNC:
+		printf("state machine synced: durable index %llu\n", U(r->a));
 		break;
 	case SIM_TR_CONFIG:
 		printf("config change op %llu node %llu rc %lld index %llu\n", U(r->a), U(r->b),

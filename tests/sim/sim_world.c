@@ -184,6 +184,14 @@ static void dispatch(struct sim_world *w, const struct sim_ev *ev)
 			             SIM_EV_FAULT, 0, 0);
 		}
 		break;
+	case SIM_EV_SM_SYNC:
+		if (nd->state == SIM_NODE_UP && ev->gen == nd->boot)
+			sim_store_sync(w, ev->node);
+		break;
+	case SIM_EV_IMAGE:
+		if (nd->state == SIM_NODE_UP && ev->gen == nd->boot && !w->check.violated)
+			sim_store_image_done(w, ev->node);
+		break;
 	default:
 		KV_ASSERT(0);
 	}

@@ -1,7 +1,8 @@
 // benchscale - how raftkv's cost grows with its data (make bench-scale).
 //
 // Starts a 3-node cluster with tools/cluster.sh on loopback (HTTP ports
-// 23101.., raft ports 23201.., data under -dir on the real disk), then:
+// 23101.., raft ports 23201.., or -http-base/-raft-base; data under -dir on
+// the real disk), then:
 //  1. writes distinct keys of 100-byte values in stages up to -keys, and
 //     prints per stage the write throughput, p50/p99/p99.9/max latency,
 //     disk bytes (LMDB, WAL, snap/) and RSS per node;
@@ -11,7 +12,9 @@
 //     until it applied the leader's commit index (the catch-up rate is the
 //     leader's LMDB bytes over that time).
 //
-// It prints figures only: nothing here passes or fails on a number.
+// It prints figures only: nothing here passes or fails on a number. Failed writes
+// are counted by kind (HTTP status and the gateway's error code, or the client's
+// error) and listed under each table.
 package main
 
 import (
@@ -38,20 +41,22 @@ var (
 	keys    = flag.Int("keys", 1000000, "distinct 100-byte keys written in all")
 	clients = flag.Int("clients", 64, "concurrent writers")
 	bigMiB  = flag.Int("big-mib", 256, "MiB written for each large value size")
+	// another cluster on these ports would answer for ours (cluster.sh up waits for /readyz)
+	httpBase = flag.Int("http-base", 23100, "node i serves HTTP on http-base+i")
+	raftBase = flag.Int("raft-base", 23200, "node i's raftd listens on raft-base+i")
 )
 
 const nodes = 3
-const httpBase, raftBase = 23100, 23200
 
 var client = &http.Client{Timeout: 30 * time.Second,
 	Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 
-func url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", httpBase+i) }
+func url(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", *httpBase+i) }
 
 func clusterSh(args ...string) error {
 	cmd := exec.Command("tools/cluster.sh", args...)
 	cmd.Env = append(os.Environ(), "NODES=3", "BASE_DIR="+*dataDir, "BIN_DIR="+*binDir,
-		fmt.Sprintf("HTTP_PORT_BASE=%d", httpBase), fmt.Sprintf("RAFT_PORT_BASE=%d", raftBase),
+		fmt.Sprintf("HTTP_PORT_BASE=%d", *httpBase), fmt.Sprintf("RAFT_PORT_BASE=%d", *raftBase),
 		"LOG_LEVEL=info", "READY_TIMEOUT_S=600")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	return cmd.Run()
@@ -102,10 +107,57 @@ func fail(f string, a ...interface{}) {
 	os.Exit(1)
 }
 
+// errKinds counts failed writes by kind, for the list under a table.
+type errKinds struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+var stageErrs = map[string]*errKinds{}
+
+// errKind names a failed write: the HTTP status and the gateway's error code, or the
+// client's error without the URL (which differs per key).
+func errKind(r *http.Response, body []byte, err error) string {
+	if err != nil {
+		s := err.Error()
+		if i := strings.LastIndex(s, ": "); i >= 0 {
+			s = s[i+2:]
+		}
+		return "client: " + s
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return fmt.Sprintf("HTTP %d %s", r.StatusCode, e.Error)
+}
+
+func (k *errKinds) add(kind string) {
+	k.mu.Lock()
+	k.n[kind]++
+	k.mu.Unlock()
+}
+
+// printErrs lists the failed writes of each stage printed so far, then forgets them.
+func printErrs() {
+	labels := make([]string, 0, len(stageErrs))
+	for l := range stageErrs {
+		labels = append(labels, l)
+	}
+	sort.Strings(labels)
+	for _, l := range labels {
+		for kind, n := range stageErrs[l].n {
+			fmt.Printf("- %s: %d x %s\n", l, n, kind)
+		}
+	}
+	stageErrs = map[string]*errKinds{}
+}
+
 // load writes count keys prefix-<from..from+count) of size bytes; latencies in µs.
-func load(prefix string, from, count, size int) (time.Duration, []int64, int64) {
+func load(prefix string, from, count, size int) (time.Duration, []int64, int64, *errKinds) {
 	val := bytes.Repeat([]byte("v"), size)
 	var next, errs int64 = int64(from) - 1, 0
+	kinds := &errKinds{n: map[string]int{}}
 	lat := make([][]int64, *clients)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -122,12 +174,15 @@ func load(prefix string, from, count, size int) (time.Duration, []int64, int64) 
 				t0 := time.Now()
 				req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/v1/kv/%s-%d", url(node), prefix, k), bytes.NewReader(val))
 				r, err := client.Do(req)
+				var body []byte
 				if err == nil {
+					body, _ = io.ReadAll(io.LimitReader(r.Body, 4096))
 					_, _ = io.Copy(io.Discard, r.Body)
 					r.Body.Close()
 				}
 				if err != nil || r.StatusCode != 200 {
 					atomic.AddInt64(&errs, 1)
+					kinds.add(errKind(r, body, err))
 					continue
 				}
 				lat[c] = append(lat[c], time.Since(t0).Microseconds())
@@ -140,7 +195,7 @@ func load(prefix string, from, count, size int) (time.Duration, []int64, int64) 
 		all = append(all, l...)
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
-	return time.Since(start), all, errs
+	return time.Since(start), all, errs, kinds
 }
 
 func pct(l []int64, p float64) float64 {
@@ -211,10 +266,14 @@ func growth() {
 		if stage > *keys {
 			stage = *keys
 		}
-		d, l, errs := load("k", done, stage-done, 100)
-		row(fmt.Sprintf("to %d keys", stage), stage-done, d, l, errs)
+		d, l, errs, kinds := load("k", done, stage-done, 100)
+		label := fmt.Sprintf("to %d keys", stage)
+		row(label, stage-done, d, l, errs)
+		stageErrs[label] = kinds
 		done = stage
 	}
+	fmt.Println()
+	printErrs()
 }
 
 func bigValues() {
@@ -222,9 +281,13 @@ func bigValues() {
 	header()
 	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
 		n := (*bigMiB << 20) / size
-		d, l, errs := load(fmt.Sprintf("big%d", size), 0, n, size)
-		row(fmt.Sprintf("%d KiB values", size>>10), n, d, l, errs)
+		d, l, errs, kinds := load(fmt.Sprintf("big%d", size), 0, n, size)
+		label := fmt.Sprintf("%d KiB values", size>>10)
+		row(label, n, d, l, errs)
+		stageErrs[label] = kinds
 	}
+	fmt.Println()
+	printErrs()
 }
 
 func restart() {

@@ -46,10 +46,12 @@
 /* a leader keeps at most this many entries (and --snapshot-entries) for a slow follower */
 #define RAFTD_COMPACT_KEEP_ENTRIES (RAFT_LOG_WINDOW / 8)
 #define RAFTD_CONNECT_RETRY_MS     1000u /* a peer whose zmq_connect failed is retried */
-#define RAFTD_ARENA_BYTES          PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
-#define RAFTD_WAL_SEGMENT_BYTES    (64u << 20)
-#define RAFTD_DIR_BYTES_MAX        3072u /* --data-dir and --sock-dir, leaving room for file names */
-#define RAFTD_PERSIST_ROUNDS_MAX   16u   /* PERSISTED steps per iteration before yielding */
+/* a DEALER that could send nothing this long is closed and made again (raftd_peers.c) */
+#define RAFTD_PEER_REDIAL_MS     3000u
+#define RAFTD_ARENA_BYTES        PROTO_LOCAL_ARENA_BYTES /* decoder arena: enough for any message */
+#define RAFTD_WAL_SEGMENT_BYTES  (64u << 20)
+#define RAFTD_DIR_BYTES_MAX      3072u /* --data-dir and --sock-dir, leaving room for file names */
+#define RAFTD_PERSIST_ROUNDS_MAX 16u   /* PERSISTED steps per iteration before yielding */
 
 /* The flags, parsed by raftd_main.c; strings are borrowed for the process lifetime. */
 struct raftd_opts {
@@ -94,7 +96,9 @@ struct raftd_peer {
 	void *dealer;                             /* NULL until zmq_connect succeeded */
 	uint64_t next_connect_ms;
 	uint64_t sent;
-	uint64_t dropped; /* EAGAIN at the high-water mark, or not connected */
+	uint64_t dropped;          /* EAGAIN at the high-water mark, or not connected */
+	uint64_t failing_since_ms; /* the first send that failed since the last that went out */
+	uint64_t redials;          /* DEALERs closed and made again (raftd_peers_connect_due) */
 	uint64_t
 	    last_recv_ms; /* a valid message from it last arrived (0: never); for the handoff */
 };

@@ -10,7 +10,8 @@
  * follower, seen in the update before the executor persists it) and the book
  * a SNAPSHOT carries, adopted when that snapshot installs. A change is
  * written to the file at once: a crash before the write loses nothing, since
- * the entry is replayed from the WAL at the next boot. Main thread at boot,
+ * the entry is replayed from the WAL at the next boot; a write that fails
+ * ends the process (the WAL's rule). Main thread at boot,
  * then the loop thread.
  */
 #include "raftd.h"
@@ -20,6 +21,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The configuration a full book keeps entries of (the core's current one). */
@@ -56,6 +58,20 @@ const struct raftd_book_entry *raftd_book_find(const struct raftd *d, uint64_t i
 	return raftd_book_get(&d->book, id);
 }
 
+/*
+ * Adds an entry the log or a snapshot gave. A book that cannot be saved ends
+ * the process, as a failed WAL write does (F13): once the log holding the
+ * entry is compacted, the file is the only copy of the address.
+ */
+static void addresses_learn(struct raftd *d, const struct raftd_book_entry *e)
+{
+	int rc = raftd_book_set(d, e);
+	if (rc == 0 || rc == KV_EINVAL || rc == KV_EFULL)
+		return; /* a bad entry is refused (and was checked before it was sent) */
+	KV_LOG_ERROR(RAFTD_SVC, "address book not durable, exiting", "err=\"%s\"", kv_strerror(rc));
+	exit(1);
+}
+
 /* One CONFIG entry's address, if it carries one. */
 static void addresses_from_entry(struct raftd *d, const struct raft_entry *e)
 {
@@ -64,7 +80,7 @@ static void addresses_from_entry(struct raftd *d, const struct raft_entry *e)
 	if (rc == KV_ENOTFOUND)
 		return;
 	if (rc == 0)
-		raftd_book_set(d, &be); /* logged there */
+		addresses_learn(d, &be);
 	else
 		KV_LOG_WARN(RAFTD_SVC, "CONFIG entry with a malformed address ignored",
 		            "index=%" PRIu64 " len=%u", e->index, e->len);
@@ -118,7 +134,7 @@ static void addresses_adopt(struct raftd *d, uint64_t index)
 	if (d->snap_book_index == 0 || d->snap_book_index != index)
 		return;
 	for (uint32_t i = 0; i < d->snap_book.n; i++)
-		raftd_book_set(d, &d->snap_book.entries[i]);
+		addresses_learn(d, &d->snap_book.entries[i]);
 	KV_LOG_INFO(RAFTD_SVC, "address book from the snapshot", "index=%" PRIu64 " entries=%u",
 	            index, d->snap_book.n);
 	d->snap_book_index = 0;

@@ -123,7 +123,8 @@ struct raftd;
  * Adds or replaces e in d's book and persists the book when it changed.
  * Returns 0 or a KV_E* code (KV_EINVAL: e not fit; KV_EFULL; an I/O error of
  * the file: the book in memory has e all the same). Marks the peers for a
- * reconcile. Loop thread (or main thread before the loop starts).
+ * reconcile (at the next step of the core). Loop thread, or the main thread
+ * after raftd_boot_core() (the file goes beside the WAL, which must exist).
  */
 int raftd_book_set(struct raftd *d, const struct raftd_book_entry *e);
 

@@ -58,6 +58,10 @@ static void boot_initial_config(const struct raftd *d, struct raft_config *c)
 static int boot_join(struct raftd *d, struct raft_config *base)
 {
 	int rc = raftd_join_run(d, base);
+#ifdef RAFTD_BUG_JOIN_EMPTY_BASE
+	base->n =
+	    0; /* planted: no configuration until the leader's snapshot (make cluster-join-bug) */
+#endif
 	if (rc == 0)
 		rc = wal_save_snapshot_meta(d->wal, 0, 0, base, 0);
 	if (rc != 0) {

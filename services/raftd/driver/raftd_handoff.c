@@ -5,8 +5,9 @@
  * election timeout or more, and the writes waiting on it stall or fail. So
  * on SIGTERM a leader transfers leadership (RAFT_EVENT_TRANSFER) to a voter
  * it has heard from recently, the most caught-up first, keeps running the
- * loop until another node leads or RAFTD_HANDOFF_MS pass, then lets main()
- * shut down. The driver picks the target, not the core's "node 0", because
+ * loop until another node leads, no voter is live any more (the whole
+ * cluster is stopping: nobody could take over) or RAFTD_HANDOFF_MS pass,
+ * then lets main() shut down. The driver picks the target, not the core's "node 0", because
  * only the driver knows who answered lately: during a rolling restart the
  * most caught-up voter may be the one that just stopped. A rolling restart
  * (Kubernetes, docker compose) then costs no failed writes. Main (= loop)
@@ -25,6 +26,9 @@
  * polls every ~100 ms, so a second is ten missed polls, not a slow start. */
 #define RAFTD_NEIGHBOUR_SILENT_MS_MIN 1000u
 #define RAFTD_HANDOFF_APPLY_MS        1000u /* bound on applying this leader's last entries after it */
+/* A follower answers every heartbeat: one silent for this many is gone (or
+ * stopping with us) and cannot take over; bounded by the election timeout. */
+#define RAFTD_HANDOFF_LIVE_BEATS 4u
 
 /*
  * Done once another node leads: stepping down alone is not enough, the
@@ -38,12 +42,20 @@ static int handoff_done(const struct raftd *d)
 	return st.role != RAFT_LEADER && st.leader != 0 && st.leader != d->opts.node_id;
 }
 
-/* A voter other than this node heard from within an election timeout, the
+/* How recently a voter must have been heard from to be handed leadership. */
+static uint64_t handoff_live_ms(const struct raftd *d)
+{
+	uint64_t live_ms = RAFTD_HANDOFF_LIVE_BEATS * d->opts.heartbeat_ms;
+	return live_ms < d->opts.election_timeout_ms ? live_ms : d->opts.election_timeout_ms;
+}
+
+/* A voter other than this node heard from lately (handoff_live_ms), the
  * most caught-up first, not in tried[0..n_tried); 0 if none. */
 static uint64_t handoff_pick(const struct raftd *d, const uint64_t *tried, uint32_t n_tried)
 {
 	struct raft_status st;
 	uint64_t now_ms = kv_clock_mono_ms(), best = 0, best_match = 0;
+	uint64_t live_ms = handoff_live_ms(d);
 	raft_get_status(d->raft, &st);
 	for (uint32_t i = 0; i < st.config.n; i++) {
 		uint64_t id = st.config.members[i].id;
@@ -53,7 +65,7 @@ static uint64_t handoff_pick(const struct raftd *d, const uint64_t *tried, uint3
 		for (uint32_t t = 0; t < n_tried && !skip; t++)
 			skip = tried[t] == id;
 		if (skip || d->peers[p].last_recv_ms == 0 ||
-		    now_ms - d->peers[p].last_recv_ms > d->opts.election_timeout_ms)
+		    now_ms - d->peers[p].last_recv_ms > live_ms)
 			continue;
 		uint64_t match = raft_match_of(d->raft, id);
 		if (best == 0 || match > best_match) {
@@ -113,8 +125,14 @@ void raftd_handoff(struct raftd *d)
 		return;
 	uint64_t start_ms = kv_clock_mono_ms();
 	int rc = handoff_try(d, tried, &n_tried);
-	/* the core abandons a transfer after an election timeout; then try the next voter */
+	/* the core abandons a transfer after an election timeout; then try the next voter.
+	 * With no live voter left (cluster.sh down, every pod of a StatefulSet
+	 * deleted at once) nobody can take over: stop waiting at once. */
 	while (!handoff_done(d) && kv_clock_mono_ms() - start_ms < RAFTD_HANDOFF_MS) {
+		if (handoff_pick(d, NULL, 0) == 0) {
+			rc = KV_EUNAVAIL;
+			break;
+		}
 		if (raftd_loop_once(d) != 0)
 			break;
 		raft_get_status(d->raft, &st);

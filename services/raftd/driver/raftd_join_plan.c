@@ -22,15 +22,23 @@ static int plan_host_is_wildcard(const char *host, size_t len)
 	return 0;
 }
 
+/* 0 with *port when addr is "host:port" as a --peers item takes it, else -1. */
+static int plan_parse_address(const char *addr, uint16_t *port)
+{
+	char text[RAFTD_BOOK_ADDR_MAX + 8], why[256];
+	struct raftd_peer_list one;
+	if (snprintf(text, sizeof(text), "1=%s", addr) >= (int)sizeof(text) ||
+	    raftd_peerlist_parse(text, &one, why, sizeof(why)) != 0)
+		return -1;
+	*port = one.peers[0].port;
+	return 0;
+}
+
 /* Checks "host:port" like a --peers item; fills the plan's address and port. */
 static int plan_set_address(struct raftd_join_plan *plan, const char *addr, const char *from,
                             char *err, size_t err_len)
 {
-	char text[RAFTD_BOOK_ADDR_MAX + 8];
-	struct raftd_peer_list one;
-	char why[256];
-	if (snprintf(text, sizeof(text), "1=%s", addr) >= (int)sizeof(text) ||
-	    raftd_peerlist_parse(text, &one, why, sizeof(why)) != 0) {
+	if (plan_parse_address(addr, &plan->peer_port) != 0) {
 		snprintf(err, err_len, "%s \"%.300s\" is not HOST:PORT", from, addr);
 		return KV_EINVAL;
 	}
@@ -43,7 +51,6 @@ static int plan_set_address(struct raftd_join_plan *plan, const char *addr, cons
 		return KV_EINVAL;
 	}
 	snprintf(plan->peer_address, sizeof(plan->peer_address), "%s", addr);
-	plan->peer_port = one.peers[0].port;
 	return 0;
 }
 
@@ -187,12 +194,10 @@ static int members_one(json_t *obj, struct raftd_join_member *m, char *err, size
 		return -1;
 	}
 	m->voter = strcmp(role, "voter") == 0;
-	char text[RAFTD_BOOK_ADDR_MAX + 8], why[256];
-	struct raftd_peer_list one;
+	uint16_t port;
 	struct kv_url u;
 	if (members_string(obj, "peer_address", 0, e->peer_address, RAFTD_BOOK_ADDR_MAX + 1) != 0 ||
-	    snprintf(text, sizeof(text), "1=%s", e->peer_address) >= (int)sizeof(text) ||
-	    raftd_peerlist_parse(text, &one, why, sizeof(why)) != 0) {
+	    plan_parse_address(e->peer_address, &port) != 0) {
 		snprintf(err, err_len, "member %" PRIu64 ": peer_address is not HOST:PORT", e->id);
 		return -1;
 	}

@@ -142,11 +142,36 @@ void raftd_peers_reconcile(struct raftd *d)
 			peers_add(d, &want[i], now_ms);
 }
 
+/*
+ * A DEALER that has sent nothing for RAFTD_PEER_REDIAL_MS is made again.
+ * libzmq does not reconnect a connection whose handshake the other side
+ * refused: a node that joins dials the members before they know its Curve
+ * key, is refused, and would never reach them although they now accept it.
+ * A peer that is merely down is redialed as libzmq would have.
+ */
+static void peers_redial_stuck(struct raftd *d, struct raftd_peer *p, uint64_t now_ms)
+{
+	if (p->dealer == NULL || p->failing_since_ms == 0 ||
+	    now_ms - p->failing_since_ms < RAFTD_PEER_REDIAL_MS)
+		return;
+	p->redials++;
+	if ((p->redials & (p->redials - 1)) == 0) /* the 1st, 2nd, 4th, ... */
+		KV_LOG_INFO(RAFTD_SVC, "peer unreachable, connecting again",
+		            "peer=%" PRIu64 " endpoint=%s redials=%" PRIu64, p->id, p->endpoint,
+		            p->redials);
+	zmq_close(p->dealer);
+	p->dealer = NULL;
+	p->failing_since_ms = 0;
+	p->next_connect_ms = now_ms;
+}
+
 void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms)
 {
-	for (uint32_t i = 0; i < d->n_peers; i++)
+	for (uint32_t i = 0; i < d->n_peers; i++) {
+		peers_redial_stuck(d, &d->peers[i], now_ms);
 		if (d->peers[i].dealer == NULL && now_ms >= d->peers[i].next_connect_ms)
 			peers_connect(d, &d->peers[i], now_ms);
+	}
 }
 
 /* Replaces an APPEND's metadata-only entries by the WAL's, payloads attached. */
@@ -211,10 +236,14 @@ void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg)
 	struct raftd_peer *p = i < 0 ? NULL : &d->peers[i];
 	if (p != NULL && p->dealer != NULL && zmq_msg_send(msg, p->dealer, ZMQ_DONTWAIT) >= 0) {
 		p->sent++;
+		p->failing_since_ms = 0;
 		return;
 	}
-	if (p != NULL)
+	if (p != NULL) {
 		p->dropped++;
+		if (p->failing_since_ms == 0)
+			p->failing_since_ms = kv_clock_mono_ms();
+	}
 	d->peer_msgs_dropped++;
 	zmq_msg_close(msg);
 }
