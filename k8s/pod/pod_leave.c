@@ -15,7 +15,7 @@
  * Seeds never leave: they are the cluster's base, and a scale-down stops at
  * them. The pod does not know why it stops (a scale-down or a restart: a
  * StatefulSet's pod cannot tell), so a restart of a pod beyond the seeds is
- * a leave and a join (docs/design.md, "Scaling a StatefulSet").
+ * a leave and a join (docs/design.md, "Scaling a deployment").
  * Main thread; the one child is raftkvctl.
  */
 #include "pod.h"

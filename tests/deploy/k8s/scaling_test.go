@@ -1,5 +1,5 @@
 // scaling_test.go - what the manifests must say for `kubectl scale` to change
-// the membership by itself (docs/design.md, "Scaling a StatefulSet"): the
+// the membership by itself (docs/design.md, "Scaling a deployment"): the
 // seeds are the initial replicas and the nodes of RAFTKV_PEERS; a pod beyond
 // them joins through the seeds' gateways, advertising its own names; its
 // preStop hook leaves within the grace period; the init container can empty
