@@ -28,8 +28,11 @@ static struct raft_entry seed_entries[2] = {
 };
 
 static struct proto_member seed_members[2] = {
-    {1, RAFT_VOTER, {(const uint8_t *)"127.0.0.1:7001", 14}},
-    {2, RAFT_LEARNER, {(const uint8_t *)"127.0.0.1:7002", 14}},
+    {1,
+     RAFT_VOTER,
+     {(const uint8_t *)"127.0.0.1:7001", 14},
+     {(const uint8_t *)"http://127.0.0.1:4001", 21}},
+    {2, RAFT_LEARNER, {(const uint8_t *)"127.0.0.1:7002", 14}, {NULL, 0}},
 };
 
 static struct proto_item seed_items[2] = {
