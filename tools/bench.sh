@@ -117,17 +117,21 @@ addrs() {
 	echo "$out"
 }
 
-# CPU ticks (user + system) used so far by every process of a system.
+# CPU ticks (user + system) used so far by the processes of a system: prints
+# "all gatewayd raftd storaged" (etcd's are all in the first).
 cpu_ticks() {
-	local pattern=$work/$(sys_dir "$1")/ pid sum=0
+	local pattern=$work/$(sys_dir "$1")/ pid
 	for pid in $(pgrep -f -- "$pattern"); do
-		sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-	done
-	echo "$sum"
+		awk '{ print $14 + $15, $2 }' "/proc/$pid/stat" 2>/dev/null || true
+	done | awk '{ all += $1; role[$2] += $1 }
+		END { printf "%d %d %d %d\n", all, role["(gatewayd)"], role["(raftd)"], role["(storaged)"] }'
 }
 
 # Runs wrk once: run_wrk SYSTEM OP CLIENTS NODES VALUE_BYTES SECONDS.
-# Prints "ops_per_s p50_us p99_us p999_us cpu_cores errors".
+# Prints "ops_per_s p50_us p99_us p999_us cpu_cores errors gw_us raftd_us storaged_us
+# wrk_us": the servers' CPU in cores, then CPU microseconds per request of all
+# gateways, all raftds, all storageds (0 for etcd) and of wrk itself (its TLS
+# work included), which the machine's other load disturbs far less than ops/s.
 run_wrk() {
 	local sys=$1 op=$2 clients=$3 nodes=$4 value=$5 secs=$6 a threads t0 t1 out
 	local script=$sys scheme=http token=""
@@ -139,16 +143,23 @@ run_wrk() {
 	threads=$(tr ',' '\n' <<<"$a" | wc -l)
 	[ "$clients" -ge "$threads" ] || threads=$clients
 	t0=$(cpu_ticks "$sys")
+	# the subshell's children's CPU (fields 16 and 17 of its stat) is wrk's, once reaped
 	out=$(BENCH_ADDRS=$a BENCH_OP=$op BENCH_VALUE=$value BENCH_TOKEN=$token wrk -t "$threads" \
 		-c "$clients" -d "${secs}s" --timeout 10s -s "tools/bench/$script.lua" \
-		"$scheme://${a%%,*}/" 2>&1) ||
+		"$scheme://${a%%,*}/" 2>&1 && read -r -a st </proc/$BASHPID/stat &&
+		echo "wrk_ticks $((st[15] + st[16]))") ||
 		die "wrk failed against $sys: $out"
 	t1=$(cpu_ticks "$sys")
-	awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/^result / {
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+	awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '
+		BEGIN { split(t0, a, " "); split(t1, b, " "); for (i = 1; i <= 4; i++) d[i] = b[i] - a[i] }
+		/^wrk_ticks / { wrk = $2 }
+		/^result / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] } }
+		END {
 		s = r["duration_us"] / 1e6
-		printf "%d %d %d %d %.2f %d\n", r["requests"] / s, r["p50_us"], r["p99_us"],
-			r["p999_us"], ticks / hz / s, r["errors"] + r["status_errors"] }' <<<"$out"
+		us = (r["requests"] > 0 ? 1e6 / hz / r["requests"] : 0)
+		printf "%d %d %d %d %.2f %d %.1f %.1f %.1f %.1f\n", r["requests"] / s, r["p50_us"],
+			r["p99_us"], r["p999_us"], d[1] / hz / s, r["errors"] + r["status_errors"],
+			d[2] * us, d[3] * us, d[4] * us, wrk * us }' <<<"$out"
 }
 
 load_field() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' <<<"$LOAD_TABLE"; }
@@ -199,8 +210,8 @@ echo "| load | etcd ops/s | etcd p50 / p99 ms | etcd CPU cores | raftkv ops/s | 
 echo "|---|---|---|---|---|---|---|---|"
 for load in $LOADS; do
 	case $load in *-tls) continue ;; esac
-	read -r eo ep50 ep99 _ ecpu eerr < <(medians "$work/$load.etcd")
-	read -r ro rp50 rp99 _ rcpu rerr < <(medians "$work/$load.raftkv")
+	read -r eo ep50 ep99 _ ecpu eerr _ < <(medians "$work/$load.etcd")
+	read -r ro rp50 rp99 _ rcpu rerr _ < <(medians "$work/$load.raftkv")
 	awk -v l="$load" -v eo="$eo" -v ep50="$ep50" -v ep99="$ep99" -v ecpu="$ecpu" -v ro="$ro" \
 		-v rp50="$rp50" -v rp99="$rp99" -v rcpu="$rcpu" -v err="$((${eerr%.*} + ${rerr%.*}))" 'BEGIN {
 		printf "| %s | %d | %.2f / %.2f | %.2f | %d | %.2f / %.2f | %.2f | %.2f |%s\n", l, eo,
@@ -210,16 +221,24 @@ done
 }
 
 [ "$want_tls" = 0 ] && exit 0
+# CPU us per request: gatewayd+raftd+storaged (the servers) and wrk, plaintext against TLS.
+# "CPU ratio" is what the throughput ratio would be on a machine bound by CPU alone:
+# plaintext's CPU per request over TLS's, with wrk's and without it (servers only).
 echo
-echo "| load | plaintext ops/s | plaintext p50 / p99 ms | TLS ops/s | TLS p50 / p99 ms | TLS CPU cores | TLS/plaintext |"
-echo "|---|---|---|---|---|---|---|"
+echo "| load | plaintext ops/s | plaintext p50 / p99 ms | TLS ops/s | TLS p50 / p99 ms | TLS CPU cores | TLS/plaintext | server us/op plain / TLS (gatewayd, raftd, storaged) | wrk us/op plain / TLS | CPU ratio with wrk / servers only |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for load in $LOADS; do
 	case $load in *-tls) ;; *) continue ;; esac
-	read -r po pp50 pp99 _ _ perr < <(medians "$work/$load.raftkv")
-	read -r to tp50 tp99 _ tcpu terr < <(medians "$work/$load.raftkv-tls")
+	read -r po pp50 pp99 _ _ perr pg pr ps pw < <(medians "$work/$load.raftkv")
+	read -r to tp50 tp99 _ tcpu terr tg tr ts tw < <(medians "$work/$load.raftkv-tls")
 	awk -v l="$load" -v po="$po" -v pp50="$pp50" -v pp99="$pp99" -v to="$to" -v tp50="$tp50" \
-		-v tp99="$tp99" -v tcpu="$tcpu" -v err="$((${perr%.*} + ${terr%.*}))" 'BEGIN {
-		printf "| %s | %d | %.2f / %.2f | %d | %.2f / %.2f | %.2f | %.2f |%s\n", l, po,
-			pp50 / 1000, pp99 / 1000, to, tp50 / 1000, tp99 / 1000, tcpu,
-			(po > 0 ? to / po : 0), (err > 0 ? " (" err " errors)" : "") }'
+		-v tp99="$tp99" -v tcpu="$tcpu" -v err="$((${perr%.*} + ${terr%.*}))" \
+		-v pg="$pg" -v pr="$pr" -v ps="$ps" -v pw="$pw" -v tg="$tg" -v tr="$tr" -v ts="$ts" \
+		-v tw="$tw" 'BEGIN {
+		psrv = pg + pr + ps; tsrv = tg + tr + ts
+		printf "| %s | %d | %.2f / %.2f | %d | %.2f / %.2f | %.2f | %.2f | %.0f (%.0f, %.0f, %.0f) / %.0f (%.0f, %.0f, %.0f) | %.0f / %.0f | %.2f / %.2f |%s\n",
+			l, po, pp50 / 1000, pp99 / 1000, to, tp50 / 1000, tp99 / 1000, tcpu,
+			(po > 0 ? to / po : 0), psrv, pg, pr, ps, tsrv, tg, tr, ts, pw, tw,
+			(tsrv + tw > 0 ? (psrv + pw) / (tsrv + tw) : 0), (tsrv > 0 ? psrv / tsrv : 0),
+			(err > 0 ? " (" err " errors)" : "") }'
 done
