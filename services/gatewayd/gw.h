@@ -76,8 +76,11 @@ struct gw_status {
 		char addr[GW_ADDR_BYTES_MAX];
 		char url[GW_URL_BYTES_MAX]; /* its gateway, from the configuration; "" unknown */
 		uint64_t match;             /* the leader's view (has_match) */
+		uint8_t
+		    live; /* the leader's view (has_live): heard from within an election timeout */
 	} members[RAFT_NODES_MAX];
 	int has_match; /* the status came from the leader: members[].match is set */
+	int has_live;  /* the status came from the leader: members[].live is set */
 };
 
 /* storaged's last STATS_RESP. */
@@ -102,12 +105,19 @@ struct gw_zmq {
 #define GW_METRIC_CODES   18
 #define GW_METRIC_BUCKETS 13
 
+/*
+ * Metrics slots: 0 for none, 1..GW_ROUTES_MAX the paths of gw_routes
+ * (gw_route_slot), then GW_ROUTES_MAX + gw_route_slot for the paths of the
+ * Consul table (gw_consul_routes), so each has its own route label.
+ */
+#define GW_METRIC_SLOTS (2 * GW_ROUTES_MAX + 1)
+_Static_assert(GW_METRIC_SLOTS <= 256, "a request's slot is a uint8_t (gw_req.h)");
+
 struct gw_metrics {
-	/* by route slot (gw_route_slot): 0 for none, then one per row of gw_routes */
-	uint64_t requests[GW_ROUTES_MAX + 1][GW_M_COUNT][GW_METRIC_CODES];
-	uint64_t duration_buckets[GW_ROUTES_MAX + 1][GW_METRIC_BUCKETS];
-	uint64_t duration_count[GW_ROUTES_MAX + 1];
-	uint64_t duration_sum_us[GW_ROUTES_MAX + 1];
+	uint64_t requests[GW_METRIC_SLOTS][GW_M_COUNT][GW_METRIC_CODES];
+	uint64_t duration_buckets[GW_METRIC_SLOTS][GW_METRIC_BUCKETS];
+	uint64_t duration_count[GW_METRIC_SLOTS];
+	uint64_t duration_sum_us[GW_METRIC_SLOTS];
 	uint64_t forwarded;
 };
 
@@ -228,6 +238,8 @@ void gw_raft_stats_format(struct gw *gw, struct gw_json *j);
 /* ---- gw_metrics.c ---- */
 /* Counts an answer of status to h in its route's counters and latency histogram. */
 void gw_metrics_record(struct gw *gw, const struct gw_http *h, int status);
+/* The route="..." label of metrics slot slot ("none" for 0 or an unused one). Static string. */
+const char *gw_metrics_label(unsigned slot);
 
 /* ---- gw_forward.c: writes (and GETs while raftd is silent) to another gateway ---- */
 /* Reads --gateways into gw->peers, each with a keep-alive pool; 0 or KV_EINVAL. */

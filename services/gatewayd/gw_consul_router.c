@@ -170,11 +170,12 @@ void gw_consul_router_on_req(struct gw *gw, h2o_req_t *req)
 	r.http.start_us = kv_clock_mono_us();
 	r.http.method = (uint8_t)gw_route_method(req->method.base, req->method.len);
 	r.http.consul = 1;
-	r.http.slot = 0; /* metrics slots name the main table's rows */
 	size_t path_len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
 	struct gw_route_hit hit;
 	gw_route_find(gw_consul_routes, gw_consul_routes_count, req->path.base, path_len,
 	              (enum gw_method)r.http.method, &hit);
+	/* the Consul paths' metrics slots follow the main table's (gw.h GW_METRIC_SLOTS) */
+	r.http.slot = (uint8_t)(hit.path < 0 ? 0 : GW_ROUTES_MAX + gw_route_slot(&hit));
 	if (consul_limits(gw, req, &r.http) != 0)
 		return;
 	if (hit.path >= 0 && hit.row == NULL) {

@@ -24,6 +24,7 @@ enum gw_member_style { GW_MEMBER_STYLE_API = 0, GW_MEMBER_STYLE_SEED = 1 };
 struct gw_member_change {
 	uint8_t op;    /* enum raft_config_op: RAFT_CONFIG_ADD_LEARNER, _PROMOTE, _REMOVE */
 	uint8_t style; /* enum gw_member_style */
+	uint8_t force; /* a removal: skip the quorum check (?force=true) */
 	struct gw_member_add m; /* the member: id always, the rest for an add */
 	uint64_t index;         /* the CONFIG entry's index once raftd proposed it; 0 before */
 };
@@ -43,6 +44,13 @@ struct gw_call;
 struct gw_status;
 struct proto_member_change_resp;
 
+/*
+ * 1 when removing member id would leave fewer voters the leader hears from
+ * (members[].live) than a quorum of the voters that remain; 0 otherwise,
+ * and 0 when s is not a leader's status (no live flags: raftd decides).
+ */
+int gw_member_remove_loses_quorum(const struct gw_status *s, uint64_t id);
+
 /* 1 when the status's configuration shows ch done (an add: the member with its address). */
 int gw_member_change_shown(const struct gw_status *s, const struct gw_member_change *ch);
 
@@ -52,6 +60,8 @@ void gw_member_reply_done(struct gw *gw, struct gw_call *c, const struct gw_memb
 /* raftd or the precheck refused the change with KV_E* err. */
 void gw_member_reply_refused(struct gw *gw, struct gw_call *c, const struct gw_member_change *ch,
                              int err);
+/* 409 would_lose_quorum: the removal of ch's member would leave too few live voters. */
+void gw_member_reply_quorum(struct gw *gw, struct gw_call *c, const struct gw_member_change *ch);
 /* The entry is not in the log any more (a leader change truncated it): nothing was applied. */
 void gw_member_reply_lost(struct gw *gw, struct gw_call *c, const struct gw_member_change *ch);
 

@@ -11,8 +11,10 @@
  * report a change that a leader change then drops. raftd is authoritative
  * for every rule (one change at a time, caught up, the last voter); the
  * precheck on a STATUS asked just before only gives the common refusals
- * their own codes. If the leader loses its leadership after proposing, the
- * call keeps asking its raftd (now a follower): once the commit index has
+ * their own codes, and refuses one rule raftd does not have: a removal that
+ * would leave fewer voters the leader hears from than a quorum of the new
+ * configuration (409 would_lose_quorum, unless ?force=true). If the leader loses its leadership
+ * after proposing, the call keeps asking its raftd (now a follower): once the commit index has
  * passed the entry's index and the configuration does not show the change,
  * the entry was replaced and nothing was applied (503 change_lost); if the
  * deadline comes first the outcome is unknown (504). Loop thread only.
@@ -53,6 +55,25 @@ int gw_member_change_shown(const struct gw_status *s, const struct gw_member_cha
 		return ch->op == RAFT_CONFIG_PROMOTE && s->members[i].role == RAFT_VOTER;
 	}
 	return ch->op == RAFT_CONFIG_REMOVE;
+}
+
+int gw_member_remove_loses_quorum(const struct gw_status *s, uint64_t id)
+{
+	uint32_t voters = 0, live = 0;
+
+	if (!s->has_live)
+		return 0;
+	for (uint32_t i = 0; i < s->n_members; i++) {
+		if (s->members[i].id == id || s->members[i].role != RAFT_VOTER)
+			continue;
+		voters++;
+		live += s->members[i].live;
+	}
+#ifdef GW_BUG_MEMBER_QUORUM_COUNTS_ALL
+	live = voters; /* the planted bug of make gw-bugs-member: a stopped voter counts */
+#endif
+	/* no voter left is the last-voter refusal, raftd's to give */
+	return voters > 0 && live < voters / 2 + 1;
 }
 
 /*
@@ -130,7 +151,10 @@ static void member_on_status_before(struct gw *gw, struct gw_call *c)
 		return;
 	}
 	rc = member_precheck(&gw->status, ch);
-	if (rc == 1)
+	if (rc == 0 && ch->op == RAFT_CONFIG_REMOVE && !ch->force &&
+	    gw_member_remove_loses_quorum(&gw->status, ch->m.id))
+		gw_member_reply_quorum(gw, c, ch);
+	else if (rc == 1)
 		gw_member_reply_done(gw, c, ch);
 	else if (rc != 0)
 		gw_member_reply_refused(gw, c, ch, rc);

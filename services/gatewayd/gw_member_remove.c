@@ -4,7 +4,9 @@
  * itself first hands leadership to a caught-up voter (raftd answers
  * not_leader) and the call asks the next leader within its deadline.
  * Answers 200 {"id","index"} once the change is committed; 404
- * member_not_found, 409 last_voter, 409 change_in_progress. Loop thread
+ * member_not_found, 409 last_voter, 409 change_in_progress, 409
+ * would_lose_quorum (fewer voters the leader hears from would remain than a
+ * quorum of the new configuration; ?force=true removes anyway). Loop thread
  * only.
  */
 #include "gw_member.h"
@@ -25,5 +27,6 @@ void gw_member_remove_handle(struct gw_req *r)
 		               "the member id must be a number from 1 to 65535", &ex);
 		return;
 	}
+	ch.force = r->query.force;
 	gw_member_change_start(r, &ch);
 }

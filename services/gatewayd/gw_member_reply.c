@@ -153,6 +153,20 @@ void gw_member_reply_refused(struct gw *gw, struct gw_call *c, const struct gw_m
 	reply_json(gw, c, 422, &j, 0);
 }
 
+void gw_member_reply_quorum(struct gw *gw, struct gw_call *c, const struct gw_member_change *ch)
+{
+	char msg[240];
+
+	snprintf(msg, sizeof(msg),
+	         "removing member %" PRIu64
+	         " would leave fewer voters the leader hears from than a quorum of the new "
+	         "configuration, so it could not commit; bring the others back, or add "
+	         "?force=true",
+	         ch->m.id);
+	gw_reply_error(gw, &c->http, 409, "would_lose_quorum", msg, NULL);
+	gw_pending_end(gw, c);
+}
+
 void gw_member_reply_lost(struct gw *gw, struct gw_call *c, const struct gw_member_change *ch)
 {
 	char msg[200];

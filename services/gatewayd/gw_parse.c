@@ -133,10 +133,11 @@ enum parse_param {
 	P_PREFIX,
 	P_AFTER,
 	P_LEASE,
+	P_FORCE,
 	P_COUNT
 };
 static const char *const param_names[P_COUNT] = {"timeout", "consistency", "encoding", "limit",
-                                                 "prefix",  "after",       "lease"};
+                                                 "prefix",  "after",       "lease",    "force"};
 
 /* Applies one known parameter's value to q. */
 static int parse_param_set(enum parse_param p, const char *v, size_t len, struct gw_query *q,
@@ -165,6 +166,14 @@ static int parse_param_set(enum parse_param p, const char *v, size_t len, struct
 		return parse_limit(v, len, &q->limit, limit);
 	case P_LEASE: /* a lease id: decimal, 1 and up */
 		if (gw_parse_u64(v, len, &q->lease) != 0 || q->lease == 0)
+			return KV_EINVAL;
+		return 0;
+	case P_FORCE:
+		if (parse_is(v, len, "true"))
+			q->force = 1;
+		else if (parse_is(v, len, "false"))
+			q->force = 0;
+		else
 			return KV_EINVAL;
 		return 0;
 	case P_PREFIX:

@@ -32,6 +32,7 @@ struct gw_query {
 	struct gw_key prefix; /* may be empty */
 	struct gw_key after;  /* may be empty: from the start */
 	uint64_t lease;       /* ?lease=<id> (PUT): 0 when absent */
+	uint8_t force;        /* ?force=true (DELETE /v1/members/{id}): 0 when absent */
 };
 
 /*
@@ -47,7 +48,8 @@ int gw_parse_key(const char *raw, size_t len, struct gw_key *out);
  * Parses the query string (after '?', may be empty) into q, starting from the
  * defaults (timeout_ms_default, linearizable, limit KV_LIST_LIMIT_DEFAULT).
  * Known parameters: timeout (ms, or with an "ms" or "s" suffix), consistency
- * (linearizable|stale), encoding (base64|utf8), limit, prefix, after, lease.
+ * (linearizable|stale), encoding (base64|utf8), limit, prefix, after, lease,
+ * force (true|false).
  * Unknown parameters are ignored, a repeated known one is an error.
  * Errors: KV_EINVAL (malformed), KV_ERANGE (out of bounds; *limit says the bound).
  */

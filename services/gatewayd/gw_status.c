@@ -34,7 +34,9 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 	s->msg.n_members = 0;
 	s->msg.member_match = (struct proto_bytes){0}; /* into the frame: copied below */
 	s->n_members = m->n_members < RAFT_NODES_MAX ? m->n_members : RAFT_NODES_MAX;
+	s->msg.member_live = (struct proto_bytes){0};
 	s->has_match = m->member_match.len == 8 * s->n_members && s->n_members > 0;
+	s->has_live = m->member_live.len == s->n_members && s->n_members > 0;
 	for (uint32_t i = 0; i < s->n_members; i++) {
 		s->members[i].id = m->members[i].id;
 		s->members[i].role = m->members[i].role;
@@ -44,6 +46,7 @@ void gw_status_update(struct gw *gw, const struct proto_local *lm)
 		if (m->members[i].url.len < sizeof(s->members[i].url))
 			status_copy_str(s->members[i].url, sizeof(s->members[i].url),
 			                m->members[i].url);
+		s->members[i].live = s->has_live ? m->member_live.ptr[i] != 0 : 0;
 		s->members[i].match = 0;
 		for (unsigned b = 0; s->has_match && b < 8; b++)
 			s->members[i].match =

@@ -194,8 +194,57 @@ gw-bugs-member: go-deps $(GW_MEMBER_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/st
 	@echo "gw-bugs-member: GW_BUG_MEMBER_ANSWER_UNCOMMITTED caught by TestMemberAPIBadInput:" \
 		"$$(grep -m1 'answered while no follower' $(GW_MEMBER_BUG_DIR)/test.out | sed 's/^ *//')"
 
+# gw-bugs-quorum: a gatewayd that counts every remaining voter as heard from
+# (GW_BUG_MEMBER_QUORUM_COUNTS_ALL) must fail TestMemberRemoveWouldLoseQuorum:
+# it proposes the removal of the live follower while the other is stopped.
+GW_QUORUM_BUG_DIR := $(BUILD)/gw-bug-quorum
+$(GW_QUORUM_BUG_DIR)/gw_member_change.o: $(GW_DIR)/gw_member_change.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_MEMBER_QUORUM_COUNTS_ALL -c $< -o $@
+
+$(GW_QUORUM_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_QUORUM_BUG_DIR)/gw_member_change.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-quorum
+gw-bugs-quorum: go-deps $(GW_QUORUM_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_QUORUM_BUG_DIR)/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_QUORUM_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+		-run 'TestMemberRemoveWouldLoseQuorum$$' . >$(abspath $(GW_QUORUM_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs-quorum: GW_BUG_MEMBER_QUORUM_COUNTS_ALL was NOT caught"; exit 1; fi
+	@grep -q "want 409 would_lose_quorum" $(GW_QUORUM_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-quorum: the test failed, but not on the quorum refusal"; \
+		  grep -m3 -E 'member_api_test.go:[0-9]+' $(GW_QUORUM_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs-quorum: GW_BUG_MEMBER_QUORUM_COUNTS_ALL caught by TestMemberRemoveWouldLoseQuorum:" \
+		"$$(grep -m1 'want 409 would_lose_quorum' $(GW_QUORUM_BUG_DIR)/test.out | sed 's/^ *//')"
+
+# gw-bugs-consul-metrics: a gatewayd that counts the Consul API's requests under
+# route="none" (GW_BUG_CONSUL_METRICS_NONE), as it did, must fail
+# TestConsulUnsupportedAreErrors: its /metrics lacks the Consul route labels.
+GW_CMETRICS_BUG_DIR := $(BUILD)/gw-bug-consul-metrics
+$(GW_CMETRICS_BUG_DIR)/gw_metrics.o: $(GW_DIR)/gw_metrics.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_CONSUL_METRICS_NONE -c $< -o $@
+
+$(GW_CMETRICS_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_CMETRICS_BUG_DIR)/gw_metrics.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-consul-metrics
+gw-bugs-consul-metrics: go-deps $(GW_CMETRICS_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_CMETRICS_BUG_DIR)/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_CMETRICS_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+		-run 'TestConsulUnsupportedAreErrors$$' . >$(abspath $(GW_CMETRICS_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs-consul-metrics: GW_BUG_CONSUL_METRICS_NONE was NOT caught"; exit 1; fi
+	@grep -q '/metrics has no raftkv_http_requests_total{route="consul_kv"' $(GW_CMETRICS_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-consul-metrics: the test failed, but not on the route labels"; \
+		  grep -m3 -E 'consul_test.go:[0-9]+' $(GW_CMETRICS_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs-consul-metrics: GW_BUG_CONSUL_METRICS_NONE caught by TestConsulUnsupportedAreErrors:" \
+		"$$(grep -m1 '/metrics has no' $(GW_CMETRICS_BUG_DIR)/test.out | sed 's/^ *//')"
+
 .PHONY: gw-bugs
-gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers gw-bugs-member
+gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers gw-bugs-member gw-bugs-quorum \
+	gw-bugs-consul-metrics
 
 TEST_STEPS += gw-bugs
 

@@ -237,7 +237,41 @@ func TestConsulUnsupportedAreErrors(t *testing.T) {
 	if p := consulGet(t, kv, "k", nil); p == nil || string(p.Value) != "v" {
 		t.Errorf("the refused writes changed the key: %+v", p)
 	}
+	checkConsulMetrics(t, fs[0])
 	c.CheckAlive()
+}
+
+// checkConsulMetrics: the Consul requests answered by n are counted under
+// their own route labels in n's /metrics, not as route="none".
+func checkConsulMetrics(t *testing.T, n *Node) {
+	t.Helper()
+	r := do("GET", n.URL()+"/metrics", nil, nil)
+	if r.Err != nil || r.Status != 200 {
+		t.Fatalf("GET /metrics on node %d: %s", n.ID, r)
+	}
+	for _, want := range []string{
+		`raftkv_http_requests_total{route="consul_kv",method="PUT",code="200"}`,
+		`raftkv_http_requests_total{route="consul_kv",method="GET",code="200"}`,
+		`raftkv_http_requests_total{route="consul_session",method="PUT",code="other"}`,
+		`raftkv_http_requests_total{route="consul_txn",method="PUT",code="other"}`,
+		`raftkv_http_request_duration_seconds_count{route="consul_kv"}`,
+	} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("node %d's /metrics has no %s; its route labels:\n%s", n.ID, want,
+				grepLines(string(r.Body), "raftkv_http_requests_total{"))
+		}
+	}
+}
+
+// grepLines is the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // A blocking Get (WaitIndex) returns when the key changes past the index, or

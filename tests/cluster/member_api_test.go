@@ -104,13 +104,13 @@ func changeInProgress(t *testing.T, c *Cluster) {
 	}
 	first := make(chan Reply, 1)
 	go func() {
-		first <- do("DELETE", fmt.Sprintf("%s/v1/members/%d?timeout=8000", leader.URL(), fs[0].ID), nil, nil)
+		first <- do("DELETE", fmt.Sprintf("%s/v1/members/%d?timeout=8000&force=true", leader.URL(), fs[0].ID), nil, nil)
 	}()
 	time.Sleep(200 * time.Millisecond) // the first is proposed before the second is sent
 	var second Reply
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		second = do("DELETE", fmt.Sprintf("%s/v1/members/%d?timeout=300", leader.URL(), fs[1].ID), nil, nil)
+		second = do("DELETE", fmt.Sprintf("%s/v1/members/%d?timeout=300&force=true", leader.URL(), fs[1].ID), nil, nil)
 		if second.Status == 409 {
 			break
 		}
@@ -281,4 +281,72 @@ func others(nodes []*Node, n *Node) []*Node {
 		}
 	}
 	return o
+}
+
+// memberLive is whether l shows member id live ("" absent, "?" no live field).
+func memberLive(l memberList, id int) string {
+	for _, m := range l.Members {
+		if m.ID == uint64(id) {
+			if m.Live == nil {
+				return "?"
+			}
+			return fmt.Sprint(*m.Live)
+		}
+	}
+	return ""
+}
+
+// TestMemberRemoveWouldLoseQuorum: with one follower stopped (SIGSTOP),
+// removing the other, live, follower would leave the leader and the stopped
+// node: a configuration of 2 voters that needs both, of which the leader
+// hears 1. It is refused with 409 would_lose_quorum and nothing changes
+// (GW_BUG_MEMBER_QUORUM_COUNTS_ALL: it is proposed). With ?force=true it is
+// proposed but cannot commit (504 within its timeout), and commits once the
+// stopped node runs again.
+func TestMemberRemoveWouldLoseQuorum(t *testing.T) {
+	c := NewCluster(t, 3)
+	leader := c.Leader(10 * time.Second)
+	fs := c.Followers(leader)
+	stopped, live := fs[0], fs[1]
+	stopNode(c, stopped, syscall.SIGSTOP)
+	defer stopNode(c, stopped, syscall.SIGCONT)
+	deadline := time.Now().Add(5 * time.Second) // the leader stops hearing it: an election timeout
+	for memberLive(listMembers(t, leader), stopped.ID) != "false" {
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /v1/members still shows the stopped node %d live: %+v", stopped.ID, listMembers(t, leader))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := memberLive(listMembers(t, leader), live.ID); got != "true" {
+		t.Fatalf("the running follower %d: live %s, want true", live.ID, got)
+	}
+	for _, via := range []*Node{leader, live} { // answered by the leader, also through a follower
+		r := do("DELETE", fmt.Sprintf("%s/v1/members/%d", via.URL(), live.ID), nil, nil)
+		if r.Status != 409 || jsonCode(r) != "would_lose_quorum" {
+			t.Fatalf("removing the live follower %d through node %d while node %d is stopped: %s, want 409 would_lose_quorum",
+				live.ID, via.ID, stopped.ID, r)
+		}
+	}
+	if got := memberLive(listMembers(t, leader), live.ID); got != "true" {
+		t.Fatalf("after the refusal, node %d: live %q, want still a live member", live.ID, got)
+	}
+	t.Logf("node %d stopped: removing node %d is 409 would_lose_quorum", stopped.ID, live.ID)
+
+	r := do("DELETE", fmt.Sprintf("%s/v1/members/%d?force=true&timeout=1500", leader.URL(), live.ID), nil, nil)
+	if r.Status != 504 {
+		t.Fatalf("the forced removal with only the leader of the new configuration running: %s, want 504", r)
+	}
+	stopNode(c, stopped, syscall.SIGCONT)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		l := c.Leader(10 * time.Second)
+		if l.ID != live.ID && memberLive(listMembers(t, l), live.ID) == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the forced removal of node %d did not commit once node %d ran again", live.ID, stopped.ID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("?force=true: proposed, 504 while it could not commit, committed once node %d ran again", stopped.ID)
 }

@@ -19,14 +19,7 @@ import (
 )
 
 // memberOf is id's entry in l, or nil.
-func memberOf(l memberList, id int) *struct {
-	ID          uint64  `json:"id"`
-	Role        string  `json:"role"`
-	PeerAddress string  `json:"peer_address"`
-	URL         *string `json:"url"`
-	MatchIndex  uint64  `json:"match_index"`
-	CaughtUp    bool    `json:"caught_up"`
-} {
+func memberOf(l memberList, id int) *memberEntry {
 	for i := range l.Members {
 		if l.Members[i].ID == uint64(id) {
 			return &l.Members[i]

@@ -39,16 +39,21 @@ func jsonCode(r Reply) string {
 }
 
 type memberList struct {
-	Leader      uint64 `json:"leader"`
-	CommitIndex uint64 `json:"commit_index"`
-	Members     []struct {
-		ID          uint64  `json:"id"`
-		Role        string  `json:"role"`
-		PeerAddress string  `json:"peer_address"`
-		URL         *string `json:"url"`
-		MatchIndex  uint64  `json:"match_index"`
-		CaughtUp    bool    `json:"caught_up"`
-	} `json:"members"`
+	Leader      uint64        `json:"leader"`
+	CommitIndex uint64        `json:"commit_index"`
+	LastIndex   uint64        `json:"last_index"`
+	Members     []memberEntry `json:"members"`
+}
+
+// memberEntry is one member of GET /v1/members.
+type memberEntry struct {
+	ID          uint64  `json:"id"`
+	Role        string  `json:"role"`
+	PeerAddress string  `json:"peer_address"`
+	URL         *string `json:"url"`
+	MatchIndex  uint64  `json:"match_index"`
+	CaughtUp    bool    `json:"caught_up"`
+	Live        *bool   `json:"live"`
 }
 
 // listMembers is GET /v1/members through n (answered by the leader).

@@ -155,6 +155,10 @@ plain_tests() {
 	has "404 member_not_found" "$ERR" "an unknown member names the error"
 	expect 1 "member remove of no member" -- "${c[@]}" --output json member remove 9
 	same member_not_found "$(jq -r .error.code <<<"$OUT")" "member remove json error"
+	expect 1 "member remove --force of no member" -- "${c[@]}" member remove --force 9
+	has "404 member_not_found" "$ERR" "a forced removal of no member names the error"
+	expect 2 "member remove with an unknown flag" -- "${c[@]}" member remove 3 --now
+	expect 2 "member remove of two ids" -- "${c[@]}" member remove 3 2
 	expect 0 "member remove 3" -- "${c[@]}" member remove 3
 	same "member 3 removed" "$OUT" "member remove says what it did"
 	expect 0 "member add 3 --learner" -- "${c[@]}" --output json member add 3 "$p3" "$u3" --learner

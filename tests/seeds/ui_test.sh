@@ -4,7 +4,10 @@
 # (tests/seeds/uidriver), loads the page from a follower of a real 3-node
 # cluster, checks the members table, puts a key through the page's form
 # (then read back here through another node), pages through a prefix, and
-# saves a screenshot to BIN_DIR/ui-dashboard.png. Then the same with
+# saves a screenshot to BIN_DIR/ui-dashboard.png. A 4th node, added as a
+# learner through POST /v1/members, must show in the members table as a
+# learner, and every row with the leader's view: match index and lag (the
+# leader's last index minus the match), caught up, heard. Then the same with
 # tokens (--auth-file): the page is open, its API calls carry the token typed
 # into it. Also the status relay /ui/status?node= for a down and an unknown node.
 set -u
@@ -47,6 +50,13 @@ wait_leader
 for n in $(seq -w 1 25); do
 	curl -s -o /dev/null -XPUT "$(url $L)/v1/kv/page/$n" -d "v$n" || fail "seeding page/$n"
 done
+# node 4: empty, the seeds' --peers, added as a learner (promote false: it stays one)
+for o in 4 14; do port_taken $((BASE + o)) && fail "port $((BASE + o)) for node 4 is taken"; done
+start_node 4
+req -XPOST "$(url $F)/v1/members" \
+	-d "{\"id\":4,\"peer_address\":\"127.0.0.1:$((BASE + 14))\",\"url\":\"$(url 4)\",\"promote\":false}"
+expect "POST /v1/members adds node 4 as a learner" "201 learner" "$STATUS $(jq -r .role "$DIR/body")"
+wait_ready 4
 req "$(url $F)/ui/"
 expect "GET /ui/ on a follower" 200 "$STATUS"
 if grep -Eiq '(src|href)[[:space:]]*=|@import|url\(|https?://' "$DIR/body"; then
@@ -55,7 +65,7 @@ fi
 ok "the page loads nothing from elsewhere (no src, href, @import, url() or absolute URL)"
 CSP=$(curl -s -D - -o /dev/null "$(url $F)/ui/" | tr -d '\r' | sed -n 's/^content-security-policy: //Ip')
 expect "its Content-Security-Policy" "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'" "$CSP"
-run_driver "" -key ui-key -value "written through the dashboard"
+run_driver "" -nodes 4 -learners 1 -key ui-key -value "written through the dashboard"
 req "$(url $L)/v1/kv/ui-key"
 expect "the key written through the page, read on the leader" "written through the dashboard" "$BODY"
 req "$(url $L)/v1/kv/ui-key-deleted"
@@ -71,7 +81,7 @@ D=$((F % 3 + 1))
 stop_node $D
 req "$(url $F)/ui/status?node=$D"
 expect "/ui/status of a stopped node" 503 "$STATUS"
-for i in 1 2 3; do [ -n "${NODE_PIDS[$i]:-}" ] && stop_node $i; done
+for i in 1 2 3 4; do [ -n "${NODE_PIDS[$i]:-}" ] && stop_node $i; done
 
 echo "--- over TLS with tokens (--auth-file): the page is open, its calls carry the token"
 rm -rf "$DIR"/n*

@@ -4,7 +4,8 @@
  * method to its handler, 405 and 404 where Consul's API has nothing; its
  * query parser (gw_consul_query.c) reads the parameters raftkv serves, maps
  * ?stale/?consistent to the read modes, refuses malformed and contradictory
- * ones, and names the ones raftkv does not serve instead of ignoring them.
+ * ones, and names the ones raftkv does not serve instead of ignoring them;
+ * each Consul path has its own route label in /metrics (gw_metrics.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +14,10 @@
 
 #include <cmocka.h>
 
+#include "gw.h"
 #include "gw_consul.h"
 #include "gw_consul_query.h"
+#include "gw_routes.h"
 #include "kv_err.h"
 
 #include <stdio.h>
@@ -155,10 +158,34 @@ static void test_consul_query_refused(void **state)
 	       "acquire, release, ns, partition, filter named as not served\n");
 }
 
+/* Each Consul path has its own metrics slot and label, after the main table's. */
+static void test_consul_metrics_labels(void **state)
+{
+	struct gw_route_hit hit;
+
+	(void)state;
+	assert_string_equal(gw_metrics_label(0), "none");
+	assert_string_equal(gw_metrics_label(1), gw_routes[0].label);
+	assert_non_null(consul_route("PUT", "/v1/kv/a", &hit));
+	assert_string_equal(gw_metrics_label(GW_ROUTES_MAX + gw_route_slot(&hit)), "consul_kv");
+	assert_non_null(consul_route("GET", "/v1/status/peers", &hit));
+	assert_string_equal(gw_metrics_label(GW_ROUTES_MAX + gw_route_slot(&hit)), "consul_peers");
+	assert_non_null(consul_route("PUT", "/v1/txn", &hit));
+	assert_string_equal(gw_metrics_label(GW_ROUTES_MAX + gw_route_slot(&hit)), "consul_txn");
+	for (size_t i = 0; i < gw_consul_routes_count; i++) { /* none is "none" nor a main label */
+		const char *l = gw_metrics_label(GW_ROUTES_MAX + 1 + (unsigned)i);
+		assert_string_equal(l, gw_consul_routes[i].label);
+		for (size_t j = 0; j < gw_routes_count; j++)
+			assert_string_not_equal(l, gw_routes[j].label);
+	}
+	assert_string_equal(gw_metrics_label(GW_METRIC_SLOTS), "none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_consul_routes),
+	    cmocka_unit_test(test_consul_metrics_labels),
 	    cmocka_unit_test(test_consul_query_served),
 	    cmocka_unit_test(test_consul_query_refused),
 	};

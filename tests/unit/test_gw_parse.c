@@ -157,8 +157,17 @@ static void test_query_limit_and_values(void **state)
 	big[7 + 512] = '\0';
 	assert_int_equal(query_of(big, &q, &what, &limit), KV_ERANGE);
 	assert_int_equal(limit, KV_KEY_BYTES_MAX);
+	assert_int_equal(query_of("force=true", &q, &what, &limit), 0);
+	assert_int_equal(q.force, 1);
+	assert_int_equal(query_of("force=false", &q, &what, &limit), 0);
+	assert_int_equal(q.force, 0);
+	assert_int_equal(query_of("force=yes", &q, &what, &limit), KV_EINVAL);
+	assert_string_equal(what, "force");
+	assert_int_equal(query_of("force", &q, &what, &limit), KV_EINVAL);
+	assert_int_equal(query_of("force=true&force=true", &q, &what, &limit), KV_EINVAL);
 	printf("checked: limit 1/1000 ok, 0/1001 out of range, -1/1x malformed; consistency, "
-	       "encoding, prefix %%zz and 512-byte prefix rejected\n");
+	       "encoding, prefix %%zz and 512-byte prefix rejected; force true/false, not yes, "
+	       "bare or repeated\n");
 }
 
 static void test_conditions(void **state)

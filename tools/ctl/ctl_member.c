@@ -3,7 +3,8 @@
  * /v1/members (the leader's view: role, peer address, URL, match index,
  * caught up), POST /v1/members (a learner, promoted by the leader once
  * caught up unless --learner), POST /v1/members/ID/promote and DELETE
- * /v1/members/ID (a leader hands over first). Each change is answered once
+ * /v1/members/ID (a leader hands over first; --force: ?force=true, past the
+ * would_lose_quorum refusal). Each change is answered once
  * committed (docs/api.md "Membership").
  */
 #include "ctl_member.h"
@@ -20,8 +21,8 @@
 
 static void member_print_list(struct ctl_json_span root)
 {
-	static const char *const fields[] = {"id",  "role",        "peer_address",
-	                                     "url", "match_index", "caught_up"};
+	static const char *const fields[] = {"id",          "role",      "peer_address", "url",
+	                                     "match_index", "caught_up", "live"};
 	struct ctl_json_span members, m;
 	const char *cursor = NULL;
 
@@ -29,7 +30,7 @@ static void member_print_list(struct ctl_json_span root)
 	ctl_out_field(root, "leader");
 	fputs(", commit ", stdout);
 	ctl_out_field(root, "commit_index");
-	fputs("\nmembers (id role peer-address url match caught-up):\n", stdout);
+	fputs("\nmembers (id role peer-address url match caught-up live):\n", stdout);
 	if (ctl_json_member(root, "members", &members) != 0)
 		return;
 	while (ctl_json_next(members, &cursor, &m) == 1) {
@@ -68,14 +69,25 @@ static int member_change(const struct ctl_ctx *ctx, struct ctl_http_req *req, co
 	return code;
 }
 
-static int member_remove(const struct ctl_ctx *ctx, const char *id_text)
+/* `remove ID [--force]`: --force removes even if too few live voters would remain. */
+static int member_remove(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	char path[64], what[64];
+	const char *id_text = NULL;
+	int force = 0;
 	unsigned long id;
 
-	if (member_id(id_text, &id) != 0)
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (argv[i][0] == '-' || id_text != NULL)
+			return -1;
+		else
+			id_text = argv[i];
+	}
+	if (id_text == NULL || member_id(id_text, &id) != 0)
 		return -1;
-	snprintf(path, sizeof(path), "/v1/members/%lu", id);
+	snprintf(path, sizeof(path), "/v1/members/%lu%s", id, force ? "?force=true" : "");
 	snprintf(what, sizeof(what), "member %lu removed", id);
 	struct ctl_http_req req = {.method = "DELETE", .path = path};
 	return member_change(ctx, &req, what);
@@ -165,8 +177,8 @@ int ctl_member(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
 		return ctl_out_get_json(ctx, "/v1/members", member_print_list);
-	if (argc == 2 && strcmp(argv[0], "remove") == 0)
-		return member_remove(ctx, argv[1]);
+	if (argc >= 2 && strcmp(argv[0], "remove") == 0)
+		return member_remove(ctx, argc - 1, argv + 1);
 	if (argc == 2 && strcmp(argv[0], "promote") == 0)
 		return member_promote(ctx, argv[1]);
 	if (argc >= 1 && strcmp(argv[0], "add") == 0)

@@ -76,17 +76,23 @@ const struct ctl_cmd ctl_cmds[] = {
      "and stops COMMAND (SIGTERM, then SIGKILL) and exits 1 if the lock is lost. Exits with "
      "COMMAND's code and releases the lock when COMMAND ends.",
      ctl_lock, 1},
-    {"member", "list | add ID PEER URL [--learner] [--curve-key Z85] | promote ID | remove ID",
+    {"member",
+     "list | add ID PEER URL [--learner] [--curve-key Z85] | promote ID | remove ID [--force]",
      "list: every member with its role, peer address, URL, and from the leader's view its match "
-     "index and whether it caught up (GET /v1/members). add: adds node ID, whose raftd listens "
+     "index, whether it caught up and whether it is live (heard from lately) (GET /v1/members). "
+     "add: adds node ID, whose raftd listens "
      "on PEER (host:port) and whose gateway is URL (http(s)://host:port), as a learner that the "
      "leader promotes to voter once it has caught up; --learner keeps it a learner (a read "
      "replica), --curve-key gives its CurveZMQ public key when peers use Curve (POST "
      "/v1/members). promote: makes caught-up learner ID a voter (POST /v1/members/ID/promote). "
      "remove: removes member ID through the leader, which hands leadership over first when it "
-     "is the one removed (DELETE /v1/members/ID). Each answers once the change is committed; "
+     "is the one removed (DELETE /v1/members/ID); it is refused (would_lose_quorum) when fewer "
+     "live "
+     "voters than a quorum of the new configuration would remain, unless --force. Each answers "
+     "once the change is committed; "
      "the changes need an admin token when tokens are on. Exit 1 when the cluster refuses "
-     "(member_exists, member_not_found, not_caught_up, change_in_progress, last_voter), 2 for "
+     "(member_exists, member_not_found, not_caught_up, change_in_progress, last_voter, "
+     "would_lose_quorum), 2 for "
      "a bad id, address, URL or key, or a promote of a voter.",
      ctl_member, 1},
     {"snapshot", "save FILE | restore FILE --data-dir DIR --node-id N --peers SPEC",

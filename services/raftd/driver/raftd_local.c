@@ -110,16 +110,33 @@ static uint32_t local_members(struct raftd *d, const struct raft_status *st,
 	return st->config.n;
 }
 
+/*
+ * 1 when member id is this node, or a message from it arrived within an
+ * election timeout: what a leader "hears from" (gatewayd refuses a removal
+ * that would leave fewer of these than a quorum).
+ */
+static int local_member_live(const struct raftd *d, uint64_t id)
+{
+	int p = raftd_peers_index(d, id);
+	uint64_t now_ms = kv_clock_mono_ms();
+
+	if (id == d->opts.node_id)
+		return 1;
+	return p >= 0 && d->peers[p].last_recv_ms != 0 &&
+	       now_ms - d->peers[p].last_recv_ms <= d->opts.election_timeout_ms;
+}
+
 static void local_status(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)
 {
 	struct raft_status st;
 	struct proto_member members[RAFT_NODES_MAX];
-	uint8_t match[8 * RAFT_NODES_MAX];
+	uint8_t match[8 * RAFT_NODES_MAX], live[RAFT_NODES_MAX];
 	raft_get_status(d->raft, &st);
 	for (uint32_t i = 0; i < st.config.n; i++) {
 		uint64_t v = raft_match_of(d->raft, st.config.members[i].id);
 		for (unsigned b = 0; b < 8; b++)
 			match[8 * i + b] = (uint8_t)(v >> (56 - 8 * b));
+		live[i] = (uint8_t)local_member_live(d, st.config.members[i].id);
 	}
 	struct proto_local resp = {
 	    .type = PROTO_STATUS_RESP,
@@ -142,6 +159,7 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.votes_granted = st.votes_granted,
 	    .u.status_resp.other_cluster_msgs = d->other_cluster_msgs,
 	    .u.status_resp.member_match = {match, st.role == RAFT_LEADER ? 8 * st.config.n : 0},
+	    .u.status_resp.member_live = {live, st.role == RAFT_LEADER ? st.config.n : 0},
 	    .u.status_resp.members = members,
 	};
 	resp.u.status_resp.n_members = local_members(d, &st, members);

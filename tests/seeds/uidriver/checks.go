@@ -11,17 +11,23 @@ import (
 const waitUI = 20 * time.Second
 
 type memberRow struct {
-	ID    string   `json:"id"`
-	Role  string   `json:"role"`
-	Cells []string `json:"cells"`
+	ID     string   `json:"id"`
+	Role   string   `json:"role"`
+	Member string   `json:"member"`
+	Lag    string   `json:"lag"`
+	Cells  []string `json:"cells"`
 }
 
-const rowsExpr = `[...document.querySelectorAll('#members tbody tr')].map(tr => ({id: tr.dataset.id,
-	role: tr.dataset.role, cells: [...tr.cells].map(td => td.textContent)}))`
+// the members table's rows; head: its column names, so a check finds a column by name
+const rowsExpr = `(() => { const head = [...document.querySelectorAll('#members thead th')].map(th => th.textContent);
+	return [...document.querySelectorAll('#members tbody tr')].map(tr => ({id: tr.dataset.id,
+	role: tr.dataset.role, member: tr.dataset.member, lag: tr.dataset.lag, learnerRow: tr.className === "learner",
+	cells: [...tr.cells].map(td => td.textContent),
+	col: Object.fromEntries(head.map((h, i) => [h, tr.cells[i] ? tr.cells[i].textContent : undefined]))})); })()`
 
 func js(s string) string { b, _ := json.Marshal(s); return string(b) }
 
-func run(c *cdp, pageURL, token string, nodes int, key, value, pagePrefix string, pageTotal int) error {
+func run(c *cdp, pageURL, token string, nodes, learners int, key, value, pagePrefix string, pageTotal int) error {
 	if _, err := c.call("Page.navigate", map[string]interface{}{"url": pageURL}); err != nil {
 		return err
 	}
@@ -41,7 +47,7 @@ func run(c *cdp, pageURL, token string, nodes int, key, value, pagePrefix string
 	if err := c.until("the recent-changes watch starts", `!!document.body.dataset.watchFrom`, waitUI); err != nil {
 		return err
 	}
-	if err := checkMembers(c, nodes); err != nil {
+	if err := checkMembers(c, nodes, learners); err != nil {
 		return err
 	}
 	if err := checkPut(c, key, value); err != nil {
@@ -84,12 +90,23 @@ func checkDelete(c *cdp, key string) error {
 	return nil
 }
 
-func checkMembers(c *cdp, nodes int) error {
-	want := fmt.Sprintf(`(() => { const rows = %s;
+// checkMembers: every node's row, one leader; from the leader's view each
+// row has a numeric match index and lag (the leader's last index minus the
+// match), caught up and heard from, its peer address and gateway; learners
+// rows are marked and say "learner", and a learner's own state is "learner".
+func checkMembers(c *cdp, nodes, learners int) error {
+	want := fmt.Sprintf(`(() => { const rows = %s, num = (v) => /^[0-9]+$/.test(v || "");
 		return rows.length === %d && rows.filter(r => r.role === "leader").length === 1 &&
-			rows.every(r => (r.role === "leader" || r.role === "follower") && r.cells[4] !== "" && r.cells[8] !== "?"); })()`,
-		rowsExpr, nodes)
-	if err := c.until("the members table shows every node, one leader", want, waitUI); err != nil {
+			rows.filter(r => r.member === "learner").length === %d &&
+			rows.every(r => (r.member === "voter" ? r.role === "leader" || r.role === "follower" : r.role === "learner") && num(r.col.term) &&
+				num(r.col.match) && num(r.lag) && r.col.lag === r.lag &&
+				(r.col["caught up"] === "yes" || r.col["caught up"] === "no") &&
+				r.col.heard === "yes" && /^127\.0\.0\.1:[0-9]+$/.test(r.col["peer address"]) &&
+				/^https?:\/\//.test(r.col.gateway) && r.col.member === r.member &&
+				(r.member === "voter" || r.member === "learner" && r.learnerRow)); })()`,
+		rowsExpr, nodes, learners)
+	if err := c.until(fmt.Sprintf("the members table shows every node (%d, %d learners), one leader, each lag", nodes, learners),
+		want, waitUI); err != nil {
 		var rows []memberRow
 		c.eval(rowsExpr, &rows)
 		return fmt.Errorf("%v; the table: %+v", err, rows)
@@ -99,7 +116,7 @@ func checkMembers(c *cdp, nodes int) error {
 		return err
 	}
 	for _, r := range rows {
-		fmt.Printf("ok: members row: %s\n", strings.Join(r.Cells, " | "))
+		fmt.Printf("ok: members row (%s, lag %s): %s\n", r.Member, r.Lag, strings.Join(r.Cells, " | "))
 	}
 	return nil
 }

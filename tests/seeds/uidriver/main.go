@@ -175,6 +175,7 @@ func main() {
 	pageURL := flag.String("url", "", "the dashboard, e.g. http://127.0.0.1:4001/ui/")
 	shot := flag.String("shot", "", "where to save the screenshot (PNG)")
 	nodes := flag.Int("nodes", 3, "members the table must show")
+	learners := flag.Int("learners", 0, "of them, learners (shown as such)")
 	key := flag.String("key", "ui-key", "the key to put through the page")
 	value := flag.String("value", "written through the dashboard", "its value")
 	pagePrefix := flag.String("page-prefix", "", "a prefix holding more keys than one page (20)")
@@ -201,7 +202,7 @@ func main() {
 	}
 	defer ws.close()
 	c := &cdp{ws: ws}
-	if err := run(c, *pageURL, *token, *nodes, *key, *value, *pagePrefix, *pageTotal); err != nil {
+	if err := run(c, *pageURL, *token, *nodes, *learners, *key, *value, *pagePrefix, *pageTotal); err != nil {
 		saveShot(c, *shot)
 		fail("%v", err)
 	}
