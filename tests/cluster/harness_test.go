@@ -66,9 +66,9 @@ type Cluster struct {
 	env      map[string][]string // extra environment by role (NAME=value)
 	quick    *http.Client        // status and readiness polls
 	mu       sync.Mutex
-	curve    bool   // raftd peers use CurveZMQ (curve_test.go)
-	consul   bool   // gatewayd serves Consul's KV API too (consul_test.go)
-	keyDir   string // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
+	curve    bool      // raftd peers use CurveZMQ (curve_test.go)
+	consul   bool      // gatewayd serves Consul's KV API too (consul_test.go)
+	keyDir   string    // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
 	place    Placement // where nodes run (nil: loopback); joiners too (NewJoiner)
 }
 
