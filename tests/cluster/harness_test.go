@@ -252,6 +252,15 @@ func (c *Cluster) Start(n *Node, role string) {
 	n.procs[role] = p
 }
 
+// Running says whether role of n runs; safe beside Start (a joiner starting
+// while a workload picks nodes).
+func (c *Cluster) Running(n *Node, role string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := n.procs[role]
+	return p != nil && !p.exited()
+}
+
 func (p *proc) exited() bool {
 	select {
 	case <-p.done:
