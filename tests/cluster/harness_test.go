@@ -66,9 +66,10 @@ type Cluster struct {
 	env      map[string][]string // extra environment by role (NAME=value)
 	quick    *http.Client        // status and readiness polls
 	mu       sync.Mutex
-	curve    bool   // raftd peers use CurveZMQ (curve_test.go)
-	consul   bool   // gatewayd serves Consul's KV API too (consul_test.go)
-	keyDir   string // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
+	curve    bool      // raftd peers use CurveZMQ (curve_test.go)
+	consul   bool      // gatewayd serves Consul's KV API too (consul_test.go)
+	keyDir   string    // <dir>/keys: node<i>/curve.key, curve.pub, peer-keys.txt
+	place    Placement // where nodes run (nil: loopback); joiners too (NewJoiner)
 }
 
 func (n *Node) URL() string { return fmt.Sprintf("%s://%s:%d", n.Scheme, n.Host, n.HTTPPort) }
@@ -138,7 +139,7 @@ func NewClusterOpts(t *testing.T, n int, o ClusterOpts) *Cluster {
 	t.Helper()
 	place := o.Place
 	c := &Cluster{t: t, binDir: binDir(t), extra: map[string][]string{}, env: o.Env, quick: quick,
-		curve: o.Curve, consul: o.ConsulAPI}
+		curve: o.Curve, consul: o.ConsulAPI, place: place}
 	for r, a := range o.Extra {
 		c.extra[r] = a
 	}
@@ -251,6 +252,15 @@ func (c *Cluster) Start(n *Node, role string) {
 	n.procs[role] = p
 }
 
+// Running says whether role of n runs; safe beside Start (a joiner starting
+// while a workload picks nodes).
+func (c *Cluster) Running(n *Node, role string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := n.procs[role]
+	return p != nil && !p.exited()
+}
+
 func (p *proc) exited() bool {
 	select {
 	case <-p.done:
@@ -287,9 +297,12 @@ func (c *Cluster) KillNode(n *Node) {
 	}
 }
 
-// NewJoiner adds node len(Nodes)+1 on loopback with its own ports and an
-// empty directory, to be started with raftd --join against the first nodes
-// (StartNode, or Start role by role). It is not started here.
+// NewJoiner adds node len(Nodes)+1 with its own ports and an empty
+// directory, where the cluster's Placement puts it (loopback without one),
+// to be started with raftd --join against the first nodes (StartNode, or
+// Start role by role). With Curve it gets its own key pair, which no
+// allow-list names: the others learn its public key from the configuration
+// (raftd --join sends it). It is not started here.
 func (c *Cluster) NewJoiner() *Node {
 	c.t.Helper()
 	c.mu.Lock()
@@ -299,9 +312,13 @@ func (c *Cluster) NewJoiner() *Node {
 	n := &Node{ID: id, Host: "127.0.0.1", HTTPPort: base + 1, RaftPort: base + 2,
 		Dir: filepath.Join(c.dir, fmt.Sprintf("node%d", id)), Scheme: c.Nodes[0].Scheme,
 		Join: true, procs: map[string]*proc{}}
+	if c.place != nil {
+		n.Host, n.Netns = c.place(id)
+	}
 	if c.consul {
 		n.Consul = base + 3
 	}
+	c.curveKeygen(id)
 	c.Nodes = append(c.Nodes, n)
 	return n
 }

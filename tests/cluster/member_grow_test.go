@@ -5,8 +5,8 @@
 // a node is added while another is cut off, then the cut-off one removed.
 // Histories are checked for linearizability and every acknowledged write
 // must be on every remaining node, joined ones included. "Cut off" is
-// SIGSTOP of all three processes here (the netns partitions of
-// partition_test.go need root and a minute per cluster).
+// SIGSTOP of all three processes here, which runs without root;
+// member_partition_test.go does the same across a real nftables partition.
 package cluster
 
 import (

@@ -65,3 +65,20 @@ cluster-join-bug: go-deps
 	@echo "cluster-join-bug: RAFTD_BUG_JOIN_EMPTY_BASE caught by TestMemberGrowShrinkUnderLoad"
 
 TEST_STEPS += cluster-join-bug
+
+# The Curve join's planted bug, on the test side (no build of its own): node 4 is added
+# with another node's key before its raftd --join runs, which takes 409 member_exists at its
+# own address as "already added"; the key in the configuration is not the joiner's, every
+# member's ZAP handler refuses it, and TestMemberCurveJoin must fail.
+.PHONY: cluster-curve-join-bug
+cluster-curve-join-bug: go-deps build $(BUILD)/tests/peer_hostile
+	@if cd tests/cluster && RAFTKV_PLANT_JOIN_STALE_KEY=1 RAFTKV_BIN=$(abspath $(BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(BUILD))/cluster-out-curve-join-bug \
+		$(GO) test -count=1 -v -timeout 3m -run 'TestMemberCurveJoin' ./... \
+		> $(abspath $(BUILD))/curve-join-bug.log 2>&1; then \
+		echo "cluster-curve-join-bug: a joiner with a stale key in the configuration was NOT caught"; \
+		exit 1; fi
+	@grep -E "PLANTED|not a caught-up voter" $(BUILD)/curve-join-bug.log | head -2 | cut -c1-200
+	@echo "cluster-curve-join-bug: the stale key was caught by TestMemberCurveJoin"
+
+TEST_STEPS += cluster-curve-join-bug

@@ -55,7 +55,7 @@ func (w *leaderWatch) halt() {
 func (w *leaderWatch) run() {
 	defer close(w.done)
 	for {
-		for _, n := range w.c.Nodes {
+		for _, n := range w.c.NodeList() { // a joiner may be added meanwhile
 			s, err := w.c.Status(n)
 			if err != nil {
 				continue
