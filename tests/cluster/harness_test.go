@@ -49,9 +49,23 @@ type Node struct {
 	RaftPort int
 	Consul   int // the Consul KV API's port (ClusterOpts.ConsulAPI), else 0
 	Dir      string
-	Scheme   string // "http" or "https" (ClusterOpts.Scheme)
-	Join     bool   // started by JoinNode: raftd --join instead of --peers
-	procs    map[string]*proc
+	Scheme   string           // "http" or "https" (ClusterOpts.Scheme)
+	Join     bool             // started by JoinNode: raftd --join instead of --peers
+	procsMu  sync.Mutex       // procs is written by Start while workloads read it
+	procs    map[string]*proc // by role; read and written only through proc and setProc
+}
+
+// proc is the process last started for role (nil if none), safe from any goroutine.
+func (n *Node) proc(role string) *proc {
+	n.procsMu.Lock()
+	defer n.procsMu.Unlock()
+	return n.procs[role]
+}
+
+func (n *Node) setProc(role string, p *proc) {
+	n.procsMu.Lock()
+	defer n.procsMu.Unlock()
+	n.procs[role] = p
 }
 
 type Cluster struct {
@@ -220,7 +234,7 @@ func (c *Cluster) Start(n *Node, role string) {
 	c.t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p := n.procs[role]; p != nil && !p.exited() {
+	if p := n.proc(role); p != nil && !p.exited() {
 		c.t.Fatalf("node %d %s already running", n.ID, role)
 	}
 	if err := os.MkdirAll(n.Dir, 0o755); err != nil {
@@ -248,7 +262,7 @@ func (c *Cluster) Start(n *Node, role string) {
 	}
 	p := &proc{cmd: cmd, done: make(chan struct{}), log: logf}
 	go func() { _ = cmd.Wait(); close(p.done) }()
-	n.procs[role] = p
+	n.setProc(role, p)
 }
 
 func (p *proc) exited() bool {
@@ -263,7 +277,7 @@ func (p *proc) exited() bool {
 // Signal sends sig to a role; SIGKILL also waits for the process to be gone.
 func (c *Cluster) Signal(n *Node, role string, sig syscall.Signal) {
 	c.t.Helper()
-	p := n.procs[role]
+	p := n.proc(role)
 	if p == nil || p.exited() {
 		c.t.Fatalf("node %d %s is not running", n.ID, role)
 	}
@@ -281,7 +295,7 @@ func (c *Cluster) Kill(n *Node, role string) { c.Signal(n, role, syscall.SIGKILL
 
 func (c *Cluster) KillNode(n *Node) {
 	for _, r := range roles {
-		if p := n.procs[r]; p != nil && !p.exited() {
+		if p := n.proc(r); p != nil && !p.exited() {
 			c.Kill(n, r)
 		}
 	}
@@ -324,7 +338,7 @@ func (c *Cluster) CheckAlive() {
 	c.t.Helper()
 	for _, n := range c.Nodes {
 		for _, r := range roles {
-			if p := n.procs[r]; p != nil && p.exited() {
+			if p := n.proc(r); p != nil && p.exited() {
 				c.t.Errorf("node %d %s exited unexpectedly: %v; log tail:\n%s",
 					n.ID, r, p.cmd.ProcessState, c.LogTail(n, r, 30))
 			}
@@ -346,7 +360,7 @@ func (c *Cluster) LogTail(n *Node, role string, lines int) string {
 func (c *Cluster) Shutdown() {
 	for _, n := range c.Nodes {
 		for _, r := range roles {
-			p := n.procs[r]
+			p := n.proc(r)
 			if p == nil || p.exited() {
 				continue
 			}
@@ -400,7 +414,7 @@ func (c *Cluster) WaitReady(limit time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(limit)
 	for _, n := range c.Nodes {
-		if p := n.procs["gatewayd"]; p == nil || p.exited() {
+		if p := n.proc("gatewayd"); p == nil || p.exited() {
 			continue
 		}
 		for {
@@ -426,7 +440,7 @@ func (c *Cluster) Leader(limit time.Duration) *Node {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		for _, n := range c.Nodes {
-			if p := n.procs["gatewayd"]; p == nil || p.exited() {
+			if p := n.proc("gatewayd"); p == nil || p.exited() {
 				continue
 			}
 			s, err := c.Status(n)

@@ -7,6 +7,8 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 CLUSTER_RUN ?= .
 CLUSTER_TIMEOUT ?= 15m
 CLUSTER_CURVE ?= 0
+# CLUSTER_GOFLAGS=-race runs the harness under Go's race detector.
+CLUSTER_GOFLAGS ?=
 
 $(BUILD)/tests/peer_hostile: $(BUILD)/tests/cluster/peer_hostile/peer_hostile.o $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -25,7 +27,7 @@ go-mod-download:
 
 cluster-test: go-deps build $(BUILD)/tests/peer_hostile
 	cd tests/cluster && RAFTKV_CLUSTER_CURVE=$(CLUSTER_CURVE) RAFTKV_BIN=$(abspath $(BUILD)) RAFTKV_TEST_OUT=$(abspath $(BUILD))/cluster-out \
-		$(GO) test -count=1 -v -timeout $(CLUSTER_TIMEOUT) -run '$(CLUSTER_RUN)' ./... 2>&1 | \
+		$(GO) test $(CLUSTER_GOFLAGS) -count=1 -v -timeout $(CLUSTER_TIMEOUT) -run '$(CLUSTER_RUN)' ./... 2>&1 | \
 		tee $(abspath $(BUILD))/cluster-test.log | grep -E '^(=== RUN|--- |\s+\w+_test.go|PASS|FAIL|ok|panic)' ; \
 		exit $${PIPESTATUS[0]}
 

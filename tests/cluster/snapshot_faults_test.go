@@ -52,7 +52,7 @@ func fiuCtl(t *testing.T, dir string, pid int, cmd string) {
 func fiuAll(t *testing.T, c *Cluster, dir, cmd string) {
 	t.Helper()
 	for _, n := range c.Nodes {
-		if p := n.procs["storaged"]; p != nil && !p.exited() {
+		if p := n.proc("storaged"); p != nil && !p.exited() {
 			fiuCtl(t, dir, p.cmd.Process.Pid, cmd)
 		}
 	}
