@@ -309,11 +309,47 @@ readyz() {
 		true
 }
 
+# Does anything accept connections on HOST:$1?
+port_answers() {
+	timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+}
+
+# ports_free_for I: fails when node I's gatewayd is not ours to start (it does not
+# run) yet its HTTP or raft port already answers: another cluster (or program)
+# holds it, and its /readyz would be counted as ours.
+ports_free_for() {
+	local i=$1 port
+	[[ -z $(live_pid "$i" gatewayd) ]] || return 0
+	for port in $((HTTP_PORT_BASE + i)) $((RAFT_PORT_BASE + i)); do
+		if port_answers "$port"; then
+			echo "cluster.sh: node$i: port $HOST:$port is in use by a process this cluster" \
+				"did not start (another cluster on the same ports?)" >&2
+			return 1
+		fi
+	done
+}
+
+# own_processes_run I: every role of node I that `up` started still runs; else prints
+# why (its log's last lines, e.g. gatewayd's "cannot listen") and fails.
+own_processes_run() {
+	local i=$1 role
+	for role in "${ROLES[@]}"; do
+		if [[ -z $(live_pid "$i" "$role") ]]; then
+			echo "node$i $role is not running; last lines of its log:" >&2
+			tail -n 3 "$(node_dir "$i")/$role.log" >&2 2>/dev/null || true
+			return 1
+		fi
+	done
+}
+
+# A /readyz answer counts only while the processes this cluster started run: a
+# gatewayd that could not bind has exited, and the port's 200 is someone else's.
 wait_ready() {
 	local deadline=$((SECONDS + READY_TIMEOUT_S)) i line ok code
 	while :; do
 		ok=1 line=""
 		for ((i = 1; i <= NODES; i++)); do
+			own_processes_run "$i" || die "node$i: a process exited; not ready"
 			code=$(readyz "$i")
 			line+=" node$i=${code:-none}"
 			[[ $code == 200 ]] || ok=0
@@ -418,6 +454,9 @@ cmd_run() {
 cmd_up() {
 	check_bins
 	local i role
+	for ((i = 1; i <= NODES; i++)); do
+		ports_free_for "$i" || die "not starting: node$i's ports are taken"
+	done
 	for ((i = 1; i <= NODES; i++)); do
 		for role in "${ROLES[@]}"; do start_role "$i" "$role"; done
 	done

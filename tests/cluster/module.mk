@@ -67,3 +67,21 @@ cluster-join-bug: go-deps
 	@echo "cluster-join-bug: RAFTD_BUG_JOIN_EMPTY_BASE caught by TestMemberGrowShrinkUnderLoad"
 
 TEST_STEPS += cluster-join-bug
+
+# The install's planted bug: raftd built with RAFTD_BUG_INSTALL_NO_RETRY exits at the
+# first snapshot install storaged refuses (docs/design.md, "Snapshots", disk full);
+# TestSnapshotInstallRefused must fail.
+INSTALL_BUG_BUILD := $(BUILD)-install-no-retry
+.PHONY: cluster-install-bug
+cluster-install-bug: go-deps
+	@CFLAGS=-DRAFTD_BUG_INSTALL_NO_RETRY $(MAKE) --no-print-directory BUILD=$(INSTALL_BUG_BUILD) \
+		$(INSTALL_BUG_BUILD)/raftd $(INSTALL_BUG_BUILD)/storaged $(INSTALL_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(INSTALL_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(INSTALL_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotInstallRefused' ./... \
+		> $(abspath $(INSTALL_BUG_BUILD))/install.log 2>&1; then \
+		echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY was NOT caught"; exit 1; fi
+	@grep -E "not logged|exited" $(INSTALL_BUG_BUILD)/install.log | head -1 | cut -c1-200
+	@echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY caught by TestSnapshotInstallRefused"
+
+TEST_STEPS += cluster-install-bug
