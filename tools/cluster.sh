@@ -4,7 +4,9 @@
 #
 #   cluster.sh run               all nodes in the foreground, logs prefixed; Ctrl-C stops all
 #   cluster.sh up                the same in the background (pid files and logs under
-#                                BASE_DIR/node<i>/), waits until every /readyz answers 200
+#                                BASE_DIR/node<i>/), waits until every /readyz answers 200;
+#                                refuses ports another process already answers on, and fails
+#                                fast when a process it started exits (only its own count)
 #   cluster.sh down              stops what `up` started (TERM, then KILL after 5 s): every
 #                                gateway, the leader's raftd (it hands over), the other
 #                                raftds, every storaged; about 1 s for 3 nodes
@@ -314,16 +316,18 @@ port_answers() {
 	timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
-# ports_free_for I: fails when node I's gatewayd is not ours to start (it does not
-# run) yet its HTTP or raft port already answers: another cluster (or program)
-# holds it, and its /readyz would be counted as ours.
+# ports_free_for I: fails when one of node I's ports (gatewayd's HTTP port, raftd's
+# raft port) already answers while the role we would start on it does not run: another
+# cluster (or program) holds it, and its /readyz would be counted as ours.
 ports_free_for() {
-	local i=$1 port
-	[[ -z $(live_pid "$i" gatewayd) ]] || return 0
-	for port in $((HTTP_PORT_BASE + i)) $((RAFT_PORT_BASE + i)); do
+	local i=$1 role port
+	for role in gatewayd raftd; do
+		[[ -z $(live_pid "$i" "$role") ]] || continue
+		port=$((RAFT_PORT_BASE + i))
+		[[ $role == raftd ]] || port=$((HTTP_PORT_BASE + i))
 		if port_answers "$port"; then
-			echo "cluster.sh: node$i: port $HOST:$port is in use by a process this cluster" \
-				"did not start (another cluster on the same ports?)" >&2
+			echo "cluster.sh: node$i: port $HOST:$port ($role's) is in use by a process" \
+				"this cluster did not start (another cluster on the same ports?)" >&2
 			return 1
 		fi
 	done
