@@ -85,3 +85,21 @@ cluster-install-bug: go-deps
 	@echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY caught by TestSnapshotInstallRefused"
 
 TEST_STEPS += cluster-install-bug
+
+# The restarted leader's planted bug: a core built with RAFT_BUG_APPLIED_IGNORED keeps a
+# restarted leader's commit index at its snapshot, below storaged's applied index
+# (docs/design.md, "One fsync per write"); TestSnapshotRestartedLeaderAboveSnapshot must fail.
+APPLIED_BUG_BUILD := $(BUILD)-applied-ignored
+.PHONY: cluster-applied-bug
+cluster-applied-bug: go-deps
+	@CFLAGS=-DRAFT_BUG_APPLIED_IGNORED $(MAKE) --no-print-directory BUILD=$(APPLIED_BUG_BUILD) \
+		$(APPLIED_BUG_BUILD)/raftd $(APPLIED_BUG_BUILD)/storaged $(APPLIED_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(APPLIED_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(APPLIED_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotRestartedLeaderAboveSnapshot' ./... \
+		> $(abspath $(APPLIED_BUG_BUILD))/applied.log 2>&1; then \
+		echo "cluster-applied-bug: RAFT_BUG_APPLIED_IGNORED was NOT caught"; exit 1; fi
+	@grep -E "no write committed|never raised" $(APPLIED_BUG_BUILD)/applied.log | head -1 | cut -c1-200
+	@echo "cluster-applied-bug: RAFT_BUG_APPLIED_IGNORED caught by TestSnapshotRestartedLeaderAboveSnapshot"
+
+TEST_STEPS += cluster-applied-bug
