@@ -4,7 +4,9 @@
 #
 #   cluster.sh run               all nodes in the foreground, logs prefixed; Ctrl-C stops all
 #   cluster.sh up                the same in the background (pid files and logs under
-#                                BASE_DIR/node<i>/), waits until every /readyz answers 200
+#                                BASE_DIR/node<i>/), waits until every /readyz answers 200;
+#                                refuses ports another process already answers on, and fails
+#                                fast when a process it started exits (only its own count)
 #   cluster.sh down              stops what `up` started (TERM, then KILL after 5 s): every
 #                                gateway, the leader's raftd (it hands over), the other
 #                                raftds, every storaged; about 1 s for 3 nodes
@@ -309,11 +311,49 @@ readyz() {
 		true
 }
 
+# Does anything accept connections on HOST:$1?
+port_answers() {
+	timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
+}
+
+# ports_free_for I: fails when one of node I's ports (gatewayd's HTTP port, raftd's
+# raft port) already answers while the role we would start on it does not run: another
+# cluster (or program) holds it, and its /readyz would be counted as ours.
+ports_free_for() {
+	local i=$1 role port
+	for role in gatewayd raftd; do
+		[[ -z $(live_pid "$i" "$role") ]] || continue
+		port=$((RAFT_PORT_BASE + i))
+		[[ $role == raftd ]] || port=$((HTTP_PORT_BASE + i))
+		if port_answers "$port"; then
+			echo "cluster.sh: node$i: port $HOST:$port ($role's) is in use by a process" \
+				"this cluster did not start (another cluster on the same ports?)" >&2
+			return 1
+		fi
+	done
+}
+
+# own_processes_run I: every role of node I that `up` started still runs; else prints
+# why (its log's last lines, e.g. gatewayd's "cannot listen") and fails.
+own_processes_run() {
+	local i=$1 role
+	for role in "${ROLES[@]}"; do
+		if [[ -z $(live_pid "$i" "$role") ]]; then
+			echo "node$i $role is not running; last lines of its log:" >&2
+			tail -n 3 "$(node_dir "$i")/$role.log" >&2 2>/dev/null || true
+			return 1
+		fi
+	done
+}
+
+# A /readyz answer counts only while the processes this cluster started run: a
+# gatewayd that could not bind has exited, and the port's 200 is someone else's.
 wait_ready() {
 	local deadline=$((SECONDS + READY_TIMEOUT_S)) i line ok code
 	while :; do
 		ok=1 line=""
 		for ((i = 1; i <= NODES; i++)); do
+			own_processes_run "$i" || die "node$i: a process exited; not ready"
 			code=$(readyz "$i")
 			line+=" node$i=${code:-none}"
 			[[ $code == 200 ]] || ok=0
@@ -418,6 +458,9 @@ cmd_run() {
 cmd_up() {
 	check_bins
 	local i role
+	for ((i = 1; i <= NODES; i++)); do
+		ports_free_for "$i" || die "not starting: node$i's ports are taken"
+	done
 	for ((i = 1; i <= NODES; i++)); do
 		for role in "${ROLES[@]}"; do start_role "$i" "$role"; done
 	done

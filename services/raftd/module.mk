@@ -117,6 +117,26 @@ raftd-bug-join: $(BUILD)/raftd-bug/test_raftd_join
 
 raftd-bugs: raftd-bug-join
 
+# The planted re-registration bug: a joined node whose add was lost never
+# registers again; test_raftd_join must fail test_recheck_due.
+$(BUILD)/raftd-bug/raftd_join_plan_recheck.o: services/raftd/driver/raftd_join_plan.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFTD_BUG_JOIN_NO_RECHECK -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raftd_join_recheck: $(BUILD)/tests/unit/test_raftd_join.o \
+		$(BUILD)/raftd-bug/raftd_join_plan_recheck.o $(BUILD)/libraftdpure.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lcmocka
+
+.PHONY: raftd-bug-join-recheck
+raftd-bug-join-recheck: $(BUILD)/raftd-bug/test_raftd_join_recheck
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/join-recheck.out 2>&1; then \
+		echo "raftd-bugs: RAFTD_BUG_JOIN_NO_RECHECK was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_recheck_due" $(BUILD)/raftd-bug/join-recheck.out || \
+		{ echo "raftd-bugs: test_raftd_join failed, but not in test_recheck_due"; exit 1; }
+	@echo "raftd-bugs: RAFTD_BUG_JOIN_NO_RECHECK caught by test_recheck_due"
+
+raftd-bugs: raftd-bug-join-recheck
+
 # The planted address-book bug: raftd built to connect only to --peers (ignoring
 # the book and the configuration) must make test_raftd_reconcile fail
 # test_restart_connects_to_the_book.
@@ -138,6 +158,27 @@ raftd-bug-book: $(BUILD)/raftd-bug/test_raftd_reconcile
 	@echo "raftd-bugs: RAFTD_BUG_BOOK_FROM_PEERS_ONLY caught by test_restart_connects_to_the_book"
 
 raftd-bugs: raftd-bug-book
+# The planted liveness bug: a core built to ignore RAFT_EVENT_APPLIED (the
+# restarted leader's commit stays at its snapshot, below storaged's applied
+# index) must make test_raft_applied fail test_applied_lets_the_image_go.
+$(BUILD)/raftd-bug/raft.o: services/raftd/core/raft.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFT_BUG_APPLIED_IGNORED -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raft_applied: $(BUILD)/tests/unit/test_raft_applied.o \
+		$(BUILD)/raftd-bug/raft.o $(BUILD)/tests/unit/libraftharness.a $(BUILD)/libraftexec.a \
+		$(BUILD)/libraftcore.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+.PHONY: raftd-bug-applied
+raftd-bug-applied: $(BUILD)/raftd-bug/test_raft_applied
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/applied.out 2>&1; then \
+		echo "raftd-bugs: RAFT_BUG_APPLIED_IGNORED was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_applied_lets_the_image_go" $(BUILD)/raftd-bug/applied.out || \
+		{ echo "raftd-bugs: test_raft_applied failed, but not in test_applied_lets_the_image_go"; exit 1; }
+	@echo "raftd-bugs: RAFT_BUG_APPLIED_IGNORED caught by test_applied_lets_the_image_go"
+
+raftd-bugs: raftd-bug-applied
 # --- end raftd ---
 
 # --- wal ---

@@ -164,7 +164,7 @@ func leaseNewLeader(c *Cluster, old *Node, limit time.Duration) *Node {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		for _, f := range c.Followers(old) {
-			if p := f.procs["gatewayd"]; p == nil || p.exited() {
+			if p := f.proc("gatewayd"); p == nil || p.exited() {
 				continue
 			}
 			if s, err := c.Status(f); err == nil && s.Role == "leader" {

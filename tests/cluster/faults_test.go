@@ -20,7 +20,7 @@ func writesResume(t *testing.T, c *Cluster, limit time.Duration) time.Duration {
 	start := time.Now()
 	for time.Since(start) < limit {
 		for _, n := range c.Nodes {
-			if p := n.procs["gatewayd"]; p == nil || p.exited() {
+			if p := n.proc("gatewayd"); p == nil || p.exited() {
 				continue
 			}
 			if Put(n, "probe", time.Now().String(), nil).Status == 200 {

@@ -49,9 +49,23 @@ type Node struct {
 	RaftPort int
 	Consul   int // the Consul KV API's port (ClusterOpts.ConsulAPI), else 0
 	Dir      string
-	Scheme   string // "http" or "https" (ClusterOpts.Scheme)
-	Join     bool   // started by JoinNode: raftd --join instead of --peers
-	procs    map[string]*proc
+	Scheme   string           // "http" or "https" (ClusterOpts.Scheme)
+	Join     bool             // started by JoinNode: raftd --join instead of --peers
+	procsMu  sync.Mutex       // procs is written by Start while workloads read it
+	procs    map[string]*proc // by role; read and written only through proc and setProc
+}
+
+// proc is the process last started for role (nil if none), safe from any goroutine.
+func (n *Node) proc(role string) *proc {
+	n.procsMu.Lock()
+	defer n.procsMu.Unlock()
+	return n.procs[role]
+}
+
+func (n *Node) setProc(role string, p *proc) {
+	n.procsMu.Lock()
+	defer n.procsMu.Unlock()
+	n.procs[role] = p
 }
 
 type Cluster struct {
@@ -221,7 +235,7 @@ func (c *Cluster) Start(n *Node, role string) {
 	c.t.Helper()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p := n.procs[role]; p != nil && !p.exited() {
+	if p := n.proc(role); p != nil && !p.exited() {
 		c.t.Fatalf("node %d %s already running", n.ID, role)
 	}
 	if err := os.MkdirAll(n.Dir, 0o755); err != nil {
@@ -249,15 +263,13 @@ func (c *Cluster) Start(n *Node, role string) {
 	}
 	p := &proc{cmd: cmd, done: make(chan struct{}), log: logf}
 	go func() { _ = cmd.Wait(); close(p.done) }()
-	n.procs[role] = p
+	n.setProc(role, p)
 }
 
 // Running says whether role of n runs; safe beside Start (a joiner starting
 // while a workload picks nodes).
 func (c *Cluster) Running(n *Node, role string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := n.procs[role]
+	p := n.proc(role)
 	return p != nil && !p.exited()
 }
 
@@ -273,7 +285,7 @@ func (p *proc) exited() bool {
 // Signal sends sig to a role; SIGKILL also waits for the process to be gone.
 func (c *Cluster) Signal(n *Node, role string, sig syscall.Signal) {
 	c.t.Helper()
-	p := n.procs[role]
+	p := n.proc(role)
 	if p == nil || p.exited() {
 		c.t.Fatalf("node %d %s is not running", n.ID, role)
 	}
@@ -291,7 +303,7 @@ func (c *Cluster) Kill(n *Node, role string) { c.Signal(n, role, syscall.SIGKILL
 
 func (c *Cluster) KillNode(n *Node) {
 	for _, r := range roles {
-		if p := n.procs[r]; p != nil && !p.exited() {
+		if p := n.proc(r); p != nil && !p.exited() {
 			c.Kill(n, r)
 		}
 	}
@@ -341,7 +353,7 @@ func (c *Cluster) CheckAlive() {
 	c.t.Helper()
 	for _, n := range c.Nodes {
 		for _, r := range roles {
-			if p := n.procs[r]; p != nil && p.exited() {
+			if p := n.proc(r); p != nil && p.exited() {
 				c.t.Errorf("node %d %s exited unexpectedly: %v; log tail:\n%s",
 					n.ID, r, p.cmd.ProcessState, c.LogTail(n, r, 30))
 			}
@@ -363,7 +375,7 @@ func (c *Cluster) LogTail(n *Node, role string, lines int) string {
 func (c *Cluster) Shutdown() {
 	for _, n := range c.Nodes {
 		for _, r := range roles {
-			p := n.procs[r]
+			p := n.proc(r)
 			if p == nil || p.exited() {
 				continue
 			}
@@ -417,7 +429,7 @@ func (c *Cluster) WaitReady(limit time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(limit)
 	for _, n := range c.Nodes {
-		if p := n.procs["gatewayd"]; p == nil || p.exited() {
+		if p := n.proc("gatewayd"); p == nil || p.exited() {
 			continue
 		}
 		for {
@@ -443,7 +455,7 @@ func (c *Cluster) Leader(limit time.Duration) *Node {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		for _, n := range c.Nodes {
-			if p := n.procs["gatewayd"]; p == nil || p.exited() {
+			if p := n.proc("gatewayd"); p == nil || p.exited() {
 				continue
 			}
 			s, err := c.Status(n)

@@ -189,7 +189,7 @@ func (w *Workload) client(id int) {
 		}
 		nodes := w.C.NodeList() // nodes may join meanwhile (NewJoiner)
 		n := nodes[rng.Intn(len(nodes))]
-		if !w.C.Running(n, "gatewayd") {
+		if p := n.proc("gatewayd"); p == nil || p.exited() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}

@@ -100,7 +100,7 @@ func contains(list []int, v int) bool {
 func TestHostileHTTPInputs(t *testing.T) {
 	c := NewCluster(t, 3)
 	n := c.Nodes[0]
-	pid := n.procs["gatewayd"].cmd.Process.Pid
+	pid := n.proc("gatewayd").cmd.Process.Pid
 	rssBefore := rssKiB(pid)
 	for round := 0; round < 3; round++ {
 		for _, hc := range hostileCases() {

@@ -99,7 +99,7 @@ func joinNode(t *testing.T, c *Cluster, id int, promote bool) (*Node, string) {
 	}
 	t.Cleanup(func() {
 		for _, r := range roles {
-			if p := n.procs[r]; p != nil && !p.exited() {
+			if p := n.proc(r); p != nil && !p.exited() {
 				_ = p.cmd.Process.Signal(syscall.SIGKILL)
 				<-p.done
 			}

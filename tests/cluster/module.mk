@@ -7,6 +7,8 @@ GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 CLUSTER_RUN ?= .
 CLUSTER_TIMEOUT ?= 15m
 CLUSTER_CURVE ?= 0
+# CLUSTER_GOFLAGS=-race runs the harness under Go's race detector.
+CLUSTER_GOFLAGS ?=
 
 $(BUILD)/tests/peer_hostile: $(BUILD)/tests/cluster/peer_hostile/peer_hostile.o $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -25,7 +27,7 @@ go-mod-download:
 
 cluster-test: go-deps build $(BUILD)/tests/peer_hostile
 	cd tests/cluster && RAFTKV_CLUSTER_CURVE=$(CLUSTER_CURVE) RAFTKV_BIN=$(abspath $(BUILD)) RAFTKV_TEST_OUT=$(abspath $(BUILD))/cluster-out \
-		$(GO) test -count=1 -v -timeout $(CLUSTER_TIMEOUT) -run '$(CLUSTER_RUN)' ./... 2>&1 | \
+		$(GO) test $(CLUSTER_GOFLAGS) -count=1 -v -timeout $(CLUSTER_TIMEOUT) -run '$(CLUSTER_RUN)' ./... 2>&1 | \
 		tee $(abspath $(BUILD))/cluster-test.log | grep -E '^(=== RUN|--- |\s+\w+_test.go|PASS|FAIL|ok|panic)' ; \
 		exit $${PIPESTATUS[0]}
 
@@ -82,3 +84,38 @@ cluster-curve-join-bug: go-deps build $(BUILD)/tests/peer_hostile
 	@echo "cluster-curve-join-bug: the stale key was caught by TestMemberCurveJoin"
 
 TEST_STEPS += cluster-curve-join-bug
+# The install's planted bug: raftd built with RAFTD_BUG_INSTALL_NO_RETRY exits at the
+# first snapshot install storaged refuses (docs/design.md, "Snapshots", disk full);
+# TestSnapshotInstallRefused must fail.
+INSTALL_BUG_BUILD := $(BUILD)-install-no-retry
+.PHONY: cluster-install-bug
+cluster-install-bug: go-deps
+	@CFLAGS=-DRAFTD_BUG_INSTALL_NO_RETRY $(MAKE) --no-print-directory BUILD=$(INSTALL_BUG_BUILD) \
+		$(INSTALL_BUG_BUILD)/raftd $(INSTALL_BUG_BUILD)/storaged $(INSTALL_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(INSTALL_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(INSTALL_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotInstallRefused' ./... \
+		> $(abspath $(INSTALL_BUG_BUILD))/install.log 2>&1; then \
+		echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY was NOT caught"; exit 1; fi
+	@grep -E "not logged|exited" $(INSTALL_BUG_BUILD)/install.log | head -1 | cut -c1-200
+	@echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY caught by TestSnapshotInstallRefused"
+
+TEST_STEPS += cluster-install-bug
+
+# The restarted leader's planted bug: a core built with RAFT_BUG_APPLIED_IGNORED keeps a
+# restarted leader's commit index at its snapshot, below storaged's applied index
+# (docs/design.md, "One fsync per write"); TestSnapshotRestartedLeaderAboveSnapshot must fail.
+APPLIED_BUG_BUILD := $(BUILD)-applied-ignored
+.PHONY: cluster-applied-bug
+cluster-applied-bug: go-deps
+	@CFLAGS=-DRAFT_BUG_APPLIED_IGNORED $(MAKE) --no-print-directory BUILD=$(APPLIED_BUG_BUILD) \
+		$(APPLIED_BUG_BUILD)/raftd $(APPLIED_BUG_BUILD)/storaged $(APPLIED_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(APPLIED_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(APPLIED_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotRestartedLeaderAboveSnapshot' ./... \
+		> $(abspath $(APPLIED_BUG_BUILD))/applied.log 2>&1; then \
+		echo "cluster-applied-bug: RAFT_BUG_APPLIED_IGNORED was NOT caught"; exit 1; fi
+	@grep -E "no write committed|never raised" $(APPLIED_BUG_BUILD)/applied.log | head -1 | cut -c1-200
+	@echo "cluster-applied-bug: RAFT_BUG_APPLIED_IGNORED caught by TestSnapshotRestartedLeaderAboveSnapshot"
+
+TEST_STEPS += cluster-applied-bug

@@ -52,7 +52,7 @@ func fiuCtl(t *testing.T, dir string, pid int, cmd string) {
 func fiuAll(t *testing.T, c *Cluster, dir, cmd string) {
 	t.Helper()
 	for _, n := range c.Nodes {
-		if p := n.procs["storaged"]; p != nil && !p.exited() {
+		if p := n.proc("storaged"); p != nil && !p.exited() {
 			fiuCtl(t, dir, p.cmd.Process.Pid, cmd)
 		}
 	}
@@ -138,5 +138,62 @@ func TestSnapshotImageCopyFaults(t *testing.T) {
 	fiuAll(t, c, fifoDir, "disable name=storaged/snap/copy")
 	waitLog(t, f, "raftd", "installing received snapshot", 1, 60*time.Second)
 	time.Sleep(500 * time.Millisecond)
+	checkAll(t, c, h, w)
+}
+
+// waitFifo waits until libfiu's control FIFO of pid exists (the preload
+// library makes it as the process starts).
+func waitFifo(t *testing.T, dir string, pid int) {
+	t.Helper()
+	path := filepath.Join(dir, fmt.Sprintf("fiu-%d.in", pid))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("libfiu FIFO %s never appeared", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSnapshotInstallRefused: a wiped follower receives the leader's image
+// but its storaged refuses to install it (the rename into the environment
+// fails with EIO). raftd logs the refusal and tries again a second later,
+// with a fresh copy, instead of waiting out RAFTD_INSTALL_WAIT_MS and exiting;
+// once the disk works again the install goes through and the follower
+// converges with every acknowledged write. Planted RAFTD_BUG_INSTALL_NO_RETRY
+// (make cluster-install-bug) ends raftd at the first refusal.
+func TestSnapshotInstallRefused(t *testing.T) {
+	if _, err := os.Stat(fiuPreload); err != nil {
+		t.Skipf("libfiu's preload library is missing (%v): apt-get install fiu-utils", err)
+	}
+	fifoDir := t.TempDir()
+	c := NewClusterOpts(t, 3, ClusterOpts{Extra: snapshotOpts,
+		Env: map[string][]string{"storaged": fiuEnv(fifoDir)}})
+	h := NewHistory()
+	w := StartWorkload(c, h, 4)
+	leader := c.Leader(10 * time.Second)
+	f := c.Followers(leader)[0]
+	loadBulk(t, c, h, nil, "a", 100, 16<<10)
+	c.KillNode(f)
+	wipeNodeData(t, f)
+	loadBulk(t, c, h, f, "b", 100, 16<<10)
+
+	c.Start(f, "storaged")
+	pid := f.proc("storaged").cmd.Process.Pid
+	waitFifo(t, fifoDir, pid)
+	fiuCtl(t, fifoDir, pid, "enable name=storaged/snap/install,failnum=5") // EIO
+	c.Start(f, "raftd")
+	c.Start(f, "gatewayd")
+	const refused = "storaged refused the snapshot, retrying"
+	waitLog(t, f, "raftd", refused, 2, 20*time.Second)
+	fiuCtl(t, fifoDir, pid, "disable name=storaged/snap/install")
+	time.Sleep(2 * time.Second) // the next try installs
+	if p := f.proc("raftd"); p.exited() {
+		t.Fatalf("raftd exited after storaged refused the snapshot:\n%s", c.LogTail(f, "raftd", 10))
+	}
+	t.Logf("storaged refused %d installs; raftd retried", countInLog(f, "raftd", refused))
 	checkAll(t, c, h, w)
 }

@@ -203,3 +203,80 @@ func TestSnapshotWipedFollowerNoNewWrites(t *testing.T) {
 	checkCaughtUp(t, c)
 	h.CheckAcked(t, f)
 }
+
+// lastSnapshotIndex is the index of the last copy-free snapshot n's raftd logged (0: none).
+func lastSnapshotIndex(n *Node) uint64 {
+	b, _ := os.ReadFile(filepath.Join(n.Dir, "raftd.log"))
+	var last uint64
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "snapshot at storaged's durable index (no copy)") {
+			continue
+		}
+		if i := strings.Index(line, " index="); i >= 0 {
+			fmt.Sscanf(line[i+len(" index="):], "%d", &last)
+		}
+	}
+	return last
+}
+
+// TestSnapshotRestartedLeaderAboveSnapshot: a follower is down while the
+// others compact past its log; then the leader and the other follower go
+// down, and the leader comes back with only the lagging follower. Its core
+// boots with the commit index at its snapshot, below what its storaged
+// applied; the follower needs an image, which storaged makes at its applied
+// index. Unless raftd tells the core that index is committed
+// (RAFT_EVENT_APPLIED), the image is refused for ever and no write commits.
+func TestSnapshotRestartedLeaderAboveSnapshot(t *testing.T) {
+	c := NewClusterWith(t, 3, nil, snapshotOpts)
+	h := NewHistory()
+	leader := c.Leader(10 * time.Second)
+	fs := c.Followers(leader)
+	lag, other := fs[0], fs[1]
+	c.KillNode(lag)
+	loadBulk(t, c, h, lag, "a", 300, 512)
+	for i := 0; ; i++ {
+		s, err := c.Status(leader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := lastSnapshotIndex(leader)
+		if snap > 0 && s.AppliedIndex > snap {
+			t.Logf("leader %d: snapshot at %d, applied %d", leader.ID, snap, s.AppliedIndex)
+			break
+		}
+		if i == 5 {
+			t.Fatalf("leader %d: no snapshot below its applied index %d (snapshot %d)",
+				leader.ID, s.AppliedIndex, snap)
+		}
+		loadBulk(t, c, h, lag, fmt.Sprintf("b%d", i), 10, 512)
+	}
+	c.KillNode(other)
+	c.KillNode(leader)
+	c.StartNode(leader)
+	c.StartNode(lag)
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := Put(leader, "after-restart", "v", nil).Write(); err == nil {
+			h.mu.Lock()
+			h.acked["after-restart"] = "v"
+			h.mu.Unlock()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no write committed within 15 s of the leader's restart; raftd:\n%s",
+				c.LogTail(leader, "raftd", 15))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if countInLog(leader, "raftd", "commit index raised to storaged's applied index") == 0 {
+		t.Fatalf("the restarted leader never raised its commit index to storaged's")
+	}
+	waitLog(t, lag, "raftd", "installing received snapshot", 1, 10*time.Second)
+	c.StartNode(other)
+	c.CheckAlive()
+	checkCaughtUp(t, c)
+	for _, n := range c.Nodes {
+		h.CheckAcked(t, n)
+	}
+}

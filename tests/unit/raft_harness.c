@@ -167,6 +167,9 @@ static void node_boot(struct rh *h, struct rh_node *n, const struct raft_config 
 
 	memset(&b, 0, sizeof(b));
 	b.hard_state = n->hs;
+	b.snap_index = n->snap_index; /* 0 but after rh_restart_snapshot() */
+	b.snap_term = n->snap_term;
+	b.snap_size = n->snap_size;
 	b.snap_config = *config;
 	b.n_entries = n->log_n;
 	for (uint32_t i = 0; i < n->log_n; i++) {
@@ -311,6 +314,28 @@ void rh_restart(struct rh *h, uint64_t id)
 	/* the state machine is rebuilt from scratch (there is no snapshot) */
 	n->applied_index = 0;
 	n->n_applied = 0;
+	n->n_reads = 0;
+	n->n_restarts++;
+	node_boot(h, n, &n->boot_config);
+}
+
+void rh_restart_snapshot(struct rh *h, uint64_t id, uint64_t applied_kept)
+{
+	struct rh_node *n = rh_node(h, id);
+
+	if (n->snap_index == 0 || applied_kept < n->snap_index || applied_kept > n->applied_index)
+		rh_fail("node %llu: rh_restart_snapshot at %llu (snapshot %llu, applied %llu)",
+		        (unsigned long long)id, (unsigned long long)applied_kept,
+		        (unsigned long long)n->snap_index, (unsigned long long)n->applied_index);
+	raft_exec_reset(&n->exec); /* the held messages are lost */
+	if (n->durable_index < rh_log_last(n))
+		n->log_n = (uint32_t)(n->durable_index + 1 - n->log_start);
+	n->hs = n->durable_hs;
+	n->in_bytes = 0;
+	n->snap_size = 0; /* raftd removes its images at start */
+	while (n->n_applied > 0 && n->applied[n->n_applied - 1].index > applied_kept)
+		n->n_applied--;
+	n->applied_index = applied_kept;
 	n->n_reads = 0;
 	n->n_restarts++;
 	node_boot(h, n, &n->boot_config);

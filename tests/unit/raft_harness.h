@@ -171,6 +171,15 @@ struct rh_node *rh_add_node(struct rh *h, uint64_t id, const struct raft_config 
 void rh_restart(struct rh *h, uint64_t id);
 
 /*
+ * Crashes node id, which has a snapshot, and starts it again from what was
+ * durable: the snapshot (without its image), the log after it, the durable
+ * hard state; its state machine keeps what it applied up to applied_kept
+ * (between the snapshot's index and what it had applied), as storaged keeps
+ * what LMDB synced. The core is not told about applied_kept.
+ */
+void rh_restart_snapshot(struct rh *h, uint64_t id, uint64_t applied_kept);
+
+/*
  * Node id lost its disk: it boots empty (no log, hard state or snapshot),
  * with the seed configuration and no incarnation recorded in it, on a new
  * incarnation (opts.incarnation + 100000). Held messages are lost.

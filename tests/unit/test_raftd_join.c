@@ -282,12 +282,48 @@ static void test_body(void **state)
 	assert_int_equal(raftd_join_body(&p, 4, "", body, 20), KV_ETOOLARGE);
 }
 
+/*
+ * A joined node whose add was lost (rolled back with a leader that had not
+ * committed it) hears from no leader and gets no log: after
+ * RAFTD_JOIN_RECHECK_TIMEOUTS election timeouts it registers again, and not
+ * before, nor once a leader or anything from one reached it.
+ */
+static void test_recheck_due(void **state)
+{
+	const uint64_t et = 1000, bound = RAFTD_JOIN_RECHECK_TIMEOUTS * et;
+	struct raftd_join_wait w = {
+	    .joined = 1, .since_ms = 5000, .now_ms = 5000 + bound, .election_timeout_ms = et};
+	assert_true(raftd_join_recheck_due(&w));
+	w.now_ms = 5000 + bound - 1;
+	assert_false(raftd_join_recheck_due(&w));
+	w.now_ms = 5000 + 3 * bound;
+	assert_true(raftd_join_recheck_due(&w));
+
+	struct raftd_join_wait v = w;
+	v.joined = 0; /* a --peers node never registers */
+	assert_false(raftd_join_recheck_due(&v));
+	v = w;
+	v.leader = 2; /* a leader is known: it will send the log */
+	assert_false(raftd_join_recheck_due(&v));
+	v = w;
+	v.log_last_index = 7; /* a leader's log arrived: this node is in the cluster */
+	assert_false(raftd_join_recheck_due(&v));
+	v = w;
+	v.snap_index = 40; /* a leader's snapshot arrived */
+	assert_false(raftd_join_recheck_due(&v));
+	v = w;
+	v.now_ms = 1000; /* a clock before since_ms never wraps into "due" */
+	assert_false(raftd_join_recheck_due(&v));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_ok),       cmocka_unit_test(test_plan_refused),
 	    cmocka_unit_test(test_members_parse), cmocka_unit_test(test_members_hostile),
 	    cmocka_unit_test(test_classify),      cmocka_unit_test(test_body),
+	    cmocka_unit_test(test_recheck_due),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

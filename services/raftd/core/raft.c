@@ -278,6 +278,26 @@ static void raft_finish(struct raft *r)
 	u->reads = r->reads_out;
 }
 
+/*
+ * The local state machine applied up to index. Only committed entries are
+ * applied, and a committed entry is never truncated, so the local log holds
+ * the same entry there: the commit index may move up to it. A restarted node
+ * boots with its commit at its snapshot, below a state machine that kept
+ * more; an image of that state machine would be above the commit index and
+ * refused, and a leader whose followers all need one would never commit.
+ */
+static int raft_applied(struct raft *r, uint64_t index)
+{
+	if (index > r->log.last_index || index > r->durable)
+		return KV_EINVAL;
+	if (raft_bug_applied_ignored() || index <= r->commit)
+		return 0;
+	r->commit = index;
+	if (r->emitted < index)
+		r->emitted = index; /* already in the state machine: not handed out again */
+	return 0;
+}
+
 static int raft_dispatch(struct raft *r, const struct raft_event *ev)
 {
 	switch (ev->type) {
@@ -298,6 +318,8 @@ static int raft_dispatch(struct raft *r, const struct raft_event *ev)
 		return raft_transfer_start(r, ev->node_id);
 	case RAFT_EVENT_SNAPSHOT_TAKEN:
 		return raft_snapshot_taken(r, ev->index, ev->snap_size);
+	case RAFT_EVENT_APPLIED:
+		return raft_applied(r, ev->index);
 	default:
 		return KV_EINVAL;
 	}

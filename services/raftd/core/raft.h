@@ -68,6 +68,9 @@ enum raft_event_type {
 	RAFT_EVENT_TRANSFER = 6,  /* hand leadership to node_id (0: the most caught-up voter) */
 	RAFT_EVENT_SNAPSHOT_TAKEN =
 	    7, /* the state machine is durable at index; snap_size bytes of image (0: none) */
+	/* the local state machine applied up to index: committed, not handed out again
+	   (KV_EINVAL past the durable log) */
+	RAFT_EVENT_APPLIED = 8,
 };
 
 struct raft_event {
@@ -75,7 +78,7 @@ struct raft_event {
 	uint64_t now_ms; /* every event carries the current (monotonic, possibly drifting) time */
 
 	const struct raft_msg *msg; /* RECEIVE: borrowed until the update is executed */
-	uint64_t index;             /* PERSISTED, SNAPSHOT_TAKEN */
+	uint64_t index;             /* PERSISTED, SNAPSHOT_TAKEN, APPLIED */
 	uint64_t term;              /* PERSISTED */
 	uint8_t entry_type;         /* PROPOSE: RAFT_ENTRY_COMMAND or RAFT_ENTRY_CONFIG */
 	const uint8_t *data;        /* PROPOSE: borrowed until the update is executed */

@@ -47,6 +47,17 @@
 #else
 #define RAFT_BUG_ON_WIPED_VOTES 0
 #endif
+#ifdef RAFT_BUG_APPLIED_IGNORED
+#define RAFT_BUG_ON_APPLIED_IGNORED 1
+#else
+#define RAFT_BUG_ON_APPLIED_IGNORED 0
+#endif
+
+/* APPLIED_IGNORED: RAFT_EVENT_APPLIED leaves the commit index below the state machine's. */
+static inline int raft_bug_applied_ignored(void)
+{
+	return RAFT_BUG_ON_APPLIED_IGNORED;
+}
 
 /* NO_NOOP: a new leader appends no no-op, and serves reads from its commit index at once. */
 static inline int raft_bug_no_noop(void)

@@ -38,6 +38,8 @@
 #define RAFTD_STORAGED_QUIET_MS   1000u   /* no answer this long: storaged seems gone, say HELLO */
 #define RAFTD_FULL_RETRY_MS       1000u   /* retry period after storaged answered KV_EFULL */
 #define RAFTD_INSTALL_WAIT_MS     30000u  /* bound on storaged installing a snapshot */
+#define RAFTD_INSTALL_TRIES_MAX   5u      /* SNAPSHOT_INSTALLs storaged may refuse before exit */
+#define RAFTD_INSTALL_RETRY_MS    1000u   /* wait after a refused install before the next */
 #define RAFTD_SNAPSHOT_WAIT_MS    120000u /* give up on a SNAPSHOT_REQ after this */
 #define RAFTD_IMAGE_IDLE_MS       10000u  /* an image no follower read for this long is deleted */
 #define RAFTD_IMAGE_RETRY_MS      1000u   /* after a failed image, wait this long to ask again */
@@ -131,6 +133,7 @@ struct raftd {
 	struct raftd_opts opts;
 	struct raftd_peer_list peer_list; /* --peers: seeds the book of a new cluster */
 	struct raftd_join_plan join;      /* --join, checked (raftd_join.h); join.on: given */
+	uint64_t join_since_ms;           /* boot or the last registration (raftd_join_recheck) */
 	struct raftd_book book;           /* every node's addresses (raftd_book.h) */
 	int peers_stale;                  /* the book or the configuration changed: reconcile */
 	char wal_dir[RAFTD_DIR_BYTES_MAX];
@@ -277,6 +280,8 @@ int raftd_peers_init(struct raftd *d);
 /* Opens and closes peer connections to follow the configuration (when d->peers_stale). */
 void raftd_peers_reconcile(struct raftd *d);
 void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms);
+/* raftd_join.c: a joined node left alone too long registers again (raftd_join_recheck_due). */
+void raftd_join_recheck(struct raftd *d, uint64_t now_ms);
 /* Encodes m with payloads attached into out (initialised here). 0 or a KV_E* code. */
 int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out);
 /* Sends an encoded message to m->to (consumes msg). Drops and counts when it cannot. */

@@ -116,6 +116,29 @@ void raftd_apply_pump(struct raftd *d, uint64_t now_ms)
 	}
 }
 
+/*
+ * storaged applied past what the core knows as committed (a restart: the
+ * core's commit starts at snapmeta's index, storaged kept more): only
+ * committed entries reach storaged, so the core is told (RAFT_EVENT_APPLIED).
+ * Without it an image storaged makes at its applied index is above the
+ * commit index and refused, and a leader whose followers all need one stalls.
+ */
+static void apply_tell_core(struct raftd *d, uint64_t applied_index)
+{
+	if (applied_index <= d->commit_index)
+		return;
+	struct raft_event ev = {.type = RAFT_EVENT_APPLIED, .index = applied_index};
+	int rc = raftd_update_step(d, &ev);
+	if (rc != 0) {
+		KV_LOG_WARN(RAFTD_SVC, "storaged applied past raftd's log",
+		            "applied=%" PRIu64 " err=\"%s\"", applied_index, kv_strerror(rc));
+		return;
+	}
+	KV_LOG_INFO(RAFTD_SVC, "commit index raised to storaged's applied index",
+	            "from=%" PRIu64 " to=%" PRIu64, d->commit_index, applied_index);
+	raftd_apply_committed(d, applied_index);
+}
+
 static void apply_hello_answered(struct raftd *d, const struct proto_apply_state *m)
 {
 	/* idle HELLOs repeat every second: log only news */
@@ -130,6 +153,7 @@ static void apply_hello_answered(struct raftd *d, const struct proto_apply_state
 	d->storaged_durable_index = m->durable_index;
 	d->apply_next = m->applied_index + 1;
 	d->storaged_wait_since_ms = 0;
+	apply_tell_core(d, m->applied_index);
 }
 
 static void apply_state(struct raftd *d, const struct proto_local *lm, uint64_t now_ms)

@@ -6,6 +6,9 @@
  * with backoff, logging every try, for at most RAFTD_JOIN_GIVE_UP_MS. The
  * token is read from --join-token-file and never logged. Main thread, while
  * raftd boots a new data directory (raftd_boot.c), before the core exists.
+ * Later, on the loop thread: a joined node that knows no leader and got
+ * nothing from one for RAFTD_JOIN_RECHECK_TIMEOUTS election timeouts (its add
+ * was lost with a leader that had not committed it) registers again.
  */
 #include "raftd.h"
 #include "raftd_join.h"
@@ -285,4 +288,52 @@ int raftd_join_run(struct raftd *d, struct raft_config *base)
 		            "join: registered; waiting for the leader's snapshot and log",
 		            "members=%u via=%s", j.n_members, j.plan->url_text[j.next_url]);
 	return rc;
+}
+
+int raftd_join_again(struct raftd *d)
+{
+	static struct join_run j;
+	char body[RAFTD_JOIN_BODY_BYTES_MAX];
+	j = (struct join_run){.d = d, .plan = &d->join};
+	int rc = join_setup(&j);
+	if (rc != 0)
+		return rc;
+	int len = raftd_join_body(j.plan, d->opts.node_id, d->curve.on ? d->curve.public_z85 : "",
+	                          body, sizeof(body));
+	if (len < 0)
+		return len;
+	KV_LOG_WARN(RAFTD_SVC, "join: no leader and no log yet, registering again",
+	            "node=%" PRIu64 " peer_address=%s after_timeouts=%u", d->opts.node_id,
+	            j.plan->peer_address, RAFTD_JOIN_RECHECK_TIMEOUTS);
+	rc = join_register(&j, body, (size_t)len);
+	if (rc == 0)
+		rc = join_seed_book(&j);
+	if (rc == 0)
+		KV_LOG_INFO(RAFTD_SVC, "join: registered again", "members=%u via=%s", j.n_members,
+		            j.plan->url_text[j.next_url]);
+	return rc;
+}
+
+void raftd_join_recheck(struct raftd *d, uint64_t now_ms)
+{
+	if (!d->join.on)
+		return;
+	if (d->join_since_ms == 0)
+		d->join_since_ms = now_ms;
+	struct raftd_join_wait w = {.joined = 1,
+	                            .leader = d->last_leader,
+	                            .log_last_index = wal_last_index(d->wal),
+	                            .snap_index = d->snap_index,
+	                            .since_ms = d->join_since_ms,
+	                            .now_ms = now_ms,
+	                            .election_timeout_ms = d->opts.election_timeout_ms};
+	if (!raftd_join_recheck_due(&w))
+		return;
+	int rc = raftd_join_again(d);
+	if (rc == KV_ESHUTDOWN)
+		return;
+	if (rc != 0)
+		KV_LOG_WARN(RAFTD_SVC, "join: registering again failed; will try later",
+		            "err=\"%s\"", kv_strerror(rc));
+	d->join_since_ms = kv_clock_mono_ms();
 }

@@ -28,6 +28,8 @@
 #define RAFTD_JOIN_REQUEST_MS       20000u /* one whole request (the add waits for its entry) */
 #define RAFTD_JOIN_ANSWER_BYTES_MAX (256u << 10)
 #define RAFTD_JOIN_BODY_BYTES_MAX   2048u /* the POST's body */
+/* a joined node that heard nothing for this many election timeouts registers again */
+#define RAFTD_JOIN_RECHECK_TIMEOUTS 10u
 
 /* The flags --join reads; strings borrowed ("" when not given). */
 struct raftd_join_flags {
@@ -109,7 +111,39 @@ enum raftd_join_self raftd_join_find_self(const struct raftd_join_member *m, uin
 int raftd_join_body(const struct raftd_join_plan *plan, uint64_t id, const char *curve_key,
                     char *out, size_t cap);
 
+/* What a running node knows when it asks whether to register again. */
+struct raftd_join_wait {
+	int joined;              /* --join given (new, or ignored on a restart) */
+	uint64_t leader;         /* the core's leader now (0: none known) */
+	uint64_t log_last_index; /* the WAL's last index */
+	uint64_t snap_index;     /* the snapshot's */
+	uint64_t since_ms;       /* boot, or the last registration */
+	uint64_t now_ms;
+	uint64_t election_timeout_ms; /* --election-timeout-ms */
+};
+
+/*
+ * Is a joined node due to POST /v1/members again? When it knows no leader and
+ * never got anything from one (an empty log and no snapshot: it holds no
+ * configuration but the base its registration listed) for
+ * RAFTD_JOIN_RECHECK_TIMEOUTS election timeouts since since_ms: its add may
+ * have been lost with a leader that had not committed it, and the cluster
+ * then never contacts it. Registering again is harmless if the add stands
+ * (409 member_exists at the same address). Pure.
+ *
+ * Planted bug (make raftd-bugs): -DRAFTD_BUG_JOIN_NO_RECHECK never is.
+ */
+int raftd_join_recheck_due(const struct raftd_join_wait *w);
+
 struct raftd;
+
+/*
+ * Registers d again (raftd_join_recheck_due): the same POST and member check
+ * as raftd_join_run, and the members' addresses into the book; the core's
+ * configuration is left alone (the leader's log brings it). 0 or why not
+ * (logged). Loop thread: blocks it while the requests run.
+ */
+int raftd_join_again(struct raftd *d);
 
 /* The members as a configuration (ids and roles; incarnations come with the log). */
 void raftd_join_config(const struct raftd_join_member *m, uint32_t n, struct raft_config *out);

@@ -308,3 +308,14 @@ void raftd_join_config(const struct raftd_join_member *m, uint32_t n, struct raf
 	}
 	out->n = n < RAFT_NODES_MAX ? n : RAFT_NODES_MAX;
 }
+
+int raftd_join_recheck_due(const struct raftd_join_wait *w)
+{
+#ifdef RAFTD_BUG_JOIN_NO_RECHECK
+	return 0; /* planted: a node whose add was lost waits for ever */
+#endif
+	if (!w->joined || w->leader != 0 || w->log_last_index != 0 || w->snap_index != 0)
+		return 0;
+	uint64_t bound_ms = (uint64_t)RAFTD_JOIN_RECHECK_TIMEOUTS * w->election_timeout_ms;
+	return w->now_ms >= w->since_ms && w->now_ms - w->since_ms >= bound_ms;
+}

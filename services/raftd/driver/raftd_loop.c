@@ -43,6 +43,7 @@ static void loop_iteration(struct raftd *d)
 	raftd_snapshot_take_request(d, now_ms);
 	raftd_image_tick(d, now_ms);
 	raftd_peers_connect_due(d, now_ms);
+	raftd_join_recheck(d, now_ms);
 	raftd_handoff_if_neighbours_gone(d, now_ms);
 }
 

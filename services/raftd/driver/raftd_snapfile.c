@@ -197,11 +197,12 @@ static int snapshot_copy_for_storaged(struct raftd *d, int src_fd, uint64_t inde
 
 /*
  * Sends SNAPSHOT_INSTALL for path and waits for storaged's APPLY_STATE
- * answering it; exits the process past RAFTD_INSTALL_WAIT_MS (a restart
- * recovers). Other storaged messages arriving meanwhile are stale: dropped.
+ * answering it: 0 once installed, storaged's error if it refused, KV_ETIMEDOUT
+ * past RAFTD_INSTALL_WAIT_MS. Other storaged messages arriving meanwhile are
+ * stale: dropped.
  */
-static void snapshot_storaged_install(struct raftd *d, const char *path, uint64_t index,
-                                      uint64_t term)
+static int snapshot_storaged_install_once(struct raftd *d, const char *path, uint64_t index,
+                                          uint64_t term)
 {
 	struct proto_local m = {
 	    .type = PROTO_SNAPSHOT_INSTALL,
@@ -227,14 +228,48 @@ static void snapshot_storaged_install(struct raftd *d, const char *path, uint64_
 		    proto_local_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &a, &arena) == 0 &&
 		    a.type == PROTO_APPLY_STATE && a.req_id == m.req_id;
 		zmq_msg_close(&msg);
-		if (ok && a.u.apply_state.status == 0 && a.u.apply_state.applied_index >= index)
-			return;
-		if (ok)
-			KV_LOG_ERROR(RAFTD_SVC, "storaged refused the snapshot", "status=\"%s\"",
-			             kv_strerror(a.u.apply_state.status));
+		if (!ok)
+			continue;
+		if (a.u.apply_state.status == 0 && a.u.apply_state.applied_index >= index)
+			return 0;
+		return a.u.apply_state.status != 0 ? a.u.apply_state.status : KV_ECORRUPT;
 	}
-	KV_LOG_ERROR(RAFTD_SVC, "storaged did not install the snapshot in time, exiting",
-	             "index=%" PRIu64, index);
+	return KV_ETIMEDOUT;
+}
+
+/*
+ * Has storaged install a private copy of the snapshot file src_fd (at index,
+ * term). A refusal (a failed rename or reopen: disk full, I/O error) leaves
+ * storaged on its old state, so the install is tried again with a fresh copy
+ * (storaged may have consumed the last one), RAFTD_INSTALL_TRIES_MAX times
+ * RAFTD_INSTALL_RETRY_MS apart; past that, or with no answer at all, raftd
+ * exits (a restart recovers). Blocks the loop meanwhile, as the install did.
+ */
+static void snapshot_storaged_install(struct raftd *d, int src_fd, uint64_t index, uint64_t term)
+{
+	char copy[PATH_MAX];
+	int rc = 0;
+	uint32_t tries_max = RAFTD_INSTALL_TRIES_MAX;
+#ifdef RAFTD_BUG_INSTALL_NO_RETRY
+	tries_max = 1; /* planted: the first refusal ends raftd (TestSnapshotInstallRefused) */
+#endif
+	for (uint32_t attempt = 1; attempt <= tries_max; attempt++) {
+		rc = snapshot_copy_for_storaged(d, src_fd, index, copy, sizeof(copy));
+		if (rc == 0)
+			rc = snapshot_storaged_install_once(d, copy, index, term);
+		if (rc == 0)
+			return;
+		unlink(copy); /* whatever storaged left of it */
+		if (rc == KV_ETIMEDOUT)
+			break;
+		KV_LOG_ERROR(RAFTD_SVC, "storaged refused the snapshot, retrying",
+		             "index=%" PRIu64 " attempt=%u of=%u err=\"%s\"", index, attempt,
+		             tries_max, kv_strerror(rc));
+		if (attempt < tries_max)
+			usleep(RAFTD_INSTALL_RETRY_MS * 1000u);
+	}
+	KV_LOG_ERROR(RAFTD_SVC, "storaged did not install the snapshot, exiting",
+	             "index=%" PRIu64 " err=\"%s\"", index, kv_strerror(rc));
 	exit(1);
 }
 
@@ -275,11 +310,8 @@ int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *
 	int src_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (src_fd < 0)
 		return kv_err_from_errno(errno);
-	rc = snapshot_copy_for_storaged(d, src_fd, si->index, tmp, sizeof(tmp));
+	snapshot_storaged_install(d, src_fd, si->index, si->term);
 	close(src_fd);
-	if (rc != 0)
-		return rc;
-	snapshot_storaged_install(d, tmp, si->index, si->term);
 	rc = wal_reset(d->wal, si->index, si->term, &si->config, si->size);
 	if (rc != 0)
 		return rc;
@@ -295,7 +327,6 @@ int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *
 
 int raftd_snapfile_give_storaged(struct raftd *d)
 {
-	char copy[PATH_MAX];
 	if (d->snap_fd < 0) {
 		KV_LOG_ERROR(RAFTD_SVC, "storaged is behind the log and no snapshot file exists",
 		             "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index,
@@ -304,13 +335,7 @@ int raftd_snapfile_give_storaged(struct raftd *d)
 	}
 	KV_LOG_INFO(RAFTD_SVC, "storaged behind the log start, giving it the snapshot",
 	            "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index, d->snap_index);
-	int rc = snapshot_copy_for_storaged(d, d->snap_fd, d->snap_index, copy, sizeof(copy));
-	if (rc != 0) {
-		KV_LOG_ERROR(RAFTD_SVC, "cannot copy the snapshot for storaged", "err=\"%s\"",
-		             kv_strerror(rc));
-		return rc;
-	}
-	snapshot_storaged_install(d, copy, d->snap_index, d->snap_term);
+	snapshot_storaged_install(d, d->snap_fd, d->snap_index, d->snap_term);
 	snapshot_storaged_at(d, d->snap_index);
 	return 0;
 }
