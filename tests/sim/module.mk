@@ -10,7 +10,7 @@ SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/%.o)
 SIM_CORE_SRCS := $(wildcard services/raftd/core/*.c services/raftd/exec/*.c)
 SIM_BIN := $(BUILD)/sim
 SIM_BUG_NAMES := no-noop vote-no-persist commit-old-term ack-before-durable truncate-committed \
-	exec-release-before-sync wiped-votes compact-above-durable
+	exec-release-before-sync wiped-votes compact-above-durable chunk-any-offset
 SIM_BUG_BINS := $(SIM_BUG_NAMES:%=$(BUILD)/sim-bug-%/sim)
 SIM_TEST_SEEDS := $(if $(SAN),300,2000)
 
@@ -47,6 +47,7 @@ $(eval $(call SIM_BUG_RULES,ack-before-durable,ACK_BEFORE_DURABLE))
 $(eval $(call SIM_BUG_RULES,truncate-committed,TRUNCATE_COMMITTED))
 $(eval $(call SIM_BUG_RULES,exec-release-before-sync,EXEC_RELEASE_BEFORE_SYNC))
 $(eval $(call SIM_BUG_RULES,wiped-votes,WIPED_VOTES))
+$(eval $(call SIM_BUG_RULES,chunk-any-offset,CHUNK_ANY_OFFSET))
 
 # A planted bug in the simulator's own driver (SIM_BUG_*, sim_store.c): its objects
 # rebuilt with the switch, the core and executor as they are.

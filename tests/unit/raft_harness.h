@@ -39,7 +39,7 @@
 #define RH_QUEUE_MAX         2048u /* messages in flight in the whole cluster */
 #define RH_APPLIED_MAX       2048u /* entries handed to one node's state machine */
 #define RH_READS_MAX         256u  /* read answers kept per node */
-#define RH_SNAP_BYTES_MAX    (1u << 20)
+#define RH_SNAP_BYTES_MAX    (2u << 20)
 #define RH_ELECTION_MS       100u /* default election timeout base */
 #define RH_HEARTBEAT_MS      10u  /* default heartbeat interval */
 #define RH_TICK_MS           5u   /* step of rh_tick_until() */

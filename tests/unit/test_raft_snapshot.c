@@ -261,6 +261,78 @@ static void test_out_of_order_chunks(void **state)
 	rh_destroy(&h);
 }
 
+#define PIPE_BYTES (7u * RAFT_SNAPSHOT_CHUNK_BYTES + 1000u) /* eight chunks */
+
+/* Queued SNAPSHOTs from 1 to 3 at offset (any offset: UINT64_MAX). */
+static uint32_t chunks_queued_at(struct rh *h, uint64_t offset)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < h->q_n; i++) {
+		const struct raft_msg *m = rh_copy_msg(h->q[i]);
+
+		if (m->type == RAFT_MSG_SNAPSHOT && m->from == 1 && m->to == 3 &&
+		    (offset == UINT64_MAX || m->u.snapshot.offset == offset))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Up to RAFT_SNAPSHOT_INFLIGHT chunks go out without waiting for an answer;
+ * a lost one is resent once though every chunk behind it is refused naming
+ * it, and the transfer ends byte for byte with no chunk written twice.
+ */
+static void test_chunks_pipelined(void **state)
+{
+	struct rh *h = lagging_cluster();
+	struct rh_node *n3 = rh_node(h, 3);
+	struct rh_msg *c2, *c3;
+	const uint64_t C = RAFT_SNAPSHOT_CHUNK_BYTES;
+
+	assert_int_equal(rh_snapshot(h, 1, 11, PIPE_BYTES), 0);
+	rh_cut(h, 1, 3, 0);
+	for (int i = 0; rh_find(h, RAFT_MSG_SNAPSHOT, 1, 3) < 0; i++) {
+		assert_true(i < 1000);
+		if (h->q_n > 0)
+			rh_deliver(h, 0, 0, 0);
+		else
+			rh_tick(h, 1, RH_HEARTBEAT_MS);
+	}
+	assert_int_equal(chunks_queued_at(h, UINT64_MAX), RAFT_SNAPSHOT_INFLIGHT);
+	for (uint32_t k = 0; k < RAFT_SNAPSHOT_INFLIGHT; k++)
+		assert_int_equal(chunks_queued_at(h, k * C), 1);
+	print_message("%u of 8 chunks in flight at once, before any answer\n",
+	              RAFT_SNAPSHOT_INFLIGHT);
+
+	/* chunk 0 arrives; chunk 1 is lost; chunks 2 and 3 arrive (refused: 1 is missing) */
+	assert_int_equal(rh_deliver(h, RAFT_MSG_SNAPSHOT, 1, 3), 1);
+	c2 = rh_copy(h, RAFT_MSG_SNAPSHOT, 1, 3);
+	c3 = rh_copy(h, RAFT_MSG_SNAPSHOT, 1, 3);
+	assert_int_equal(rh_copy_msg(c2)->u.snapshot.offset, C);
+	rh_copy_msg(c2)->u.snapshot.offset = 2 * C;
+	rh_copy_msg(c3)->u.snapshot.offset = 3 * C;
+	assert_int_equal(rh_drop(h, RAFT_MSG_SNAPSHOT, 1, 3), RAFT_SNAPSHOT_INFLIGHT - 1);
+	rh_replay(h, &c2);
+	rh_replay(h, &c3);
+	assert_int_equal(n3->n_chunks_written, 1);
+	assert_int_equal(rh_count(h, RAFT_MSG_SNAPSHOT_RESP, 3, 1), 3);
+
+	/* the leader hears: wants 1 (an ack), wants 1 (refused), wants 1 (refused) */
+	assert_int_equal(rh_deliver_matching(h, RAFT_MSG_SNAPSHOT_RESP, 3, 1), 3);
+	assert_int_equal(chunks_queued_at(h, C), 1);
+	print_message("chunk 1 lost, 2 and 3 refused naming it: chunk 1 resent once, not once "
+	              "per refusal\n");
+
+	settle(h, 1);
+	assert_int_equal(n3->n_installs, 1);
+	assert_int_equal(n3->n_chunks_written, 8);
+	assert_memory_equal(n3->snap_data, rh_node(h, 1)->snap_data, PIPE_BYTES);
+	assert_int_equal(status_of(h, 3).commit_index, 11);
+	print_message("installed byte for byte, each of the 8 chunks written once\n");
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_lagging_follower_installs_snapshot),
 	    cmocka_unit_test(test_image_made_on_demand),
 	    cmocka_unit_test(test_out_of_order_chunks),
+	    cmocka_unit_test(test_chunks_pipelined),
 	};
 
 	return cmocka_run_group_tests_name("raft snapshots", tests, NULL, NULL);

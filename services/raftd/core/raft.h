@@ -45,6 +45,7 @@
 
 #define RAFT_LOG_BUSY_ENTRIES   12288u /* a leader refuses proposals (KV_EBUSY) past this */
 #define RAFT_INFLIGHT_MAX       8u     /* APPEND messages in flight per follower */
+#define RAFT_SNAPSHOT_INFLIGHT  4u     /* SNAPSHOT chunks in flight per follower */
 #define RAFT_READS_MAX          1024u  /* reads waiting for confirmation */
 #define RAFT_UPDATE_MSGS_MAX    256u   /* messages in one update */
 #define RAFT_UPDATE_ENTRIES_MAX 4096u  /* entry metadata slots for one update's messages */

@@ -12,6 +12,11 @@
 #ifndef RAFTKV_RAFT_BUGS_H
 #define RAFTKV_RAFT_BUGS_H
 
+#ifdef RAFT_BUG_CHUNK_ANY_OFFSET
+#define RAFT_BUG_ON_CHUNK_ANY_OFFSET 1
+#else
+#define RAFT_BUG_ON_CHUNK_ANY_OFFSET 0
+#endif
 #ifdef RAFT_BUG_NO_NOOP
 #define RAFT_BUG_ON_NO_NOOP 1
 #else
@@ -99,6 +104,16 @@ static inline int raft_bug_exec_release_before_sync(void)
 static inline int raft_bug_wiped_votes(void)
 {
 	return RAFT_BUG_ON_WIPED_VOTES;
+}
+
+/*
+ * CHUNK_ANY_OFFSET (raft_snapshot.c): a receiver takes a chunk of the current
+ * transfer at any offset, so a chunk lost while later ones were in flight
+ * leaves a hole in the installed image.
+ */
+static inline int raft_bug_chunk_any_offset(void)
+{
+	return RAFT_BUG_ON_CHUNK_ANY_OFFSET;
 }
 
 #endif

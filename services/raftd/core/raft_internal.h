@@ -85,6 +85,8 @@ struct raft_progress {
 	uint32_t stall_rounds;                /* heartbeats without progress while in flight */
 	uint64_t snap_index;                  /* SNAPSHOT state: the snapshot being sent */
 	uint64_t snap_offset;                 /* SNAPSHOT state: next offset the follower wants */
+	uint64_t snap_sent;                   /* SNAPSHOT state: end of the chunks sent */
+	uint64_t snap_resent;                 /* SNAPSHOT state: offset last resent from a reject */
 	uint64_t incarnation;                 /* the one its last message carried (0: none yet) */
 };
 

@@ -7,9 +7,11 @@
  * that needs entries before the leader's first index then waits while the
  * update asks the driver for one (want_image), and SNAPSHOT_TAKEN brings its
  * size (at the same index, or at a later one which compacts further). The
- * image goes in chunks of RAFT_SNAPSHOT_CHUNK_BYTES, one at a time; the receiver takes them
- * only in order (each SNAPSHOT_RESP names the offset it wants next) and on
- * the last one replaces its log with the snapshot. The chunk bytes are the
+ * image goes in chunks of RAFT_SNAPSHOT_CHUNK_BYTES, up to RAFT_SNAPSHOT_INFLIGHT
+ * of them in flight (n_inflight counts those sent past the offset last
+ * acknowledged); the receiver takes them only in order (each SNAPSHOT_RESP
+ * names the offset it wants next, a reject one it missed) and on the last
+ * one replaces its log with the snapshot. The chunk bytes are the
  * drivers' business: outgoing chunks are NULL, incoming ones are passed
  * through to the update. Runs on the thread that owns the struct raft.
  */
@@ -37,6 +39,7 @@ static void raft_snapshot_restart_transfers(struct raft *r, int all)
 			continue;
 		pr->snap_index = r->log.snap_index;
 		pr->snap_offset = 0;
+		pr->snap_resent = UINT64_MAX;
 		pr->n_inflight = 0;
 		raft_replicate_one(r, pr);
 	}
@@ -61,40 +64,80 @@ int raft_snapshot_taken(struct raft *r, uint64_t index, uint64_t size)
 	return 0;
 }
 
-void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
+/* Chunks sent but not yet acknowledged: those between snap_offset and snap_sent. */
+static uint32_t raft_snapshot_window(const struct raft_progress *pr)
 {
-	struct raft_msg *m;
+	if (pr->snap_sent <= pr->snap_offset)
+		return 0;
+	return (uint32_t)((pr->snap_sent - pr->snap_offset + RAFT_SNAPSHOT_CHUNK_BYTES - 1) /
+	                  RAFT_SNAPSHOT_CHUNK_BYTES);
+}
+
+static void raft_snapshot_push_chunk(struct raft *r, struct raft_progress *pr)
+{
+	struct raft_msg *m = raft_msg_push(r, 0, RAFT_MSG_SNAPSHOT, pr->id);
 	struct raft_snapshot *sn;
 	uint64_t left;
 
-	if (pr->state != RAFT_PR_SNAPSHOT || pr->snap_index != r->log.snap_index) {
-		pr->state = RAFT_PR_SNAPSHOT;
-		pr->snap_index = r->log.snap_index;
-		pr->snap_offset = 0;
-		pr->n_inflight = 0;
-	}
-	if (pr->n_inflight > 0)
-		return; /* one chunk at a time */
-	if (r->log.snap_size == 0) {
-		/* nothing to send until it exists; none is made for a follower that is silent */
-		if (pr->recent_active)
-			r->u->want_image = r->log.snap_index;
-		return;
-	}
-	m = raft_msg_push(r, 0, RAFT_MSG_SNAPSHOT, pr->id);
 	if (m == NULL)
 		return;
-	left = r->log.snap_size - pr->snap_offset;
+	left = r->log.snap_size - pr->snap_sent;
 	sn = &m->u.snapshot;
 	sn->snap_index = r->log.snap_index;
 	sn->snap_term = r->log.snap_term;
 	sn->snap_config = r->log.snap_config;
 	sn->snap_size = r->log.snap_size;
-	sn->offset = pr->snap_offset;
+	sn->offset = pr->snap_sent;
 	sn->chunk_len =
 	    left < RAFT_SNAPSHOT_CHUNK_BYTES ? (uint32_t)left : RAFT_SNAPSHOT_CHUNK_BYTES;
 	sn->commit = r->commit;
-	pr->n_inflight = 1;
+	pr->snap_sent += sn->chunk_len;
+	pr->n_inflight++;
+}
+
+void raft_snapshot_send(struct raft *r, struct raft_progress *pr)
+{
+	if (pr->state != RAFT_PR_SNAPSHOT || pr->snap_index != r->log.snap_index) {
+		pr->state = RAFT_PR_SNAPSHOT;
+		pr->snap_index = r->log.snap_index;
+		pr->snap_offset = 0;
+		pr->snap_resent = UINT64_MAX;
+		pr->n_inflight = 0;
+	}
+	if (r->log.snap_size == 0) {
+		/* nothing to send until it exists; none is made for a follower that is silent */
+		if (pr->recent_active && pr->n_inflight == 0)
+			r->u->want_image = r->log.snap_index;
+		return;
+	}
+	if (pr->n_inflight == 0)
+		pr->snap_sent = pr->snap_offset; /* none believed in flight: from what it wants */
+	/* up to RAFT_SNAPSHOT_INFLIGHT chunks out, each acknowledged by the offset wanted next */
+	while (pr->n_inflight < RAFT_SNAPSHOT_INFLIGHT && pr->snap_sent < r->log.snap_size) {
+		uint32_t before = pr->n_inflight;
+
+		raft_snapshot_push_chunk(r, pr);
+		if (pr->n_inflight == before)
+			break; /* the update's message slots are full */
+	}
+}
+
+/*
+ * A reject names the offset the follower wants: a chunk before it was lost
+ * or it started over. Resend from there once; the rejects of the chunks that
+ * were already in flight behind the lost one name the same offset and are
+ * not answered again (a resend lost as well is retried by the heartbeat's
+ * unstall).
+ */
+static void raft_snapshot_rejected(struct raft_progress *pr, uint64_t want)
+{
+	pr->snap_offset = want;
+	if (want == pr->snap_resent && pr->snap_sent > want) {
+		pr->n_inflight = raft_snapshot_window(pr);
+		return;
+	}
+	pr->snap_resent = want;
+	pr->n_inflight = 0;
 }
 
 void raft_snapshot_recv_response(struct raft *r, const struct raft_msg *m)
@@ -110,20 +153,25 @@ void raft_snapshot_recv_response(struct raft *r, const struct raft_msg *m)
 		r->dropped_msgs++;
 		return;
 	}
-	pr->n_inflight = 0;
 	if (sr->offset == r->log.snap_size && !sr->reject) {
 		uint64_t match =
 		    sr->match_index > pr->snap_index ? sr->match_index : pr->snap_index;
 
 		if (match > r->log.last_index)
 			match = pr->snap_index;
+		pr->n_inflight = 0;
 		pr->match = match > pr->match ? match : pr->match;
 		pr->next = pr->match + 1;
 		pr->state = RAFT_PR_PROBE;
 		raft_maybe_commit(r);
 		raft_transfer_check(r, pr);
+	} else if (sr->reject) {
+		raft_snapshot_rejected(pr, sr->offset);
 	} else {
-		pr->snap_offset = sr->offset;
+		/* acks may come reordered or duplicated: the highest one counts */
+		if (sr->offset > pr->snap_offset)
+			pr->snap_offset = sr->offset;
+		pr->n_inflight = raft_snapshot_window(pr);
 	}
 	raft_replicate_one(r, pr);
 }
@@ -191,7 +239,7 @@ static int raft_snapshot_in_order(struct raft *r, const struct raft_msg *m, uint
 		in->snap.size = sn->snap_size;
 		return 1;
 	}
-	return same && sn->offset == in->offset;
+	return same && (sn->offset == in->offset || raft_bug_chunk_any_offset());
 }
 
 void raft_snapshot_recv(struct raft *r, const struct raft_msg *m)

@@ -179,6 +179,7 @@ struct raftd {
 	uint64_t snap_req_ms;
 	uint64_t image_used_ms;            /* the image file was made or read for a follower then */
 	uint64_t image_retry_ms;           /* no new SNAPSHOT_REQ before this (after a failure) */
+	int image_handed_over;             /* a received image went to storaged: tell the core */
 	uint8_t *chunk_buf;                /* [RAFT_SNAPSHOT_CHUNK_BYTES] */
 	char snap_path[PATH_MAX];          /* the current snapshot file ("" if none) */
 	struct raftd_snap_pending pending; /* SNAPSHOT_DONE awaiting the core's compact_index */

@@ -4,10 +4,13 @@
  * Outgoing: the image a follower needs (raftd_image.c): storaged writes
  * snapshot-<index>.mdb on SNAPSHOT_REQ and chunks are pread from it; it is
  * deleted when idle and at every start (a restart makes a new one when
- * asked). Incoming: chunks are
- * pwritten into incoming.tmp; when complete it is fsynced, renamed to
- * snapshot-<index>.mdb (directory fsynced), storaged installs it (raftd
- * waits, bounded), and the WAL is reset to it. Loop thread only.
+ * asked). Incoming: chunks are pwritten into incoming.tmp; when complete it
+ * is fsynced and renamed to install-<index>.tmp, which storaged renames over
+ * its data file (no copy: raftd waits, bounded), and the WAL is reset to it.
+ * The received file is then storaged's: this node keeps no image of the
+ * snapshot (the core is told, size 0) and makes one if a follower needs it.
+ * A crash leaves the old state or the new, and at most a .tmp file that the
+ * next start removes. Loop thread only.
  */
 #include "raftd.h"
 
@@ -26,11 +29,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static void snapshot_file_name(const struct raftd *d, uint64_t index, char *out, size_t len)
-{
-	snprintf(out, len, "%s/snapshot-%" PRIu64 ".mdb", d->snap_dir, index);
-}
 
 /* Makes path ("": none) the current outgoing image; the previous file is removed. */
 void raftd_snapfile_use(struct raftd *d, const char *path)
@@ -153,20 +151,10 @@ int raftd_snapfile_read_chunk(struct raftd *d, uint64_t snap_index, uint64_t off
 	return 0;
 }
 
-static int snapshot_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return kv_err_from_errno(errno);
-	int rc = fsync(fd) == 0 ? 0 : kv_err_from_errno(errno);
-	close(fd);
-	return rc;
-}
-
 /*
  * storaged consumes the file it installs (renames it into its environment and
- * writes to it), so it gets a private copy and ours stays intact for sending
- * chunks to followers. The copy is not named snapshot-*.mdb: storaged's
+ * writes to it), so from the outgoing image it gets a private copy and ours
+ * stays intact for sending chunks to followers. The copy is not named snapshot-*.mdb: storaged's
  * pruning leaves it alone, and a crash leaves only a stray .tmp behind.
  */
 static int snapshot_copy_for_storaged(struct raftd *d, int src_fd, uint64_t index, char *out,
@@ -238,29 +226,38 @@ static int snapshot_storaged_install_once(struct raftd *d, const char *path, uin
 }
 
 /*
- * Has storaged install a private copy of the snapshot file src_fd (at index,
- * term). A refusal (a failed rename or reopen: disk full, I/O error) leaves
- * storaged on its old state, so the install is tried again with a fresh copy
- * (storaged may have consumed the last one), RAFTD_INSTALL_TRIES_MAX times
- * RAFTD_INSTALL_RETRY_MS apart; past that, or with no answer at all, raftd
- * exits (a restart recovers). Blocks the loop meanwhile, as the install did.
+ * Has storaged install a snapshot: the file given (a received snapshot,
+ * which storaged renames into its environment: no copy), or else a private
+ * copy of src_fd (our own outgoing image, which must stay intact). A refusal
+ * (a failed rename or reopen: disk full, I/O error) leaves storaged on its
+ * old state, so the install is tried again, RAFTD_INSTALL_TRIES_MAX times
+ * RAFTD_INSTALL_RETRY_MS apart: with a fresh copy of src_fd, or with the
+ * given file while it is still there. Past that, with no answer at all, or
+ * once a given file is gone, raftd exits (a restart recovers: the leader
+ * sends the snapshot again). Blocks the loop meanwhile, as the install did.
  */
-static void snapshot_storaged_install(struct raftd *d, int src_fd, uint64_t index, uint64_t term)
+static void snapshot_storaged_install(struct raftd *d, int src_fd, const char *given,
+                                      uint64_t index, uint64_t term)
 {
 	char copy[PATH_MAX];
+	const char *path = given != NULL ? given : copy;
 	int rc = 0;
 	uint32_t tries_max = RAFTD_INSTALL_TRIES_MAX;
 #ifdef RAFTD_BUG_INSTALL_NO_RETRY
 	tries_max = 1; /* planted: the first refusal ends raftd (TestSnapshotInstallRefused) */
 #endif
 	for (uint32_t attempt = 1; attempt <= tries_max; attempt++) {
-		rc = snapshot_copy_for_storaged(d, src_fd, index, copy, sizeof(copy));
+		if (given == NULL)
+			rc = snapshot_copy_for_storaged(d, src_fd, index, copy, sizeof(copy));
+		else
+			rc = access(given, F_OK) == 0 ? 0 : kv_err_from_errno(errno);
 		if (rc == 0)
-			rc = snapshot_storaged_install_once(d, copy, index, term);
+			rc = snapshot_storaged_install_once(d, path, index, term);
 		if (rc == 0)
 			return;
-		unlink(copy); /* whatever storaged left of it */
-		if (rc == KV_ETIMEDOUT)
+		if (given == NULL)
+			unlink(copy); /* whatever storaged left of it */
+		if (rc == KV_ETIMEDOUT || (given != NULL && access(given, F_OK) != 0))
 			break;
 		KV_LOG_ERROR(RAFTD_SVC, "storaged refused the snapshot, retrying",
 		             "index=%" PRIu64 " attempt=%u of=%u err=\"%s\"", index, attempt,
@@ -286,41 +283,47 @@ static void snapshot_storaged_at(struct raftd *d, uint64_t index)
 		d->commit_index = index;
 }
 
-int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *si)
+/*
+ * Makes the complete incoming.tmp durable under the name storaged installs
+ * from. A .tmp name: a crash before storaged renamed it leaves only a file
+ * that the next start removes.
+ */
+static int snapshot_incoming_to_install(struct raftd *d, uint64_t index, char *out, size_t len)
 {
-	char tmp[PATH_MAX], path[PATH_MAX];
-	if (d->incoming_fd < 0)
-		return KV_EIO; /* the core asks to install a file we never received */
+	char tmp[PATH_MAX];
 	int rc = fsync(d->incoming_fd) == 0 ? 0 : kv_err_from_errno(errno);
 	close(d->incoming_fd);
 	d->incoming_fd = -1;
 	if (rc != 0)
 		return rc;
 	snprintf(tmp, sizeof(tmp), "%s/incoming.tmp", d->snap_dir);
-	snapshot_file_name(d, si->index, path, sizeof(path));
-	if (rename(tmp, path) != 0)
-		return kv_err_from_errno(errno);
-	rc = snapshot_fsync_dir(d->snap_dir);
+	snprintf(out, len, "%s/install-%" PRIu64 ".tmp", d->snap_dir, index);
+	return rename(tmp, out) == 0 ? 0 : kv_err_from_errno(errno);
+}
+
+int raftd_snapfile_install(struct raftd *d, const struct raft_snapshot_install *si)
+{
+	char path[PATH_MAX];
+	if (d->incoming_fd < 0)
+		return KV_EIO; /* the core asks to install a file we never received */
+	int rc = snapshot_incoming_to_install(d, si->index, path, sizeof(path));
 	if (rc != 0)
 		return rc;
 	KV_LOG_INFO(RAFTD_SVC, "installing received snapshot",
 	            "index=%" PRIu64 " term=%" PRIu64 " bytes=%" PRIu64, si->index, si->term,
 	            si->size);
-	/* the old snapshot file stays until the WAL names the new one (wal_reset below) */
-	int src_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (src_fd < 0)
-		return kv_err_from_errno(errno);
-	snapshot_storaged_install(d, src_fd, si->index, si->term);
-	close(src_fd);
-	rc = wal_reset(d->wal, si->index, si->term, &si->config, si->size);
+	/* storaged renames the file into its environment and fsyncs that directory */
+	snapshot_storaged_install(d, -1, path, si->index, si->term);
+	rc = wal_reset(d->wal, si->index, si->term, &si->config, 0);
 	if (rc != 0)
 		return rc;
 	d->snap_index = si->index;
 	d->snap_term = si->term;
-	d->snap_size = si->size;
+	d->snap_size = 0; /* the file is storaged's data now */
 	d->snap_config = si->config;
 	d->pending.valid = 0;
-	raftd_snapfile_use(d, path);
+	raftd_snapfile_use(d, "");
+	d->image_handed_over = 1;
 	snapshot_storaged_at(d, si->index);
 	return 0;
 }
@@ -335,7 +338,7 @@ int raftd_snapfile_give_storaged(struct raftd *d)
 	}
 	KV_LOG_INFO(RAFTD_SVC, "storaged behind the log start, giving it the snapshot",
 	            "applied=%" PRIu64 " snap_index=%" PRIu64, d->applied_index, d->snap_index);
-	snapshot_storaged_install(d, d->snap_fd, d->snap_index, d->snap_term);
+	snapshot_storaged_install(d, d->snap_fd, NULL, d->snap_index, d->snap_term);
 	snapshot_storaged_at(d, d->snap_index);
 	return 0;
 }

@@ -236,6 +236,13 @@ int raftd_update_step(struct raftd *d, const struct raft_event *ev)
 	int xrc = raft_exec_run(d->exec, &d->update);
 	KV_ASSERT(xrc == 0); /* every failing I/O above exits */
 	update_log_changes(d);
+	if (d->image_handed_over) {
+		/* the installed snapshot's file went to storaged: the core has no image of it */
+		d->image_handed_over = 0;
+		struct raft_event taken = {
+		    .type = RAFT_EVENT_SNAPSHOT_TAKEN, .index = d->snap_index, .snap_size = 0};
+		raftd_update_step(d, &taken);
+	}
 	return rc;
 }
 
