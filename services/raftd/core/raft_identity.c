@@ -144,10 +144,30 @@ static struct raft_config_change raft_identity_need(struct raft *r, const struct
 	return ch;
 }
 
+/*
+ * A leader the configuration records with another incarnation (its disk was
+ * lost, then it caught up and won an election on the others' votes alone)
+ * cannot re-bind itself: only another leader turns it into a learner and
+ * promotes it. So it hands leadership to the most caught-up voter.
+ */
+static int raft_identity_self_replaced(struct raft *r)
+{
+	const struct raft_member *me = raft_config_find(&r->config, r->opt.id);
+
+	if (me == NULL || me->incarnation == 0 || me->incarnation == r->opt.incarnation ||
+	    raft_config_voters(&r->config) < 2)
+		return 0;
+	if (r->transfer_target == 0)
+		(void)raft_transfer_start(r, 0); /* refused: tried again at the next step */
+	return 1;
+}
+
 void raft_identity_step(struct raft *r)
 {
 	if (r->role != RAFT_LEADER || r->transfer_target != 0 || r->u->n_entries >= 2 ||
 	    raft_log_room(&r->log) == 0)
+		return;
+	if (raft_identity_self_replaced(r))
 		return;
 	for (uint32_t i = 0; i < r->config.n; i++) {
 		const struct raft_member *mb = &r->config.members[i];
