@@ -23,8 +23,9 @@
 # Every other request of the test carries the admin token and checks the
 # gateway's certificate against the test's CA.
 # Settings: COMPOSE (command; default `docker compose` if the plugin works,
-# else docker-compose), RAFTKV_IMAGE (default raftkv:latest), BIN_DIR (build:
-# raftkvctl for the Curve keys).
+# else docker-compose; both are supported, docs/testing.md says which versions
+# were run; the one used and its version are printed first), RAFTKV_IMAGE
+# (default raftkv:latest), BIN_DIR (build: raftkvctl for the Curve keys).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FILE=compose/docker-compose.yml
@@ -34,6 +35,12 @@ WAIT_S=60
 if [[ -z ${COMPOSE:-} ]]; then
 	if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
 fi
+# 1.29 prints 1.29.2, the plugin 2.x.y or 5.x.y (no "v" since 2.x)
+COMPOSE_VERSION=$($COMPOSE version --short 2>/dev/null) || {
+	echo "compose-test: FAILED: '$COMPOSE version --short' does not work" >&2
+	exit 1
+}
+echo "compose-test: compose command '$COMPOSE', version $COMPOSE_VERSION"
 NET="${PROJECT}_raftkv"
 BODY=$(mktemp)
 OVERRIDE=$(mktemp --suffix .yml)
