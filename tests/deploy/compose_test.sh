@@ -2,9 +2,10 @@
 # compose_test.sh - compose/docker-compose.yml tested on a real Docker engine
 # (make compose-test; needs the raftkv image: make image):
 #   0. the image: user 10001, no shell, raftd --help
-#   1. up, secure as the compose file is (secrets from tools/certs.sh in a
-#      directory of the test's own): 3 nodes x 3 containers, every /readyz 200
-#      over https, health checks (raftkvctl over https) healthy
+#   1. the compose files read without a warning (config -q), then up, secure
+#      as the compose file is (secrets from tools/certs.sh in a directory of
+#      the test's own): 3 nodes x 3 containers, every /readyz 200 over https,
+#      health checks (raftkvctl over https) healthy
 #   1b. security on: no token 401, a read token cannot write (403), plain http
 #      to the TLS port gets no answer, an untrusted CA fails, raftd peers on
 #      Curve (its log), raftkvctl in a container works from its environment
@@ -30,8 +31,9 @@
 # Every other request of the test carries the admin token and checks the
 # gateway's certificate against the test's CA.
 # Settings: COMPOSE (command; default `docker compose` if the plugin works,
-# else docker-compose), RAFTKV_IMAGE (default raftkv:latest), BIN_DIR (build:
-# raftkvctl for the Curve keys).
+# else docker-compose; both are supported, docs/testing.md says which versions
+# were run; the one used and its version are printed first), RAFTKV_IMAGE
+# (default raftkv:latest), BIN_DIR (build: raftkvctl for the Curve keys).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FILE=compose/docker-compose.yml
@@ -43,6 +45,12 @@ WAIT_S=60
 if [[ -z ${COMPOSE:-} ]]; then
 	if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"; else COMPOSE=docker-compose; fi
 fi
+# 1.29 prints 1.29.2, the plugin 2.x.y or 5.x.y (no "v" since 2.x)
+COMPOSE_VERSION=$($COMPOSE version --short 2>/dev/null) || {
+	echo "compose-test: FAILED: '$COMPOSE version --short' does not work" >&2
+	exit 1
+}
+echo "compose-test: compose command '$COMPOSE', version $COMPOSE_VERSION"
 NET="${PROJECT}_raftkv"
 BODY=$(mktemp)
 OVERRIDE=$(mktemp --suffix .yml)
@@ -72,7 +80,7 @@ pick_subnet() {
 		SUBNET_PREFIX=172.31.$((RANDOM % 256))
 		[[ $used == *"$SUBNET_PREFIX."* ]] || break
 	done
-	printf 'version: "3.7"\nnetworks:\n  raftkv:\n    ipam:\n      config:\n        - subnet: %s.0/24\n' \
+	printf 'networks:\n  raftkv:\n    ipam:\n      config:\n        - subnet: %s.0/24\n' \
 		"$SUBNET_PREFIX" >"$OVERRIDE"
 }
 
@@ -201,6 +209,13 @@ step_up() {
 	make_secrets
 	say "project $PROJECT with '$COMPOSE', gateways on 127.0.0.1:${PORT[1]},${PORT[2]},${PORT[3]}," \
 		"network $SUBNET_PREFIX.0/24"
+	# a warning here (the plugin's "attribute `version` is obsolete", an unset
+	# variable) would be printed on every command a user runs
+	local warnings
+	warnings=$(dc config -q 2>&1) || fail "config -q: $warnings"
+	[[ -z $warnings ]] || fail "'$COMPOSE' warns about the compose files: $warnings"
+	warnings=$(dc5 config -q 2>&1) || fail "config -q with $SCALE_FILE: $warnings"
+	[[ -z $warnings ]] || fail "'$COMPOSE' warns about $SCALE_FILE: $warnings"
 	dc up -d >/dev/null 2>&1 || { dc up -d; fail "up -d"; }
 	local i
 	for ((i = 1; i <= N; i++)); do wait_ready "$i"; done
