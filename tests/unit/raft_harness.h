@@ -85,7 +85,7 @@ struct rh_node {
 	uint64_t now_ms;
 	int manual_persist;
 	int hold_flush; /* steps FLUSH only through rh_flush() (else after every event) */
-	int frozen; /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
+	int frozen;     /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
 	struct raft_config boot_config; /* the configuration it boots with (snap_index 0) */
 	uint32_t n_restarts;
 
