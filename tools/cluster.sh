@@ -240,7 +240,20 @@ start_role() {
 	pid=$!
 	disown "$pid" 2>/dev/null || true # no "Killed" notices from this shell
 	echo "$pid" >"$(pid_file "$i" "$role")"
+	await_exec "$pid" "$role"
 	echo "node$i $role started (pid $pid, log $dir/$role.log)"
+}
+
+# await_exec PID ROLE: waits up to 5 s until PID runs ROLE's command or has exited. Right
+# after the fork PID is still a copy of this shell, whose command line names no role, and
+# live_pid would take the role for exited (a busy machine kept 17 of 200 children there).
+await_exec() {
+	local n
+	for ((n = 0; n < 100; n++)); do
+		grep -q "$2" "/proc/$1/cmdline" 2>/dev/null && return 0
+		pid_running "$1" || return 0
+		sleep 0.05
+	done
 }
 
 # Has pid not exited yet? A zombie has: it only waits for its parent to
