@@ -38,6 +38,20 @@ while ((RAFT_PORT_BASE == HTTP_PORT_BASE)); do RAFT_PORT_BASE=$(free_base); done
 export HTTP_PORT_BASE RAFT_PORT_BASE
 CL=tools/cluster.sh
 say() { echo "handoff-test: $*"; }
+# keep_logs: a failed run's node logs and answer codes go to $BIN_DIR/handoff-out/ (the
+# last failure's only), where a flake can be read after $BASE is gone.
+keep_logs() {
+	local out=$BIN_DIR/handoff-out d
+	rm -rf "$out"
+	mkdir -p "$out"
+	for d in "$BASE"/node*; do
+		[[ -d $d ]] || continue
+		mkdir -p "$out/${d##*/}"
+		cp "$d"/*.log "$out/${d##*/}"/ 2>/dev/null || true
+	done
+	cp "$BASE"/codes.* "$out"/ 2>/dev/null || true
+	say "logs kept in $out"
+}
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
@@ -50,6 +64,7 @@ cleanup() {
 	if ((rc != 0)); then
 		say "FAILED; last raftd log lines:"
 		tail -n 5 "$BASE"/node*/raftd.log 2>/dev/null | sed 's/^/  /' || true
+		keep_logs
 	fi
 	rm -rf "$BASE"
 	exit $rc
