@@ -7,7 +7,7 @@
 #         no write may fail with anything but a retriable refusal, 503 (the
 #         gateway waits out the transfer, during which the core refuses
 #         proposals) - no 429, no 500, no 504, no connection error - and raftd
-#         must log the handover.
+#         must log the handover and that it told its gatewayd the new leader.
 #         Asserted.
 #   KILL: the same without a handoff, for comparison. Measured, not asserted.
 # Prints, for each, the answers by status and the time raftd took to stop.
@@ -135,6 +135,9 @@ run_mode() {
 			{ say "FAIL: node $l's raftd did not log a handover"; return 1; }
 		say "checked: raftd logged: $(grep -o 'msg="leadership handed over".*' \
 			"$BASE/node$l/raftd.log" | tail -n 1)"
+		grep -q 'gatewayd told the new leader' "$BASE/node$l/raftd.log" ||
+			{ say "FAIL: node $l's raftd exited without telling its gatewayd"; return 1; }
+		say "  and: $(grep -o 'msg="stopping: gatewayd told.*' "$BASE/node$l/raftd.log" | tail -n 1)"
 		((other == 0)) || { say "FAIL: $other writes failed with other than 503"; return 1; }
 		say "checked: no write failed with anything but a retriable 503 ($n503 did)"
 	fi

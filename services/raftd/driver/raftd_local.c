@@ -198,6 +198,7 @@ static void local_handle(struct raftd *d, const zmq_msg_t *id, zmq_msg_t *payloa
 		local_read_index(d, id, &m);
 		break;
 	case PROTO_STATUS_REQ:
+		d->status_asked++;
 		local_status(d, id, &m);
 		break;
 	case PROTO_TRANSFER:
