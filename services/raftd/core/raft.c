@@ -363,6 +363,7 @@ void raft_get_status(const struct raft *r, struct raft_status *out)
 	out->term = r->term;
 	out->leader = r->leader;
 	out->commit_index = r->commit;
+	out->leader_commit = r->leader_commit > r->commit ? r->leader_commit : r->commit;
 	out->durable_index = r->durable;
 	out->first_index = r->log.snap_index + 1;
 	out->last_index = r->log.last_index;

@@ -213,6 +213,8 @@ struct raft_status {
 	uint64_t term;
 	uint64_t leader; /* 0: none known */
 	uint64_t commit_index;
+	uint64_t leader_commit; /* the leader's commit index as last announced (>= commit_index):
+	                          how far this node still has to catch up */
 	uint64_t durable_index;
 	uint64_t first_index; /* snap_index + 1 */
 	uint64_t last_index;

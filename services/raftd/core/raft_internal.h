@@ -126,8 +126,9 @@ struct raft {
 	uint8_t role;
 	uint64_t leader;
 	uint64_t commit;
-	uint64_t durable; /* our log is durable up to here */
-	uint64_t emitted; /* entries handed out as committed up to here (this boot) */
+	uint64_t leader_commit; /* the highest commit index a leader announced to us */
+	uint64_t durable;       /* our log is durable up to here */
+	uint64_t emitted;       /* entries handed out as committed up to here (this boot) */
 	struct raft_log log;
 	struct raft_config config; /* as of the last config entry appended */
 	uint64_t config_index;     /* that entry's index (0: from the snapshot) */
@@ -214,6 +215,13 @@ int raft_leader_append(struct raft *r, uint8_t type, const uint8_t *data, uint32
 void raft_append_recv(struct raft *r, const struct raft_msg *m);
 /* m comes from the leader of our term: follow it and restart the election timer. */
 void raft_follow_leader(struct raft *r, const struct raft_msg *m);
+
+/* Remembers how far the leader has committed (for status only: never a safety decision). */
+static inline void raft_leader_commit_seen(struct raft *r, uint64_t commit)
+{
+	if (commit > r->leader_commit)
+		r->leader_commit = commit;
+}
 
 /* ---- raft_read.c ----------------------------------------------------------------- */
 

@@ -177,8 +177,9 @@ static void raft_send_heartbeat(struct raft *r, struct raft_progress *pr)
 	if (pr->match >= r->log.snap_index) {
 		m->u.append.prev_index = pr->match;
 		m->u.append.prev_term = raft_log_term_at(&r->log, pr->match);
-		m->u.append.commit = r->commit;
 	}
+	/* always: a follower commits at most what it matches, and learns how far it is behind */
+	m->u.append.commit = r->commit;
 	m->u.append.seq = r->read_seq;
 }
 
