@@ -81,6 +81,7 @@ struct raft_progress {
 	uint32_t n_inflight;
 	uint64_t inflight[RAFT_INFLIGHT_MAX]; /* last index of each APPEND in flight, ascending */
 	uint64_t acked_seq;                   /* highest heartbeat round it answered */
+	uint64_t commit_sent;                 /* highest commit index an APPEND told it */
 	uint64_t stall_match;                 /* match at the last heartbeat: unchanged = resend */
 	uint32_t stall_rounds;                /* heartbeats without progress while in flight */
 	uint64_t snap_index;                  /* SNAPSHOT state: the snapshot being sent */
@@ -202,8 +203,12 @@ void raft_progress_sync(struct raft *r);
 void raft_replicate_one(struct raft *r, struct raft_progress *pr);
 void raft_replicate_all(struct raft *r);
 void raft_heartbeat_all(struct raft *r);
-/* Tells followers that can use it that the commit index moved past commit_before. */
-void raft_commit_broadcast(struct raft *r, uint64_t commit_before);
+/*
+ * RAFT_EVENT_FLUSH (and TICK): one pass over the followers that sends every
+ * entry ready (raft_replicate_one) and a commit-only heartbeat to those that
+ * can use a commit index no APPEND told them.
+ */
+void raft_replication_flush(struct raft *r);
 /* The periodic heartbeat: also resends to followers that made no progress. */
 void raft_heartbeat_tick(struct raft *r);
 void raft_maybe_commit(struct raft *r);
