@@ -203,7 +203,7 @@ struct raftd {
 	/* gateway */
 	struct raftd_read_table *reads;
 	uint64_t gateway_heard_ms; /* last request from the local gatewayd (0: none yet) */
-	uint64_t status_asked; /* STATUS requests from the local gatewayd (raftd_handoff.c) */
+	uint64_t status_asked;     /* STATUS requests from the local gatewayd (raftd_handoff.c) */
 	uint64_t leader_since_ms;  /* when this node last became leader */
 	uint64_t handoff_tried_ms; /* last handoff because a neighbour went silent */
 
