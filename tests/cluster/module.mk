@@ -102,6 +102,24 @@ cluster-install-bug: go-deps
 
 TEST_STEPS += cluster-install-bug
 
+# The planted chunk bug: raftd built to read chunks only from an image it adopted drops
+# the first chunks of an image made at a later index than the snapshot (docs/design.md,
+# "Snapshots"); TestSnapshotWipedFollowerCatchesUp must fail.
+CHUNKS_BUG_BUILD := $(BUILD)-pending-chunks
+.PHONY: cluster-chunks-bug
+cluster-chunks-bug: go-deps
+	@CFLAGS=-DRAFTD_BUG_PENDING_CHUNKS_DROPPED $(MAKE) --no-print-directory BUILD=$(CHUNKS_BUG_BUILD) \
+		$(CHUNKS_BUG_BUILD)/raftd $(CHUNKS_BUG_BUILD)/storaged $(CHUNKS_BUG_BUILD)/gatewayd >/dev/null
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(CHUNKS_BUG_BUILD)) \
+		RAFTKV_TEST_OUT=$(abspath $(CHUNKS_BUG_BUILD))/cluster-out \
+		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotWipedFollowerCatchesUp$$' ./... \
+		> $(abspath $(CHUNKS_BUG_BUILD))/chunks.log 2>&1; then \
+		echo "cluster-chunks-bug: RAFTD_BUG_PENDING_CHUNKS_DROPPED was NOT caught"; exit 1; fi
+	@grep -E "dropped unread" $(CHUNKS_BUG_BUILD)/chunks.log | head -1 | cut -c1-200
+	@echo "cluster-chunks-bug: RAFTD_BUG_PENDING_CHUNKS_DROPPED caught by TestSnapshotWipedFollowerCatchesUp"
+
+TEST_STEPS += cluster-chunks-bug
+
 # The restarted leader's planted bug: a core built with RAFT_BUG_APPLIED_IGNORED keeps a
 # restarted leader's commit index at its snapshot, below storaged's applied index
 # (docs/design.md, "One fsync per write"); TestSnapshotRestartedLeaderAboveSnapshot must fail.

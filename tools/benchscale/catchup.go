@@ -63,7 +63,9 @@ func wipedFollower() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	secs := time.Since(start).Seconds()
+	end := time.Now()
+	secs := end.Sub(start).Seconds()
 	fmt.Printf("wiped follower %d caught up to index %d in %.2f s: %.0f MiB of LMDB at %.0f MB/s (start to applied, image made on demand)\n",
 		f, ls.CommitIndex, secs, mib(kv), float64(kv)/1e6/secs)
+	fmt.Printf("  %s\n", phases(l, f, start, end, kv))
 }

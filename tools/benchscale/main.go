@@ -11,7 +11,8 @@
 //     latency, disk bytes (LMDB, WAL, snap/) and RSS. At 1 M keys and at the last
 //     stage it restarts every node (SIGTERM) and times until all are ready;
 //  2. kills a follower, deletes its data directory, restarts it and times until
-//     it applied the leader's commit index (catchup.go);
+//     it applied the leader's commit index, and in phases from the nodes' logs
+//     (catchup.go, phases.go);
 //  3. writes -big-mib MiB each of 1 KiB, 64 KiB and 1 MiB values (0: skipped).
 //
 // -catchup-only fills to -keys and times -catchup-runs wiped followers, nothing else.
