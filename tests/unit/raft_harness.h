@@ -9,6 +9,10 @@
  * answer, compact. Nothing is random: time moves only when a test ticks a
  * node, and a message moves only when a test delivers it.
  *
+ * After every event the harness steps RAFT_EVENT_FLUSH too, as if each
+ * event were one driver iteration; a node in hold_flush mode is flushed only
+ * by rh_flush() (several events in one iteration, as raftd drains them).
+ *
  * By default a node persists at once (the write is durable as soon as it is
  * done, and RAFT_EVENT_PERSISTED follows). A node in manual-persist mode
  * keeps its written state volatile and holds msgs_after_persist until the
@@ -80,7 +84,8 @@ struct rh_node {
 	struct raft_options opts;
 	uint64_t now_ms;
 	int manual_persist;
-	int frozen; /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
+	int hold_flush; /* steps FLUSH only through rh_flush() (else after every event) */
+	int frozen;     /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
 	struct raft_config boot_config; /* the configuration it boots with (snap_index 0) */
 	uint32_t n_restarts;
 
@@ -215,6 +220,9 @@ int rh_snapshot(struct rh *h, uint64_t id, uint64_t index, uint64_t size);
 /* Makes id's written state durable, releases its held messages, steps PERSISTED. */
 void rh_persist(struct rh *h, uint64_t id);
 
+/* Steps RAFT_EVENT_FLUSH (recorded); a node not in hold_flush mode does it after every event. */
+void rh_flush(struct rh *h, uint64_t id);
+
 /* ---- The network: a FIFO queue stepped by hand; 0 in a filter means any ---- */
 
 /* The position of the first queued message matching, or -1. */
@@ -265,6 +273,21 @@ uint32_t rh_rec_count(const struct rh_node *n, uint8_t type);
 /* The first message of type to `to` (0: any) in the recorded update's list, or NULL. */
 const struct raft_msg *rh_rec_find(const struct rh_node *n, int after_persist, uint8_t type,
                                    uint64_t to);
+
+/* rh_status as a value: node id's status now. */
+struct raft_status rh_status_of(struct rh *h, uint64_t id);
+
+/*
+ * rounds times: delivers until quiet, ticks leader one heartbeat, delivers
+ * until quiet; commits travel to the followers.
+ */
+void rh_settle(struct rh *h, uint64_t leader, int rounds);
+
+/*
+ * Three nodes, leader 1 with entries 1..11 applied on 1 and 2, node 3 cut off
+ * from 1 after index 1 (its last index). Each settle runs rounds rounds.
+ */
+struct rh *rh_lagging_cluster(int rounds);
 
 /* Ticks id until it is leader, delivering everything; then delivers until quiet. */
 void rh_elect(struct rh *h, uint64_t id);
