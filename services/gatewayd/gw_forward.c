@@ -17,7 +17,7 @@
  * from a gateway (X-Raftkv-Forwarded only stops a second hop).
  *
  * The request goes out as one buffer (head, and the body up to
- * GW_FWD_ONE_WRITE_BODY_MAX): h2o's TLS socket makes one TLS record per buffer
+ * GW_FWD_INLINE_BODY): h2o's TLS socket makes one TLS record per buffer
  * it is given, and each record costs both gateways OpenSSL's fixed per-record
  * work, more than encrypting a short body does.
  */
@@ -35,12 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GW_FWD_POOL_CAP     256u  /* connections per peer gateway */
-#define GW_FWD_IDLE_MS      2000u /* well under the peer's 10 s keep-alive */
-#define GW_FWD_HEAD_MAX     2048u /* our request head: a URL <= 8 KiB is sent separately */
-#define GW_FWD_HEADERS_MAX  16u   /* response headers relayed */
-#define GW_FWD_HEADER_BYTES 4096u /* their names and values */
-#define GW_FWD_ONE_WRITE_BODY_MAX 16384u /* a body up to this goes in the head's buffer */
+#define GW_FWD_POOL_CAP     256u   /* connections per peer gateway */
+#define GW_FWD_IDLE_MS      2000u  /* well under the peer's 10 s keep-alive */
+#define GW_FWD_HEAD_MAX     2048u  /* our request head, without the path (<= 8 KiB) */
+#define GW_FWD_HEADERS_MAX  16u    /* response headers relayed */
+#define GW_FWD_HEADER_BYTES 4096u  /* their names and values */
+#define GW_FWD_INLINE_BODY  16384u /* a body up to this goes in the head's buffer */
 
 struct gw_forward {
 	struct gw *gw;
@@ -260,13 +260,13 @@ static int forward_copy_header(h2o_req_t *req, const char *name, char *out, size
 
 /*
  * f->bufs: head1[0..n1) + path + head2[0..len) in one malloc'd buffer, with the
- * body in it too unless it is longer than GW_FWD_ONE_WRITE_BODY_MAX (then a
+ * body in it too unless it is longer than GW_FWD_INLINE_BODY (then a
  * buffer of its own, the request's memory).
  */
 static int forward_wire(struct gw_forward *f, size_t n1, h2o_iovec_t path, size_t len,
                         h2o_iovec_t body)
 {
-	size_t inline_body = body.len <= GW_FWD_ONE_WRITE_BODY_MAX ? body.len : 0;
+	size_t inline_body = body.len <= GW_FWD_INLINE_BODY ? body.len : 0;
 	size_t total = n1 + path.len + len + inline_body;
 	f->wire = malloc(total);
 	if (f->wire == NULL)
