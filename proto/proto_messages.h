@@ -110,7 +110,8 @@
 	F(X, U64,     votes_granted, 0, UINT64_MAX,     "VOTE requests it granted since it started") \
 	F(X, U64,     other_cluster_msgs, 0, UINT64_MAX, "peer messages from another cluster, dropped") \
 	F(X, BYTES,   member_match, 0, 8ull * RAFT_NODES_MAX, "leader only: each member's match index, 8 bytes big-endian, in members order; empty elsewhere") \
-	F(X, BYTES,   member_live, 0, RAFT_NODES_MAX,   "leader only: one byte per member in members order, 1 when heard from within an election timeout (the leader itself: 1); empty elsewhere")
+	F(X, BYTES,   member_live, 0, RAFT_NODES_MAX,   "leader only: one byte per member in members order, 1 when heard from within an election timeout (the leader itself: 1); empty elsewhere") \
+	F(X, U64,     leader_commit, 0, UINT64_MAX,     "the leader's commit index as last announced to this node (the leader: its own), >= commit_index")
 #define PROTO_LOCAL_TRANSFER(F, X) \
 	F(X, U64,     node_id,     0, UINT64_MAX,       "the new leader, 0: any")
 #define PROTO_LOCAL_TRANSFER_RESP(F, X) \

@@ -177,6 +177,8 @@ void gw_status_poll(struct gw *gw, uint64_t now_ms);
 int gw_status_fresh(const struct gw *gw);
 /* The leader if the cached status is fresh, else 0. */
 uint64_t gw_status_leader(const struct gw *gw);
+/* gw_health.c: NULL when /readyz would answer 200 at now_ms, else why not (a static sentence). */
+const char *gw_health_not_ready(const struct gw *gw, uint64_t now_ms);
 /* Forces a STATUS poll soon (after a not-leader answer). */
 void gw_status_refresh(struct gw *gw);
 /* The gateway of node id (borrowed from gw: lives as long as it), or NULL. */

@@ -209,6 +209,7 @@ static void status_format(struct gw *gw, struct gw_json *j)
 		gw_json_close(j, '}');
 	}
 	gw_json_kv_u64(j, "commit_index", s->msg.commit_index);
+	gw_json_kv_u64(j, "leader_commit", s->msg.leader_commit);
 	gw_json_kv_u64(j, "applied_index", s->msg.applied_index);
 	gw_json_kv_u64(j, "last_index", s->msg.last_index);
 	/* who this node is on disk, and whether it may vote (raftd_identity.c, F15) */

@@ -179,6 +179,38 @@ raftd-bug-applied: $(BUILD)/raftd-bug/test_raft_applied
 	@echo "raftd-bugs: RAFT_BUG_APPLIED_IGNORED caught by test_applied_lets_the_image_go"
 
 raftd-bugs: raftd-bug-applied
+
+# The planted flush bugs: a core whose TICK does not flush (entries wait for ever
+# on a driver that never steps RAFT_EVENT_FLUSH) must make test_raft_replication
+# fail test_tick_flushes; one whose flush sends no commit-only heartbeat must make
+# it fail test_flush_sends_one_append_per_follower.
+$(BUILD)/raftd-bug/raft_tick_no_flush.o: services/raftd/core/raft.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFT_BUG_TICK_NO_FLUSH -c $< -o $@
+
+$(BUILD)/raftd-bug/raft_replication_commit_never_told.o: services/raftd/core/raft_replication.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFT_BUG_COMMIT_NEVER_TOLD -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raft_replication_%: $(BUILD)/tests/unit/test_raft_replication.o \
+		$(BUILD)/raftd-bug/%.o $(BUILD)/tests/unit/libraftharness.a $(BUILD)/libraftexec.a \
+		$(BUILD)/libraftcore.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+# $(1): bug name, $(2): the object built with it, $(3): the test that must fail.
+define RAFTD_FLUSH_BUG_RULE
+.PHONY: raftd-bug-$(2)
+raftd-bug-$(2): $(BUILD)/raftd-bug/test_raft_replication_$(2)
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $$< >$(BUILD)/raftd-bug/$(2).out 2>&1; then \
+		echo "raftd-bugs: RAFT_BUG_$(1) was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*$(3)" $(BUILD)/raftd-bug/$(2).out || \
+		{ echo "raftd-bugs: test_raft_replication failed, but not in $(3)"; exit 1; }
+	@echo "raftd-bugs: RAFT_BUG_$(1) caught by $(3)"
+
+raftd-bugs: raftd-bug-$(2)
+endef
+$(eval $(call RAFTD_FLUSH_BUG_RULE,TICK_NO_FLUSH,raft_tick_no_flush,test_tick_flushes))
+$(eval $(call RAFTD_FLUSH_BUG_RULE,COMMIT_NEVER_TOLD,raft_replication_commit_never_told,test_flush_sends_one_append_per_follower))
 # --- end raftd ---
 
 # --- wal ---

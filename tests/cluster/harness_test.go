@@ -6,6 +6,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,19 +21,54 @@ import (
 // Roles of a node, in start order.
 var roles = []string{"storaged", "raftd", "gatewayd"}
 
-// portBase hands each cluster its own ports so tests never collide with
-// `make run` (4001-4003, 7001-7003) or with sockets in TIME_WAIT.
+// portNext is where allocPorts tries the next block: each cluster gets ports
+// of its own, away from `make run` (4001-4003, 7001-7003), and from sockets in
+// TIME_WAIT of the clusters before it in this process.
 var (
 	portMu   sync.Mutex
-	portNext = 20000 + (os.Getpid()%200)*50
+	portNext = portFirst + (os.Getpid()%200)*50
 )
 
+const (
+	portFirst = 20000
+	portLast  = 30000 // below the kernel's ephemeral range (32768-60999)
+)
+
+// allocPorts returns base: the ports base+1 .. base+3n (HTTP, raft and Consul)
+// are free now. Each test process starts at its own place (its pid), but
+// other test processes, benches and clusters started by hand on this machine
+// take ports too, so every port of the block is tried with a listener first
+// and a block with one in use is skipped.
 func allocPorts(n int) int {
 	portMu.Lock()
 	defer portMu.Unlock()
-	base := portNext
-	portNext += 3*n + 4 // HTTP, raft and Consul ports, and a gap
-	return base
+	size := 3*n + 4 // HTTP, raft and Consul ports, and a gap
+	for tries := 0; tries < (portLast-portFirst)/size; tries++ {
+		if portNext+size > portLast {
+			portNext = portFirst
+		}
+		base := portNext
+		portNext += size
+		busy := firstBusyPort(base+1, base+3*n)
+		if busy == 0 {
+			return base
+		}
+		portNext = busy + 1
+	}
+	panic("allocPorts: no free block of ports in 20000-30000")
+}
+
+// firstBusyPort is the first port in [from, to] some process listens on
+// (on any address), else 0.
+func firstBusyPort(from, to int) int {
+	for p := from; p <= to; p++ {
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+		if err != nil {
+			return p
+		}
+		l.Close()
+	}
+	return 0
 }
 
 type proc struct {

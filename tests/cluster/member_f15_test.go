@@ -241,10 +241,13 @@ func TestWipedFollowerCatchesUp(t *testing.T) {
 	w := StartWorkload(c, h, 4)
 	time.Sleep(1500 * time.Millisecond)
 	leader := c.Leader(10 * time.Second)
+	// far more than /readyz's tolerated lag, so a node ready too early shows
+	mustHave := fillUntilCommitted(t, c, leader, 8*readyLagMax)
 	victim := c.Followers(leader)[0]
 	c.KillNode(victim)
 	wipeDataDir(t, victim)
 	start := time.Now()
+	ready := watchReadyz(c, victim, mustHave)
 	c.StartNode(victim)
 	deadline := start.Add(20 * time.Second)
 	for {
@@ -262,5 +265,6 @@ func TestWipedFollowerCatchesUp(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	ready.check(t, victim, mustHave)
 	checkWorkloadSurvived(t, w)
 }

@@ -250,6 +250,7 @@ enum sim_ev_kind {
 	SIM_EV_FAULT,
 	SIM_EV_SM_SYNC, /* the state machine's syncer (sim_store.c) */
 	SIM_EV_IMAGE,   /* an image for a follower is ready (sim_store.c) */
+	SIM_EV_FLUSH,   /* the driver drained its input: step RAFT_EVENT_FLUSH (sim_node.c) */
 };
 
 struct sim_ev {
@@ -331,6 +332,7 @@ struct sim_node {
 	uint64_t lost_last;    /* the durable last index of the disk a wipe took (0: none) */
 	struct sim_snap image; /* being made for a follower from the applied state */
 	int image_pending;     /* image is being made (one at a time) */
+	int flush_pending;     /* a SIM_EV_FLUSH of this boot is queued */
 };
 
 uint64_t sim_node_now(const struct sim_node *nd, uint64_t global_ms);
@@ -342,6 +344,8 @@ void sim_node_stop(struct sim_world *w, uint32_t slot);
 int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev,
                   struct raft_update *up);
 void sim_node_sync_done(struct sim_world *w, uint32_t slot);
+/* A queued SIM_EV_FLUSH fires: steps RAFT_EVENT_FLUSH. */
+void sim_node_flush(struct sim_world *w, uint32_t slot);
 
 /* ---- The state machine's durable file and images (sim_store.c) ---------- */
 

@@ -4,7 +4,9 @@
  * and state machine (sim_exec.c), and its crash, restart and stop.
  *
  * A sync completes here (sim_node_sync_done): the executor releases the
- * messages it covered and yields the RAFT_EVENT_PERSISTED to step.
+ * messages it covered and yields the RAFT_EVENT_PERSISTED to step. A leader
+ * is flushed (RAFT_EVENT_FLUSH) 0-2 ms after an event, so the events of that
+ * window share one flush as the messages of one raftd loop iteration do.
  * Runs on the simulator's thread; never allocates (raft_new aside).
  */
 #include "sim.h"
@@ -72,6 +74,7 @@ int sim_node_start(struct sim_world *w, uint32_t slot)
 	sim_exec_start(w, slot);
 	nd->last_commit = 0;
 	nd->snapshot_due = 0;
+	nd->flush_pending = 0; /* one queued before the restart has an old boot */
 	raft_get_status(nd->raft, &nd->st);
 	sim_check_snapshot_state(w, slot);
 	sim_world_trace(w, SIM_TR_RESTART, slot, nd->boot, d->dsnap.index, d->dlog.last,
@@ -134,6 +137,28 @@ static void snapshot_take(struct sim_world *w, uint32_t slot)
 	sim_node_step(w, slot, &ev, &w->update);
 }
 
+/* A leader's next flush, unless one is queued: what this event made due waits for it. */
+static void flush_schedule(struct sim_world *w, uint32_t slot, uint8_t type)
+{
+	struct sim_node *nd = &w->nodes[slot];
+
+	if (type == RAFT_EVENT_FLUSH || nd->state != SIM_NODE_UP || nd->flush_pending ||
+	    nd->st.role != RAFT_LEADER)
+		return;
+	nd->flush_pending = 1;
+	sim_net_push(&w->net, w->now_ms + sim_rng_below(&w->rng, 3), SIM_EV_FLUSH, (uint8_t)slot,
+	             nd->boot);
+}
+
+void sim_node_flush(struct sim_world *w, uint32_t slot)
+{
+	struct sim_node *nd = &w->nodes[slot];
+	struct raft_event ev = {.type = RAFT_EVENT_FLUSH};
+
+	nd->flush_pending = 0;
+	sim_node_step(w, slot, &ev, &w->update);
+}
+
 int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev, struct raft_update *up)
 {
 	struct sim_node *nd = &w->nodes[slot];
@@ -150,6 +175,7 @@ int sim_node_step(struct sim_world *w, uint32_t slot, struct raft_event *ev, str
 	sim_check_node(w, slot, &before);
 	if (!w->check.violated)
 		snapshot_take(w, slot);
+	flush_schedule(w, slot, ev->type);
 	return rc;
 }
 

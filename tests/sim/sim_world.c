@@ -188,6 +188,10 @@ static void dispatch(struct sim_world *w, const struct sim_ev *ev)
 		if (nd->state == SIM_NODE_UP && ev->gen == nd->boot)
 			sim_store_sync(w, ev->node);
 		break;
+	case SIM_EV_FLUSH:
+		if (nd->state == SIM_NODE_UP && ev->gen == nd->boot && !w->check.violated)
+			sim_node_flush(w, ev->node);
+		break;
 	case SIM_EV_IMAGE:
 		if (nd->state == SIM_NODE_UP && ev->gen == nd->boot && !w->check.violated)
 			sim_store_image_done(w, ev->node);

@@ -9,6 +9,10 @@
  * answer, compact. Nothing is random: time moves only when a test ticks a
  * node, and a message moves only when a test delivers it.
  *
+ * After every event the harness steps RAFT_EVENT_FLUSH too, as if each
+ * event were one driver iteration; a node in hold_flush mode is flushed only
+ * by rh_flush() (several events in one iteration, as raftd drains them).
+ *
  * By default a node persists at once (the write is durable as soon as it is
  * done, and RAFT_EVENT_PERSISTED follows). A node in manual-persist mode
  * keeps its written state volatile and holds msgs_after_persist until the
@@ -80,7 +84,8 @@ struct rh_node {
 	struct raft_options opts;
 	uint64_t now_ms;
 	int manual_persist;
-	int frozen; /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
+	int hold_flush; /* steps FLUSH only through rh_flush() (else after every event) */
+	int frozen;     /* rh_tick_all() and rh_run() leave its clock alone (a paused process) */
 	struct raft_config boot_config; /* the configuration it boots with (snap_index 0) */
 	uint32_t n_restarts;
 
@@ -214,6 +219,9 @@ int rh_snapshot(struct rh *h, uint64_t id, uint64_t index, uint64_t size);
 
 /* Makes id's written state durable, releases its held messages, steps PERSISTED. */
 void rh_persist(struct rh *h, uint64_t id);
+
+/* Steps RAFT_EVENT_FLUSH (recorded); a node not in hold_flush mode does it after every event. */
+void rh_flush(struct rh *h, uint64_t id);
 
 /* ---- The network: a FIFO queue stepped by hand; 0 in a filter means any ---- */
 

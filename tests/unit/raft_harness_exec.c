@@ -211,6 +211,17 @@ static void execute(struct rh *h, struct rh_node *n, const struct raft_update *f
 	}
 }
 
+/* Steps FLUSH as raftd does once it drained its input; the update is not recorded. */
+static void flush_node(struct rh *h, struct rh_node *n)
+{
+	struct raft_event ev = {.type = RAFT_EVENT_FLUSH, .now_ms = n->now_ms};
+	struct raft_update u;
+
+	memset(&u, 0, sizeof(u));
+	raft_step(n->r, &ev, &u);
+	execute(h, n, &u);
+}
+
 int rh_step_node(struct rh *h, struct rh_node *n, struct raft_event *ev)
 {
 	struct raft_update u;
@@ -221,7 +232,16 @@ int rh_step_node(struct rh *h, struct rh_node *n, struct raft_event *ev)
 	rc = raft_step(n->r, ev, &u);
 	record(n, rc, &u);
 	execute(h, n, &u);
+	if (!n->hold_flush && ev->type != RAFT_EVENT_FLUSH)
+		flush_node(h, n);
 	return rc;
+}
+
+void rh_flush(struct rh *h, uint64_t id)
+{
+	struct raft_event ev = {.type = RAFT_EVENT_FLUSH};
+
+	rh_step(h, id, &ev);
 }
 
 int rh_step(struct rh *h, uint64_t id, struct raft_event *ev)

@@ -127,6 +127,35 @@ static void test_empty_follower_catches_up(void **state)
 	rh_destroy(&h);
 }
 
+/*
+ * A node restarted empty learns the leader's commit index from the first
+ * message, long before its own commit index (what it matches) gets there:
+ * status.leader_commit is what /readyz compares the applied index with.
+ */
+static void test_wiped_node_knows_leader_commit(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	uint64_t commit;
+
+	rh_elect(h, 1);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(rh_propose(h, 1, "w"), 0);
+	rh_run(h, 300);
+	commit = status_of(h, 1).commit_index;
+	assert_true(commit >= 8);
+	assert_int_equal(status_of(h, 1).leader_commit, commit); /* the leader: its own */
+	rh_wipe(h, 3);
+	assert_int_equal(status_of(h, 3).leader_commit, 0);
+	rh_tick(h, 1, RH_HEARTBEAT_MS);
+	assert_true(rh_deliver(h, RAFT_MSG_APPEND, 1, 3));
+	assert_int_equal(status_of(h, 3).leader, 1);
+	assert_int_equal(status_of(h, 3).commit_index, 0);
+	assert_int_equal(status_of(h, 3).leader_commit, commit);
+	rh_run(h, 3000);
+	assert_int_equal(status_of(h, 3).commit_index, status_of(h, 3).leader_commit);
+	rh_destroy(&h);
+}
+
 /* A rejection saying the log ends below the match resets the progress. */
 static void test_rejection_below_match_resets(void **state)
 {
@@ -165,6 +194,7 @@ int main(void)
 	    cmocka_unit_test(test_wiped_node_rejoins_and_is_promoted),
 	    cmocka_unit_test(test_empty_follower_catches_up),
 	    cmocka_unit_test(test_rejection_below_match_resets),
+	    cmocka_unit_test(test_wiped_node_knows_leader_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -526,6 +526,14 @@ static void core_recv(struct raft *r, const struct raft_msg *m, uint64_t now, st
 	assert_int_equal(raft_step(r, &ev, u), 0);
 }
 
+/* What the driver does once it drained its input: the leader sends what is due. */
+static void core_flush(struct raft *r, uint64_t now, struct raft_update *u)
+{
+	struct raft_event ev = {.type = RAFT_EVENT_FLUSH, .now_ms = now};
+
+	assert_int_equal(raft_step(r, &ev, u), 0);
+}
+
 static const struct raft_msg *find_msg(const struct raft_update *u, uint8_t type, uint64_t to)
 {
 	for (uint32_t i = 0; i < u->n_msgs_now; i++)
@@ -601,6 +609,7 @@ static void test_reject_inside_snapshot_sends_it(void **state)
 	m.u.append_resp.hint_index = 4;
 	m.u.append_resp.hint_term = 2;
 	core_recv(r, &m, 1000, &u);
+	core_flush(r, 1000, &u);
 	assert_null(find_msg(&u, RAFT_MSG_APPEND, 2));
 	out = find_msg(&u, RAFT_MSG_SNAPSHOT, 2);
 	assert_non_null(out);

@@ -448,6 +448,97 @@ static void test_batched_pipelined_catch_up(void **state)
 	rh_destroy(&h);
 }
 
+/* The APPEND queued from 1 to `to`; fails when there is not exactly one. */
+static const struct raft_msg *only_append_to(struct rh *h, uint64_t to)
+{
+	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, to), 1);
+	return rh_peek(h, RAFT_MSG_APPEND, 1, to);
+}
+
+/*
+ * Proposals and acks only make APPENDs due; the flush sends one APPEND per
+ * follower with every entry ready and the commit index, and a commit-only
+ * heartbeat only to a follower that no APPEND of the flush told.
+ */
+static void test_flush_sends_one_append_per_follower(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct rh_node *n1 = rh_node(h, 1);
+	char text[16];
+
+	rh_elect(h, 1);
+	n1->hold_flush = 1;
+	for (int i = 0; i < 10; i++) {
+		snprintf(text, sizeof(text), "p%d", i);
+		assert_int_equal(rh_propose(h, 1, text), 0);
+	}
+	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, 0), 0);
+	rh_flush(h, 1);
+	for (uint64_t id = 2; id <= 3; id++) {
+		const struct raft_msg *m = only_append_to(h, id);
+
+		assert_int_equal(m->u.append.n_entries, 10);
+		assert_int_equal(m->u.append.commit, 1);
+	}
+	print_message("10 proposals sent nothing; the flush sent one APPEND of 10 entries to "
+	              "each follower\n");
+
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 0);
+	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 0, 1);
+	assert_int_equal(status_of(h, 1).commit_index, 11);
+	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, 0), 0);
+	assert_int_equal(rh_propose(h, 1, "x"), 0);
+	rh_flush(h, 1);
+	for (uint64_t id = 2; id <= 3; id++) {
+		const struct raft_msg *m = only_append_to(h, id);
+
+		assert_int_equal(m->u.append.n_entries, 1);
+		assert_int_equal(m->u.append.commit, 11);
+	}
+	print_message("both acks committed 11 and sent nothing; the next flush's APPEND of "
+	              "entry 12 carried commit 11 and no heartbeat went with it\n");
+
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 0);
+	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 0, 1);
+	assert_int_equal(status_of(h, 1).commit_index, 12);
+	rh_flush(h, 1);
+	for (uint64_t id = 2; id <= 3; id++) {
+		const struct raft_msg *m = only_append_to(h, id);
+
+		assert_int_equal(m->u.append.n_entries, 0);
+		assert_int_equal(m->u.append.commit, 12);
+	}
+	rh_deliver_all(h, 100);
+	rh_flush(h, 1);
+	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, 0), 0);
+	for (uint64_t id = 2; id <= 3; id++)
+		assert_int_equal(status_of(h, id).commit_index, 12);
+	print_message("with nothing to send, the flush told commit 12 in one heartbeat per "
+	              "follower, and once only\n");
+	rh_destroy(&h);
+}
+
+/* A driver that never steps FLUSH still replicates: the TICK flushes. */
+static void test_tick_flushes(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct rh_node *n1 = rh_node(h, 1);
+
+	rh_elect(h, 1);
+	n1->hold_flush = 1;
+	assert_int_equal(rh_propose(h, 1, "a"), 0);
+	for (int i = 0; i < 5; i++) {
+		rh_tick(h, 1, RH_HEARTBEAT_MS);
+		rh_deliver_all(h, 100);
+	}
+	for (uint64_t id = 1; id <= 3; id++) {
+		assert_int_equal(status_of(h, id).commit_index, 2);
+		assert_int_equal(rh_node(h, id)->applied_index, 2);
+	}
+	print_message("leader 1 never flushed: its ticks sent entry 2, which all 3 applied\n");
+	rh_destroy(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +551,8 @@ int main(void)
 	    cmocka_unit_test(test_apply_once_in_order_when_durable),
 	    cmocka_unit_test(test_crash_loses_only_unsynced_tail),
 	    cmocka_unit_test(test_batched_pipelined_catch_up),
+	    cmocka_unit_test(test_flush_sends_one_append_per_follower),
+	    cmocka_unit_test(test_tick_flushes),
 	};
 
 	return cmocka_run_group_tests_name("raft log replication", tests, NULL, NULL);

@@ -247,8 +247,7 @@ static int raft_propose(struct raft *r, const struct raft_event *ev)
 		return rc;
 	r->u->proposed_index = r->log.last_index;
 	r->u->proposed_term = r->term;
-	raft_replicate_all(r);
-	return 0;
+	return 0; /* the APPENDs leave at the flush */
 }
 
 /* Hard state to save, entries to apply: the parts every step ends with. */
@@ -320,9 +319,17 @@ static int raft_dispatch(struct raft *r, const struct raft_event *ev)
 		return raft_snapshot_taken(r, ev->index, ev->snap_size);
 	case RAFT_EVENT_APPLIED:
 		return raft_applied(r, ev->index);
+	case RAFT_EVENT_FLUSH:
+		return 0; /* raft_step() flushes */
 	default:
 		return KV_EINVAL;
 	}
+}
+
+/* A TICK flushes too: nothing made due waits for ever on a driver that forgot a FLUSH. */
+static int raft_flushes(uint8_t type)
+{
+	return type == RAFT_EVENT_FLUSH || (type == RAFT_EVENT_TICK && !raft_bug_tick_no_flush());
 }
 
 int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *update)
@@ -338,8 +345,8 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *u
 	if (ev->now_ms > r->now_ms)
 		r->now_ms = ev->now_ms; /* a clock that goes back only delays timeouts */
 	rc = raft_dispatch(r, ev);
-	if (r->role == RAFT_LEADER && r->commit > commit_before)
-		raft_commit_broadcast(r, commit_before);
+	if (r->role == RAFT_LEADER && raft_flushes(ev->type))
+		raft_replication_flush(r);
 	if (r->role == RAFT_LEADER)
 		raft_read_release(r);
 	raft_identity_step(r);
@@ -363,6 +370,7 @@ void raft_get_status(const struct raft *r, struct raft_status *out)
 	out->term = r->term;
 	out->leader = r->leader;
 	out->commit_index = r->commit;
+	out->leader_commit = r->leader_commit > r->commit ? r->leader_commit : r->commit;
 	out->durable_index = r->durable;
 	out->first_index = r->log.snap_index + 1;
 	out->last_index = r->log.last_index;

@@ -4,7 +4,8 @@
  * The core does no I/O: no syscalls, no clock, no random numbers from the
  * system, no sockets, no allocation after raft_new(). Its one entry point,
  * raft_step(), takes an event (time passing, a message, "entries up to N are
- * durable", a proposal, a read, a transfer request, a snapshot taken) and
+ * durable", a proposal, a read, a transfer request, a snapshot taken, "the
+ * driver drained its input") and
  * fills an update that the executor (raft_exec.h, shared by raftd, the
  * simulator and the unit harness) runs in this fixed order:
  *
@@ -72,6 +73,10 @@ enum raft_event_type {
 	/* the local state machine applied up to index: committed, not handed out again
 	   (KV_EINVAL past the durable log) */
 	RAFT_EVENT_APPLIED = 8,
+	/* the driver drained its input: a leader sends what PROPOSE and acks made due
+	   (one APPEND per follower with every entry ready, the commit index with it;
+	   a commit-only heartbeat to a follower no APPEND told). TICK flushes too. */
+	RAFT_EVENT_FLUSH = 9,
 };
 
 struct raft_event {
@@ -213,6 +218,8 @@ struct raft_status {
 	uint64_t term;
 	uint64_t leader; /* 0: none known */
 	uint64_t commit_index;
+	uint64_t leader_commit; /* the leader's commit index as last announced (>= commit_index):
+	                          how far this node still has to catch up */
 	uint64_t durable_index;
 	uint64_t first_index; /* snap_index + 1 */
 	uint64_t last_index;

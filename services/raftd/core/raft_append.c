@@ -182,6 +182,7 @@ void raft_append_recv(struct raft *r, const struct raft_msg *m)
 	int changed = 0;
 
 	raft_follow_leader(r, m);
+	raft_leader_commit_seen(r, ap->commit);
 	if (!raft_append_check(r, m, &match, &changed))
 		return;
 	commit = ap->commit < match ? ap->commit : match;

@@ -57,6 +57,35 @@
 #else
 #define RAFT_BUG_ON_APPLIED_IGNORED 0
 #endif
+#ifdef RAFT_BUG_TICK_NO_FLUSH
+#define RAFT_BUG_ON_TICK_NO_FLUSH 1
+#else
+#define RAFT_BUG_ON_TICK_NO_FLUSH 0
+#endif
+#ifdef RAFT_BUG_COMMIT_NEVER_TOLD
+#define RAFT_BUG_ON_COMMIT_NEVER_TOLD 1
+#else
+#define RAFT_BUG_ON_COMMIT_NEVER_TOLD 0
+#endif
+
+/*
+ * TICK_NO_FLUSH (raft.c): a TICK leaves what proposals and acks made due for
+ * RAFT_EVENT_FLUSH, so on a driver that never steps FLUSH entries wait for ever.
+ */
+static inline int raft_bug_tick_no_flush(void)
+{
+	return RAFT_BUG_ON_TICK_NO_FLUSH;
+}
+
+/*
+ * COMMIT_NEVER_TOLD (raft_replication.c): the flush sends no commit-only
+ * heartbeat, so a follower that has every entry learns a new commit index
+ * only at the next periodic heartbeat.
+ */
+static inline int raft_bug_commit_never_told(void)
+{
+	return RAFT_BUG_ON_COMMIT_NEVER_TOLD;
+}
 
 /* APPLIED_IGNORED: RAFT_EVENT_APPLIED leaves the commit index below the state machine's. */
 static inline int raft_bug_applied_ignored(void)

@@ -81,6 +81,7 @@ struct raft_progress {
 	uint32_t n_inflight;
 	uint64_t inflight[RAFT_INFLIGHT_MAX]; /* last index of each APPEND in flight, ascending */
 	uint64_t acked_seq;                   /* highest heartbeat round it answered */
+	uint64_t commit_sent;                 /* highest commit index an APPEND told it */
 	uint64_t stall_match;                 /* match at the last heartbeat: unchanged = resend */
 	uint32_t stall_rounds;                /* heartbeats without progress while in flight */
 	uint64_t snap_index;                  /* SNAPSHOT state: the snapshot being sent */
@@ -126,8 +127,9 @@ struct raft {
 	uint8_t role;
 	uint64_t leader;
 	uint64_t commit;
-	uint64_t durable; /* our log is durable up to here */
-	uint64_t emitted; /* entries handed out as committed up to here (this boot) */
+	uint64_t leader_commit; /* the highest commit index a leader announced to us */
+	uint64_t durable;       /* our log is durable up to here */
+	uint64_t emitted;       /* entries handed out as committed up to here (this boot) */
 	struct raft_log log;
 	struct raft_config config; /* as of the last config entry appended */
 	uint64_t config_index;     /* that entry's index (0: from the snapshot) */
@@ -201,8 +203,12 @@ void raft_progress_sync(struct raft *r);
 void raft_replicate_one(struct raft *r, struct raft_progress *pr);
 void raft_replicate_all(struct raft *r);
 void raft_heartbeat_all(struct raft *r);
-/* Tells followers that can use it that the commit index moved past commit_before. */
-void raft_commit_broadcast(struct raft *r, uint64_t commit_before);
+/*
+ * RAFT_EVENT_FLUSH (and TICK): one pass over the followers that sends every
+ * entry ready (raft_replicate_one) and a commit-only heartbeat to those that
+ * can use a commit index no APPEND told them.
+ */
+void raft_replication_flush(struct raft *r);
 /* The periodic heartbeat: also resends to followers that made no progress. */
 void raft_heartbeat_tick(struct raft *r);
 void raft_maybe_commit(struct raft *r);
@@ -214,6 +220,13 @@ int raft_leader_append(struct raft *r, uint8_t type, const uint8_t *data, uint32
 void raft_append_recv(struct raft *r, const struct raft_msg *m);
 /* m comes from the leader of our term: follow it and restart the election timer. */
 void raft_follow_leader(struct raft *r, const struct raft_msg *m);
+
+/* Remembers how far the leader has committed (for status only: never a safety decision). */
+static inline void raft_leader_commit_seen(struct raft *r, uint64_t commit)
+{
+	if (commit > r->leader_commit)
+		r->leader_commit = commit;
+}
 
 /* ---- raft_read.c ----------------------------------------------------------------- */
 

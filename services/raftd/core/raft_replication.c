@@ -7,8 +7,14 @@
  * entries and RAFT_APPEND_BYTES_MAX payload bytes (but at least one entry).
  * Rejections carry a hint that skips a whole conflicting term at once.
  * A quorum commits only entries of the leader's own term, and the leader's
- * own log counts only as far as it is durable. Runs on the thread that owns
- * the struct raft.
+ * own log counts only as far as it is durable.
+ *
+ * Proposals and acknowledgements only change the log and the progress; the
+ * APPENDs they make due leave at the next RAFT_EVENT_FLUSH (or TICK), which
+ * the driver steps once it drained its input: one APPEND per follower then
+ * carries every entry ready and the commit index, and a follower that no
+ * APPEND told the new commit index gets a commit-only heartbeat. Runs on
+ * the thread that owns the struct raft.
  */
 #include "raft_internal.h"
 
@@ -98,6 +104,13 @@ void raft_become_leader(struct raft *r)
 	raft_replicate_all(r);
 }
 
+/* An APPEND to pr carries commit: it needs no commit-only heartbeat for it. */
+static void raft_progress_told(struct raft_progress *pr, uint64_t commit)
+{
+	if (commit > pr->commit_sent)
+		pr->commit_sent = commit;
+}
+
 /* Builds one APPEND of up to the batch limits, from pr->next. */
 static void raft_send_append(struct raft *r, struct raft_progress *pr)
 {
@@ -125,6 +138,7 @@ static void raft_send_append(struct raft *r, struct raft_progress *pr)
 	ap->prev_term = raft_log_term_at(&r->log, first - 1);
 	ap->commit = r->commit;
 	ap->seq = r->read_seq;
+	raft_progress_told(pr, r->commit);
 	ap->n_entries = n;
 	ap->entries = &r->pool[r->n_pool];
 	for (uint32_t i = 0; i < n; i++) {
@@ -177,8 +191,10 @@ static void raft_send_heartbeat(struct raft *r, struct raft_progress *pr)
 	if (pr->match >= r->log.snap_index) {
 		m->u.append.prev_index = pr->match;
 		m->u.append.prev_term = raft_log_term_at(&r->log, pr->match);
-		m->u.append.commit = r->commit;
 	}
+	/* always: a follower commits at most what it matches, and learns how far it is behind */
+	m->u.append.commit = r->commit;
+	raft_progress_told(pr, r->commit);
 	m->u.append.seq = r->read_seq;
 }
 
@@ -209,13 +225,24 @@ void raft_heartbeat_all(struct raft *r)
 		raft_send_heartbeat(r, &r->progress[i]);
 }
 
-void raft_commit_broadcast(struct raft *r, uint64_t commit_before)
+/* A commit index pr has not heard and can use: it holds entries above what it was told. */
+static int raft_commit_due(const struct raft *r, const struct raft_progress *pr)
 {
-	/* followers would otherwise learn the new commit index only at the next heartbeat */
+	if (raft_bug_commit_never_told())
+		return 0;
+	return pr->state != RAFT_PR_SNAPSHOT && r->commit > pr->commit_sent &&
+	       pr->match > pr->commit_sent;
+}
+
+void raft_replication_flush(struct raft *r)
+{
+	KV_ASSERT(r->role == RAFT_LEADER);
 	for (uint32_t i = 0; i < r->n_progress; i++) {
 		struct raft_progress *pr = &r->progress[i];
 
-		if (pr->state != RAFT_PR_SNAPSHOT && pr->match > commit_before)
+		raft_replicate_one(r, pr); /* its APPENDs carry the commit index */
+		/* else it would learn the new commit index only at the next heartbeat */
+		if (raft_commit_due(r, pr))
 			raft_send_heartbeat(r, pr);
 	}
 }
@@ -375,5 +402,5 @@ void raft_replication_recv_response(struct raft *r, const struct raft_msg *m)
 		raft_maybe_commit(r);
 		raft_transfer_check(r, pr);
 	}
-	raft_replicate_one(r, pr);
+	/* what it may take now leaves at the flush, with the other followers' */
 }

@@ -250,6 +250,7 @@ void raft_snapshot_recv(struct raft *r, const struct raft_msg *m)
 	uint64_t want;
 
 	raft_follow_leader(r, m);
+	raft_leader_commit_seen(r, sn->commit);
 	if (sn->snap_index <= r->commit) {
 		raft_snapshot_reply(r, m, sn->snap_size, r->commit, 0); /* we have all of it */
 		return;

@@ -265,7 +265,8 @@ void raftd_handoff_if_neighbours_gone(struct raftd *d, uint64_t now_ms);
 void raftd_update_init(struct raftd *d);
 /* Steps the core with ev and has the executor run the update. Returns raft_step's result. */
 int raftd_update_step(struct raftd *d, const struct raft_event *ev);
-/* wal_sync, send held messages, step PERSISTED until nothing is pending. Exits on fsync failure. */
+/* Steps FLUSH, then wal_sync, send held messages, step PERSISTED until nothing is pending.
+ * Exits on fsync failure. */
 void raftd_update_flush(struct raftd *d);
 
 /* raftd_sock.c */

@@ -147,6 +147,7 @@ static void local_status(struct raftd *d, const zmq_msg_t *id, const struct prot
 	    .u.status_resp.term = st.term,
 	    .u.status_resp.leader_id = st.leader,
 	    .u.status_resp.commit_index = st.commit_index,
+	    .u.status_resp.leader_commit = st.leader_commit,
 	    .u.status_resp.applied_index = d->applied_index,
 	    .u.status_resp.last_index = st.last_index,
 	    .u.status_resp.wal_fsyncs = d->wal_fsyncs,

@@ -4,8 +4,10 @@
  * Each iteration: wait (zmq_poll) until input or the next tick; drain a
  * bounded number of messages from peers, the gateway and storaged, stepping
  * the core for each (WAL writes happen at once, unsynced); tick the core
- * every RAFTD_TICK_MS; then one wal_sync for everything written (group
- * commit), release the messages that waited for it and report PERSISTED;
+ * every RAFTD_TICK_MS; then flush the core (one APPEND per follower with
+ * every entry drained and the commit index, before our own sync), one
+ * wal_sync for everything written (group commit), release the messages that
+ * waited for it and report PERSISTED;
  * then feed storaged and do snapshot and reconnect chores. Loop thread only.
  */
 #include "raftd.h"

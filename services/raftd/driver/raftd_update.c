@@ -4,8 +4,10 @@
  * the snapshot files, ZeroMQ to the peers, storaged and the gateway's reads.
  *
  * Group commit: writes of many updates share one wal_sync in
- * raftd_update_flush(), once per loop iteration, which then releases the
- * held messages and reports PERSISTED to the core. A failed WAL write or
+ * raftd_update_flush(), once per loop iteration, which first steps
+ * RAFT_EVENT_FLUSH (the APPENDs of everything drained leave, one per
+ * follower, before that sync), then syncs, releases the held messages and
+ * reports PERSISTED to the core. A failed WAL write or
  * sync ends the process at once (F13: never retry and continue); the
  * restart recovers from the disk. Loop thread only.
  */
@@ -248,6 +250,9 @@ int raftd_update_step(struct raftd *d, const struct raft_event *ev)
 
 void raftd_update_flush(struct raftd *d)
 {
+	/* first the APPENDs of everything drained (they leave before our own sync) */
+	struct raft_event flush = {.type = RAFT_EVENT_FLUSH};
+	raftd_update_step(d, &flush);
 	for (uint32_t round = 0; round < RAFTD_PERSIST_ROUNDS_MAX; round++) {
 		struct raft_event ev = {.type = RAFT_EVENT_PERSISTED};
 		if (!raft_exec_flush(d->exec, &ev))
