@@ -8,34 +8,16 @@
  */
 #include "gw_member_parse.h"
 
+#include "gw_body_check.h"
+
 #include "kv_err.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char member_z85[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                  ".-:+=^!/*?&<>()[]{}@%$#";
-
-static int member_fail(struct gw_txn_err *err, int kv_err, uint64_t limit, const char *param,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static int member_fail(struct gw_txn_err *err, int kv_err, uint64_t limit, const char *param,
-                       const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(err->message, sizeof(err->message), "%s ", param);
-
-	va_start(ap, fmt);
-	vsnprintf(err->message + n, sizeof(err->message) - (size_t)n, fmt, ap);
-	va_end(ap);
-	snprintf(err->param, sizeof(err->param), "%s", param);
-	err->status = kv_err == KV_ETOOLARGE ? 413 : 400;
-	err->code = kv_err_code(kv_err);
-	err->limit = limit;
-	return -1;
-}
 
 /* A DNS name or IPv4 address, or a bracketed IPv6 one. */
 static int member_host_ok(const char *s, size_t len)
@@ -112,12 +94,12 @@ static int member_string(json_t *v, const char *param, size_t max, char *out, si
                          struct gw_txn_err *err)
 {
 	if (!json_is_string(v))
-		return member_fail(err, KV_EINVAL, 0, param, "must be a string");
+		return gw_body_fail(err, KV_EINVAL, 0, param, "must be a string");
 	size_t len = json_string_length(v);
 	if (len == 0)
-		return member_fail(err, KV_EINVAL, 0, param, "must not be empty");
+		return gw_body_fail(err, KV_EINVAL, 0, param, "must not be empty");
 	if (len > max || len >= cap)
-		return member_fail(err, KV_EINVAL, max, param, "is over %zu bytes", max);
+		return gw_body_fail(err, KV_EINVAL, max, param, "is over %zu bytes", max);
 	memcpy(out, json_string_value(v), len);
 	out[len] = '\0';
 	return 0;
@@ -130,29 +112,13 @@ static int member_peer_address(json_t *v, const char *param, struct gw_member_ad
 	                  sizeof(out->peer_address), err) != 0)
 		return -1;
 	if (!gw_member_hostport_ok(out->peer_address, strlen(out->peer_address)))
-		return member_fail(err, KV_EINVAL, 0, param,
-		                   "must be host:port (a DNS name, IPv4 or [IPv6]; port 1..65535)");
+		return gw_body_fail(
+		    err, KV_EINVAL, 0, param,
+		    "must be host:port (a DNS name, IPv4 or [IPv6]; port 1..65535)");
 	return 0;
 }
 
 /* Every member of o is one of names (NULL-terminated). */
-static int member_known(json_t *o, const char *const *names, struct gw_txn_err *err)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(o, k, v)
-	{
-		int known = 0;
-		for (const char *const *n = names; *n != NULL && !known; n++)
-			known = strcmp(k, *n) == 0;
-		if (!known)
-			return member_fail(err, KV_EINVAL, 0, "body",
-			                   "has an unknown member \"%.40s\"", k);
-	}
-	return 0;
-}
-
 static json_t *member_load(const char *body, size_t len, struct gw_txn_err *err)
 {
 	json_error_t je;
@@ -160,19 +126,19 @@ static json_t *member_load(const char *body, size_t len, struct gw_txn_err *err)
 
 	memset(err, 0, sizeof(*err));
 	if (len > KV_MEMBER_BODY_BYTES_MAX) {
-		member_fail(err, KV_ETOOLARGE, KV_MEMBER_BODY_BYTES_MAX, "body", "is over %u bytes",
-		            KV_MEMBER_BODY_BYTES_MAX);
+		gw_body_fail(err, KV_ETOOLARGE, KV_MEMBER_BODY_BYTES_MAX, "body",
+		             "is over %u bytes", KV_MEMBER_BODY_BYTES_MAX);
 		return NULL;
 	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		member_fail(err, KV_EINVAL, 0, "body", "is not valid JSON: %.80s (at %d:%d)",
-		            je.text, je.line, je.column);
+		gw_body_fail(err, KV_EINVAL, 0, "body", "is not valid JSON: %.80s (at %d:%d)",
+		             je.text, je.line, je.column);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		member_fail(err, KV_EINVAL, 0, "body", "must be a JSON object");
+		gw_body_fail(err, KV_EINVAL, 0, "body", "must be a JSON object");
 		return NULL;
 	}
 	return root;
@@ -182,8 +148,8 @@ static int member_id(json_t *v, struct gw_txn_err *err, uint64_t *id)
 {
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > (json_int_t)KV_MEMBER_ID_MAX)
-		return member_fail(err, KV_EINVAL, KV_MEMBER_ID_MAX, "id",
-		                   "must be an integer from 1 to %u", KV_MEMBER_ID_MAX);
+		return gw_body_fail(err, KV_EINVAL, KV_MEMBER_ID_MAX, "id",
+		                    "must be an integer from 1 to %u", KV_MEMBER_ID_MAX);
 	*id = (uint64_t)json_integer_value(v);
 	return 0;
 }
@@ -194,9 +160,9 @@ static int member_curve_key(json_t *v, struct gw_member_add *out, struct gw_txn_
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) != KV_MEMBER_CURVE_KEY_LEN ||
 	    strspn(json_string_value(v), member_z85) != KV_MEMBER_CURVE_KEY_LEN)
-		return member_fail(err, KV_EINVAL, 0, "curve_key",
-		                   "must be a Z85 CurveZMQ public key of %u characters",
-		                   KV_MEMBER_CURVE_KEY_LEN);
+		return gw_body_fail(err, KV_EINVAL, 0, "curve_key",
+		                    "must be a Z85 CurveZMQ public key of %u characters",
+		                    KV_MEMBER_CURVE_KEY_LEN);
 	memcpy(out->curve_key, json_string_value(v), KV_MEMBER_CURVE_KEY_LEN + 1);
 	return 0;
 }
@@ -207,7 +173,7 @@ static int member_add_fields(json_t *root, struct gw_member_add *out, struct gw_
 	                                    "curve_key", "promote",      NULL};
 	json_t *v;
 
-	if (member_known(root, names, err) != 0 ||
+	if (gw_body_known_members(root, "body", names, err) != 0 ||
 	    member_id(json_object_get(root, "id"), err, &out->id) != 0)
 		return -1;
 	if (member_peer_address(json_object_get(root, "peer_address"), "peer_address", out, err) !=
@@ -217,13 +183,13 @@ static int member_add_fields(json_t *root, struct gw_member_add *out, struct gw_
 	                  sizeof(out->url), err) != 0)
 		return -1;
 	if (!gw_member_url_ok(out->url, strlen(out->url)))
-		return member_fail(err, KV_EINVAL, 0, "url",
-		                   "must be http://host:port or https://host:port");
+		return gw_body_fail(err, KV_EINVAL, 0, "url",
+		                    "must be http://host:port or https://host:port");
 	if (member_curve_key(json_object_get(root, "curve_key"), out, err) != 0)
 		return -1;
 	v = json_object_get(root, "promote");
 	if (v != NULL && !json_is_boolean(v))
-		return member_fail(err, KV_EINVAL, 0, "promote", "must be true or false");
+		return gw_body_fail(err, KV_EINVAL, 0, "promote", "must be true or false");
 	out->promote = v != NULL && json_is_true(v);
 	return 0;
 }
@@ -258,9 +224,9 @@ static int member_join_id(json_t *v, struct gw_member_add *out, struct gw_txn_er
 	for (size_t i = at; i < len && len - at <= 5; i++)
 		n = n * 10 + (uint64_t)(name[i] - '0');
 	if (at == len || len - at > 5 || name[at] == '0' || n > KV_MEMBER_ID_MAX)
-		return member_fail(err, KV_EINVAL, KV_MEMBER_ID_MAX, "node_id",
-		                   "must end in the node's number, 1 to %u (\"node_2\")",
-		                   KV_MEMBER_ID_MAX);
+		return gw_body_fail(err, KV_EINVAL, KV_MEMBER_ID_MAX, "node_id",
+		                    "must end in the node's number, 1 to %u (\"node_2\")",
+		                    KV_MEMBER_ID_MAX);
 	out->id = n;
 	return 0;
 }
@@ -275,7 +241,7 @@ int gw_member_parse_join(const char *body, size_t len, struct gw_member_add *out
 	memset(out, 0, sizeof(*out));
 	if (root == NULL)
 		return -1;
-	if (member_known(root, names, err) == 0 &&
+	if (gw_body_known_members(root, "body", names, err) == 0 &&
 	    member_join_id(json_object_get(root, "node_id"), out, err) == 0 &&
 	    member_peer_address(json_object_get(root, "raft_address"), "raft_address", out, err) ==
 	        0) {

@@ -8,40 +8,26 @@
  */
 #include "gw_txn_parse.h"
 
+#include "gw_body_check.h"
+
 #include "kv_err.h"
 #include "kv_limits.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static int txn_fail(struct gw_txn_err *err, int kv_err, uint64_t limit, const char *param,
-                    const char *fmt, ...)
-{
-	va_list ap;
-	int n = snprintf(err->message, sizeof(err->message), "%s ", param); /* "ttl_ms must ..." */
-	va_start(ap, fmt);
-	vsnprintf(err->message + n, sizeof(err->message) - (size_t)n, fmt, ap);
-	va_end(ap);
-	snprintf(err->param, sizeof(err->param), "%s", param);
-	err->status = kv_err == KV_ETOOLARGE ? 413 : 400;
-	err->code = kv_err_code(kv_err);
-	err->limit = limit;
-	return -1;
-}
 
 /* A string member: its bytes, within [min, max] (KV_ETOOLARGE past max). */
 static int txn_string(json_t *v, const char *param, size_t min, size_t max, struct proto_bytes *out,
                       struct gw_txn_err *err)
 {
 	if (!json_is_string(v))
-		return txn_fail(err, KV_EINVAL, 0, param, "must be a string");
+		return gw_body_fail(err, KV_EINVAL, 0, param, "must be a string");
 	size_t len = json_string_length(v);
 	if (len > max)
-		return txn_fail(err, KV_ETOOLARGE, max, param, "is over %zu bytes", max);
+		return gw_body_fail(err, KV_ETOOLARGE, max, param, "is over %zu bytes", max);
 	if (len < min)
-		return txn_fail(err, KV_EINVAL, 0, param, "must not be empty");
+		return gw_body_fail(err, KV_EINVAL, 0, param, "must not be empty");
 	out->ptr = (const uint8_t *)json_string_value(v);
 	out->len = (uint32_t)len;
 	return 0;
@@ -64,35 +50,18 @@ static int txn_u64(json_t *v, const char *param, uint64_t *out, struct gw_txn_er
 			return 0;
 		}
 	}
-	return txn_fail(err, KV_EINVAL, 0, param, "must be a non-negative integer");
+	return gw_body_fail(err, KV_EINVAL, 0, param, "must be a non-negative integer");
 }
 
 /* Every member of o is one of names (NULL-terminated). */
-static int txn_members(json_t *o, const char *param, const char *const *names,
-                       struct gw_txn_err *err)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(o, k, v)
-	{
-		int known = 0;
-		for (const char *const *n = names; *n != NULL && !known; n++)
-			known = strcmp(k, *n) == 0;
-		if (!known)
-			return txn_fail(err, KV_EINVAL, 0, param, "has an unknown member \"%.40s\"",
-			                k);
-	}
-	return 0;
-}
-
 static int txn_compare(json_t *o, const char *param, struct proto_txn_cmp *c,
                        struct gw_txn_err *err)
 {
 	static const char *const names[] = {"key", "mod_index", "exists", "value", NULL};
 	char p[48];
 	if (!json_is_object(o))
-		return txn_fail(err, KV_EINVAL, 0, param, "must be an object");
-	if (txn_members(o, param, names, err) != 0)
+		return gw_body_fail(err, KV_EINVAL, 0, param, "must be an object");
+	if (gw_body_known_members(o, param, names, err) != 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s.key", param);
 	if (txn_string(json_object_get(o, "key"), p, 1, KV_KEY_BYTES_MAX, &c->key, err) != 0)
@@ -100,8 +69,8 @@ static int txn_compare(json_t *o, const char *param, struct proto_txn_cmp *c,
 	json_t *mi = json_object_get(o, "mod_index"), *ex = json_object_get(o, "exists"),
 	       *va = json_object_get(o, "value");
 	if ((mi != NULL) + (ex != NULL) + (va != NULL) != 1)
-		return txn_fail(err, KV_EINVAL, 0, param,
-		                "needs exactly one of mod_index, exists, value");
+		return gw_body_fail(err, KV_EINVAL, 0, param,
+		                    "needs exactly one of mod_index, exists, value");
 	if (mi != NULL) {
 		c->target = PROTO_TXN_CMP_MOD_INDEX;
 		snprintf(p, sizeof(p), "%s.mod_index", param);
@@ -109,7 +78,8 @@ static int txn_compare(json_t *o, const char *param, struct proto_txn_cmp *c,
 	}
 	if (ex != NULL) {
 		if (!json_is_boolean(ex))
-			return txn_fail(err, KV_EINVAL, 0, param, "exists must be true or false");
+			return gw_body_fail(err, KV_EINVAL, 0, param,
+			                    "exists must be true or false");
 		c->target = PROTO_TXN_CMP_EXISTS;
 		c->exists = (uint8_t)json_is_true(ex);
 		return 0;
@@ -129,8 +99,8 @@ static int txn_op_kind(json_t *v, const char *param, uint8_t *kind, struct gw_tx
 			*kind = k;
 			return 0;
 		}
-	return txn_fail(err, KV_EINVAL, 0, param,
-	                "op must be one of put, delete, get, delete_prefix");
+	return gw_body_fail(err, KV_EINVAL, 0, param,
+	                    "op must be one of put, delete, get, delete_prefix");
 }
 
 static int txn_op(json_t *o, const char *param, uint64_t value_max, struct proto_txn_op *op,
@@ -141,13 +111,13 @@ static int txn_op(json_t *o, const char *param, uint64_t value_max, struct proto
 	static const char *const prefix_names[] = {"op", "prefix", NULL};
 	char p[48];
 	if (!json_is_object(o))
-		return txn_fail(err, KV_EINVAL, 0, param, "must be an object");
+		return gw_body_fail(err, KV_EINVAL, 0, param, "must be an object");
 	if (txn_op_kind(json_object_get(o, "op"), param, &op->kind, err) != 0)
 		return -1;
 	const char *const *names = op->kind == PROTO_TXN_PUT             ? put_names
 	                           : op->kind == PROTO_TXN_DELETE_PREFIX ? prefix_names
 	                                                                 : key_names;
-	if (txn_members(o, param, names, err) != 0)
+	if (gw_body_known_members(o, param, names, err) != 0)
 		return -1;
 	if (op->kind == PROTO_TXN_DELETE_PREFIX) {
 		snprintf(p, sizeof(p), "%s.prefix", param);
@@ -168,7 +138,8 @@ static int txn_op(json_t *o, const char *param, uint64_t value_max, struct proto
 		return 0;
 	if (txn_u64(lease, p, &op->lease, err) != 0)
 		return -1;
-	return op->lease != 0 ? 0 : txn_fail(err, KV_EINVAL, 0, p, "must be a lease id (1 and up)");
+	return op->lease != 0 ? 0
+	                      : gw_body_fail(err, KV_EINVAL, 0, p, "must be a lease id (1 and up)");
 }
 
 /* An optional array member of at most max objects, each parsed by one(). */
@@ -181,9 +152,9 @@ static int txn_array(json_t *root, const char *name, uint32_t max, uint32_t *n,
 	if (a == NULL)
 		return 0;
 	if (!json_is_array(a))
-		return txn_fail(err, KV_EINVAL, 0, name, "must be an array");
+		return gw_body_fail(err, KV_EINVAL, 0, name, "must be an array");
 	if (json_array_size(a) > max)
-		return txn_fail(err, KV_EINVAL, max, name, "has more than %u entries", max);
+		return gw_body_fail(err, KV_EINVAL, max, name, "has more than %u entries", max);
 	for (size_t i = 0; i < json_array_size(a); i++) {
 		char p[48];
 		snprintf(p, sizeof(p), "%s[%zu]", name, i);
@@ -216,13 +187,13 @@ static json_t *txn_load(const char *body, size_t len, struct gw_txn_err *err)
 	json_error_t je;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
 	if (root == NULL) {
-		txn_fail(err, KV_EINVAL, 0, "body", "is not valid JSON: %.80s (at %d:%d)", je.text,
-		         je.line, je.column);
+		gw_body_fail(err, KV_EINVAL, 0, "body", "is not valid JSON: %.80s (at %d:%d)",
+		             je.text, je.line, je.column);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		txn_fail(err, KV_EINVAL, 0, "body", "must be a JSON object");
+		gw_body_fail(err, KV_EINVAL, 0, "body", "must be a JSON object");
 		return NULL;
 	}
 	return root;
@@ -235,13 +206,13 @@ int gw_txn_parse(const char *body, size_t len, uint64_t value_max, struct proto_
 	memset(err, 0, sizeof(*err));
 	memset(t, 0, sizeof(*t));
 	if (len > KV_TXN_BYTES_MAX)
-		return txn_fail(err, KV_ETOOLARGE, KV_TXN_BYTES_MAX, "body", "is over %u bytes",
-		                KV_TXN_BYTES_MAX);
+		return gw_body_fail(err, KV_ETOOLARGE, KV_TXN_BYTES_MAX, "body", "is over %u bytes",
+		                    KV_TXN_BYTES_MAX);
 	json_t *root = txn_load(body, len, err);
 	if (root == NULL)
 		return -1;
 	struct txn_ctx ctx = {value_max, err};
-	int rc = txn_members(root, "body", names, err);
+	int rc = gw_body_known_members(root, "body", names, err);
 	if (rc == 0)
 		rc = txn_array(root, "compare", KV_TXN_COMPARES_MAX, &t->n_cmp, txn_one_cmp, t->cmp,
 		               &ctx, err);
@@ -254,8 +225,8 @@ int gw_txn_parse(const char *body, size_t len, uint64_t value_max, struct proto_
 	if (rc == 0) {
 		int e = proto_txn_encode(t, out);
 		if (e != 0)
-			rc = txn_fail(err, e, KV_TXN_BYTES_MAX, "body", "cannot be encoded: %s",
-			              kv_strerror(e));
+			rc = gw_body_fail(err, e, KV_TXN_BYTES_MAX, "body", "cannot be encoded: %s",
+			                  kv_strerror(e));
 	}
 	json_decref(root);
 	return rc;
@@ -266,18 +237,18 @@ int gw_txn_parse_lease(const char *body, size_t len, uint64_t *ttl_ms, struct gw
 	static const char *const names[] = {"ttl_ms", NULL};
 	memset(err, 0, sizeof(*err));
 	if (len > 4096)
-		return txn_fail(err, KV_ETOOLARGE, 4096, "body", "is over 4096 bytes");
+		return gw_body_fail(err, KV_ETOOLARGE, 4096, "body", "is over 4096 bytes");
 	json_t *root = txn_load(body, len, err);
 	if (root == NULL)
 		return -1;
-	int rc = txn_members(root, "body", names, err);
+	int rc = gw_body_known_members(root, "body", names, err);
 	json_t *v = json_object_get(root, "ttl_ms");
 	if (rc == 0 && v == NULL)
-		rc = txn_fail(err, KV_EINVAL, 0, "ttl_ms", "is required");
+		rc = gw_body_fail(err, KV_EINVAL, 0, "ttl_ms", "is required");
 	if (rc == 0)
 		rc = txn_u64(v, "ttl_ms", ttl_ms, err);
 	if (rc == 0 && (*ttl_ms < KV_LEASE_TTL_MS_MIN || *ttl_ms > KV_LEASE_TTL_MS_MAX))
-		rc = txn_fail(
+		rc = gw_body_fail(
 		    err, KV_ERANGE,
 		    *ttl_ms < KV_LEASE_TTL_MS_MIN ? KV_LEASE_TTL_MS_MIN : KV_LEASE_TTL_MS_MAX,
 		    "ttl_ms", "must be within %u..%u", KV_LEASE_TTL_MS_MIN, KV_LEASE_TTL_MS_MAX);

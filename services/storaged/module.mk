@@ -42,19 +42,16 @@ $(BUILD)/bench_sm: $(BUILD)/services/storaged/bench/bench_sm.o $(BUILD)/libsm.a 
 bench-sm: $(BUILD)/bench_sm
 	timeout 120 $(BUILD)/bench_sm
 
-# The planted bug (docs/testing.md "Proving the tests can fail"): libsm built with
-# the applied index committed outside the data transaction must make test_sm
-# fail its F4 crash test.
-SM_BUG_OBJS := $(SM_SRCS:%.c=$(BUILD)/sm-bug/%.o)
-$(BUILD)/sm-bug/%.o: %.c
+# The planted bug (docs/testing.md "Proving the tests can fail"): sm_batch.c (the
+# one file that reads the switch) built with the applied index committed outside
+# the data transaction, linked ahead of libsm.a, must make test_sm fail its F4
+# crash test.
+$(BUILD)/sm-bug/sm_batch.o: services/storaged/sm_batch.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DFIU_ENABLE -DSM_BUG_APPLIED_OUTSIDE_TXN -c $< -o $@
 
-$(BUILD)/sm-bug/libsm.a: $(SM_BUG_OBJS)
-	ar rcs $@ $^
-
-$(BUILD)/sm-bug/test_sm: $(BUILD)/tests/unit/test_sm.o $(BUILD)/sm-bug/libsm.a \
-		$(BUILD)/libproto.a $(BUILD)/libcommon.a
+$(BUILD)/sm-bug/test_sm: $(BUILD)/tests/unit/test_sm.o $(BUILD)/sm-bug/sm_batch.o \
+		$(BUILD)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(SM_LDLIBS) -lcmocka
 
 # The second: sm_snap.c built with SM_BUG_IMAGE_ERROR_IGNORED (the image copy's and
@@ -84,34 +81,34 @@ sm-bugs: $(BUILD)/sm-bug/test_sm $(BUILD)/sm-image-bug/test_sm_snap_faults
 
 TEST_STEPS += sm-bugs
 
-# The planted watch bugs (docs/testing.md): libsm built with each must make
-# test_sm_event fail in the named test.
+# The planted watch bugs (docs/testing.md): the one source file that reads each
+# switch, built with it and linked ahead of libsm.a, must make test_sm_event fail
+# in the named test (SWITCH:test:file).
 #   SM_BUG_EVENT_TRIM_UNMARKED  trimmed events left unmarked: a watcher resuming below
 #                               the history silently misses changes instead of a 410
 #   SM_BUG_EVENT_STATE_KEPT     a failed batch's history counters kept: ghost events
 #                               counted, the history trimmed too early
-SM_WATCH_BUGS := SM_BUG_EVENT_TRIM_UNMARKED:test_trim_count \
-	SM_BUG_EVENT_STATE_KEPT:test_failed_batch_leaves_nothing
+SM_WATCH_BUGS := SM_BUG_EVENT_TRIM_UNMARKED:test_trim_count:sm_event \
+	SM_BUG_EVENT_STATE_KEPT:test_failed_batch_leaves_nothing:sm_batch
 
-# $(1): the switch. Objects, library and test binary under build/sm-watch-bug/$(1)/.
+# $(1): the switch, $(2): the file (no .c). Object and test binary under
+# build/sm-watch-bug/$(1)/.
 define SM_WATCH_BUG_RULES
-$(BUILD)/sm-watch-bug/$(1)/%.o: %.c
+$(BUILD)/sm-watch-bug/$(1)/$(2).o: services/storaged/$(2).c
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) -DFIU_ENABLE -D$(1) -c $$< -o $$@
 
-$(BUILD)/sm-watch-bug/$(1)/libsm.a: $(SM_SRCS:%.c=$(BUILD)/sm-watch-bug/$(1)/%.o)
-	ar rcs $$@ $$^
-
 $(BUILD)/sm-watch-bug/$(1)/test_sm_event: $(BUILD)/tests/unit/test_sm_event.o \
-		$(BUILD)/sm-watch-bug/$(1)/libsm.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+		$(BUILD)/sm-watch-bug/$(1)/$(2).o $(BUILD)/libsm.a $(BUILD)/libproto.a \
+		$(BUILD)/libcommon.a
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $(SM_LDLIBS) -lcmocka
 endef
-$(foreach b,$(SM_WATCH_BUGS),$(eval $(call SM_WATCH_BUG_RULES,$(firstword $(subst :, ,$(b))))))
+$(foreach b,$(SM_WATCH_BUGS),$(eval $(call SM_WATCH_BUG_RULES,$(word 1,$(subst :, ,$(b))),$(word 3,$(subst :, ,$(b))))))
 
 .PHONY: sm-watch-bugs
 sm-watch-bugs: $(foreach b,$(SM_WATCH_BUGS),$(BUILD)/sm-watch-bug/$(firstword $(subst :, ,$(b)))/test_sm_event)
 	@for b in $(SM_WATCH_BUGS); do \
-		bug=$${b%%:*}; test=$${b#*:}; bin=$(BUILD)/sm-watch-bug/$$bug/test_sm_event; \
+		bug=$${b%%:*}; test=$${b#*:}; test=$${test%%:*}; bin=$(BUILD)/sm-watch-bug/$$bug/test_sm_event; \
 		if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $$bin >$$bin.out 2>&1; then \
 			echo "sm-watch-bugs: $$bug was NOT caught"; exit 1; fi; \
 		grep -q "FAILED.*$$test" $$bin.out || \

@@ -74,11 +74,7 @@ func TestMemberCurveJoin(t *testing.T) {
 		plantStaleKey(t, c, n4, leader)
 	}
 
-	start := time.Now()
-	c.StartNode(n4)
-	waitMember(t, c, first, n4.ID, "voter", curveJoinLimit)
-	t.Logf("node %d joined a Curve cluster with its own key and is a caught-up voter after %v",
-		n4.ID, time.Since(start).Round(10*time.Millisecond))
+	startJoiner(t, c, n4, first, curveJoinLimit) // with its own key
 	if !writeOK(h, 96, n4, "curve-joined", 10*time.Second) {
 		t.Errorf("no write acknowledged through the joined node %d within 10s", n4.ID)
 	}

@@ -68,13 +68,20 @@ func waitMember(t *testing.T, c *Cluster, via []*Node, id int, role string, limi
 // joinAndWait starts a new node with raftd --join and waits until it is a caught-up voter.
 func joinAndWait(t *testing.T, c *Cluster, via []*Node) *Node {
 	t.Helper()
-	start := time.Now()
 	n := c.NewJoiner()
+	startJoiner(t, c, n, via, 60*time.Second)
+	return n
+}
+
+// startJoiner starts the joiner n (raftd --join) and waits up to limit until the
+// nodes via list it as a caught-up voter; logs how long that took.
+func startJoiner(t *testing.T, c *Cluster, n *Node, via []*Node, limit time.Duration) {
+	t.Helper()
+	start := time.Now()
 	c.StartNode(n)
-	waitMember(t, c, via, n.ID, "voter", 60*time.Second)
+	waitMember(t, c, via, n.ID, "voter", limit)
 	t.Logf("node %d joined with --join and is a caught-up voter after %v", n.ID,
 		time.Since(start).Round(10*time.Millisecond))
-	return n
 }
 
 // newLeaderAmong waits until one of nodes is the leader.

@@ -33,40 +33,62 @@ cluster-test: go-deps build $(BUILD)/tests/peer_hostile
 
 TEST_STEPS += cluster-test
 
-# F15's planted bug: raftd, storaged and gatewayd built with RAFT_BUG_WIPED_VOTES
-# (an empty-disk node votes) in their own build directory; TestF15 must fail.
-F15_BUG_BUILD := $(BUILD)-wiped-votes
-.PHONY: cluster-f15-bug
-cluster-f15-bug: go-deps
-	@CFLAGS=-DRAFT_BUG_WIPED_VOTES $(MAKE) --no-print-directory BUILD=$(F15_BUG_BUILD) \
-		$(F15_BUG_BUILD)/raftd $(F15_BUG_BUILD)/storaged $(F15_BUG_BUILD)/gatewayd >/dev/null
-	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(F15_BUG_BUILD)) \
-		RAFTKV_TEST_OUT=$(abspath $(F15_BUG_BUILD))/cluster-out \
-		$(GO) test -count=1 -v -timeout 5m -run 'TestF15' ./... > $(abspath $(F15_BUG_BUILD))/f15.log 2>&1; then \
-		echo "cluster-f15-bug: RAFT_BUG_WIPED_VOTES was NOT caught by TestF15"; exit 1; fi
-	@grep -E "wiped node granted|elected with the wiped|lost" $(F15_BUG_BUILD)/f15.log | head -3
-	@echo "cluster-f15-bug: RAFT_BUG_WIPED_VOTES caught by TestF15WipedNodeNeverVotesAndRejoins"
+# The cluster tests' planted raftd bugs. Each switch is read only in raftd's
+# sources: RAFT_BUG_X through its hook raft_bug_x() (raft_bugs.h) in the core or
+# the executor, RAFTD_BUG_X by an #ifdef in the driver. `make cluster-NAME-bug`
+# compiles just the files that name the switch or its hook (grep) with -DSWITCH
+# into $(BUILD)/cluster-bug-NAME/, links them ahead of the normal build's other
+# raftd objects and libraries (their own copies in libraftcore.a or libraftexec.a
+# are then not pulled in) into raftd there, and links the normal storaged and
+# gatewayd beside it; RAFTKV_BIN points at that directory. The raftd is built by a
+# second make that takes the caller's -j, or -j2 when it was given none (`make
+# test`). The named test must fail, with a "--- FAIL" of its own in the log.
+CLUSTER_BUG_RAFTD_SRCS := $(RAFT_CORE_SRCS) $(RAFT_EXEC_SRCS) $(RAFTD_SRCS)
+CLUSTER_BUG_JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j2)
 
-TEST_STEPS += cluster-f15-bug
+# $(1): the target's NAME, $(2): the switch, $(3): the test (a -run regexp and the
+# start of its name), $(4): grep -E for the log line that says what went wrong.
+define CLUSTER_BUG_RULES
+CLUSTER_BUG_SRCS_$(1) := $$(shell grep -lw -e $(2) -e $$(shell echo $(2) | tr A-Z a-z) \
+	$(CLUSTER_BUG_RAFTD_SRCS))
 
-# The join's planted bug: raftd built with RAFTD_BUG_JOIN_EMPTY_BASE boots a node that
-# joined with an empty configuration instead of the members (docs/design.md, "Joining a
-# running cluster"); the leader, which never compacted, sends its log from index 1 and the
+$(BUILD)/cluster-bug-$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -D$(2) -c $$< -o $$@
+
+$(BUILD)/cluster-bug-$(1)/raftd: $$(CLUSTER_BUG_SRCS_$(1):%.c=$(BUILD)/cluster-bug-$(1)/%.o) \
+		$$(filter-out $$(CLUSTER_BUG_SRCS_$(1):%.c=$(BUILD)/%.o),$(RAFTD_OBJS)) $(RAFTD_LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ -lzmq -ljansson -lssl -lcrypto
+
+.PHONY: cluster-$(1)-bug
+cluster-$(1)-bug: go-deps $(BUILD)/storaged $(BUILD)/gatewayd
+	@$$(MAKE) --no-print-directory $$(CLUSTER_BUG_JOBS) $(BUILD)/cluster-bug-$(1)/raftd >/dev/null
+	@ln -sf $(abspath $(BUILD))/storaged $(abspath $(BUILD))/gatewayd $(BUILD)/cluster-bug-$(1)/
+	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(BUILD))/cluster-bug-$(1) \
+		RAFTKV_TEST_OUT=$(abspath $(BUILD))/cluster-bug-$(1)/cluster-out \
+		$$(GO) test -count=1 -v -timeout 5m -run '$(3)' ./... \
+		> $(abspath $(BUILD))/cluster-bug-$(1)/test.log 2>&1; then \
+		echo "cluster-$(1)-bug: $(2) was NOT caught by $(3)"; exit 1; fi
+	@grep -q -- "--- FAIL: $(3)" $(BUILD)/cluster-bug-$(1)/test.log || \
+		{ echo "cluster-$(1)-bug: the run failed, but not in $(3):"; \
+		  tail -20 $(BUILD)/cluster-bug-$(1)/test.log; exit 1; }
+	@grep -m1 -E "$(4)" $(BUILD)/cluster-bug-$(1)/test.log | cut -c1-200; true
+	@echo "cluster-$(1)-bug: $(2) caught by $$$$(grep -m1 -o -- '--- FAIL: $(3)[A-Za-z0-9_]*' \
+		$(BUILD)/cluster-bug-$(1)/test.log | cut -c11-)"
+
+TEST_STEPS += cluster-$(1)-bug
+endef
+
+# F15: raftd with RAFT_BUG_WIPED_VOTES (an empty-disk node votes);
+# TestF15WipedNodeNeverVotesAndRejoins must fail.
+$(eval $(call CLUSTER_BUG_RULES,f15,RAFT_BUG_WIPED_VOTES,TestF15,wiped node granted|elected with the wiped|lost))
+
+# The join: raftd with RAFTD_BUG_JOIN_EMPTY_BASE boots a node that joined with an
+# empty configuration instead of the members (docs/design.md, "Joining a running
+# cluster"); the leader, which never compacted, sends its log from index 1 and the
 # node never becomes a caught-up voter. TestMemberGrowShrinkUnderLoad must fail.
-JOIN_BUG_BUILD := $(BUILD)-join-empty-base
-.PHONY: cluster-join-bug
-cluster-join-bug: go-deps
-	@CFLAGS=-DRAFTD_BUG_JOIN_EMPTY_BASE $(MAKE) --no-print-directory BUILD=$(JOIN_BUG_BUILD) \
-		$(JOIN_BUG_BUILD)/raftd $(JOIN_BUG_BUILD)/storaged $(JOIN_BUG_BUILD)/gatewayd >/dev/null
-	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(JOIN_BUG_BUILD)) \
-		RAFTKV_TEST_OUT=$(abspath $(JOIN_BUG_BUILD))/cluster-out \
-		$(GO) test -count=1 -v -timeout 5m -run 'TestMemberGrowShrinkUnderLoad' ./... \
-		> $(abspath $(JOIN_BUG_BUILD))/join.log 2>&1; then \
-		echo "cluster-join-bug: RAFTD_BUG_JOIN_EMPTY_BASE was NOT caught"; exit 1; fi
-	@grep -E "not a caught-up voter" $(JOIN_BUG_BUILD)/join.log | head -1 | cut -c1-200
-	@echo "cluster-join-bug: RAFTD_BUG_JOIN_EMPTY_BASE caught by TestMemberGrowShrinkUnderLoad"
-
-TEST_STEPS += cluster-join-bug
+$(eval $(call CLUSTER_BUG_RULES,join,RAFTD_BUG_JOIN_EMPTY_BASE,TestMemberGrowShrinkUnderLoad,not a caught-up voter))
 
 # The Curve join's planted bug, on the test side (no build of its own): node 4 is added
 # with another node's key before its raftd --join runs, which takes 409 member_exists at its
@@ -84,38 +106,14 @@ cluster-curve-join-bug: go-deps build $(BUILD)/tests/peer_hostile
 	@echo "cluster-curve-join-bug: the stale key was caught by TestMemberCurveJoin"
 
 TEST_STEPS += cluster-curve-join-bug
-# The install's planted bug: raftd built with RAFTD_BUG_INSTALL_NO_RETRY exits at the
-# first snapshot install storaged refuses (docs/design.md, "Snapshots", disk full);
+
+# The install: raftd with RAFTD_BUG_INSTALL_NO_RETRY exits at the first snapshot
+# install storaged refuses (docs/design.md, "Snapshots", disk full);
 # TestSnapshotInstallRefused must fail.
-INSTALL_BUG_BUILD := $(BUILD)-install-no-retry
-.PHONY: cluster-install-bug
-cluster-install-bug: go-deps
-	@CFLAGS=-DRAFTD_BUG_INSTALL_NO_RETRY $(MAKE) --no-print-directory BUILD=$(INSTALL_BUG_BUILD) \
-		$(INSTALL_BUG_BUILD)/raftd $(INSTALL_BUG_BUILD)/storaged $(INSTALL_BUG_BUILD)/gatewayd >/dev/null
-	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(INSTALL_BUG_BUILD)) \
-		RAFTKV_TEST_OUT=$(abspath $(INSTALL_BUG_BUILD))/cluster-out \
-		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotInstallRefused' ./... \
-		> $(abspath $(INSTALL_BUG_BUILD))/install.log 2>&1; then \
-		echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY was NOT caught"; exit 1; fi
-	@grep -E "not logged|exited" $(INSTALL_BUG_BUILD)/install.log | head -1 | cut -c1-200
-	@echo "cluster-install-bug: RAFTD_BUG_INSTALL_NO_RETRY caught by TestSnapshotInstallRefused"
+$(eval $(call CLUSTER_BUG_RULES,install,RAFTD_BUG_INSTALL_NO_RETRY,TestSnapshotInstallRefused,not logged|exited))
 
-TEST_STEPS += cluster-install-bug
-
-# The restarted leader's planted bug: a core built with RAFT_BUG_APPLIED_IGNORED keeps a
-# restarted leader's commit index at its snapshot, below storaged's applied index
-# (docs/design.md, "One fsync per write"); TestSnapshotRestartedLeaderAboveSnapshot must fail.
-APPLIED_BUG_BUILD := $(BUILD)-applied-ignored
-.PHONY: cluster-applied-bug
-cluster-applied-bug: go-deps
-	@CFLAGS=-DRAFT_BUG_APPLIED_IGNORED $(MAKE) --no-print-directory BUILD=$(APPLIED_BUG_BUILD) \
-		$(APPLIED_BUG_BUILD)/raftd $(APPLIED_BUG_BUILD)/storaged $(APPLIED_BUG_BUILD)/gatewayd >/dev/null
-	@if cd tests/cluster && RAFTKV_BIN=$(abspath $(APPLIED_BUG_BUILD)) \
-		RAFTKV_TEST_OUT=$(abspath $(APPLIED_BUG_BUILD))/cluster-out \
-		$(GO) test -count=1 -v -timeout 5m -run 'TestSnapshotRestartedLeaderAboveSnapshot' ./... \
-		> $(abspath $(APPLIED_BUG_BUILD))/applied.log 2>&1; then \
-		echo "cluster-applied-bug: RAFT_BUG_APPLIED_IGNORED was NOT caught"; exit 1; fi
-	@grep -E "no write committed|never raised" $(APPLIED_BUG_BUILD)/applied.log | head -1 | cut -c1-200
-	@echo "cluster-applied-bug: RAFT_BUG_APPLIED_IGNORED caught by TestSnapshotRestartedLeaderAboveSnapshot"
-
-TEST_STEPS += cluster-applied-bug
+# The restarted leader: a core with RAFT_BUG_APPLIED_IGNORED keeps a restarted
+# leader's commit index at its snapshot, below storaged's applied index
+# (docs/design.md, "One fsync per write"); TestSnapshotRestartedLeaderAboveSnapshot
+# must fail.
+$(eval $(call CLUSTER_BUG_RULES,applied,RAFT_BUG_APPLIED_IGNORED,TestSnapshotRestartedLeaderAboveSnapshot,no write committed|never raised))

@@ -85,6 +85,25 @@ func tmpFiles(n *Node) []string {
 	return tmps
 }
 
+// fiuSnapshotCluster: three nodes compacting every 64 entries whose storaged
+// run under libfiu (their control FIFOs in fifoDir), a workload of 4 clients on,
+// 100 bulk writes of 16 KiB done, and f one of the leader's followers. Skips the
+// test when libfiu's preload library is missing.
+func fiuSnapshotCluster(t *testing.T) (c *Cluster, h *History, w *Workload, f *Node, fifoDir string) {
+	t.Helper()
+	if _, err := os.Stat(fiuPreload); err != nil {
+		t.Skipf("libfiu's preload library is missing (%v): apt-get install fiu-utils", err)
+	}
+	fifoDir = t.TempDir()
+	c = NewClusterOpts(t, 3, ClusterOpts{Extra: snapshotOpts,
+		Env: map[string][]string{"storaged": fiuEnv(fifoDir)}})
+	h = NewHistory()
+	w = StartWorkload(c, h, 4)
+	f = c.Followers(c.Leader(10 * time.Second))[0]
+	loadBulk(t, c, h, nil, "a", 100, 16<<10)
+	return c, h, w, f, fifoDir
+}
+
 // TestSnapshotImageCopyFaults: a follower's data is deleted and the others
 // compact; when it comes back, every image storaged starts for it fails, first
 // with ENOSPC and then with EIO. The leader keeps taking writes, raftd reports
@@ -92,17 +111,7 @@ func tmpFiles(n *Node) []string {
 // room" again the next image goes through and the follower converges with
 // every acknowledged write (the history is linearizable).
 func TestSnapshotImageCopyFaults(t *testing.T) {
-	if _, err := os.Stat(fiuPreload); err != nil {
-		t.Skipf("libfiu's preload library is missing (%v): apt-get install fiu-utils", err)
-	}
-	fifoDir := t.TempDir()
-	c := NewClusterOpts(t, 3, ClusterOpts{Extra: snapshotOpts,
-		Env: map[string][]string{"storaged": fiuEnv(fifoDir)}})
-	h := NewHistory()
-	w := StartWorkload(c, h, 4)
-	leader := c.Leader(10 * time.Second)
-	f := c.Followers(leader)[0]
-	loadBulk(t, c, h, nil, "a", 100, 16<<10)
+	c, h, w, f, fifoDir := fiuSnapshotCluster(t)
 	// before any image can be made (the leader may ask for one as soon as the
 	// follower falls behind its first index, and reuses it for 10 s)
 	fiuAll(t, c, fifoDir, "enable name=storaged/snap/copy,failnum=28") // ENOSPC
@@ -166,17 +175,7 @@ func waitFifo(t *testing.T, dir string, pid int) {
 // converges with every acknowledged write. Planted RAFTD_BUG_INSTALL_NO_RETRY
 // (make cluster-install-bug) ends raftd at the first refusal.
 func TestSnapshotInstallRefused(t *testing.T) {
-	if _, err := os.Stat(fiuPreload); err != nil {
-		t.Skipf("libfiu's preload library is missing (%v): apt-get install fiu-utils", err)
-	}
-	fifoDir := t.TempDir()
-	c := NewClusterOpts(t, 3, ClusterOpts{Extra: snapshotOpts,
-		Env: map[string][]string{"storaged": fiuEnv(fifoDir)}})
-	h := NewHistory()
-	w := StartWorkload(c, h, 4)
-	leader := c.Leader(10 * time.Second)
-	f := c.Followers(leader)[0]
-	loadBulk(t, c, h, nil, "a", 100, 16<<10)
+	c, h, w, f, fifoDir := fiuSnapshotCluster(t)
 	c.KillNode(f)
 	wipeNodeData(t, f)
 	loadBulk(t, c, h, f, "b", 100, 16<<10)

@@ -31,13 +31,19 @@ sim: $(SIM_BIN)
 sim-test: $(SIM_BIN)
 	@$(SIM_BIN) --seeds $(SIM_TEST_SEEDS) --seed 1
 
-# One core + executor build per planted bug (RAFT_BUG_* switches), each in its own object dir.
+# One simulator per planted bug (RAFT_BUG_* switches): the core and executor files that
+# call the switch's hook raft_bug_x() (raft_bugs.h; found with grep) built with it in
+# their own object dir, the other files as the normal simulator has them.
 define SIM_BUG_RULES
+SIM_BUG_SRCS_$(1) := $$(shell grep -lw raft_bug_$$(shell echo $(2) | tr A-Z a-z) $(SIM_CORE_SRCS))
+
 $(BUILD)/sim-bug-$(1)/%.o: %.c
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS) -DRAFT_BUG_$(2) -c $$< -o $$@
 
-$(BUILD)/sim-bug-$(1)/sim: $$(SIM_OBJS) $$(SIM_CORE_SRCS:%.c=$(BUILD)/sim-bug-$(1)/%.o) $$(BUILD)/libcommon.a
+$(BUILD)/sim-bug-$(1)/sim: $$(SIM_OBJS) $$(SIM_BUG_SRCS_$(1):%.c=$(BUILD)/sim-bug-$(1)/%.o) \
+		$$(patsubst %.c,$(BUILD)/%.o,$$(filter-out $$(SIM_BUG_SRCS_$(1)),$(SIM_CORE_SRCS))) $$(BUILD)/libcommon.a
+	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^
 endef
 $(eval $(call SIM_BUG_RULES,no-noop,NO_NOOP))

@@ -274,6 +274,21 @@ uint32_t rh_rec_count(const struct rh_node *n, uint8_t type);
 const struct raft_msg *rh_rec_find(const struct rh_node *n, int after_persist, uint8_t type,
                                    uint64_t to);
 
+/* rh_status as a value: node id's status now. */
+struct raft_status rh_status_of(struct rh *h, uint64_t id);
+
+/*
+ * rounds times: delivers until quiet, ticks leader one heartbeat, delivers
+ * until quiet; commits travel to the followers.
+ */
+void rh_settle(struct rh *h, uint64_t leader, int rounds);
+
+/*
+ * Three nodes, leader 1 with entries 1..11 applied on 1 and 2, node 3 cut off
+ * from 1 after index 1 (its last index). Each settle runs rounds rounds.
+ */
+struct rh *rh_lagging_cluster(int rounds);
+
 /* Ticks id until it is leader, delivering everything; then delivers until quiet. */
 void rh_elect(struct rh *h, uint64_t id);
 

@@ -19,6 +19,41 @@
 
 /* ---- Scenarios ---- */
 
+struct raft_status rh_status_of(struct rh *h, uint64_t id)
+{
+	struct raft_status st;
+
+	rh_status(h, id, &st);
+	return st;
+}
+
+void rh_settle(struct rh *h, uint64_t leader, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		rh_deliver_all(h, 1000);
+		rh_tick(h, leader, RH_HEARTBEAT_MS);
+		rh_deliver_all(h, 1000);
+	}
+}
+
+struct rh *rh_lagging_cluster(int rounds)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	char text[16];
+
+	rh_elect(h, 1);
+	rh_settle(h, 1, rounds);
+	rh_cut(h, 1, 3, 1);
+	for (int i = 0; i < 10; i++) {
+		snprintf(text, sizeof(text), "v%d", i);
+		assert_int_equal(rh_propose(h, 1, text), 0);
+	}
+	rh_settle(h, 1, rounds);
+	assert_int_equal(rh_node(h, 1)->applied_index, 11);
+	assert_int_equal(rh_status_of(h, 3).last_index, 1);
+	return h;
+}
+
 void rh_elect(struct rh *h, uint64_t id)
 {
 	struct raft_status st;

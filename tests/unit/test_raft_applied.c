@@ -23,23 +23,6 @@
 
 #define SNAP_BYTES 300000u /* two chunks */
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status st;
-
-	rh_status(h, id, &st);
-	return st;
-}
-
-static void settle(struct rh *h, uint64_t leader)
-{
-	for (int i = 0; i < 4; i++) {
-		rh_deliver_all(h, 1000);
-		rh_tick(h, leader, RH_HEARTBEAT_MS);
-		rh_deliver_all(h, 1000);
-	}
-}
-
 /*
  * Leader 1 applied 1..11 (with node 2), node 3 cut off after index 1; node 1
  * snapshots at 6 without an image; node 2 goes away; node 1 restarts with its
@@ -47,18 +30,8 @@ static void settle(struct rh *h, uint64_t leader)
  */
 static struct rh *restarted_leader(void)
 {
-	struct rh *h = rh_new(3, 1, 1);
-	char text[16];
+	struct rh *h = rh_lagging_cluster(4);
 
-	rh_elect(h, 1);
-	settle(h, 1);
-	rh_cut(h, 1, 3, 1);
-	for (int i = 0; i < 10; i++) {
-		snprintf(text, sizeof(text), "v%d", i);
-		assert_int_equal(rh_propose(h, 1, text), 0);
-	}
-	settle(h, 1);
-	assert_int_equal(rh_node(h, 1)->applied_index, 11);
 	assert_int_equal(rh_snapshot(h, 1, 6, 0), 0);
 	rh_isolate(h, 2, 1);
 	rh_restart_snapshot(h, 1, 11);
@@ -66,8 +39,8 @@ static struct rh *restarted_leader(void)
 	rh_tick(h, 3, 3u * RH_ELECTION_MS); /* node 3 forgets the old leader */
 	rh_deliver_all(h, 1000);
 	rh_elect(h, 1);
-	assert_int_equal(status_of(h, 1).commit_index, 6);
-	assert_int_equal(status_of(h, 3).last_index, 1);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 6);
+	assert_int_equal(rh_status_of(h, 3).last_index, 1);
 	return h;
 }
 
@@ -86,7 +59,7 @@ static void test_image_above_commit_refused(void **state)
 	}
 	assert_true(asked);
 	assert_int_equal(rh_step(h, 1, &ev), KV_EINVAL);
-	assert_int_equal(status_of(h, 1).commit_index, 6);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 6);
 	print_message("restarted leader: commit 6, state machine 11, follower needs an image; "
 	              "an image at 11 is refused (the stall)\n");
 	rh_destroy(&h);
@@ -101,7 +74,7 @@ static void test_applied_lets_the_image_go(void **state)
 	struct raft_event ev = {.type = RAFT_EVENT_APPLIED, .index = 11};
 
 	assert_int_equal(rh_step(h, 1, &ev), 0);
-	assert_int_equal(status_of(h, 1).commit_index, 11);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 11);
 	assert_int_equal(n1->rec.u.commit_last, 0); /* nothing handed out again */
 	assert_int_equal(rh_snapshot(h, 1, 11, SNAP_BYTES), 0);
 	for (int i = 0; i < 20 && n3->n_installs == 0; i++) {
@@ -109,13 +82,13 @@ static void test_applied_lets_the_image_go(void **state)
 		rh_deliver_all(h, 1000);
 	}
 	assert_int_equal(n3->n_installs, 1);
-	settle(h, 1);
+	rh_settle(h, 1, 4);
 	assert_int_equal(rh_propose(h, 1, "after"), 0);
-	settle(h, 1);
-	assert_int_equal(n3->applied_index, status_of(h, 1).last_index);
-	assert_true(status_of(h, 1).commit_index > 11);
+	rh_settle(h, 1, 4);
+	assert_int_equal(n3->applied_index, rh_status_of(h, 1).last_index);
+	assert_true(rh_status_of(h, 1).commit_index > 11);
 	print_message("APPLIED 11: commit 11, image of 11 installed on node 3, commit %llu\n",
-	              (unsigned long long)status_of(h, 1).commit_index);
+	              (unsigned long long)rh_status_of(h, 1).commit_index);
 	rh_destroy(&h);
 	(void)state;
 }
@@ -128,9 +101,9 @@ static void test_applied_bounds(void **state)
 	struct raft_event low = {.type = RAFT_EVENT_APPLIED, .index = 3};
 
 	assert_int_equal(rh_step(h, 1, &past), KV_EINVAL);
-	assert_int_equal(status_of(h, 1).commit_index, 6);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 6);
 	assert_int_equal(rh_step(h, 1, &low), 0);
-	assert_int_equal(status_of(h, 1).commit_index, 6);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 6);
 	rh_destroy(&h);
 	(void)state;
 }

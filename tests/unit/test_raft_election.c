@@ -14,14 +14,6 @@
 
 #include <cmocka.h>
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status st;
-
-	rh_status(h, id, &st);
-	return st;
-}
-
 /* A follower times out into PRECANDIDATE (same term), then CANDIDATE (term + 1). */
 static void test_timeout_prevote_then_candidate(void **state)
 {
@@ -31,7 +23,7 @@ static void test_timeout_prevote_then_candidate(void **state)
 
 	ms = rh_tick_until(h, 1, RAFT_PRECANDIDATE, 4 * RH_ELECTION_MS);
 	assert_true(ms >= RH_ELECTION_MS && ms <= 2 * RH_ELECTION_MS + RH_TICK_MS);
-	assert_int_equal(status_of(h, 1).term, 0);
+	assert_int_equal(rh_status_of(h, 1).term, 0);
 	assert_int_equal(rh_node(h, 1)->hs.term, 0);
 	for (uint64_t to = 2; to <= 3; to++) {
 		m = rh_peek(h, RAFT_MSG_PREVOTE, 1, to);
@@ -45,16 +37,16 @@ static void test_timeout_prevote_then_candidate(void **state)
 	              (unsigned long long)ms, RH_ELECTION_MS, 2 * RH_ELECTION_MS);
 
 	assert_int_equal(rh_deliver(h, RAFT_MSG_PREVOTE, 1, 2), 1);
-	assert_int_equal(status_of(h, 2).term, 0);
+	assert_int_equal(rh_status_of(h, 2).term, 0);
 	m = rh_peek(h, RAFT_MSG_PREVOTE_RESP, 2, 1);
 	assert_non_null(m);
 	assert_int_equal(m->u.vote_resp.reject, 0);
 	assert_int_equal(rh_deliver(h, RAFT_MSG_PREVOTE_RESP, 2, 1), 1);
-	assert_int_equal(status_of(h, 1).role, RAFT_CANDIDATE);
-	assert_int_equal(status_of(h, 1).term, 1);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_CANDIDATE);
+	assert_int_equal(rh_status_of(h, 1).term, 1);
 	assert_int_equal(rh_node(h, 1)->hs.term, 1);
 	assert_int_equal(rh_node(h, 1)->hs.vote, 1);
-	assert_int_equal(status_of(h, 2).term, 0);
+	assert_int_equal(rh_status_of(h, 2).term, 0);
 	assert_int_equal(rh_count(h, RAFT_MSG_VOTE, 1, 2), 1);
 	assert_int_equal(rh_count(h, RAFT_MSG_VOTE, 1, 3), 1);
 	print_message("one granted PREVOTE (2 of 3 with its own): CANDIDATE in term 1, voted for "
@@ -71,12 +63,12 @@ static void test_quorum_makes_leader_with_noop(void **state)
 	rh_tick_until(h, 1, RAFT_PRECANDIDATE, 4 * RH_ELECTION_MS);
 	rh_deliver_matching(h, RAFT_MSG_PREVOTE, 1, 0);
 	rh_deliver_matching(h, RAFT_MSG_PREVOTE_RESP, 0, 1);
-	assert_int_equal(status_of(h, 1).role, RAFT_CANDIDATE);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_CANDIDATE);
 	assert_int_equal(rh_deliver(h, RAFT_MSG_VOTE, 1, 2), 1);
 	assert_int_equal(rh_deliver(h, RAFT_MSG_VOTE_RESP, 2, 1), 1);
 
-	assert_int_equal(status_of(h, 1).role, RAFT_LEADER);
-	assert_int_equal(status_of(h, 1).leader, 1);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_LEADER);
+	assert_int_equal(rh_status_of(h, 1).leader, 1);
 	assert_int_equal(n1->rec.u.n_entries, 1);
 	assert_int_equal(n1->rec.entries[0].type, RAFT_ENTRY_NOOP);
 	assert_int_equal(n1->rec.entries[0].index, 1);
@@ -88,8 +80,8 @@ static void test_quorum_makes_leader_with_noop(void **state)
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	rh_deliver_all(h, 1000);
 	for (uint64_t id = 1; id <= 3; id++) {
-		assert_int_equal(status_of(h, id).commit_index, 1);
-		assert_int_equal(status_of(h, id).leader, 1);
+		assert_int_equal(rh_status_of(h, id).commit_index, 1);
+		assert_int_equal(rh_status_of(h, id).leader, 1);
 		assert_int_equal(rh_node(h, id)->n_applied, 1);
 		assert_int_equal(rh_node(h, id)->applied[0].type, RAFT_ENTRY_NOOP);
 	}
@@ -109,7 +101,7 @@ static void test_vote_persisted_before_sent(void **state)
 	rh_tick_until(h, 1, RAFT_PRECANDIDATE, 4 * RH_ELECTION_MS);
 	rh_deliver(h, RAFT_MSG_PREVOTE, 1, 3);
 	rh_deliver(h, RAFT_MSG_PREVOTE_RESP, 3, 1);
-	assert_int_equal(status_of(h, 1).role, RAFT_CANDIDATE);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_CANDIDATE);
 	assert_int_equal(rh_deliver(h, RAFT_MSG_VOTE, 1, 2), 1);
 
 	assert_true(n2->rec.u.hard_state_changed);
@@ -128,7 +120,7 @@ static void test_vote_persisted_before_sent(void **state)
 	assert_int_equal(n2->durable_hs.vote, 1);
 	assert_int_equal(rh_count(h, RAFT_MSG_VOTE_RESP, 2, 1), 1);
 	rh_deliver(h, RAFT_MSG_VOTE_RESP, 2, 1);
-	assert_int_equal(status_of(h, 1).role, RAFT_LEADER);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_LEADER);
 	print_message("after the persist the VOTE_RESP went out and made node 1 leader\n");
 	rh_destroy(&h);
 }
@@ -142,8 +134,8 @@ static void test_vote_once_per_term(void **state)
 
 	rh_tick_until(h, 1, RAFT_CANDIDATE, 4 * RH_ELECTION_MS);
 	rh_tick_until(h, 2, RAFT_CANDIDATE, 4 * RH_ELECTION_MS);
-	assert_int_equal(status_of(h, 1).term, 1);
-	assert_int_equal(status_of(h, 2).term, 1);
+	assert_int_equal(rh_status_of(h, 1).term, 1);
+	assert_int_equal(rh_status_of(h, 2).term, 1);
 	dup = rh_copy(h, RAFT_MSG_VOTE, 1, 3);
 	assert_non_null(dup);
 
@@ -221,7 +213,7 @@ static void test_reject_less_up_to_date(void **state)
 	m = rh_peek(h, RAFT_MSG_PREVOTE_RESP, 2, 1);
 	assert_non_null(m);
 	assert_int_equal(m->u.vote_resp.reject, 1);
-	assert_int_equal(status_of(h, 2).term, 2);
+	assert_int_equal(rh_status_of(h, 2).term, 2);
 	print_message("with PreVote the same check refuses the PREVOTE and node 2 keeps term 2\n");
 	rh_destroy(&h);
 }
@@ -238,8 +230,8 @@ static void test_dueling_candidates(void **state)
 	rh_deliver(h, RAFT_MSG_VOTE, 1, 3);
 	rh_deliver(h, RAFT_MSG_VOTE, 2, 4);
 	rh_deliver_all(h, 100);
-	s1 = status_of(h, 1);
-	s2 = status_of(h, 2);
+	s1 = rh_status_of(h, 1);
+	s2 = rh_status_of(h, 2);
 	assert_int_equal(s1.role, RAFT_CANDIDATE);
 	assert_int_equal(s2.role, RAFT_CANDIDATE);
 	assert_int_equal(s1.term, 1);
@@ -251,15 +243,15 @@ static void test_dueling_candidates(void **state)
 		assert_true(ms <= 4 * RH_ELECTION_MS);
 		rh_tick(h, 1, 1);
 		rh_tick(h, 2, 1);
-		s1 = status_of(h, 1);
-		s2 = status_of(h, 2);
+		s1 = rh_status_of(h, 1);
+		s2 = rh_status_of(h, 2);
 	}
 	assert_true(s1.term != s2.term);
 	winner = s1.term == 2 ? 1 : 2;
 	rh_deliver_all(h, 1000);
 	assert_int_equal(rh_leader(h), winner);
-	assert_int_equal(status_of(h, winner).term, 2);
-	assert_int_equal(status_of(h, 3 - winner).role, RAFT_FOLLOWER);
+	assert_int_equal(rh_status_of(h, winner).term, 2);
+	assert_int_equal(rh_status_of(h, 3 - winner).role, RAFT_FOLLOWER);
 	print_message("node %llu timed out first, campaigned in term 2 and won; the other "
 	              "stepped down\n",
 	              (unsigned long long)winner);
@@ -277,19 +269,19 @@ static void test_higher_term_steps_leader_down(void **state)
 	rh_node(h, 1)->frozen = 1;
 	rh_run(h, 4 * RH_ELECTION_MS);
 	assert_true(rh_leader(h) == 2 || rh_leader(h) == 3);
-	assert_int_equal(status_of(h, 1).role, RAFT_LEADER);
-	assert_int_equal(status_of(h, 1).term, 1);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_LEADER);
+	assert_int_equal(rh_status_of(h, 1).term, 1);
 	print_message("with node 1 cut off, node %llu became leader in term %llu; 1 still "
 	              "thinks it leads term 1\n",
 	              (unsigned long long)rh_leader(h),
-	              (unsigned long long)status_of(h, rh_leader(h)).term);
+	              (unsigned long long)rh_status_of(h, rh_leader(h)).term);
 
 	rh_isolate(h, 1, 0);
 	rh_node(h, 1)->frozen = 0;
 	rh_run(h, 2 * RH_HEARTBEAT_MS);
-	st = status_of(h, 1);
+	st = rh_status_of(h, 1);
 	assert_int_equal(st.role, RAFT_FOLLOWER);
-	assert_int_equal(st.term, status_of(h, rh_leader(h)).term);
+	assert_int_equal(st.term, rh_status_of(h, rh_leader(h)).term);
 	assert_int_equal(st.leader, rh_leader(h));
 	print_message("healed: node 1 saw term %llu and stepped down to follower of %llu\n",
 	              (unsigned long long)st.term, (unsigned long long)st.leader);
@@ -307,9 +299,9 @@ static void test_prevote_partitioned_node(void **state)
 	rh_isolate(h, 3, 1);
 	for (uint64_t ms = 0; ms < 10 * RH_ELECTION_MS; ms += RH_TICK_MS) {
 		rh_run(h, RH_TICK_MS);
-		was_precandidate |= status_of(h, 3).role == RAFT_PRECANDIDATE;
+		was_precandidate |= rh_status_of(h, 3).role == RAFT_PRECANDIDATE;
 	}
-	st = status_of(h, 3);
+	st = rh_status_of(h, 3);
 	assert_true(was_precandidate);
 	assert_int_equal(st.term, 1);
 	assert_int_equal(rh_node(h, 3)->hs.term, 1);
@@ -320,8 +312,8 @@ static void test_prevote_partitioned_node(void **state)
 	rh_isolate(h, 3, 0);
 	rh_run(h, 4 * RH_ELECTION_MS);
 	assert_int_equal(rh_leader(h), 1);
-	assert_int_equal(status_of(h, 1).term, 1);
-	st = status_of(h, 3);
+	assert_int_equal(rh_status_of(h, 1).term, 1);
+	st = rh_status_of(h, 3);
 	assert_int_equal(st.role, RAFT_FOLLOWER);
 	assert_int_equal(st.leader, 1);
 	assert_int_equal(st.term, 1);
@@ -350,11 +342,11 @@ static void test_prevote_refused_with_recent_leader(void **state)
 	m = rh_peek(h, RAFT_MSG_PREVOTE_RESP, 2, 3);
 	assert_non_null(m);
 	assert_int_equal(m->u.vote_resp.reject, 1);
-	assert_int_equal(status_of(h, 2).term, 1);
-	assert_int_equal(status_of(h, 2).leader, 1);
+	assert_int_equal(rh_status_of(h, 2).term, 1);
+	assert_int_equal(rh_status_of(h, 2).leader, 1);
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 3).term, 1);
-	assert_int_not_equal(status_of(h, 3).role, RAFT_LEADER);
+	assert_int_equal(rh_status_of(h, 3).term, 1);
+	assert_int_not_equal(rh_status_of(h, 3).role, RAFT_LEADER);
 	print_message("node 3 (no heartbeats for %llu ms) asked 2 for a PREVOTE; 2 hears leader "
 	              "1 and refused; terms stay 1\n",
 	              (unsigned long long)ms);
@@ -374,14 +366,14 @@ static void test_check_quorum_steps_down(void **state)
 	              5 * RH_ELECTION_MS);
 
 	rh_isolate(h, 1, 1);
-	for (ms = 0; status_of(h, 1).role == RAFT_LEADER; ms += RH_TICK_MS) {
+	for (ms = 0; rh_status_of(h, 1).role == RAFT_LEADER; ms += RH_TICK_MS) {
 		assert_true(ms <= 2 * RH_ELECTION_MS);
 		rh_tick(h, 1, RH_TICK_MS);
 		rh_drop(h, 0, 1, 0);
 	}
 	assert_true(ms >= RH_ELECTION_MS);
-	assert_int_equal(status_of(h, 1).role, RAFT_FOLLOWER);
-	assert_int_equal(status_of(h, 1).term, 1);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_FOLLOWER);
+	assert_int_equal(rh_status_of(h, 1).term, 1);
 	print_message("cut off, node 1 stepped down after %llu ms (at most 2 election timeouts of "
 	              "%u ms), term still 1\n",
 	              (unsigned long long)ms, RH_ELECTION_MS);
@@ -400,8 +392,8 @@ static void test_transfer_to_caught_up(void **state)
 	assert_int_equal(rh_transfer(h, 1, 2), 0);
 	assert_non_null(rh_peek(h, RAFT_MSG_TIMEOUT_NOW, 1, 2));
 	rh_deliver(h, RAFT_MSG_TIMEOUT_NOW, 1, 2);
-	assert_int_equal(status_of(h, 2).role, RAFT_CANDIDATE);
-	assert_int_equal(status_of(h, 2).term, 2);
+	assert_int_equal(rh_status_of(h, 2).role, RAFT_CANDIDATE);
+	assert_int_equal(rh_status_of(h, 2).term, 2);
 	m = rh_peek(h, RAFT_MSG_VOTE, 2, 3);
 	assert_non_null(m);
 	assert_int_equal(m->u.vote.transfer, 1);
@@ -410,9 +402,9 @@ static void test_transfer_to_caught_up(void **state)
 
 	rh_deliver_all(h, 1000);
 	assert_int_equal(rh_leader(h), 2);
-	assert_int_equal(status_of(h, 1).role, RAFT_FOLLOWER);
-	assert_int_equal(status_of(h, 1).leader, 2);
-	assert_int_equal(status_of(h, 3).leader, 2);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_FOLLOWER);
+	assert_int_equal(rh_status_of(h, 1).leader, 2);
+	assert_int_equal(rh_status_of(h, 3).leader, 2);
 	print_message("node 2 won term 2 despite 3's recent leader; 1 and 3 follow 2\n");
 	rh_destroy(&h);
 }
@@ -444,10 +436,10 @@ static void test_transfer_refuses_proposals(void **state)
 	assert_int_equal(rh_node(h, 2)->log_n, 4);
 	assert_memory_equal(rh_node(h, 2)->log[2].data, "b", 1);
 	assert_int_equal(rh_node(h, 2)->log[3].type, RAFT_ENTRY_NOOP);
-	assert_int_equal(status_of(h, 1).leader, 2);
+	assert_int_equal(rh_status_of(h, 1).leader, 2);
 	print_message("node 2 caught up to index 3 (\"b\"), got TIMEOUT_NOW and leads term %llu "
 	              "with its no-op at 4\n",
-	              (unsigned long long)status_of(h, 2).term);
+	              (unsigned long long)rh_status_of(h, 2).term);
 	rh_destroy(&h);
 }
 
@@ -493,11 +485,11 @@ static void test_vote_survives_restart(void **state)
 	rh_drop(h, RAFT_MSG_VOTE_RESP, 3, 1);
 	print_message("after a second crash node 3 booted with (term 1, vote 2) and refused "
 	              "1's VOTE for term 1\n");
-	for (uint64_t ms = 0; status_of(h, 1).term == 1; ms += RH_TICK_MS) {
+	for (uint64_t ms = 0; rh_status_of(h, 1).term == 1; ms += RH_TICK_MS) {
 		assert_true(ms <= 4 * RH_ELECTION_MS);
 		rh_tick(h, 1, RH_TICK_MS);
 	}
-	assert_int_equal(status_of(h, 1).term, 2);
+	assert_int_equal(rh_status_of(h, 1).term, 2);
 	rh_deliver(h, RAFT_MSG_VOTE, 1, 3);
 	assert_int_equal(rh_peek(h, RAFT_MSG_VOTE_RESP, 3, 1)->u.vote_resp.reject, 0);
 	print_message("a new term (2) frees its vote again: it grants 1\n");
@@ -514,13 +506,13 @@ static void test_lease_ignores_disruptive_vote(void **state)
 	rh_deliver_all(h, 100);
 	/* only node 3's clock moves: it hears no heartbeat, 2 heard one just now */
 	rh_tick_until(h, 3, RAFT_CANDIDATE, 4 * RH_ELECTION_MS);
-	assert_int_equal(status_of(h, 3).term, 2);
-	before = status_of(h, 2);
+	assert_int_equal(rh_status_of(h, 3).term, 2);
+	before = rh_status_of(h, 2);
 
 	rh_deliver(h, RAFT_MSG_VOTE, 3, 2);
-	assert_int_equal(status_of(h, 2).term, 1);
-	assert_int_equal(status_of(h, 2).leader, 1);
-	assert_int_equal(status_of(h, 2).dropped_msgs, before.dropped_msgs + 1);
+	assert_int_equal(rh_status_of(h, 2).term, 1);
+	assert_int_equal(rh_status_of(h, 2).leader, 1);
+	assert_int_equal(rh_status_of(h, 2).dropped_msgs, before.dropped_msgs + 1);
 	assert_int_equal(rh_count(h, RAFT_MSG_VOTE_RESP, 2, 3), 0);
 	print_message(
 	    "without PreVote, node 3 timed out and campaigned in term 2; follower 2, which "
@@ -546,7 +538,7 @@ static void test_transfer_abandoned_after_timeout(void **state)
 	}
 	assert_true(ms >= RH_ELECTION_MS);
 	assert_int_equal(rh_leader(h), 1);
-	assert_int_equal(status_of(h, 1).term, 1);
+	assert_int_equal(rh_status_of(h, 1).term, 1);
 	assert_int_equal(h->delivered_type[RAFT_MSG_TIMEOUT_NOW], 0);
 	print_message("transfer to unreachable node 2: a second transfer is refused (busy); "
 	              "after %llu ms (timeout %u) node 1 leads on in term 1 and takes proposals\n",

@@ -21,14 +21,6 @@
 static struct raft_entry ents[N_ENTRIES];
 static const uint8_t payload[] = "x";
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status st;
-
-	rh_status(h, id, &st);
-	return st;
-}
-
 /* Leader 1 of term 1 with its no-op committed on all three. */
 static struct rh *settled_cluster(void)
 {
@@ -68,12 +60,12 @@ static struct raft_msg good_append(uint32_t n)
 /* Steps m into node `at`; it must change nothing, answer nothing and be counted. */
 static void expect_dropped(struct rh *h, uint64_t at, const struct raft_msg *m, const char *what)
 {
-	struct raft_status before = status_of(h, at), after;
+	struct raft_status before = rh_status_of(h, at), after;
 	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = m};
 	struct rh_node *n = rh_node(h, at);
 
 	assert_int_equal(rh_step(h, at, &ev), 0);
-	after = status_of(h, at);
+	after = rh_status_of(h, at);
 	assert_int_equal(after.dropped_msgs, before.dropped_msgs + 1);
 	assert_int_equal(after.term, before.term);
 	assert_int_equal(after.role, before.role);
@@ -132,7 +124,7 @@ static void test_hostile_appends(void **state)
 
 	m = good_append(1);
 	assert_int_equal(rh_inject(h, &m), 0);
-	assert_int_equal(status_of(h, 2).last_index, 2);
+	assert_int_equal(rh_status_of(h, 2).last_index, 2);
 	print_message("the same APPEND unmodified is accepted: node 2 now holds index 2\n");
 	rh_destroy(&h);
 }
@@ -182,14 +174,14 @@ static void test_hostile_strangers_and_commit(void **state)
 	m.u.snapshot.offset = 8;
 	m.u.snapshot.chunk_len = 4;
 	m.u.snapshot.chunk = payload;
-	m.u.snapshot.snap_config = status_of(h, 1).config;
+	m.u.snapshot.snap_config = rh_status_of(h, 1).config;
 	expect_dropped(h, 2, &m, "SNAPSHOT chunk running past the snapshot's size");
 
 	m = good_append(0);
 	m.u.append.commit = 100;
 	assert_int_equal(rh_inject(h, &m), 0);
-	assert_int_equal(status_of(h, 2).commit_index, 1);
-	assert_int_equal(status_of(h, 2).last_index, 1);
+	assert_int_equal(rh_status_of(h, 2).commit_index, 1);
+	assert_int_equal(rh_status_of(h, 2).last_index, 1);
 	print_message("a heartbeat with commit 100 past the last index (1): commit clamped to 1, "
 	              "never past the log\n");
 	rh_destroy(&h);
@@ -213,11 +205,11 @@ static void test_stranger_campaign_does_not_disrupt(void **state)
 	resp = rh_rec_find(rh_node(h, 2), 0, RAFT_MSG_PREVOTE_RESP, 99);
 	assert_non_null(resp);
 	assert_int_equal(resp->u.vote_resp.reject, 1);
-	assert_int_equal(status_of(h, 2).term, 1);
+	assert_int_equal(rh_status_of(h, 2).term, 1);
 	m.type = RAFT_MSG_VOTE;
 	rh_inject(h, &m);
-	assert_int_equal(status_of(h, 2).term, 1);
-	assert_int_equal(status_of(h, 2).leader, 1);
+	assert_int_equal(rh_status_of(h, 2).term, 1);
+	assert_int_equal(rh_status_of(h, 2).leader, 1);
 	assert_int_equal(rh_node(h, 2)->hs.vote, 1);
 	assert_int_equal(rh_rec_count(rh_node(h, 2), RAFT_MSG_VOTE_RESP), 0);
 	print_message("node 99 (not a member) asked follower 2, which hears leader 1: PREVOTE "

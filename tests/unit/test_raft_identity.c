@@ -17,14 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status s;
-
-	rh_status(h, id, &s);
-	return s;
-}
-
 static const struct raft_member *member_of(const struct raft_status *s, uint64_t id)
 {
 	for (uint32_t i = 0; i < s->config.n; i++)
@@ -48,9 +40,9 @@ static struct rh *lagging_and_wiped(void)
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(rh_propose(h, 1, "x"), 0);
 	rh_run(h, 200);
-	s = status_of(h, 1);
+	s = rh_status_of(h, 1);
 	assert_true(s.commit_index >= 6);
-	assert_true(status_of(h, 2).last_index < s.commit_index);
+	assert_true(rh_status_of(h, 2).last_index < s.commit_index);
 	rh_wipe(h, 3);
 	rh_isolate(h, 2, 0);
 	rh_isolate(h, 1, 1);
@@ -60,21 +52,21 @@ static struct rh *lagging_and_wiped(void)
 static void test_wiped_node_does_not_elect(void **state)
 {
 	struct rh *h = lagging_and_wiped();
-	uint64_t committed = status_of(h, 1).commit_index;
+	uint64_t committed = rh_status_of(h, 1).commit_index;
 
 	rh_run(h, 3000);
-	assert_int_not_equal(status_of(h, 2).role, RAFT_LEADER);
-	assert_int_not_equal(status_of(h, 3).role, RAFT_LEADER);
+	assert_int_not_equal(rh_status_of(h, 2).role, RAFT_LEADER);
+	assert_int_not_equal(rh_status_of(h, 3).role, RAFT_LEADER);
 	print_message("node 1 cut off, node 3 wiped (commit %llu lives on 1 and the lost disk): "
 	              "node 2 stays %s (node 3's grants do not count; VOTEs it granted: %llu)\n",
 	              (unsigned long long)committed,
-	              status_of(h, 2).role == RAFT_FOLLOWER ? "follower" : "a candidate",
-	              (unsigned long long)status_of(h, 3).votes_granted);
+	              rh_status_of(h, 2).role == RAFT_FOLLOWER ? "follower" : "a candidate",
+	              (unsigned long long)rh_status_of(h, 3).votes_granted);
 
 	rh_isolate(h, 1, 0);
 	rh_run(h, 5000);
 	assert_true(rh_leader(h) == 1 || rh_leader(h) == 2);
-	assert_true(status_of(h, rh_leader(h)).commit_index >= committed);
+	assert_true(rh_status_of(h, rh_leader(h)).commit_index >= committed);
 	print_message("node 1 back: leader %llu keeps every committed entry\n",
 	              (unsigned long long)rh_leader(h));
 	rh_destroy(&h);
@@ -91,14 +83,14 @@ static void test_wiped_node_rejoins_and_is_promoted(void **state)
 	rh_run(h, 5000);
 	lead = rh_leader(h);
 	assert_int_not_equal(lead, 0);
-	s = status_of(h, lead);
+	s = rh_status_of(h, lead);
 	m3 = member_of(&s, 3);
 	assert_non_null(m3);
 	assert_int_equal(m3->incarnation, rh_node(h, 3)->opts.incarnation);
 	assert_int_equal(m3->role, RAFT_VOTER);
 	assert_int_equal(m3->flags, 0);
-	assert_true(status_of(h, 3).last_index >= s.commit_index - 1);
-	assert_int_equal(status_of(h, 3).replaced, 0);
+	assert_true(rh_status_of(h, 3).last_index >= s.commit_index - 1);
+	assert_int_equal(rh_status_of(h, 3).replaced, 0);
 	print_message("leader %llu replaced node 3 (incarnation %llu): a learner, then a voter "
 	              "again once caught up\n",
 	              (unsigned long long)lead, (unsigned long long)m3->incarnation);
@@ -115,12 +107,12 @@ static void test_empty_follower_catches_up(void **state)
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(rh_propose(h, 1, "y"), 0);
 	rh_run(h, 300);
-	commit = status_of(h, 1).commit_index;
+	commit = rh_status_of(h, 1).commit_index;
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 3), commit);
 	rh_wipe(h, 3);
 	rh_run(h, 3000);
 	assert_int_equal(rh_leader(h), 1);
-	assert_true(status_of(h, 3).commit_index >= commit);
+	assert_true(rh_status_of(h, 3).commit_index >= commit);
 	assert_true(rh_node(h, 3)->applied_index >= commit);
 	print_message("node 3 wiped under leader 1 (its match was %llu): applied %llu again\n",
 	              (unsigned long long)commit, (unsigned long long)rh_node(h, 3)->applied_index);
@@ -141,18 +133,18 @@ static void test_wiped_node_knows_leader_commit(void **state)
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(rh_propose(h, 1, "w"), 0);
 	rh_run(h, 300);
-	commit = status_of(h, 1).commit_index;
+	commit = rh_status_of(h, 1).commit_index;
 	assert_true(commit >= 8);
-	assert_int_equal(status_of(h, 1).leader_commit, commit); /* the leader: its own */
+	assert_int_equal(rh_status_of(h, 1).leader_commit, commit); /* the leader: its own */
 	rh_wipe(h, 3);
-	assert_int_equal(status_of(h, 3).leader_commit, 0);
+	assert_int_equal(rh_status_of(h, 3).leader_commit, 0);
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	assert_true(rh_deliver(h, RAFT_MSG_APPEND, 1, 3));
-	assert_int_equal(status_of(h, 3).leader, 1);
-	assert_int_equal(status_of(h, 3).commit_index, 0);
-	assert_int_equal(status_of(h, 3).leader_commit, commit);
+	assert_int_equal(rh_status_of(h, 3).leader, 1);
+	assert_int_equal(rh_status_of(h, 3).commit_index, 0);
+	assert_int_equal(rh_status_of(h, 3).leader_commit, commit);
 	rh_run(h, 3000);
-	assert_int_equal(status_of(h, 3).commit_index, status_of(h, 3).leader_commit);
+	assert_int_equal(rh_status_of(h, 3).commit_index, rh_status_of(h, 3).leader_commit);
 	rh_destroy(&h);
 }
 
@@ -167,20 +159,20 @@ static void test_rejection_below_match_resets(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(rh_propose(h, 1, "z"), 0);
 	rh_run(h, 300);
-	commit = status_of(h, 1).commit_index;
+	commit = rh_status_of(h, 1).commit_index;
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), commit);
 	memset(&rej, 0, sizeof(rej));
 	rej.type = RAFT_MSG_APPEND_RESP;
 	rej.from = 2;
 	rej.to = 1;
-	rej.term = status_of(h, 1).term;
+	rej.term = rh_status_of(h, 1).term;
 	rej.incarnation = rh_incarnation(2);
 	rej.u.append_resp.reject = 1;
 	rej.u.append_resp.hint_index = 1; /* "my log ends at 0" */
 	rh_inject(h, &rej);
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), 0);
 	rh_run(h, 500);
-	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), status_of(h, 1).last_index);
+	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), rh_status_of(h, 1).last_index);
 	print_message("match %llu reset to 0 by a rejection at 1; re-probed back to %llu\n",
 	              (unsigned long long)commit,
 	              (unsigned long long)raft_match_of(rh_node(h, 1)->r, 2));

@@ -15,14 +15,6 @@
 
 #include <cmocka.h>
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status st;
-
-	rh_status(h, id, &st);
-	return st;
-}
-
 /* A cluster of 3 whose leader 1 has committed its no-op everywhere. */
 static struct rh *settled_cluster(int check_quorum)
 {
@@ -31,7 +23,7 @@ static struct rh *settled_cluster(int check_quorum)
 	rh_elect(h, 1);
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 1).commit_index, 1);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 1);
 	return h;
 }
 
@@ -53,7 +45,7 @@ static void test_no_read_before_noop_commits(void **state)
 		rh_deliver(h, 0, 0, 0);
 	}
 	assert_true(h->delivered_type[RAFT_MSG_APPEND_RESP] >= acks + 2);
-	assert_int_equal(status_of(h, 1).commit_index, 0);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 0);
 	assert_int_equal(n1->n_reads, 0);
 	print_message("new leader 1, every APPEND carrying its no-op lost: both followers "
 	              "answered a heartbeat, yet read 7 is still unanswered (commit 0)\n");
@@ -63,7 +55,7 @@ static void test_no_read_before_noop_commits(void **state)
 		rh_tick(h, 1, RH_TICK_MS);
 		rh_deliver_all(h, 100);
 	}
-	assert_int_equal(status_of(h, 1).commit_index, 1);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 1);
 	assert_int_equal(n1->n_reads, 1);
 	assert_int_equal(n1->reads[0].read_id, 7);
 	assert_int_equal(n1->reads[0].status, 0);
@@ -112,7 +104,7 @@ static void test_deposed_leader_cannot_confirm_reads(void **state)
 	n1->frozen = 1;
 	rh_run(h, 4 * RH_ELECTION_MS);
 	assert_true(rh_leader(h) == 2 || rh_leader(h) == 3);
-	assert_int_equal(status_of(h, 1).role, RAFT_LEADER);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_LEADER);
 	n1->frozen = 0;
 
 	assert_int_equal(rh_read(h, 1, 9), 0);
@@ -120,7 +112,7 @@ static void test_deposed_leader_cannot_confirm_reads(void **state)
 		rh_tick(h, 1, RH_HEARTBEAT_MS);
 		rh_deliver_all(h, 100);
 	}
-	assert_int_equal(status_of(h, 1).role, RAFT_LEADER);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_LEADER);
 	assert_int_equal(n1->n_reads, 0);
 	print_message("node 1 (still leader of term 1 in its own view, %u ms cut off, no "
 	              "CheckQuorum) never confirmed read 9\n",
@@ -129,12 +121,12 @@ static void test_deposed_leader_cannot_confirm_reads(void **state)
 	rh_isolate(h, 1, 0);
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 1).role, RAFT_FOLLOWER);
+	assert_int_equal(rh_status_of(h, 1).role, RAFT_FOLLOWER);
 	assert_int_equal(n1->n_reads, 1);
 	assert_int_equal(n1->reads[0].read_id, 9);
 	assert_int_equal(n1->reads[0].status, KV_ENOTLEADER);
 	print_message("healed: it learned term %llu, stepped down and failed read 9 with %s\n",
-	              (unsigned long long)status_of(h, 1).term, kv_err_code(KV_ENOTLEADER));
+	              (unsigned long long)rh_status_of(h, 1).term, kv_err_code(KV_ENOTLEADER));
 	rh_destroy(&h);
 }
 
@@ -154,7 +146,7 @@ static void test_follower_read_index(void **state)
 	n2 = rh_node(h, 2);
 	rh_propose(h, 1, "a");
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 1).commit_index, 2);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 2);
 	assert_int_equal(rh_read(h, 2, 5), 0);
 	m = rh_peek(h, RAFT_MSG_READ_INDEX, 2, 1);
 	assert_non_null(m);

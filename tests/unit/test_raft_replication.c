@@ -16,14 +16,6 @@
 
 #include <cmocka.h>
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status st;
-
-	rh_status(h, id, &st);
-	return st;
-}
-
 /* The stored logs of a and b hold the same entries (index, term, type, payload). */
 static void assert_same_log(struct rh *h, uint64_t a, uint64_t b)
 {
@@ -77,17 +69,17 @@ static void fig7_case(const char *name, const uint64_t *terms, uint32_t n)
 	rh_boot_log(h, 2, 7, 0, terms, n);
 	rh_boot_log(h, 3, 7, 0, NULL, 0);
 	rh_campaign(h, 1);
-	assert_int_equal(status_of(h, 1).term, 8);
+	assert_int_equal(rh_status_of(h, 1).term, 8);
 	rejects = deliver_counting_rejects(h, 2);
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	rh_deliver_all(h, 1000);
 
 	assert_same_log(h, 1, 2);
 	assert_same_log(h, 1, 3);
-	assert_int_equal(status_of(h, 2).last_index, 11);
-	assert_int_equal(status_of(h, 2).last_term, 8);
+	assert_int_equal(rh_status_of(h, 2).last_index, 11);
+	assert_int_equal(rh_status_of(h, 2).last_term, 8);
 	for (uint64_t id = 1; id <= 3; id++) {
-		assert_int_equal(status_of(h, id).commit_index, 11);
+		assert_int_equal(rh_status_of(h, id).commit_index, 11);
 		assert_int_equal(rh_node(h, id)->applied_index, 11);
 		assert_int_equal(rh_node(h, id)->applied[10].type, RAFT_ENTRY_NOOP);
 		assert_int_equal(rh_node(h, id)->applied[3].term, 4);
@@ -122,8 +114,8 @@ static struct rh *fig8_setup(void)
 	rh_boot_log(h, 4, 3, 0, bare, 1);
 	rh_boot_log(h, 5, 3, 0, other, 2);
 	rh_campaign(h, 1);
-	assert_int_equal(status_of(h, 1).term, 4);
-	assert_int_equal(status_of(h, 1).last_index, 3);
+	assert_int_equal(rh_status_of(h, 1).term, 4);
+	assert_int_equal(rh_status_of(h, 1).last_index, 3);
 	assert_int_equal(raft_term_at(rh_node(h, 1)->r, 3), 4);
 	return h;
 }
@@ -150,7 +142,7 @@ static void test_fig8_no_commit_of_old_term_by_counting(void **state)
 	}
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), 2);
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 3), 2);
-	assert_int_equal(status_of(h, 1).commit_index, 0);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 0);
 	assert_int_equal(rh_node(h, 1)->n_applied, 0);
 	print_message("nodes 1, 2, 3 (a quorum of 5) acknowledged index 2 of term 2; the leader "
 	              "of term 4 still has commit 0\n");
@@ -162,11 +154,11 @@ static void test_fig8_no_commit_of_old_term_by_counting(void **state)
 	rh_deliver_all(h, 1000);
 	for (uint64_t id = 2; id <= 5; id++) {
 		assert_int_equal(raft_term_at(rh_node(h, id)->r, 2), 3);
-		assert_int_equal(status_of(h, id).commit_index, 3);
+		assert_int_equal(rh_status_of(h, id).commit_index, 3);
 	}
 	print_message("figure 8 (d): node 5 won term %llu and replaced index 2 (term 2 -> 3) on "
 	              "2..5; nothing committed was lost\n",
-	              (unsigned long long)status_of(h, 5).term);
+	              (unsigned long long)rh_status_of(h, 5).term);
 	rh_destroy(&h);
 }
 
@@ -178,13 +170,13 @@ static void test_fig8_commit_via_current_term(void **state)
 	rh_deliver(h, RAFT_MSG_APPEND, 1, 2);
 	rh_deliver(h, RAFT_MSG_APPEND_RESP, 2, 1);
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 2), 3);
-	assert_int_equal(status_of(h, 1).commit_index, 0);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 0);
 	rh_deliver_matching(h, 0, 1, 3);
 	rh_deliver_matching(h, 0, 3, 1);
 	rh_deliver_matching(h, 0, 1, 3);
 	rh_deliver_matching(h, 0, 3, 1);
 	assert_int_equal(raft_match_of(rh_node(h, 1)->r, 3), 3);
-	assert_int_equal(status_of(h, 1).commit_index, 3);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 3);
 	assert_int_equal(rh_node(h, 1)->n_applied, 3);
 	assert_int_equal(rh_node(h, 1)->applied[1].term, 2);
 	print_message("index 3 (term 4) on nodes 1, 2, 3: commit jumps 0 -> 3, index 2 of term 2 "
@@ -255,12 +247,12 @@ static void test_stale_append_keeps_matching_entries(void **state)
 	assert_int_equal(rh_propose(h, 1, "b"), 0);
 	assert_int_equal(rh_propose(h, 1, "c"), 0);
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 2).last_index, 4);
+	assert_int_equal(rh_status_of(h, 2).last_index, 4);
 
 	rh_replay(h, &stale);
 	assert_false(n2->rec.u.has_truncate);
 	assert_int_equal(n2->rec.u.n_entries, 0);
-	assert_int_equal(status_of(h, 2).last_index, 4);
+	assert_int_equal(rh_status_of(h, 2).last_index, 4);
 	assert_int_equal(n2->log_n, 4);
 	assert_memory_equal(n2->log[3].data, "c", 1);
 	print_message("replayed APPEND(prev 1, [2]) after 2..4 arrived: no truncation, log still "
@@ -287,13 +279,13 @@ static void test_commit_never_decreases(void **state)
 	rh_deliver_all(h, 100);
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 2).commit_index, 3);
+	assert_int_equal(rh_status_of(h, 2).commit_index, 3);
 	applied = rh_node(h, 2)->n_applied;
 
 	rh_replay(h, &old);
-	assert_int_equal(status_of(h, 2).commit_index, 3);
+	assert_int_equal(rh_status_of(h, 2).commit_index, 3);
 	assert_int_equal(rh_node(h, 2)->n_applied, applied);
-	assert_int_equal(status_of(h, 2).last_index, 3);
+	assert_int_equal(rh_status_of(h, 2).last_index, 3);
 	print_message("a heartbeat with commit 1 replayed at commit 3: commit stays 3, nothing "
 	              "re-applied, log kept\n");
 
@@ -301,7 +293,7 @@ static void test_commit_never_decreases(void **state)
 	rh_run(h, 4 * RH_ELECTION_MS);
 	assert_true(rh_leader(h) == 2 || rh_leader(h) == 3);
 	for (uint64_t id = 2; id <= 3; id++)
-		assert_true(status_of(h, id).commit_index >= 3);
+		assert_true(rh_status_of(h, id).commit_index >= 3);
 	print_message("a new leader (%llu) took over: commit on 2 and 3 still >= 3\n",
 	              (unsigned long long)rh_leader(h));
 	rh_destroy(&h);
@@ -318,11 +310,11 @@ static void test_apply_once_in_order_when_durable(void **state)
 	assert_int_equal(rh_propose(h, 1, "a"), 0);
 	rh_deliver(h, RAFT_MSG_APPEND, 1, 3);
 	rh_deliver(h, RAFT_MSG_APPEND_RESP, 3, 1);
-	assert_int_equal(status_of(h, 1).commit_index, 2);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 2);
 	assert_int_equal(rh_propose(h, 1, "b"), 0);
 	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 2);
-	assert_int_equal(status_of(h, 2).last_index, 3);
-	assert_int_equal(status_of(h, 2).commit_index, 2);
+	assert_int_equal(rh_status_of(h, 2).last_index, 3);
+	assert_int_equal(rh_status_of(h, 2).commit_index, 2);
 	assert_int_equal(n2->rec.u.commit_first, 0);
 	assert_int_equal(n2->applied_index, 1);
 	assert_int_equal(rh_count(h, RAFT_MSG_APPEND_RESP, 2, 1), 0);
@@ -348,7 +340,7 @@ static void test_apply_once_in_order_when_durable(void **state)
 	rh_deliver_all(h, 100);
 	rh_tick(h, 1, RH_HEARTBEAT_MS);
 	rh_deliver_all(h, 100);
-	assert_int_equal(status_of(h, 1).commit_index, 5);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 5);
 	assert_int_equal(n1->applied_index, 3);
 	print_message("leader 1 wrote 4..5 without syncing: followers made them commit, but it "
 	              "applies nothing past 3\n");
@@ -388,8 +380,8 @@ static void test_crash_loses_only_unsynced_tail(void **state)
 
 	rh_restart(h, 2);
 	assert_int_equal(n2->log_n, 2);
-	assert_int_equal(status_of(h, 2).last_index, 2);
-	assert_int_equal(status_of(h, 2).term, 1);
+	assert_int_equal(rh_status_of(h, 2).last_index, 2);
+	assert_int_equal(rh_status_of(h, 2).term, 1);
 	print_message("node 2 wrote 3..4 unsynced and crashed: it boots with 1..2, and the leader "
 	              "never heard it hold more (match 2)\n");
 
@@ -398,7 +390,7 @@ static void test_crash_loses_only_unsynced_tail(void **state)
 		rh_tick(h, 1, RH_HEARTBEAT_MS);
 		rh_deliver_all(h, 100);
 	}
-	assert_int_equal(status_of(h, 2).last_index, 4);
+	assert_int_equal(rh_status_of(h, 2).last_index, 4);
 	assert_int_equal(n2->applied_index, 4);
 	assert_memory_equal(n2->applied[3].data, "c", 1);
 	print_message("the leader sent 3..4 again; node 2 rebuilt its state machine 1..4\n");
@@ -420,7 +412,7 @@ static void test_batched_pipelined_catch_up(void **state)
 		rh_deliver_all(h, 100);
 	}
 	rh_cut(h, 1, 3, 0);
-	for (int round = 0; status_of(h, 3).last_index < 301; round++) {
+	for (int round = 0; rh_status_of(h, 3).last_index < 301; round++) {
 		assert_true(round < 50);
 		rh_tick(h, 1, RH_HEARTBEAT_MS);
 		for (uint32_t k = 0; h->q_n > 0; k++) {
@@ -485,7 +477,7 @@ static void test_flush_sends_one_append_per_follower(void **state)
 
 	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 0);
 	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 0, 1);
-	assert_int_equal(status_of(h, 1).commit_index, 11);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 11);
 	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, 0), 0);
 	assert_int_equal(rh_propose(h, 1, "x"), 0);
 	rh_flush(h, 1);
@@ -500,7 +492,7 @@ static void test_flush_sends_one_append_per_follower(void **state)
 
 	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 0);
 	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 0, 1);
-	assert_int_equal(status_of(h, 1).commit_index, 12);
+	assert_int_equal(rh_status_of(h, 1).commit_index, 12);
 	rh_flush(h, 1);
 	for (uint64_t id = 2; id <= 3; id++) {
 		const struct raft_msg *m = only_append_to(h, id);
@@ -512,7 +504,7 @@ static void test_flush_sends_one_append_per_follower(void **state)
 	rh_flush(h, 1);
 	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, 0), 0);
 	for (uint64_t id = 2; id <= 3; id++)
-		assert_int_equal(status_of(h, id).commit_index, 12);
+		assert_int_equal(rh_status_of(h, id).commit_index, 12);
 	print_message("with nothing to send, the flush told commit 12 in one heartbeat per "
 	              "follower, and once only\n");
 	rh_destroy(&h);
@@ -532,7 +524,7 @@ static void test_tick_flushes(void **state)
 		rh_deliver_all(h, 100);
 	}
 	for (uint64_t id = 1; id <= 3; id++) {
-		assert_int_equal(status_of(h, id).commit_index, 2);
+		assert_int_equal(rh_status_of(h, id).commit_index, 2);
 		assert_int_equal(rh_node(h, id)->applied_index, 2);
 	}
 	print_message("leader 1 never flushed: its ticks sent entry 2, which all 3 applied\n");

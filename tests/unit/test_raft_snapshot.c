@@ -20,46 +20,10 @@
 
 #define SNAP_BYTES 600000u /* three chunks: 256 KiB, 256 KiB, the rest */
 
-static struct raft_status status_of(struct rh *h, uint64_t id)
-{
-	struct raft_status st;
-
-	rh_status(h, id, &st);
-	return st;
-}
-
-static void settle(struct rh *h, uint64_t leader)
-{
-	for (int i = 0; i < 2; i++) {
-		rh_deliver_all(h, 1000);
-		rh_tick(h, leader, RH_HEARTBEAT_MS);
-		rh_deliver_all(h, 1000);
-	}
-}
-
-/* Leader 1 with entries 1..11 applied on 1 and 2; node 3 cut off after index 1. */
-static struct rh *lagging_cluster(void)
-{
-	struct rh *h = rh_new(3, 1, 1);
-	char text[16];
-
-	rh_elect(h, 1);
-	settle(h, 1);
-	rh_cut(h, 1, 3, 1);
-	for (int i = 0; i < 10; i++) {
-		snprintf(text, sizeof(text), "v%d", i);
-		assert_int_equal(rh_propose(h, 1, text), 0);
-	}
-	settle(h, 1);
-	assert_int_equal(rh_node(h, 1)->applied_index, 11);
-	assert_int_equal(status_of(h, 3).last_index, 1);
-	return h;
-}
-
 /* SNAPSHOT_TAKEN drops the log prefix it covers, and only what was applied. */
 static void test_snapshot_taken_compacts(void **state)
 {
-	struct rh *h = lagging_cluster();
+	struct rh *h = rh_lagging_cluster(2);
 	struct raft_event ev = {.type = RAFT_EVENT_SNAPSHOT_TAKEN, .index = 12, .snap_size = 1};
 	struct raft_status st;
 
@@ -70,7 +34,7 @@ static void test_snapshot_taken_compacts(void **state)
 
 	assert_int_equal(rh_snapshot(h, 1, 8, 1000), 0);
 	assert_int_equal(rh_node(h, 1)->rec.u.compact_index, 8);
-	st = status_of(h, 1);
+	st = rh_status_of(h, 1);
 	assert_int_equal(st.snap_index, 8);
 	assert_int_equal(st.snap_term, 1);
 	assert_int_equal(st.first_index, 9);
@@ -89,10 +53,10 @@ static void test_snapshot_taken_compacts(void **state)
 	ev.snap_size = 0;
 	assert_int_equal(rh_step(h, 1, &ev), 0);
 	assert_int_equal(rh_node(h, 1)->rec.u.compact_index, 0);
-	assert_int_equal(status_of(h, 1).snap_index, 8);
-	assert_int_equal(status_of(h, 1).first_index, 9);
+	assert_int_equal(rh_status_of(h, 1).snap_index, 8);
+	assert_int_equal(rh_status_of(h, 1).first_index, 9);
 	assert_int_equal(rh_propose(h, 1, "after"), 0);
-	settle(h, 1);
+	rh_settle(h, 1, 2);
 	assert_int_equal(rh_node(h, 2)->applied_index, 12);
 	print_message("a snapshot below it is refused; at its own index only the image changes "
 	              "(dropped: size 0), nothing compacted; replication to 2 goes on (12 "
@@ -121,7 +85,7 @@ static uint32_t deliver_recording_chunks(struct rh *h, uint64_t to, uint64_t *of
 /* A follower behind the leader's first index gets the snapshot, chunk by chunk. */
 static void test_lagging_follower_installs_snapshot(void **state)
 {
-	struct rh *h = lagging_cluster();
+	struct rh *h = rh_lagging_cluster(2);
 	struct rh_node *n1 = rh_node(h, 1), *n3 = rh_node(h, 3);
 	uint64_t offsets[16];
 	uint32_t n = 0;
@@ -140,15 +104,15 @@ static void test_lagging_follower_installs_snapshot(void **state)
 	assert_int_equal(n3->n_chunks_written, 3);
 	assert_int_equal(n3->snap_size, SNAP_BYTES);
 	assert_memory_equal(n3->snap_data, n1->snap_data, SNAP_BYTES);
-	assert_int_equal(status_of(h, 3).snap_index, 11);
-	assert_int_equal(status_of(h, 3).last_index, 11);
-	assert_int_equal(status_of(h, 3).commit_index, 11);
+	assert_int_equal(rh_status_of(h, 3).snap_index, 11);
+	assert_int_equal(rh_status_of(h, 3).last_index, 11);
+	assert_int_equal(rh_status_of(h, 3).commit_index, 11);
 	print_message("node 3 (at index 1) got the snapshot at 11 in 3 chunks at offsets 0, %u, "
 	              "%u, installed it byte for byte\n",
 	              RAFT_SNAPSHOT_CHUNK_BYTES, 2 * RAFT_SNAPSHOT_CHUNK_BYTES);
 
 	assert_int_equal(rh_propose(h, 1, "after"), 0);
-	settle(h, 1);
+	rh_settle(h, 1, 2);
 	assert_int_equal(raft_match_of(n1->r, 3), 12);
 	assert_int_equal(n3->applied_index, 12);
 	assert_memory_equal(n3->applied[n3->n_applied - 1].data, "after", 5);
@@ -163,13 +127,13 @@ static void test_lagging_follower_installs_snapshot(void **state)
  */
 static void test_image_made_on_demand(void **state)
 {
-	struct rh *h = lagging_cluster();
+	struct rh *h = rh_lagging_cluster(2);
 	struct rh_node *n1 = rh_node(h, 1), *n3 = rh_node(h, 3);
 	uint64_t offsets[16];
 	uint32_t n = 0;
 
 	assert_int_equal(rh_snapshot(h, 1, 11, 0), 0);
-	assert_int_equal(status_of(h, 1).snap_index, 11);
+	assert_int_equal(rh_status_of(h, 1).snap_index, 11);
 	rh_cut(h, 1, 3, 0);
 	int asked = 0;
 	for (int i = 0; i < 10; i++) {
@@ -181,7 +145,7 @@ static void test_image_made_on_demand(void **state)
 	assert_true(asked);
 	assert_int_equal(n, 0);
 	assert_int_equal(n3->n_installs, 0);
-	assert_int_equal(status_of(h, 3).last_index, 1);
+	assert_int_equal(rh_status_of(h, 3).last_index, 1);
 	print_message("snapshot at 11 with no image: node 3 gets no chunk, the leader asks for "
 	              "an image of 11 (want_image)\n");
 
@@ -195,7 +159,7 @@ static void test_image_made_on_demand(void **state)
 	assert_int_equal(n, 3);
 	assert_int_equal(offsets[0], 0);
 	assert_memory_equal(n3->snap_data, n1->snap_data, SNAP_BYTES);
-	assert_int_equal(status_of(h, 3).commit_index, 11);
+	assert_int_equal(rh_status_of(h, 3).commit_index, 11);
 	print_message("the image of 11 (%u bytes) reported at the same index: sent in 3 chunks "
 	              "from offset 0, installed byte for byte\n",
 	              SNAP_BYTES);
@@ -205,7 +169,7 @@ static void test_image_made_on_demand(void **state)
 /* Chunks out of order are refused with SNAPSHOT_RESP naming the offset wanted. */
 static void test_out_of_order_chunks(void **state)
 {
-	struct rh *h = lagging_cluster();
+	struct rh *h = rh_lagging_cluster(2);
 	struct rh_node *n3 = rh_node(h, 3);
 	struct rh_msg *first, *early;
 	const struct raft_msg *m;
@@ -252,11 +216,11 @@ static void test_out_of_order_chunks(void **state)
 	              "wanted, not written again\n",
 	              RAFT_SNAPSHOT_CHUNK_BYTES, 2 * RAFT_SNAPSHOT_CHUNK_BYTES);
 
-	settle(h, 1);
+	rh_settle(h, 1, 2);
 	assert_int_equal(n3->n_installs, 1);
 	assert_int_equal(n3->n_chunks_written, 3);
 	assert_memory_equal(n3->snap_data, rh_node(h, 1)->snap_data, SNAP_BYTES);
-	assert_int_equal(status_of(h, 3).commit_index, 11);
+	assert_int_equal(rh_status_of(h, 3).commit_index, 11);
 	print_message("the leader went on from the wanted offset: installed, byte for byte\n");
 	rh_destroy(&h);
 }
@@ -285,7 +249,7 @@ static uint32_t chunks_queued_at(struct rh *h, uint64_t offset)
  */
 static void test_chunks_pipelined(void **state)
 {
-	struct rh *h = lagging_cluster();
+	struct rh *h = rh_lagging_cluster(2);
 	struct rh_node *n3 = rh_node(h, 3);
 	struct rh_msg *c2, *c3;
 	const uint64_t C = RAFT_SNAPSHOT_CHUNK_BYTES;
@@ -324,11 +288,11 @@ static void test_chunks_pipelined(void **state)
 	print_message("chunk 1 lost, 2 and 3 refused naming it: chunk 1 resent once, not once "
 	              "per refusal\n");
 
-	settle(h, 1);
+	rh_settle(h, 1, 2);
 	assert_int_equal(n3->n_installs, 1);
 	assert_int_equal(n3->n_chunks_written, 8);
 	assert_memory_equal(n3->snap_data, rh_node(h, 1)->snap_data, PIPE_BYTES);
-	assert_int_equal(status_of(h, 3).commit_index, 11);
+	assert_int_equal(rh_status_of(h, 3).commit_index, 11);
 	print_message("installed byte for byte, each of the 8 chunks written once\n");
 	rh_destroy(&h);
 }

@@ -261,6 +261,21 @@ static int join_register(struct join_run *j, const char *body, size_t body_len)
 	}
 }
 
+/* The log line that starts a registration: the first one, or again (raftd_join.h). */
+static void join_log_start(const struct join_run *j, int again)
+{
+	if (again)
+		KV_LOG_WARN(RAFTD_SVC, "join: no leader and no log yet, registering again",
+		            "node=%" PRIu64 " peer_address=%s after_timeouts=%u",
+		            j->d->opts.node_id, j->plan->peer_address, RAFTD_JOIN_RECHECK_TIMEOUTS);
+	else
+		KV_LOG_INFO(RAFTD_SVC, "join: registering with the cluster",
+		            "node=%" PRIu64 " peer_address=%s url=%s as=%s urls=%u give_up_s=%u",
+		            j->d->opts.node_id, j->plan->peer_address, j->plan->self_url,
+		            j->plan->promote ? "voter" : "learner", j->plan->n_urls,
+		            RAFTD_JOIN_GIVE_UP_MS / 1000);
+}
+
 int raftd_join_run(struct raftd *d, struct raft_config *base)
 {
 	static struct join_run j;
@@ -273,45 +288,21 @@ int raftd_join_run(struct raftd *d, struct raft_config *base)
 	                          body, sizeof(body));
 	if (len < 0)
 		return len;
-	KV_LOG_INFO(RAFTD_SVC, "join: registering with the cluster",
-	            "node=%" PRIu64 " peer_address=%s url=%s as=%s urls=%u give_up_s=%u",
-	            d->opts.node_id, j.plan->peer_address, j.plan->self_url,
-	            j.plan->promote ? "voter" : "learner", j.plan->n_urls,
-	            RAFTD_JOIN_GIVE_UP_MS / 1000);
+	join_log_start(&j, base == NULL);
 	rc = join_register(&j, body, (size_t)len);
 	if (rc == 0)
 		rc = join_seed_book(&j);
-	if (rc == 0)
-		raftd_join_config(j.members, j.n_members, base);
-	if (rc == 0)
-		KV_LOG_INFO(RAFTD_SVC,
-		            "join: registered; waiting for the leader's snapshot and log",
-		            "members=%u via=%s", j.n_members, j.plan->url_text[j.next_url]);
-	return rc;
-}
-
-int raftd_join_again(struct raftd *d)
-{
-	static struct join_run j;
-	char body[RAFTD_JOIN_BODY_BYTES_MAX];
-	j = (struct join_run){.d = d, .plan = &d->join};
-	int rc = join_setup(&j);
 	if (rc != 0)
 		return rc;
-	int len = raftd_join_body(j.plan, d->opts.node_id, d->curve.on ? d->curve.public_z85 : "",
-	                          body, sizeof(body));
-	if (len < 0)
-		return len;
-	KV_LOG_WARN(RAFTD_SVC, "join: no leader and no log yet, registering again",
-	            "node=%" PRIu64 " peer_address=%s after_timeouts=%u", d->opts.node_id,
-	            j.plan->peer_address, RAFTD_JOIN_RECHECK_TIMEOUTS);
-	rc = join_register(&j, body, (size_t)len);
-	if (rc == 0)
-		rc = join_seed_book(&j);
-	if (rc == 0)
+	if (base == NULL) {
 		KV_LOG_INFO(RAFTD_SVC, "join: registered again", "members=%u via=%s", j.n_members,
 		            j.plan->url_text[j.next_url]);
-	return rc;
+		return 0;
+	}
+	raftd_join_config(j.members, j.n_members, base);
+	KV_LOG_INFO(RAFTD_SVC, "join: registered; waiting for the leader's snapshot and log",
+	            "members=%u via=%s", j.n_members, j.plan->url_text[j.next_url]);
+	return 0;
 }
 
 void raftd_join_recheck(struct raftd *d, uint64_t now_ms)
@@ -329,7 +320,7 @@ void raftd_join_recheck(struct raftd *d, uint64_t now_ms)
 	                            .election_timeout_ms = d->opts.election_timeout_ms};
 	if (!raftd_join_recheck_due(&w))
 		return;
-	int rc = raftd_join_again(d);
+	int rc = raftd_join_run(d, NULL);
 	if (rc == KV_ESHUTDOWN)
 		return;
 	if (rc != 0)

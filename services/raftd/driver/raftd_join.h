@@ -137,14 +137,6 @@ int raftd_join_recheck_due(const struct raftd_join_wait *w);
 
 struct raftd;
 
-/*
- * Registers d again (raftd_join_recheck_due): the same POST and member check
- * as raftd_join_run, and the members' addresses into the book; the core's
- * configuration is left alone (the leader's log brings it). 0 or why not
- * (logged). Loop thread: blocks it while the requests run.
- */
-int raftd_join_again(struct raftd *d);
-
 /* The members as a configuration (ids and roles; incarnations come with the log). */
 void raftd_join_config(const struct raftd_join_member *m, uint32_t n, struct raft_config *out);
 
@@ -155,6 +147,11 @@ void raftd_join_config(const struct raftd_join_member *m, uint32_t n, struct raf
  * logging each try. Returns 0, KV_ESHUTDOWN (a signal), KV_ETIMEDOUT (gave
  * up), or KV_EINVAL / KV_EEXIST (refused: the log says why). Main thread,
  * while booting a new data directory (raftd_boot.c), before the core exists.
+ *
+ * With base NULL it registers d again (raftd_join_recheck_due): the same POST
+ * and member check and the members' addresses into the book; the core's
+ * configuration is left alone (the leader's log brings it). Loop thread then:
+ * blocks it while the requests run.
  */
 int raftd_join_run(struct raftd *d, struct raft_config *base);
 
