@@ -14,6 +14,8 @@
 # against a second one started like `SECURE=1 tools/cluster.sh up` (HTTPS with
 # keep-alive, tokens checked on every request, gateways forwarding over
 # https://), alternating the same way, and print the TLS/plaintext ratio.
+# Loads ending in -tlsonly do the same against a third cluster with TLS alone
+# (`SECURE=tls`: HTTPS and https:// forwarding, no tokens, no Curve).
 #
 # env: BENCH_SECONDS (default 10), BENCH_REPS (default 2),
 #      BENCH_LOADS (default: every load below), BENCH_KEYS (default 1000),
@@ -39,7 +41,9 @@ get-255       get       255      all        64
 stale-63      get-stale 63       all        64
 stale-255     get-stale 255      all        64
 put-63-tls    put       63       all        64
-get-63-tls    get       63       all        64"
+get-63-tls    get       63       all        64
+put-63-tlsonly put      63       all        64
+get-63-tlsonly get      63       all        64"
 LOADS=${BENCH_LOADS:-$(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' ')}
 
 work=$(mktemp -d /tmp/raftkv-bench.XXXXXX)
@@ -47,15 +51,23 @@ etcd_pids=()
 RAFTKV_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv")
 TLS_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=25000 RAFT_PORT_BASE=28000 BASE_DIR="$work/rktls" SECURE=1)
 TLS_SECRETS=$work/rktls/secrets
-want_tls=0 want_etcd=0
+TLSONLY_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=26000 RAFT_PORT_BASE=26100 BASE_DIR="$work/rktlsonly" SECURE=tls)
+TLSONLY_SECRETS=$work/rktlsonly/secrets
+want_tls=0 want_tlsonly=0 want_etcd=0
 for l in $LOADS; do
-	case $l in *-tls) want_tls=1 ;; *) want_etcd=1 ;; esac
+	case $l in *-tls) want_tls=1 ;; *-tlsonly) want_tlsonly=1 ;; *) want_etcd=1 ;; esac
 done
 
 # The systems a load compares (the first is the reference of the ratio column).
-systems_of() { case $1 in *-tls) echo "raftkv raftkv-tls" ;; *) echo "etcd raftkv" ;; esac; }
+systems_of() {
+	case $1 in
+	*-tls) echo "raftkv raftkv-tls" ;;
+	*-tlsonly) echo "raftkv raftkv-tlsonly" ;;
+	*) echo "etcd raftkv" ;;
+	esac
+}
 # The directory under $work whose path each process of a system carries.
-sys_dir() { case $1 in raftkv-tls) echo rktls ;; *) echo "$1" ;; esac; }
+sys_dir() { case $1 in raftkv-tls) echo rktls ;; raftkv-tlsonly) echo rktlsonly ;; *) echo "$1" ;; esac; }
 tls_curl() { curl -sf --cacert "$TLS_SECRETS/ca.crt" -H "@$TLS_SECRETS/curl-admin.header" "$@"; }
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -65,6 +77,7 @@ cleanup() {
 	wait 2>/dev/null || true
 	env "${RAFTKV_ENV[@]}" tools/cluster.sh down >/dev/null 2>&1 || true
 	[ "$want_tls" = 0 ] || env "${TLS_ENV[@]}" tools/cluster.sh down >/dev/null 2>&1 || true
+	[ "$want_tlsonly" = 0 ] || env "${TLSONLY_ENV[@]}" tools/cluster.sh down >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -90,6 +103,9 @@ start_etcd() {
 # The node number (1..3) of each system's leader.
 raftkv_leader() { curl -sf http://127.0.0.1:24001/v1/status | jq -r .leader.id; }
 raftkv_tls_leader() { tls_curl https://127.0.0.1:25001/v1/status | jq -r .leader.id; }
+raftkv_tlsonly_leader() {
+	curl -sf --cacert "$TLSONLY_SECRETS/ca.crt" https://127.0.0.1:26001/v1/status | jq -r .leader.id
+}
 etcd_leader() {
 	local i s
 	for i in 1 2 3; do
@@ -105,6 +121,7 @@ addrs() {
 	case $sys in
 	raftkv) base=24000 leader=$(raftkv_leader) ;;
 	raftkv-tls) base=25000 leader=$(raftkv_tls_leader) ;;
+	raftkv-tlsonly) base=26000 leader=$(raftkv_tlsonly_leader) ;;
 	*) base=22370 leader=$(etcd_leader) ;;
 	esac
 	for i in 1 2 3; do
@@ -138,6 +155,8 @@ run_wrk() {
 	if [ "$sys" = raftkv-tls ]; then
 		script=raftkv scheme=https
 		token=$(awk '$2 == "write" { print $1; exit }' "$TLS_SECRETS/tokens.txt")
+	elif [ "$sys" = raftkv-tlsonly ]; then
+		script=raftkv scheme=https
 	fi
 	a=$(addrs "$sys" "$nodes")
 	threads=$(tr ',' '\n' <<<"$a" | wc -l)
@@ -170,6 +189,7 @@ fill() {
 	[ "$want_etcd" = 0 ] || run_wrk etcd fill 4 leader 64 4 >/dev/null
 	run_wrk raftkv fill 4 leader 64 4 >/dev/null
 	[ "$want_tls" = 0 ] || run_wrk raftkv-tls fill 4 leader 64 4 >/dev/null
+	[ "$want_tlsonly" = 0 ] || run_wrk raftkv-tlsonly fill 4 leader 64 4 >/dev/null
 }
 
 # The repetition with the median throughput, whole (its latency and CPU with it);
@@ -187,7 +207,13 @@ if [ "$want_tls" = 1 ]; then
 	BASE_DIR=$work/rktls tools/certs.sh >/dev/null
 	env "${TLS_ENV[@]}" tools/cluster.sh up >/dev/null || die "the TLS raftkv cluster did not start"
 fi
+if [ "$want_tlsonly" = 1 ]; then
+	BASE_DIR=$work/rktlsonly tools/certs.sh >/dev/null
+	env "${TLSONLY_ENV[@]}" tools/cluster.sh up >/dev/null ||
+		die "the TLS-only raftkv cluster did not start"
+fi
 fill
+echo "bench: load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for load in $LOADS; do
 	op=$(load_field "$load" 2)
 	[ -n "$op" ] || die "unknown load $load (known: $(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' '))"
@@ -203,13 +229,14 @@ for load in $LOADS; do
 		done
 	done
 done
+echo "bench: load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 [ "$want_etcd" = 0 ] || {
 echo
 echo "| load | etcd ops/s | etcd p50 / p99 ms | etcd CPU cores | raftkv ops/s | raftkv p50 / p99 ms | raftkv CPU cores | raftkv/etcd |"
 echo "|---|---|---|---|---|---|---|---|"
 for load in $LOADS; do
-	case $load in *-tls) continue ;; esac
+	case $load in *-tls | *-tlsonly) continue ;; esac
 	read -r eo ep50 ep99 _ ecpu eerr _ < <(medians "$work/$load.etcd")
 	read -r ro rp50 rp99 _ rcpu rerr _ < <(medians "$work/$load.raftkv")
 	awk -v l="$load" -v eo="$eo" -v ep50="$ep50" -v ep99="$ep99" -v ecpu="$ecpu" -v ro="$ro" \
@@ -220,17 +247,18 @@ for load in $LOADS; do
 done
 }
 
-[ "$want_tls" = 0 ] && exit 0
-# CPU us per request: gatewayd+raftd+storaged (the servers) and wrk, plaintext against TLS.
+[ "$want_tls$want_tlsonly" = 00 ] && exit 0
+# CPU us per request: gatewayd+raftd+storaged (the servers) and wrk, plaintext against TLS
+# (-tls: everything on; -tlsonly: TLS alone).
 # "CPU ratio" is what the throughput ratio would be on a machine bound by CPU alone:
 # plaintext's CPU per request over TLS's, with wrk's and without it (servers only).
 echo
 echo "| load | plaintext ops/s | plaintext p50 / p99 ms | TLS ops/s | TLS p50 / p99 ms | TLS CPU cores | TLS/plaintext | server us/op plain / TLS (gatewayd, raftd, storaged) | wrk us/op plain / TLS | CPU ratio with wrk / servers only |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for load in $LOADS; do
-	case $load in *-tls) ;; *) continue ;; esac
+	case $load in *-tls) tsys=raftkv-tls ;; *-tlsonly) tsys=raftkv-tlsonly ;; *) continue ;; esac
 	read -r po pp50 pp99 _ _ perr pg pr ps pw < <(medians "$work/$load.raftkv")
-	read -r to tp50 tp99 _ tcpu terr tg tr ts tw < <(medians "$work/$load.raftkv-tls")
+	read -r to tp50 tp99 _ tcpu terr tg tr ts tw < <(medians "$work/$load.$tsys")
 	awk -v l="$load" -v po="$po" -v pp50="$pp50" -v pp99="$pp99" -v to="$to" -v tp50="$tp50" \
 		-v tp99="$tp99" -v tcpu="$tcpu" -v err="$((${perr%.*} + ${terr%.*}))" \
 		-v pg="$pg" -v pr="$pr" -v ps="$ps" -v pw="$pw" -v tg="$tg" -v tr="$tr" -v ts="$ts" \

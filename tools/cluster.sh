@@ -36,7 +36,10 @@
 #                each other over https:// verified against secrets/ca.crt (--peer-ca), and
 #                ask for tokens from secrets/tokens.txt (--auth-file); `make certs` writes
 #                them. This script's own curl calls use the CA and the admin token.
-#   Without SECURE=1 a HOST other than 127.x gives raftd and gatewayd --insecure (plaintext
+#                tls: HTTPS alone (the gateways' certificates and https:// forwarding
+#                verified against secrets/ca.crt as with 1), no tokens and plaintext
+#                raftd peers: what `make bench` measures TLS by itself with.
+#   With SECURE=0 a HOST other than 127.x gives raftd and gatewayd --insecure (plaintext
 #   on a non-loopback address; both refuse it otherwise).
 # Node i: raft port RAFT_PORT_BASE+i, HTTP port HTTP_PORT_BASE+i, data in
 # BASE_DIR/node<i>, sockets in BASE_DIR/node<i>/sock. Data survives restarts. A node
@@ -62,6 +65,7 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 CONSUL_PORT_BASE=${CONSUL_PORT_BASE:-}
 [[ -z $CONSUL_PORT_BASE || $CONSUL_PORT_BASE =~ ^[0-9]+$ ]] ||
 	die "CONSUL_PORT_BASE must be a number or unset (got $CONSUL_PORT_BASE)"
+[[ $SECURE == 0 || $SECURE == 1 || $SECURE == tls ]] || die "SECURE must be 0, 1 or tls (got $SECURE)"
 [[ $JOIN_AS == voter || $JOIN_AS == learner ]] || die "JOIN_AS must be voter or learner"
 for v in HTTP_PORT_BASE RAFT_PORT_BASE READY_TIMEOUT_S JOIN_TIMEOUT_S; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number (got ${!v})"
@@ -73,7 +77,12 @@ BIN_DIR=$(cd "$BIN_DIR" && pwd)
 SECRETS="$BASE_DIR/secrets"
 SCHEME=http
 CURL=(curl -s)
-if [[ $SECURE == 1 ]]; then
+if [[ $SECURE == tls ]]; then
+	[[ -s $SECRETS/ca.crt ]] ||
+		die "SECURE=tls needs $SECRETS/ca.crt (run: BASE_DIR=$BASE_DIR make certs)"
+	SCHEME=https
+	CURL=(curl -s --cacert "$SECRETS/ca.crt")
+elif [[ $SECURE == 1 ]]; then
 	[[ -s $SECRETS/ca.crt && -s $SECRETS/tokens.txt ]] ||
 		die "SECURE=1 needs $SECRETS/ca.crt and tokens.txt (run: BASE_DIR=$BASE_DIR make certs)"
 	SCHEME=https
@@ -106,11 +115,12 @@ join_urls() {
 
 node_dir() { echo "$BASE_DIR/node$1"; }
 
-# gatewayd's TLS and token flags for node $1 (SECURE=1), or --insecure off loopback.
+# gatewayd's TLS and token flags for node $1 (SECURE=1; SECURE=tls: TLS only), or
+# --insecure off loopback.
 gatewayd_security() {
-	if [[ $SECURE == 1 ]]; then
-		echo "--tls-cert $SECRETS/node$1.crt --tls-key $SECRETS/node$1.key" \
-			"--peer-ca $SECRETS/ca.crt --auth-file $SECRETS/tokens.txt"
+	if [[ $SECURE == 1 || $SECURE == tls ]]; then
+		echo "--tls-cert $SECRETS/node$1.crt --tls-key $SECRETS/node$1.key --peer-ca $SECRETS/ca.crt"
+		[[ $SECURE == tls ]] || echo "--auth-file $SECRETS/tokens.txt"
 	elif [[ $HOST != 127.* ]]; then
 		echo "--insecure"
 	fi
@@ -144,7 +154,7 @@ curve_prepare() {
 	mv -f "$dir/peer-keys.txt.$$" "$dir/peer-keys.txt"
 }
 
-# raftd's Curve flags for node $1 (SECURE=1), or --insecure off loopback.
+# raftd's Curve flags for node $1 (SECURE=1), or --insecure off loopback (or SECURE=tls).
 curve_raftd_args() {
 	if [[ $SECURE == 1 ]]; then
 		echo "--curve-secret-key $(curve_dir)/node$1/curve.key --peer-keys-file $(curve_dir)/peer-keys.txt"
@@ -164,6 +174,8 @@ join_raftd_args() {
 		(umask 077 && awk '$2 == "admin" { print $1; exit }' "$SECRETS/tokens.txt" \
 			>"$SECRETS/join-admin.token")
 		echo "--join-token-file $SECRETS/join-admin.token --join-cacert $SECRETS/ca.crt"
+	elif [[ $SECURE == tls ]]; then
+		echo "--join-cacert $SECRETS/ca.crt"
 	fi
 }
 
@@ -210,7 +222,7 @@ prepare_node() {
 	mkdir -p -m 700 "$dir/sock"
 	chmod 700 "$dir/sock"
 	curve_prepare "$1"
-	if [[ $SECURE == 1 ]]; then
+	if [[ $SECURE == 1 || $SECURE == tls ]]; then
 		[[ -s $SECRETS/node$1.crt ]] ||
 			die "no certificate $SECRETS/node$1.crt (run: NODES=$1 BASE_DIR=$BASE_DIR make certs)"
 	fi
@@ -400,6 +412,9 @@ print_urls() {
 		c="curl --cacert $SECRETS/ca.crt -H @$SECRETS/curl-admin.header"
 		echo "TLS on, tokens from $SECRETS/tokens.txt (the admin one in curl-admin.header)," \
 			"Curve keys for the peers under $(curve_dir)"
+	elif [[ $SECURE == tls ]]; then
+		c="curl --cacert $SECRETS/ca.crt"
+		echo "TLS on (HTTPS and forwarding), no tokens, plaintext raftd peers on $HOST"
 	elif [[ $HOST == 127.* ]]; then
 		echo "plaintext HTTP and peers, no tokens, bound to $HOST only" \
 			"(SECURE=1 after make certs: TLS, tokens and Curve)"

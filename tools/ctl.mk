@@ -39,8 +39,11 @@ bench-cpu: deps build
 # store grows to SCALE_KEYS keys, large values, restart time, a wiped follower's
 # catch-up. Prints figures; the README keeps a run's table. Data on the real disk.
 SCALE_KEYS ?= 1000000
+# SCALE_BIG_MIB=0 skips the large values; SCALE_ARGS adds flags (-window 15s, -catchup-only,
+# -http-base/-raft-base: `build/benchscale -h`).
 SCALE_BIG_MIB ?= 256
+SCALE_ARGS ?=
 bench-scale: build go-deps
 	cd tools/benchscale && $(GO) build -o $(abspath $(BUILD))/benchscale .
 	$(BUILD)/benchscale -bin $(BUILD) -dir $(BUILD)/bench-scale -keys $(SCALE_KEYS) \
-		-big-mib $(SCALE_BIG_MIB)
+		-big-mib $(SCALE_BIG_MIB) $(SCALE_ARGS)

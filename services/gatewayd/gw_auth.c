@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,9 +75,24 @@ static int auth_token_ok(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * OpenSSL 3's SHA256() looks the algorithm up by name on every call (about
+ * 1.4 us here, against 0.6 us with it fetched once): every request with a token
+ * pays it, twice when a gateway forwards it.
+ */
+static EVP_MD *auth_sha256;
+static pthread_once_t auth_sha256_once = PTHREAD_ONCE_INIT;
+
+static void auth_sha256_fetch(void)
+{
+	auth_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); /* kept for the process's life */
+}
+
 static void auth_hash(const char *s, size_t len, uint8_t out[GW_AUTH_HASH_BYTES])
 {
-	SHA256((const unsigned char *)s, len, out);
+	pthread_once(&auth_sha256_once, auth_sha256_fetch);
+	if (auth_sha256 == NULL || EVP_Digest(s, len, out, NULL, auth_sha256, NULL) != 1)
+		SHA256((const unsigned char *)s, len, out);
 }
 
 /* One line with a token (lineno for the message) into a->tokens[a->n]. */

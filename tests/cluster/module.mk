@@ -117,3 +117,9 @@ $(eval $(call CLUSTER_BUG_RULES,install,RAFTD_BUG_INSTALL_NO_RETRY,TestSnapshotI
 # (docs/design.md, "One fsync per write"); TestSnapshotRestartedLeaderAboveSnapshot
 # must fail.
 $(eval $(call CLUSTER_BUG_RULES,applied,RAFT_BUG_APPLIED_IGNORED,TestSnapshotRestartedLeaderAboveSnapshot,no write committed|never raised))
+
+# The pending chunks: raftd with RAFTD_BUG_PENDING_CHUNKS_DROPPED reads snapshot chunks
+# only from an image it adopted, so it drops the first chunks of an image made at a later
+# index than the snapshot (docs/design.md, "Snapshots"); TestSnapshotWipedFollowerCatchesUp
+# must fail.
+$(eval $(call CLUSTER_BUG_RULES,chunks,RAFTD_BUG_PENDING_CHUNKS_DROPPED,TestSnapshotWipedFollowerCatchesUp,dropped unread))

@@ -51,7 +51,9 @@ int raftd_image_active(const struct raftd *d, uint64_t now_ms)
 
 void raftd_image_tick(struct raftd *d, uint64_t now_ms)
 {
-	if (d->snap_req_id != 0 && now_ms - d->snap_req_ms >= RAFTD_SNAPSHOT_WAIT_MS) {
+	/* now_ms may be earlier than snap_req_ms: the loop read its clock before asking */
+	if (d->snap_req_id != 0 && now_ms > d->snap_req_ms &&
+	    now_ms - d->snap_req_ms >= RAFTD_SNAPSHOT_WAIT_MS) {
 		KV_LOG_WARN(RAFTD_SVC, "image request unanswered, giving up", "waited_ms=%u",
 		            RAFTD_SNAPSHOT_WAIT_MS);
 		d->snap_req_id = 0;

@@ -201,6 +201,17 @@ static int peers_attach_book(struct raftd *d, struct raft_snapshot *s)
 	return 0;
 }
 
+/* The chunk's bytes from the image file; a chunk that cannot be read is dropped, logged. */
+static int peers_attach_chunk(struct raftd *d, const struct raft_snapshot *s, const uint8_t **out)
+{
+	int rc = raftd_snapfile_read_chunk(d, s->snap_index, s->offset, s->chunk_len, out);
+	if (rc != 0)
+		KV_LOG_WARN(RAFTD_SVC, "snapshot chunk unreadable, dropped",
+		            "snap_index=%" PRIu64 " offset=%" PRIu64 " err=\"%s\"", s->snap_index,
+		            s->offset, kv_strerror(rc));
+	return rc;
+}
+
 int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out)
 {
 	struct raft_entry ents[RAFT_APPEND_ENTRIES_MAX];
@@ -214,8 +225,7 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 	} else if (m->type == RAFT_MSG_SNAPSHOT) {
 		rc = peers_attach_book(d, &copy.u.snapshot);
 		if (rc == 0 && s->chunk_len > 0)
-			rc = raftd_snapfile_read_chunk(d, s->snap_index, s->offset, s->chunk_len,
-			                               &copy.u.snapshot.chunk);
+			rc = peers_attach_chunk(d, s, &copy.u.snapshot.chunk);
 	}
 	if (rc != 0)
 		return rc;

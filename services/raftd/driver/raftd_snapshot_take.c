@@ -148,11 +148,17 @@ void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *lm)
 	const struct proto_snapshot_done *m = &lm->u.snapshot_done;
 	char path[PATH_MAX];
 
-	if (d->snap_req_id == 0 || lm->req_id != d->snap_req_id)
-		return; /* an answer to a request we gave up on */
+	snprintf(path, sizeof(path), "%.*s", (int)m->path.len, (const char *)m->path.ptr);
+	if (d->snap_req_id == 0 || lm->req_id != d->snap_req_id) {
+		/* an answer to a request we gave up on: its image is no one's */
+		if (m->status == 0 && m->path.len > 0 && m->path.len < PATH_MAX &&
+		    strcmp(path, d->snap_path) != 0 &&
+		    !(d->pending.valid && strcmp(path, d->pending.path) == 0))
+			unlink(path);
+		return;
+	}
 	d->snap_req_id = 0;
 	int rc = take_check(d, m);
-	snprintf(path, sizeof(path), "%.*s", (int)m->path.len, (const char *)m->path.ptr);
 	struct raftd_snap_pending *p = &d->pending;
 	if (rc == 0 && m->index > d->snap_index && p->valid)
 		rc = KV_EBUSY; /* a compaction is between the core and the WAL: ask again */
