@@ -211,6 +211,29 @@ raftd-bugs: raftd-bug-$(2)
 endef
 $(eval $(call RAFTD_FLUSH_BUG_RULE,TICK_NO_FLUSH,raft_tick_no_flush,test_tick_flushes))
 $(eval $(call RAFTD_FLUSH_BUG_RULE,COMMIT_NEVER_TOLD,raft_replication_commit_never_told,test_flush_sends_one_append_per_follower))
+
+# The first leader's planted bug: a core in which a voter not recorded yet neither
+# campaigns nor counts once its log holds anything (as before the fix) must make
+# test_raft_identity fail test_first_leader_lost_before_recording (no leader ever).
+$(BUILD)/raftd-bug/raft_identity_first_leader.o: services/raftd/core/raft_identity.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFT_BUG_FIRST_LEADER_LOST_STALLS -c $< -o $@
+
+$(BUILD)/raftd-bug/test_raft_identity: $(BUILD)/tests/unit/test_raft_identity.o \
+		$(BUILD)/raftd-bug/raft_identity_first_leader.o $(BUILD)/tests/unit/libraftharness.a \
+		$(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+.PHONY: raftd-bug-first-leader
+raftd-bug-first-leader: $(BUILD)/raftd-bug/test_raft_identity
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $< >$(BUILD)/raftd-bug/first-leader.out 2>&1; then \
+		echo "raftd-bugs: RAFT_BUG_FIRST_LEADER_LOST_STALLS was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*test_first_leader_lost_before_recording" $(BUILD)/raftd-bug/first-leader.out || \
+		{ echo "raftd-bugs: test_raft_identity failed, but not in test_first_leader_lost_before_recording"; \
+		  exit 1; }
+	@echo "raftd-bugs: RAFT_BUG_FIRST_LEADER_LOST_STALLS caught by test_first_leader_lost_before_recording"
+
+raftd-bugs: raftd-bug-first-leader
 # --- end raftd ---
 
 # --- wal ---

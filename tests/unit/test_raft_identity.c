@@ -148,6 +148,43 @@ static void test_wiped_node_knows_leader_commit(void **state)
 	rh_destroy(&h);
 }
 
+/*
+ * A new cluster's first leader loses its leadership before it heard from anyone
+ * after its election (their acknowledgements lost: a stalled disk, a partition),
+ * so it recorded only itself. The others hold its entries but are not recorded;
+ * they used to never campaign and their votes never counted once their logs held
+ * anything: no leader ever again (seen in TestListPagination under load). Now a
+ * voter not recorded campaigns and counts, and an election needs every voter.
+ */
+static void test_first_leader_lost_before_recording(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	uint64_t leader;
+
+	for (uint64_t id = 1; id <= 3; id++)
+		rh_wipe(h, id); /* a brand-new cluster: the seed configuration records no one */
+	rh_campaign(h, 1);
+	/* the votes still on their way would tell the new leader their senders' disks */
+	rh_drop(h, RAFT_MSG_PREVOTE_RESP, 0, 1);
+	rh_drop(h, RAFT_MSG_VOTE_RESP, 0, 1);
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 2);
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 3);
+	rh_drop(h, RAFT_MSG_APPEND_RESP, 2, 1);
+	rh_drop(h, RAFT_MSG_APPEND_RESP, 3, 1);
+	assert_true(rh_status_of(h, 2).last_index >= 1);
+	rh_isolate(h, 1, 1);
+	rh_run(h, 20 * RH_ELECTION_MS);    /* CheckQuorum: node 1 steps down */
+	assert_int_equal(rh_leader(h), 0); /* 2 and 3 need node 1's vote too */
+	rh_isolate(h, 1, 0);
+	rh_run(h, 40 * RH_ELECTION_MS);
+	leader = rh_leader(h);
+	if (leader == 0)
+		fail_msg("no leader elected after the first leader lost its leadership unrecorded");
+	print_message("node %llu leads after node 1 lost its leadership unrecorded\n",
+	              (unsigned long long)leader);
+	rh_destroy(&h);
+}
+
 /* A rejection saying the log ends below the match resets the progress. */
 static void test_rejection_below_match_resets(void **state)
 {
@@ -187,6 +224,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_follower_catches_up),
 	    cmocka_unit_test(test_rejection_below_match_resets),
 	    cmocka_unit_test(test_wiped_node_knows_leader_commit),
+	    cmocka_unit_test(test_first_leader_lost_before_recording),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,11 @@
 #else
 #define RAFT_BUG_ON_WIPED_VOTES 0
 #endif
+#ifdef RAFT_BUG_FIRST_LEADER_LOST_STALLS
+#define RAFT_BUG_ON_FIRST_LEADER_LOST_STALLS 1
+#else
+#define RAFT_BUG_ON_FIRST_LEADER_LOST_STALLS 0
+#endif
 #ifdef RAFT_BUG_APPLIED_IGNORED
 #define RAFT_BUG_ON_APPLIED_IGNORED 1
 #else
@@ -85,6 +90,16 @@ static inline int raft_bug_tick_no_flush(void)
 static inline int raft_bug_commit_never_told(void)
 {
 	return RAFT_BUG_ON_COMMIT_NEVER_TOLD;
+}
+
+/*
+ * FIRST_LEADER_LOST_STALLS: as before the fix, a voter not recorded yet neither campaigns nor
+ * counts once its log holds anything, so a new cluster whose first leader lost its leadership
+ * before it recorded a quorum never elects another.
+ */
+static inline int raft_bug_first_leader_lost_stalls(void)
+{
+	return RAFT_BUG_ON_FIRST_LEADER_LOST_STALLS;
 }
 
 /* APPLIED_IGNORED: RAFT_EVENT_APPLIED leaves the commit index below the state machine's. */

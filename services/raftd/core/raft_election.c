@@ -74,7 +74,7 @@ static void raft_send_campaign(struct raft *r, uint8_t type, uint64_t term, int 
 static void raft_start_count(struct raft *r)
 {
 	r->granted[0] = r->opt.id;
-	r->n_granted = raft_self_counts(r) ? 1 : 0;
+	r->n_granted = raft_self_campaigns(r) ? 1 : 0;
 	r->n_rejected = 0;
 	r->election_deadline_ms = r->now_ms + raft_random_timeout(r);
 }
@@ -119,7 +119,7 @@ static void raft_campaign(struct raft *r)
 	 * Learners, removed nodes and voters whose disk the configuration does not
 	 * know (raft_identity.c) never campaign; a term of UINT64_MAX is the end.
 	 */
-	if (!raft_self_counts(r) || r->term >= UINT64_MAX - 1) {
+	if (!raft_self_campaigns(r) || r->term >= UINT64_MAX - 1) {
 		r->election_deadline_ms = r->now_ms + raft_random_timeout(r);
 		return;
 	}

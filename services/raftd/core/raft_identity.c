@@ -11,13 +11,18 @@
  * elect a leader or commit an entry it does not hold (the lost-disk case of
  * Raft, where an acknowledged write would otherwise be lost). The one
  * exception is the very first election of a cluster, before any incarnation
- * is recorded: a candidate with nothing after its snapshot (a new cluster,
- * or one restored from a backup) counts voters not yet recorded, but then
- * needs every voter's vote (raft_votes_needed). An empty
- * node cannot tell whether it is new or lost its disk; if any voter holds
- * data, that voter refuses the empty candidate (its log is longer), so a
- * wiped node can never start a cluster over while one copy survives. The
- * price: a new cluster's first election needs all its seed members up.
+ * is recorded: while its configuration holds a voter not recorded yet (a new
+ * cluster, one restored from a backup, or one whose first leader lost its
+ * leadership before it recorded everyone), a candidate counts the votes of
+ * voters not recorded, and may campaign itself unrecorded, but then needs
+ * every voter's vote (raft_votes_needed). Every voter then compares logs
+ * with it, so it holds whatever any of them holds; and a voter not recorded
+ * never counted toward a commit (raft_member_counts), so its disk holds
+ * nothing that must survive. An empty node cannot tell whether it is new or
+ * lost its disk; if any voter holds data, that voter refuses the empty
+ * candidate (its log is longer), so a wiped node can never start a cluster
+ * over while one copy survives. The price: until every voter is recorded,
+ * an election needs all of them up.
  *
  * The leader, on hearing a member with an incarnation the configuration
  * does not hold, records it (BIND, when none is recorded) or replaces the
@@ -59,6 +64,16 @@ int raft_self_counts(const struct raft *r)
 	return raft_member_counts(me, r->opt.incarnation) || raft_bug_wiped_votes();
 }
 
+int raft_self_campaigns(const struct raft *r)
+{
+	const struct raft_member *me = raft_config_find(&r->config, r->opt.id);
+
+	if (raft_bug_first_leader_lost_stalls())
+		return raft_self_counts(r);
+	return raft_self_counts(r) ||
+	       (me != NULL && me->role == RAFT_VOTER && me->incarnation == 0);
+}
+
 int raft_vote_counts(const struct raft *r, uint64_t id, uint64_t heard)
 {
 	const struct raft_member *mb = raft_config_find(&r->config, id);
@@ -66,9 +81,9 @@ int raft_vote_counts(const struct raft *r, uint64_t id, uint64_t heard)
 	if (mb == NULL || mb->role != RAFT_VOTER)
 		return 0;
 	if (raft_bug_wiped_votes())
-		return 1; /* planted: any voter's vote, whatever disk it runs on */
-	if (mb->incarnation == 0)
-		return raft_log_never_written(r);
+		return 1;         /* planted: any voter's vote, whatever disk it runs on */
+	if (mb->incarnation == 0) /* then every voter's vote is needed */
+		return !raft_bug_first_leader_lost_stalls() || raft_log_never_written(r);
 	return raft_member_counts(mb, heard);
 }
 
@@ -76,12 +91,12 @@ uint32_t raft_votes_needed(const struct raft *r)
 {
 	uint32_t voters = raft_config_voters(&r->config);
 
-	if (raft_bug_wiped_votes() || !raft_log_never_written(r))
+	if (raft_bug_wiped_votes())
 		return (uint32_t)raft_quorum(voters);
 	for (uint32_t i = 0; i < r->config.n; i++)
 		if (r->config.members[i].role == RAFT_VOTER &&
 		    r->config.members[i].incarnation == 0)
-			return voters; /* a cluster's first election: every seed member */
+			return voters; /* a voter not recorded: every voter */
 	return (uint32_t)raft_quorum(voters);
 }
 

@@ -255,11 +255,13 @@ void raft_membership_check_removed(struct raft *r);
 
 /* mb counts toward a commit or read quorum when heard with incarnation heard. */
 int raft_member_counts(const struct raft_member *mb, uint64_t heard);
-/* This node may campaign and its own vote, match and acks count. */
+/* This node's own match and acks count toward a commit, read or CheckQuorum quorum. */
 int raft_self_counts(const struct raft *r);
+/* This node may campaign and vote for itself (raft_self_counts, or not recorded yet). */
+int raft_self_campaigns(const struct raft *r);
 /* A vote from id, sent with incarnation heard, counts for our candidacy. */
 int raft_vote_counts(const struct raft *r, uint64_t id, uint64_t heard);
-/* Granted votes a candidate needs: a quorum, or every voter in a cluster's first election. */
+/* Granted votes a candidate needs: a quorum, or every voter while one is not recorded. */
 uint32_t raft_votes_needed(const struct raft *r);
 /* The configuration records another incarnation for us: we must not vote. */
 int raft_self_replaced(const struct raft *r);
