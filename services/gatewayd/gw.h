@@ -119,6 +119,7 @@ struct gw_metrics {
 	uint64_t duration_count[GW_METRIC_SLOTS];
 	uint64_t duration_sum_us[GW_METRIC_SLOTS];
 	uint64_t forwarded;
+	uint64_t relayed; /* writes proposed through this node's raftd while another led */
 };
 
 struct gw {

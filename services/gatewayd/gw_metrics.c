@@ -166,6 +166,10 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	            s->msg.wal_fsync_us_max);
 	metrics_u64(j, "raftkv_forwarded_requests_total", "counter",
 	            "Writes forwarded to the leader's gateway.", gw->metrics.forwarded);
+	metrics_u64(
+	    j, "raftkv_relayed_writes_total", "counter",
+	    "Writes proposed through this node's raftd, which relayed them to the leader's.",
+	    gw->metrics.relayed);
 	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->msg.map_bytes);
 	metrics_u64(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
 	            st->msg.used_bytes);

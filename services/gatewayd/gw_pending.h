@@ -38,6 +38,13 @@ enum gw_call_state {
 	GW_CALL_FORWARDING,  /* the leader's gateway has the request */
 };
 
+/* A write sent to this node's raftd while another node leads: raftd relays it (gw_write.c). */
+enum gw_call_relay {
+	GW_RELAY_NONE = 0,
+	GW_RELAY_SENT,    /* proposed through raftd's relay, no answer yet */
+	GW_RELAY_REFUSED, /* the relay appended nothing: forward over HTTP from now on */
+};
+
 struct gw_call {
 	uint64_t req_id; /* 0: free slot */
 	uint64_t deadline_ms;
@@ -54,6 +61,7 @@ struct gw_call {
 	uint8_t cond; /* enum proto_kv_cond */
 	uint64_t cond_index;
 	uint8_t forwarded;      /* arrived with X-Raftkv-Forwarded */
+	uint8_t relay;          /* enum gw_call_relay: writes proposed while another node led */
 	uint8_t peer_may_serve; /* reads: another gateway may serve it (GET, not LIST) */
 	uint8_t hops;           /* the next peer to try while our raftd is silent */
 	uint8_t idem_len;

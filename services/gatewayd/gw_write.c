@@ -1,7 +1,13 @@
 /*
  * gw_write.c - the write path shared by PUT and DELETE: find the leader,
- * then propose to raftd (we are the leader) or forward to the leader's
- * gateway; wait for storaged's RESULT; answer.
+ * then propose to raftd (we are the leader, or raftd relays the PROPOSE to
+ * the leader's raftd) or forward to the leader's gateway; wait for
+ * storaged's RESULT; answer.
+ *
+ * A relayed write is sent again (over HTTP) only when raftd's answer says
+ * nothing was appended (not leader, busy), exactly as a forward is retried
+ * only when the other gateway proposed nothing; an unanswered one waits for
+ * its RESULT or its deadline.
  *
  * Loop thread only. A write whose outcome is unknown at its deadline (it
  * was proposed or forwarded) is answered 504 with its request id, never as
@@ -20,6 +26,10 @@
 #include <string.h>
 
 #define GW_WRITE_BODY_MAX 4096u
+#ifdef GW_BUG_RELAY_RETRY_APPENDED
+/* planted (make gw-bugs-relay): a relay unanswered this long is proposed again */
+#define GW_BUG_RELAY_RETRY_MS 50u
+#endif
 
 static void write_route(struct gw *gw, struct gw_call *c);
 
@@ -40,6 +50,13 @@ void gw_write_fail(struct gw *gw, struct gw_call *c, int err, const char *messag
 	write_finish_error(gw, c, err, message);
 }
 
+/* storaged answers and is connected: the RESULT of this node's proposal will come. */
+static int write_storaged_live(struct gw *gw)
+{
+	return gw->stats.valid && kv_clock_mono_ms() - gw->stats.at_ms <= GW_STORAGED_LOST_MS &&
+	       gw_zmq_connected(gw, 0);
+}
+
 static void write_propose(struct gw *gw, struct gw_call *c)
 {
 	h2o_req_t *req = c->http.req;
@@ -54,8 +71,7 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 		write_finish_error(gw, c, KV_EFULL, NULL);
 		return;
 	}
-	if (!gw->stats.valid || kv_clock_mono_ms() - gw->stats.at_ms > GW_STORAGED_LOST_MS ||
-	    !gw_zmq_connected(gw, 0)) {
+	if (!write_storaged_live(gw)) {
 		/* storaged is down: its RESULT would never come; leadership will move */
 		write_wait_leader(gw, c);
 		return;
@@ -93,12 +109,34 @@ static void write_propose(struct gw *gw, struct gw_call *c)
 		return;
 	}
 	c->state = GW_CALL_PROPOSED;
+#ifdef GW_BUG_RELAY_RETRY_APPENDED
+	if (c->relay == GW_RELAY_SENT)
+		c->retry_at_ms = kv_clock_mono_ms() + GW_BUG_RELAY_RETRY_MS;
+#endif
+}
+
+/*
+ * Another node leads: this node's raftd can carry the write to it when
+ * raftd answers, storaged is up (the RESULT comes from it), and no relay of
+ * this call was refused already (then HTTP, which also reaches a leader this
+ * raftd cannot). A forwarded request is answered where it arrived, as before.
+ */
+static int write_may_relay(struct gw *gw, const struct gw_call *c, uint64_t leader)
+{
+	return leader != 0 && !c->forwarded && c->relay == GW_RELAY_NONE && gw_status_fresh(gw) &&
+	       gw_zmq_connected(gw, 1) && write_storaged_live(gw);
 }
 
 static void write_route(struct gw *gw, struct gw_call *c)
 {
 	uint64_t leader = gw_status_leader(gw);
 	if (leader != 0 && leader == gw->cfg.node_id) {
+		write_propose(gw, c);
+		return;
+	}
+	if (write_may_relay(gw, c, leader)) {
+		c->relay = GW_RELAY_SENT;
+		gw->metrics.relayed++;
 		write_propose(gw, c);
 		return;
 	}
@@ -211,6 +249,8 @@ static void write_on_msg(struct gw *gw, struct gw_call *c, const struct proto_lo
 		c->state = GW_CALL_COMMITTING;
 		return;
 	}
+	if (c->relay == GW_RELAY_SENT)
+		c->relay = GW_RELAY_REFUSED; /* nothing appended; see write_may_relay */
 	if (m->status == KV_ENOTLEADER || m->status == KV_ENOLEADER) {
 		/* nothing was appended: safe to send elsewhere once we know the leader */
 		gw->status.msg.leader_id = m->leader_id != gw->cfg.node_id ? m->leader_id : 0;
@@ -231,6 +271,10 @@ static void write_on_retry(struct gw *gw, struct gw_call *c)
 {
 	if (c->state == GW_CALL_WAIT_LEADER)
 		write_route(gw, c);
+#ifdef GW_BUG_RELAY_RETRY_APPENDED
+	if (c->state == GW_CALL_PROPOSED && c->relay == GW_RELAY_SENT)
+		write_propose(gw, c); /* planted: the first may have been appended */
+#endif
 }
 
 static void write_on_deadline(struct gw *gw, struct gw_call *c)

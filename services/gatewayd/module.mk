@@ -135,6 +135,31 @@ gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	@echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED caught by TestConsulKVThroughFollowers:" \
 		"$$(grep -m1 -E 'consul_test.go:[0-9]+' $(GW_BUG_DIR)/test.out | sed 's/^ *//')"
 
+# gw-bugs-relay: a gatewayd that proposes again a relayed write whose answer has not
+# come within 50 ms (GW_BUG_RELAY_RETRY_APPENDED: the first may have been appended)
+# must make TestRelayedWritesApplyOnce fail (a key applied more than once).
+GW_RELAY_BUG_DIR := $(BUILD)/gw-bug-relay
+$(GW_RELAY_BUG_DIR)/gw_write.o: $(GW_DIR)/gw_write.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_RELAY_RETRY_APPENDED -c $< -o $@
+
+$(GW_RELAY_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_RELAY_BUG_DIR)/gw_write.o \
+		$(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
+
+.PHONY: gw-bugs-relay
+gw-bugs-relay: go-deps build $(GW_RELAY_BUG_DIR)/bin/gatewayd
+	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_RELAY_BUG_DIR)/bin/
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_RELAY_BUG_DIR))/bin timeout 180 $(GO) test \
+		-count=1 -v -run '^TestRelayedWritesApplyOnce$$' . >$(abspath $(GW_RELAY_BUG_DIR))/test.out 2>&1); then \
+		echo "gw-bugs-relay: GW_BUG_RELAY_RETRY_APPENDED was NOT caught"; exit 1; fi
+	@grep -q "applied more than once" $(GW_RELAY_BUG_DIR)/test.out || \
+		{ echo "gw-bugs-relay: TestRelayedWritesApplyOnce failed, but not on a write applied twice"; \
+		  tail -20 $(GW_RELAY_BUG_DIR)/test.out; exit 1; }
+	@echo "gw-bugs-relay: GW_BUG_RELAY_RETRY_APPENDED caught by TestRelayedWritesApplyOnce:" \
+		"$$(grep -m1 'writes applied more than once' $(GW_RELAY_BUG_DIR)/test.out | sed 's/^ *//')"
+
 # gw-bugs-peers: a gatewayd that never learns a member's gateway from the
 # configuration (GW_BUG_PEERS_STATIC: --gateways only) must fail test_gw_peers.
 GW_PEERS_BUG_DIR := $(BUILD)/gw-bug-peers
@@ -269,7 +294,7 @@ gw-bugs-ready: $(GW_READY_BUG_DIR)/test_gw_health
 
 .PHONY: gw-bugs
 gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers gw-bugs-member gw-bugs-quorum \
-	gw-bugs-consul-metrics gw-bugs-ready
+	gw-bugs-consul-metrics gw-bugs-ready gw-bugs-relay
 
 TEST_STEPS += gw-bugs
 

@@ -29,7 +29,7 @@ RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
 	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o raftd_book.o \
-	raftd_reconcile.o raftd_join_plan.o)
+	raftd_reconcile.o raftd_join_plan.o raftd_relay_table.o)
 RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
 	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 
@@ -43,6 +43,7 @@ BINS += $(BUILD)/raftd
 
 TEST_LIBS_test_raftd_peerlist := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_read_table := $(BUILD)/libraftdpure.a
+TEST_LIBS_test_raftd_relay := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_membership := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_compact := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_join := $(BUILD)/libraftdpure.a $(BUILD)/libcommon.a -ljansson
@@ -95,6 +96,34 @@ raftd-bug-curve-key: $(BUILD)/raftd-bug/test_raftd_curve_keys
 	@echo "raftd-bugs: RAFTD_BUG_CURVE_KEY_ANY_GROUP caught by test_secret_file"
 
 raftd-bugs: raftd-bug-curve-key
+
+# The planted relay bugs (raftd_relay_table.c): relay ids that restart at 1 in
+# every raftd process must make test_raftd_relay fail
+# test_answer_to_an_earlier_process_is_dropped (a late "not leader" meant for
+# the old process would let the gateway send an appended write again); a
+# leader that takes relays from any node must fail
+# test_leader_takes_relays_from_members_only.
+define RAFTD_RELAY_BUG_RULES
+$(BUILD)/raftd-bug-$(2)/raftd_relay_table.o: services/raftd/driver/raftd_relay_table.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -DRAFTD_BUG_$(1) -c $$< -o $$@
+
+$(BUILD)/raftd-bug-$(2)/test_raftd_relay: $(BUILD)/tests/unit/test_raftd_relay.o \
+		$(BUILD)/raftd-bug-$(2)/raftd_relay_table.o $(BUILD)/libcommon.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ -lcmocka
+
+.PHONY: raftd-bug-$(2)
+raftd-bug-$(2): $(BUILD)/raftd-bug-$(2)/test_raftd_relay
+	@if CMOCKA_MESSAGE_OUTPUT=stdout timeout 60 $$< >$(BUILD)/raftd-bug-$(2)/test.out 2>&1; then \
+		echo "raftd-bugs: RAFTD_BUG_$(1) was NOT caught"; exit 1; fi
+	@grep -q "FAILED.*$(3)" $(BUILD)/raftd-bug-$(2)/test.out || \
+		{ echo "raftd-bugs: test_raftd_relay failed, but not in $(3)"; exit 1; }
+	@echo "raftd-bugs: RAFTD_BUG_$(1) caught by $(3)"
+
+raftd-bugs: raftd-bug-$(2)
+endef
+$(eval $(call RAFTD_RELAY_BUG_RULES,RELAY_IDS_FROM_ONE,relay-ids,test_answer_to_an_earlier_process_is_dropped))
+$(eval $(call RAFTD_RELAY_BUG_RULES,RELAY_ANY_SENDER,relay-sender,test_leader_takes_relays_from_members_only))
 
 # The planted join bug: raftd --join built to take a member_exists for its id at
 # another peer address as "already added" (it would then run beside a different

@@ -54,7 +54,13 @@ func TestWriteThroughEachFollowerReadEverywhere(t *testing.T) {
 			t.Errorf("stale read on node %d never saw the write: %s", n.ID, g)
 		}
 	}
-	t.Logf("checked: writes through %d followers, linearizable reads on all nodes, stale reads converge", len(c.Followers(leader)))
+	// Each follower's raftd carried its write to the leader's: no HTTP between gateways.
+	for _, f := range c.Followers(leader) {
+		if r, fw := nodeMetric(t, f, "raftkv_relayed_writes_total"), nodeMetric(t, f, "raftkv_forwarded_requests_total"); r != 1 || fw != 0 {
+			t.Errorf("node %d: relayed %d, forwarded %d; want 1 and 0", f.ID, r, fw)
+		}
+	}
+	t.Logf("checked: writes through %d followers (relayed by raftd), linearizable reads on all nodes, stale reads converge", len(c.Followers(leader)))
 	c.CheckAlive()
 }
 

@@ -308,6 +308,22 @@ func rawStatusLine(t *testing.T, n *Node, head string) string {
 	return line
 }
 
+// nodeMetric reads one unlabelled counter from n's /metrics (0 when absent).
+func nodeMetric(t *testing.T, n *Node, name string) uint64 {
+	t.Helper()
+	r := do("GET", n.URL()+"/metrics", nil, nil)
+	if r.Status != 200 {
+		t.Fatalf("metrics of node %d: %s", n.ID, r)
+	}
+	for _, line := range strings.Split(string(r.Body), "\n") {
+		var v uint64
+		if _, err := fmt.Sscanf(line, name+" %d", &v); err == nil && strings.HasPrefix(line, name+" ") {
+			return v
+		}
+	}
+	return 0
+}
+
 // walFsyncs sums raftkv_wal_fsyncs_total over the nodes' /metrics.
 func walFsyncs(t *testing.T, c *Cluster) uint64 {
 	t.Helper()

@@ -79,6 +79,8 @@ int raft_validate_msg(const struct raft *r, const struct raft_msg *m)
 {
 	if (m->type < RAFT_MSG_APPEND || m->type > RAFT_MSG_TYPE_MAX)
 		return 0;
+	if (m->type == RAFT_MSG_PROPOSE || m->type == RAFT_MSG_PROPOSE_RESP)
+		return 0; /* the drivers' relay (raftd_relay.c): never a core's message */
 	if (m->from == 0 || m->from == r->opt.id || m->to != r->opt.id)
 		return 0;
 	if (m->term == 0 || m->term == UINT64_MAX)

@@ -21,6 +21,7 @@
 #include "raftd_peerlist.h"
 #include "raftd_read_table.h"
 #include "raftd_reconcile.h"
+#include "raftd_relay_table.h"
 #include "wal.h"
 
 #include <limits.h>
@@ -210,6 +211,12 @@ struct raftd {
 	/* replies to the gateway, sent together per drain (raftd_local_batch.h) */
 	struct raftd_local_batch replies;
 
+	/* writes relayed to the leader (raftd_relay.c) */
+	struct raftd_relay_table *relays; /* this node's relays awaiting the leader's answer */
+	uint64_t relayed;                 /* PROPOSEs this node relayed */
+	uint64_t relays_taken;            /* relayed PROPOSEs this node appended as leader */
+	uint64_t relays_refused;          /* relayed PROPOSEs dropped: not a member, too large */
+
 	/* shared scratch */
 	uint64_t next_req_id;
 	struct proto_buf buf;
@@ -287,8 +294,9 @@ void raftd_peers_connect_due(struct raftd *d, uint64_t now_ms);
 void raftd_join_recheck(struct raftd *d, uint64_t now_ms);
 /* Encodes m with payloads attached into out (initialised here). 0 or a KV_E* code. */
 int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out);
-/* Sends an encoded message to m->to (consumes msg). Drops and counts when it cannot. */
-void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg);
+/* Sends an encoded message to m->to (consumes msg). Drops and counts when it cannot:
+ * KV_EBUSY (not connected, or its queue is full), else 0. */
+int raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg);
 int raftd_peers_index(const struct raftd *d, uint64_t id);
 /* Receives and steps at most budget peer messages; returns how many arrived. */
 uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget);
@@ -318,6 +326,21 @@ void raftd_curve_close(struct raftd *d);
 uint32_t raftd_local_drain(struct raftd *d, uint32_t budget);
 /* Answers the gateway for each read the core confirmed or refused (reads borrowed). */
 void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, uint32_t n);
+
+/* raftd_relay.c */
+/* Empties the relay table, its ids starting at a random point (after main_alloc). */
+void raftd_relay_init(struct raftd *d);
+/*
+ * Relays a PROPOSE from the gateway (identity borrowed for the call, data
+ * until it returns) to leader. 0: the answer comes later (or never, if lost);
+ * else a KV_E* code and nothing was sent: the caller answers the gateway.
+ */
+int raftd_relay_propose(struct raftd *d, uint64_t leader, const void *ident, size_t ident_len,
+                        uint64_t req_id, const uint8_t *data, uint32_t len);
+/* On SIGTERM (after the handoff): runs the loop until every relay is answered, bounded. */
+void raftd_relay_finish(struct raftd *d);
+/* A peer PROPOSE or PROPOSE_RESP (m borrowed for the call); 0 or KV_EPROTO (dropped). */
+int raftd_relay_receive(struct raftd *d, const struct raft_msg *m);
 
 /* raftd_apply.c */
 void raftd_apply_init(struct raftd *d);

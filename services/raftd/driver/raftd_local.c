@@ -40,6 +40,12 @@ static void local_propose(struct raftd *d, const zmq_msg_t *id, const struct pro
 	                        .data = m->u.propose.data.ptr,
 	                        .len = m->u.propose.data.len};
 	int rc = raftd_update_step(d, &ev);
+	const void *ident = zmq_msg_data((zmq_msg_t *)id);
+	size_t ident_len = zmq_msg_size((zmq_msg_t *)id);
+	/* a follower carries the write to the leader; the leader's answer comes later */
+	if (rc == KV_ENOTLEADER && raftd_relay_propose(d, local_leader(d), ident, ident_len,
+	                                               m->req_id, ev.data, ev.len) == 0)
+		return;
 	struct proto_local resp = {.type = PROTO_PROPOSE_RESP, .req_id = m->req_id};
 	struct proto_propose_resp *r = &resp.u.propose_resp;
 	r->status = rc;
@@ -48,7 +54,7 @@ static void local_propose(struct raftd *d, const zmq_msg_t *id, const struct pro
 		r->term = d->update.proposed_term;
 	}
 	r->leader_id = local_leader(d);
-	raftd_local_reply(d, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), &resp);
+	raftd_local_reply(d, ident, ident_len, &resp);
 }
 
 static void local_read_index(struct raftd *d, const zmq_msg_t *id, const struct proto_local *m)

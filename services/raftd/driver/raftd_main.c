@@ -175,11 +175,13 @@ static int main_alloc(struct raftd *d)
 	d->chunk_buf = malloc(RAFT_SNAPSHOT_CHUNK_BYTES);
 	d->apply_entries = calloc(RAFTD_APPLY_BATCH_ENTRIES, sizeof(*d->apply_entries));
 	d->reads = malloc(sizeof(*d->reads));
+	d->relays = malloc(sizeof(*d->relays));
 	d->arena_mem = malloc(RAFTD_ARENA_BYTES);
-	if (!d->exec || !d->held || !d->chunk_buf || !d->apply_entries || !d->reads ||
+	if (!d->exec || !d->held || !d->chunk_buf || !d->apply_entries || !d->reads || !d->relays ||
 	    !d->arena_mem)
 		return KV_ENOMEM;
 	raftd_read_table_init(d->reads);
+	raftd_relay_init(d);
 	raftd_update_init(d);
 	return 0;
 }
@@ -193,6 +195,7 @@ static void main_free(struct raftd *d)
 	free(d->chunk_buf);
 	free(d->apply_entries);
 	free(d->reads);
+	free(d->relays);
 	free(d->arena_mem);
 	proto_buf_free(&d->buf);
 	raftd_local_batch_free(&d->replies);
@@ -267,6 +270,8 @@ int main(int argc, char **argv)
 		rc = raftd_loop_run(&d);
 	if (rc == 0)
 		raftd_handoff(&d);
+	if (rc == 0)
+		raftd_relay_finish(&d);
 	main_shutdown(&d);
 	main_free(&d);
 	return rc == 0 ? 0 : 1;

@@ -239,7 +239,7 @@ int raftd_peers_encode(struct raftd *d, const struct raft_msg *m, zmq_msg_t *out
 	return 0;
 }
 
-void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg)
+int raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg)
 {
 	/* by id: a held message's peer may have left, or its slot gone to another */
 	int i = raftd_peers_index(d, peer_id);
@@ -247,7 +247,7 @@ void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg)
 	if (p != NULL && p->dealer != NULL && zmq_msg_send(msg, p->dealer, ZMQ_DONTWAIT) >= 0) {
 		p->sent++;
 		p->failing_since_ms = 0;
-		return;
+		return 0;
 	}
 	if (p != NULL) {
 		p->dropped++;
@@ -256,6 +256,7 @@ void raftd_peers_send_encoded(struct raftd *d, uint64_t peer_id, zmq_msg_t *msg)
 	}
 	d->peer_msgs_dropped++;
 	zmq_msg_close(msg);
+	return KV_EBUSY;
 }
 
 /* The node id in a "raftd-<id>" routing identity, or 0. */
@@ -303,6 +304,8 @@ static int peers_handle(struct raftd *d, const zmq_msg_t *identity, zmq_msg_t *p
 		return 0; /* another cluster's: counted apart */
 	if (idx >= 0)
 		d->peers[idx].last_recv_ms = kv_clock_mono_ms();
+	if (m.type == RAFT_MSG_PROPOSE || m.type == RAFT_MSG_PROPOSE_RESP)
+		return raftd_relay_receive(d, &m); /* the drivers', not the core's */
 	if (m.type == RAFT_MSG_SNAPSHOT)
 		raftd_addresses_stash(d, &m);
 	struct raft_event ev = {.type = RAFT_EVENT_RECEIVE, .msg = &m};
