@@ -241,6 +241,14 @@ endef
 $(eval $(call RAFTD_FLUSH_BUG_RULE,TICK_NO_FLUSH,raft_tick_no_flush,test_tick_flushes))
 $(eval $(call RAFTD_FLUSH_BUG_RULE,COMMIT_NEVER_TOLD,raft_replication_commit_never_told,test_flush_sends_one_append_per_follower))
 
+# A core that counts a follower told the whole commit index by a message it can use only
+# up to its last index must make test_raft_replication fail test_commit_told_again_once_usable.
+$(BUILD)/raftd-bug/raft_replication_told_unusable.o: services/raftd/core/raft_replication.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRAFT_BUG_TOLD_UNUSABLE_COMMIT -c $< -o $@
+
+$(eval $(call RAFTD_FLUSH_BUG_RULE,TOLD_UNUSABLE_COMMIT,raft_replication_told_unusable,test_commit_told_again_once_usable))
+
 # The first leader's planted bug: a core in which a voter not recorded yet neither
 # campaigns nor counts once its log holds anything (as before the fix) must make
 # test_raft_identity fail test_first_leader_lost_before_recording (no leader ever).

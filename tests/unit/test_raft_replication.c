@@ -510,6 +510,53 @@ static void test_flush_sends_one_append_per_follower(void **state)
 	rh_destroy(&h);
 }
 
+/*
+ * A periodic heartbeat that reaches a follower before the leader has its ack
+ * carries the new commit index but matches only the follower's old entries,
+ * so the follower cannot use it. Once the ack arrives, the flush must tell
+ * the commit index again (a write relayed through that follower waits for
+ * it): without that it waited for the next heartbeat, 100 ms.
+ */
+static void test_commit_told_again_once_usable(void **state)
+{
+	struct rh *h = rh_new(3, 1, 1);
+	struct rh_node *n1 = rh_node(h, 1);
+
+	rh_elect(h, 1);
+	rh_settle(h, 1, 3);
+	n1->hold_flush = 1;
+	uint64_t before = rh_status_of(h, 1).commit_index;
+	assert_int_equal(rh_propose(h, 1, "x"), 0);
+	rh_flush(h, 1);
+	struct rh_msg *late = rh_copy(h, RAFT_MSG_APPEND, 1, 2); /* node 2 gets x late */
+	assert_int_equal(rh_drop(h, RAFT_MSG_APPEND, 1, 2), 1);
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 3);
+	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 3, 1);
+	assert_int_equal(rh_status_of(h, 1).commit_index, before + 1);
+	rh_tick(h, 1, RH_HEARTBEAT_MS); /* the periodic heartbeat, at node 2's old match */
+	const struct raft_msg *hb = rh_peek(h, RAFT_MSG_APPEND, 1, 2);
+	assert_non_null(hb);
+	assert_int_equal(hb->u.append.commit, before + 1);
+	assert_int_equal(hb->u.append.prev_index, before);
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 2);
+	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 2, 1);
+	assert_int_equal(rh_status_of(h, 2).commit_index, before); /* it could not use it */
+	print_message("node 2 without x: the heartbeat told commit %llu at its old match %llu, "
+	              "which it cannot use\n",
+	              (unsigned long long)(before + 1), (unsigned long long)before);
+	rh_replay(h, &late);
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 2);
+	rh_deliver_matching(h, RAFT_MSG_APPEND_RESP, 2, 1);
+	rh_flush(h, 1);
+	assert_int_equal(rh_count(h, RAFT_MSG_APPEND, 1, 2), 1);
+	rh_deliver_matching(h, RAFT_MSG_APPEND, 1, 2);
+	assert_int_equal(rh_status_of(h, 2).commit_index, before + 1);
+	print_message("once its ack of x came, the flush told it again: node 2 committed %llu "
+	              "without waiting for the next heartbeat\n",
+	              (unsigned long long)(before + 1));
+	rh_destroy(&h);
+}
+
 /* A driver that never steps FLUSH still replicates: the TICK flushes. */
 static void test_tick_flushes(void **state)
 {
@@ -545,6 +592,7 @@ int main(void)
 	    cmocka_unit_test(test_batched_pipelined_catch_up),
 	    cmocka_unit_test(test_flush_sends_one_append_per_follower),
 	    cmocka_unit_test(test_tick_flushes),
+	    cmocka_unit_test(test_commit_told_again_once_usable),
 	};
 
 	return cmocka_run_group_tests_name("raft log replication", tests, NULL, NULL);

@@ -72,6 +72,11 @@
 #else
 #define RAFT_BUG_ON_COMMIT_NEVER_TOLD 0
 #endif
+#ifdef RAFT_BUG_TOLD_UNUSABLE_COMMIT
+#define RAFT_BUG_ON_TOLD_UNUSABLE_COMMIT 1
+#else
+#define RAFT_BUG_ON_TOLD_UNUSABLE_COMMIT 0
+#endif
 
 /*
  * TICK_NO_FLUSH (raft.c): a TICK leaves what proposals and acks made due for
@@ -90,6 +95,18 @@ static inline int raft_bug_tick_no_flush(void)
 static inline int raft_bug_commit_never_told(void)
 {
 	return RAFT_BUG_ON_COMMIT_NEVER_TOLD;
+}
+
+/*
+ * TOLD_UNUSABLE_COMMIT (raft_replication.c): a follower counts as told the
+ * whole commit index by an APPEND or heartbeat that ends below it, which it
+ * can use only up to that end; once its ack shows it holds more, no
+ * commit-only heartbeat goes, and it learns the rest only at the next
+ * periodic heartbeat (a write relayed through it waited up to 100 ms).
+ */
+static inline int raft_bug_told_unusable_commit(void)
+{
+	return RAFT_BUG_ON_TOLD_UNUSABLE_COMMIT;
 }
 
 /*

@@ -104,11 +104,19 @@ void raft_become_leader(struct raft *r)
 	raft_replicate_all(r);
 }
 
-/* An APPEND to pr carries commit: it needs no commit-only heartbeat for it. */
-static void raft_progress_told(struct raft_progress *pr, uint64_t commit)
+/*
+ * An APPEND to pr carries commit, which the follower can use only up to the
+ * message's last index (it commits at most what the message matched): pr
+ * needs no commit-only heartbeat for that much. Counting the whole commit
+ * would leave a follower whose ack was not in yet (a heartbeat with its old
+ * match) untold until the next periodic heartbeat.
+ */
+static void raft_progress_told(struct raft_progress *pr, uint64_t commit, uint64_t last)
 {
-	if (commit > pr->commit_sent)
-		pr->commit_sent = commit;
+	uint64_t usable = commit < last || raft_bug_told_unusable_commit() ? commit : last;
+
+	if (usable > pr->commit_sent)
+		pr->commit_sent = usable;
 }
 
 /* Builds one APPEND of up to the batch limits, from pr->next. */
@@ -138,7 +146,7 @@ static void raft_send_append(struct raft *r, struct raft_progress *pr)
 	ap->prev_term = raft_log_term_at(&r->log, first - 1);
 	ap->commit = r->commit;
 	ap->seq = r->read_seq;
-	raft_progress_told(pr, r->commit);
+	raft_progress_told(pr, r->commit, first + n - 1);
 	ap->n_entries = n;
 	ap->entries = &r->pool[r->n_pool];
 	for (uint32_t i = 0; i < n; i++) {
@@ -194,7 +202,7 @@ static void raft_send_heartbeat(struct raft *r, struct raft_progress *pr)
 	}
 	/* always: a follower commits at most what it matches, and learns how far it is behind */
 	m->u.append.commit = r->commit;
-	raft_progress_told(pr, r->commit);
+	raft_progress_told(pr, r->commit, m->u.append.prev_index);
 	m->u.append.seq = r->read_seq;
 }
 
