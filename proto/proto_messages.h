@@ -301,8 +301,8 @@
 	M(TIMEOUT_NOW,     TIMEOUT_NOW,     timeout_now,     "leader->target: campaign now (transfer)") \
 	M(READ_INDEX,      READ_INDEX,      read_index,      "follower->leader: confirm leadership for a read") \
 	M(READ_INDEX_RESP, READ_INDEX_RESP, read_index_resp, "the answer (reject 1: not leader, 2: busy)") \
-	M(PROPOSE,         PROPOSE,         propose,         "follower->leader: a command its gateway proposed (relayed by the driver, never the core's)") \
-	M(PROPOSE_RESP,    PROPOSE_RESP,    propose_resp,    "the answer (reject 0: appended at index/term, 1: not leader, 2: busy, 3: refused)")
+	M(PROPOSE,         PROPOSE,         propose,         "follower->leader: commands its gateway proposed (relayed by the driver, never the core's)") \
+	M(PROPOSE_RESP,    PROPOSE_RESP,    propose_resp,    "the answer: the first `appended` at index.., the rest refused (reject 1: not leader, 2: busy, 3: refused)")
 
 #define PROTO_RAFT_BODIES(B) \
 	B(APPEND,          append) \
@@ -358,19 +358,22 @@
 	F(X, U64,     read_id,    0, UINT64_MAX, "the request's read_id") \
 	F(X, U64,     read_index, 0, UINT64_MAX, "the leader's commit index")
 /*
- * A follower's raftd relays its gateway's PROPOSE to the leader's raftd
- * (raftd_relay.c); the leader appends it as if proposed locally and answers
- * at once. The command carries its origin and req_id: the RESULT still goes
- * to the origin node's gateway, from its own storaged.
+ * A follower's raftd relays its gateway's PROPOSEs to the leader's raftd
+ * (raftd_relay.c), those of one drain in one message; the leader appends
+ * them in order as if proposed locally, stops at the first it cannot, and
+ * answers at once. Each command carries its origin and req_id: the RESULT
+ * still goes to the origin node's gateway, from its own storaged.
  */
 #define PROTO_RAFT_PROPOSE(F, X) \
-	F(X, U64,     relay_id,   1, UINT64_MAX, "the origin raftd's id for it, echoed in the answer") \
-	F(X, CHUNK,   data,       1, RAFT_RELAY_BYTES_MAX, "the encoded proto_kv_cmd and its CRC32C")
+	F(X, U64,     relay_id,   1, UINT64_MAX, "the origin raftd's id for the first command; the next ones follow it") \
+	F(X, ENTRIES, commands,   1, RAFT_RELAY_COMMANDS_MAX, "type COMMAND, data an encoded proto_kv_cmd (term 0, index 1, 2, ...: unused); at most RAFT_RELAY_BYTES_MAX bytes of data in all")
 #define PROTO_RAFT_PROPOSE_RESP(F, X) \
 	PROTO_RAFT_REJECT(F, X) \
 	F(X, U64,     relay_id,   1, UINT64_MAX, "the PROPOSE's relay_id") \
-	F(X, U64,     index,      0, UINT64_MAX, "appended: the command's log index") \
-	F(X, U64,     log_term,   0, UINT64_MAX, "appended: the term of that index") \
+	F(X, U64,     count,      1, RAFT_RELAY_COMMANDS_MAX, "its commands, answered here") \
+	F(X, U64,     appended,   0, RAFT_RELAY_COMMANDS_MAX, "the first this many are appended at index, index + 1, ...; the others are refused with reject") \
+	F(X, U64,     index,      0, UINT64_MAX, "the first appended command's log index") \
+	F(X, U64,     log_term,   0, UINT64_MAX, "the term of the appended ones") \
 	F(X, U64,     leader_id,  0, UINT64_MAX, "the leader this node knows, 0: none")
 
 /* clang-format on */

@@ -22,8 +22,10 @@
 #define RAFT_SNAPSHOT_CHUNK_BYTES (256u << 10)
 /* The driver's address book a SNAPSHOT carries (raftd_book.h: RAFTD_BOOK_BYTES_MAX fits). */
 #define RAFT_BOOK_BYTES_MAX (16u << 10)
-/* A proposal a follower relays to the leader (larger ones are forwarded over HTTP). */
-#define RAFT_RELAY_BYTES_MAX RAFT_APPEND_BYTES_MAX
+/* The commands a follower relays to the leader in one PROPOSE, and their bytes in all
+ * (a larger command is forwarded over HTTP). */
+#define RAFT_RELAY_COMMANDS_MAX RAFT_APPEND_ENTRIES_MAX
+#define RAFT_RELAY_BYTES_MAX    RAFT_APPEND_BYTES_MAX
 
 /* ---- Entries ---------------------------------------------------------- */
 

@@ -67,7 +67,8 @@ static void test_answer_to_an_earlier_process_is_dropped(void **state)
 	const struct raftd_relay_slot *s = raftd_relay_table_take(after, new_id, 2);
 	assert_non_null(s);
 	assert_int_equal(s->req_id, 8);
-	printf("checked: a restarted raftd's relay ids start elsewhere; the old answer is dropped\n");
+	printf(
+	    "checked: a restarted raftd's relay ids start elsewhere; the old answer is dropped\n");
 	free(before);
 	free(after);
 }

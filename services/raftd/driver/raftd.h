@@ -116,6 +116,19 @@ struct raftd_held {
 	zmq_msg_t msg;
 };
 
+/*
+ * The relays made while one drain of the gateway's requests runs, sent to
+ * the leader as one PROPOSE at its end (raftd_relay_flush): their ids are
+ * consecutive from first_id.
+ */
+struct raftd_relay_batch {
+	uint64_t leader; /* where they go; meaningful while n > 0 */
+	uint64_t first_id;
+	uint32_t n;
+	uint32_t end[RAFT_RELAY_COMMANDS_MAX]; /* command i is data.ptr[end[i-1] .. end[i]) */
+	struct proto_buf data;                 /* owned; freed by raftd_relay_free() */
+};
+
 /* One APPLY batch awaiting storaged's APPLY_STATE. */
 struct raftd_apply_batch {
 	uint64_t req_id;
@@ -212,10 +225,11 @@ struct raftd {
 	struct raftd_local_batch replies;
 
 	/* writes relayed to the leader (raftd_relay.c) */
-	struct raftd_relay_table *relays; /* this node's relays awaiting the leader's answer */
-	uint64_t relayed;                 /* PROPOSEs this node relayed */
-	uint64_t relays_taken;            /* relayed PROPOSEs this node appended as leader */
-	uint64_t relays_refused;          /* relayed PROPOSEs dropped: not a member, too large */
+	struct raftd_relay_table *relays;   /* this node's relays awaiting the leader's answer */
+	struct raftd_relay_batch relay_out; /* relays of this drain not sent yet */
+	uint64_t relayed;                   /* PROPOSEs this node relayed */
+	uint64_t relays_taken;              /* relayed PROPOSEs this node appended as leader */
+	uint64_t relays_refused;            /* relayed PROPOSEs dropped: not a member, too large */
 
 	/* shared scratch */
 	uint64_t next_req_id;
@@ -332,11 +346,15 @@ void raftd_local_answer_reads(struct raftd *d, const struct raft_read *reads, ui
 void raftd_relay_init(struct raftd *d);
 /*
  * Relays a PROPOSE from the gateway (identity borrowed for the call, data
- * until it returns) to leader. 0: the answer comes later (or never, if lost);
- * else a KV_E* code and nothing was sent: the caller answers the gateway.
+ * copied) to leader, in the batch raftd_relay_flush sends. 0: the answer
+ * comes later (or never, if lost; a batch that cannot be sent is answered
+ * not leader); else a KV_E* code and nothing was kept: the caller answers.
  */
 int raftd_relay_propose(struct raftd *d, uint64_t leader, const void *ident, size_t ident_len,
                         uint64_t req_id, const uint8_t *data, uint32_t len);
+/* Sends the relays collected in this drain as one PROPOSE (at its end, or when full). */
+void raftd_relay_flush(struct raftd *d);
+void raftd_relay_free(struct raftd *d);
 /* On SIGTERM (after the handoff): runs the loop until every relay is answered, bounded. */
 void raftd_relay_finish(struct raftd *d);
 /* A peer PROPOSE or PROPOSE_RESP (m borrowed for the call); 0 or KV_EPROTO (dropped). */

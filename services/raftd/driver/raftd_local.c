@@ -250,6 +250,7 @@ uint32_t raftd_local_drain(struct raftd *d, uint32_t budget)
 		zmq_msg_close(&id);
 		zmq_msg_close(&payload);
 	}
+	raftd_relay_flush(d); /* the drain's relays in one message; refusals join the replies */
 	raftd_local_batch_close(&d->replies, d->local_router);
 	return n;
 }

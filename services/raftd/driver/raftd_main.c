@@ -196,6 +196,7 @@ static void main_free(struct raftd *d)
 	free(d->apply_entries);
 	free(d->reads);
 	free(d->relays);
+	raftd_relay_free(d);
 	free(d->arena_mem);
 	proto_buf_free(&d->buf);
 	raftd_local_batch_free(&d->replies);

@@ -332,6 +332,9 @@ static int peers_recv_one(struct raftd *d, zmq_msg_t *identity, zmq_msg_t *paylo
 uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget)
 {
 	uint32_t n = 0;
+	/* the gateway's answers this drain makes (relays answered, reads confirmed) leave together
+	 */
+	raftd_local_batch_open(&d->replies);
 	while (n < budget) {
 		zmq_msg_t identity, payload;
 		zmq_msg_init(&identity);
@@ -352,5 +355,6 @@ uint32_t raftd_peers_drain(struct raftd *d, uint32_t budget)
 		if (rc == KV_EBUSY)
 			break;
 	}
+	raftd_local_batch_close(&d->replies, d->local_router);
 	return n;
 }

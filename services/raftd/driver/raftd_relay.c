@@ -19,9 +19,11 @@
  */
 #include "raftd.h"
 
+#include "kv_assert.h"
 #include "kv_clock.h"
 #include "kv_err.h"
 #include "kv_log.h"
+#include "proto_buf.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -100,27 +102,99 @@ static struct raft_msg relay_header(const struct raftd *d, uint8_t type, uint64_
 	return m;
 }
 
+/* Answers the gateway request of relay id (if still known) with status. */
+static void relay_answer(struct raftd *d, uint64_t relay_id, uint64_t from, int status,
+                         uint64_t index, uint64_t term, uint64_t leader)
+{
+	const struct raftd_relay_slot *s = raftd_relay_table_take(d->relays, relay_id, from);
+	if (s == NULL)
+		return; /* answered already, forgotten, or meant for an earlier process */
+	struct proto_local resp = {.type = PROTO_PROPOSE_RESP, .req_id = s->req_id};
+	struct proto_propose_resp *r = &resp.u.propose_resp;
+	r->status = status;
+	if (status == 0) {
+		r->index = index;
+		r->term = term;
+	}
+	r->leader_id = leader;
+	raftd_local_reply(d, s->identity, s->identity_len, &resp);
+}
+
+/* The batch's commands as entries pointing into its buffer (valid until it changes). */
+static void relay_batch_entries(const struct raftd_relay_batch *b, struct raft_entry *ents)
+{
+	for (uint32_t i = 0; i < b->n; i++) {
+		uint32_t start = i == 0 ? 0 : b->end[i - 1];
+		ents[i] = (struct raft_entry){.term = 0,
+		                              .index = i + 1,
+		                              .type = RAFT_ENTRY_COMMAND,
+		                              .len = b->end[i] - start,
+		                              .data = b->data.ptr + start};
+	}
+}
+
+void raftd_relay_flush(struct raftd *d)
+{
+	struct raftd_relay_batch *b = &d->relay_out;
+	struct raft_entry ents[RAFT_RELAY_COMMANDS_MAX];
+	if (b->n == 0)
+		return;
+	relay_batch_entries(b, ents);
+	struct raft_msg m = relay_header(d, RAFT_MSG_PROPOSE, b->leader);
+	m.u.propose.relay_id = b->first_id;
+	m.u.propose.commands = ents;
+	m.u.propose.n_commands = b->n;
+	if (relay_send(d, &m) == 0) {
+		d->relayed += b->n;
+	} else {
+		/* nothing was sent: each gateway request may go over HTTP instead */
+		for (uint32_t i = 0; i < b->n; i++)
+			relay_answer(d, b->first_id + i, b->leader, KV_ENOTLEADER, 0, 0, b->leader);
+	}
+	b->n = 0;
+	proto_buf_reset(&b->data);
+}
+
+void raftd_relay_free(struct raftd *d)
+{
+	proto_buf_free(&d->relay_out.data);
+	d->relay_out.n = 0;
+}
+
+/* 1 when a relay of len bytes to leader, with relay id next_id, may join the batch. */
+static int relay_batch_fits(const struct raftd_relay_batch *b, uint64_t leader, uint64_t next_id,
+                            uint32_t len)
+{
+	return b->n == 0 ||
+	       (b->leader == leader && b->n < RAFT_RELAY_COMMANDS_MAX &&
+	        b->data.len + len <= RAFT_RELAY_BYTES_MAX && b->first_id + b->n == next_id);
+}
+
 int raftd_relay_propose(struct raftd *d, uint64_t leader, const void *ident, size_t ident_len,
                         uint64_t req_id, const uint8_t *data, uint32_t len)
 {
+	struct raftd_relay_batch *b = &d->relay_out;
 	int p = raftd_peers_index(d, leader);
 	/* stopping: an answer that came after the exit would leave the write 504 */
-	if (*d->stop || leader == 0 || leader == d->opts.node_id || p < 0 || d->peers[p].dealer == NULL ||
-	    len == 0 || len > RAFT_RELAY_BYTES_MAX || !relay_caught_up(d))
+	if (*d->stop || leader == 0 || leader == d->opts.node_id || p < 0 ||
+	    d->peers[p].dealer == NULL || len == 0 || len > RAFT_RELAY_BYTES_MAX ||
+	    !relay_caught_up(d))
 		return KV_ENOTLEADER; /* the gateway forwards it over HTTP instead */
+	if (!relay_batch_fits(b, leader, d->relays->next_id, len))
+		raftd_relay_flush(d);
+	if (proto_buf_append(&b->data, data, len) != 0)
+		return KV_ENOMEM;
 	uint64_t relay_id = raftd_relay_table_add(d->relays, leader, ident, ident_len, req_id);
-	if (relay_id == 0)
+	if (relay_id == 0) {
+		b->data.len -= len; /* not kept */
 		return KV_EINVAL;
-	struct raft_msg m = relay_header(d, RAFT_MSG_PROPOSE, leader);
-	m.u.propose.relay_id = relay_id;
-	m.u.propose.data = data;
-	m.u.propose.data_len = len;
-	int rc = relay_send(d, &m);
-	if (rc != 0) {
-		raftd_relay_table_take(d->relays, relay_id, leader); /* never sent */
-		return KV_ENOTLEADER;
 	}
-	d->relayed++;
+	if (b->n == 0) {
+		b->leader = leader;
+		b->first_id = relay_id;
+	}
+	KV_ASSERT(relay_id == b->first_id + b->n);
+	b->end[b->n++] = (uint32_t)b->data.len;
 	return 0;
 }
 
@@ -142,8 +216,6 @@ static uint8_t relay_reject_of(int rc)
 static int relay_status_of(uint8_t reject)
 {
 	switch (reject) {
-	case RELAY_APPENDED:
-		return 0;
 	case RELAY_NOT_LEADER:
 		return KV_ENOTLEADER;
 	default: /* busy, or refused: nothing appended, the gateway tries again over HTTP */
@@ -151,50 +223,74 @@ static int relay_status_of(uint8_t reject)
 	}
 }
 
-/* The leader's side: a member's relayed command, proposed as if local, answered at once. */
+/* 0 when from may relay these commands here (a member, each and all within the bounds). */
+static int relay_check(struct raftd *d, const struct raft_msg *m)
+{
+	struct raft_status st;
+	uint64_t total = 0;
+	raft_get_status(d->raft, &st);
+	for (uint32_t i = 0; i < m->u.propose.n_commands; i++) {
+		const struct raft_entry *e = &m->u.propose.commands[i];
+		if (e->type != RAFT_ENTRY_COMMAND ||
+		    raftd_relay_accept(&st.config, d->opts.node_id, m->from, e->len) != 0)
+			return KV_EPROTO;
+		total += e->len;
+	}
+	return total <= RAFT_RELAY_BYTES_MAX ? 0 : KV_EPROTO;
+}
+
+/*
+ * The leader's side: a member's relayed commands, proposed in order as if
+ * local until one is refused (the rest are refused with it), answered at once.
+ */
 static int relay_on_propose(struct raftd *d, const struct raft_msg *m)
 {
 	struct raft_status st;
-	raft_get_status(d->raft, &st);
-	if (raftd_relay_accept(&st.config, d->opts.node_id, m->from, m->u.propose.data_len) !=
-	    0) {
+	uint32_t n = m->u.propose.n_commands, appended = 0;
+	int rc = 0;
+	if (relay_check(d, m) != 0) {
 		d->relays_refused++;
 		return KV_EPROTO;
 	}
-	struct raft_event ev = {.type = RAFT_EVENT_PROPOSE,
-	                        .entry_type = RAFT_ENTRY_COMMAND,
-	                        .data = m->u.propose.data,
-	                        .len = m->u.propose.data_len};
-	int rc = raftd_update_step(d, &ev);
 	struct raft_msg resp = relay_header(d, RAFT_MSG_PROPOSE_RESP, m->from);
-	resp.u.propose_resp.reject = relay_reject_of(rc);
-	resp.u.propose_resp.relay_id = m->u.propose.relay_id;
-	if (rc == 0) {
-		resp.u.propose_resp.index = d->update.proposed_index;
-		resp.u.propose_resp.log_term = d->update.proposed_term;
+	struct raft_propose_resp *r = &resp.u.propose_resp;
+	for (; appended < n; appended++) {
+		const struct raft_entry *e = &m->u.propose.commands[appended];
+		struct raft_event ev = {.type = RAFT_EVENT_PROPOSE,
+		                        .entry_type = RAFT_ENTRY_COMMAND,
+		                        .data = e->data,
+		                        .len = e->len};
+		rc = raftd_update_step(d, &ev);
+		if (rc != 0)
+			break;
+		if (appended == 0) {
+			r->index = d->update.proposed_index;
+			r->log_term = d->update.proposed_term;
+		}
+		/* nothing else is proposed meanwhile: the commands take consecutive indexes */
+		KV_ASSERT(d->update.proposed_index == r->index + appended);
 	}
+	r->reject = relay_reject_of(rc);
+	r->relay_id = m->u.propose.relay_id;
+	r->count = n;
+	r->appended = appended;
 	raft_get_status(d->raft, &st);
-	resp.u.propose_resp.leader_id = st.leader;
-	d->relays_taken += rc == 0;
+	r->leader_id = st.leader;
+	d->relays_taken += appended;
 	return relay_send(d, &resp);
 }
 
-/* The origin's side: the leader's answer goes to the gateway request it belongs to. */
+/* The origin's side: each answer goes to the gateway request it belongs to. */
 static int relay_on_answer(struct raftd *d, const struct raft_msg *m)
 {
 	const struct raft_propose_resp *a = &m->u.propose_resp;
-	const struct raftd_relay_slot *s = raftd_relay_table_take(d->relays, a->relay_id, m->from);
-	if (s == NULL)
-		return 0; /* answered already, forgotten, or meant for an earlier process */
-	struct proto_local resp = {.type = PROTO_PROPOSE_RESP, .req_id = s->req_id};
-	struct proto_propose_resp *r = &resp.u.propose_resp;
-	r->status = relay_status_of(a->reject);
-	if (r->status == 0) {
-		r->index = a->index;
-		r->term = a->log_term;
+	if (a->appended > a->count || (a->appended < a->count && a->reject == RELAY_APPENDED))
+		return KV_EPROTO;
+	for (uint64_t i = 0; i < a->count; i++) {
+		int status = i < a->appended ? 0 : relay_status_of(a->reject);
+		relay_answer(d, a->relay_id + i, m->from, status, a->index + i, a->log_term,
+		             a->leader_id);
 	}
-	r->leader_id = a->leader_id;
-	raftd_local_reply(d, s->identity, s->identity_len, &resp);
 	return 0;
 }
 
@@ -214,9 +310,8 @@ void raftd_relay_finish(struct raftd *d)
 		if (raftd_loop_once(d) != 0)
 			break;
 	}
-	KV_LOG_INFO(RAFTD_SVC, "stopping: relays answered",
-	            "waiting=%u left=%u took_ms=%" PRIu64, waiting, d->relays->waiting,
-	            kv_clock_mono_ms() - start_ms);
+	KV_LOG_INFO(RAFTD_SVC, "stopping: relays answered", "waiting=%u left=%u took_ms=%" PRIu64,
+	            waiting, d->relays->waiting, kv_clock_mono_ms() - start_ms);
 }
 
 int raftd_relay_receive(struct raftd *d, const struct raft_msg *m)

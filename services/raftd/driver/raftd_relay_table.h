@@ -21,7 +21,7 @@
 #define RAFTD_RELAY_SLOTS 8192u
 
 struct raftd_relay_slot {
-	uint64_t relay_id; /* 0: free */
+	uint64_t relay_id;  /* 0: free */
 	uint64_t leader_id; /* the node it was sent to: only its answer is taken */
 	uint64_t req_id;
 	uint8_t identity_len;
