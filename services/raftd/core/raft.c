@@ -381,6 +381,7 @@ void raft_get_status(const struct raft *r, struct raft_status *out)
 	out->dropped_msgs = r->dropped_msgs;
 	out->votes_granted = r->votes_granted;
 	out->replaced = raft_self_replaced(r);
+	out->transfer_target = r->role == RAFT_LEADER ? r->transfer_target : 0;
 }
 
 uint64_t raft_term_at(const struct raft *r, uint64_t index)
