@@ -48,11 +48,12 @@ LOADS=${BENCH_LOADS:-$(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' ')}
 
 work=$(mktemp -d /tmp/raftkv-bench.XXXXXX)
 etcd_pids=()
-# Ports, all above 30000: the cluster tests pick theirs in 20000-30000 (harness_test.go).
-RK_HTTP=34000 RK_RAFT=34100          # raftkv
-RKTLS_HTTP=34200 RKTLS_RAFT=34300    # raftkv, everything on (SECURE=1)
-RKTLSONLY_HTTP=34400 RKTLSONLY_RAFT=34500 # raftkv, TLS alone (SECURE=tls)
-ETCD_CLIENT=34600 ETCD_PEER=34700    # etcd node i: client ETCD_CLIENT+i, peer ETCD_PEER+i
+# Ports: above the cluster tests' 20000-30000 (harness_test.go) and below the kernel's
+# ephemeral ports (32768 and up), which outgoing connections may hold at any time.
+RK_HTTP=30400 RK_RAFT=30410               # raftkv
+RKTLS_HTTP=30420 RKTLS_RAFT=30430         # raftkv, everything on (SECURE=1)
+RKTLSONLY_HTTP=30440 RKTLSONLY_RAFT=30450 # raftkv, TLS alone (SECURE=tls)
+ETCD_CLIENT=30460 ETCD_PEER=30470         # etcd node i: client ETCD_CLIENT+i, peer ETCD_PEER+i
 RAFTKV_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=$RK_HTTP RAFT_PORT_BASE=$RK_RAFT BASE_DIR="$work/raftkv")
 TLS_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=$RKTLS_HTTP RAFT_PORT_BASE=$RKTLS_RAFT BASE_DIR="$work/rktls" SECURE=1)
 TLS_SECRETS=$work/rktls/secrets
