@@ -6,9 +6,11 @@
 #include "kv_err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int kv_fs_mkdir_p(const char *dir)
 {
@@ -29,4 +31,14 @@ int kv_fs_mkdir_p(const char *dir)
 		path[i] = c;
 	}
 	return 0;
+}
+
+int kv_fs_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return kv_err_from_errno(errno);
+	int rc = fsync(fd) == 0 ? 0 : kv_err_from_errno(errno);
+	close(fd);
+	return rc;
 }

@@ -11,4 +11,10 @@
  */
 int kv_fs_mkdir_p(const char *dir);
 
+/*
+ * fsync of the directory itself, so that a file created, renamed or removed
+ * in it survives a power cut. Returns 0 or the KV_E* translation of errno.
+ */
+int kv_fs_fsync_dir(const char *dir);
+
 #endif

@@ -48,10 +48,16 @@ LOADS=${BENCH_LOADS:-$(awk 'NF { print $1 }' <<<"$LOAD_TABLE" | tr '\n' ' ')}
 
 work=$(mktemp -d /tmp/raftkv-bench.XXXXXX)
 etcd_pids=()
-RAFTKV_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=24000 RAFT_PORT_BASE=27000 BASE_DIR="$work/raftkv")
-TLS_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=25000 RAFT_PORT_BASE=28000 BASE_DIR="$work/rktls" SECURE=1)
+# Ports: above the cluster tests' 20000-30000 (harness_test.go) and below the kernel's
+# ephemeral ports (32768 and up), which outgoing connections may hold at any time.
+RK_HTTP=30400 RK_RAFT=30410               # raftkv
+RKTLS_HTTP=30420 RKTLS_RAFT=30430         # raftkv, everything on (SECURE=1)
+RKTLSONLY_HTTP=30440 RKTLSONLY_RAFT=30450 # raftkv, TLS alone (SECURE=tls)
+ETCD_CLIENT=30460 ETCD_PEER=30470         # etcd node i: client ETCD_CLIENT+i, peer ETCD_PEER+i
+RAFTKV_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=$RK_HTTP RAFT_PORT_BASE=$RK_RAFT BASE_DIR="$work/raftkv")
+TLS_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=$RKTLS_HTTP RAFT_PORT_BASE=$RKTLS_RAFT BASE_DIR="$work/rktls" SECURE=1)
 TLS_SECRETS=$work/rktls/secrets
-TLSONLY_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=26000 RAFT_PORT_BASE=26100 BASE_DIR="$work/rktlsonly" SECURE=tls)
+TLSONLY_ENV=(BIN_DIR="$BUILD" HTTP_PORT_BASE=$RKTLSONLY_HTTP RAFT_PORT_BASE=$RKTLSONLY_RAFT BASE_DIR="$work/rktlsonly" SECURE=tls)
 TLSONLY_SECRETS=$work/rktlsonly/secrets
 want_tls=0 want_tlsonly=0 want_etcd=0
 for l in $LOADS; do
@@ -83,17 +89,19 @@ cleanup() {
 trap cleanup EXIT
 
 start_etcd() {
-	local cluster="e1=http://127.0.0.1:22381,e2=http://127.0.0.1:22382,e3=http://127.0.0.1:22383" i
+	local cluster="" i
+	for i in 1 2 3; do cluster+="${cluster:+,}e$i=http://127.0.0.1:$((ETCD_PEER + i))"; done
 	for i in 1 2 3; do
+		local client="http://127.0.0.1:$((ETCD_CLIENT + i))" peer="http://127.0.0.1:$((ETCD_PEER + i))"
 		etcd --name "e$i" --data-dir "$work/etcd/$i" \
-			--listen-client-urls "http://127.0.0.1:2237$i" --advertise-client-urls "http://127.0.0.1:2237$i" \
-			--listen-peer-urls "http://127.0.0.1:2238$i" --initial-advertise-peer-urls "http://127.0.0.1:2238$i" \
+			--listen-client-urls "$client" --advertise-client-urls "$client" \
+			--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
 			--initial-cluster "$cluster" --initial-cluster-state new --log-level error \
 			>"$work/etcd$i.log" 2>&1 &
 		etcd_pids+=($!)
 	done
 	for i in $(seq 1 100); do
-		curl -sf http://127.0.0.1:22371/health | grep -q true && return 0
+		curl -sf "http://127.0.0.1:$((ETCD_CLIENT + 1))/health" | grep -q true && return 0
 		sleep 0.2
 	done
 	tail -20 "$work/etcd1.log" >&2
@@ -101,15 +109,15 @@ start_etcd() {
 }
 
 # The node number (1..3) of each system's leader.
-raftkv_leader() { curl -sf http://127.0.0.1:24001/v1/status | jq -r .leader.id; }
-raftkv_tls_leader() { tls_curl https://127.0.0.1:25001/v1/status | jq -r .leader.id; }
+raftkv_leader() { curl -sf "http://127.0.0.1:$((RK_HTTP + 1))/v1/status" | jq -r .leader.id; }
+raftkv_tls_leader() { tls_curl "https://127.0.0.1:$((RKTLS_HTTP + 1))/v1/status" | jq -r .leader.id; }
 raftkv_tlsonly_leader() {
-	curl -sf --cacert "$TLSONLY_SECRETS/ca.crt" https://127.0.0.1:26001/v1/status | jq -r .leader.id
+	curl -sf --cacert "$TLSONLY_SECRETS/ca.crt" "https://127.0.0.1:$((RKTLSONLY_HTTP + 1))/v1/status" | jq -r .leader.id
 }
 etcd_leader() {
 	local i s
 	for i in 1 2 3; do
-		s=$(curl -sf -XPOST http://127.0.0.1:2237$i/v3/maintenance/status -d '{}')
+		s=$(curl -sf -XPOST "http://127.0.0.1:$((ETCD_CLIENT + i))/v3/maintenance/status" -d '{}')
 		[ "$(jq -r .header.member_id <<<"$s")" = "$(jq -r .leader <<<"$s")" ] && { echo "$i"; return; }
 	done
 	die "etcd has no leader"
@@ -119,10 +127,10 @@ etcd_leader() {
 addrs() {
 	local sys=$1 which=$2 base leader i out=""
 	case $sys in
-	raftkv) base=24000 leader=$(raftkv_leader) ;;
-	raftkv-tls) base=25000 leader=$(raftkv_tls_leader) ;;
-	raftkv-tlsonly) base=26000 leader=$(raftkv_tlsonly_leader) ;;
-	*) base=22370 leader=$(etcd_leader) ;;
+	raftkv) base=$RK_HTTP leader=$(raftkv_leader) ;;
+	raftkv-tls) base=$RKTLS_HTTP leader=$(raftkv_tls_leader) ;;
+	raftkv-tlsonly) base=$RKTLSONLY_HTTP leader=$(raftkv_tlsonly_leader) ;;
+	*) base=$ETCD_CLIENT leader=$(etcd_leader) ;;
 	esac
 	for i in 1 2 3; do
 		case $which in

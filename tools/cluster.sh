@@ -30,6 +30,8 @@
 #   CONSUL_PORT_BASE  set: node i also serves Consul's KV API on HOST:(CONSUL_PORT_BASE+i)
 #                (gatewayd --consul-listen; same TLS and tokens as its HTTP port); unset: off
 #   RAFTD_ARGS / STORAGED_ARGS / GATEWAYD_ARGS: extra flags for every such process
+#   LOCAL_READS=1  gatewayd --local-reads: GETs read the node's LMDB (same directory, same
+#                pid namespace: one host); 0: every GET goes through storaged
 #   SECURE=0     1: raftd peers use CurveZMQ, with per-node keys made (once, then reused)
 #                by raftkvctl keygen under BASE_DIR/secrets/curve/ (curve_* below);
 #                gateways serve HTTPS with BASE_DIR/secrets/node<i>.crt/.key, forward to
@@ -56,6 +58,7 @@ READY_TIMEOUT_S=${READY_TIMEOUT_S:-60}
 JOIN_TIMEOUT_S=${JOIN_TIMEOUT_S:-120}
 JOIN_AS=${JOIN_AS:-voter}
 LOG_LEVEL=${LOG_LEVEL:-info}
+LOCAL_READS=${LOCAL_READS:-1}
 SECURE=${SECURE:-0}
 ROLES=(storaged raftd gatewayd)
 
@@ -199,7 +202,8 @@ role_cmd() {
 		echo "$BIN_DIR/gatewayd --node-id $i --listen $HOST:$((HTTP_PORT_BASE + i))" \
 			"${CONSUL_PORT_BASE:+--consul-listen $HOST:$((CONSUL_PORT_BASE + i))}" \
 			"--gateways $(gateways_flag "$i") --data-dir $dir --sock-dir $dir/sock" \
-			"--log-level $LOG_LEVEL $(gatewayd_security "$i") ${GATEWAYD_ARGS:-}" ;;
+			"--log-level $LOG_LEVEL $(gatewayd_security "$i")" \
+			"$( ((LOCAL_READS)) && echo --local-reads) ${GATEWAYD_ARGS:-}" ;;
 	*) die "unknown role $role (storaged, raftd or gatewayd)" ;;
 	esac
 }

@@ -46,7 +46,4 @@ int pod_leave(const struct pod_self *self, int argc, char **argv);
 /* Joins dir and name into out (POD_PATH_MAX); 0, or KV_ETOOLARGE. */
 int pod_path(char *out, const char *dir, const char *name);
 
-/* fsync of a directory, so a create, rename or unlink in it is durable; 0 or KV_E*. */
-int pod_fsync_dir(const char *dir);
-
 #endif

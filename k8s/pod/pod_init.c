@@ -12,6 +12,7 @@
 #include "pod.h"
 
 #include "kv_err.h"
+#include "kv_fs.h"
 #include "kv_log.h"
 
 #include <dirent.h>
@@ -75,11 +76,11 @@ int pod_init(const struct pod_self *self)
 	}
 	int rc = init_empty_dir(self->data_dir);
 	if (rc == 0)
-		rc = pod_fsync_dir(self->data_dir);
+		rc = kv_fs_fsync_dir(self->data_dir);
 	if (rc == 0 && unlink(marker) != 0)
 		rc = kv_err_from_errno(errno);
 	if (rc == 0)
-		rc = pod_fsync_dir(self->data_dir);
+		rc = kv_fs_fsync_dir(self->data_dir);
 	if (rc != 0) {
 		KV_LOG_ERROR(POD_SVC, "cannot empty the data directory of a pod that left",
 		             "data_dir=%s err=\"%s\"", self->data_dir, kv_strerror(rc));

@@ -21,6 +21,7 @@
 #include "pod.h"
 
 #include "kv_err.h"
+#include "kv_fs.h"
 #include "kv_log.h"
 
 #include <errno.h>
@@ -91,7 +92,7 @@ static int leave_write_marker(const struct pod_self *self)
 	                 self->node_id);
 	int rc = write(fd, line, (size_t)n) == n && fsync(fd) == 0 ? 0 : kv_err_from_errno(errno);
 	close(fd);
-	return rc != 0 ? rc : pod_fsync_dir(self->data_dir);
+	return rc != 0 ? rc : kv_fs_fsync_dir(self->data_dir);
 }
 
 /* Reads the child's output into out until it closes or the deadline; 1 if the deadline hit. */

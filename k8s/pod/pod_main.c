@@ -55,16 +55,6 @@ int pod_path(char *out, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= POD_PATH_MAX ? KV_ETOOLARGE : 0;
 }
 
-int pod_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return kv_err_from_errno(errno);
-	int rc = fsync(fd) == 0 ? 0 : kv_err_from_errno(errno);
-	close(fd);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	struct pod_self self;

@@ -20,6 +20,7 @@
 #include "gw_config.h"
 #include "gw_json.h"
 #include "gw_lease_clock.h"
+#include "gw_local.h"
 #include "gw_parse.h"
 #include "gw_pending.h"
 #include "gw_reply.h"
@@ -153,6 +154,7 @@ struct gw {
 	SSL_CTX *tls_server; /* --tls-cert: the context for new connections (gw_tls.c); else NULL */
 	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
 	struct gw_lease_clock lease_clock; /* the leader's lease deadlines (gw_lease_clock.c) */
+	struct gw_local local;             /* --local-reads: the node's state machine, read only */
 	uint64_t peer_refused_id;          /* the last learned gateway refused (logged once) */
 	char peer_refused_url[GW_URL_BYTES_MAX];
 };

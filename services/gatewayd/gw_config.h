@@ -26,6 +26,7 @@ struct gw_config {
 	const char *peer_ca;       /* PEM CAs that signed the other gateways' certificates */
 	const char *auth_file;     /* TOKEN ROLE [PREFIX] lines: every route but probes needs one */
 	int insecure;              /* allow a non-loopback --listen without TLS */
+	int local_reads;           /* GETs read <data_dir>/kv themselves (gw_local.h) */
 };
 
 #endif

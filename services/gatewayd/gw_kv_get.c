@@ -1,7 +1,10 @@
 /*
  * gw_kv_get.c - GET /v1/kv/{key}: the raw value, with ETag, X-Create-Index
- * and X-Mod-Index; linearizable by default (gw_read.c). Loop thread only.
+ * and X-Mod-Index; linearizable by default (gw_read.c). The answer is the
+ * same whether storaged sent it or the local state machine served it
+ * (gw_local.h). Loop thread only.
  */
+#include "gw_local.h"
 #include "gw_read.h"
 #include "gw_reply.h"
 #include "gw_routes.h"
@@ -29,25 +32,38 @@ static void get_header_u64(h2o_req_t *req, const char *name, int quoted, uint64_
 	gw_reply_header(req, name, text, (size_t)n);
 }
 
+/* The answer: 200 with the value at applied, or the 404 of a missing key. */
+static void get_answer(struct gw *gw, struct gw_call *c, int status, uint64_t create_index,
+                       uint64_t mod_index, const void *value, size_t len, uint64_t applied)
+{
+	if (status != 0) {
+		c->http.raft_index = applied; /* the index the (failed) read saw */
+		gw_read_fail(gw, c, status);
+		return;
+	}
+	h2o_req_t *req = c->http.req;
+	get_header_u64(req, "etag", 1, mod_index);
+	get_header_u64(req, "x-create-index", 0, create_index);
+	get_header_u64(req, "x-mod-index", 0, mod_index);
+	gw_reply_send(gw, &c->http, 200, "application/octet-stream", len ? value : "", len,
+	              applied);
+	gw_pending_end(gw, c);
+}
+
 static void get_on_msg(struct gw *gw, struct gw_call *c, const struct proto_local *lm)
 {
 	const struct proto_get_resp *m = &lm->u.get_resp;
 
 	if (gw_read_on_msg(gw, c, lm) || lm->type != PROTO_GET_RESP || c->state != GW_CALL_QUERY)
 		return;
-	if (m->status != 0) {
-		c->http.raft_index = m->applied_index; /* the index the (failed) read saw */
-		gw_read_fail(gw, c, m->status);
-		return;
-	}
-	h2o_req_t *req = c->http.req;
-	get_header_u64(req, "etag", 1, m->mod_index);
-	get_header_u64(req, "x-create-index", 0, m->create_index);
-	get_header_u64(req, "x-mod-index", 0, m->mod_index);
-	const char *body = m->value.len ? (const char *)m->value.ptr : "";
-	gw_reply_send(gw, &c->http, 200, "application/octet-stream", body, m->value.len,
-	              m->applied_index);
-	gw_pending_end(gw, c);
+	get_answer(gw, c, m->status, m->create_index, m->mod_index, m->value.ptr, m->value.len,
+	           m->applied_index);
+}
+
+static void get_on_local(struct gw *gw, struct gw_call *c, const struct gw_local_answer *a)
+{
+	get_answer(gw, c, a->exists ? 0 : KV_ENOTFOUND, a->create_index, a->mod_index, a->value,
+	           a->value_len, a->applied_index);
 }
 
 static const struct gw_call_ops get_ops = {get_on_msg, gw_read_on_retry, gw_read_on_deadline};
@@ -60,6 +76,7 @@ void gw_kv_get_handle(struct gw_req *r)
 		return;
 	}
 	c->send_query = get_send;
+	c->on_local = get_on_local;
 	/* a value is small: another gateway may answer it while our raftd is silent */
 	c->peer_may_serve = 1;
 	c->forwarded = h2o_find_header_by_str(&r->http.req->headers,

@@ -75,6 +75,9 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	    {"data-dir", KV_OPT_STR, &cfg->data_dir, "./data", 0, 0, 0, "the node's directory"},
 	    {"sock-dir", KV_OPT_STR, &cfg->sock_dir, "", 0, 0, 0,
 	     "directory of the node's ipc:// sockets (default <data-dir>/sock)"},
+	    {"local-reads", KV_OPT_BOOL, &cfg->local_reads, "false", 0, 0, 0,
+	     "GETs read storaged's LMDB in <data-dir>/kv themselves (needs storaged's pid "
+	     "namespace)"},
 	    {"max-value-bytes", KV_OPT_U64, &cfg->max_value_bytes, "1048576", 1,
 	     KV_VALUE_BYTES_MAX_LIMIT, 0, "largest value accepted (413 past it)"},
 	    {"max-inflight", KV_OPT_U64, &cfg->max_inflight, "1024", 1, 65534, 0,
@@ -208,6 +211,7 @@ static void gw_on_tick(h2o_timeout_entry_t *entry)
 	gw_status_poll(gw, now);
 	gw_lease_clock_tick(gw, now);
 	gw_pending_sweep(gw, now);
+	gw_local_check(&gw->local, now); /* a snapshot installed, the node wiped: reopen */
 	h2o_timeout_link(gw->ctx.loop, &gw->tick, &gw->tick_entry);
 }
 
@@ -338,6 +342,16 @@ static void gw_reload_auth(struct gw *gw)
 	KV_LOG_INFO(GW_SVC, "--auth-file reloaded", "tokens=%u", gw->auth.n);
 }
 
+/* --local-reads: GETs read storaged's environment, <data-dir>/kv, opened on the first one. */
+static int gw_local_start(struct gw *gw)
+{
+	char dir[SM_PATH_BYTES_MAX];
+	int n = snprintf(dir, sizeof(dir), "%s/kv", gw->cfg.data_dir);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return KV_EINVAL;
+	return gw_local_init(&gw->local, gw->cfg.local_reads ? dir : NULL);
+}
+
 static int gw_run(struct gw *gw)
 {
 	gw_check_routes();
@@ -350,7 +364,9 @@ static int gw_run(struct gw *gw)
 		return 1;
 	gw->started_ms = kv_clock_mono_ms();
 	gw_setup_h2o(gw);
-	int err = gw_tls_init(gw);
+	int err = gw_local_start(gw);
+	if (err == 0)
+		err = gw_tls_init(gw);
 	if (err == 0)
 		err = gw_load_auth(gw);
 	if (err == 0)
@@ -366,11 +382,12 @@ static int gw_run(struct gw *gw)
 	}
 	KV_LOG_INFO(GW_SVC, "listening",
 	            "node_id=%llu listen=%s consul_listen=%s sock_dir=%s peers=%u tls=%s "
-	            "client_certs=%s tokens=%u",
+	            "client_certs=%s tokens=%u local_reads=%s",
 	            (unsigned long long)gw->cfg.node_id, gw->cfg.listen,
 	            gw->cfg.consul_listen[0] != '\0' ? gw->cfg.consul_listen : "off",
 	            gw->cfg.sock_dir, gw->n_peers, gw->tls_server != NULL ? "on" : "off",
-	            gw->cfg.tls_client_ca[0] != '\0' ? "required" : "off", gw->auth.n);
+	            gw->cfg.tls_client_ca[0] != '\0' ? "required" : "off", gw->auth.n,
+	            gw->local.dir[0] != '\0' ? gw->local.dir : "off");
 	while (!gw_signalled) {
 		h2o_evloop_run(gw->ctx.loop, INT32_MAX); /* returns within GW_TICK_MS */
 		if (gw_reload_asked) {
@@ -385,6 +402,7 @@ static int gw_run(struct gw *gw)
 	gw_tls_dispose(gw);
 	gw_auth_free(&gw->auth);
 	gw_lease_clock_free(&gw->lease_clock);
+	gw_local_close(&gw->local);
 	return 0;
 }
 

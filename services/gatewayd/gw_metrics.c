@@ -170,6 +170,15 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	    j, "raftkv_relayed_writes_total", "counter",
 	    "Writes proposed through this node's raftd, which relayed them to the leader's.",
 	    gw->metrics.relayed);
+	metrics_u64(j, "raftkv_local_reads_total", "counter",
+	            "GETs answered from the node's LMDB in this process (--local-reads).",
+	            gw->local.served);
+	metrics_u64(j, "raftkv_local_read_fallbacks_total", "counter",
+	            "GETs the local state could not serve (too old, not open), sent to storaged.",
+	            gw->local.fallbacks);
+	metrics_u64(j, "raftkv_local_reopens_total", "counter",
+	            "Times the node's LMDB files were found replaced (a snapshot installed).",
+	            gw->local.reopens);
 	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->msg.map_bytes);
 	metrics_u64(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
 	            st->msg.used_bytes);

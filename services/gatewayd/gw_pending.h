@@ -16,6 +16,7 @@ struct gw_call;
 struct gw_call_link;
 struct gw_forward;
 struct gw_json;
+struct gw_local_answer;
 
 /* Writes a route's JSON answer from gw->status (gw_status_query.c). */
 typedef void (*gw_status_format_fn)(struct gw *gw, struct gw_json *j);
@@ -77,6 +78,9 @@ struct gw_call {
 	uint64_t lease_term;    /* the term whose lease clock serves the call */
 	struct gw_forward *fwd; /* GW_CALL_FORWARDING */
 	int (*send_query)(struct gw *gw, struct gw_call *c); /* reads: GET or LIST */
+	/* reads answerable from the local state machine (gw_local.h): answers a (borrowed for
+	 * the call) and ends c; NULL: storaged only */
+	void (*on_local)(struct gw *gw, struct gw_call *c, const struct gw_local_answer *a);
 	/* writes: answers storaged's RESULT and ends c; NULL: raftkv's JSON (gw_write.c) */
 	void (*on_result)(struct gw *gw, struct gw_call *c, const struct proto_result *m);
 	void *ctx; /* the handler's own state, borrowed (watch: struct gw_watch_run) */

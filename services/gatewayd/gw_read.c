@@ -2,12 +2,16 @@
  * gw_read.c - the read path shared by GET and LIST: a linearizable read asks
  * raftd for a read index (raftd asks the leader when it is a follower) and
  * then has storaged answer once it has applied that index; a stale read asks
- * storaged at once. Loop thread only.
+ * storaged at once. A read whose handler can answer from the node's state
+ * machine (c->on_local: GET) is first tried here, in this process
+ * (gw_local.c); it goes to storaged when that state is older than the read
+ * needs or cannot be read. Loop thread only.
  */
 #include "gw.h"
 #include "gw_read.h"
 
 #include "gw_errors.h"
+#include "gw_local.h"
 #include "kv_clock.h"
 #include "kv_err.h"
 
@@ -19,8 +23,21 @@ static void read_wait(struct gw_call *c)
 	c->retry_at_ms = kv_clock_mono_ms() + GW_READ_RETRY_MS;
 }
 
+/* 1 when c was answered from the local state machine at an index >= c->read_index. */
+static int read_local(struct gw *gw, struct gw_call *c)
+{
+	struct gw_local_answer a;
+	if (c->on_local == NULL || gw_local_get(&gw->local, c->key.bytes, (uint32_t)c->key.len,
+	                                        c->read_index, kv_clock_mono_ms(), &a) != 0)
+		return 0;
+	c->on_local(gw, c, &a);
+	return 1;
+}
+
 static void read_query(struct gw *gw, struct gw_call *c)
 {
+	if (read_local(gw, c))
+		return;
 	c->state = GW_CALL_QUERY;
 	if (c->send_query(gw, c) != 0) {
 		gw_reply_kv_error(gw, &c->http, KV_EUNAVAIL, "storaged is not connected", NULL);

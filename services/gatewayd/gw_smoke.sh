@@ -160,5 +160,9 @@ ok "all 14 metric names present"
 FWD=$(sed -n 's/^raftkv_forwarded_requests_total //p' "$DIR/metrics")
 [ "$FWD" -ge 1 ] || fail "forwarded count $FWD"
 ok "forwarded writes counted ($FWD)"
+# the gateways run with --local-reads (tests/seeds/cluster_lib.sh): F's stale GET was its own
+LOCAL=$(sed -n 's/^raftkv_local_reads_total //p' "$DIR/metrics")
+[ "${LOCAL:-0}" -ge 1 ] || fail "local reads count ${LOCAL:-none}"
+ok "GETs answered from the node's LMDB counted ($LOCAL)"
 
 echo "gw_smoke: $CHECKS checks passed"

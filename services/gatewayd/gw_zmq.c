@@ -180,6 +180,7 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 		break;
 	case PROTO_STATS_RESP:
 		gw_stats_update(gw, &m);
+		gw_local_saw(&gw->local, m.u.stats_resp.applied_index);
 		break;
 	case PROTO_TRANSFER_RESP:
 		if (m.u.transfer_resp.status != 0)
@@ -190,8 +191,13 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 	case PROTO_MEMBER_CHANGE_RESP:
 	case PROTO_READ_INDEX_RESP:
 	case PROTO_RESULT:
-	case PROTO_GET_RESP:
+		break;
+	case PROTO_GET_RESP: /* a local read may not show an older state afterwards */
+		gw_local_saw(&gw->local, m.u.get_resp.applied_index);
+		break;
 	case PROTO_LIST_RESP:
+		gw_local_saw(&gw->local, m.u.list_resp.applied_index);
+		break;
 	case PROTO_SNAPSHOT_DONE: /* a backup for GET /v1/snapshot (gw_snapshot.c) */
 	case PROTO_WATCH_RESP:
 	case PROTO_LEASE_QUERY_RESP:

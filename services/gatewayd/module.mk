@@ -11,8 +11,9 @@ GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(
 	$(GW_DIR)/gw_txn_parse.c $(GW_DIR)/gw_member_parse.c $(GW_DIR)/gw_body_check.c
 GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c)) \
 	$(wildcard $(GW_DIR)/seeds/gw_*.c) $(wildcard $(GW_DIR)/ui/gw_*.c)
-GW_LIBS := $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
-	-lssl -lcrypto -lz -lzmq -lpthread -ljansson
+# libsm.a: the local reads (gw_local.c) open storaged's environment read-only
+GW_LIBS := $(BUILD)/libsm.a $(shell pkg-config --libs libh2o-evloop 2>/dev/null || echo -lh2o-evloop) \
+	-lssl -lcrypto -lz -lzmq -lpthread -ljansson -llmdb -lfiu $(BUILD)/libproto.a $(BUILD)/libcommon.a
 
 $(BUILD)/libgwcore.a: $(GW_CORE_SRCS:%.c=$(BUILD)/%.o)
 	ar rcs $@ $^
@@ -33,6 +34,13 @@ $(BUILD)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(BUILD)/libgw.a $(BUILD)/libgwc
 	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
 
 BINS += $(BUILD)/gatewayd
+
+# every binary linked with $(GW_LIBS) needs libsm.a built first
+$(BUILD)/gatewayd $(BUILD)/gw-bug-seed/bin/gatewayd $(BUILD)/gw-bug-lease/bin/gatewayd \
+	$(BUILD)/gw-bug/gatewayd $(BUILD)/gw-bug-peers/test_gw_peers \
+	$(BUILD)/gw-bug-peers/bin/gatewayd $(BUILD)/gw-bug-member/gatewayd \
+	$(BUILD)/gw-bug-quorum/gatewayd $(BUILD)/gw-bug-consul-metrics/gatewayd \
+	$(BUILD)/gw-bug-ready/test_gw_health: $(BUILD)/libsm.a
 
 TEST_LIBS_test_gw_route := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
@@ -292,9 +300,47 @@ gw-bugs-ready: $(GW_READY_BUG_DIR)/test_gw_health
 	@echo "gw-bugs-ready: GW_BUG_READY_OWN_COMMIT caught by test_gw_health:" \
 		"$$(grep -m1 -E 'error|Failure' $(GW_READY_BUG_DIR)/test.out)"
 
+# gw-bugs-local: the local reads (gw_local.c, the one file that reads each switch)
+# built with a planted bug must make test_gw_local fail in the named test
+# (SWITCH:test):
+#   GW_BUG_LOCAL_READ_IGNORES_INDEX  serves a state older than the read index
+#   GW_BUG_LOCAL_READ_KEEPS_OLD_ENV  never notices a snapshot installed over the file
+GW_LOCAL_BUGS := GW_BUG_LOCAL_READ_IGNORES_INDEX:test_refuses_index_above_applied \
+	GW_BUG_LOCAL_READ_KEEPS_OLD_ENV:test_follows_installed_snapshot
+
+# $(1): the switch. Object and test binary under build/gw-bug-local/$(1)/.
+define GW_LOCAL_BUG_RULES
+$(BUILD)/gw-bug-local/$(1)/gw_local.o: $(GW_DIR)/gw_local.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -D$(1) -c $$< -o $$@
+
+$(BUILD)/gw-bug-local/$(1)/test_gw_local: $(BUILD)/tests/unit/test_gw_local.o \
+		$(BUILD)/gw-bug-local/$(1)/gw_local.o $(BUILD)/libsm.a $(BUILD)/libproto.a \
+		$(BUILD)/libcommon.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ -llmdb -lfiu -lcmocka
+
+$(BUILD)/gw-bug-local/$(1)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o \
+		$(BUILD)/gw-bug-local/$(1)/gw_local.o $(BUILD)/libgw.a $(BUILD)/libgwcore.a \
+		$(BUILD)/libproto.a $(BUILD)/libcommon.a $(BUILD)/libsm.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter-out %/libsm.a,$$^) $(GW_LIBS)
+endef
+$(foreach b,$(GW_LOCAL_BUGS),$(eval $(call GW_LOCAL_BUG_RULES,$(firstword $(subst :, ,$(b))))))
+
+.PHONY: gw-bugs-local
+gw-bugs-local: $(foreach b,$(GW_LOCAL_BUGS),$(BUILD)/gw-bug-local/$(firstword $(subst :, ,$(b)))/test_gw_local)
+	@for b in $(GW_LOCAL_BUGS); do \
+		bug=$${b%%:*}; test=$${b#*:}; bin=$(BUILD)/gw-bug-local/$$bug/test_gw_local; \
+		if CMOCKA_MESSAGE_OUTPUT=stdout timeout 120 $$bin >$$bin.out 2>&1; then \
+			echo "gw-bugs-local: $$bug was NOT caught"; exit 1; fi; \
+		grep -q "FAILED.*$$test" $$bin.out || \
+			{ echo "gw-bugs-local: $$bug made test_gw_local fail, but not in $$test"; exit 1; }; \
+		echo "gw-bugs-local: $$bug caught by test_gw_local $$test:" \
+			"$$(grep -m1 -E 'error|Failure' $$bin.out)"; \
+	done
+
 .PHONY: gw-bugs
 gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers gw-bugs-member gw-bugs-quorum \
-	gw-bugs-consul-metrics gw-bugs-ready gw-bugs-relay
+	gw-bugs-consul-metrics gw-bugs-ready gw-bugs-local gw-bugs-relay
 
 TEST_STEPS += gw-bugs
 
@@ -303,3 +349,5 @@ TEST_LIBS_test_gw_health := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libpr
 	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_peers := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
+TEST_LIBS_test_gw_local := $(BUILD)/libgw.a $(BUILD)/libsm.a $(BUILD)/libproto.a \
+	$(BUILD)/libcommon.a -llmdb -lfiu

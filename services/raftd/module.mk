@@ -29,7 +29,7 @@ RAFTD_OBJS := $(RAFTD_SRCS:%.c=$(BUILD)/%.o)
 # Pure parts of the driver, linked by their unit tests.
 RAFTD_PURE_OBJS := $(addprefix $(BUILD)/services/raftd/driver/,raftd_peerlist.o \
 	raftd_read_table.o raftd_membership.o raftd_compact.o raftd_curve_keys.o raftd_book.o \
-	raftd_reconcile.o raftd_join_plan.o raftd_relay_table.o)
+	raftd_reconcile.o raftd_join_plan.o raftd_snap_name.o raftd_relay_table.o)
 RAFTD_LIBS := $(BUILD)/libraftexec.a $(BUILD)/libraftcore.a $(BUILD)/libwal.a \
 	$(BUILD)/libproto.a $(BUILD)/libcommon.a
 
@@ -49,6 +49,7 @@ TEST_LIBS_test_raftd_compact := $(BUILD)/libraftdpure.a
 TEST_LIBS_test_raftd_join := $(BUILD)/libraftdpure.a $(BUILD)/libcommon.a -ljansson
 TEST_LIBS_test_raftd_book := $(BUILD)/libraftdpure.a -lzmq
 TEST_LIBS_test_raftd_reconcile := $(BUILD)/libraftdpure.a -lzmq
+TEST_LIBS_test_raftd_snap_name := $(BUILD)/libraftdpure.a
 
 # The identity file (raftd_identity.c) does file I/O, so it is not in the pure set.
 $(BUILD)/libraftdidentity.a: $(BUILD)/services/raftd/driver/raftd_identity.o

@@ -356,6 +356,46 @@ int sm_read_list(struct sm *sm, const uint8_t *prefix, uint32_t prefix_len, cons
 
 void sm_list_free(struct sm_list *l);
 
+/* ---- sm_reader.c: another process's environment, read only (gatewayd) ---------- */
+
+/*
+ * Opens the existing environment in dir read-only, cheaply at any size: the
+ * kv, meta and flags tables only, the map as large as the file says,
+ * MDB_NOTLS. The lock file must be writable (LMDB registers each reader
+ * there by pid: the writer and this process must not share a pid, see
+ * docs/design.md). Returns 0 and sets *out (free with sm_close), or
+ * KV_ENOTFOUND (no environment), KV_EBUSY (a live reader slot already has
+ * this process's pid: another pid namespace's process), KV_EINVAL,
+ * KV_ECORRUPT, KV_EIO.
+ */
+int sm_reader_open(const char *dir, struct sm **out);
+
+/*
+ * Starts a read transaction: renews *txn, or begins one into it when NULL
+ * (the caller keeps it across reads and aborts it before sm_close). When the
+ * writer grew the map past this process's, adopts the new size and tries
+ * again. 0 or a KV_E* code. End each read with sm_reader_end.
+ */
+int sm_reader_begin(struct sm *sm, MDB_txn **txn);
+
+/* Resets txn (NULL: nothing): every pointer read in it dies here. */
+void sm_reader_end(MDB_txn *txn);
+
+/* One key as a read transaction sees it, with that transaction's applied index. */
+struct sm_reader_value {
+	uint64_t applied_index;
+	uint64_t applied_term;
+	int exists;
+	uint64_t create_index;
+	uint64_t mod_index;
+	uint64_t flags;
+	struct proto_bytes value; /* into the map: valid until sm_reader_end(txn) */
+};
+
+/* Reads meta's applied index and key's record in txn. 0 (exists says whether), or KV_E*. */
+int sm_reader_get(struct sm *sm, MDB_txn *txn, const uint8_t *key, uint32_t key_len,
+                  struct sm_reader_value *out);
+
 /* ---- sm_snap.c: snapshots ---------------------------------------------------- */
 
 struct sm_snap_info {

@@ -172,6 +172,11 @@ static int sm_env_start(struct sm *sm)
 	rc = mdb_env_open(sm->env, sm->dir, sm->readonly ? MDB_RDONLY : MDB_NOSYNC, 0644);
 	if (rc != 0)
 		goto out_close_env;
+	/* a reader killed mid-read (storaged's snapshot thread, a gateway's local read) would
+	 * pin its pages for ever: the first opener clears dead slots, and with gatewayd
+	 * holding the lock file storaged is no longer always the first */
+	int dead = 0;
+	(void)mdb_reader_check(sm->env, &dead);
 	int err = sm_env_load(sm);
 	/* What this process reads may still be only in the page cache (a kill -9
 	 * before): make it durable before it is reported as such. */

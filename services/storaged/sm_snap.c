@@ -18,6 +18,7 @@
 
 #include "kv_assert.h"
 #include "kv_err.h"
+#include "kv_fs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,16 +35,6 @@
 #else
 #define SM_SNAP_ERRORS_IGNORED 0
 #endif
-
-static int sm_snap_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return kv_err_from_errno(errno);
-	int err = fsync(fd) != 0 ? kv_err_from_errno(errno) : 0;
-	close(fd);
-	return err;
-}
 
 /*
  * Does the file hold every page its meta names? A file cut short (a copy or a
@@ -190,7 +181,7 @@ static int sm_snap_write_named(struct sm *sm, const char *snap_dir, const char *
 		err = kv_err_from_errno(errno);
 		goto out_unlink_tmp;
 	}
-	return durable ? sm_snap_fsync_dir(snap_dir) : 0;
+	return durable ? kv_fs_fsync_dir(snap_dir) : 0;
 
 out_unlink_tmp:
 	unlink(tmp);
@@ -241,7 +232,7 @@ static int sm_snap_replace(struct sm *sm, const char *path)
 	/* The lock file's reader table described the old file. */
 	if (unlink(lock) != 0 && errno != ENOENT)
 		return kv_err_from_errno(errno);
-	return sm_snap_fsync_dir(sm->dir);
+	return kv_fs_fsync_dir(sm->dir);
 }
 
 int sm_snap_install(struct sm *sm, const char *path, uint64_t index, uint64_t term)

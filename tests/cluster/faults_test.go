@@ -1,7 +1,7 @@
 // faults_test.go - processes die and stall under load: kill -9 of each role
-// on the leader and on a follower (F3, F4), SIGSTOP of the leader (F14), and
-// stopping every node (F10). Acknowledged writes must survive; histories must
-// be linearizable.
+// on the leader and on a follower (F3, F4), SIGSTOP of the leader (F14), of a
+// follower's storaged under a linearizable read, and stopping every node
+// (F10). Acknowledged writes must survive; histories must be linearizable.
 package cluster
 
 import (
@@ -194,4 +194,53 @@ func TestRestartAllNodes(t *testing.T) {
 		h.CheckAcked(t, n)
 	}
 	t.Logf("kill -9 of all 9 processes and restart: %d acknowledged writes all present", w.Acked.Load())
+}
+
+// A follower whose storaged is stopped keeps an LMDB file that its gateway
+// reads directly (--local-reads) and that holds the value from before a
+// write the others committed since: a linearizable GET through it must not
+// answer that value (its read index is above the file's applied index, so
+// the read waits for storaged), and answers the new one once storaged runs.
+func TestLinearizableReadStoragedStopped(t *testing.T) {
+	c := NewCluster(t, 3)
+	leader := c.Leader(10 * time.Second)
+	f := c.Followers(leader)[0]
+	if r := Put(leader, "lin", "old", nil); r.Status != 200 {
+		t.Fatalf("put old: %v", r)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for string(Get(f, "lin", "consistency=stale").Body) != "old" {
+		if time.Now().After(deadline) {
+			t.Fatalf("node %d never applied the first write", f.ID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.Signal(f, "storaged", syscall.SIGSTOP)
+	stopped := true
+	defer func() {
+		if stopped {
+			c.Signal(f, "storaged", syscall.SIGCONT)
+		}
+	}()
+	if r := Put(leader, "lin", "new", nil); r.Status != 200 {
+		t.Fatalf("put new while node %d's storaged is stopped: %v", f.ID, r)
+	}
+	r1 := Get(f, "lin", "timeout=1s")
+	r := r1
+	if r.Status == 200 && string(r.Body) == "old" {
+		t.Fatalf("a linearizable GET through node %d (storaged stopped) answered %q, "+
+			"the value from before an acknowledged write (X-Raft-Index %s)",
+			f.ID, r.Body, r.Header.Get("X-Raft-Index"))
+	}
+	if r.Status == 200 {
+		t.Fatalf("a linearizable GET through node %d answered %q while its storaged is stopped", f.ID, r.Body)
+	}
+	c.Signal(f, "storaged", syscall.SIGCONT)
+	stopped = false
+	r = Get(f, "lin", "")
+	if r.Status != 200 || string(r.Body) != "new" {
+		t.Fatalf("after SIGCONT, GET through node %d: %v (want new)", f.ID, r)
+	}
+	t.Logf("node %d, storaged stopped: linearizable GET answered %d %s; after SIGCONT %q",
+		f.ID, r1.Status, r1.ErrorCode(), r.Body)
 }

@@ -253,8 +253,9 @@ func (c *Cluster) args(n *Node, role string) []string {
 		if n.Join {
 			gws += fmt.Sprintf(",%d=%s", n.ID, n.URL())
 		}
+		// GETs read the node's LMDB in this process (as tools/cluster.sh runs them)
 		common = append(common, "--listen", fmt.Sprintf("%s:%d", n.Host, n.HTTPPort),
-			"--gateways", gws)
+			"--gateways", gws, "--local-reads")
 		if c.consul {
 			common = append(common, "--consul-listen", fmt.Sprintf("%s:%d", n.Host, n.Consul))
 		}

@@ -305,6 +305,15 @@ step_follower_write() {
 	for ((i = 1; i <= N; i++)); do expect_value "$i" compose/hello world; done
 	say "checked: leader is node $leader; PUT via follower node $f, linearizable GET from" \
 		"nodes 1-3 returns it"
+	# gatewayd shares storaged's pid namespace and data volume, so it reads LMDB itself
+	local served
+	for ((i = 1; i <= N; i++)); do
+		[[ $(req GET "$i" /metrics) == 200 ]] || fail "GET /metrics on node $i: $(cat "$BODY")"
+		served=$(awk '$1 == "raftkv_local_reads_total" { print $2 }' "$BODY")
+		((${served:-0} > 0)) || fail "node $i served no GET from its own LMDB (--local-reads):" \
+			"raftkv_local_reads_total=${served:-missing}"
+	done
+	say "checked: every gateway answered GETs from its node's LMDB (raftkv_local_reads_total > 0)"
 }
 
 step_stop_leader() {

@@ -55,7 +55,7 @@ c() { if [ -n "$CA_FILE" ]; then curl --cacert "$CA_FILE" "$@"; else curl "$@"; 
 hostport() { echo "127.0.0.1:$((BASE + $1))"; }
 
 # start_node I: storaged, raftd and gatewayd of node I (extra gatewayd flags in GW_FLAGS,
-# where @I@ stands for I)
+# where @I@ stands for I); the gateway reads GETs from the node's LMDB (--local-reads)
 start_node() {
 	local i=$1 pids=""
 	local gws="1=$(url 1),2=$(url 2),3=$(url 3)"
@@ -69,7 +69,7 @@ start_node() {
 	# shellcheck disable=SC2086
 	local flags=${GW_FLAGS:-}
 	"$BIN/gatewayd" --node-id $i --listen "127.0.0.1:$((BASE + i))" --gateways "$gws" \
-		--data-dir "$DIR/n$i" ${flags//@I@/$i} >>"$DIR/n$i/gatewayd.log" 2>&1 &
+		--data-dir "$DIR/n$i" --local-reads ${flags//@I@/$i} >>"$DIR/n$i/gatewayd.log" 2>&1 &
 	pids+="$!"
 	NODE_PIDS[$i]=$pids
 }

@@ -790,9 +790,12 @@ static void test_transfer_abandoned(void **state)
 	assert_int_equal(rh_transfer(h, 1, 3), 0);
 	assert_int_equal(rh_transfer(h, 1, 2), KV_EBUSY);
 	assert_int_equal(rh_propose(h, 1, "b"), KV_EBUSY);
+	assert_int_equal(st(h, 1).transfer_target, 3); /* raftd sends member changes elsewhere */
+	assert_int_equal(st(h, 2).transfer_target, 0);
 	assert_int_equal(rh_count(h, RAFT_MSG_TIMEOUT_NOW, 1, 3), 0);
 	rh_run(h, 150);
 	assert_int_equal(st(h, 1).role, RAFT_LEADER);
+	assert_int_equal(st(h, 1).transfer_target, 0);
 	assert_int_equal(rh_propose(h, 1, "c"), 0);
 	assert_int_equal(rh_transfer(h, 1, 9), KV_EINVAL);
 	assert_int_equal(rh_transfer(h, 2, 1), KV_ENOTLEADER);

@@ -1,7 +1,7 @@
 // benchscale - how raftkv's cost grows with its data (make bench-scale).
 //
 // Starts a 3-node cluster with tools/cluster.sh on loopback (HTTP ports
-// 23101.., raft ports 23201.., or -http-base/-raft-base; data under -dir on
+// 30501.., raft ports 30511.., or -http-base/-raft-base; data under -dir on
 // the real disk), then:
 //  1. grows the store of 100-byte values in stages (10 k, 100 k, 1 M, 10 M keys, up
 //     to -keys). Between stages it fills with transactions of 64 puts (fill.go,
@@ -42,8 +42,8 @@ var (
 	catchupOnly = flag.Bool("catchup-only", false, "fill to -keys, then only time wiped followers' catch-up")
 	catchupRuns = flag.Int("catchup-runs", 2, "wiped followers timed in -catchup-only mode")
 	// another cluster on these ports would answer for ours (cluster.sh up waits for /readyz)
-	httpBase = flag.Int("http-base", 23100, "node i serves HTTP on http-base+i")
-	raftBase = flag.Int("raft-base", 23200, "node i's raftd listens on raft-base+i")
+	httpBase = flag.Int("http-base", 30500, "node i serves HTTP on http-base+i")
+	raftBase = flag.Int("raft-base", 30510, "node i's raftd listens on raft-base+i")
 )
 
 const nodes = 3

@@ -12,6 +12,7 @@
 #include "ctl_http.h"
 
 #include "kv_crc32c.h"
+#include "kv_fs.h"
 #include "kv_http_conn.h"
 
 #include <errno.h>
@@ -134,12 +135,7 @@ static int snap_fsync_dir_of(const char *file)
 		dir[1] = '\0';
 	else
 		*slash = '\0';
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
+	return kv_fs_fsync_dir(dir);
 }
 
 int ctl_snapshot_meta_write(const char *file, const struct ctl_snapshot_meta *m)

@@ -345,11 +345,11 @@ int raft_step(struct raft *r, const struct raft_event *ev, struct raft_update *u
 	if (ev->now_ms > r->now_ms)
 		r->now_ms = ev->now_ms; /* a clock that goes back only delays timeouts */
 	rc = raft_dispatch(r, ev);
+	raft_identity_step(r); /* before the flush: a BIND it appends leaves with it */
 	if (r->role == RAFT_LEADER && raft_flushes(ev->type))
 		raft_replication_flush(r);
 	if (r->role == RAFT_LEADER)
 		raft_read_release(r);
-	raft_identity_step(r);
 	raft_membership_check_removed(r);
 	raft_finish(r);
 	KV_ASSERT(r->commit >= commit_before);
@@ -381,6 +381,7 @@ void raft_get_status(const struct raft *r, struct raft_status *out)
 	out->dropped_msgs = r->dropped_msgs;
 	out->votes_granted = r->votes_granted;
 	out->replaced = raft_self_replaced(r);
+	out->transfer_target = r->role == RAFT_LEADER ? r->transfer_target : 0;
 }
 
 uint64_t raft_term_at(const struct raft *r, uint64_t index)

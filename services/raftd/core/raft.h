@@ -230,6 +230,8 @@ struct raft_status {
 	uint64_t dropped_msgs;     /* malformed or stale messages ignored so far */
 	uint64_t votes_granted;    /* VOTE requests this node granted since it started */
 	int replaced; /* the configuration holds another incarnation for us: we do not vote */
+	uint64_t transfer_target; /* leader: the voter it hands leadership to; 0: none. While
+	                             set, every proposal is refused (KV_EBUSY) */
 };
 
 void raft_get_status(const struct raft *r, struct raft_status *out);

@@ -9,6 +9,7 @@
 #include "kv_assert.h"
 #include "kv_crc32c.h"
 #include "kv_err.h"
+#include "kv_fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,16 +254,6 @@ static int book_path(const char *dir, const char *name, char *out, size_t cap)
 	return n > 0 && (size_t)n < cap ? 0 : KV_ETOOLARGE;
 }
 
-static int book_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return kv_err_from_errno(errno);
-	int rc = fsync(fd) == 0 ? 0 : kv_err_from_errno(errno);
-	close(fd);
-	return rc;
-}
-
 /* The file's bytes for b into buf[BOOK_FILE_BYTES]; their count or a KV_E* code. */
 static int book_file_bytes(const struct raftd_book *b, uint8_t *buf)
 {
@@ -298,7 +289,7 @@ int raftd_book_save(const char *dir, const struct raftd_book *b)
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = kv_err_from_errno(errno);
 	if (rc == 0)
-		rc = book_fsync_dir(dir);
+		rc = kv_fs_fsync_dir(dir);
 	if (rc != 0)
 		unlink(tmp);
 	return rc;

@@ -15,6 +15,7 @@
 
 #include "kv_assert.h"
 #include "kv_err.h"
+#include "kv_fs.h"
 #include "kv_log.h"
 
 #include <errno.h>
@@ -80,12 +81,7 @@ static int identity_save(const struct raftd *d)
 		rc = kv_err_from_errno(errno);
 	if (rc != 0)
 		return rc;
-	int dfd = open(d->wal_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return kv_err_from_errno(errno);
-	rc = fsync(dfd) == 0 ? 0 : KV_EIO;
-	close(dfd);
-	return rc;
+	return kv_fs_fsync_dir(d->wal_dir);
 }
 
 int raftd_identity_load(struct raftd *d, int wal_is_new)

@@ -129,7 +129,9 @@ void raftd_members_change(struct raftd *d, const void *ident, size_t ident_len,
 	int rc;
 
 	raft_get_status(d->raft, &st);
-	if (st.role != RAFT_LEADER)
+	/* a leader handing over refuses every proposal as busy, which would read as a
+	 * promote's "not caught up": send the gateway to the next leader instead */
+	if (st.role != RAFT_LEADER || st.transfer_target != 0)
 		rc = KV_ENOTLEADER;
 	else if ((rc = members_precheck(d, &st, mc, &e)) != 0)
 		;

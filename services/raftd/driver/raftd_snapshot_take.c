@@ -20,6 +20,7 @@
 #include "kv_log.h"
 #include "raftd_compact.h"
 #include "raftd_membership.h"
+#include "raftd_snap_name.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -118,7 +119,7 @@ void raftd_snapshot_take_request(struct raftd *d, uint64_t now_ms)
 }
 
 /* Checks storaged's image against the log; 0 if it can become the snapshot's image. */
-static int take_check(struct raftd *d, const struct proto_snapshot_done *m)
+static int take_check(struct raftd *d, const struct proto_snapshot_done *m, const char *path)
 {
 	uint64_t term = 0;
 	if (m->status != 0)
@@ -126,6 +127,8 @@ static int take_check(struct raftd *d, const struct proto_snapshot_done *m)
 	if (m->index < d->snap_index || m->index > d->commit_index || m->path.len == 0 ||
 	    m->path.len >= PATH_MAX || m->size == 0)
 		return KV_ERANGE;
+	if (!raftd_snap_name_ok(d->snap_dir, path))
+		return KV_EPROTO; /* not an image of ours: never read, sent or deleted */
 	int rc = take_term_at(d, m->index, &term);
 	if (rc != 0)
 		return rc;
@@ -152,13 +155,13 @@ void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *lm)
 	if (d->snap_req_id == 0 || lm->req_id != d->snap_req_id) {
 		/* an answer to a request we gave up on: its image is no one's */
 		if (m->status == 0 && m->path.len > 0 && m->path.len < PATH_MAX &&
-		    strcmp(path, d->snap_path) != 0 &&
+		    raftd_snap_name_ok(d->snap_dir, path) && strcmp(path, d->snap_path) != 0 &&
 		    !(d->pending.valid && strcmp(path, d->pending.path) == 0))
 			unlink(path);
 		return;
 	}
 	d->snap_req_id = 0;
-	int rc = take_check(d, m);
+	int rc = take_check(d, m, path);
 	struct raftd_snap_pending *p = &d->pending;
 	if (rc == 0 && m->index > d->snap_index && p->valid)
 		rc = KV_EBUSY; /* a compaction is between the core and the WAL: ask again */
@@ -167,7 +170,7 @@ void raftd_snapshot_take_done(struct raftd *d, const struct proto_local *lm)
 	if (rc != 0) {
 		KV_LOG_WARN(RAFTD_SVC, "snapshot image not usable", "index=%" PRIu64 " err=\"%s\"",
 		            m->index, kv_strerror(rc));
-		if (m->path.len > 0 && m->status == 0)
+		if (m->status == 0 && raftd_snap_name_ok(d->snap_dir, path))
 			unlink(path);
 		return;
 	}

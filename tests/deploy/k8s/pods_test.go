@@ -111,6 +111,10 @@ func (h *podHarness) containerArgs(p *podRun, ct *corev1.Container) []string {
 		args = append(args, "-v", mount)
 	}
 	args = append(args, "--network", "container:"+p.first)
+	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace {
+		// as the kubelet does: one pid namespace, its pid 1 the holder (the pause container)
+		args = append(args, "--pid", "container:"+p.first)
+	}
 	if len(ct.Command) == 0 {
 		h.t.Fatalf("%s: no command (the image has no useful entrypoint)", ct.Name)
 	}
@@ -418,6 +422,35 @@ func (h *podHarness) checkWriteReadAll(key, value string, via *podRun) {
 	}
 	h.t.Logf("checked: PUT %s=%s via %s, linearizable GET from all %d pods returns it",
 		key, value, via.name, len(h.pods))
+	h.checkLocalReads(key)
+}
+
+// checkLocalReads: every pod's gatewayd answers GETs of key from its node's
+// LMDB (--local-reads), which needs the pod's shared pid namespace and data
+// volume. A read its node has not applied yet goes to storaged instead, so
+// each pod gets up to 20 reads to show one served locally.
+func (h *podHarness) checkLocalReads(key string) {
+	for _, p := range h.pods {
+		served := ""
+		for i := 0; i < 20 && (served == "" || served == "0"); i++ {
+			httpDo("GET", p.url+"/v1/kv/"+key, "", 10*time.Second)
+			code, body := httpDo("GET", p.url+"/metrics", "", 10*time.Second)
+			if code != 200 {
+				h.t.Fatalf("GET /metrics from %s: %d %s", p.name, code, body)
+			}
+			for _, line := range strings.Split(body, "\n") {
+				if f := strings.Fields(line); len(f) == 2 && f[0] == "raftkv_local_reads_total" {
+					served = f[1]
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if served == "" || served == "0" {
+			h.t.Fatalf("%s served none of 20 GETs from its own LMDB: "+
+				"raftkv_local_reads_total=%q", p.name, served)
+		}
+	}
+	h.t.Logf("checked: every pod's gatewayd answered GETs from its node's LMDB")
 }
 
 // checkPodBackWithNewIP deletes a pod (SIGTERM, grace period), writes while
