@@ -21,6 +21,7 @@
 #include "gw_json.h"
 #include "gw_lease_clock.h"
 #include "gw_local.h"
+#include "gw_read_batch.h"
 #include "gw_parse.h"
 #include "gw_pending.h"
 #include "gw_reply.h"
@@ -155,7 +156,9 @@ struct gw {
 	struct gw_auth auth; /* --auth-file; n == 0: no tokens asked for */
 	struct gw_lease_clock lease_clock; /* the leader's lease deadlines (gw_lease_clock.c) */
 	struct gw_local local;             /* --local-reads: the node's state machine, read only */
-	uint64_t peer_refused_id;          /* the last learned gateway refused (logged once) */
+	struct gw_read_batches read_batches;  /* one READ_INDEX per loop turn (gw_read_batch.h) */
+	h2o_timeout_entry_t read_batch_entry; /* on zmq.soon: sends the open batch */
+	uint64_t peer_refused_id;             /* the last learned gateway refused (logged once) */
 	char peer_refused_url[GW_URL_BYTES_MAX];
 };
 

@@ -12,6 +12,7 @@
  * clear text.
  */
 #include "gw.h"
+#include "gw_read.h"
 
 #include "gw_consul.h"
 #include "gw_routes.h"
@@ -375,6 +376,8 @@ static int gw_run(struct gw *gw)
 		err = gw_listen(gw);
 	if (err == 0)
 		err = gw_zmq_open(gw);
+	if (err == 0)
+		gw_read_batch_setup(gw);
 	if (err != 0) {
 		KV_LOG_ERROR(GW_SVC, "cannot start", "listen=%s sock_dir=%s err=\"%s\"",
 		             gw->cfg.listen, gw->cfg.sock_dir, kv_strerror(err));

@@ -71,7 +71,8 @@ uint64_t gw_pending_next_id(struct gw *gw, struct gw_call *c)
 	struct gw_pending *p = &gw->pending;
 	uint32_t slot = (uint32_t)(c - p->calls);
 	KV_ASSERT(slot < p->cap);
-	p->counter = (p->counter + 1) & (UINT64_MAX >> GW_SLOT_BITS);
+	/* bit 63 stays clear: it marks a batch of reads (gw_read_batch.h) */
+	p->counter = (p->counter + 1) & (UINT64_MAX >> (GW_SLOT_BITS + 1));
 	if (p->counter == 0)
 		p->counter = 1;
 	c->req_id = p->counter << GW_SLOT_BITS | slot;

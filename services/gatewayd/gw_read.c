@@ -61,17 +61,65 @@ static int read_forward(struct gw *gw, struct gw_call *c)
 	return 0;
 }
 
+/* Hands every read of a batch its share of answer m (its req_id is the batch's). */
+static void read_batch_answer(struct gw *gw, const struct proto_local *m)
+{
+	uint32_t n = 0;
+	const uint64_t *reads = gw_read_batch_take(&gw->read_batches, m->req_id, &n);
+	struct proto_local one = *m;
+	for (uint32_t i = 0; i < n; i++) {
+		one.req_id = reads[i];
+		gw_pending_dispatch(gw, &one); /* a read that ended meanwhile is not found */
+	}
+}
+
+/* Sends the open batch as one READ_INDEX; when raftd cannot take it, its reads wait. */
+static void read_batch_send(struct gw *gw)
+{
+	uint64_t id = gw_read_batch_close(&gw->read_batches);
+	if (id == 0)
+		return;
+	struct proto_local m = {.type = PROTO_READ_INDEX, .req_id = id};
+	if (gw_zmq_send(gw, 1, &m) == 0)
+		return;
+	/* raftd is down or restarting: nothing was asked, every read waits and asks again */
+	struct proto_local refused = {.type = PROTO_READ_INDEX_RESP, .req_id = id};
+	refused.u.read_index_resp.status = KV_EUNAVAIL;
+	read_batch_answer(gw, &refused);
+}
+
+static void read_batch_on_turn_end(h2o_timeout_entry_t *entry)
+{
+	read_batch_send(H2O_STRUCT_FROM_MEMBER(struct gw, read_batch_entry, entry));
+}
+
+void gw_read_batch_setup(struct gw *gw)
+{
+	gw_read_batch_init(&gw->read_batches);
+	gw->read_batch_entry.cb = read_batch_on_turn_end;
+}
+
+int gw_read_on_batch_resp(struct gw *gw, const struct proto_local *m)
+{
+	if (m->type != PROTO_READ_INDEX_RESP || !(m->req_id & GW_READ_BATCH_ID_BIT))
+		return 0;
+	read_batch_answer(gw, m);
+	return 1;
+}
+
+/* c joins the open batch, sent at the end of this turn of the loop. */
 static void read_ask_index(struct gw *gw, struct gw_call *c)
 {
 	if (read_forward(gw, c) == 0)
 		return;
-	struct proto_local m = {.type = PROTO_READ_INDEX};
-	m.req_id = gw_pending_next_id(gw, c);
-	if (gw_zmq_send(gw, 1, &m) != 0) {
-		read_wait(c); /* raftd is down or restarting */
-		return;
-	}
 	c->state = GW_CALL_READ_INDEX;
+	uint64_t id = gw_pending_next_id(gw, c);
+	if (gw_read_batch_join(&gw->read_batches, id) != 0) {
+		read_batch_send(gw); /* full: send it now; c opens the next, empty one */
+		(void)gw_read_batch_join(&gw->read_batches, id);
+	}
+	if (!h2o_timeout_is_linked(&gw->read_batch_entry))
+		h2o_timeout_link(gw->ctx.loop, &gw->zmq.soon, &gw->read_batch_entry);
 }
 
 void gw_read_start(struct gw *gw, struct gw_call *c)

@@ -9,6 +9,10 @@
 
 #include "gw_pending.h"
 
+/* Sets up the batching of READ_INDEX (gw_read_batch.h); once, before the loop runs. */
+void gw_read_batch_setup(struct gw *gw);
+/* Hands a batch's READ_INDEX_RESP to its reads: 1 when m was one, else 0. */
+int gw_read_on_batch_resp(struct gw *gw, const struct proto_local *m);
 /* Starts c (c->send_query set): READ_INDEX then the query (linearizable), or the query (stale). */
 void gw_read_start(struct gw *gw, struct gw_call *c);
 /* Handles READ_INDEX_RESP for c; 1 when m was one, 0 when the caller should look at m. */

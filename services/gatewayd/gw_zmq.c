@@ -8,6 +8,7 @@
  * tick in gw_main.c drains once more as a safety net.
  */
 #include "gw.h"
+#include "gw_read.h"
 
 #include "kv_assert.h"
 #include "kv_err.h"
@@ -206,7 +207,7 @@ static void zmq_handle(struct gw *gw, zmq_msg_t *msg)
 		KV_LOG_WARN(GW_SVC, "unexpected local message dropped", "type=%u", m.type);
 		return;
 	}
-	if (gw_lease_clock_take(gw, &m))
+	if (gw_lease_clock_take(gw, &m) || gw_read_on_batch_resp(gw, &m))
 		return;
 	gw_pending_dispatch(gw, &m);
 }

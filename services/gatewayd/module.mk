@@ -8,7 +8,8 @@
 GW_DIR := services/gatewayd
 GW_CORE_SRCS := $(GW_DIR)/gw_route.c $(GW_DIR)/gw_parse.c $(GW_DIR)/gw_json.c $(GW_DIR)/gw_auth.c \
 	$(GW_DIR)/gw_errors.c $(GW_DIR)/gw_watch_parse.c $(GW_DIR)/gw_watch_format.c \
-	$(GW_DIR)/gw_txn_parse.c $(GW_DIR)/gw_member_parse.c $(GW_DIR)/gw_body_check.c
+	$(GW_DIR)/gw_txn_parse.c $(GW_DIR)/gw_member_parse.c $(GW_DIR)/gw_body_check.c \
+	$(GW_DIR)/gw_read_batch.c
 GW_SRCS := $(filter-out $(GW_CORE_SRCS) $(GW_DIR)/gw_main.c,$(wildcard $(GW_DIR)/gw_*.c)) \
 	$(wildcard $(GW_DIR)/seeds/gw_*.c) $(wildcard $(GW_DIR)/ui/gw_*.c)
 # libsm.a: the local reads (gw_local.c) open storaged's environment read-only
@@ -340,11 +341,34 @@ gw-bugs-local: $(foreach b,$(GW_LOCAL_BUGS),$(BUILD)/gw-bug-local/$(firstword $(
 
 .PHONY: gw-bugs
 gw-bugs: gw-bugs-lease gw-bugs-consul gw-bugs-seed gw-bugs-peers gw-bugs-member gw-bugs-quorum \
-	gw-bugs-consul-metrics gw-bugs-ready gw-bugs-local gw-bugs-relay
+	gw-bugs-consul-metrics gw-bugs-ready gw-bugs-local gw-bugs-rbatch gw-bugs-relay
 
 TEST_STEPS += gw-bugs
 
 TEST_LIBS_test_gw_member_parse := $(BUILD)/libgwcore.a -ljansson
+TEST_LIBS_test_gw_read_batch := $(BUILD)/libgwcore.a
+
+# gw-bugs-rbatch: the READ_INDEX batches (gw_read_batch.c) built with
+# GW_BUG_READ_BATCH_STAYS_OPEN (a batch already sent takes later reads, whose index
+# could then predate them) must make test_gw_read_batch fail in
+# test_later_read_not_in_sent_batch.
+GW_RBATCH_BUG_DIR := $(BUILD)/gw-bug-rbatch
+$(GW_RBATCH_BUG_DIR)/gw_read_batch.o: $(GW_DIR)/gw_read_batch.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DGW_BUG_READ_BATCH_STAYS_OPEN -c $< -o $@
+$(GW_RBATCH_BUG_DIR)/test_gw_read_batch: $(BUILD)/tests/unit/test_gw_read_batch.o \
+		$(GW_RBATCH_BUG_DIR)/gw_read_batch.o $(BUILD)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka
+
+.PHONY: gw-bugs-rbatch
+gw-bugs-rbatch: $(GW_RBATCH_BUG_DIR)/test_gw_read_batch
+	@if $< >$(GW_RBATCH_BUG_DIR)/out.txt 2>&1; then \
+		echo "gw-bugs-rbatch: GW_BUG_READ_BATCH_STAYS_OPEN was NOT caught"; exit 1; fi
+	@grep -q '^\[  FAILED  \] test_later_read_not_in_sent_batch' $(GW_RBATCH_BUG_DIR)/out.txt || \
+		{ echo "gw-bugs-rbatch: the bug made test_gw_read_batch fail, but not in" \
+			"test_later_read_not_in_sent_batch"; cat $(GW_RBATCH_BUG_DIR)/out.txt; exit 1; }
+	@echo "gw-bugs-rbatch: GW_BUG_READ_BATCH_STAYS_OPEN caught by test_gw_read_batch" \
+		"test_later_read_not_in_sent_batch: $$(grep -m1 -E 'Failure|error' $(GW_RBATCH_BUG_DIR)/out.txt)"
 TEST_LIBS_test_gw_health := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \
 	$(BUILD)/libcommon.a $(GW_LIBS)
 TEST_LIBS_test_gw_peers := $(BUILD)/libgw.a $(BUILD)/libgwcore.a $(BUILD)/libproto.a \

@@ -1,0 +1,124 @@
+/*
+ * test_gw_read_batch.c - the READ_INDEX batches of linearizable reads
+ * (gw_read_batch.h): a batch holds only the reads that joined before it was
+ * sent, its answer reaches each of them once, and ids never collide with a
+ * call's. `make gw-bugs-rbatch` builds it against GW_BUG_READ_BATCH_STAYS_OPEN
+ * and requires test_later_read_not_in_sent_batch to fail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "gw_read_batch.h"
+#include "kv_err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static struct gw_read_batches *t_new(void)
+{
+	struct gw_read_batches *b = malloc(sizeof(*b));
+	assert_non_null(b);
+	gw_read_batch_init(b);
+	return b;
+}
+
+static void test_one_request_for_a_turn(void **state)
+{
+	struct gw_read_batches *b = t_new();
+	uint32_t n = 0;
+	(void)state;
+	assert_int_equal(gw_read_batch_close(b), 0); /* nothing waiting: nothing to send */
+	for (uint64_t r = 1; r <= 5; r++)
+		assert_int_equal(gw_read_batch_join(b, r << 16 | 7), 0);
+	uint64_t id = gw_read_batch_close(b);
+	assert_true(id & GW_READ_BATCH_ID_BIT);
+	const uint64_t *reads = gw_read_batch_take(b, id, &n);
+	assert_non_null(reads);
+	assert_int_equal(n, 5);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(reads[i], (uint64_t)(i + 1) << 16 | 7);
+	assert_null(gw_read_batch_take(b, id, &n)); /* an answer counts once */
+	assert_int_equal(n, 0);
+	assert_int_equal(b->sent, 1);
+	assert_int_equal(b->joined, 5);
+	printf("5 reads of one turn: one READ_INDEX, its answer reaches all 5 once\n");
+	free(b);
+}
+
+/* The index raftd fixes for a batch may predate a read that came after it was sent. */
+static void test_later_read_not_in_sent_batch(void **state)
+{
+	struct gw_read_batches *b = t_new();
+	uint32_t n = 0;
+	(void)state;
+	assert_int_equal(gw_read_batch_join(b, 101), 0);
+	uint64_t first = gw_read_batch_close(b);
+	assert_int_equal(gw_read_batch_join(b, 202), 0); /* arrives while `first` is in flight */
+	uint64_t second = gw_read_batch_close(b);
+	assert_int_not_equal(first, second);
+	const uint64_t *reads = gw_read_batch_take(b, first, &n);
+	assert_non_null(reads);
+	assert_int_equal(n, 1);
+	assert_int_equal(reads[0], 101);
+	reads = gw_read_batch_take(b, second, &n);
+	assert_non_null(reads);
+	assert_int_equal(n, 1);
+	assert_int_equal(reads[0], 202);
+	printf("a read that arrived after a batch was sent waits for the next one\n");
+	free(b);
+}
+
+static void test_full_batch_refuses(void **state)
+{
+	struct gw_read_batches *b = t_new();
+	uint32_t n = 0;
+	(void)state;
+	for (uint32_t r = 0; r < GW_READ_BATCH_READS; r++)
+		assert_int_equal(gw_read_batch_join(b, 1000 + r), 0);
+	assert_int_equal(gw_read_batch_join(b, 9999), KV_EBUSY);
+	uint64_t id = gw_read_batch_close(b);
+	assert_int_equal(gw_read_batch_join(b, 9999), 0);
+	assert_non_null(gw_read_batch_take(b, id, &n));
+	assert_int_equal(n, GW_READ_BATCH_READS);
+	printf("%u reads fill a batch; the next read opens another\n", GW_READ_BATCH_READS);
+	free(b);
+}
+
+/* Ids a READ_INDEX_RESP may carry that are no batch's: a call's, 0, unknown, forgotten. */
+static void test_foreign_and_forgotten_ids(void **state)
+{
+	struct gw_read_batches *b = t_new();
+	uint32_t n = 0;
+	(void)state;
+	assert_null(gw_read_batch_take(b, 0, &n));
+	assert_null(gw_read_batch_take(b, 5ull << 16 | 3, &n)); /* a call's req_id */
+	assert_null(gw_read_batch_take(b, GW_READ_BATCH_ID_BIT, &n));
+	assert_null(gw_read_batch_take(b, GW_READ_BATCH_ID_BIT | 12345, &n)); /* never sent */
+	assert_int_equal(gw_read_batch_join(b, 1), 0);
+	uint64_t oldest = gw_read_batch_close(b);
+	for (uint32_t k = 0; k < GW_READ_BATCH_INFLIGHT; k++) {
+		assert_int_equal(gw_read_batch_join(b, 2 + k), 0);
+		assert_true(gw_read_batch_close(b) != 0);
+	}
+	/* its slot was taken by a later batch: the read waits out its deadline instead */
+	assert_null(gw_read_batch_take(b, oldest, &n));
+	assert_int_equal(n, 0);
+	printf("0, a call's req_id, unknown ids and a batch %u batches old are no batch's\n",
+	       GW_READ_BATCH_INFLIGHT);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_one_request_for_a_turn),
+	    cmocka_unit_test(test_later_read_not_in_sent_batch),
+	    cmocka_unit_test(test_full_batch_refuses),
+	    cmocka_unit_test(test_foreign_and_forgotten_ids),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
