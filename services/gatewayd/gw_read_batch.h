@@ -20,9 +20,9 @@
 #define GW_READ_BATCH_ID_BIT   (1ull << 63) /* a batch's req_id; a call's never has it */
 
 struct gw_read_batch_slot {
-	uint64_t id;                             /* its READ_INDEX's req_id; 0: free */
-	uint32_t n;                              /* reads */
-	uint64_t reads[GW_READ_BATCH_READS];     /* their calls' req_ids when they joined */
+	uint64_t id;                         /* its READ_INDEX's req_id; 0: free */
+	uint32_t n;                          /* reads */
+	uint64_t reads[GW_READ_BATCH_READS]; /* their calls' req_ids when they joined */
 };
 
 struct gw_read_batches {
