@@ -181,10 +181,10 @@ static void metrics_node(struct gw *gw, struct gw_json *j)
 	            gw->local.reopens);
 	metrics_u64(j, "raftkv_read_index_requests_total", "counter",
 	            "READ_INDEX requests sent to raftd, one per loop turn with reads waiting.",
-	            gw->read_batches.sent);
+	            gw->read_batches.sent + gw->read_batches.alone);
 	metrics_u64(j, "raftkv_read_index_reads_total", "counter",
 	            "Linearizable reads that waited for a READ_INDEX (their requests are fewer).",
-	            gw->read_batches.joined);
+	            gw->read_batches.joined + gw->read_batches.alone);
 	metrics_u64(j, "raftkv_lmdb_map_bytes", "gauge", "The LMDB map size.", st->msg.map_bytes);
 	metrics_u64(j, "raftkv_lmdb_used_bytes", "gauge", "Bytes of the LMDB map in use.",
 	            st->msg.used_bytes);

@@ -76,7 +76,7 @@ static void read_batch_answer(struct gw *gw, const struct proto_local *m)
 /* Sends the open batch as one READ_INDEX; when raftd cannot take it, its reads wait. */
 static void read_batch_send(struct gw *gw)
 {
-	uint64_t id = gw_read_batch_close(&gw->read_batches);
+	uint64_t id = gw_read_batch_close(&gw->read_batches, kv_clock_mono_ms());
 	if (id == 0)
 		return;
 	struct proto_local m = {.type = PROTO_READ_INDEX, .req_id = id};
@@ -107,16 +107,29 @@ int gw_read_on_batch_resp(struct gw *gw, const struct proto_local *m)
 	return 1;
 }
 
+/* c asks raftd on its own (every batch slot is in flight). */
+static void read_ask_alone(struct gw *gw, struct gw_call *c, uint64_t id)
+{
+	struct proto_local m = {.type = PROTO_READ_INDEX, .req_id = id};
+	if (gw_zmq_send(gw, 1, &m) != 0)
+		read_wait(c); /* raftd is down or restarting */
+}
+
 /* c joins the open batch, sent at the end of this turn of the loop. */
 static void read_ask_index(struct gw *gw, struct gw_call *c)
 {
 	if (read_forward(gw, c) == 0)
 		return;
 	c->state = GW_CALL_READ_INDEX;
-	uint64_t id = gw_pending_next_id(gw, c);
-	if (gw_read_batch_join(&gw->read_batches, id) != 0) {
-		read_batch_send(gw); /* full: send it now; c opens the next, empty one */
-		(void)gw_read_batch_join(&gw->read_batches, id);
+	uint64_t id = gw_pending_next_id(gw, c), now_ms = kv_clock_mono_ms();
+	int rc = gw_read_batch_join(&gw->read_batches, id, now_ms);
+	if (rc == KV_EBUSY) {
+		read_batch_send(gw); /* full: send it now; c opens the next one */
+		rc = gw_read_batch_join(&gw->read_batches, id, now_ms);
+	}
+	if (rc != 0) {
+		read_ask_alone(gw, c, id);
+		return;
 	}
 	if (!h2o_timeout_is_linked(&gw->read_batch_entry))
 		h2o_timeout_link(gw->ctx.loop, &gw->zmq.soon, &gw->read_batch_entry);

@@ -5,6 +5,7 @@
 #include "gw_read_batch.h"
 
 #include "kv_err.h"
+#include "kv_limits.h"
 
 #include <string.h>
 
@@ -23,11 +24,22 @@ void gw_read_batch_init(struct gw_read_batches *b)
 	memset(b, 0, sizeof(*b));
 }
 
-int gw_read_batch_join(struct gw_read_batches *b, uint64_t req_id)
+/* A slot holds a batch in flight until it is answered, or until every read in it
+ * has passed its deadline (no answer then matters). */
+static int batch_slot_busy(const struct gw_read_batch_slot *s, uint64_t now_ms)
+{
+	return s->id != 0 && now_ms - s->sent_ms <= KV_HTTP_TIMEOUT_MS_MAX + 1000u;
+}
+
+int gw_read_batch_join(struct gw_read_batches *b, uint64_t req_id, uint64_t now_ms)
 {
 	struct gw_read_batch_slot *s = batch_slot(b, b->next);
 	if (b->open == 0) {
-		s->id = 0; /* the slot is the open batch's now: an answer to what it held is late */
+		if (batch_slot_busy(s, now_ms)) {
+			b->alone++;
+			return KV_EUNAVAIL;
+		}
+		s->id = 0; /* open now; a late answer to what it held matches nothing */
 		s->n = 0;
 	}
 	if (s->n == GW_READ_BATCH_READS)
@@ -38,11 +50,12 @@ int gw_read_batch_join(struct gw_read_batches *b, uint64_t req_id)
 	return 0;
 }
 
-uint64_t gw_read_batch_close(struct gw_read_batches *b)
+uint64_t gw_read_batch_close(struct gw_read_batches *b, uint64_t now_ms)
 {
 	if (b->open == 0)
 		return 0;
 	struct gw_read_batch_slot *s = batch_slot(b, b->next);
+	s->sent_ms = now_ms;
 #ifdef GW_BUG_READ_BATCH_STAYS_OPEN
 	/* the planted bug of make gw-bugs-rbatch: the sent batch takes later reads too */
 	s->id = batch_id(b->next);
