@@ -27,6 +27,7 @@ struct gw_config {
 	const char *auth_file;     /* TOKEN ROLE [PREFIX] lines: every route but probes needs one */
 	int insecure;              /* allow a non-loopback --listen without TLS */
 	int local_reads;           /* GETs read <data_dir>/kv themselves (gw_local.h) */
+	int relay_writes;          /* a follower's writes go to the leader through its raftd */
 };
 
 #endif

@@ -79,6 +79,9 @@ static enum kv_opts_result gw_parse_flags(struct gw_config *cfg, int argc, char 
 	    {"local-reads", KV_OPT_BOOL, &cfg->local_reads, "false", 0, 0, 0,
 	     "GETs read storaged's LMDB in <data-dir>/kv themselves (needs storaged's pid "
 	     "namespace)"},
+	    {"relay-writes", KV_OPT_BOOL, &cfg->relay_writes, "true", 0, 0, 0,
+	     "a follower's raftd carries its writes to the leader; false: forward them to the "
+	     "leader's gateway over HTTP (a cluster with raftds older than the relay)"},
 	    {"max-value-bytes", KV_OPT_U64, &cfg->max_value_bytes, "1048576", 1,
 	     KV_VALUE_BYTES_MAX_LIMIT, 0, "largest value accepted (413 past it)"},
 	    {"max-inflight", KV_OPT_U64, &cfg->max_inflight, "1024", 1, 65534, 0,

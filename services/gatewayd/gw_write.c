@@ -123,8 +123,8 @@ static void write_propose(struct gw *gw, struct gw_call *c)
  */
 static int write_may_relay(struct gw *gw, const struct gw_call *c, uint64_t leader)
 {
-	return leader != 0 && !c->forwarded && c->relay == GW_RELAY_NONE && gw_status_fresh(gw) &&
-	       gw_zmq_connected(gw, 1) && write_storaged_live(gw);
+	return gw->cfg.relay_writes && leader != 0 && !c->forwarded && c->relay == GW_RELAY_NONE &&
+	       gw_status_fresh(gw) && gw_zmq_connected(gw, 1) && write_storaged_live(gw);
 }
 
 static void write_route(struct gw *gw, struct gw_call *c)

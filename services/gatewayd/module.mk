@@ -123,7 +123,9 @@ gw-bugs-lease: go-deps build $(GW_LEASE_BUG_DIR)/bin/gatewayd
 
 # gw-bugs: the planted bug (docs/testing.md). A gatewayd whose forwarded Consul
 # requests lose their X-Raftkv-Consul mark must make the Consul cluster test fail
-# (the leader would take a follower's ?cas= PUT as an unconditional raftkv PUT).
+# (the leader would take a follower's ?cas= PUT as an unconditional raftkv PUT). The
+# followers' raftds relay writes by default, so the test runs with --relay-writes false
+# (RAFTKV_RELAY_WRITES) to send them over HTTP.
 GW_BUG_DIR := $(BUILD)/gw-bug
 $(GW_BUG_DIR)/gw_forward.o: $(GW_DIR)/gw_forward.c
 	@mkdir -p $(dir $@)
@@ -136,7 +138,8 @@ $(GW_BUG_DIR)/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_BUG_DIR)/gw_forward.o 
 .PHONY: gw-bugs-consul
 gw-bugs-consul: go-deps $(GW_BUG_DIR)/gatewayd $(BUILD)/raftd $(BUILD)/storaged
 	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(GW_BUG_DIR)/
-	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR)) timeout 120 $(GO) test -count=1 \
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_BUG_DIR)) RAFTKV_RELAY_WRITES=false \
+		timeout 120 $(GO) test -count=1 \
 		-run 'TestConsulKVThroughFollowers$$' . >$(abspath $(GW_BUG_DIR))/test.out 2>&1); then \
 		echo "gw-bugs-consul: GW_BUG_CONSUL_FORWARD_UNMARKED was NOT caught"; exit 1; fi
 	@grep -q -- "--- FAIL: TestConsulKVThroughFollowers" $(GW_BUG_DIR)/test.out || \
@@ -185,12 +188,14 @@ $(GW_PEERS_BUG_DIR)/bin/gatewayd: $(BUILD)/$(GW_DIR)/gw_main.o $(GW_PEERS_BUG_DI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(GW_LIBS)
 
-# ... and TestMemberLearnerLeads: a write through node 1 while node 4 (added later) leads
+# ... and TestMemberLearnerLeads: a write through node 1 while node 4 (added later) leads,
+# forwarded over HTTP (--relay-writes false: a relayed write needs no gateway URL)
 .PHONY: gw-bugs-peers
 gw-bugs-peers: $(GW_PEERS_BUG_DIR)/test_gw_peers $(GW_PEERS_BUG_DIR)/bin/gatewayd go-deps build
 	@ln -sf $(abspath $(BUILD))/raftd $(abspath $(BUILD))/storaged $(abspath $(BUILD))/raftkvctl \
 		$(GW_PEERS_BUG_DIR)/bin/
-	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_PEERS_BUG_DIR))/bin timeout 120 $(GO) test \
+	@if (cd tests/cluster && RAFTKV_BIN=$(abspath $(GW_PEERS_BUG_DIR))/bin \
+		RAFTKV_RELAY_WRITES=false timeout 120 $(GO) test \
 		-count=1 -run 'TestMemberLearnerLeads$$' . >$(abspath $(GW_PEERS_BUG_DIR))/cluster.out 2>&1); \
 		then echo "gw-bugs-peers: GW_BUG_PEERS_STATIC was NOT caught by TestMemberLearnerLeads"; exit 1; fi
 	@grep -q "its --gateways lack node 4" $(GW_PEERS_BUG_DIR)/cluster.out || \

@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -277,9 +278,30 @@ func TestSecurityWriteThroughFollowerOverTLS(t *testing.T) {
 		}
 		_ = resp.Body.Close()
 	}
+	// A lease to renew through a follower: keepalives are forwarded to the leader's
+	// gateway over https:// (its lease clock), whereas a follower's raftd relays writes.
+	f := c.Followers(leader)[0]
+	req, _ := http.NewRequest("POST", f.URL()+"/v1/leases", strings.NewReader(`{"ttl_ms":60000}`))
+	req.Header.Set("Authorization", "Bearer "+tk.write)
+	resp, err := hc.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST /v1/leases through follower %d: %v %v", f.ID, err, resp)
+	}
+	var lease struct{ ID string }
+	err = json.NewDecoder(resp.Body).Decode(&lease)
+	_ = resp.Body.Close()
+	if err != nil || lease.ID == "" {
+		t.Fatalf("POST /v1/leases: no id (%v)", err)
+	}
+	keepalive := f.URL() + "/v1/leases/" + lease.ID + "/keepalive"
+	if st := call(t, hc, "PUT", keepalive, tk.write).StatusCode; st != 200 {
+		t.Fatalf("keepalive through follower %d: %d", f.ID, st)
+	}
 	// The leader's gateway checks a forwarded token itself: take the write token out of
 	// the file and reload only the leader (SIGHUP); the followers still accept it and
-	// forward, and the leader's 401 comes back through them.
+	// forward, and the leader's 401 comes back through them. A write relayed by the
+	// follower's raftd never reaches the leader's gateway: the follower's own file,
+	// which still has the token, decides it (each gateway checks its own clients).
 	auth := filepath.Join(secrets, "auth.txt")
 	b, err := os.ReadFile(auth)
 	if err != nil {
@@ -293,17 +315,21 @@ func TestSecurityWriteThroughFollowerOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Signal(leader, "gatewayd", syscall.SIGHUP)
-	f := c.Followers(leader)[0]
 	var st int
 	for i := 0; i < 50; i++ { // the reload runs on the leader's loop within 10 ms
-		st = call(t, hc, "PUT", f.URL()+"/v1/kv/fwd-revoked", tk.write).StatusCode
+		st = call(t, hc, "PUT", keepalive, tk.write).StatusCode
 		if st == 401 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if st != 401 {
-		t.Errorf("a token the leader no longer knows, through follower %d: %d, want 401", f.ID, st)
+		t.Errorf("a token the leader no longer knows, forwarded through follower %d: %d, "+
+			"want 401", f.ID, st)
+	}
+	if st := call(t, hc, "PUT", f.URL()+"/v1/kv/relayed-write", tk.write).StatusCode; st != 200 {
+		t.Errorf("a write relayed through follower %d, whose file still has the token: %d, "+
+			"want 200", f.ID, st)
 	}
 	if st := call(t, hc, "PUT", leader.URL()+"/v1/kv/fwd-revoked", tk.admin).StatusCode; st != 200 {
 		t.Errorf("the admin token after the leader's reload: %d, want 200", st)
